@@ -1,0 +1,3 @@
+"""Battery carbon-footprint traceability connector."""
+
+__version__ = "0.1.0"

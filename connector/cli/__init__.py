@@ -1,0 +1,1 @@
+"""Thin typer commands over the same services as the API."""

@@ -1,0 +1,85 @@
+"""Decimal-string parsing and the one rounding rule. No float ever touches a footprint value."""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+from .errors import ValidationFailed
+
+DECIMAL_PATTERN = r"^[+-]?\d+(\.\d+)?$"
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
+
+# Wide enough that no realistic product of quantities and factors is ever rounded mid-calculation.
+EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
+
+DEFAULT_ROUNDING = "decimal-places:12;half-even"
+
+
+def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
+    """Parse a decimal string strictly: no floats, no exponents, no NaN or Infinity."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValidationFailed(f"{field}: must be a finite decimal", errors=[{"field": field, "message": "not finite"}])
+        return value
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValidationFailed(
+            f"{field}: must be a decimal string such as \"12.5\", not {type(value).__name__}",
+            errors=[{"field": field, "message": "decimal string required"}],
+        )
+    text = str(value).strip()
+    if not _DECIMAL_RE.match(text):
+        raise ValidationFailed(
+            f"{field}: {text!r} is not a decimal string", errors=[{"field": field, "message": "not a decimal string"}]
+        )
+    return Decimal(text)
+
+
+def _validate(value: Any) -> Decimal:
+    try:
+        return parse_decimal(value)
+    except ValidationFailed as exc:
+        raise ValueError(exc.detail) from None
+
+
+def format_decimal(value: Decimal) -> str:
+    """Canonical decimal string: no exponent, no trailing zeros, '-0' becomes '0'."""
+    if value.is_zero():
+        return "0"
+    text = format(value.normalize(EXACT), "f")
+    return text
+
+
+DecimalStr = Annotated[
+    Decimal,
+    BeforeValidator(_validate),
+    PlainSerializer(format_decimal, return_type=str, when_used="always"),
+    WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["12.5"]}),
+]
+"""A Decimal that is a decimal string on the wire, in both directions."""
+
+
+class RoundingRule:
+    """``decimal-places:N;half-even``: the one rule applied once when a footprint is issued."""
+
+    def __init__(self, places: int = 12) -> None:
+        if not 0 <= places <= 30:
+            raise ValidationFailed("rounding: decimal places must be between 0 and 30")
+        self.places = places
+
+    @classmethod
+    def parse(cls, text: str) -> RoundingRule:
+        m = re.fullmatch(r"decimal-places:(\d+);half-even", text)
+        if not m:
+            raise ValidationFailed(f"unknown rounding rule {text!r}")
+        return cls(int(m.group(1)))
+
+    def __str__(self) -> str:
+        return f"decimal-places:{self.places};half-even"
+
+    def apply(self, value: Decimal) -> Decimal:
+        with localcontext(EXACT):
+            return value.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_EVEN)

@@ -1,0 +1,61 @@
+"""Declared units and the only conversions the connector makes: within mass, within energy, and count."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .errors import UnitError
+
+# unit name -> (dimension, factor to the dimension's base unit)
+_UNITS: dict[str, tuple[str, Decimal]] = {
+    "gram": ("mass", Decimal("0.001")),
+    "kilogram": ("mass", Decimal(1)),
+    "ton": ("mass", Decimal(1000)),
+    "tonne": ("mass", Decimal(1000)),
+    "watt hour": ("energy", Decimal("0.001")),
+    "kilowatt hour": ("energy", Decimal(1)),
+    "megawatt hour": ("energy", Decimal(1000)),
+    "megajoule": ("energy", Decimal(1) / Decimal("3.6")),
+    "piece": ("count", Decimal(1)),
+}
+
+_ALIASES = {
+    "g": "gram", "kg": "kilogram", "t": "ton", "wh": "watt hour", "kwh": "kilowatt hour", "mwh": "megawatt hour",
+    "mj": "megajoule", "pc": "piece", "pcs": "piece", "unit": "piece", "kilowatt-hour": "kilowatt hour",
+}
+
+# PACT v3 declaredUnitOfMeasurement values we can hold products in.
+PACT_DECLARED_UNITS = ("kilogram", "kilowatt hour", "megajoule", "piece", "liter", "cubic meter", "ton kilometer",
+                       "square meter", "hour", "megabit second")
+
+
+def normalize_unit(unit: str) -> str:
+    key = unit.strip().lower()
+    key = _ALIASES.get(key, key)
+    if key not in _UNITS and key not in PACT_DECLARED_UNITS:
+        raise UnitError(f"unknown unit {unit!r}", errors=[{"field": "unit", "message": f"unknown unit {unit!r}"}])
+    return key
+
+
+def dimension(unit: str) -> str:
+    key = normalize_unit(unit)
+    return _UNITS[key][0] if key in _UNITS else key
+
+
+def convert(amount: Decimal, from_unit: str, to_unit: str) -> Decimal:
+    """Convert ``amount`` between units of one dimension; anything else is a UnitError, never a guess.
+
+    >>> convert(Decimal("440"), "gram", "kilogram")
+    Decimal('0.440')
+    """
+    src, dst = normalize_unit(from_unit), normalize_unit(to_unit)
+    if src == dst:
+        return amount
+    if src not in _UNITS or dst not in _UNITS or _UNITS[src][0] != _UNITS[dst][0]:
+        raise UnitError(
+            f"cannot convert {from_unit!r} to {to_unit!r}",
+            errors=[{"field": "unit", "message": f"{from_unit!r} is not convertible to {to_unit!r}"}],
+        )
+    from .decimals import EXACT
+
+    return EXACT.divide(EXACT.multiply(amount, _UNITS[src][1]), _UNITS[dst][1])
