@@ -39,6 +39,9 @@ def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
 
 
 def _validate(value: Any) -> Decimal:
+    # On the wire a footprint value is a string: a JSON number (int or float) is refused, never coerced.
+    if not isinstance(value, str | Decimal):
+        raise ValueError(f"must be a decimal string such as \"12.5\", not a JSON {type(value).__name__}")
     try:
         return parse_decimal(value)
     except ValidationFailed as exc:

@@ -1,7 +1,194 @@
-"""The `connector` command."""
+"""The ``connector`` command: thin typer commands over the same services as the API."""
 
 from __future__ import annotations
 
-import typer
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
 
-app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_args_is_help=True)
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlmodel import Session
+
+from ..config import Settings
+from ..errors import ConnectorError
+from ..services import footprints, importer, keys
+from ..services.catalog import product_read
+from ..services.context import NodeContext
+from ..stages import STAGES
+from ..storage import repositories as repo
+from ..storage.db import create_schema, make_engine
+
+app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help=True)
+app.add_typer(footprint_app, name="footprint")
+
+console = Console()
+err = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Node data folder (default: $CONNECTOR_DATA_DIR or .connector)")]
+
+
+def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """Settings from the environment (CONNECTOR_*), then ``<data-dir>/node.json``, then explicit options."""
+    base = Settings()
+    folder = data_dir or base.data_dir
+    values: dict[str, object] = {}
+    config_file = folder / "node.json"
+    if config_file.exists():
+        values.update(json.loads(config_file.read_text()))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    values["data_dir"] = folder
+    env = base.model_dump(exclude_unset=True)
+    return Settings(**{**values, **env}) if env else Settings(**values)
+
+
+@contextmanager
+def node_context(settings: Settings) -> Iterator[NodeContext]:
+    engine = make_engine(str(settings.database_url))
+    create_schema(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        try:
+            yield NodeContext(session=session, settings=settings)
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+    engine.dispose()
+
+
+def fail(exc: ConnectorError) -> None:
+    err.print(f"[bold red]error:[/] {exc.detail}")
+    for item in exc.errors:
+        err.print(f"  - {item.get('field')}: {item.get('message')}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    data_dir: DataDir = None,
+    company_id: Annotated[str, typer.Option(help="Your company id URN")] = "urn:pact:example.com:company:example",
+    company_name: Annotated[str, typer.Option(help="Your company name")] = "Example Company",
+    public_url: Annotated[str, typer.Option(help="URL partners reach this node at")] = "http://127.0.0.1:8000",
+    database_url: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")] = None,
+) -> None:
+    """Create a node: data folder, database, and the first admin API key (printed once)."""
+    folder = data_dir or Settings().data_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    config = {"company_id": company_id, "company_name": company_name, "public_url": public_url}
+    if database_url:
+        config["database_url"] = database_url
+    settings = load_settings(folder, **config)
+    (folder / "node.json").write_text(json.dumps(config, indent=2) + "\n")
+    with node_context(settings) as ctx:
+        if repo.count_admin_keys(ctx.session) > 0:
+            console.print(f"Node in {folder} already initialised; no new key made.")
+            return
+        _, secret = keys.create_key(ctx.session, "initial admin", "admin")
+    console.print(f"Node for [bold]{company_name}[/] ({company_id}) initialised in {folder}")
+    console.print(f"Admin API key (shown once, keep it safe):\n[bold]{secret}[/]")
+
+
+@app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str | None, typer.Option(help="Listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port")] = None,
+) -> None:
+    """Run the node's HTTP server."""
+    import uvicorn
+
+    from ..api.app import create_app
+
+    settings = load_settings(data_dir, listen_host=host, listen_port=port)
+    ssl = {}
+    if settings.tls_cert_file and settings.tls_key_file:
+        ssl = {"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
+    elif not settings.allow_insecure_http and not settings.listen_host.startswith("127."):
+        err.print("[red]refusing plain HTTP on a non-loopback address; set TLS files or CONNECTOR_ALLOW_INSECURE_HTTP[/]")
+        raise typer.Exit(2)
+    uvicorn.run(create_app(settings), host=settings.listen_host, port=settings.listen_port, log_level="info", **ssl)
+
+
+@app.command("import")
+def import_file(
+    file: Annotated[Path, typer.Argument(help="JSON file in the shape of the nmc811-chain fixture", exists=True)],
+    data_dir: DataDir = None,
+    company: Annotated[str | None, typer.Option(help="Company id in the file (default: this node's)")] = None,
+) -> None:
+    """Import a company's products, bills of materials and emissions."""
+    settings = load_settings(data_dir)
+    document = json.loads(file.read_text())
+    try:
+        entry = importer.find_company(document, company or settings.company_id)
+        names = {c["companyId"]: c["name"] for c in document.get("companies", [])}
+        with node_context(settings) as ctx:
+            report = importer.import_company(ctx, entry, names)
+    except ConnectorError as exc:
+        fail(exc)
+        return
+    console.print(f"Imported {len(report.products)} product(s), skipped {len(report.skipped)} already present; "
+                  f"{len(report.partners)} supplier(s) added.")
+
+
+@footprint_app.command("compute")
+def footprint_compute(
+    product: Annotated[str, typer.Argument(help="Product URN or local id")],
+    data_dir: DataDir = None,
+) -> None:
+    """Compute a product's footprint from the upstream values held."""
+    settings = load_settings(data_dir)
+    try:
+        with node_context(settings) as ctx:
+            found = repo.product_by_urn(ctx.session, product)
+            fp, changed = footprints.compute(ctx, found.id if found else product)
+            _print_footprint(ctx, fp.id)
+            console.print("new version issued" if changed else "unchanged: the active footprint already has these values")
+    except ConnectorError as exc:
+        fail(exc)
+
+
+@footprint_app.command("show")
+def footprint_show(
+    product: Annotated[str, typer.Argument(help="Product URN or local id")],
+    data_dir: DataDir = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """Show a product's footprint versions."""
+    settings = load_settings(data_dir)
+    try:
+        with node_context(settings) as ctx:
+            found = repo.product_by_urn(ctx.session, product)
+            pid = found.id if found else product
+            from ..services.catalog import get_product
+
+            prod = get_product(ctx, pid)
+            versions = repo.footprint_versions(ctx.session, pid)
+            if as_json:
+                data = [footprints.footprint_read(v, prod).model_dump(mode="json", by_alias=True) for v in versions]
+                console.print_json(json.dumps(data))
+                return
+            if not versions:
+                console.print(f"{product_read(prod).name}: no footprint yet")
+            for v in versions:
+                _print_footprint(ctx, v.id)
+    except ConnectorError as exc:
+        fail(exc)
+
+
+def _print_footprint(ctx: NodeContext, footprint_id: str) -> None:
+    from ..services.catalog import get_product
+
+    fp = footprints.get_footprint(ctx, footprint_id)
+    prod = get_product(ctx, fp.product_id)
+    table = Table(title=f"{prod.name} — v{fp.version} {fp.status} ({fp.id})", title_justify="left")
+    table.add_column("stage")
+    table.add_column(f"kg CO2e per {prod.declared_unit}", justify="right")
+    for st in STAGES:
+        table.add_row(st.value.replace("_", " "), fp.stages[st.value])
+    table.add_row("[bold]total[/]", f"[bold]{footprints.format_decimal(fp.total)}[/]")
+    console.print(table)

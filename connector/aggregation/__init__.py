@@ -1,0 +1,23 @@
+"""The footprint calculation: exact Decimal, per EU stage, with data quality weighting. Pure; no I/O."""
+
+from .engine import (
+    Contribution,
+    DataQuality,
+    FootprintResult,
+    OwnLine,
+    UpstreamInput,
+    combine_stages,
+    compute_footprint,
+    detect_cycle,
+)
+
+__all__ = [
+    "Contribution",
+    "DataQuality",
+    "FootprintResult",
+    "OwnLine",
+    "UpstreamInput",
+    "combine_stages",
+    "compute_footprint",
+    "detect_cycle",
+]

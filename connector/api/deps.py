@@ -1,0 +1,58 @@
+"""Dependencies: the session (the only place that commits), the node context, operator authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
+from sqlmodel import Session
+
+from ..config import Settings
+from ..errors import Forbidden
+from ..services import keys
+from ..services.context import NodeContext
+from ..storage.tables import ApiKey
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_context(session: SessionDep, settings: SettingsDep) -> NodeContext:
+    return NodeContext(session=session, settings=settings)
+
+
+ContextDep = Annotated[NodeContext, Depends(get_context)]
+
+api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Operator API key (ck_...)")
+
+
+def require(role: str) -> Callable[..., ApiKey]:
+    def dependency(session: SessionDep, presented: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
+        key = keys.authenticate(session, presented)
+        if not keys.has_role(key, role):
+            raise Forbidden(f"this API key has role {key.role!r}; {role!r} is required")
+        return key
+
+    return dependency
+
+
+ViewerDep = Annotated[ApiKey, Depends(require("viewer"))]
+EditorDep = Annotated[ApiKey, Depends(require("editor"))]
+AdminDep = Annotated[ApiKey, Depends(require("admin"))]

@@ -1,0 +1,9 @@
+"""The operator door: ``/api/v1``, for the company's own staff, authenticated by API key."""
+
+from fastapi import APIRouter
+
+from . import footprints, keys, partners, products
+
+router = APIRouter(prefix="/api/v1")
+for module in (products, footprints, partners, keys):
+    router.include_router(module.router)

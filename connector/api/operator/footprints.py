@@ -1,0 +1,65 @@
+"""Computing and reading our footprints; upstream footprints held."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response, status
+from sqlmodel import col
+
+from ...services import catalog, footprints
+from ...storage import repositories as repo
+from ...storage.tables import Footprint, UpstreamFootprint
+from .. import schemas as s
+from ..deps import ContextDep, EditorDep, ViewerDep
+from .paging import PagingDep
+
+router = APIRouter(tags=["footprints"])
+
+
+@router.post("/products/{product_id}/footprints", response_model=s.ComputeResult,
+             responses={201: {"description": "A new footprint version was issued"}})
+def compute_footprint(ctx: ContextDep, _: EditorDep, product_id: str, response: Response) -> s.ComputeResult:
+    """Compute the product's footprint from the latest upstream values held (new version only if it changed)."""
+    fp, changed = footprints.compute(ctx, product_id)
+    response.status_code = status.HTTP_201_CREATED if changed else status.HTTP_200_OK
+    product = catalog.get_product(ctx, product_id)
+    return s.ComputeResult(footprint=footprints.footprint_read(fp, product), changed=changed)
+
+
+@router.get("/products/{product_id}/footprints", response_model=list[s.FootprintRead])
+def list_versions(ctx: ContextDep, _: ViewerDep, product_id: str) -> list[s.FootprintRead]:
+    """List every version of a product's footprint, newest first."""
+    product = catalog.get_product(ctx, product_id)
+    return [footprints.footprint_read(fp, product) for fp in repo.footprint_versions(ctx.session, product_id)]
+
+
+@router.get("/footprints", response_model=s.Page[s.FootprintRead])
+def list_footprints(ctx: ContextDep, _: ViewerDep, paging: PagingDep, status: str | None = None) -> s.Page[s.FootprintRead]:
+    """List issued footprints, optionally by status (Active or Deprecated)."""
+    where = [Footprint.status == status] if status else []
+    items, total = repo.page(ctx.session, Footprint, *where, order=col(Footprint.created_at).desc(),
+                             limit=paging.limit, offset=paging.offset)
+    paging.link(total)
+    reads = [footprints.footprint_read(fp, catalog.get_product(ctx, fp.product_id)) for fp in items]
+    return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/footprints/{footprint_id}", response_model=s.FootprintRead)
+def get_footprint(ctx: ContextDep, _: ViewerDep, footprint_id: str) -> s.FootprintRead:
+    """Get one issued footprint."""
+    fp = footprints.get_footprint(ctx, footprint_id)
+    return footprints.footprint_read(fp, catalog.get_product(ctx, fp.product_id))
+
+
+@router.post("/upstream-footprints", status_code=status.HTTP_201_CREATED, response_model=s.UpstreamFootprintRead)
+def record_upstream(ctx: ContextDep, _: EditorDep, body: s.UpstreamFootprintCreate) -> s.UpstreamFootprintRead:
+    """Record a supplier's footprint by hand (a supplier without a node)."""
+    return footprints.upstream_read(footprints.record_upstream(ctx, body))
+
+
+@router.get("/upstream-footprints", response_model=s.Page[s.UpstreamFootprintRead])
+def list_upstream(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.UpstreamFootprintRead]:
+    """List the supplier footprints this node holds."""
+    items, total = repo.page(ctx.session, UpstreamFootprint, order=col(UpstreamFootprint.received_at).desc(),
+                             limit=paging.limit, offset=paging.offset)
+    paging.link(total)
+    return s.Page(items=[footprints.upstream_read(u) for u in items], total=total, limit=paging.limit, offset=paging.offset)

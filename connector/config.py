@@ -1,0 +1,56 @@
+"""One Settings object per node, passed to ``create_app``; nothing reads module globals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Node settings; every field can be set as ``CONNECTOR_<NAME>`` (nested with ``__``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CONNECTOR_", env_nested_delimiter="__", extra="ignore")
+
+    company_id: str = Field("urn:pact:example.com:company:example", pattern=r"^urn:")
+    company_name: str = "Example Company"
+    node_name: str = "node"
+    public_url: str = "http://127.0.0.1:8000"
+    data_dir: Path = Path(".connector")
+    database_url: str | None = None
+    listen_host: str = "127.0.0.1"
+    listen_port: int = 8000
+
+    max_body_bytes: int = 1_048_576
+    page_size_max: int = 500
+    rounding_places: int = 12
+
+    # identity and trust (paths to PEM files); empty in a bare single-node setup
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    chain_files: list[Path] = Field(default_factory=list)
+    trust_anchor_files: list[Path] = Field(default_factory=list)
+    crl_files: list[Path] = Field(default_factory=list)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    allow_insecure_http: bool = False
+    clock_skew: timedelta = timedelta(minutes=5)
+    access_token_ttl: timedelta = timedelta(minutes=10)
+
+    # outbox
+    outbox_give_up_after: timedelta = timedelta(hours=72)
+    outbox_base_delay: float = 0.5
+    outbox_max_delay: float = 300.0
+    run_workers: bool = True
+
+    @model_validator(mode="after")
+    def _default_database(self) -> Settings:
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'connector.sqlite').as_posix()}"
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return str(self.database_url).startswith("sqlite")

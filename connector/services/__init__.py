@@ -1,0 +1,1 @@
+"""Use cases shared by the operator API and the CLI: router -> service -> repository."""

@@ -1,0 +1,203 @@
+"""Products, bills of materials, own emissions and partners."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+
+from ..aggregation.engine import require_acyclic
+from ..api import schemas as s
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..storage import repositories as repo
+from ..storage.tables import BomLine, OwnEmission, Partner, Product, ProductIdentifier
+from ..units import dimension, normalize_unit
+from .context import NodeContext
+
+
+def get_product(ctx: NodeContext, product_id: str) -> Product:
+    product = ctx.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"product {product_id} not found")
+    return product
+
+
+def create_product(ctx: NodeContext, data: s.ProductCreate) -> Product:
+    taken = [urn for urn in data.product_ids if repo.product_by_urn(ctx.session, urn) is not None]
+    if taken:
+        raise Conflict(f"product id already in use: {', '.join(taken)}", errors=[{"field": "productIds", "message": "duplicate"}])
+    product = Product(
+        product_ids=list(data.product_ids),
+        name=data.name,
+        description=data.description,
+        declared_unit=data.declared_unit,
+        mass_per_declared_unit=data.mass_per_declared_unit,
+        classifications=list(data.classifications),
+        reference_period_start=data.reference_period_start,
+        reference_period_end=data.reference_period_end,
+        primary_data_share=data.primary_data_share,
+        dqr=data.dqr.model_dump(mode="json") if data.dqr else None,
+        manual_confirmation=data.manual_confirmation,
+    )
+    _set_plant(product, data.plant)
+    ctx.session.add(product)
+    ctx.session.flush()
+    for urn in data.product_ids:
+        ctx.session.add(ProductIdentifier(urn=urn, product_id=product.id))
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # a concurrent insert of the same URN
+        raise Conflict("product id already in use") from exc
+    return product
+
+
+def _set_plant(product: Product, plant: s.Plant | None) -> None:
+    product.plant_name = plant.name if plant else None
+    product.plant_country = plant.country if plant else None
+    product.plant_subdivision = plant.subdivision if plant else None
+
+
+def update_product(ctx: NodeContext, product_id: str, data: s.ProductUpdate) -> Product:
+    product = get_product(ctx, product_id)
+    fields = data.model_dump(exclude_unset=True)
+    if "plant" in fields:
+        _set_plant(product, data.plant)
+    if "dqr" in fields:
+        product.dqr = data.dqr.model_dump(mode="json") if data.dqr else None
+    for name in ("name", "description", "mass_per_declared_unit", "classifications", "primary_data_share",
+                 "manual_confirmation"):
+        if name in fields:
+            setattr(product, name, getattr(data, name))
+    ctx.session.add(product)
+    return product
+
+
+def delete_product(ctx: NodeContext, product_id: str) -> None:
+    product = get_product(ctx, product_id)
+    ctx.session.delete(product)
+
+
+def product_read(product: Product) -> s.ProductRead:
+    plant = None
+    if product.plant_name and product.plant_country:
+        plant = s.Plant(name=product.plant_name, country=product.plant_country, subdivision=product.plant_subdivision)
+    return s.ProductRead(
+        id=product.id,
+        productIds=product.product_ids,
+        name=product.name,
+        description=product.description,
+        declaredUnit=product.declared_unit,
+        massPerDeclaredUnit=product.mass_per_declared_unit,
+        plant=plant,
+        classifications=product.classifications,
+        primaryDataShare=product.primary_data_share,
+        dqr=s.DataQualityIn.model_validate(product.dqr) if product.dqr else None,
+        manualConfirmation=product.manual_confirmation,
+        createdAt=product.created_at,
+    )
+
+
+def add_bom_line(ctx: NodeContext, product_id: str, data: s.SupplierLineCreate | s.SecondaryLineCreate) -> BomLine:
+    product = get_product(ctx, product_id)
+    if isinstance(data, s.SecondaryLineCreate):
+        line = BomLine(product_id=product.id, kind="secondary", quantity=data.quantity, unit=data.unit,
+                       dataset=data.dataset, dataset_version=data.dataset_version, factor=data.factor,
+                       stage=data.stage.value)
+        ctx.session.add(line)
+        ctx.session.flush()
+        return line
+    if data.supplier_company_id == ctx.company_id:
+        # an input made by this same company: it must exist, match units, and must not close a loop
+        target = repo.product_by_urn(ctx.session, data.supplier_product_id)
+        if target is None:
+            raise ValidationFailed(
+                f"no product {data.supplier_product_id} at this company",
+                errors=[{"field": "supplierProductId", "message": "unknown product"}],
+            )
+        _check_units(data.unit, target.declared_unit)
+        edges = repo.internal_edges(ctx.session, ctx.company_id)
+        edges.setdefault(product.id, []).append(target.id)
+        require_acyclic(edges, product.id)
+    line = BomLine(product_id=product.id, kind="supplier", supplier_company_id=data.supplier_company_id,
+                   supplier_product_id=data.supplier_product_id, quantity=data.quantity, unit=data.unit)
+    ctx.session.add(line)
+    ctx.session.flush()
+    return line
+
+
+def _check_units(unit: str, declared: str) -> None:
+    if dimension(unit) != dimension(declared):
+        raise ValidationFailed(
+            f"unit {unit!r} is not convertible to the supplier's declared unit {declared!r}",
+            errors=[{"field": "unit", "message": "incompatible unit"}],
+        )
+
+
+def delete_bom_line(ctx: NodeContext, product_id: str, line_id: str) -> None:
+    line = ctx.session.get(BomLine, line_id)
+    if line is None or line.product_id != product_id:
+        raise NotFound(f"BOM line {line_id} not found")
+    ctx.session.delete(line)
+
+
+def add_emission(ctx: NodeContext, product_id: str, data: s.EmissionCreate) -> OwnEmission:
+    product = get_product(ctx, product_id)
+    if data.unit is not None:
+        normalize_unit(data.unit)
+    row = OwnEmission(
+        product_id=product.id,
+        stage=data.stage.value,
+        kind="direct" if data.value is not None else "activity",
+        value=data.value,
+        amount=data.amount,
+        unit=data.unit,
+        factor=data.factor,
+        source=data.source,
+        primary=data.primary,
+    )
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def delete_emission(ctx: NodeContext, product_id: str, emission_id: str) -> None:
+    row = ctx.session.get(OwnEmission, emission_id)
+    if row is None or row.product_id != product_id:
+        raise NotFound(f"emission line {emission_id} not found")
+    ctx.session.delete(row)
+
+
+def create_partner(ctx: NodeContext, data: s.PartnerCreate) -> Partner:
+    if repo.partner_by_company(ctx.session, data.company_id):
+        raise Conflict(f"partner {data.company_id} already exists")
+    partner = Partner(**data.model_dump())
+    ctx.session.add(partner)
+    ctx.session.flush()
+    return partner
+
+
+def get_partner(ctx: NodeContext, partner_id: str) -> Partner:
+    partner = ctx.session.get(Partner, partner_id)
+    if partner is None:
+        raise NotFound(f"partner {partner_id} not found")
+    return partner
+
+
+def update_partner(ctx: NodeContext, partner_id: str, data: s.PartnerUpdate) -> Partner:
+    partner = get_partner(ctx, partner_id)
+    for name, value in data.model_dump(exclude_unset=True).items():
+        setattr(partner, name, value)
+    ctx.session.add(partner)
+    return partner
+
+
+def ensure_partner(ctx: NodeContext, company_id: str, name: str, *, supplier: bool = False,
+                   customer: bool = False, node_url: str | None = None) -> Partner:
+    partner = repo.partner_by_company(ctx.session, company_id)
+    if partner is None:
+        partner = Partner(company_id=company_id, name=name, node_url=node_url)
+    partner.is_supplier = partner.is_supplier or supplier
+    partner.is_customer = partner.is_customer or customer
+    if node_url:
+        partner.node_url = node_url
+    ctx.session.add(partner)
+    ctx.session.flush()
+    return partner

@@ -1,0 +1,222 @@
+"""Compute, version and read footprints; record upstream footprints by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
+from ..api import schemas as s
+from ..decimals import RoundingRule, format_decimal
+from ..errors import MissingUpstream, NotFound
+from ..stages import STAGES, Stage, stage_total
+from ..storage import repositories as repo
+from ..storage.tables import Footprint, Product, UpstreamFootprint
+from .catalog import get_product
+from .context import NodeContext
+
+ZERO_SHARE = Decimal(0)
+
+
+def _dqr(raw: dict[str, str] | None) -> DataQuality | None:
+    if not raw:
+        return None
+    return DataQuality(Decimal(raw["technological"]), Decimal(raw["geographical"]), Decimal(raw["temporal"]))
+
+
+def _stages_out(values: dict[Stage, Decimal]) -> dict[str, str]:
+    return {st.value: format_decimal(values[st]) for st in STAGES}
+
+
+def _stages_in(raw: dict[str, str]) -> dict[Stage, Decimal]:
+    return {st: Decimal(raw.get(st.value, "0")) for st in STAGES}
+
+
+class UpstreamSource:
+    """Where an input's values came from: a supplier's footprint we hold, or one of our own products."""
+
+    def __init__(self, footprint_id: str, unit: str, stages: dict[Stage, Decimal], share: Decimal | None,
+                 dqr: DataQuality | None, attestation: str | None) -> None:
+        self.footprint_id, self.unit, self.stages = footprint_id, unit, stages
+        self.share, self.dqr, self.attestation = share, dqr, attestation
+
+
+def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str) -> UpstreamSource | None:
+    if company_id == ctx.company_id:
+        own = repo.product_by_urn(ctx.session, product_urn)
+        fp = repo.active_footprint(ctx.session, own.id) if own else None
+        if fp is None or own is None:
+            return None
+        return UpstreamSource(fp.id, own.declared_unit, _stages_in(fp.stages), fp.primary_data_share, _dqr(fp.dqr), None)
+    up = repo.latest_upstream(ctx.session, company_id, product_urn)
+    if up is None:
+        return None
+    return UpstreamSource(up.footprint_id, up.declared_unit, _stages_in(up.stages), up.primary_data_share,
+                          _dqr(up.dqr), up.attestation)
+
+
+def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
+    """Compute the product's footprint from its lines and the latest upstream values this node holds.
+
+    Returns the active footprint and whether it is new. A footprint whose values and inputs equal the active one
+    is not re-issued, so a recomputation that changes nothing sends nothing downstream.
+    """
+    product = get_product(ctx, product_id)
+    own_share = product.primary_data_share if product.primary_data_share is not None else Decimal(100)
+    own_dqr = _dqr(product.dqr)
+    own_lines: list[OwnLine] = []
+    for e in repo.own_emissions(ctx.session, product.id):
+        amount, factor = (e.value, Decimal(1)) if e.kind == "direct" else (e.amount, e.factor)
+        share = own_share if e.primary else ZERO_SHARE
+        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))  # type: ignore[arg-type]
+
+    inputs: list[UpstreamInput] = []
+    snapshot: list[dict] = []
+    missing: list[str] = []
+    for line in repo.bom_lines(ctx.session, product.id):
+        if line.kind == "secondary":
+            own_lines.append(OwnLine(Stage(line.stage), line.quantity, line.factor, ZERO_SHARE, None,  # type: ignore[arg-type]
+                                     line.dataset or "secondary"))
+            continue
+        src = _upstream_for(ctx, line.supplier_company_id or "", line.supplier_product_id or "")
+        if src is None:
+            missing.append(f"{line.supplier_product_id} from {line.supplier_company_id}")
+            continue
+        item = UpstreamInput(line.quantity, line.unit, src.unit, src.stages, src.share, src.dqr,
+                             line.supplier_product_id or "")
+        inputs.append(item)
+        snapshot.append({
+            "lineId": line.id,
+            "supplierCompanyId": line.supplier_company_id,
+            "productId": line.supplier_product_id,
+            "footprintId": src.footprint_id,
+            "quantity": format_decimal(line.quantity),
+            "unit": line.unit,
+            "upstreamUnit": src.unit,
+            "convertedQuantity": format_decimal(item.converted_quantity),
+            "upstreamStages": _stages_out(src.stages),
+            "hasAttestation": src.attestation is not None,
+        })
+    if missing:
+        raise MissingUpstream(
+            "no upstream footprint held yet for: " + "; ".join(missing),
+            errors=[{"field": "bom", "message": m} for m in missing],
+        )
+
+    rounding = RoundingRule(ctx.settings.rounding_places)
+    result = compute_footprint(own_lines, inputs, rounding)
+    stages = _stages_out(result.stages)
+    own_stages = _stages_out({st: rounding.apply(v) for st, v in result.own.items()})
+    active = repo.active_footprint(ctx.session, product.id)
+    if active is not None and active.stages == stages and active.inputs == snapshot and active.own_stages == own_stages:
+        return active, False
+
+    now = ctx.now()
+    start, end = _reference_period(product, now)
+    fp = Footprint(
+        product_id=product.id,
+        version=(active.version + 1) if active else 1,
+        preceding_ids=([active.id, *active.preceding_ids] if active else []),
+        stages=stages,
+        own_stages=own_stages,
+        total=result.total,
+        rounding=str(rounding),
+        primary_data_share=result.primary_data_share,
+        dqr={k: format_decimal(getattr(result.dqr, k)) for k in ("technological", "geographical", "temporal")}
+        if result.dqr else None,
+        inputs=snapshot,
+        created_at=now,
+        validity_start=now,
+        validity_end=end + timedelta(days=3 * 365),
+    )
+    if active is not None:
+        active.status = "Deprecated"
+        ctx.session.add(active)
+    ctx.session.add(fp)
+    ctx.session.flush()
+    return fp, True
+
+
+def _reference_period(product: Product, now: datetime) -> tuple[datetime, datetime]:
+    if product.reference_period_start and product.reference_period_end:
+        return product.reference_period_start, product.reference_period_end
+    return datetime(now.year, 1, 1, tzinfo=UTC), datetime(now.year + 1, 1, 1, tzinfo=UTC)
+
+
+def reference_period(product: Product, fp: Footprint) -> tuple[datetime, datetime]:
+    return _reference_period(product, fp.created_at)
+
+
+def get_footprint(ctx: NodeContext, footprint_id: str) -> Footprint:
+    fp = ctx.session.get(Footprint, footprint_id)
+    if fp is None:
+        raise NotFound(f"footprint {footprint_id} not found")
+    return fp
+
+
+def footprint_read(fp: Footprint, product: Product) -> s.FootprintRead:
+    return s.FootprintRead(
+        id=fp.id,
+        productId=product.id,
+        productIds=product.product_ids,
+        version=fp.version,
+        status=fp.status,
+        precedingPfIds=fp.preceding_ids,
+        declaredUnit=product.declared_unit,
+        stages=fp.stages,
+        total=fp.total,
+        rounding=fp.rounding,
+        primaryDataShare=fp.primary_data_share,
+        dqr=fp.dqr,
+        createdAt=fp.created_at,
+    )
+
+
+def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source: str = "manual",
+                    attestation: str | None = None, evidence: dict | None = None, pact: dict | None = None,
+                    certifications: list | None = None) -> UpstreamFootprint:
+    """Store a supplier's footprint; an older active one for the same product becomes Deprecated."""
+    previous = repo.latest_upstream(ctx.session, data.supplier_company_id, data.product_id)
+    row = UpstreamFootprint(
+        supplier_company_id=data.supplier_company_id,
+        product_id=data.product_id,
+        declared_unit=data.declared_unit,
+        stages={st.value: format_decimal(data.stages.get(st, Decimal(0))) for st in STAGES},
+        primary_data_share=data.primary_data_share,
+        dqr=data.dqr.model_dump(mode="json") if data.dqr else None,
+        source=source,
+        attestation=attestation,
+        evidence=evidence,
+        pact=pact,
+        certifications=certifications or [],
+        received_at=ctx.now(),
+    )
+    if data.footprint_id:
+        row.footprint_id = data.footprint_id.lower()
+    else:
+        row.footprint_id = row.id
+    if previous is not None and previous.footprint_id != row.footprint_id:
+        previous.status = "Deprecated"
+        ctx.session.add(previous)
+    ctx.session.add(row)
+    ctx.session.flush()
+    return row
+
+
+def upstream_read(row: UpstreamFootprint) -> s.UpstreamFootprintRead:
+    return s.UpstreamFootprintRead(
+        id=row.id,
+        footprintId=row.footprint_id,
+        supplierCompanyId=row.supplier_company_id,
+        productId=row.product_id,
+        declaredUnit=row.declared_unit,
+        stages=row.stages,
+        total=stage_total(_stages_in(row.stages)),
+        primaryDataShare=row.primary_data_share,
+        dqr=row.dqr,
+        status=row.status,
+        source=row.source,
+        verified=row.attestation is not None,
+        certifications=row.certifications,
+        receivedAt=row.received_at,
+    )

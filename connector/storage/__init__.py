@@ -1,0 +1,1 @@
+"""Everything SQL: engine and session, the tables, the repositories."""

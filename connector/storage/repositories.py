@@ -1,0 +1,111 @@
+"""Queries. Services call these; nothing outside storage/ writes SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TypeVar
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, col, select
+
+from .tables import (
+    ApiKey,
+    BomLine,
+    Footprint,
+    OwnEmission,
+    Partner,
+    Product,
+    ProductIdentifier,
+    UpstreamFootprint,
+)
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def page(session: Session, model: type[M], *where: object, order: object, limit: int, offset: int) -> tuple[list[M], int]:
+    stmt = select(model)
+    count = select(func.count()).select_from(model)
+    for cond in where:
+        stmt = stmt.where(cond)  # type: ignore[arg-type]
+        count = count.where(cond)  # type: ignore[arg-type]
+    items = list(session.exec(stmt.order_by(order).limit(limit).offset(offset)))  # type: ignore[arg-type]
+    return items, session.exec(count).one()
+
+
+def product_by_urn(session: Session, urn: str) -> Product | None:
+    ident = session.get(ProductIdentifier, urn)
+    return session.get(Product, ident.product_id) if ident else None
+
+
+def products_by_urns(session: Session, urns: Sequence[str]) -> list[Product]:
+    if not urns:
+        return []
+    lowered = [u.lower() for u in urns]
+    stmt = select(Product).join(ProductIdentifier).where(func.lower(ProductIdentifier.urn).in_(lowered)).distinct()
+    return list(session.exec(stmt))
+
+
+def bom_lines(session: Session, product_id: str) -> list[BomLine]:
+    return list(session.exec(select(BomLine).where(BomLine.product_id == product_id).order_by(col(BomLine.created_at))))
+
+
+def own_emissions(session: Session, product_id: str) -> list[OwnEmission]:
+    stmt = select(OwnEmission).where(OwnEmission.product_id == product_id).order_by(col(OwnEmission.created_at))
+    return list(session.exec(stmt))
+
+
+def internal_edges(session: Session, company_id: str) -> dict[str, list[str]]:
+    """Product id -> product ids of our own products it consumes (lines whose supplier is this company)."""
+    edges: dict[str, list[str]] = {}
+    stmt = (
+        select(BomLine.product_id, ProductIdentifier.product_id)
+        .join(ProductIdentifier, ProductIdentifier.urn == BomLine.supplier_product_id)
+        .where(BomLine.supplier_company_id == company_id)
+    )
+    for src, dst in session.exec(stmt):
+        edges.setdefault(src, []).append(dst)
+    return edges
+
+
+def active_footprint(session: Session, product_id: str) -> Footprint | None:
+    stmt = select(Footprint).where(Footprint.product_id == product_id, Footprint.status == "Active")
+    return session.exec(stmt.order_by(col(Footprint.version).desc())).first()
+
+
+def footprint_versions(session: Session, product_id: str) -> list[Footprint]:
+    stmt = select(Footprint).where(Footprint.product_id == product_id).order_by(col(Footprint.version).desc())
+    return list(session.exec(stmt))
+
+
+def latest_upstream(session: Session, supplier_company_id: str, product_urn: str) -> UpstreamFootprint | None:
+    stmt = (
+        select(UpstreamFootprint)
+        .where(
+            UpstreamFootprint.supplier_company_id == supplier_company_id,
+            func.lower(UpstreamFootprint.product_id) == product_urn.lower(),
+            UpstreamFootprint.status == "Active",
+        )
+        .order_by(col(UpstreamFootprint.received_at).desc())
+    )
+    return session.exec(stmt).first()
+
+
+def products_using_upstream(session: Session, supplier_company_id: str, product_urn: str) -> list[str]:
+    stmt = select(BomLine.product_id).where(
+        BomLine.supplier_company_id == supplier_company_id,
+        func.lower(BomLine.supplier_product_id) == product_urn.lower(),
+    )
+    return sorted(set(session.exec(stmt)))
+
+
+def partner_by_company(session: Session, company_id: str) -> Partner | None:
+    return session.exec(select(Partner).where(Partner.company_id == company_id)).first()
+
+
+def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
+    return session.exec(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+
+
+def count_admin_keys(session: Session) -> int:
+    stmt = select(func.count()).select_from(ApiKey).where(ApiKey.role == "admin", col(ApiKey.revoked).is_(False))
+    return session.exec(stmt).one()
