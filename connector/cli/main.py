@@ -192,3 +192,26 @@ def _print_footprint(ctx: NodeContext, footprint_id: str) -> None:
         table.add_row(st.value.replace("_", " "), fp.stages[st.value])
     table.add_row("[bold]total[/]", f"[bold]{footprints.format_decimal(fp.total)}[/]")
     console.print(table)
+
+
+@app.command()
+def demo(
+    fixture: Annotated[Path | None, typer.Option(help="Supply-chain file (default: ../shared/fixtures/nmc811-chain.json)")] = None,
+    out: Annotated[Path, typer.Option(help="Output folder")] = Path("demo-output"),
+) -> None:
+    """Run the demo: one node loaded with the cell maker of the fixture, its footprint computed."""
+    from ..demo.single import run_single_node
+
+    run_single_node(fixture or default_fixture(), out, console)
+
+
+def default_fixture() -> Path:
+    here = Path.cwd()
+    for base in (here, *here.parents):
+        candidate = base / "shared" / "fixtures" / "nmc811-chain.json"
+        if candidate.exists():
+            return candidate
+        candidate = base.parent / "shared" / "fixtures" / "nmc811-chain.json"
+        if candidate.exists():
+            return candidate
+    raise typer.BadParameter("fixture not found; pass --fixture")

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install the project with its test extras in .venv, lint, and run the whole test suite on SQLite and PostgreSQL.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+. .venv/bin/activate
+python -m pip install -q --upgrade pip
+python -m pip install -q -e '.[test]'
+ruff check connector tests bench
+export CONNECTOR_TEST_DB="${CONNECTOR_TEST_DB:-all}"
+if [ "${CI:-}" = "true" ]; then export CONNECTOR_TEST_REQUIRE_POSTGRES=1; fi
+python -m pytest -q "$@"
