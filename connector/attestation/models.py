@@ -1,0 +1,258 @@
+"""Wire models of attestations and evidence packages (pydantic v2, camelCase on the wire).
+
+Footprint values are :data:`~connector.decimals.DecimalStr`: ``Decimal`` in Python, decimal strings in JSON.
+Stage keys stay snake_case (``raw_material_acquisition`` ...), exactly the :class:`~connector.stages.Stage` values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+from ..decimals import DecimalStr, RoundingRule
+from ..errors import ValidationFailed
+from ..stages import STAGES, Stage, stage_total
+
+VC_CONTEXT_V2 = "https://www.w3.org/ns/credentials/v2"
+VC_TYPE = "VerifiableCredential"
+ATTESTATION_TYPE = "CfpAttestation"
+SD_JWT_TYP = "vc+sd-jwt"
+URN_PATTERN = r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$"
+
+
+class WireModel(BaseModel):
+    """camelCase JSON, snake_case Python, unknown fields refused, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",
+        frozen=True,
+    )
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (decimal strings, ISO datetimes, camelCase keys)."""
+        return self.model_dump(mode="json")
+
+
+class StageValues(BaseModel):
+    """One decimal string per EU life-cycle stage (all four required; end of life may be negative)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    raw_material_acquisition: DecimalStr
+    main_production: DecimalStr
+    distribution: DecimalStr
+    end_of_life: DecimalStr
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[Stage | str, Decimal | str]) -> StageValues:
+        """From a partial or complete mapping; missing stages are zero, unknown stage names raise ValueError."""
+        data: dict[str, Decimal | str] = {s.value: Decimal(0) for s in STAGES}
+        for name, value in values.items():
+            data[Stage(name).value] = value
+        return cls.model_validate(data)
+
+    def as_dict(self) -> dict[Stage, Decimal]:
+        return {s: getattr(self, s.value) for s in STAGES}
+
+    def total(self) -> Decimal:
+        return stage_total(self.as_dict())
+
+
+class ReferencePeriod(WireModel):
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ReferencePeriod:
+        if self.end <= self.start:
+            raise ValueError("reference period end must be after its start")
+        return self
+
+
+class Methodology(WireModel):
+    """The calculation rules: e.g. rule set ``EU-2023/1542-Art7`` version ``2025``, or ``PACT`` ``3.0``."""
+
+    rule_set: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+
+
+class DataQuality(WireModel):
+    """PEF data quality ratings (1 best ... 5 worst), as decimal strings since they are emission-weighted means."""
+
+    technological: DecimalStr
+    geographical: DecimalStr
+    temporal: DecimalStr
+
+    @field_validator("technological", "geographical", "temporal")
+    @classmethod
+    def _range(cls, v: Decimal) -> Decimal:
+        if not Decimal(1) <= v <= Decimal(5):
+            raise ValueError("data quality rating must be between 1 and 5")
+        return v
+
+
+class AttestationClaims(WireModel):
+    """The clear claims of a CFP attestation: everything the customer (the audience) may see.
+
+    ``stages`` and ``total`` are per declared unit, already rounded with ``rounding``.
+    """
+
+    issuer: str = Field(pattern=URN_PATTERN, description="company id URN of the issuing company")
+    audience: str = Field(pattern=URN_PATTERN, description="company id URN of the customer the attestation is for")
+    footprint_id: str = Field(min_length=1, description="id of the PACT ProductFootprint this attests")
+    product_ids: list[str] = Field(min_length=1)
+    declared_unit: str = Field(min_length=1)
+    stages: StageValues
+    total: DecimalStr
+    reference_period: ReferencePeriod
+    methodology: Methodology
+    primary_data_share: DecimalStr = Field(description="percent, 0 to 100")
+    data_quality: DataQuality
+    rounding: str = Field(description="e.g. decimal-places:12;half-even", examples=["decimal-places:12;half-even"])
+
+    @field_validator("primary_data_share")
+    @classmethod
+    def _share(cls, v: Decimal) -> Decimal:
+        if not Decimal(0) <= v <= Decimal(100):
+            raise ValueError("primary data share must be between 0 and 100 (percent)")
+        return v
+
+    @field_validator("rounding")
+    @classmethod
+    def _rounding(cls, v: str) -> str:
+        try:
+            RoundingRule.parse(v)
+        except ValidationFailed as exc:
+            raise ValueError(exc.detail) from None
+        return v
+
+
+class InputClaim(WireModel):
+    """One bill-of-materials input, bound to the upstream attestation it used (hidden from the customer)."""
+
+    attestation_digest: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{43}$", description="base64url SHA-256 of the upstream SD-JWT (see attestation_digest)"
+    )
+    quantity: DecimalStr = Field(description="quantity of the upstream product per declared unit of this product")
+    unit: str = Field(min_length=1)
+    upstream: StageValues = Field(description="the upstream attestation's per-stage values per its declared unit")
+    declared_unit: str = Field(min_length=1, description="the upstream attestation's declared unit")
+
+
+class HiddenClaims(WireModel):
+    """The selectively disclosable claims: own emissions and the inputs. Only verifiers ever see them."""
+
+    own_emissions: StageValues
+    inputs: list[InputClaim] = Field(default_factory=list)
+
+
+class CredentialSubject(WireModel):
+    """``credentialSubject`` of the SD-JWT payload: the clear claims except issuer/audience, plus ``_sd``."""
+
+    footprint_id: str
+    product_ids: list[str]
+    declared_unit: str
+    stages: StageValues
+    total: DecimalStr
+    reference_period: ReferencePeriod
+    methodology: Methodology
+    primary_data_share: DecimalStr
+    data_quality: DataQuality
+    rounding: str
+    sd: list[str] = Field(alias="_sd", min_length=1, description="salted digests of hidden claims and decoys")
+
+
+class AttestationPayload(WireModel):
+    """The issuer-signed JWT payload of a CFP attestation: a W3C VC 2.0 plus JWT and SD-JWT claims."""
+
+    context: list[str] = Field(alias="@context", min_length=1)
+    type: list[str] = Field(min_length=2)
+    id: str
+    issuer: str
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    credential_subject: CredentialSubject
+    iss: str
+    aud: str
+    iat: int
+    exp: int
+    jti: str
+    sd_alg: Literal["sha-256"] = Field(alias="_sd_alg")
+
+
+class UpstreamEvidence(WireModel):
+    """An upstream attestation used as an input, with its own (still sealed) evidence package if it has one."""
+
+    attestation: str
+    evidence: SealedEvidence | None = None
+
+
+class EvidenceContent(WireModel):
+    """The plaintext of an evidence package: one attestation's disclosures and its upstream attestations."""
+
+    attestation: str = Field(description="the SD-JWT as given to the customer (issuer JWT followed by ~)")
+    disclosures: list[str] = Field(default_factory=list)
+    upstream: list[UpstreamEvidence] = Field(default_factory=list)
+
+
+class JweRecipient(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    header: dict[str, Any]
+    encrypted_key: str
+
+
+class SealedEvidence(BaseModel):
+    """An evidence package: JWE JSON general serialization (RFC 7516 section 7.2.1), ECDH-ES+A256KW / A256GCM."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    protected: str
+    unprotected: dict[str, Any] | None = None
+    recipients: list[JweRecipient] = Field(min_length=1)
+    iv: str
+    ciphertext: str
+    tag: str
+    aad: str | None = None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True)
+
+
+UpstreamEvidence.model_rebuild()
+
+
+def check_total(claims: AttestationClaims) -> None:
+    """Raise ValidationFailed when ``total`` is not exactly the sum of the four stages."""
+    if claims.stages.total() != claims.total:
+        raise ValidationFailed(f"total {claims.total} is not the sum of the stages {claims.stages.total()}")
+
+
+__all__ = [
+    "ATTESTATION_TYPE",
+    "SD_JWT_TYP",
+    "VC_CONTEXT_V2",
+    "VC_TYPE",
+    "AttestationClaims",
+    "AttestationPayload",
+    "CredentialSubject",
+    "DataQuality",
+    "EvidenceContent",
+    "HiddenClaims",
+    "InputClaim",
+    "JweRecipient",
+    "Methodology",
+    "ReferencePeriod",
+    "SealedEvidence",
+    "StageValues",
+    "UpstreamEvidence",
+    "check_total",
+]

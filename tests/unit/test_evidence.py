@@ -1,0 +1,173 @@
+"""Evidence packages: sealed to verifiers only, opened by each named verifier, forwarded unread, re-sealed."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from connector.attestation import (
+    EvidenceContent,
+    NotARecipient,
+    RecipientRefused,
+    UpstreamEvidence,
+    issue_attestation,
+    open_evidence,
+    recipients_of,
+    reseal_evidence,
+    seal_evidence,
+    verify_attestation,
+)
+from connector.errors import InvalidSignature
+from tests.pki import (
+    CUSTOMER_ID,
+    OEM_ID,
+    SECRET_OWN,
+    SUPPLIER_ID,
+    T0,
+    VERIFIER2_ID,
+    VERIFIER_ID,
+    make_claims,
+    make_hidden,
+    make_pki,
+)
+
+
+@pytest.fixture
+def world():
+    pki = make_pki()
+    return {
+        "pki": pki,
+        "trust": pki.trust(),
+        "supplier": pki.company(SUPPLIER_ID, "supplier"),
+        "customer": pki.company(CUSTOMER_ID, "supplier"),
+        "oem": pki.company(OEM_ID, "oem"),
+        "nb": pki.company(VERIFIER_ID, "verifier"),
+        "nb2": pki.company(VERIFIER2_ID, "verifier"),
+    }
+
+
+def _content(w) -> EvidenceContent:
+    s = w["supplier"]
+    issued = issue_attestation(make_claims(), make_hidden(), s.key, s.chain, at=T0)
+    return EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures)
+
+
+def test_seal_and_open_by_each_verifier(world) -> None:
+    content = _content(world)
+    package = seal_evidence(content, [world["nb"].chain, world["nb2"].chain], world["trust"], T0)
+    assert len(package["recipients"]) == 2
+    assert all(r["header"]["alg"] == "ECDH-ES+A256KW" for r in package["recipients"])
+    assert recipients_of(package) == [VERIFIER_ID, VERIFIER2_ID]
+    for who in ("nb", "nb2"):
+        opened = open_evidence(package, world[who].key, world[who].certificate)
+        assert opened == content
+        v = verify_attestation(opened.attestation, world["trust"], at=T0, audience=None, disclosures=opened.disclosures)
+        assert v.hidden == make_hidden()
+
+
+def test_bare_certificate_with_known_intermediate(world) -> None:
+    from connector.identity import TrustStore
+
+    pki = world["pki"]
+    trust = TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate])
+    package = seal_evidence(_content(world), [world["nb"].certificate], trust, T0)
+    assert open_evidence(package, world["nb"].key, world["nb"].certificate).attestation
+
+
+def test_package_reveals_nothing_in_clear(world) -> None:
+    package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
+    text = json.dumps(package)
+    assert all(secret not in text for secret in SECRET_OWN)
+    assert "ownEmissions" not in text
+
+
+@pytest.mark.parametrize("who", ["supplier", "oem"])
+def test_only_verifiers_may_be_recipients(world, who) -> None:
+    with pytest.raises(RecipientRefused) as err:
+        seal_evidence(_content(world), [world["nb"].chain, world[who].chain], world["trust"], T0)
+    assert "role is" in err.value.detail and "expected verifier" in err.value.detail
+
+
+def test_recipient_from_another_ca_refused(world) -> None:
+    stranger = make_pki("Other").company(VERIFIER_ID, "verifier")
+    with pytest.raises(RecipientRefused):
+        seal_evidence(_content(world), [stranger.chain], world["trust"], T0)
+
+
+def test_revoked_recipient_refused(world) -> None:
+    crl = world["pki"].crl((world["nb"], T0 - timedelta(days=1)))
+    with pytest.raises(RecipientRefused) as err:
+        seal_evidence(_content(world), [world["nb"].chain], world["pki"].trust(crls=[crl]), T0)
+    assert "revoked" in err.value.detail
+
+
+def test_no_recipients_refused(world) -> None:
+    with pytest.raises(RecipientRefused):
+        seal_evidence(_content(world), [], world["trust"], T0)
+
+
+def test_sealed_to_someone_else(world) -> None:
+    package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
+    with pytest.raises(NotARecipient):
+        open_evidence(package, world["nb2"].key, world["nb2"].certificate)
+    # claiming to be the recipient with another key does not help either
+    with pytest.raises(NotARecipient):
+        open_evidence(package, world["nb2"].key, world["nb"].certificate)
+
+
+def test_relabelled_recipient_cannot_decrypt(world) -> None:
+    package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
+    from connector.identity import certificate_thumbprint
+
+    package["recipients"][0]["header"]["x5t#S256"] = certificate_thumbprint(world["nb2"].certificate)
+    with pytest.raises(NotARecipient):
+        open_evidence(package, world["nb2"].key, world["nb2"].certificate)
+
+
+def test_tampered_ciphertext(world) -> None:
+    package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
+    ct = package["ciphertext"]
+    package["ciphertext"] = ("A" if ct[0] != "A" else "B") + ct[1:]
+    with pytest.raises(InvalidSignature):
+        open_evidence(package, world["nb"].key, world["nb"].certificate)
+
+
+def test_malformed_package(world) -> None:
+    with pytest.raises(InvalidSignature):
+        open_evidence({"protected": "x"}, world["nb"].key, world["nb"].certificate)
+
+
+def test_nested_package_forwarded_unread_and_resealed(world) -> None:
+    # tier 2 (supplier) seals to nb; tier 1 (customer) attests using it and seals its own evidence to nb.
+    upstream = _content(world)
+    up_package = seal_evidence(upstream, [world["nb"].chain], world["trust"], T0)
+    c = world["customer"]
+    issued = issue_attestation(make_claims(issuer=CUSTOMER_ID, audience=OEM_ID), make_hidden(), c.key, c.chain, at=T0)
+    content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures,
+                              upstream=[UpstreamEvidence(attestation=upstream.attestation, evidence=up_package)])
+    package = seal_evidence(content, [world["nb"].chain], world["trust"], T0)
+
+    opened = open_evidence(package, world["nb"].key, world["nb"].certificate)
+    nested = opened.upstream[0].evidence
+    assert nested is not None
+    assert open_evidence(nested.to_json_dict(), world["nb"].key, world["nb"].certificate) == upstream
+
+    # nb re-seals the whole tree for nb2
+    resealed = reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["nb2"].chain],
+                               world["trust"], T0)
+    top = open_evidence(resealed, world["nb2"].key, world["nb2"].certificate)
+    assert top.attestation == issued.sd_jwt
+    inner = top.upstream[0].evidence
+    assert inner is not None
+    assert open_evidence(inner.to_json_dict(), world["nb2"].key, world["nb2"].certificate) == upstream
+    with pytest.raises(NotARecipient):
+        open_evidence(resealed, world["nb"].key, world["nb"].certificate)
+
+
+def test_reseal_refuses_non_verifier(world) -> None:
+    package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
+    with pytest.raises(RecipientRefused):
+        reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["oem"].chain],
+                        world["trust"], T0)
