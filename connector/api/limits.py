@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing re-raises it (a plain exception became a 400 "error parsing")."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"the request body exceeds {max_bytes} bytes")
 
 
 class BodySizeLimit:
@@ -32,7 +36,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(self.max_bytes)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -52,7 +56,7 @@ class BodySizeLimit:
         if path.startswith("/3/"):
             body, ctype = {"code": "BadRequest", "message": "request body too large"}, b"application/json"
         else:
-            body = {"type": "https://battery-cfp-connector.dev/problems/body-too-large", "title": "Request body too large",
+            body = {"type": "https://battery-cfp-connector.dev/problems/request-body-too-large", "title": "Request body too large",
                     "status": 413, "detail": f"the request body exceeds {self.max_bytes} bytes", "instance": path}
             ctype = b"application/problem+json"
         raw = json.dumps(body).encode()

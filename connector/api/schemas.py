@@ -9,6 +9,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..decimals import DecimalStr
+from ..errors import UnitError
 from ..stages import Stage
 from ..units import normalize_unit
 
@@ -38,7 +39,11 @@ def _percent(v: Decimal) -> Decimal:
 
 
 def _unit(v: str) -> str:
-    return normalize_unit(v)
+    # a ValueError, so pydantic names the field (a UnitError escaped validation and named only "unit")
+    try:
+        return normalize_unit(v)
+    except UnitError as exc:
+        raise ValueError(exc.detail) from None
 
 
 PositiveDecimal = Annotated[DecimalStr, AfterValidator(_positive)]

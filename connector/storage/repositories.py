@@ -33,7 +33,11 @@ def page(session: Session, model: type[M], *where: object, order: object, limit:
 
 
 def product_by_urn(session: Session, urn: str) -> Product | None:
+    """URNs compare case-insensitively everywhere (as in products_by_urns and latest_upstream)."""
     ident = session.get(ProductIdentifier, urn)
+    if ident is None:
+        stmt = select(ProductIdentifier).where(func.lower(ProductIdentifier.urn) == urn.lower())
+        ident = session.exec(stmt).first()
     return session.get(Product, ident.product_id) if ident else None
 
 
@@ -59,7 +63,7 @@ def internal_edges(session: Session, company_id: str) -> dict[str, list[str]]:
     edges: dict[str, list[str]] = {}
     stmt = (
         select(BomLine.product_id, ProductIdentifier.product_id)
-        .join(ProductIdentifier, ProductIdentifier.urn == BomLine.supplier_product_id)
+        .join(ProductIdentifier, func.lower(ProductIdentifier.urn) == func.lower(BomLine.supplier_product_id))
         .where(BomLine.supplier_company_id == company_id)
     )
     for src, dst in session.exec(stmt):

@@ -1,0 +1,52 @@
+"""Plain request-body factories."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from .conftest import COMPANY
+
+_seq = itertools.count(1)
+
+
+def product_urn(name: str | None = None) -> str:
+    return f"urn:pact:test-node.example:product:{name or f'p{next(_seq)}'}"
+
+
+def product_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {"productIds": [product_urn()], "name": "Test product", "declaredUnit": "kilogram"}
+    body.update(overrides)
+    return body
+
+
+def supplier_line(supplier: str = "urn:pact:supplier.example:company:supplier",
+                  product: str = "urn:pact:supplier.example:product:thing", quantity: Any = "2", unit: str = "kilogram",
+                  **overrides: Any) -> dict[str, Any]:
+    body = {"kind": "supplier", "supplierCompanyId": supplier, "supplierProductId": product, "quantity": quantity,
+            "unit": unit}
+    body.update(overrides)
+    return body
+
+
+def own_line(product: str, quantity: Any = "1", unit: str = "kilogram") -> dict[str, Any]:
+    return supplier_line(COMPANY, product, quantity, unit)
+
+
+def secondary_line(**overrides: Any) -> dict[str, Any]:
+    body = {"kind": "secondary", "dataset": "needle coke", "quantity": "1.25", "unit": "kilogram", "factor": "3.2",
+            "stage": "raw_material_acquisition"}
+    body.update(overrides)
+    return body
+
+
+def upstream_body(product: str = "urn:pact:supplier.example:product:thing",
+                  supplier: str = "urn:pact:supplier.example:company:supplier", **stages: str) -> dict[str, Any]:
+    return {"supplierCompanyId": supplier, "productId": product, "declaredUnit": "kilogram",
+            "stages": stages or {"raw_material_acquisition": "1.5"}}
+
+
+async def create_product(api, **overrides: Any) -> dict[str, Any]:
+    resp = await api.post("/api/v1/products", product_body(**overrides))
+    assert resp.status_code == 201, resp.text
+    return resp.json()
