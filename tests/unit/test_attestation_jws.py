@@ -1,0 +1,87 @@
+"""The generic JWS helper other credentials (declaration VC, certification credentials) reuse."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ed25519
+
+from connector.attestation import sign_jws_json, verify_jws
+from connector.attestation.jws import strict_json_loads
+from connector.errors import InvalidSignature, TrustError
+from connector.identity import issue_company_certificate
+from tests.pki import OEM_ID, SUPPLIER_ID, T0, VERIFIER_ID, make_pki
+
+IAT = int(T0.timestamp())
+
+
+def test_sign_verify_with_role_and_typ() -> None:
+    pki = make_pki()
+    nb = pki.company(VERIFIER_ID, "verifier")
+    token = sign_jws_json({"iss": VERIFIER_ID, "iat": IAT, "x": "1.5"}, nb.key, nb.chain, "cfp-certification+jwt")
+    v = verify_jws(token, pki.trust(), at=T0, role="verifier", typ="cfp-certification+jwt")
+    assert v.payload["x"] == "1.5" and v.issuer.company_id == VERIFIER_ID and v.signed_at == T0
+    assert v.header["typ"] == "cfp-certification+jwt"
+    with pytest.raises(TrustError):
+        verify_jws(token, pki.trust(), at=T0, role="oem")
+    with pytest.raises(InvalidSignature):
+        verify_jws(token, pki.trust(), at=T0, typ="vc+jwt")
+
+
+def test_typ_may_carry_application_prefix() -> None:
+    pki = make_pki()
+    oem = pki.company(OEM_ID, "oem")
+    token = sign_jws_json({"iat": IAT}, oem.key, oem.chain, "application/vc+jwt")
+    verify_jws(token, pki.trust(), at=T0, typ="vc+jwt")
+
+
+def test_iat_required_exp_and_nbf_enforced() -> None:
+    pki = make_pki()
+    s = pki.company(SUPPLIER_ID, "supplier")
+    with pytest.raises(InvalidSignature) as err:
+        verify_jws(sign_jws_json({}, s.key, s.chain, "x"), pki.trust(), at=T0)
+    assert "iat" in err.value.reason
+    expiring = sign_jws_json({"iat": IAT, "exp": IAT + 60}, s.key, s.chain, "x")
+    verify_jws(expiring, pki.trust(), at=T0 + timedelta(seconds=59))
+    with pytest.raises(InvalidSignature):
+        verify_jws(expiring, pki.trust(), at=T0 + timedelta(seconds=60))
+    later = sign_jws_json({"iat": IAT, "nbf": IAT + 3600}, s.key, s.chain, "x")
+    with pytest.raises(InvalidSignature):
+        verify_jws(later, pki.trust(), at=T0)
+    with pytest.raises(InvalidSignature):
+        verify_jws(sign_jws_json({"iat": "soon"}, s.key, s.chain, "x"), pki.trust(), at=T0)
+
+
+def test_chain_checked_at_signing_time() -> None:
+    pki = make_pki()
+    s = pki.company(SUPPLIER_ID, "supplier", validity=timedelta(days=30))
+    token = sign_jws_json({"iat": IAT}, s.key, s.chain, "x")
+    # long after the certificate expired, a signature made while it was valid still verifies
+    assert verify_jws(token, pki.trust(), at=T0 + timedelta(days=300)).issuer.company_id == SUPPLIER_ID
+
+
+def test_ed25519_optional() -> None:
+    pki = make_pki()
+    key = ed25519.Ed25519PrivateKey.generate()
+    issued = issue_company_certificate(pki.inter, company_id=SUPPLIER_ID, name="Ed", role="supplier", at=T0, key=key)
+    token = sign_jws_json({"iat": IAT}, key, issued.chain, "x")
+    v = verify_jws(token, pki.trust(), at=T0)
+    assert v.header["alg"] == "Ed25519"
+
+
+def test_extra_header_guarded() -> None:
+    pki = make_pki()
+    s = pki.company(SUPPLIER_ID, "supplier")
+    token = sign_jws_json({"iat": IAT}, s.key, s.chain, "x", extra_header={"kid": "k1"})
+    assert verify_jws(token, pki.trust(), at=T0).header["kid"] == "k1"
+    for bad in ({"alg": "none"}, {"jku": "https://evil.example"}, {"crit": ["b64"]}):
+        with pytest.raises(ValueError):
+            sign_jws_json({"iat": IAT}, s.key, s.chain, "x", extra_header=bad)
+
+
+def test_strict_json() -> None:
+    with pytest.raises(ValueError):
+        strict_json_loads('{"a": 1, "a": 2}')
+    with pytest.raises(ValueError):
+        strict_json_loads('{"a": NaN}')
