@@ -90,16 +90,20 @@ def compute_declaration(
 ) -> Declaration:
     """Compute the Art. 7(1) declaration from the declared product's footprint per stage (kg CO2e per battery).
 
-    Each stage and the total are divided by ``E_total`` exactly, then rounded once, independently, to
-    6 decimal places half-even for the declared figure; the exact quotient is kept beside it. So the declared
-    stages need not add up to the declared total in the last digit.
+    ``E_total = usable kWh x cycles per year x years``; each stage and the total are divided by it exactly, then
+    rounded once, independently, to 6 decimal places half-even for the declared figure (the exact quotient is
+    kept beside it), so the declared stages need not add up to the declared total in the last digit. Supplier
+    lines give each direct supplier's contribution; certifications give the verification status.
 
-    >>> from decimal import Decimal as D
-    >>> decl = compute_declaration(inp, {Stage.MAIN_PRODUCTION: D("3600")}, at=now)  # doctest: +SKIP
-    >>> decl.carbon_footprint.value  # 75 kWh x 60 x 8 = 36000 kWh  # doctest: +SKIP
-    Decimal('0.1')
+    Example::
 
-    Raises ``ValidationFailed`` for a naive ``at``, an unknown stage, or a value above every configured class.
+        inp = DeclarationInput.model_validate(fixture["declaration"])   # 75 kWh, M1 (60 cycles), 8 years
+        decl = compute_declaration(inp, {Stage.MAIN_PRODUCTION: Decimal("3600")}, at=datetime.now(UTC))
+        decl.functional_unit.total_energy_kwh   # Decimal('36000')
+        decl.carbon_footprint.value             # Decimal('0.100000')
+        decl.model_dump(mode="json", by_alias=True)  # the credentialSubject of the signed declaration
+
+    Raises ``ValidationFailed`` for a naive ``at``, an unknown stage, or a total above every configured class.
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValidationFailed("at: must be timezone-aware", errors=[{"field": "at", "message": "naive datetime"}])

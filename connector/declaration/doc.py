@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, HttpUrl, model_validator
 
 from ..decimals import format_decimal
-from .models import Declaration, _Model
+from .models import CamelModel, Declaration
 
 BATTERY_REGULATION = (
     "Regulation (EU) 2023/1542 of the European Parliament and of the Council of 12 July 2023 concerning batteries "
@@ -24,12 +24,12 @@ CONFORMITY_STATEMENT = (
 )
 
 
-class Party(_Model):
+class Party(CamelModel):
     name: str = Field(min_length=1)
     address: str = Field(min_length=1)
 
 
-class NotifiedBody(_Model):
+class NotifiedBody(CamelModel):
     """Art. 17(2): Art. 7 conformity is assessed under module D1 or G, both with a notified body."""
 
     name: str = Field(min_length=1)
@@ -38,7 +38,7 @@ class NotifiedBody(_Model):
     certificate: str = Field(min_length=1, description="certificate or approval issued")
 
 
-class ConformityInput(_Model):
+class ConformityInput(CamelModel):
     """What the declaration of conformity needs beyond the carbon footprint declaration."""
 
     batch_or_serial: str | None = Field(default=None, description="batch or serial number, when applicable")
@@ -63,13 +63,13 @@ class ConformityInput(_Model):
         return self
 
 
-class AnnexIXItem(_Model):
+class AnnexIXItem(CamelModel):
     number: int
     title: str
     lines: tuple[str, ...]
 
 
-class DeclarationOfConformity(_Model):
+class DeclarationOfConformity(CamelModel):
     """The Annex IX declaration as data; ``items`` is the numbered rendering of it, item 1 to 9."""
 
     type: Literal["EUDeclarationOfConformity"] = "EUDeclarationOfConformity"
@@ -121,7 +121,7 @@ def build_declaration_of_conformity(declaration: Declaration, conformity: Confor
             title="Battery model (product, category and batch or serial number)",
             lines=(
                 f"Model: {model.model_id}",
-                f"Category: {model.category.value}",
+                f"Category: {model.category.value.replace('_', ' ')}",
                 f"Batch or serial number: {conformity.batch_or_serial or 'not applicable (model level)'}",
             ),
         ),

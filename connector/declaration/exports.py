@@ -28,7 +28,7 @@ CATENAX_TOTAL_LIFECYCLE = "total"
 
 def _double(value: Decimal) -> float:
     # The only Decimal -> float conversion in the connector (see the module docstring).
-    return float(value)
+    return float(value) + 0.0  # + 0.0 turns a rounded -0 into 0
 
 
 class _Export(BaseModel):

@@ -84,6 +84,11 @@ def stage_chart(declaration: Declaration) -> Chart:
     )
 
 
+def _share_px(percent: Decimal) -> int:
+    # A share bar of at most 60 px; shares outside 0-100 % (a credit, or suppliers above the total) are clipped.
+    return int(min(max(percent, Decimal(0)), Decimal(100)) * 6 // 10)
+
+
 def _coord(v: Decimal) -> Decimal:
     return v.quantize(Decimal("0.1"))
 
@@ -98,6 +103,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["dec"] = format_decimal
+    env.filters["share_px"] = _share_px
     return env
 
 

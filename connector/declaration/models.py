@@ -26,7 +26,7 @@ def _alias(name: str) -> str:
     return to_camel(name).replace("Co2E", "Co2e")  # kg_co2e -> kgCo2e, not kgCo2E
 
 
-class _Model(BaseModel):
+class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=_alias, populate_by_name=True, extra="forbid", frozen=True)
 
 
@@ -77,7 +77,7 @@ class PerformanceClassStatus(StrEnum):
 # --- inputs -------------------------------------------------------------------------------------------------
 
 
-class Manufacturer(_Model):
+class Manufacturer(CamelModel):
     """Art. 7(1)(a): administrative information about the manufacturer."""
 
     name: str = Field(min_length=1)
@@ -85,7 +85,7 @@ class Manufacturer(_Model):
     company_id: str = Field(min_length=1)
 
 
-class Plant(_Model):
+class Plant(CamelModel):
     """Art. 7(1)(c): geographic location of the battery manufacturing plant."""
 
     name: str = Field(min_length=1)
@@ -101,14 +101,14 @@ class Plant(_Model):
         return self
 
 
-class PerformanceClassBoundary(_Model):
+class PerformanceClassBoundary(CamelModel):
     """A class and its inclusive upper bound in declared kg CO2e/kWh; ``None`` means open-ended (worst class)."""
 
     performance_class: str = Field(alias="class", min_length=1)
     up_to_kg_co2e_per_kwh: DecimalStr | None = None
 
 
-class PerformanceClassScheme(_Model):
+class PerformanceClassScheme(CamelModel):
     """Class boundaries, best class first. None are published yet (Annex II point 8), so this is configuration."""
 
     source: str = Field(min_length=1, description="where the boundaries come from (act, draft, internal)")
@@ -128,7 +128,7 @@ class PerformanceClassScheme(_Model):
         return self
 
 
-class DeclarationInput(_Model):
+class DeclarationInput(CamelModel):
     """What the OEM states about one battery model per manufacturing plant (Art. 7(1))."""
 
     issuer_company_id: str | None = Field(default=None, description="the company issuing the declaration")
@@ -198,7 +198,7 @@ class DeclarationInput(_Model):
         return value
 
 
-class SupplierContributionInput(_Model):
+class SupplierContributionInput(CamelModel):
     """One tier-1 supply line of the declared product, as the OEM knows it."""
 
     company_name: str = Field(min_length=1)
@@ -210,7 +210,7 @@ class SupplierContributionInput(_Model):
     kg_co2e_per_declared_unit: DecimalStr
 
 
-class CertificationInput(_Model):
+class CertificationInput(CamelModel):
     """A third-party verification of one company's footprint in the chain; tier 0 is the declaration itself."""
 
     tier: int = Field(ge=0)
@@ -227,7 +227,7 @@ class CertificationInput(_Model):
 # --- output -------------------------------------------------------------------------------------------------
 
 
-class BatteryModelInfo(_Model):
+class BatteryModelInfo(CamelModel):
     """Art. 7(1)(b): information about the battery model."""
 
     model_id: str
@@ -236,7 +236,7 @@ class BatteryModelInfo(_Model):
     pack_product_id: str
 
 
-class FunctionalUnit(_Model):
+class FunctionalUnit(CamelModel):
     """One kWh of the total energy provided by the battery over its service life (Annex II)."""
 
     definition: str = "1 kWh of the total energy provided by the battery over its expected service life"
@@ -248,7 +248,7 @@ class FunctionalUnit(_Model):
     total_energy_kwh: DecimalStr
 
 
-class CarbonFootprint(_Model):
+class CarbonFootprint(CamelModel):
     """Art. 7(1)(d): kg CO2e per kWh of total lifetime energy, declared (rounded) and exact."""
 
     value: DecimalStr
@@ -256,7 +256,7 @@ class CarbonFootprint(_Model):
     unit: Literal["kg CO2e/kWh"] = "kg CO2e/kWh"
 
 
-class StageFootprint(_Model):
+class StageFootprint(CamelModel):
     """Art. 7(1)(e): the footprint of one Annex II point 4 life cycle stage."""
 
     stage: Stage
@@ -266,19 +266,19 @@ class StageFootprint(_Model):
     absolute_kg_co2e: DecimalStr
 
 
-class AbsoluteFootprint(_Model):
+class AbsoluteFootprint(CamelModel):
     value: DecimalStr
     unit: Literal["kg CO2e"] = "kg CO2e"
 
 
-class PerformanceClassResult(_Model):
+class PerformanceClassResult(CamelModel):
     performance_class: str | None = Field(alias="class")
     status: PerformanceClassStatus
     note: str
     scheme_source: str | None = None
 
 
-class SupplierContribution(_Model):
+class SupplierContribution(CamelModel):
     company_name: str
     company_id: str | None
     product_id: str
@@ -290,7 +290,7 @@ class SupplierContribution(_Model):
     share_percent: DecimalStr = Field(description="of the absolute footprint, 2 decimals")
 
 
-class Certification(_Model):
+class Certification(CamelModel):
     tier: int
     company_name: str
     company_id: str | None
@@ -302,7 +302,7 @@ class Certification(_Model):
     reference: str | None
 
 
-class Declaration(_Model):
+class Declaration(CamelModel):
     """The Art. 7(1) carbon footprint declaration of one battery model per manufacturing plant."""
 
     type: Literal["BatteryCarbonFootprintDeclaration"] = "BatteryCarbonFootprintDeclaration"

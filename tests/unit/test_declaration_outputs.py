@@ -116,6 +116,15 @@ class TestBatteryPass:
         assert out["absoluteCarbonFootprint"] == 5928.4337818  # kg, as the 1.2.0 model's unit
         assert out["carbonFootprintStudy"] == "https://nippon-motors.example/cfp/NM-EV75-NMC811-study.pdf"
 
+    def test_a_credit_rounded_to_zero_is_not_minus_zero(self, chain):
+        raw = chain["declaration"]
+        decl = compute_declaration(
+            DeclarationInput.model_validate(raw), {Stage.MAIN_PRODUCTION: D(3600), Stage.END_OF_LIFE: D("-0.01")}, at=AT
+        )
+        assert decl.stage(Stage.END_OF_LIFE).value.is_zero()
+        assert '"carbonFootprint": 0.0}' in json.dumps(to_battery_pass(decl))
+        assert decl.model_dump(mode="json", by_alias=True)["stages"][3]["value"] == "0"
+
     def test_performance_class_not_yet_defined(self, declaration):
         assert to_battery_pass(declaration)["carbonFootprintPerformanceClass"] == "not yet defined"
 
