@@ -182,7 +182,7 @@ class DeclarationInput(CamelModel):
                 else "there is no default"
             )
             raise ValueError(
-                f"cyclesPerYear {self.cycles_per_year} overrides the draft delegated act ({basis}): "
+                f"cyclesPerYear {self.cycles_per_year} is not a draft delegated act default ({basis}): "
                 "give cyclesOverrideReason (the justification also belongs in the public study)"
             )
         return self
