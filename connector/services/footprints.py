@@ -8,7 +8,7 @@ from decimal import Decimal
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
 from ..api import schemas as s
 from ..decimals import RoundingRule, format_decimal
-from ..errors import MissingUpstream, NotFound
+from ..errors import Conflict, MissingUpstream, NotFound
 from ..stages import STAGES, Stage, stage_total
 from ..storage import repositories as repo
 from ..storage.tables import Footprint, Product, UpstreamFootprint
@@ -195,6 +195,10 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
         row.footprint_id = data.footprint_id.lower()
     else:
         row.footprint_id = row.id
+    if repo.upstream_by_footprint_id(ctx.session, row.footprint_id) is not None:
+        # the unique constraint would make this a 500; a footprint id names one immutable footprint
+        raise Conflict(f"upstream footprint {row.footprint_id} is already held",
+                       errors=[{"field": "footprintId", "message": "duplicate"}])
     if previous is not None and previous.footprint_id != row.footprint_id:
         previous.status = "Deprecated"
         ctx.session.add(previous)

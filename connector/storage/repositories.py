@@ -94,6 +94,10 @@ def latest_upstream(session: Session, supplier_company_id: str, product_urn: str
     return session.exec(stmt).first()
 
 
+def upstream_by_footprint_id(session: Session, footprint_id: str) -> UpstreamFootprint | None:
+    return session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == footprint_id)).first()
+
+
 def products_using_upstream(session: Session, supplier_company_id: str, product_urn: str) -> list[str]:
     stmt = select(BomLine.product_id).where(
         BomLine.supplier_company_id == supplier_company_id,
