@@ -173,18 +173,18 @@ class CredentialSubject(WireModel):
 class AttestationPayload(WireModel):
     """The issuer-signed JWT payload of a CFP attestation: a W3C VC 2.0 plus JWT and SD-JWT claims."""
 
-    context: list[str] = Field(alias="@context", min_length=1)
-    type: list[str] = Field(min_length=2)
-    id: str
-    issuer: str
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    context: list[str] = Field(alias="@context", min_length=1, description="starts with the VC 2.0 context")
+    type: list[str] = Field(min_length=2, description="VerifiableCredential, CfpAttestation")
+    id: str = Field(pattern=r"^urn:uuid:", description="equals jti")
+    issuer: str = Field(pattern=URN_PATTERN, description="issuing company id; equals iss and the certificate's")
+    valid_from: AwareDatetime = Field(description="equals iat")
+    valid_until: AwareDatetime = Field(description="equals exp")
     credential_subject: CredentialSubject
-    iss: str
-    aud: str
+    iss: str = Field(pattern=URN_PATTERN)
+    aud: str = Field(pattern=URN_PATTERN, description="the customer company id")
     iat: int
     exp: int
-    jti: str
+    jti: str = Field(pattern=r"^urn:uuid:")
     sd_alg: Literal["sha-256"] = Field(alias="_sd_alg")
 
 

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
 from connector.attestation import (
     EvidenceContent,
+    HiddenClaims,
+    InputClaim,
     NotARecipient,
     RecipientRefused,
+    StageValues,
     UpstreamEvidence,
+    attestation_digest,
     issue_attestation,
     open_evidence,
     recipients_of,
@@ -20,6 +25,8 @@ from connector.attestation import (
     verify_attestation,
 )
 from connector.errors import InvalidSignature
+from connector.identity import TrustStore, certificate_thumbprint
+from connector.stages import STAGES
 from tests.pki import (
     CUSTOMER_ID,
     OEM_ID,
@@ -31,6 +38,7 @@ from tests.pki import (
     make_claims,
     make_hidden,
     make_pki,
+    stages,
 )
 
 
@@ -68,8 +76,6 @@ def test_seal_and_open_by_each_verifier(world) -> None:
 
 
 def test_bare_certificate_with_known_intermediate(world) -> None:
-    from connector.identity import TrustStore
-
     pki = world["pki"]
     trust = TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate])
     package = seal_evidence(_content(world), [world["nb"].certificate], trust, T0)
@@ -119,8 +125,6 @@ def test_sealed_to_someone_else(world) -> None:
 
 def test_relabelled_recipient_cannot_decrypt(world) -> None:
     package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
-    from connector.identity import certificate_thumbprint
-
     package["recipients"][0]["header"]["x5t#S256"] = certificate_thumbprint(world["nb2"].certificate)
     with pytest.raises(NotARecipient):
         open_evidence(package, world["nb2"].key, world["nb2"].certificate)
@@ -171,3 +175,38 @@ def test_reseal_refuses_non_verifier(world) -> None:
     with pytest.raises(RecipientRefused):
         reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["oem"].chain],
                         world["trust"], T0)
+
+
+def test_two_tier_binding_and_arithmetic_checkable_by_verifier(world) -> None:
+    """What the verifier does with an opened package: the digests bind, and the sums add up."""
+    s, c, nb = world["supplier"], world["customer"], world["nb"]
+    up = issue_attestation(make_claims(), make_hidden(), s.key, s.chain, at=T0)  # supplier -> customer
+    up_package = seal_evidence(EvidenceContent(attestation=up.sd_jwt, disclosures=up.disclosures),
+                               [nb.chain], world["trust"], T0)
+    received = verify_attestation(up.sd_jwt, world["trust"], at=T0, audience=CUSTOMER_ID)
+    own = stages("1", "2", "0", "0")
+    qty = Decimal("0.5")
+    totals = {st: own.as_dict()[st] + qty * received.claims.stages.as_dict()[st] for st in STAGES}
+    hidden = HiddenClaims(own_emissions=own, inputs=[InputClaim(
+        attestation_digest=attestation_digest(up.sd_jwt), quantity=qty, unit="kilogram",
+        upstream=received.claims.stages, declared_unit=received.claims.declared_unit)])
+    claims = make_claims(issuer=CUSTOMER_ID, audience=OEM_ID, stages=StageValues.from_mapping(totals),
+                         total=sum(totals.values()))
+    mine = issue_attestation(claims, hidden, c.key, c.chain, at=T0)
+    package = seal_evidence(EvidenceContent(attestation=mine.sd_jwt, disclosures=mine.disclosures,
+                                            upstream=[UpstreamEvidence(attestation=up.sd_jwt, evidence=up_package)]),
+                            [nb.chain], world["trust"], T0)
+
+    # --- the verifier's side
+    opened = open_evidence(package, nb.key, nb.certificate)
+    top = verify_attestation(opened.attestation, world["trust"], at=T0, audience=None, disclosures=opened.disclosures)
+    assert top.hidden is not None and top.claims.total == Decimal("12.39655")
+    by_digest = {attestation_digest(u.attestation): u for u in opened.upstream}
+    for item in top.hidden.inputs:
+        upstream = by_digest[item.attestation_digest]
+        # audience binding: the upstream attestation was issued to the company that used it
+        up_verified = verify_attestation(upstream.attestation, world["trust"], at=T0, audience=top.issuer.company_id)
+        assert up_verified.claims.stages == item.upstream
+    recomputed = {st: top.hidden.own_emissions.as_dict()[st]
+                  + sum(i.quantity * i.upstream.as_dict()[st] for i in top.hidden.inputs) for st in STAGES}
+    assert StageValues.from_mapping(recomputed) == top.claims.stages
