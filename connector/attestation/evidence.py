@@ -153,6 +153,8 @@ def open_evidence(package: dict[str, Any], verifier_key: PrivateKey, verifier_ce
         raise NotARecipient(f"cannot decrypt evidence: {exc}") from None
     if result.protected.get("enc") != ENC:
         raise InvalidSignature(f"content encryption must be {ENC}")
+    if result.protected.get("typ") != EVIDENCE_TYP:
+        raise InvalidSignature(f"typ must be {EVIDENCE_TYP}")
     if result.plaintext is None:
         raise InvalidSignature("evidence has no plaintext")
     try:

@@ -156,6 +156,8 @@ def sign_jws_json(
     """
     if not chain:
         raise ValueError("a certificate chain is required")
+    if isinstance(payload.get("iat"), bool) or not isinstance(payload.get("iat"), int):
+        raise ValueError("the payload needs an integer iat (NumericDate): the chain is validated at that time")
     if not same_public_key(key, chain[0]):
         raise ValueError("the signing key does not match the leaf certificate")
     header: dict[str, Any] = {"alg": alg_for_key(key), "typ": typ, "x5c": x5c_encode(chain)}

@@ -18,6 +18,7 @@ from .ca import (
     name_of,
     role_of,
 )
+from .files import load_trust_store
 from .keys import (
     PrivateKey,
     PublicKey,
@@ -56,6 +57,7 @@ __all__ = [
     "load_certificates",
     "load_crl",
     "load_private_key",
+    "load_trust_store",
     "name_of",
     "role_of",
     "x5c_decode",

@@ -30,6 +30,7 @@ from .keys import (
     load_private_key,
     private_key_to_pem,
 )
+from .trust import TrustStore
 
 ROOT = "root"
 INTERMEDIATE = "intermediate"
@@ -75,6 +76,23 @@ def write_crl(path: Path, crl: x509.CertificateRevocationList) -> Path:
 
 def read_crl(path: Path) -> x509.CertificateRevocationList:
     return load_crl(Path(path).read_bytes())
+
+
+def load_trust_store(
+    anchors: Path | Sequence[Path],
+    crls: Sequence[Path] = (),
+    *,
+    intermediates: Sequence[Path] = (),
+    require_crl: bool = False,
+) -> TrustStore:
+    """A :class:`TrustStore` from PEM files: anchor certificate file(s), CRL files (PEM or DER), intermediates."""
+    anchor_paths = [anchors] if isinstance(anchors, str | Path) else list(anchors)
+    return TrustStore(
+        [c for p in anchor_paths for c in read_certificates(p)],
+        [read_crl(p) for p in crls],
+        intermediates=[c for p in intermediates for c in read_certificates(p)],
+        require_crl=require_crl,
+    )
 
 
 def save_issued(folder: Path, stem: str, issued: Issued) -> dict[str, Path]:

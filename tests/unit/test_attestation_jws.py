@@ -8,12 +8,20 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from connector.attestation import sign_jws_json, verify_jws
-from connector.attestation.jws import strict_json_loads
+from connector.attestation.jws import _sign, canonical_json, strict_json_loads
 from connector.errors import InvalidSignature, TrustError
-from connector.identity import issue_company_certificate
+from connector.identity import issue_company_certificate, x5c_encode
+from connector.identity.keys import b64url
 from tests.pki import OEM_ID, SUPPLIER_ID, T0, VERIFIER_ID, make_pki
 
 IAT = int(T0.timestamp())
+
+
+def _forge(payload: dict, issued) -> str:
+    """A correctly signed token whose payload sign_jws_json would refuse to make."""
+    header = {"alg": "ES256", "typ": "x", "x5c": x5c_encode(issued.chain)}
+    signing_input = f"{b64url(canonical_json(header))}.{b64url(canonical_json(payload))}"
+    return f"{signing_input}.{b64url(_sign(issued.key, signing_input.encode()))}"
 
 
 def test_sign_verify_with_role_and_typ() -> None:
@@ -39,8 +47,10 @@ def test_typ_may_carry_application_prefix() -> None:
 def test_iat_required_exp_and_nbf_enforced() -> None:
     pki = make_pki()
     s = pki.company(SUPPLIER_ID, "supplier")
+    with pytest.raises(ValueError):
+        sign_jws_json({}, s.key, s.chain, "x")
     with pytest.raises(InvalidSignature) as err:
-        verify_jws(sign_jws_json({}, s.key, s.chain, "x"), pki.trust(), at=T0)
+        verify_jws(_forge({}, s), pki.trust(), at=T0)
     assert "iat" in err.value.reason
     expiring = sign_jws_json({"iat": IAT, "exp": IAT + 60}, s.key, s.chain, "x")
     verify_jws(expiring, pki.trust(), at=T0 + timedelta(seconds=59))
@@ -50,7 +60,7 @@ def test_iat_required_exp_and_nbf_enforced() -> None:
     with pytest.raises(InvalidSignature):
         verify_jws(later, pki.trust(), at=T0)
     with pytest.raises(InvalidSignature):
-        verify_jws(sign_jws_json({"iat": "soon"}, s.key, s.chain, "x"), pki.trust(), at=T0)
+        verify_jws(_forge({"iat": "soon"}, s), pki.trust(), at=T0)
 
 
 def test_chain_checked_at_signing_time() -> None:

@@ -190,3 +190,16 @@ def test_files_roundtrip_and_key_mode(tmp_path) -> None:
     assert stat.S_IMODE(paths["key"].stat().st_mode) == 0o600
     assert same_public_key(read_private_key(paths["key"]), issued.certificate)
     assert read_certificates(paths["chain"]) == list(issued.chain)
+
+
+def test_load_trust_store_from_files(tmp_path) -> None:
+    from connector.identity.files import load_trust_store, write_crl
+
+    pki = make_pki()
+    save_authority(tmp_path, pki.root, pki.inter)
+    issued = pki.company(SUPPLIER_ID, "supplier")
+    crl_path = write_crl(tmp_path / "crl.pem", pki.crl((issued, T0 - timedelta(days=1))))
+    store = load_trust_store(tmp_path / "root.pem", [crl_path], intermediates=[tmp_path / "intermediate.pem"])
+    with pytest.raises(TrustError):
+        store.validate([issued.certificate], at=T0)
+    assert load_trust_store([tmp_path / "root.pem"]).validate(list(issued.chain), at=T0).company_id == SUPPLIER_ID
