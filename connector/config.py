@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -38,6 +38,15 @@ class Settings(BaseSettings):
     allow_insecure_http: bool = False
     clock_skew: timedelta = timedelta(minutes=5)
     access_token_ttl: timedelta = timedelta(minutes=10)
+    token_secret: SecretStr | None = Field(
+        None, description="HMAC key of access tokens; set the same value on every worker of a node (random if unset)"
+    )
+    outgoing_basic_credentials: dict[str, tuple[str, str]] = Field(
+        default_factory=dict,
+        description="client_secret_basic credentials (client id, secret) for PACT hosts without dataspace certificates,"
+        " keyed by base URL",
+    )
+    attestation_validity: timedelta = timedelta(days=365)
 
     # outbox
     outbox_give_up_after: timedelta = timedelta(hours=72)

@@ -2,47 +2,79 @@
 
 from __future__ import annotations
 
+import secrets
+import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from .. import __version__
 from ..config import Settings
+from ..exchange.client import PeerClient
+from ..exchange.worker import OutboxWorker
+from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
 from . import problems
 from .limits import BodySizeLimit
 from .operator import router as operator_router
+from .peer import router as peer_router
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None) -> FastAPI:
-    """Build a node's app: operator API, peer API, workers. The schema is migrated to head on creation."""
+def _tls_verify(settings: Settings) -> Any:
+    """Peers are checked against the dataspace trust anchors (their TLS certs come from the same CA)."""
+    if not settings.trust_anchor_files:
+        return True
+    context = ssl.create_default_context()
+    for path in settings.trust_anchor_files:
+        context.load_verify_locations(cafile=str(path))
+    return context
+
+
+def create_app(settings: Settings, *, engine: Engine | None = None, identity: NodeIdentity | None = None,
+               transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+    """Build a node's app: operator API, peer API, and the outbox worker (run by the lifespan).
+
+    ``transport`` replaces the network for the peer client, so a test can route many in-process nodes.
+    The database schema is migrated to head on creation.
+    """
     engine = engine or make_engine(str(settings.database_url))
     create_schema(engine)
+    identity = identity or load_identity(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hooks = app.state.lifespan_hooks
-        for start, _ in hooks:
-            await start(app)
+        client = PeerClient(settings, identity, transport=transport, verify=_tls_verify(settings))
+        worker = OutboxWorker(engine, settings, identity, client) if settings.run_workers else None
+        app.state.peer_client, app.state.worker = client, worker
+        if worker:
+            worker.start()
         try:
             yield
         finally:
-            for _, stop in reversed(hooks):
-                await stop(app)
+            if worker:
+                await worker.stop()
+            await client.aclose()
 
     app = FastAPI(
         title=f"Battery CFP connector — {settings.company_name}",
         version=__version__,
-        description="Operator API (/api/v1), PACT v3 peer API (/3) and OAuth2 token endpoint (/auth).",
+        description="Operator API (/api/v1, API key), PACT v3 peer API (/3, bearer token) and OAuth2 token "
+                    "endpoint (/auth/token).",
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine
-    app.state.lifespan_hooks = []
+    app.state.identity = identity
+    app.state.worker = None
+    app.state.token_secret = (settings.token_secret.get_secret_value().encode() if settings.token_secret
+                              else secrets.token_bytes(32))
     problems.install(app)
     app.include_router(operator_router)
+    app.include_router(peer_router)
 
     @app.get("/health", tags=["node"])
     def health() -> dict[str, str]:

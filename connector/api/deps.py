@@ -34,8 +34,8 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_context(session: SessionDep, settings: SettingsDep) -> NodeContext:
-    return NodeContext(session=session, settings=settings)
+def get_context(request: Request, session: SessionDep, settings: SettingsDep) -> NodeContext:
+    return NodeContext(session=session, settings=settings, identity=request.app.state.identity)
 
 
 ContextDep = Annotated[NodeContext, Depends(get_context)]

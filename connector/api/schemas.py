@@ -291,3 +291,87 @@ class FootprintRead(Model):
 class ComputeResult(Model):
     footprint: FootprintRead
     changed: bool = Field(description="False when the inputs gave the same values as the active footprint.")
+
+
+class RequestCreate(Model):
+    """Ask a supplier for the footprint of a BOM line's product."""
+
+    bom_line_id: str = Field(alias="bomLineId")
+    message: str | None = Field(None, max_length=2000)
+    due_date: datetime | None = Field(None, alias="dueDate")
+    verifier_certificates: list[str] = Field(default_factory=list, alias="verifierCertificates", max_length=10,
+                                             description="PEM certificates of the verifiers to seal evidence to")
+
+
+class RequestRead(Model):
+    id: str
+    direction: str
+    event_id: str = Field(alias="eventId")
+    company_id: str = Field(alias="companyId")
+    product_ids: list[str] = Field(alias="productIds")
+    product_id: str | None = Field(None, alias="productId")
+    bom_line_id: str | None = Field(None, alias="bomLineId")
+    message: str | None = None
+    due_date: datetime | None = Field(None, alias="dueDate")
+    state: str
+    reason: str | None = None
+    footprint_ids: list[str] = Field(alias="footprintIds")
+    verifier_count: int = Field(alias="verifierCount")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+class RejectBody(Model):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class GrantCreate(Model):
+    product_id: str = Field(alias="productId")
+    company_id: Urn = Field(alias="companyId")
+
+
+class GrantRead(Model):
+    id: str
+    product_id: str = Field(alias="productId")
+    company_id: str = Field(alias="companyId")
+    created_at: datetime = Field(alias="createdAt")
+
+
+class AuditRead(Model):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    details: dict
+    prev_hash: str = Field(alias="prevHash")
+    hash: str
+
+
+class AuditCheck(Model):
+    valid: bool
+    entries: int
+    first_bad_seq: int | None = Field(None, alias="firstBadSeq")
+    reason: str | None = None
+
+
+class PeerClientCreate(Model):
+    company_id: Urn = Field(alias="companyId")
+
+
+class PeerClientCreated(Model):
+    client_id: str = Field(alias="clientId")
+    client_secret: str = Field(alias="clientSecret", description="Shown once; stored hashed.")
+    company_id: str = Field(alias="companyId")
+    token_endpoint: str = Field(alias="tokenEndpoint")
+
+
+class OutboxRead(Model):
+    id: str
+    target_url: str = Field(alias="targetUrl")
+    company_id: str = Field(alias="companyId")
+    kind: str
+    state: str
+    attempts: int
+    next_attempt_at: datetime = Field(alias="nextAttemptAt")
+    last_error: str | None = Field(None, alias="lastError")

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from . import footprints, keys, partners, products
+from . import exchange, footprints, keys, partners, products
 
 router = APIRouter(prefix="/api/v1")
-for module in (products, footprints, partners, keys):
+for module in (products, footprints, partners, exchange, keys):
     router.include_router(module.router)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 from sqlmodel import col
 
-from ...services import catalog, footprints
+from ...services import catalog, exchange, footprints
 from ...storage import repositories as repo
 from ...storage.tables import Footprint, UpstreamFootprint
 from .. import schemas as s
@@ -19,7 +19,7 @@ router = APIRouter(tags=["footprints"])
              responses={201: {"description": "A new footprint version was issued"}})
 def compute_footprint(ctx: ContextDep, _: EditorDep, product_id: str, response: Response) -> s.ComputeResult:
     """Compute the product's footprint from the latest upstream values held (new version only if it changed)."""
-    fp, changed = footprints.compute(ctx, product_id)
+    fp, changed = exchange.compute_and_publish(ctx, product_id)
     response.status_code = status.HTTP_201_CREATED if changed else status.HTTP_200_OK
     product = catalog.get_product(ctx, product_id)
     return s.ComputeResult(footprint=footprints.footprint_read(fp, product), changed=changed)

@@ -1,0 +1,163 @@
+"""Requests to and from partners, grants, PACT client credentials, the outbox and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, status
+from sqlmodel import col
+
+from ...services import audit, exchange, outbox, tokens
+from ...storage import repositories as repo
+from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage
+from .. import schemas as s
+from ..deps import AdminDep, ContextDep, EditorDep, ViewerDep
+from .paging import PagingDep
+
+router = APIRouter(tags=["exchange"])
+
+
+def _read(r: CfpRequest) -> s.RequestRead:
+    return s.RequestRead(id=r.id, direction=r.direction, eventId=r.event_id, companyId=r.company_id,
+                         productIds=r.product_ids, productId=r.product_id, bomLineId=r.bom_line_id, message=r.message,
+                         dueDate=r.due_date, state=r.state, reason=r.reason, footprintIds=r.footprint_ids,
+                         verifierCount=len(r.verifier_certs), createdAt=r.created_at, updatedAt=r.updated_at)
+
+
+def _wake(request: Request) -> None:
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
+
+
+@router.get("/requests", response_model=s.Page[s.RequestRead])
+def list_requests(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
+                  direction: Annotated[Literal["incoming", "outgoing"] | None, Query()] = None,
+                  state: Annotated[Literal["pending", "fulfilled", "rejected", "cancelled"] | None, Query()] = None,
+                  ) -> s.Page[s.RequestRead]:
+    """List incoming and outgoing CFP requests with their state."""
+    where = []
+    if direction:
+        where.append(CfpRequest.direction == direction)
+    if state:
+        where.append(CfpRequest.state == state)
+    items, total = repo.page(ctx.session, CfpRequest, *where, order=col(CfpRequest.created_at).desc(),
+                             limit=paging.limit, offset=paging.offset)
+    paging.link(total)
+    return s.Page(items=[_read(r) for r in items], total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=s.RequestRead)
+def create_request(request: Request, ctx: ContextDep, _: EditorDep, body: s.RequestCreate) -> s.RequestRead:
+    """Ask the supplier of a BOM line for its footprint."""
+    req = exchange.request_footprint(ctx, body.bom_line_id, message=body.message, due_date=body.due_date,
+                                     verifier_certs=body.verifier_certificates)
+    _wake(request)
+    return _read(req)
+
+
+@router.get("/requests/{request_id}", response_model=s.RequestRead)
+def get_request(ctx: ContextDep, _: ViewerDep, request_id: str) -> s.RequestRead:
+    """Get one request."""
+    return _read(exchange.get_request(ctx, request_id))
+
+
+@router.post("/requests/{request_id}/accept", response_model=s.RequestRead)
+def accept_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
+    """Accept an incoming request: grant the product to the requester and answer when the footprint exists."""
+    req = exchange.accept_request(ctx, request_id)
+    _wake(request)
+    return _read(req)
+
+
+@router.post("/requests/{request_id}/reject", response_model=s.RequestRead)
+def reject_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str, body: s.RejectBody) -> s.RequestRead:
+    """Reject an incoming request with a reason."""
+    req = exchange.reject_request(ctx, request_id, body.reason)
+    _wake(request)
+    return _read(req)
+
+
+@router.post("/requests/{request_id}/fulfil", response_model=s.RequestRead)
+def fulfil_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
+    """Answer an accepted incoming request with the current footprint."""
+    req = exchange.fulfil_request(ctx, request_id)
+    _wake(request)
+    return _read(req)
+
+
+@router.post("/requests/{request_id}/cancel", response_model=s.RequestRead)
+def cancel_request(ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
+    """Cancel a pending outgoing request."""
+    return _read(exchange.cancel_request(ctx, request_id))
+
+
+@router.get("/grants", response_model=s.Page[s.GrantRead])
+def list_grants(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.GrantRead]:
+    """List product x customer grants."""
+    items, total = repo.page(ctx.session, Grant, order=col(Grant.created_at), limit=paging.limit, offset=paging.offset)
+    paging.link(total)
+    reads = [s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at) for g in items]
+    return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/grants", status_code=status.HTTP_201_CREATED, response_model=s.GrantRead)
+def create_grant(ctx: ContextDep, _: EditorDep, body: s.GrantCreate) -> s.GrantRead:
+    """Let a customer see a product's footprints."""
+    g = exchange.grant(ctx, body.product_id, body.company_id)
+    return s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at)
+
+
+@router.delete("/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_grant(ctx: ContextDep, _: EditorDep, grant_id: str) -> None:
+    """Withdraw a grant."""
+    exchange.revoke_grant(ctx, grant_id)
+
+
+@router.post("/pact-clients", status_code=status.HTTP_201_CREATED, response_model=s.PeerClientCreated)
+def create_pact_client(ctx: ContextDep, _: AdminDep, body: s.PeerClientCreate) -> s.PeerClientCreated:
+    """Issue client_secret_basic credentials to a PACT partner without dataspace certificates."""
+    client_id, secret = tokens.create_client(ctx.session, body.company_id)
+    audit.append(ctx.session, ctx.company_id, "pact-client.created", client_id, company=body.company_id)
+    return s.PeerClientCreated(clientId=client_id, clientSecret=secret, companyId=body.company_id,
+                               tokenEndpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token")
+
+
+@router.get("/outbox", response_model=s.Page[s.OutboxRead])
+def list_outbox(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
+                state: Annotated[Literal["pending", "sent", "failed"] | None, Query()] = None) -> s.Page[s.OutboxRead]:
+    """List outgoing messages and their delivery state."""
+    where = [OutboxMessage.state == state] if state else []
+    items, total = repo.page(ctx.session, OutboxMessage, *where, order=col(OutboxMessage.created_at).desc(),
+                             limit=paging.limit, offset=paging.offset)
+    paging.link(total)
+    reads = [s.OutboxRead(id=m.id, targetUrl=m.target_url, companyId=m.company_id, kind=m.kind, state=m.state,
+                          attempts=m.attempts, nextAttemptAt=m.next_attempt_at, lastError=m.last_error) for m in items]
+    return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/outbox/retry", response_model=dict)
+def retry_outbox(request: Request, ctx: ContextDep, _: EditorDep) -> dict[str, int]:
+    """Make every pending message due now (after a partner is back)."""
+    count = outbox.retry_now(ctx.session, ctx.now())
+    _wake(request)
+    return {"rescheduled": count}
+
+
+@router.get("/audit", response_model=s.Page[s.AuditRead])
+def list_audit(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.AuditRead]:
+    """Read the hash-chained audit log, oldest first."""
+    items, total = repo.page(ctx.session, AuditEntry, order=col(AuditEntry.seq), limit=paging.limit,
+                             offset=paging.offset)
+    paging.link(total)
+    reads = [s.AuditRead(seq=e.seq or 0, at=e.at, actor=e.actor, action=e.action, subject=e.subject, details=e.details,
+                         prevHash=e.prev_hash, hash=e.hash) for e in items]
+    return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
+
+
+@router.get("/audit/check", response_model=s.AuditCheck)
+def check_audit(ctx: ContextDep, _: ViewerDep) -> s.AuditCheck:
+    """Recompute the audit log's hash chain."""
+    result = audit.check_chain(ctx.session)
+    return s.AuditCheck(valid=result.valid, entries=result.entries, firstBadSeq=result.first_bad_seq,
+                        reason=result.reason)

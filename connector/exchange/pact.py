@@ -1,0 +1,118 @@
+"""PACT v3 ProductFootprint rendering and the CloudEvents this connector sends and accepts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from ..decimals import format_decimal
+from ..stages import STAGES
+
+SPEC_VERSION = "3.0.0"
+EXTENSION_SCHEMA = "https://battery-cfp-connector.dev/schemas/pact-cfp-extension.schema.json"
+EXTENSION_DOCS = "https://battery-cfp-connector.dev/docs/api#pact-extension"
+
+EVENT_PREFIX = "org.wbcsd.pact.ProductFootprint."
+REQUEST_CREATED = EVENT_PREFIX + "RequestCreatedEvent.3"
+REQUEST_FULFILLED = EVENT_PREFIX + "RequestFulfilledEvent.3"
+REQUEST_REJECTED = EVENT_PREFIX + "RequestRejectedEvent.3"
+PUBLISHED = EVENT_PREFIX + "PublishedEvent.3"
+EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED)
+
+# Our additions to a RequestCreated event travel as vendor fields, as PACT allows (x-<impl>-<name>).
+X_VERIFIERS = "x-cfpconnector-verifierCertificates"
+X_DUE = "x-cfpconnector-dueDate"
+X_MESSAGE = "x-cfpconnector-message"
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def render_footprint(*, footprint: Any, product: Any, company_id: str, company_name: str,
+                     extension: dict[str, Any] | None) -> dict[str, Any]:
+    """A PACT v3 ProductFootprint; our per-stage values, attestation and evidence go in ``extensions``."""
+    ref_start, ref_end = reference_period(product, footprint)
+    total = Decimal(str(footprint.total))
+    positive = sum((Decimal(footprint.stages[s.value]) for s in STAGES if Decimal(footprint.stages[s.value]) > 0),
+                   Decimal(0))
+    pcf: dict[str, Any] = {
+        "declaredUnitOfMeasurement": product.declared_unit,
+        "declaredUnitAmount": "1",
+        "productMassPerDeclaredUnit": format_decimal(product.mass_per_declared_unit or Decimal(0)),
+        "referencePeriodStart": iso(ref_start),
+        "referencePeriodEnd": iso(ref_end),
+        "pcfExcludingBiogenicUptake": format_decimal(total),
+        "pcfIncludingBiogenicUptake": format_decimal(total),
+        "fossilGhgEmissions": format_decimal(positive),
+        "fossilCarbonContent": "0",
+        "packagingEmissionsIncluded": False,
+        "ccsTechnologicalCO2CaptureIncluded": False,
+        "ipccCharacterizationFactors": ["AR6"],
+        "crossSectoralStandards": ["ISO14067", "PEF"],
+        "productOrSectorSpecificRules": [{"operator": "Other", "ruleNames": ["EU 2023/1542 Art. 7 CFB rules"],
+                                          "otherOperatorName": "European Commission"}],
+        "exemptedEmissionsPercent": "0",
+        "boundaryProcessesDescription": "Cradle to gate of this product, plus distribution and end-of-life stages "
+                                        "as declared under Regulation (EU) 2023/1542 Annex II.",
+    }
+    if product.plant_country:
+        pcf["geographyCountry"] = product.plant_country
+    if product.plant_subdivision:
+        pcf["geographyCountrySubdivision"] = product.plant_subdivision
+    if footprint.primary_data_share is not None:
+        pcf["primaryDataShare"] = format_decimal(footprint.primary_data_share)
+    if footprint.dqr:
+        pcf["dqi"] = {"technologicalDQR": footprint.dqr["technological"],
+                      "geographicalDQR": footprint.dqr["geographical"],
+                      "temporalDQR": footprint.dqr["temporal"]}
+    pf: dict[str, Any] = {
+        "id": footprint.id,
+        "specVersion": SPEC_VERSION,
+        "precedingPfIds": list(footprint.preceding_ids) or None,
+        "created": iso(footprint.created_at),
+        "status": footprint.status,
+        "validityPeriodStart": iso(footprint.validity_start or footprint.created_at),
+        "validityPeriodEnd": iso(footprint.validity_end or ref_end + timedelta(days=3 * 365)),
+        "companyName": company_name,
+        "companyIds": [company_id],
+        "productDescription": product.description or product.name,
+        "productIds": list(product.product_ids),
+        "productClassifications": list(product.classifications) or None,
+        "productNameCompany": product.name,
+        "comment": f"Version {footprint.version}; rounding {footprint.rounding}.",
+        "pcf": pcf,
+    }
+    if extension is not None:
+        pf["extensions"] = [{"specVersion": "2.0.0", "dataSchema": EXTENSION_SCHEMA, "documentation": EXTENSION_DOCS,
+                             "data": extension}]
+    return {k: v for k, v in pf.items() if v is not None}
+
+
+def reference_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
+    if product.reference_period_start and product.reference_period_end:
+        return product.reference_period_start, product.reference_period_end
+    year = footprint.created_at.year
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+
+
+def find_extension(pf: dict[str, Any]) -> dict[str, Any] | None:
+    for ext in pf.get("extensions") or []:
+        if isinstance(ext, dict) and ext.get("dataSchema") == EXTENSION_SCHEMA and isinstance(ext.get("data"), dict):
+            return ext["data"]
+    return None
+
+
+def cloud_event(type_: str, source: str, data: dict[str, Any], *, event_id: str | None = None,
+                at: datetime | None = None) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "time": iso(at or datetime.now(UTC)),
+        "type": type_,
+        "datacontenttype": "application/json",
+        "data": data,
+    }

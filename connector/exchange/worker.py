@@ -1,0 +1,89 @@
+"""The outbox worker: sends due messages with exponential backoff and jitter, gives up after the configured time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from ..config import Settings
+from ..services import exchange, outbox
+from ..services.context import NodeContext
+from ..services.identity import NodeIdentity
+from ..storage.tables import OutboxMessage
+from .client import PeerClient, PeerError
+
+log = logging.getLogger("connector.outbox")
+
+
+class OutboxWorker:
+    def __init__(self, engine: Engine, settings: Settings, identity: NodeIdentity | None, client: PeerClient,
+                 *, poll_interval: float = 0.2, clock: Callable[[], datetime] | None = None) -> None:
+        self.engine, self.settings, self.identity, self.client = engine, settings, identity, client
+        self.poll_interval = poll_interval
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"outbox-{self.settings.node_name}")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                sent = await self.run_once()
+            except Exception:  # the loop must survive anything; the message stays pending
+                log.exception("outbox pass failed")
+                sent = 0
+            if not sent:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                except TimeoutError:
+                    pass
+                self._wake.clear()
+
+    async def run_once(self) -> int:
+        """Send every due message once; returns how many were handled."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            due = outbox.claim_due(session, self.clock())
+        for message in due:
+            await self._deliver(message)
+        return len(due)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            if message.kind == outbox.SEND_EVENT:
+                await self.client.send_event(message.target_url, message.body)
+                fetched = None
+            elif message.kind == outbox.FETCH_FOOTPRINT:
+                fetched = await self.client.get_footprint(message.target_url, message.body["pfId"])
+            else:
+                raise PeerError(f"unknown outbox kind {message.kind}", permanent=True)
+        except PeerError as exc:
+            log.info("outbox %s to %s failed (attempt %d): %s", message.kind, message.target_url, message.attempts, exc)
+            with Session(self.engine) as session:
+                outbox.mark_failed(session, self.settings, message.id, str(exc), self.clock(), permanent=exc.permanent)
+                session.commit()
+            return
+        with Session(self.engine, expire_on_commit=False) as session:
+            if fetched is not None:
+                ctx = NodeContext(session, self.settings, self.identity)
+                exchange.receive_footprint(ctx, message.company_id, fetched)
+            outbox.mark_sent(session, message.id, self.clock())
+            session.commit()
+        self.wake()

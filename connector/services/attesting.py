@@ -1,0 +1,133 @@
+"""Sign what a node passes downstream: one attestation per footprint and customer, with sealed evidence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import select
+
+from ..attestation import (
+    AttestationClaims,
+    EvidenceContent,
+    HiddenClaims,
+    InputClaim,
+    Methodology,
+    ReferencePeriod,
+    StageValues,
+    UpstreamEvidence,
+    attestation_digest,
+    issue_attestation,
+    seal_evidence,
+)
+from ..errors import ConnectorError
+from ..exchange.pact import reference_period
+from ..identity import load_certificate
+from ..storage import repositories as repo
+from ..storage.tables import Attestation, Footprint, Product, UpstreamFootprint
+from . import audit
+from .context import NodeContext
+
+METHODOLOGY = Methodology(rule_set="EU-2023/1542-Art7-CFB", version="2025")
+DEFAULT_DQR = {"technological": "3", "geographical": "3", "temporal": "3"}
+
+
+class CannotAttest(ConnectorError):
+    status = 409
+    type_ = "cannot-attest"
+    title = "The footprint cannot be attested"
+
+
+def attestation_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str,
+                    verifier_pems: list[str]) -> Attestation:
+    """The attestation of ``fp`` for ``audience``, issued now if this node has none for these verifiers yet."""
+    verifiers = sorted(set(verifier_pems))
+    existing = ctx.session.exec(
+        select(Attestation).where(Attestation.footprint_id == fp.id, Attestation.audience == audience)
+    ).all()
+    for row in existing:
+        if sorted(row.verifiers) == verifiers:
+            return row
+    return issue(ctx, fp, product, audience, verifiers)
+
+
+def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, verifier_pems: list[str]) -> Attestation:
+    identity = ctx.identity
+    if identity is None or not identity.can_sign or identity.trust is None:
+        raise CannotAttest("this node has no signing certificate and trust anchors configured")
+    at = ctx.now()
+    start, end = reference_period(product, fp)
+    claims = AttestationClaims(
+        issuer=ctx.company_id,
+        audience=audience,
+        footprint_id=fp.id,
+        product_ids=list(product.product_ids),
+        declared_unit=product.declared_unit,
+        stages=StageValues.from_mapping(fp.stages),
+        total=Decimal(str(fp.total)),
+        reference_period=ReferencePeriod(start=start, end=end),
+        methodology=METHODOLOGY,
+        primary_data_share=fp.primary_data_share if fp.primary_data_share is not None else Decimal(0),
+        data_quality=fp.dqr or DEFAULT_DQR,  # type: ignore[arg-type]
+        rounding=fp.rounding,
+    )
+    inputs: list[InputClaim] = []
+    upstream: list[UpstreamEvidence] = []
+    for item in fp.inputs:
+        sd_jwt, evidence = _upstream_attestation(ctx, item, verifier_pems)
+        inputs.append(InputClaim(
+            attestation_digest=attestation_digest(sd_jwt),
+            quantity=Decimal(item["quantity"]),
+            unit=item["unit"],
+            upstream=StageValues.from_mapping(item["upstreamStages"]),
+            declared_unit=item["upstreamUnit"],
+        ))
+        upstream.append(UpstreamEvidence(attestation=sd_jwt, evidence=evidence))
+    hidden = HiddenClaims(own_emissions=StageValues.from_mapping(fp.own_stages), inputs=inputs)
+    issued = issue_attestation(claims, hidden, identity.key, identity.chain, at=at,  # type: ignore[arg-type]
+                               valid_for=ctx.settings.attestation_validity)
+    sealed = None
+    if verifier_pems:
+        recipients = [load_certificate(p.encode()) for p in verifier_pems]
+        content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures, upstream=upstream)
+        sealed = seal_evidence(content, recipients, identity.trust, at)
+    row = Attestation(footprint_id=fp.id, audience=audience, sd_jwt=issued.sd_jwt, digest=issued.digest,
+                      disclosures=issued.disclosures, evidence=sealed, verifiers=sorted(set(verifier_pems)),
+                      created_at=at)
+    ctx.session.add(row)
+    ctx.session.flush()
+    audit.append(ctx.session, ctx.company_id, "attestation.issued", fp.id, audience=audience, digest=issued.digest,
+                 verifiers=len(verifier_pems))
+    return row
+
+
+def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems: list[str]) -> tuple[str, Any]:
+    """The attestation (and sealed evidence) behind one input of a footprint."""
+    if item["supplierCompanyId"] == ctx.company_id:
+        # one of our own products: attest it to ourselves so the chain of evidence stays whole
+        own = ctx.session.get(Footprint, item["footprintId"])
+        prod = repo.product_by_urn(ctx.session, item["productId"])
+        if own is None or prod is None:
+            raise CannotAttest(f"internal input {item['productId']} has no footprint")
+        row = attestation_for(ctx, own, prod, ctx.company_id, verifier_pems)
+        return row.sd_jwt, row.evidence
+    up = ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == item["footprintId"])).first()
+    if up is None or not up.attestation:
+        raise CannotAttest(f"input {item['productId']} from {item['supplierCompanyId']} was recorded without an "
+                           "attestation; only attested inputs can be passed on as a signed footprint")
+    return up.attestation, up.evidence
+
+
+def extension_data(fp: Footprint, att: Attestation | None) -> dict[str, Any]:
+    """Our PACT extension: the four stage values, the attestation, the sealed evidence, certifications."""
+    data: dict[str, Any] = {"stages": fp.stages, "rounding": fp.rounding}
+    if att is not None:
+        data["attestation"] = att.sd_jwt
+        data["evidence"] = att.evidence
+        data["certifications"] = att.certifications
+    return data
+
+
+def at_time(ctx: NodeContext) -> datetime:
+    return ctx.now()

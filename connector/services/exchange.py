@@ -1,0 +1,440 @@
+"""The supply-chain exchange: requests, grants, incoming events, receipt of footprints and propagation."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import col, select
+
+from ..api import schemas as s
+from ..attestation import verify_attestation
+from ..errors import ConnectorError, Forbidden, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
+from ..exchange import pact
+from ..stages import STAGES
+from ..storage import repositories as repo
+from ..storage.tables import BomLine, CfpRequest, Footprint, Grant, Partner, Product, UpstreamFootprint
+from . import attesting, audit, footprints, outbox
+from .context import NodeContext
+
+log = logging.getLogger("connector.exchange")
+
+
+# grants -------------------------------------------------------------------------------------------------------------
+
+
+def has_grant(ctx: NodeContext, product_id: str, company_id: str) -> bool:
+    stmt = select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
+    return ctx.session.exec(stmt).first() is not None
+
+
+def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
+    footprints.get_product(ctx, product_id)
+    stmt = select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
+    existing = ctx.session.exec(stmt).first()
+    if existing:
+        return existing
+    row = Grant(product_id=product_id, company_id=company_id, created_at=ctx.now())
+    ctx.session.add(row)
+    ctx.session.flush()
+    audit.append(ctx.session, ctx.company_id, "grant.created", product_id, company=company_id)
+    return row
+
+
+def revoke_grant(ctx: NodeContext, grant_id: str) -> None:
+    row = ctx.session.get(Grant, grant_id)
+    if row is None:
+        raise NotFound(f"grant {grant_id} not found")
+    ctx.session.delete(row)
+    audit.append(ctx.session, ctx.company_id, "grant.revoked", row.product_id, company=row.company_id)
+
+
+def visible_footprints(ctx: NodeContext, company_id: str) -> list[tuple[Footprint, Product]]:
+    stmt = (
+        select(Footprint, Product)
+        .join(Product, col(Product.id) == Footprint.product_id)
+        .join(Grant, col(Grant.product_id) == Product.id)
+        .where(Grant.company_id == company_id)
+        .order_by(col(Footprint.created_at).desc(), col(Footprint.id))
+    )
+    return [(fp, prod) for fp, prod in ctx.session.exec(stmt)]
+
+
+def visible_footprint(ctx: NodeContext, company_id: str, footprint_id: str) -> tuple[Footprint, Product]:
+    fp = ctx.session.get(Footprint, footprint_id.lower())
+    if fp is None or not has_grant(ctx, fp.product_id, company_id):
+        raise NotFound("footprint not found")  # unshared answers exactly like missing
+    product = ctx.session.get(Product, fp.product_id)
+    assert product is not None
+    return fp, product
+
+
+def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str) -> dict[str, Any]:
+    """The PACT footprint as ``audience`` gets it, with its attestation when this node can sign."""
+    att = None
+    if ctx.identity is not None and ctx.identity.can_sign:
+        try:
+            att = attesting.attestation_for(ctx, fp, product, audience, latest_verifiers(ctx, product, audience))
+        except attesting.CannotAttest as exc:
+            log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
+    return pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
+                                 company_name=ctx.settings.company_name,
+                                 extension=attesting.extension_data(fp, att))
+
+
+def latest_verifiers(ctx: NodeContext, product: Product, audience: str) -> list[str]:
+    stmt = (
+        select(CfpRequest)
+        .where(CfpRequest.direction == "incoming", CfpRequest.company_id == audience,
+               CfpRequest.product_id == product.id)
+        .order_by(col(CfpRequest.created_at).desc())
+    )
+    req = ctx.session.exec(stmt).first()
+    return list(req.verifier_certs) if req else []
+
+
+# outgoing requests --------------------------------------------------------------------------------------------------
+
+
+def source_url(ctx: NodeContext) -> str:
+    return ctx.settings.public_url.rstrip("/")
+
+
+def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = None, due_date: datetime | None = None,
+                      verifier_certs: list[str] | None = None) -> CfpRequest:
+    """Ask the supplier of a BOM line for its footprint (RequestCreated event through the outbox)."""
+    line = ctx.session.get(BomLine, line_id)
+    if line is None or line.kind != "supplier":
+        raise NotFound(f"supplier BOM line {line_id} not found")
+    partner = repo.partner_by_company(ctx.session, line.supplier_company_id or "")
+    if partner is None or not partner.node_url:
+        raise ValidationFailed(f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
+                               errors=[{"field": "supplierCompanyId", "message": "no node URL"}])
+    open_req = ctx.session.exec(select(CfpRequest).where(
+        CfpRequest.direction == "outgoing", CfpRequest.bom_line_id == line.id, CfpRequest.state == "pending")).first()
+    if open_req is not None:
+        return open_req
+    event_id = str(uuid.uuid4())
+    verifiers = list(verifier_certs or [])
+    data: dict[str, Any] = {"productId": [line.supplier_product_id], "companyId": [partner.company_id]}
+    if message:
+        data["comment"] = message
+        data[pact.X_MESSAGE] = message
+    if due_date:
+        data[pact.X_DUE] = pact.iso(due_date)
+    if verifiers:
+        data[pact.X_VERIFIERS] = verifiers
+    req = CfpRequest(direction="outgoing", event_id=event_id, company_id=partner.company_id,
+                     product_ids=[line.supplier_product_id or ""], bom_line_id=line.id, message=message,
+                     due_date=due_date, verifier_certs=verifiers, created_at=ctx.now(), updated_at=ctx.now())
+    ctx.session.add(req)
+    event = pact.cloud_event(pact.REQUEST_CREATED, source_url(ctx), data, event_id=event_id, at=ctx.now())
+    outbox.enqueue(ctx.session, partner.node_url, partner.company_id, outbox.SEND_EVENT, event, ctx.now())
+    audit.append(ctx.session, ctx.company_id, "request.sent", line.supplier_product_id or "", to=partner.company_id,
+                 event=event_id)
+    return req
+
+
+def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: list[str]) -> list[CfpRequest]:
+    """Ask every supplier whose footprint we lack for this product (used before answering a customer)."""
+    made = []
+    for line in repo.bom_lines(ctx.session, product.id):
+        if line.kind != "supplier" or line.supplier_company_id == ctx.company_id:
+            if line.kind == "supplier" and line.supplier_company_id == ctx.company_id:
+                inner = repo.product_by_urn(ctx.session, line.supplier_product_id or "")
+                if inner is not None and repo.active_footprint(ctx.session, inner.id) is None:
+                    made.extend(request_missing_inputs(ctx, inner, verifier_certs))
+            continue
+        held = repo.latest_upstream(ctx.session, line.supplier_company_id or "", line.supplier_product_id or "")
+        if held is None:
+            made.append(request_footprint(ctx, line.id, verifier_certs=verifier_certs,
+                                          message=f"needed for {product.name}"))
+    return made
+
+
+def cancel_request(ctx: NodeContext, request_id: str) -> CfpRequest:
+    req = get_request(ctx, request_id)
+    if req.direction != "outgoing" or req.state != "pending":
+        raise ValidationFailed("only a pending outgoing request can be cancelled")
+    _set_state(ctx, req, "cancelled")
+    return req
+
+
+# incoming requests --------------------------------------------------------------------------------------------------
+
+
+def get_request(ctx: NodeContext, request_id: str) -> CfpRequest:
+    req = ctx.session.get(CfpRequest, request_id)
+    if req is None:
+        raise NotFound(f"request {request_id} not found")
+    return req
+
+
+def _set_state(ctx: NodeContext, req: CfpRequest, state: str, reason: str | None = None) -> None:
+    req.state, req.updated_at = state, ctx.now()
+    if reason:
+        req.reason = reason
+    ctx.session.add(req)
+
+
+def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
+    """Grant the requester the product and answer as soon as the footprint can be computed."""
+    req = get_request(ctx, request_id)
+    if req.direction != "incoming" or req.state != "pending":
+        raise ValidationFailed("only a pending incoming request can be accepted")
+    if req.product_id is None:
+        raise ValidationFailed("the request names no product of this company; reject it instead")
+    grant(ctx, req.product_id, req.company_id)
+    try_fulfil(ctx, req)
+    return req
+
+
+def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "NotFound") -> CfpRequest:
+    req = get_request(ctx, request_id)
+    if req.direction != "incoming" or req.state != "pending":
+        raise ValidationFailed("only a pending incoming request can be rejected")
+    _reject(ctx, req, reason, code)
+    return req
+
+
+def _reject(ctx: NodeContext, req: CfpRequest, reason: str, code: str = "NotFound") -> None:
+    _set_state(ctx, req, "rejected", reason)
+    if req.callback_url:
+        event = pact.cloud_event(pact.REQUEST_REJECTED, source_url(ctx),
+                                 {"requestEventId": req.event_id, "error": {"code": code, "message": reason}},
+                                 at=ctx.now())
+        outbox.enqueue(ctx.session, req.callback_url, req.company_id, outbox.SEND_EVENT, event, ctx.now())
+    audit.append(ctx.session, ctx.company_id, "request.rejected", req.event_id, to=req.company_id, reason=reason)
+
+
+def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
+    req = get_request(ctx, request_id)
+    if req.direction != "incoming" or req.state != "pending":
+        raise ValidationFailed("only a pending incoming request can be fulfilled")
+    if req.product_id is None or not has_grant(ctx, req.product_id, req.company_id):
+        raise ValidationFailed("accept the request (grant the product) before fulfilling it")
+    if not try_fulfil(ctx, req):
+        raise MissingUpstream("the footprint cannot be computed yet; the missing inputs were requested from suppliers")
+    return req
+
+
+def try_fulfil(ctx: NodeContext, req: CfpRequest) -> bool:
+    """Answer an accepted request if the footprint can be had now; otherwise ask our own suppliers first."""
+    product = ctx.session.get(Product, req.product_id) if req.product_id else None
+    if product is None or not has_grant(ctx, product.id, req.company_id):
+        return False
+    fp = repo.active_footprint(ctx.session, product.id)
+    if fp is None:
+        try:
+            fp, changed = footprints.compute(ctx, product.id)
+        except MissingUpstream:
+            request_missing_inputs(ctx, product, list(req.verifier_certs))
+            return False
+    pf = render_for(ctx, fp, product, req.company_id)
+    event = pact.cloud_event(pact.REQUEST_FULFILLED, source_url(ctx), {"requestEventId": req.event_id, "pfs": [pf]},
+                             at=ctx.now())
+    if req.callback_url:
+        outbox.enqueue(ctx.session, req.callback_url, req.company_id, outbox.SEND_EVENT, event, ctx.now())
+    req.footprint_ids = [fp.id]
+    _set_state(ctx, req, "fulfilled")
+    audit.append(ctx.session, ctx.company_id, "request.fulfilled", req.event_id, to=req.company_id, footprint=fp.id)
+    return True
+
+
+# incoming events ----------------------------------------------------------------------------------------------------
+
+
+def handle_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
+    """Process one validated CloudEvent from an authenticated peer (the caller is already deduplicated)."""
+    kind, data, source = event["type"], event["data"], event["source"]
+    audit.append(ctx.session, caller, "event.received", event["id"], type=kind)
+    if kind == pact.REQUEST_CREATED:
+        _on_request(ctx, caller, event["id"], source, data)
+    elif kind == pact.REQUEST_FULFILLED:
+        _on_fulfilled(ctx, caller, data)
+    elif kind == pact.REQUEST_REJECTED:
+        _on_rejected(ctx, caller, data)
+    elif kind == pact.PUBLISHED:
+        _on_published(ctx, caller, source, data)
+
+
+def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data: dict[str, Any]) -> None:
+    wanted = [str(p) for p in data.get("productId") or []]
+    products = repo.products_by_urns(ctx.session, wanted)
+    due = data.get(pact.X_DUE)
+    req = CfpRequest(direction="incoming", event_id=event_id, company_id=caller, product_ids=wanted,
+                     product_id=products[0].id if products else None, message=data.get(pact.X_MESSAGE) or data.get("comment"),
+                     due_date=datetime.fromisoformat(due.replace("Z", "+00:00")) if isinstance(due, str) else None,
+                     verifier_certs=[str(v) for v in data.get(pact.X_VERIFIERS) or []], callback_url=source.rstrip("/"),
+                     created_at=ctx.now(), updated_at=ctx.now())
+    ctx.session.add(req)
+    ctx.session.flush()
+    if not products:
+        _reject(ctx, req, "no product matches the request", "NotFound")
+        return
+    partner = repo.partner_by_company(ctx.session, caller)
+    if partner is not None and partner.auto_fulfil:
+        grant(ctx, products[0].id, caller)
+    if has_grant(ctx, products[0].id, caller):
+        try_fulfil(ctx, req)
+    # otherwise the request waits for the operator
+
+
+def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
+    req = ctx.session.exec(select(CfpRequest).where(
+        CfpRequest.direction == "outgoing", CfpRequest.event_id == str(data.get("requestEventId")))).first()
+    if req is None or req.company_id != caller:
+        raise ValidationFailed("requestEventId does not name a request this node sent to you")
+    stored = [receive_footprint(ctx, caller, pf) for pf in data.get("pfs") or []]
+    req.footprint_ids = [u.footprint_id for u in stored if u is not None]
+    _set_state(ctx, req, "fulfilled" if req.footprint_ids else "pending")
+
+
+def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
+    req = ctx.session.exec(select(CfpRequest).where(
+        CfpRequest.direction == "outgoing", CfpRequest.event_id == str(data.get("requestEventId")))).first()
+    if req is None or req.company_id != caller:
+        raise ValidationFailed("requestEventId does not name a request this node sent to you")
+    error = data.get("error") or {}
+    _set_state(ctx, req, "rejected", f"{error.get('code', '')}: {error.get('message', '')}".strip(": "))
+
+
+def _on_published(ctx: NodeContext, caller: str, source: str, data: dict[str, Any]) -> None:
+    partner = repo.partner_by_company(ctx.session, caller)
+    if partner is None or not partner.is_supplier or not partner.node_url:
+        return  # news from someone we do not buy from: nothing to fetch
+    for pf_id in data["pfIds"]:
+        outbox.enqueue(ctx.session, partner.node_url, caller, outbox.FETCH_FOOTPRINT, {"pfId": pf_id}, ctx.now())
+
+
+# receipt and propagation --------------------------------------------------------------------------------------------
+
+
+class RefusedFootprint(InvalidSignature):
+    pass
+
+
+def receive_footprint(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> UpstreamFootprint | None:
+    """Verify and store a supplier's footprint, then recompute what depends on it. A bad one is refused and recorded."""
+    try:
+        row = _verify_and_store(ctx, sender, pf)
+    except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
+        log.warning("refused footprint %s from %s: %s", pf.get("id") if isinstance(pf, dict) else "?", sender, reason)
+        audit.append(ctx.session, sender, "footprint.refused", str(pf.get("id", "")) if isinstance(pf, dict) else "",
+                     reason=reason)
+        return None
+    if row is not None:
+        propagate(ctx, sender, row.product_id)
+    return row
+
+
+def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> UpstreamFootprint | None:
+    ext = pact.find_extension(pf)
+    if ext is None or not ext.get("attestation"):
+        raise InvalidSignature("footprint carries no attestation")
+    if ctx.identity is None or ctx.identity.trust is None:
+        raise InvalidSignature("this node has no trust anchors to verify attestations")
+    verified = verify_attestation(ext["attestation"], ctx.identity.trust, at=ctx.now(), audience=ctx.company_id)
+    claims = verified.claims
+    if claims.issuer != sender or sender not in pf.get("companyIds", []):
+        raise InvalidSignature(f"attestation issuer {claims.issuer} is not the sender {sender}")
+    if claims.footprint_id != pf["id"]:
+        raise InvalidSignature("attestation is for another footprint")
+    if {p.lower() for p in claims.product_ids} != {p.lower() for p in pf["productIds"]}:
+        raise InvalidSignature("attestation product ids differ from the footprint")
+    if Decimal(pf["pcf"]["pcfExcludingBiogenicUptake"]) != claims.total:
+        raise InvalidSignature("footprint total differs from the attested total")
+    if claims.declared_unit != pf["pcf"]["declaredUnitOfMeasurement"]:
+        raise InvalidSignature("declared unit differs from the attested one")
+    existing = ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == pf["id"])).first()
+    if existing is not None:
+        if pf.get("status") == "Deprecated" and existing.status != "Deprecated":
+            existing.status = "Deprecated"
+            ctx.session.add(existing)
+        return None
+    stages = claims.stages.as_dict()
+    body = s.UpstreamFootprintCreate.model_validate({
+        "footprintId": pf["id"], "supplierCompanyId": sender, "productId": claims.product_ids[0],
+        "declaredUnit": claims.declared_unit,
+        "stages": {st.value: str(stages[st]) for st in STAGES},
+        "primaryDataShare": str(claims.primary_data_share),
+        "dqr": claims.data_quality.model_dump(mode="json"),
+    })
+    row = footprints.record_upstream(ctx, body, source="peer", attestation=ext["attestation"],
+                                     evidence=ext.get("evidence"), pact=pf, certifications=ext.get("certifications") or [])
+    audit.append(ctx.session, sender, "footprint.received", pf["id"], digest=verified.digest)
+    return row
+
+
+def propagate(ctx: NodeContext, supplier: str, product_urn: str) -> None:
+    """Recompute our products that use this input; publish new versions; answer requests that were waiting."""
+    todo = repo.products_using_upstream(ctx.session, supplier, product_urn)
+    seen: set[str] = set()
+    while todo:
+        product_id = todo.pop(0)
+        if product_id in seen:
+            continue
+        seen.add(product_id)
+        product = ctx.session.get(Product, product_id)
+        if product is None:
+            continue
+        if product.manual_confirmation and repo.active_footprint(ctx.session, product_id) is not None:
+            audit.append(ctx.session, ctx.company_id, "footprint.awaiting-confirmation", product_id)
+            continue
+        try:
+            fp, changed = footprints.compute(ctx, product_id)
+        except MissingUpstream:
+            continue
+        if changed:
+            publish(ctx, product, fp)
+            for urn in product.product_ids:
+                todo.extend(repo.products_using_upstream(ctx.session, ctx.company_id, urn))
+        for req in pending_incoming(ctx, product_id):
+            try_fulfil(ctx, req)
+
+
+def pending_incoming(ctx: NodeContext, product_id: str) -> list[CfpRequest]:
+    stmt = select(CfpRequest).where(CfpRequest.direction == "incoming", CfpRequest.product_id == product_id,
+                                    CfpRequest.state == "pending")
+    return list(ctx.session.exec(stmt))
+
+
+def publish(ctx: NodeContext, product: Product, fp: Footprint) -> int:
+    """Tell every customer holding a grant on the product that a new version exists (PublishedEvent)."""
+    sent = 0
+    for g in ctx.session.exec(select(Grant).where(Grant.product_id == product.id)):
+        partner = repo.partner_by_company(ctx.session, g.company_id)
+        target = partner.node_url if partner else None
+        if not target:
+            continue
+        event = pact.cloud_event(pact.PUBLISHED, source_url(ctx), {"pfIds": [fp.id]}, at=ctx.now())
+        outbox.enqueue(ctx.session, target, g.company_id, outbox.SEND_EVENT, event, ctx.now())
+        sent += 1
+    return sent
+
+
+def compute_and_publish(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
+    """The operator's "compute": a new version is published to customers and flows on to internal users."""
+    fp, changed = footprints.compute(ctx, product_id)
+    if changed:
+        product = footprints.get_product(ctx, product_id)
+        publish(ctx, product, fp)
+        for urn in product.product_ids:
+            propagate(ctx, ctx.company_id, urn)
+        for req in pending_incoming(ctx, product_id):
+            try_fulfil(ctx, req)
+    return fp, changed
+
+
+def require_partner(ctx: NodeContext, company_id: str) -> Partner:
+    partner = repo.partner_by_company(ctx.session, company_id)
+    if partner is None:
+        raise Forbidden(f"{company_id} is not a partner of this node")
+    return partner
+
+
+__all__ = ["ConnectorError"]

@@ -1,0 +1,90 @@
+"""Durable outgoing messages: written in the caller's transaction, sent later by the worker."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, text
+from sqlmodel import Session, col, select
+
+from ..config import Settings
+from ..storage.tables import OutboxMessage
+
+SEND_EVENT = "event"
+FETCH_FOOTPRINT = "fetch-footprint"
+LEASE = timedelta(seconds=60)
+
+
+def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any],
+            at: datetime) -> OutboxMessage:
+    message = OutboxMessage(target_url=target_url.rstrip("/"), company_id=company_id, kind=kind, body=body,
+                            next_attempt_at=at, created_at=at)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMessage]:
+    """Take due messages for sending: leased for LEASE so a crashed worker's messages come back.
+
+    On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers never take the same one.
+    """
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == "pending", col(OutboxMessage.next_attempt_at) <= at)
+        .order_by(col(OutboxMessage.next_attempt_at))
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = list(session.exec(stmt))
+    for row in rows:
+        row.next_attempt_at = at + LEASE
+        row.attempts += 1
+        session.add(row)
+    session.commit()
+    return rows
+
+
+def backoff(settings: Settings, attempts: int) -> timedelta:
+    """Exponential backoff with full jitter, capped."""
+    cap = min(settings.outbox_max_delay, settings.outbox_base_delay * (2 ** max(attempts - 1, 0)))
+    return timedelta(seconds=random.uniform(cap / 2, cap))
+
+
+def mark_sent(session: Session, message_id: str, at: datetime) -> None:
+    row = session.get(OutboxMessage, message_id)
+    if row is not None:
+        row.state, row.sent_at, row.last_error = "sent", at, None
+        session.add(row)
+
+
+def mark_failed(session: Session, settings: Settings, message_id: str, error: str, at: datetime,
+                permanent: bool = False) -> None:
+    row = session.get(OutboxMessage, message_id)
+    if row is None:
+        return
+    row.last_error = error[:2000]
+    if permanent or at - row.created_at >= settings.outbox_give_up_after:
+        row.state = "failed"
+    else:
+        row.next_attempt_at = at + backoff(settings, row.attempts)
+    session.add(row)
+
+
+def retry_now(session: Session, at: datetime, company_id: str | None = None) -> int:
+    """Make every pending message due now (e.g. when a partner announces it is back)."""
+    stmt = select(OutboxMessage).where(OutboxMessage.state == "pending")
+    if company_id:
+        stmt = stmt.where(or_(OutboxMessage.company_id == company_id))
+    rows = list(session.exec(stmt))
+    for row in rows:
+        row.next_attempt_at = at
+        session.add(row)
+    return len(rows)
+
+
+def pending_count(session: Session) -> int:
+    return session.execute(text("SELECT count(*) FROM outboxmessage WHERE state = 'pending'")).scalar_one()

@@ -1,0 +1,154 @@
+"""Peer authentication: OAuth2 client credentials with private_key_jwt (RFC 7523) or client_secret_basic.
+
+Access tokens are short-lived HS256 JWTs bound to the company id, signed with the node's token secret.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from ..errors import InvalidSignature, Unauthenticated
+from ..identity.keys import b64url, b64url_decode
+from ..storage.tables import PeerClient, UsedAssertion
+from .identity import NodeIdentity
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+ASSERTION_TYP = "JWT"
+MAX_ASSERTION_LIFETIME = timedelta(minutes=5)
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated peer company behind a request."""
+
+    company_id: str
+    method: str  # private_key_jwt | client_secret_basic
+
+
+# client secrets ---------------------------------------------------------------------------------------------------
+
+
+def hash_secret(secret: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${b64url(salt)}${b64url(digest)}"
+
+
+def check_secret(secret: str, stored: str) -> bool:
+    _, salt, digest = stored.split("$")
+    return hmac.compare_digest(hash_secret(secret, b64url_decode(salt)).split("$")[2], digest)
+
+
+def create_client(session: Session, company_id: str) -> tuple[str, str]:
+    """Issue client_secret_basic credentials to a PACT partner; the secret is returned once, stored hashed."""
+    client_id = "pact-" + secrets.token_hex(8)
+    secret = secrets.token_urlsafe(32)
+    session.add(PeerClient(client_id=client_id, company_id=company_id, secret_hash=hash_secret(secret)))
+    session.flush()
+    return client_id, secret
+
+
+_DUMMY_HASH = hash_secret("dummy")
+
+
+def authenticate_basic(session: Session, client_id: str, secret: str) -> Caller:
+    client = session.get(PeerClient, client_id)
+    ok = check_secret(secret, client.secret_hash if client else _DUMMY_HASH)
+    if not ok or client is None or client.revoked:
+        raise Unauthenticated("invalid client credentials")
+    return Caller(company_id=client.company_id, method="client_secret_basic")
+
+
+# private_key_jwt ----------------------------------------------------------------------------------------------------
+
+
+def authenticate_assertion(session: Session, identity: NodeIdentity, assertion: str, token_endpoint: str,
+                           at: datetime) -> Caller:
+    """Check an RFC 7523 client assertion: company certificate chain, aud, short exp, jti never seen before."""
+    from ..attestation.jws import verify_jws
+
+    if identity.trust is None:
+        raise InvalidSignature("this node has no dataspace trust anchors")
+    verified = verify_jws(assertion, identity.trust, at=at)
+    claims = verified.payload
+    company = verified.issuer.company_id
+    if claims.get("iss") != company or claims.get("sub") != company:
+        raise InvalidSignature("iss and sub must be the certificate's company id")
+    aud = claims.get("aud")
+    if token_endpoint not in (aud if isinstance(aud, list) else [aud]):
+        raise InvalidSignature(f"aud {aud!r} is not this token endpoint")
+    exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
+    if not isinstance(exp, int) or not isinstance(jti, str) or not jti or len(jti) > 200:
+        raise InvalidSignature("assertion needs exp and jti")
+    if exp - int(iat) > MAX_ASSERTION_LIFETIME.total_seconds():
+        raise InvalidSignature("assertion lifetime too long")
+    session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < at))  # type: ignore[arg-type]
+    session.add(UsedAssertion(jti=f"{company}|{jti}", expires_at=datetime.fromtimestamp(exp, at.tzinfo)))
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise InvalidSignature("assertion jti replayed") from None
+    return Caller(company_id=company, method="private_key_jwt")
+
+
+def make_assertion(identity: NodeIdentity, company_id: str, token_endpoint: str, at: datetime) -> str:
+    """Our own client assertion for a peer's token endpoint."""
+    from ..attestation.jws import sign_jws_json
+
+    if not identity.can_sign:
+        raise InvalidSignature("this node has no signing key")
+    now = int(at.timestamp())
+    payload = {"iss": company_id, "sub": company_id, "aud": token_endpoint, "iat": now, "exp": now + 120,
+               "jti": secrets.token_urlsafe(16)}
+    return sign_jws_json(payload, identity.key, identity.chain, ASSERTION_TYP)  # type: ignore[arg-type]
+
+
+# access tokens ------------------------------------------------------------------------------------------------------
+
+
+def _sign(secret: bytes, data: bytes) -> bytes:
+    return hmac.new(secret, data, hashlib.sha256).digest()
+
+
+def issue_access_token(secret: bytes, caller: Caller, issuer: str, at: datetime, ttl: timedelta) -> str:
+    header = b64url(json.dumps({"alg": "HS256", "typ": "at+jwt"}, separators=(",", ":")).encode())
+    now = int(at.timestamp())
+    claims = {"iss": issuer, "sub": caller.company_id, "aud": issuer, "iat": now, "exp": now + int(ttl.total_seconds()),
+              "jti": secrets.token_urlsafe(12), "auth": caller.method, "scope": "footprint:list footprint:read"}
+    body = b64url(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{body}".encode()
+    return f"{header}.{body}.{b64url(_sign(secret, signing_input))}"
+
+
+class TokenExpired(Unauthenticated):
+    pact_code = "TokenExpired"
+
+
+def verify_access_token(secret: bytes, token: str, issuer: str, at: datetime) -> Caller:
+    """The caller of a valid token; Unauthenticated (or TokenExpired) otherwise. Only our own HS256 is accepted."""
+    try:
+        header_b64, body_b64, sig_b64 = token.split(".")
+        header = json.loads(b64url_decode(header_b64))
+        signature = b64url_decode(sig_b64)
+    except ValueError:
+        raise Unauthenticated("invalid access token") from None
+    expected = _sign(secret, f"{header_b64}.{body_b64}".encode())
+    if header != {"alg": "HS256", "typ": "at+jwt"} or not hmac.compare_digest(expected, signature):
+        raise Unauthenticated("invalid access token")
+    claims = json.loads(b64url_decode(body_b64))
+    if claims.get("iss") != issuer or claims.get("aud") != issuer:
+        raise Unauthenticated("invalid access token")
+    if int(claims.get("exp", 0)) <= int(at.timestamp()):
+        raise TokenExpired("access token expired")
+    return Caller(company_id=claims["sub"], method=claims.get("auth", "unknown"))
