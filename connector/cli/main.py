@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,17 +35,21 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Node data fold
 
 
 def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    """Settings from the environment (CONNECTOR_*), then ``<data-dir>/node.json``, then explicit options."""
+    """Settings from ``<data-dir>/node.json``, overridden by the environment (CONNECTOR_*), then by explicit options."""
     base = Settings()
     folder = data_dir or base.data_dir
     values: dict[str, object] = {}
     config_file = folder / "node.json"
     if config_file.exists():
         values.update(json.loads(config_file.read_text()))
+    # only what the environment really set: the database_url the validator derives from the default data dir is not
+    env = base.model_dump(include=base.model_fields_set - {"data_dir", "database_url"})
+    if any(k.upper() == "CONNECTOR_DATABASE_URL" for k in os.environ):
+        env["database_url"] = base.database_url
+    values.update(env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = folder
-    env = base.model_dump(exclude_unset=True)
-    return Settings(**{**values, **env}) if env else Settings(**values)
+    return Settings(**values)
 
 
 @contextmanager
