@@ -82,6 +82,8 @@ def init(
     root = create_root_ca(f"{name} Root CA", at=now)
     inter = create_intermediate_ca(root, f"{name} Issuing CA", at=now)
     save_authority(folder, root, inter)
+    # Demo CA material must never end up in git, whatever the repository's own ignore rules say.
+    (folder / ".gitignore").write_text("# throwaway CA material: never commit\n*\n")
     save_revocations(folder, [])
     _write_crls(folder, now)
     console.print(f"CA created in [bold]{folder}[/bold]: trust anchor {folder / 'root.pem'}")

@@ -42,6 +42,7 @@ def test_init_writes_ca(ca_dir) -> None:
         assert (ca_dir / name).is_file()
     assert stat.S_IMODE((ca_dir / "root.key").stat().st_mode) == 0o600
     assert stat.S_IMODE((ca_dir / "intermediate.key").stat().st_mode) == 0o600
+    assert (ca_dir / ".gitignore").read_text().splitlines()[-1] == "*"
     assert "already holds a CA" in run("init", "--dir", str(ca_dir), ok=False).output
     run("init", "--dir", str(ca_dir), "--force", "--at", AT)
 
