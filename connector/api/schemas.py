@@ -8,7 +8,7 @@ from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..decimals import DecimalStr
+from ..decimals import DecimalStr, format_decimal
 from ..errors import UnitError
 from ..stages import Stage
 from ..units import normalize_unit
@@ -18,6 +18,17 @@ T = TypeVar("T")
 Urn = Annotated[str, Field(pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$", max_length=300)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 SubdivisionCode = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+
+
+MAX_DIGITS = 30
+
+
+def _bounded(v: Decimal) -> Decimal:
+    # Stored as varchar(80) (PostgreSQL refused longer ones with a 500, SQLite kept them), and a product of two
+    # 30-digit operands stays exact under the 60-digit calculation context.
+    if len(format_decimal(v).lstrip("-").replace(".", "")) > MAX_DIGITS:
+        raise ValueError(f"at most {MAX_DIGITS} digits")
+    return v
 
 
 def _positive(v: Decimal) -> Decimal:
@@ -46,9 +57,11 @@ def _unit(v: str) -> str:
         raise ValueError(exc.detail) from None
 
 
-PositiveDecimal = Annotated[DecimalStr, AfterValidator(_positive)]
-Rating = Annotated[DecimalStr, AfterValidator(_rating)]
-Percent = Annotated[DecimalStr, AfterValidator(_percent)]
+InDecimal = Annotated[DecimalStr, AfterValidator(_bounded)]
+"""A decimal string in an operator request: at most MAX_DIGITS digits."""
+PositiveDecimal = Annotated[InDecimal, AfterValidator(_positive)]
+Rating = Annotated[InDecimal, AfterValidator(_rating)]
+Percent = Annotated[InDecimal, AfterValidator(_percent)]
 Unit = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_unit)]
 
 
@@ -141,7 +154,7 @@ class SecondaryLineCreate(Model):
     dataset_version: str | None = Field(None, alias="datasetVersion", max_length=60)
     quantity: PositiveDecimal
     unit: Unit
-    factor: DecimalStr
+    factor: InDecimal
     stage: Stage
 
 
@@ -162,10 +175,10 @@ class EmissionCreate(Model):
     """A direct value (``value``), or an activity line (``amount`` x ``factor`` with ``source``)."""
 
     stage: Stage
-    value: DecimalStr | None = None
+    value: InDecimal | None = None
     amount: PositiveDecimal | None = None
     unit: Unit | None = None
-    factor: DecimalStr | None = None
+    factor: InDecimal | None = None
     source: str | None = Field(None, max_length=300)
     primary: bool = True
 
@@ -240,7 +253,7 @@ class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret; shown once and never stored in clear.")
 
 
-StageValues = dict[Stage, DecimalStr]
+StageValues = dict[Stage, InDecimal]
 
 
 class UpstreamFootprintCreate(Model):

@@ -193,3 +193,23 @@ async def test_oversized_body(engine, tmp_path):
 async def test_unknown_route_and_method_are_problems(api):
     assert_problem(await api.get("/api/v1/nothing-here"), 404)
     assert_problem(await api.client.put(P, headers=api.as_("editor")), 405)
+
+
+@pytest.mark.parametrize("value", ["1" + "0" * 90, "0." + "0" * 90 + "1", "1." + "1" * 40])
+async def test_too_many_digits(api, value):
+    """Refused alike on both back ends (PostgreSQL's varchar would have made it a 500), and never silently rounded."""
+    pid = (await create_product(api))["id"]
+    assert_problem(await api.post(f"{P}/{pid}/bom", supplier_line(quantity=value)), 422, "quantity")
+    assert_problem(await api.post(f"{P}/{pid}/bom", secondary_line(factor=value)), 422, "factor")
+    assert_problem(await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "value": value}), 422, "value")
+    assert_problem(await api.post("/api/v1/upstream-footprints", upstream_body(main_production=value)), 422, "stages")
+    assert await bom(api, pid) == [] and await emissions(api, pid) == []
+    assert (await api.get("/api/v1/upstream-footprints")).json()["total"] == 0
+
+
+async def test_thirty_digits_are_kept_exactly(api):
+    pid = (await create_product(api))["id"]
+    quantity = "123456789012345.123456789012345"
+    resp = await api.post(f"{P}/{pid}/bom", supplier_line(quantity=quantity))
+    assert resp.status_code == 201, resp.text
+    assert (await bom(api, pid))[0]["quantity"] == quantity
