@@ -6,16 +6,17 @@ from decimal import Decimal
 
 from .errors import UnitError
 
-# unit name -> (dimension, factor to the dimension's base unit)
+# unit name -> (dimension, factor to the dimension's base unit). Energy is based on the megajoule so every factor is
+# a finite decimal (1/3.6 is not): 3.6 MJ -> 1 kWh and 1 kWh -> 3.6 MJ come out exact.
 _UNITS: dict[str, tuple[str, Decimal]] = {
     "gram": ("mass", Decimal("0.001")),
     "kilogram": ("mass", Decimal(1)),
     "ton": ("mass", Decimal(1000)),
     "tonne": ("mass", Decimal(1000)),
-    "watt hour": ("energy", Decimal("0.001")),
-    "kilowatt hour": ("energy", Decimal(1)),
-    "megawatt hour": ("energy", Decimal(1000)),
-    "megajoule": ("energy", Decimal(1) / Decimal("3.6")),
+    "watt hour": ("energy", Decimal("0.0036")),
+    "kilowatt hour": ("energy", Decimal("3.6")),
+    "megawatt hour": ("energy", Decimal(3600)),
+    "megajoule": ("energy", Decimal(1)),
     "piece": ("count", Decimal(1)),
 }
 
