@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
 from .errors import ValidationFailed
 
 DECIMAL_PATTERN = r"^[+-]?\d+(\.\d+)?$"
-_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN, re.ASCII)  # "١٢" and "１２" are digits to \d otherwise
 
 # Wide enough that no realistic product of quantities and factors is ever rounded mid-calculation.
 EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
