@@ -65,6 +65,13 @@ Percent = Annotated[InDecimal, AfterValidator(_percent)]
 Unit = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_unit)]
 
 
+def _not_null(cls: type, v: object) -> object:
+    # runs only for fields sent: an explicit null on a NOT NULL column was a 500
+    if v is None:
+        raise ValueError("may be omitted, but not null")
+    return v
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -123,6 +130,8 @@ class ProductUpdate(Model):
     primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
     dqr: DataQualityIn | None = None
     manual_confirmation: bool | None = Field(None, alias="manualConfirmation")
+
+    _not_null = field_validator("name", "description", "classifications", "manual_confirmation")(_not_null)
 
 
 class ProductRead(Model):
@@ -220,6 +229,8 @@ class PartnerUpdate(Model):
     is_supplier: bool | None = Field(None, alias="isSupplier")
     is_customer: bool | None = Field(None, alias="isCustomer")
     auto_fulfil: bool | None = Field(None, alias="autoFulfil")
+
+    _not_null = field_validator("name", "is_supplier", "is_customer", "auto_fulfil")(_not_null)
 
 
 class PartnerRead(Model):

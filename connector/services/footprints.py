@@ -107,8 +107,13 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
     result = compute_footprint(own_lines, inputs, rounding)
     stages = _stages_out(result.stages)
     own_stages = _stages_out({st: rounding.apply(v) for st, v in result.own.items()})
+    dqr = {k: format_decimal(getattr(result.dqr, k)) for k in ("technological", "geographical", "temporal")} \
+        if result.dqr else None
     active = repo.active_footprint(ctx.session, product.id)
-    if active is not None and active.stages == stages and active.inputs == snapshot and active.own_stages == own_stages:
+    # share and DQR count too: a changed data quality with equal values must not leave the old one issued
+    if (active is not None and active.stages == stages and active.inputs == snapshot
+            and active.own_stages == own_stages and active.primary_data_share == result.primary_data_share
+            and active.dqr == dqr):
         return active, False
 
     now = ctx.now()
@@ -122,8 +127,7 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
         total=result.total,
         rounding=str(rounding),
         primary_data_share=result.primary_data_share,
-        dqr={k: format_decimal(getattr(result.dqr, k)) for k in ("technological", "geographical", "temporal")}
-        if result.dqr else None,
+        dqr=dqr,
         inputs=snapshot,
         created_at=now,
         validity_start=now,

@@ -169,3 +169,23 @@ async def test_upstream_validation(api):
     assert_problem(await api.post(UP, {**upstream_body(), "primaryDataShare": "-1"}), 422, "primaryDataShare")
     assert_problem(await api.post(UP, {**upstream_body(), "productId": "thing"}), 422, "productId")
     assert (await api.get(UP)).json()["total"] == 0
+
+
+async def test_changed_share_or_dqr_issues_a_new_version(api):
+    pid = (await create_product(api, primaryDataShare="100"))["id"]
+    await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "value": "2"})
+    fp1 = (await api.post(f"{P}/{pid}/footprints")).json()["footprint"]
+    assert Decimal(fp1["primaryDataShare"]) == 100 and fp1["dqr"] is None
+
+    await api.patch(f"{P}/{pid}", {"primaryDataShare": "40"})
+    resp = await api.post(f"{P}/{pid}/footprints")
+    assert resp.status_code == 201, resp.text
+    fp2 = resp.json()["footprint"]
+    assert Decimal(fp2["primaryDataShare"]) == 40 and fp2["precedingPfIds"] == [fp1["id"]]
+
+    await api.patch(f"{P}/{pid}", {"dqr": {"technological": "2", "geographical": "2", "temporal": "2"}})
+    resp = await api.post(f"{P}/{pid}/footprints")
+    assert resp.status_code == 201, resp.text
+    assert {k: Decimal(v) for k, v in resp.json()["footprint"]["dqr"].items()} == {
+        "technological": 2, "geographical": 2, "temporal": 2}
+    assert (await api.post(f"{P}/{pid}/footprints")).status_code == 200

@@ -55,3 +55,16 @@ async def test_partner_pagination(api):
     resp = await api.get(URL, params={"limit": 1, "offset": 1})
     assert resp.json()["total"] == 3 and [p["name"] for p in resp.json()["items"]] == ["P1"]
     assert "offset=2" in resp.headers["link"]
+
+
+@pytest.mark.parametrize("field", ["name", "isSupplier", "isCustomer", "autoFulfil"])
+async def test_patch_null_on_a_required_field_is_422(api, field):
+    partner = (await api.post(URL, {"companyId": SUPPLIER, "name": "A", "isSupplier": True})).json()
+    assert_problem(await api.patch(f"{URL}/{partner['id']}", {field: None}), 422, field)
+    assert (await api.get(f"{URL}/{partner['id']}")).json() == partner
+
+
+async def test_patch_null_clears_node_url(api):
+    partner = (await api.post(URL, {"companyId": SUPPLIER, "name": "A", "nodeUrl": "https://a.example"})).json()
+    resp = await api.patch(f"{URL}/{partner['id']}", {"nodeUrl": None})
+    assert resp.status_code == 200 and resp.json()["nodeUrl"] is None

@@ -159,3 +159,20 @@ async def test_delete_product_removes_lines(api):
     await api.post(f"{P}/{pid}/footprints")
     assert (await api.delete(f"{P}/{pid}")).status_code == 204
     assert (await api.get("/api/v1/footprints")).json()["total"] == 0
+
+
+@pytest.mark.parametrize("field", ["name", "description", "manualConfirmation", "classifications"])
+async def test_patch_null_on_a_required_field_is_422(api, field):
+    product = await create_product(api, name="Keep")
+    assert_problem(await api.patch(f"{P}/{product['id']}", {field: None}), 422, field)
+    assert (await api.get(f"{P}/{product['id']}")).json() == product
+
+
+async def test_patch_null_clears_optional_fields(api):
+    product = await create_product(api, massPerDeclaredUnit="2", plant={"name": "X", "country": "JP"},
+                                   primaryDataShare="50")
+    resp = await api.patch(f"{P}/{product['id']}", {"massPerDeclaredUnit": None, "plant": None,
+                                                     "primaryDataShare": None})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["massPerDeclaredUnit"] is None and body["plant"] is None and body["primaryDataShare"] is None
