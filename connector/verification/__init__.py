@@ -1,0 +1,31 @@
+"""Verification: ``verify_bundle(bundle, trust, at=…)`` checks a declaration's whole evidence tree offline and
+returns a :class:`VerificationReport` (a tree of checks; ``report.valid`` is the verdict). Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from .engine import MAX_DEPTH, verify_attestation_tree, verify_bundle
+from .render import render_tree
+from .report import (
+    CertificationResult,
+    Check,
+    EvidenceStatus,
+    Failure,
+    InputSummary,
+    VerificationNode,
+    VerificationReport,
+)
+
+__all__ = [
+    "MAX_DEPTH",
+    "CertificationResult",
+    "Check",
+    "EvidenceStatus",
+    "Failure",
+    "InputSummary",
+    "VerificationNode",
+    "VerificationReport",
+    "render_tree",
+    "verify_attestation_tree",
+    "verify_bundle",
+]

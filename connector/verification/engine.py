@@ -1,0 +1,746 @@
+"""The verifier: checks a whole evidence bundle, offline, and returns a report (never a bare bool).
+
+For every signed object (the declaration, each attestation, each certification) the checks are run one by one so
+the report can say which failed: ``alg/typ``, ``certificate chain`` (path to an anchor at the signing time),
+``role``, ``revocation`` (CRLs at the signing time), ``signature``, ``validity`` (``iat``/``exp`` against ``at``),
+``structure``. Then, per attestation: ``total``, ``audience`` (bound to the company that uses it), ``certification``,
+and with the verifier's key ``evidence`` (opened?), ``evidence binding``, ``disclosures`` (every digest committed),
+``input binding`` (each input's ``attestationDigest`` is a bundled upstream attestation), ``upstream values`` (the
+disclosed upstream stages and unit are that attestation's clear claims), ``upstream binding`` (nothing bundled
+unused), ``arithmetic`` (stages = own + Σ convert(quantity) × upstream, rounded with the declared rule), ``cycle``.
+At the top: the declaration's ``pack binding``, ``pack product``, ``absolute stages``, ``per-kWh recompute`` and
+``declared certifications``.
+
+Pure: no I/O; the caller passes the trust store, the time and (optionally) the verifier's key.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, localcontext
+from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+from pydantic import ValidationError
+
+from ..aggregation.engine import combine_stages
+from ..attestation.attestation import ATTESTING_ROLES, attestation_digest, verify_attestation
+from ..attestation.evidence import NotARecipient, open_evidence, recipients_of
+from ..attestation.jws import ALLOWED_ALGS, decode_compact, strict_json_loads, verify_signature
+from ..attestation.models import SD_JWT_TYP, AttestationClaims, SealedEvidence, StageValues
+from ..certification.credential import CERTIFICATION_TYP, CertificationCheck, decode_certification
+from ..decimals import EXACT, RoundingRule, format_decimal, parse_decimal
+from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_declaration
+from ..declaration.models import Declaration, DeclarationInput, VerificationStatus
+from ..declaration.signing import (
+    DECLARATION_TYP,
+    EvidenceBundle,
+    parse_declaration_payload,
+    token_digest,
+)
+from ..errors import ConnectorError, InvalidSignature, TrustError
+from ..identity.ca import company_id_of, name_of
+from ..identity.keys import PrivateKey, certificate_thumbprint, load_crl, x5c_decode
+from ..identity.oids import Role
+from ..identity.trust import CompanyIdentity, TrustStore
+from ..stages import STAGES
+from ..units import convert
+from .report import CertificationResult, EvidenceStatus, InputSummary, VerificationNode, VerificationReport
+
+MAX_DEPTH = 32
+"""Deeper evidence trees are refused: real battery chains have 5-8 tiers."""
+
+VerifierCert = x509.Certificate | Sequence[x509.Certificate]
+
+
+# --- one signed object, check by check ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Signed:
+    ok: bool
+    payload: dict[str, Any]
+    identity: CompanyIdentity | None = None
+    signed_at: datetime | None = None
+
+
+def _numeric(payload: dict[str, Any], name: str) -> datetime | None:
+    value = payload.get(name)
+    if value is None or isinstance(value, bool) or not isinstance(value, int):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+@dataclass
+class _Ctx:
+    trust: TrustStore
+    path_trust: TrustStore
+    at: datetime
+    key: PrivateKey | None = None
+    cert: x509.Certificate | None = None
+    verifier_id: str | None = None
+    certs: dict[str, list[tuple[CertificationCheck, VerificationNode]]] = field(default_factory=dict)
+    bound: set[str] = field(default_factory=set)
+    claims: dict[str, AttestationClaims] = field(default_factory=dict)
+
+    def signed(self, node: VerificationNode, token: str, *, typ: str, roles: Iterable[Role],
+               require_exp: bool = False) -> _Signed:
+        """The JWS checks, each reported under its own name. The identity comes only from the validated chain."""
+        roles = frozenset(roles)
+        try:
+            jws = decode_compact(token)
+        except InvalidSignature as exc:
+            node.fail("format", exc.reason)
+            return _Signed(ok=False, payload={})
+        try:
+            payload = strict_json_loads(jws.payload)
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if not isinstance(payload, dict):
+            node.fail("format", "JWS payload is not a JSON object")
+            return _Signed(ok=False, payload={})
+        if isinstance(payload.get("iss"), str):
+            node.company = payload["iss"]  # claimed, replaced by the certificate's once the chain validates
+        ok = True
+
+        header = jws.header
+        alg = header.get("alg")
+        problems = []
+        if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
+            problems.append(f"alg {alg!r} not allowed (allowed: {', '.join(sorted(ALLOWED_ALGS))})")
+        if "crit" in header:
+            problems.append("crit header not supported")
+        problems += [f"{h} header not accepted: keys come from x5c only" for h in ("jwk", "jku", "x5u") if h in header]
+        actual_typ = header.get("typ")
+        if not isinstance(actual_typ, str) or actual_typ.lower().removeprefix("application/") != typ:
+            problems.append(f"typ {actual_typ!r}, expected {typ!r}")
+        if problems:
+            node.fail("alg/typ", "; ".join(problems))
+            ok = False
+        else:
+            node.ok("alg/typ", f"{alg}, {typ}")
+
+        try:
+            chain = x5c_decode(header.get("x5c"))
+        except InvalidSignature as exc:
+            node.fail("certificate chain", exc.reason)
+            return _Signed(ok=False, payload=payload)
+        node.company_name = name_of(chain[0])
+
+        if isinstance(alg, str) and alg in ALLOWED_ALGS:
+            leaf_key = chain[0].public_key()
+            if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+                node.fail("signature", "x5c leaf key type not supported")
+                ok = False
+            else:
+                try:
+                    verify_signature(alg, leaf_key, jws.signing_input, jws.signature)
+                    node.ok("signature", f"by the x5c leaf ({chain[0].subject.rfc4514_string()})")
+                except InvalidSignature as exc:
+                    node.fail("signature", exc.reason)
+                    ok = False
+        else:
+            node.fail("signature", "not checked: algorithm not allowed")
+            ok = False
+
+        iat = _numeric(payload, "iat")
+        exp = _numeric(payload, "exp")
+        nbf = _numeric(payload, "nbf")
+        skew = self.trust.clock_skew
+        validity = []
+        if iat is None:
+            validity.append("no integer iat")
+        elif iat > self.at + skew:
+            validity.append(f"issued in the future (iat {iat.isoformat()})")
+        if nbf is not None and nbf > self.at + skew:
+            validity.append(f"not yet valid (nbf {nbf.isoformat()})")
+        if exp is None and (require_exp or "exp" in payload):
+            validity.append("no integer exp")
+        elif exp is not None and exp <= self.at:
+            validity.append(f"expired at {exp.isoformat()} (checked at {self.at.isoformat()})")
+        if validity:
+            node.fail("validity", "; ".join(validity))
+            ok = False
+        else:
+            until = f" until {exp.isoformat()}" if exp else ""
+            node.ok("validity", f"issued {iat.isoformat() if iat else '?'}{until}")
+
+        if iat is None:
+            node.fail("certificate chain", "not checked: no signing time (iat)")
+            return _Signed(ok=False, payload=payload)
+        try:
+            identity = self.path_trust.validate(chain, at=iat, role=None)
+        except TrustError as exc:
+            node.fail("certificate chain", f"at the signing time {iat.isoformat()}: {exc.reason}")
+            return _Signed(ok=False, payload=payload, signed_at=iat)
+        node.ok("certificate chain", f"to {identity.chain[-1].subject.rfc4514_string()} at {iat.isoformat()}")
+        node.company, node.company_name = identity.company_id, identity.name
+
+        if identity.role not in roles:
+            wanted = " or ".join(sorted(r.value for r in roles))
+            node.fail("role", f"certificate role is {identity.role.value}, expected {wanted}")
+            ok = False
+        else:
+            node.ok("role", identity.role.value)
+        try:
+            self.trust.check_revocation(identity.chain, iat)
+            node.ok("revocation", f"not revoked at {iat.isoformat()}")
+        except TrustError as exc:
+            node.fail("revocation", f"{exc.reason}, signed at {iat.isoformat()}")
+            ok = False
+        if payload.get("iss") != identity.company_id:
+            node.fail("structure", f"iss {payload.get('iss')!r} is not the certificate's company id")
+            ok = False
+        return _Signed(ok=ok, payload=payload, identity=identity, signed_at=iat)
+
+
+# --- attestations ---------------------------------------------------------------------------------------------------
+
+
+def _peek_claims(payload: dict[str, Any]) -> AttestationClaims | None:
+    subject = payload.get("credentialSubject")
+    if not isinstance(subject, dict):
+        return None
+    data = {k: v for k, v in subject.items() if k != "_sd"}
+    try:
+        return AttestationClaims.model_validate({**data, "issuer": payload.get("iss"), "audience": payload.get("aud")})
+    except (ValidationError, ConnectorError):
+        return None
+
+
+def _fill(node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None) -> None:
+    if isinstance(payload.get("jti"), str):
+        node.attestation_id = payload["jti"]
+    if isinstance(payload.get("aud"), str):
+        node.audience = payload["aud"]
+    if claims is not None:
+        node.footprint_id = claims.footprint_id
+        node.product_ids = list(claims.product_ids)
+        node.declared_unit = claims.declared_unit
+        node.stages = {s.value: format_decimal(v) for s, v in claims.stages.as_dict().items()}
+        node.total = format_decimal(claims.total)
+
+
+def _stage_text(values: StageValues | dict[Any, Decimal]) -> str:
+    items = values.as_dict() if isinstance(values, StageValues) else values
+    return ", ".join(f"{getattr(s, 'value', s)}={format_decimal(v)}" for s, v in items.items())
+
+
+def _check_total(node: VerificationNode, payload: dict[str, Any]) -> bool:
+    subject = payload.get("credentialSubject")
+    try:
+        stages = StageValues.model_validate(subject["stages"])  # type: ignore[index]
+        total = parse_decimal(subject["total"], field="total")  # type: ignore[index]
+    except (TypeError, KeyError, ValidationError, ConnectorError):
+        node.fail("total", "stages or total missing or malformed")
+        return False
+    if stages.total() != total:
+        node.fail("total", f"total {format_decimal(total)} is not the sum of the stages {format_decimal(stages.total())}")
+        return False
+    node.ok("total", f"{format_decimal(total)} = sum of the four stages")
+    return True
+
+
+def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, Any] | None, *, used_by: str | None,
+                 user: str, path: tuple[str, ...]) -> VerificationNode:
+    node = VerificationNode(kind="attestation")
+    try:
+        digest = attestation_digest(sd_jwt)
+    except (InvalidSignature, AttributeError):
+        node.fail("format", "not an SD-JWT attestation")
+        return node
+    node.digest = digest
+    issuer_jwt = sd_jwt.split("~", 1)[0]
+
+    if digest in path:
+        try:
+            payload = strict_json_loads(decode_compact(issuer_jwt).payload)
+            node.company = payload.get("iss") if isinstance(payload, dict) else None
+            _fill(node, payload if isinstance(payload, dict) else {}, None)
+        except (InvalidSignature, ValueError, UnicodeDecodeError):
+            pass
+        node.fail("cycle", f"attestation {digest} appears twice on one path of the evidence tree (used again by {user})")
+        return node
+    if len(path) >= MAX_DEPTH:
+        node.fail("depth", f"evidence tree deeper than {MAX_DEPTH} tiers")
+        return node
+
+    signed = ctx.signed(node, issuer_jwt, typ=SD_JWT_TYP, roles=ATTESTING_ROLES, require_exp=True)
+    claims = _peek_claims(signed.payload)
+    _fill(node, signed.payload, claims)
+    total_ok = _check_total(node, signed.payload)
+
+    verified_claims: AttestationClaims | None = None
+    if signed.ok:
+        try:
+            verified_claims = verify_attestation(sd_jwt, ctx.trust, at=ctx.at, audience=None).claims
+            node.ok("structure", "W3C VC 2.0 CfpAttestation, SD-JWT")
+        except InvalidSignature as exc:
+            if total_ok or not exc.reason.startswith("clear claims: total"):
+                node.fail("structure", exc.reason)
+    if verified_claims is not None:
+        claims = verified_claims
+    if claims is not None:
+        ctx.claims[digest] = claims
+
+    company = node.company or "?"
+    audience = signed.payload.get("aud")
+    if used_by is not None:
+        if audience == used_by:
+            node.ok("audience", f"issued to {audience}, used by {user}")
+        else:
+            node.fail("audience", f"issued to {audience!r} but used by {user} ({used_by}): "
+                      "an attestation may only be used by the company it was issued to")
+
+    for check, cert_node in ctx.certs.get(digest, []):
+        if signed.identity is not None and check.certified_company == signed.identity.company_id:
+            node.certified = True
+            node.certified_by.append(check.verifier.company_id)
+            ctx.bound.add(check.payload.jti)
+            cert_node.ok("binding", f"certifies {check.certified_company}, attestation {node.attestation_id}")
+            node.ok("certification", f"certified by {check.verifier.name} ({check.verifier.company_id}) until "
+                    f"{check.expires_at.isoformat()}, scope: {check.payload.scope}")
+
+    if ctx.key is None or ctx.cert is None:
+        node.evidence = EvidenceStatus.NOT_OPENED
+        return node
+    if evidence is None:
+        if node.certified:
+            node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
+            node.ok("evidence", "no evidence package; trusted on its certification")
+        else:
+            node.evidence = EvidenceStatus.MISSING
+            node.fail("evidence", f"evidence missing: no evidence package for this attestation of {company}")
+        return node
+    package = evidence.to_json_dict() if isinstance(evidence, SealedEvidence) else evidence
+    try:
+        content = open_evidence(package, ctx.key, ctx.cert)
+    except NotARecipient as exc:
+        try:
+            names = ", ".join(recipients_of(package)) or "unnamed recipients"
+            thumbs = [r.get("header", {}).get("x5t#S256") for r in package.get("recipients", [])]
+        except (InvalidSignature, AttributeError):
+            names, thumbs = "unnamed recipients", []
+        if certificate_thumbprint(ctx.cert) in thumbs and not node.certified:
+            node.evidence = EvidenceStatus.FAILED
+            node.fail("evidence", f"evidence of {company} is sealed to this verifier but cannot be decrypted: "
+                      f"{exc.reason}")
+            return node
+        if node.certified:
+            node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
+            node.ok("evidence", f"sealed for {names}; trusted on its certification")
+        else:
+            node.evidence = EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER
+            node.fail("evidence", f"evidence sealed for another verifier ({names}), not for {ctx.verifier_id}: "
+                      f"{exc.reason}")
+        return node
+    except InvalidSignature as exc:
+        node.evidence = EvidenceStatus.FAILED
+        node.fail("evidence", f"evidence package of {company} cannot be read: {exc.reason}")
+        return node
+    node.evidence = EvidenceStatus.OPENED
+    node.ok("evidence", "opened")
+
+    try:
+        content_digest = attestation_digest(content.attestation)
+    except InvalidSignature:
+        content_digest = "?"
+    if content_digest != digest:
+        node.fail("evidence binding", f"the evidence package is for attestation {content_digest}, not this one")
+        return node
+    node.ok("evidence binding", "the package holds this attestation")
+
+    hidden = None
+    if verified_claims is not None:
+        try:
+            hidden = verify_attestation(sd_jwt, ctx.trust, at=ctx.at, audience=None,
+                                        disclosures=content.disclosures).hidden
+            node.ok("disclosures", f"{len(content.disclosures)} disclosures, each committed in the attestation")
+        except InvalidSignature as exc:
+            node.fail("disclosures", exc.reason)
+    else:
+        node.fail("disclosures", "not checked: the attestation itself did not verify")
+
+    upstream: dict[str, Any] = {}
+    order: list[str] = []
+    for item in content.upstream:
+        try:
+            d = attestation_digest(item.attestation)
+        except InvalidSignature:
+            node.fail("upstream binding", "an upstream entry is not an SD-JWT")
+            continue
+        if d in upstream:
+            node.fail("upstream binding", f"upstream attestation {d} bundled twice")
+            continue
+        upstream[d] = item
+        order.append(d)
+
+    used: set[str] = set()
+    here = (*path, digest)
+    label = f"{node.company_name or company}"
+    if hidden is not None:
+        assert claims is not None
+        node.own_emissions = {s.value: format_decimal(v) for s, v in hidden.own_emissions.as_dict().items()}
+        node.inputs = []
+        for i, inp in enumerate(hidden.inputs):
+            item = upstream.get(inp.attestation_digest)
+            summary = InputSummary(attestation_digest=inp.attestation_digest, quantity=format_decimal(inp.quantity),
+                                   unit=inp.unit, declared_unit=inp.declared_unit)
+            node.inputs.append(summary)
+            if item is None:
+                node.fail("input binding", f"input {i} ({format_decimal(inp.quantity)} {inp.unit}) names upstream "
+                          f"attestation {inp.attestation_digest}, which is not in the evidence")
+                continue
+            used.add(inp.attestation_digest)
+            child = _attestation(ctx, item.attestation, item.evidence, used_by=node.company, user=label, path=here)
+            node.children.append(child)
+            summary.company = child.company
+            node.ok("input binding", f"input {i} is attestation {child.attestation_id} of {child.company}")
+            up = ctx.claims.get(inp.attestation_digest)
+            if up is None:
+                node.fail("upstream values", f"input {i}: the upstream attestation's claims cannot be read")
+            elif up.stages != inp.upstream or up.declared_unit != inp.declared_unit:
+                node.fail("upstream values",
+                          f"input {i} uses {_stage_text(inp.upstream)} per {inp.declared_unit}, but {child.company}'s "
+                          f"attestation says {_stage_text(up.stages)} per {up.declared_unit}")
+            else:
+                node.ok("upstream values", f"input {i} matches {child.company}'s clear claims")
+        _arithmetic(node, claims, hidden)
+
+    for d in order:
+        if d in used:
+            continue
+        item = upstream[d]
+        child = _attestation(ctx, item.attestation, item.evidence, used_by=node.company, user=label, path=here)
+        node.children.append(child)
+        if hidden is not None:
+            node.fail("upstream binding", f"upstream attestation {child.attestation_id} of {child.company} is in the "
+                      "evidence but no input uses it (swapped or extra attestation)")
+    return node
+
+
+def _arithmetic(node: VerificationNode, claims: AttestationClaims, hidden: Any) -> None:
+    try:
+        rule = RoundingRule.parse(claims.rounding)
+        inputs = [(convert(i.quantity, i.unit, i.declared_unit), i.upstream.as_dict()) for i in hidden.inputs]
+        expected = combine_stages(hidden.own_emissions.as_dict(), inputs, rule)
+    except ConnectorError as exc:
+        node.fail("arithmetic", f"cannot recompute: {exc.detail}")
+        return
+    stated = claims.stages.as_dict()
+    wrong = [f"{s.value}: stated {format_decimal(stated[s])}, recomputed {format_decimal(expected[s])}"
+             for s in STAGES if stated[s] != expected[s]]
+    if wrong:
+        node.fail("arithmetic", "stages are not own + sum(quantity x upstream) with " + f"{rule}: " + "; ".join(wrong))
+        return
+    total = sum(expected.values(), Decimal(0))
+    if total != claims.total:
+        node.fail("arithmetic", f"total {format_decimal(claims.total)} is not {format_decimal(total)}")
+        return
+    node.ok("arithmetic", f"own + {len(hidden.inputs)} input(s), {rule}: total {format_decimal(total)}")
+
+
+# --- certifications -------------------------------------------------------------------------------------------------
+
+
+def _certification_node(ctx: _Ctx, index: int, token: str) -> tuple[VerificationNode, CertificationCheck | None]:
+    node = VerificationNode(kind="certification")
+    node.digest = None
+    signed = ctx.signed(node, token, typ=CERTIFICATION_TYP, roles=(Role.VERIFIER,), require_exp=True)
+    payload = signed.payload
+    node.attestation_id = payload.get("jti") if isinstance(payload.get("jti"), str) else f"certification #{index}"
+    if isinstance(payload.get("sub"), str):
+        node.digest = payload["sub"]
+    if isinstance(payload.get("footprintId"), str):
+        node.footprint_id = payload["footprintId"]
+    if isinstance(payload.get("certifiedCompany"), str):
+        node.audience = payload["certifiedCompany"]
+    if not signed.ok:
+        return node, None
+    try:
+        check = decode_certification(token, ctx.trust, at=ctx.at)
+    except InvalidSignature as exc:
+        node.fail("structure", exc.reason)
+        return node, None
+    node.ok("structure", f"certifies {check.certified_company}, scope {check.payload.scope}")
+    return node, check
+
+
+def _certification_result(index: int, node: VerificationNode, check: CertificationCheck | None,
+                          status: str, detail: str) -> CertificationResult:
+    p = check.payload if check else None
+    return CertificationResult(
+        index=index, status=status,  # type: ignore[arg-type]
+        verifier=node.company, verifier_name=node.company_name,
+        certified_company=p.certified_company if p else node.audience,
+        attestation_digest=node.digest, footprint_id=node.footprint_id,
+        scope=p.scope if p else None, issued_at=check.issued_at if check else None,
+        expires_at=check.expires_at if check else None, detail=detail,
+    )
+
+
+# --- the declaration ------------------------------------------------------------------------------------------------
+
+
+def _declaration_input(d: Declaration) -> DeclarationInput:
+    fu = d.functional_unit
+    return DeclarationInput(
+        issuer_company_id=d.issuer_company_id, manufacturer=d.manufacturer, battery_model=d.battery_model.model_id,
+        battery_category=d.battery_model.category, vehicle_category=d.battery_model.vehicle_category,
+        plant=d.manufacturing_plant, pack_product_id=d.battery_model.pack_product_id,
+        usable_energy_kwh=fu.usable_energy_kwh, cycles_per_year=fu.cycles_per_year,
+        cycles_override_reason=fu.cycles_override_reason, service_life_years=fu.service_life_years,
+        declaration_of_conformity_id=d.declaration_of_conformity_id, study_url=d.study_url,
+        methodology=d.methodology, methodology_url=d.methodology_url, declaration_url=d.declaration_url,
+    )
+
+
+def _declaration_figures(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
+    stated = pack.stages.as_dict()
+    wrong = [f"{s.value}: declared {format_decimal(d.stage(s).absolute_kg_co2e)} kg, pack attestation "
+             f"{format_decimal(stated[s])}" for s in STAGES if d.stage(s).absolute_kg_co2e != stated[s]]
+    if d.absolute_carbon_footprint.value != pack.total:
+        wrong.append(f"total: declared {format_decimal(d.absolute_carbon_footprint.value)} kg, pack attestation "
+                     f"{format_decimal(pack.total)}")
+    if len(d.stages) != len(STAGES):
+        wrong.append(f"{len(d.stages)} stages declared, expected {len(STAGES)}")
+    if wrong:
+        root.fail("absolute stages", "; ".join(wrong))
+    else:
+        root.ok("absolute stages", f"= the pack attestation's stages (total {format_decimal(pack.total)} kg CO2e "
+                f"per {pack.declared_unit})")
+
+    try:
+        recomputed = compute_declaration(_declaration_input(d), stated, at=d.issued_at, declaration_id=d.id)
+    except (ValidationError, ConnectorError) as exc:
+        detail = exc.detail if isinstance(exc, ConnectorError) else exc.errors()[0]["msg"]
+        root.fail("per-kWh recompute", f"the declaration's own inputs do not recompute: {detail}")
+        return
+    problems = []
+    if d.rounding != str(DECLARED_ROUNDING):
+        problems.append(f"rounding {d.rounding!r}, expected {DECLARED_ROUNDING}")
+    if d.functional_unit.total_energy_kwh != recomputed.functional_unit.total_energy_kwh:
+        problems.append(f"total energy {format_decimal(d.functional_unit.total_energy_kwh)} kWh, recomputed "
+                        f"{format_decimal(recomputed.functional_unit.total_energy_kwh)}")
+    for name, mine, theirs in [("carbonFootprint", d.carbon_footprint, recomputed.carbon_footprint)]:
+        if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
+            problems.append(f"{name} {format_decimal(mine.value)}, recomputed {format_decimal(theirs.value)}")
+    for s in STAGES:
+        mine, theirs = d.stage(s), recomputed.stage(s)
+        if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
+            problems.append(f"{s.value} {format_decimal(mine.value)} kg CO2e/kWh, recomputed "
+                            f"{format_decimal(theirs.value)}")
+    energy = recomputed.functional_unit.total_energy_kwh
+    total_abs = d.absolute_carbon_footprint.value
+    with localcontext(EXACT):
+        for c in d.supplier_contributions:
+            per_kwh = DECLARED_ROUNDING.apply(c.kg_co2e / energy)
+            share = SHARE_ROUNDING.apply(c.kg_co2e * 100 / total_abs) if total_abs else Decimal(0)
+            if c.kg_co2e_per_kwh != per_kwh or c.share_percent != share:
+                problems.append(f"supplier contribution {c.company_name}: {format_decimal(c.kg_co2e_per_kwh)} "
+                                f"kg CO2e/kWh ({format_decimal(c.share_percent)} %), recomputed "
+                                f"{format_decimal(per_kwh)} ({format_decimal(share)} %)")
+    if problems:
+        root.fail("per-kWh recompute", "; ".join(problems))
+    else:
+        root.ok("per-kWh recompute", f"{format_decimal(d.carbon_footprint.value)} kg CO2e/kWh over "
+                f"{format_decimal(energy)} kWh")
+
+
+def _declared_certifications(root: VerificationNode, d: Declaration, results: list[CertificationResult]) -> None:
+    backed = {r.certified_company for r in results if r.status in ("valid", "unbound")}
+    missing = [f"tier {c.tier} {c.company_name} ({c.company_id or 'no company id'}) by {c.verifier}"
+               for c in d.certifications
+               if c.tier > 0 and c.status is VerificationStatus.VALID and c.company_id not in backed]
+    if missing:
+        root.fail("declared certifications", "listed as valid without a valid certification credential in the "
+                  "bundle: " + "; ".join(missing))
+    elif d.certifications:
+        root.ok("declared certifications", f"{len(d.certifications)} listed, each valid one backed by a credential")
+
+
+# --- entry points ---------------------------------------------------------------------------------------------------
+
+
+def _leaf(cert: VerifierCert | None) -> x509.Certificate | None:
+    if cert is None or isinstance(cert, x509.Certificate):
+        return cert
+    return cert[0] if cert else None
+
+
+def _context(trust: TrustStore, at: datetime, verifier_key: PrivateKey | None, verifier_cert: VerifierCert | None,
+             crls: Iterable[x509.CertificateRevocationList]) -> _Ctx:
+    if at.tzinfo is None:
+        raise InvalidSignature("verification time must be timezone-aware")
+    full = trust.with_crls(crls)
+    path_trust = TrustStore(full.anchors, [], clock_skew=full.clock_skew, intermediates=full.intermediates)
+    leaf = _leaf(verifier_cert)
+    if (verifier_key is None) != (leaf is None):
+        raise ValueError("give both the verifier key and its certificate, or neither")
+    return _Ctx(trust=full, path_trust=path_trust, at=at, key=verifier_key, cert=leaf,
+                verifier_id=company_id_of(leaf) if leaf is not None else None)
+
+
+def _certifications(ctx: _Ctx, tokens: Sequence[str]) -> list[tuple[int, VerificationNode, CertificationCheck | None]]:
+    out = []
+    for i, token in enumerate(tokens):
+        node, check = _certification_node(ctx, i, token)
+        if check is not None:
+            ctx.certs.setdefault(check.digest, []).append((check, node))
+        out.append((i, node, check))
+    return out
+
+
+def _settle_certifications(ctx: _Ctx, root: VerificationNode,
+                           certs: list[tuple[int, VerificationNode, CertificationCheck | None]]) -> list[CertificationResult]:
+    attestations = [n for n in root.walk() if n.kind == "attestation"]
+    visible = all(n.evidence is EvidenceStatus.OPENED for n in attestations)
+    by_digest = {n.digest: n for n in attestations}
+    results = []
+    for i, node, check in certs:
+        if check is None:
+            results.append(_certification_result(i, node, None, "invalid", "; ".join(c.detail for c in node.failed())))
+            continue
+        if check.payload.jti in ctx.bound:
+            target = by_digest[check.digest]
+            results.append(_certification_result(i, node, check, "valid", f"certifies {target.label()}"))
+            continue
+        target = by_digest.get(check.digest)
+        if target is not None:
+            node.fail("binding", f"certifiedCompany {check.certified_company} is not the issuer {target.company} of "
+                      f"attestation {target.attestation_id}")
+        elif visible:
+            node.fail("binding", f"certifies attestation digest {check.digest} of {check.certified_company}, which "
+                      "matches no attestation in the bundle")
+        else:
+            node.ok("binding", "its attestation is not visible (evidence not opened): not bound, not trusted")
+            results.append(_certification_result(i, node, check, "unbound", node.checks[-1].detail))
+            continue
+        results.append(_certification_result(i, node, check, "invalid", node.failed()[-1].detail))
+    return results
+
+
+def verify_bundle(
+    bundle: EvidenceBundle | dict[str, Any] | str | bytes,
+    trust: TrustStore,
+    *,
+    at: datetime,
+    verifier_key: PrivateKey | None = None,
+    verifier_cert: VerifierCert | None = None,
+    crls: Iterable[x509.CertificateRevocationList] = (),
+) -> VerificationReport:
+    """Verify an evidence bundle offline and return the full report (``report.valid`` is the verdict).
+
+    Without ``verifier_key`` (the OEM checking what it holds) the declaration, the pack attestation and the
+    certifications are checked and every attestation shows evidence ``not opened``. With the verifier's key and
+    certificate every evidence package is opened and the whole chain is recomputed; an attestation covered by a
+    valid certification may stay unopened (``certified, not opened``). CRLs from the bundle and ``crls`` are used,
+    at each object's signing time.
+
+    Example::
+
+        report = verify_bundle(Path("bundle.json").read_text(), TrustStore([root]), at=datetime.now(UTC),
+                               verifier_key=nb_key, verifier_cert=nb_cert)
+        print(report.summary())            # "valid" or "INVALID: 2 failure(s)"
+        for failure in report.failures:
+            print(failure.line())          # company, attestation, check, why
+    """
+    ctx = _context(trust, at, verifier_key, verifier_cert, ())
+    root = VerificationNode(kind="declaration")
+    try:
+        parsed = bundle if isinstance(bundle, EvidenceBundle) else EvidenceBundle.from_json(bundle)
+    except ConnectorError as exc:
+        root.kind = "bundle"
+        root.fail("format", exc.detail)
+        return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=[])
+    bundle_crls = []
+    for i, pem in enumerate(parsed.crls):
+        try:
+            bundle_crls.append(load_crl(pem.encode("ascii")))
+        except (ConnectorError, UnicodeEncodeError):
+            root.fail("crls", f"bundled CRL #{i} cannot be read")
+    ctx = _context(trust, at, verifier_key, verifier_cert, [*bundle_crls, *crls])
+
+    certs = _certifications(ctx, parsed.certifications)
+
+    signed = ctx.signed(root, parsed.declaration, typ=DECLARATION_TYP, roles=(Role.OEM,))
+    payload = signed.payload
+    root.digest = token_digest(parsed.declaration)
+    if isinstance(payload.get("jti"), str):
+        root.attestation_id = payload["jti"]
+    declaration: Declaration | None = None
+    pack_digest: str | None = None
+    try:
+        declaration, pack_digest = parse_declaration_payload(payload)
+        issuer_ok = payload.get("issuer") == payload.get("iss") and declaration.issuer_company_id in (
+            None, payload.get("iss"))
+        if issuer_ok:
+            root.ok("structure", "W3C VC 2.0 BatteryCarbonFootprintDeclaration")
+        else:
+            root.fail("structure", "issuer, iss and issuerCompanyId differ")
+        root.product_ids = [declaration.battery_model.pack_product_id]
+        root.footprint_id = declaration.id
+    except InvalidSignature as exc:
+        root.fail("structure", exc.reason)
+
+    oem = signed.identity.company_id if signed.identity else payload.get("iss")
+    pack = _attestation(ctx, parsed.pack.attestation, parsed.pack.evidence, used_by=oem if isinstance(oem, str) else None,
+                        user=f"the declaration issuer {root.company_name or oem}", path=())
+    root.children.append(pack)
+
+    if pack_digest is not None:
+        if pack_digest == pack.digest:
+            root.ok("pack binding", f"packAttestationDigest = digest of {pack.company_name}'s attestation")
+        else:
+            root.fail("pack binding", f"packAttestationDigest {pack_digest} is not the bundled pack attestation's "
+                      f"digest {pack.digest}")
+    pack_claims = ctx.claims.get(pack.digest or "")
+    if declaration is not None and pack_claims is not None:
+        product = declaration.battery_model.pack_product_id
+        if product in pack_claims.product_ids:
+            root.ok("pack product", f"{product} is the attested product")
+        else:
+            root.fail("pack product", f"declared pack product {product} is not among the attestation's productIds "
+                      f"{pack_claims.product_ids}")
+        _declaration_figures(root, declaration, pack_claims)
+    elif declaration is not None:
+        root.fail("absolute stages", "not checked: the pack attestation's claims cannot be read")
+
+    for _, node, _ in certs:
+        root.children.append(node)
+    results = _settle_certifications(ctx, root, certs)
+    if declaration is not None:
+        _declared_certifications(root, declaration, results)
+    return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=results)
+
+
+def verify_attestation_tree(
+    attestation: str,
+    evidence: SealedEvidence | dict[str, Any] | None,
+    trust: TrustStore,
+    *,
+    at: datetime,
+    verifier_key: PrivateKey | None = None,
+    verifier_cert: VerifierCert | None = None,
+    audience: str | None = None,
+    certifications: Sequence[str] = (),
+    crls: Iterable[x509.CertificateRevocationList] = (),
+) -> VerificationReport:
+    """Verify one attestation and (with the key) its whole evidence subtree: the report's root is that attestation.
+
+    ``audience``, when given, is the company that uses the attestation (checked like any audience binding).
+    Used by :func:`connector.certification.certify` and by a node checking an attestation it received.
+    """
+    ctx = _context(trust, at, verifier_key, verifier_cert, crls)
+    certs = _certifications(ctx, certifications)
+    root = _attestation(ctx, attestation, evidence, used_by=audience, user=audience or "its holder", path=())
+    for _, node, _ in certs:
+        root.children.append(node)
+    results = _settle_certifications(ctx, root, certs)
+    return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=results)

@@ -1,0 +1,81 @@
+"""The report as a rich tree: one branch per signed object, its failed checks spelled out, passed ones summarised."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.text import Text
+from rich.tree import Tree
+
+from .report import EvidenceStatus, VerificationNode, VerificationReport
+
+_EVIDENCE_STYLE = {
+    EvidenceStatus.OPENED: "green",
+    EvidenceStatus.CERTIFIED_NOT_OPENED: "cyan",
+    EvidenceStatus.NOT_OPENED: "yellow",
+    EvidenceStatus.MISSING: "red",
+    EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER: "red",
+    EvidenceStatus.FAILED: "red",
+}
+
+
+def _short(text: str | None, keep: int = 12) -> str:
+    if not text:
+        return "?"
+    return text if len(text) <= keep + 1 else text[:keep] + "…"
+
+
+def _label(node: VerificationNode) -> str:
+    mark = "[green]✔[/]" if node.node_ok else "[bold red]✘[/]"
+    who = escape(node.company_name or node.company or "unknown company")
+    company = escape(node.company or "?")
+    if node.kind == "declaration":
+        head = f"{mark} [bold]declaration[/] by {who} [dim]{company}[/]"
+        ref = f"id {escape(node.footprint_id or '?')}"
+    elif node.kind == "certification":
+        head = f"{mark} [bold]certification[/] by {who} [dim]{company}[/]"
+        ref = f"of {escape(node.audience or '?')}, attestation digest {escape(_short(node.digest))}"
+    elif node.kind == "bundle":
+        return f"{mark} [bold]bundle[/]"
+    else:
+        head = f"{mark} [bold]{who}[/] [dim]{company}[/]"
+        products = ", ".join(node.product_ids) or "?"
+        ref = (f"attestation {escape(node.attestation_id or '?')} digest {escape(_short(node.digest))} "
+               f"footprint {escape(node.footprint_id or '?')} products {escape(products)}")
+        if node.total is not None:
+            ref += f" total [bold]{escape(node.total)}[/] kg CO2e/{escape(node.declared_unit or '?')}"
+    tags = []
+    if node.kind == "attestation":
+        style = _EVIDENCE_STYLE.get(node.evidence, "white")
+        tags.append(f"[{style}]evidence: {node.evidence.value}[/]")
+    if node.certified:
+        tags.append("[cyan]certified[/]")
+    return f"{head}  {' '.join(tags)}\n  [dim]{ref}[/]"
+
+
+def _add(tree: Tree, node: VerificationNode, *, verbose: bool) -> None:
+    passed = [c.name for c in node.checks if c.ok]
+    if passed and not verbose:
+        tree.add(Text("✔ " + ", ".join(dict.fromkeys(passed)), style="green dim"))
+    for check in node.checks:
+        if not check.ok:
+            tree.add(f"[bold red]✘ {escape(check.name)}[/]: {escape(check.detail)}")
+        elif verbose:
+            tree.add(f"[green]✔ {escape(check.name)}[/] [dim]{escape(check.detail)}[/]")
+    if node.own_emissions is not None:
+        own = ", ".join(f"{k}={v}" for k, v in node.own_emissions.items())
+        tree.add(f"[magenta]own emissions[/] [dim](hidden from customers)[/]: {escape(own)}")
+    for child in node.children:
+        _add(tree.add(_label(child)), child, verbose=verbose)
+
+
+def render_tree(report: VerificationReport, *, verbose: bool = False) -> Tree:
+    """A ``rich.tree.Tree`` of the report: the declaration, each attestation (company, ids, evidence status, checks).
+
+    ``verbose`` lists every passed check with its detail; by default passed checks are one dim line per node.
+    """
+    verdict = "[bold green]valid[/]" if report.valid else f"[bold red]{escape(report.summary())}[/]"
+    scope = "evidence opened" if report.evidence_opened else "evidence not opened: signatures and bindings only"
+    tree = Tree(f"{verdict}  [dim]at {report.verified_at.isoformat()}, {scope}"
+                f"{', verifier ' + escape(report.verifier) if report.verifier else ''}[/]")
+    _add(tree.add(_label(report.root)), report.root, verbose=verbose)
+    return tree

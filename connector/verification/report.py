@@ -1,0 +1,199 @@
+"""The verification report: a tree of nodes (the declaration, then one node per attestation), each with its checks.
+
+``valid`` is true only when no check anywhere failed. Every failure is also listed flat in ``failures`` with the
+company, the attestation (id and digest) and the check, so a machine or a person can act on it without walking the
+tree. JSON on the wire is camelCase (``report.to_json()``); ``schemas/verification-report.schema.json`` is generated
+from these models.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+
+class ReportModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True, extra="forbid")
+
+
+class EvidenceStatus(StrEnum):
+    OPENED = "opened"
+    NOT_OPENED = "not opened"
+    """No verifier key was given (e.g. the OEM checking its own bundle)."""
+    CERTIFIED_NOT_OPENED = "certified, not opened"
+    """A valid certification covers this attestation and its evidence was not (or could not be) opened."""
+    MISSING = "missing"
+    SEALED_FOR_ANOTHER_VERIFIER = "sealed for another verifier"
+    FAILED = "failed"
+    NOT_APPLICABLE = "not applicable"
+
+
+class Check(ReportModel):
+    name: str
+    ok: bool
+    detail: str = ""
+
+
+class InputSummary(ReportModel):
+    """One disclosed input of an opened attestation (verifier's eyes only)."""
+
+    attestation_digest: str
+    quantity: str
+    unit: str
+    declared_unit: str
+    company: str | None = None
+
+
+class VerificationNode(ReportModel):
+    """One signed object in the tree: the declaration (root), one attestation, or one certification credential.
+
+    For a certification node, ``company`` is the verifier that signed it, ``digest`` the attestation digest it
+    certifies (``sub``) and ``audience`` the certified company.
+    """
+
+    kind: Literal["bundle", "declaration", "attestation", "certification"]
+    company: str | None = Field(default=None, description="company id of the signer (from its certificate if valid)")
+    company_name: str | None = None
+    attestation_id: str | None = Field(default=None, description="jti of the attestation or declaration credential")
+    digest: str | None = Field(default=None, description="attestation_digest (or SHA-256 of the declaration JWS)")
+    footprint_id: str | None = None
+    product_ids: list[str] = Field(default_factory=list)
+    audience: str | None = None
+    declared_unit: str | None = None
+    stages: dict[str, str] | None = Field(default=None, description="clear per-stage values per declared unit")
+    total: str | None = None
+    evidence: EvidenceStatus = EvidenceStatus.NOT_APPLICABLE
+    certified: bool = False
+    certified_by: list[str] = Field(default_factory=list)
+    own_emissions: dict[str, str] | None = Field(default=None, description="hidden; only when evidence was opened")
+    inputs: list[InputSummary] | None = Field(default=None, description="hidden; only when evidence was opened")
+    checks: list[Check] = Field(default_factory=list)
+    children: list[VerificationNode] = Field(default_factory=list)
+
+    # -- building ----------------------------------------------------------------------------------------------------
+
+    def ok(self, name: str, detail: str = "") -> None:
+        self.checks.append(Check(name=name, ok=True, detail=detail))
+
+    def fail(self, name: str, detail: str) -> None:
+        self.checks.append(Check(name=name, ok=False, detail=detail))
+
+    # -- reading -----------------------------------------------------------------------------------------------------
+
+    @property
+    def node_ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def valid(self) -> bool:
+        return self.node_ok and all(c.valid for c in self.children)
+
+    def walk(self) -> Iterator[VerificationNode]:
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+    def failed(self, name: str | None = None) -> list[Check]:
+        return [c for c in self.checks if not c.ok and (name is None or c.name == name)]
+
+    def find(self, *, company: str | None = None, digest: str | None = None) -> list[VerificationNode]:
+        return [n for n in self.walk() if (company is None or n.company == company)
+                and (digest is None or n.digest == digest)]
+
+    def label(self) -> str:
+        who = self.company_name or self.company or "unknown company"
+        what = self.attestation_id or self.digest or "?"
+        return f"{who} ({self.company or '?'}), {self.kind} {what}"
+
+
+class Failure(ReportModel):
+    company: str | None
+    company_name: str | None = None
+    kind: str
+    attestation_id: str | None
+    digest: str | None
+    check: str
+    detail: str
+
+    def line(self) -> str:
+        who = self.company_name or self.company or "unknown company"
+        ref = self.attestation_id or self.digest or "?"
+        return f"{who} [{self.company}] {self.kind} {ref}: {self.check}: {self.detail}"
+
+
+class CertificationResult(ReportModel):
+    index: int
+    status: Literal["valid", "invalid", "unbound"]
+    """``unbound``: valid signature but its attestation was not visible (evidence not opened): not a failure."""
+    verifier: str | None = None
+    verifier_name: str | None = None
+    certified_company: str | None = None
+    attestation_digest: str | None = None
+    footprint_id: str | None = None
+    scope: str | None = None
+    issued_at: AwareDatetime | None = None
+    expires_at: AwareDatetime | None = None
+    detail: str = ""
+
+
+class VerificationReport(ReportModel):
+    """What :func:`connector.verification.verify_bundle` returns: never a bare bool."""
+
+    valid: bool
+    verified_at: AwareDatetime
+    verifier: str | None = Field(default=None, description="company id of the verifier whose key opened evidence")
+    evidence_opened: bool = Field(description="whether any evidence package was opened")
+    complete: bool = Field(description="every attestation was either opened or covered by a valid certification")
+    root: VerificationNode
+    certifications: list[CertificationResult] = Field(default_factory=list)
+    failures: list[Failure] = Field(default_factory=list)
+
+    @classmethod
+    def from_tree(cls, root: VerificationNode, *, at: Any, verifier: str | None,
+                  certifications: list[CertificationResult]) -> VerificationReport:
+        failures = [
+            Failure(company=n.company, company_name=n.company_name, kind=n.kind, attestation_id=n.attestation_id,
+                    digest=n.digest, check=c.name, detail=c.detail)
+            for n in root.walk() for c in n.checks if not c.ok
+        ]
+        nodes = [n for n in root.walk() if n.kind == "attestation"]
+        return cls(
+            valid=not failures,
+            verified_at=at,
+            verifier=verifier,
+            evidence_opened=any(n.evidence is EvidenceStatus.OPENED for n in nodes),
+            complete=bool(nodes) and all(n.evidence in (EvidenceStatus.OPENED, EvidenceStatus.CERTIFIED_NOT_OPENED)
+                                         for n in nodes),
+            root=root,
+            certifications=certifications,
+            failures=failures,
+        )
+
+    def summary(self) -> str:
+        """``valid`` or ``INVALID: n failure(s)``: the CLI's last line."""
+        return "valid" if self.valid else f"INVALID: {len(self.failures)} failure(s)"
+
+    def nodes(self) -> list[VerificationNode]:
+        return list(self.root.walk())
+
+    def find(self, *, company: str | None = None, digest: str | None = None) -> list[VerificationNode]:
+        return self.root.find(company=company, digest=digest)
+
+    def failures_of(self, company: str | None = None, check: str | None = None) -> list[Failure]:
+        return [f for f in self.failures if (company is None or f.company == company)
+                and (check is None or f.check == check)]
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def to_json(self, *, indent: int | None = 2) -> str:
+        return json.dumps(self.to_json_dict(), indent=indent, ensure_ascii=False) + "\n"
+
+
+VerificationNode.model_rebuild()
