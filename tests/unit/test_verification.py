@@ -1,0 +1,423 @@
+# ruff: noqa: F811  (pytest fixtures imported from test_bundle)
+"""verify_bundle on the 4-tier chain (LiOH refiner -> CAM -> cell -> pack -> OEM): the honest bundle verifies, and
+each kind of tampering is reported against the right company, attestation and check."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from joserfc.jwe import JWERegistry
+from rich.console import Console
+
+from connector.attestation import (
+    EvidenceContent,
+    UpstreamEvidence,
+    issue_attestation,
+    reseal_evidence,
+    sign_jws_json,
+)
+from connector.attestation.sdjwt import make_disclosure, parse_disclosure
+from connector.declaration.signing import DECLARATION_TYP, build_bundle, declaration_payload, sign_declaration
+from connector.identity import Revocation, build_crl
+from connector.identity.keys import b64url, b64url_decode
+from connector.stages import Stage
+from connector.verification import EvidenceStatus, VerificationReport, render_tree, verify_bundle
+from tests.pki import T0, VERIFIER_ID
+from tests.unit.test_bundle import (  # noqa: F401  (fixtures)
+    ANDES,
+    AT,
+    CAM,
+    CELL,
+    HOKURIKU,
+    KYUSHU,
+    LIOH,
+    OEM,
+    PACK,
+    SETOUCHI,
+    World,
+    edit_evidence,
+    fixture_chain,
+    issuer_of,
+    lift_joserfc_ciphertext_limit,
+    make_world,
+    parties,
+    with_pack_evidence,
+    world,
+)
+
+
+def verify(w: World, bundle=None, *, key=True, **kwargs) -> VerificationReport:
+    nb = w.parties.nb
+    extra = {"verifier_key": nb.key, "verifier_cert": nb.certificate} if key else {}
+    return verify_bundle(bundle if bundle is not None else w.bundle, w.trust, at=AT, **extra, **kwargs)
+
+
+def only_failures(report: VerificationReport) -> list[tuple[str | None, str]]:
+    return sorted({(f.company, f.check) for f in report.failures}, key=str)
+
+
+def rendered(report: VerificationReport) -> str:
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(render_tree(report))
+    console.file.close()
+    return console.export_text()
+
+
+# --- the honest chain ---------------------------------------------------------------------------------------------
+
+
+def test_honest_bundle_verifies(world) -> None:
+    report = verify(world)
+    assert report.valid, [f.line() for f in report.failures]
+    assert report.summary() == "valid"
+    assert report.evidence_opened and report.complete
+    assert report.verifier == VERIFIER_ID
+    companies = [n.company for n in report.nodes() if n.kind == "attestation"]
+    assert companies == [KYUSHU, SETOUCHI, HOKURIKU, ANDES]
+    assert all(n.evidence is EvidenceStatus.OPENED for n in report.nodes() if n.kind == "attestation")
+    pack = report.root.children[0]
+    assert pack.total == "5928.4337818" and pack.own_emissions["main_production"] == "278"
+    assert pack.inputs[0].quantity == "204" and pack.inputs[0].company == SETOUCHI
+    names = {c.name for n in report.nodes() for c in n.checks}
+    assert {"alg/typ", "certificate chain", "role", "revocation", "signature", "validity", "audience", "evidence",
+            "disclosures", "input binding", "upstream values", "arithmetic", "pack binding", "absolute stages",
+            "per-kWh recompute"} <= names
+    text = rendered(report)
+    assert "Hokuriku Cathode" in text and "evidence: opened" in text and text.startswith("valid")
+
+
+def test_report_json(world, tmp_path) -> None:
+    report = verify(world)
+    data = json.loads(report.to_json())
+    assert data["valid"] is True and data["failures"] == []
+    assert data["root"]["kind"] == "declaration" and data["root"]["company"] == OEM
+    pack = data["root"]["children"][0]
+    assert pack["company"] == KYUSHU and pack["evidence"] == "opened" and pack["checks"][0].keys() == {
+        "name", "ok", "detail"}
+    assert VerificationReport.model_validate(data) == report
+
+
+def test_bundle_accepted_as_text_and_dict(world) -> None:
+    assert verify(world, world.bundle.to_json()).valid
+    assert verify(world, json.loads(world.bundle.to_json())).valid
+
+
+def test_unreadable_bundle_is_a_report_not_an_exception(world) -> None:
+    report = verify(world, "{not json")
+    assert not report.valid and report.root.kind == "bundle" and report.failures[0].check == "format"
+    assert report.summary() == "INVALID: 1 failure(s)"
+
+
+# --- the OEM without the verifier key -------------------------------------------------------------------------------
+
+
+def _decoded_leaves(obj, out: list[str]) -> list[str]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            out.append(str(k))
+            _decoded_leaves(v, out)
+    elif isinstance(obj, list):
+        for v in obj:
+            _decoded_leaves(v, out)
+    else:
+        out.append(str(obj))
+    return out
+
+
+def test_oem_without_key_sees_no_hidden_claim(world) -> None:
+    report = verify(world, key=False)
+    assert report.valid and not report.evidence_opened and not report.complete
+    pack = report.root.children[0]
+    assert pack.evidence is EvidenceStatus.NOT_OPENED and pack.children == []
+    assert pack.own_emissions is None and pack.inputs is None
+    assert "evidence not opened" in rendered(report)
+
+    # everything the OEM can decode: the declaration, the pack attestation (no disclosures), the report, the bundle
+    decodable = [json.loads(b64url_decode(token.split("~")[0].split(".")[1]))
+                 for token in (world.token, world.bundle.pack.attestation)]
+    bundle = json.loads(world.bundle.to_json())
+    decodable.append({k: v for k, v in bundle.items() if k != "pack"})
+    assert world.bundle.pack.attestation.endswith("~") and world.bundle.pack.attestation.count("~") == 1
+    leaves = set(_decoded_leaves(decodable, []))
+    # the report has the keys (with null values) but no hidden value
+    leaves |= {v for v in _decoded_leaves(json.loads(report.to_json()), []) if v not in ("ownEmissions", "inputs")}
+    assert all(n.own_emissions is None and n.inputs is None for n in report.nodes())
+    pack_own = world.tiers[PACK].hidden.own_emissions
+    secrets = {"ownEmissions", "inputCount", "attestationDigest", "204", "0.481", "440",
+               str(pack_own.main_production), str(pack_own.raw_material_acquisition),
+               world.tiers[CELL].issued.digest, world.tiers[CAM].issued.digest}
+    assert not leaves & secrets, leaves & secrets
+    assert not any(s in leaf for leaf in leaves for s in ("ownEmissions", "attestationDigest"))
+    # and the OEM's key opens nothing
+    from connector.attestation import NotARecipient, open_evidence
+
+    with pytest.raises(NotARecipient):
+        open_evidence(world.tiers[PACK].evidence, world.parties.oem.key, world.parties.oem.certificate)
+
+
+# --- tampering ----------------------------------------------------------------------------------------------------
+
+
+def test_changed_own_emission_in_tier3_disclosure(world) -> None:
+    """Hokuriku's (tier 3) ownEmissions disclosure swapped inside the evidence, nothing re-signed."""
+
+    def tamper(content: EvidenceContent) -> EvidenceContent:
+        out = []
+        for text in content.disclosures:
+            d = parse_disclosure(text)
+            if d.name == "ownEmissions":
+                text = make_disclosure("ownEmissions", {**d.value, "main_production": "1.0"}).text
+            out.append(text)
+        return content.model_copy(update={"disclosures": out})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU], tamper)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert not report.valid
+    assert only_failures(report) == [(HOKURIKU, "disclosures")]
+    failure = report.failures[0]
+    assert failure.attestation_id == world.tiers[CAM].issued.attestation_id
+    assert failure.digest == world.tiers[CAM].issued.digest
+    assert "ownEmissions" in failure.detail and "not committed" in failure.detail
+    assert "Hokuriku Cathode" in failure.line()
+
+
+def test_changed_quantity(parties, fixture_chain) -> None:
+    """Hokuriku signs stages computed with 440 g of LiOH but discloses 400 g."""
+
+    def hook(claims, hidden):
+        inputs = [i.model_copy(update={"quantity": Decimal("400")}) if i.unit == "gram" else i for i in hidden.inputs]
+        return claims, hidden.model_copy(update={"inputs": inputs})
+
+    w = make_world(parties, fixture_chain, hooks={CAM: hook})
+    report = verify(w)
+    assert only_failures(report) == [(HOKURIKU, "arithmetic")]
+    assert "raw_material_acquisition: stated 25.51795" in report.failures[0].detail
+
+
+def test_modified_total(parties, fixture_chain) -> None:
+    """Setouchi states a main-production figure (and total) 1 kg lower than its inputs give."""
+
+    def hook(claims, hidden):
+        stages = claims.stages.model_copy(update={"main_production": claims.stages.main_production - 1})
+        return claims.model_copy(update={"stages": stages, "total": claims.total - 1}), hidden
+
+    w = make_world(parties, fixture_chain, hooks={CELL: hook})
+    report = verify(w)
+    assert only_failures(report) == [(SETOUCHI, "arithmetic")]
+    assert report.failures[0].digest == w.tiers[CELL].issued.digest
+
+
+def test_total_edited_in_signed_payload(world) -> None:
+    """The pack attestation's total changed in the JWT without re-signing: signature and bindings fail."""
+    header, payload, sig = world.tiers[PACK].issued.sd_jwt.rstrip("~").split(".")
+    data = json.loads(b64url_decode(payload))
+    data["credentialSubject"]["total"] = "5000"
+    forged = f"{header}.{b64url(json.dumps(data).encode())}.{sig}~"
+    bundle = world.bundle.model_copy(update={"pack": world.bundle.pack.model_copy(update={"attestation": forged})})
+    report = verify(world, bundle)
+    checks = only_failures(report)
+    assert (KYUSHU, "signature") in checks and (KYUSHU, "total") in checks
+    assert (OEM, "pack binding") in checks and (OEM, "absolute stages") in checks
+
+
+def test_upstream_attestation_swapped(world, parties) -> None:
+    """Inside Setouchi's evidence, Hokuriku's attestation replaced by another (valid) Hokuriku attestation."""
+    cam = world.tiers[CAM]
+    other = issue_attestation(cam.claims.model_copy(update={"footprint_id": "urn:uuid:00000000-0000-4000-8000-0000000000aa"}),
+                              cam.hidden, parties.companies[HOKURIKU].key, parties.companies[HOKURIKU].chain, at=T0)
+
+    def swap(content: EvidenceContent) -> EvidenceContent:
+        items = [UpstreamEvidence(attestation=other.sd_jwt, evidence=i.evidence) if issuer_of(i.attestation) == HOKURIKU
+                 else i for i in content.upstream]
+        return content.model_copy(update={"upstream": items})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], swap)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert (SETOUCHI, "input binding") in only_failures(report)
+    assert (SETOUCHI, "upstream binding") in only_failures(report)
+    binding = report.failures_of(SETOUCHI, "input binding")[0]
+    assert cam.issued.digest in binding.detail and binding.digest == world.tiers[CELL].issued.digest
+
+
+def test_attestation_used_by_company_it_was_not_issued_to(parties, fixture_chain) -> None:
+    other_cell = "urn:pact:other-cell.example:company:other-cell"
+    w = make_world(parties, fixture_chain, audiences={CAM: other_cell})
+    report = verify(w)
+    assert only_failures(report) == [(HOKURIKU, "audience")]
+    detail = report.failures[0].detail
+    assert other_cell in detail and "Setouchi" in detail and SETOUCHI in detail
+
+
+def test_pack_attestation_issued_to_another_oem(parties, fixture_chain) -> None:
+    w = make_world(parties, fixture_chain, audiences={PACK: "urn:pact:other-oem.example:company:other"})
+    assert only_failures(verify(w)) == [(KYUSHU, "audience")]
+
+
+def test_revoked_supplier_certificate(parties, fixture_chain) -> None:
+    """Andes' certificate was revoked an hour before it signed; the CRL travels in the bundle."""
+    revoked = parties.pki.company(ANDES, "supplier", name="Andes Lithium Refining S.A.")
+    crl = build_crl(parties.pki.inter, [Revocation(revoked.certificate.serial_number, T0 - timedelta(hours=1))],
+                    at=T0 + timedelta(hours=2))
+    w = make_world(parties, fixture_chain, signers={LIOH: revoked}, crls=[crl])
+    report = verify(w)
+    assert only_failures(report) == [(ANDES, "revocation")]
+    assert "revoked" in report.failures[0].detail
+    # the same CRL given on the command line instead of in the bundle
+    w2 = make_world(parties, fixture_chain, signers={LIOH: revoked})
+    assert verify(w2).valid
+    assert only_failures(verify(w2, crls=[crl])) == [(ANDES, "revocation")]
+
+
+def test_revocation_after_signing_keeps_signature_valid(parties, fixture_chain) -> None:
+    later = parties.pki.company(ANDES, "supplier", name="Andes Lithium Refining S.A.")
+    crl = build_crl(parties.pki.inter, [Revocation(later.certificate.serial_number, T0 + timedelta(hours=1))],
+                    at=T0 + timedelta(hours=2))
+    w = make_world(parties, fixture_chain, signers={LIOH: later}, crls=[crl])
+    assert verify(w).valid
+
+
+def test_expired_certificate(parties, fixture_chain) -> None:
+    expired = parties.pki.company(ANDES, "supplier", at=T0 - timedelta(days=29), validity=timedelta(days=10))
+    w = make_world(parties, fixture_chain, signers={LIOH: expired})
+    report = verify(w)
+    assert only_failures(report) == [(ANDES, "certificate chain")]
+    assert "signing time" in report.failures[0].detail
+
+
+def test_expired_attestation(world) -> None:
+    report = verify_bundle(world.bundle, world.trust, at=T0 + timedelta(days=400),
+                           verifier_key=world.parties.nb.key, verifier_cert=world.parties.nb.certificate)
+    assert {c for _, c in only_failures(report)} >= {"validity"}
+    assert {n for n, c in only_failures(report) if c == "validity"} == {KYUSHU, SETOUCHI, HOKURIKU, ANDES}
+
+
+def test_missing_evidence(world) -> None:
+    def drop(content: EvidenceContent) -> EvidenceContent:
+        items = [i.model_copy(update={"evidence": None}) if issuer_of(i.attestation) == HOKURIKU else i
+                 for i in content.upstream]
+        return content.model_copy(update={"upstream": items})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], drop)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert only_failures(report) == [(HOKURIKU, "evidence")]
+    assert "evidence missing" in report.failures[0].detail and HOKURIKU in report.failures[0].detail
+    cam = report.find(company=HOKURIKU)[0]
+    assert cam.evidence is EvidenceStatus.MISSING and cam.children == []
+    assert not report.complete
+
+
+def test_missing_pack_evidence(world) -> None:
+    report = verify(world, with_pack_evidence(world, None))
+    assert only_failures(report) == [(KYUSHU, "evidence")]
+
+
+def test_evidence_sealed_for_another_verifier(world) -> None:
+    nb, nb2 = world.parties.nb, world.parties.nb2
+
+    def reseal(content: EvidenceContent) -> EvidenceContent:
+        items = []
+        for i in content.upstream:
+            if issuer_of(i.attestation) == HOKURIKU:
+                other = reseal_evidence(i.evidence.to_json_dict(), nb.key, nb.certificate, [nb2.chain], world.trust, T0)
+                i = UpstreamEvidence(attestation=i.attestation, evidence=other)
+            items.append(i)
+        return content.model_copy(update={"upstream": items})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], reseal)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert only_failures(report) == [(HOKURIKU, "evidence")]
+    assert "sealed for another verifier" in report.failures[0].detail
+    assert report.find(company=HOKURIKU)[0].evidence is EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER
+    # the other notified body opens that tier but not the rest
+    other = verify_bundle(world.bundle, world.trust, at=AT, verifier_key=nb2.key, verifier_cert=nb2.certificate)
+    assert (KYUSHU, "evidence") in only_failures(other)
+
+
+def test_declaration_signed_by_non_oem_certificate(world, parties) -> None:
+    fake = parties.pki.company(OEM, "supplier", name="Nippon Motors (supplier certificate)")
+    payload = declaration_payload(world.declaration, world.tiers[PACK].issued.sd_jwt, OEM, at=T0)
+    token = sign_jws_json(payload, fake.key, fake.chain, DECLARATION_TYP)
+    report = verify(world, world.bundle.model_copy(update={"declaration": token}))
+    assert only_failures(report) == [(OEM, "role")]
+    assert report.failures[0].kind == "declaration" and "expected oem" in report.failures[0].detail
+
+
+def test_declaration_figures_must_match_pack(world, parties) -> None:
+    stage = world.declaration.stages[1].model_copy(update={"absolute_kg_co2e": Decimal("1")})
+    decl = world.declaration.model_copy(update={"stages": (world.declaration.stages[0], stage,
+                                                           *world.declaration.stages[2:])})
+    token = sign_declaration(decl, world.tiers[PACK].issued.sd_jwt, parties.oem.key, parties.oem.chain, at=T0)
+    report = verify(world, world.bundle.model_copy(update={"declaration": token}))
+    assert only_failures(report) == [(OEM, "absolute stages")]
+
+    fig = world.declaration.carbon_footprint.model_copy(update={"value": Decimal("0.1")})
+    token = sign_declaration(world.declaration.model_copy(update={"carbon_footprint": fig}),
+                             world.tiers[PACK].issued.sd_jwt, parties.oem.key, parties.oem.chain, at=T0)
+    report = verify(world, world.bundle.model_copy(update={"declaration": token}))
+    assert only_failures(report) == [(OEM, "per-kWh recompute")]
+    assert "carbonFootprint 0.1, recomputed 0.164679" in report.failures[0].detail
+
+
+def test_declaration_for_another_pack_attestation(world, parties) -> None:
+    token = sign_declaration(world.declaration, world.tiers[CELL].issued.sd_jwt, parties.oem.key,
+                             parties.oem.chain, at=T0)
+    report = verify(world, world.bundle.model_copy(update={"declaration": token}))
+    assert only_failures(report) == [(OEM, "pack binding")]
+
+
+def test_cycle_is_detected(world) -> None:
+    """Hokuriku's evidence made to list Setouchi's attestation (its own user) as an upstream."""
+    cell = world.tiers[CELL]
+
+    def loop(content: EvidenceContent) -> EvidenceContent:
+        extra = UpstreamEvidence(attestation=cell.issued.sd_jwt, evidence=cell.evidence)
+        return content.model_copy(update={"upstream": [*content.upstream, extra]})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU], loop)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert (SETOUCHI, "cycle") in only_failures(report)
+    assert (HOKURIKU, "upstream binding") in only_failures(report)
+
+
+def test_bad_crl_in_bundle(world) -> None:
+    bundle = world.bundle.model_copy(update={"crls": ["-----BEGIN X509 CRL-----\nAAAA\n-----END X509 CRL-----\n"]})
+    assert only_failures(verify(world, bundle)) == [(OEM, "crls")]
+
+
+def test_default_joserfc_limit_is_reported(world, monkeypatch) -> None:
+    """With joserfc's default 64 KB ciphertext limit, the pack's evidence cannot be opened: reported, not hidden."""
+    from tests.unit.test_bundle import JOSERFC_DEFAULT_MAX_CIPHERTEXT
+
+    monkeypatch.setattr(JWERegistry, "max_ciphertext_length", JOSERFC_DEFAULT_MAX_CIPHERTEXT)
+    report = verify(world)
+    assert only_failures(report) == [(KYUSHU, "evidence")]
+    assert "sealed to this verifier but cannot be decrypted" in report.failures[0].detail
+
+
+def test_requires_key_and_cert_together(world) -> None:
+    with pytest.raises(ValueError, match="both"):
+        verify_bundle(world.bundle, world.trust, at=AT, verifier_key=world.parties.nb.key)
+
+
+def test_failures_name_company_attestation_and_check(parties, fixture_chain) -> None:
+    def hook(claims, hidden):
+        return claims, hidden.model_copy(update={"own_emissions": hidden.own_emissions.model_copy(
+            update={Stage.RAW_MATERIAL_ACQUISITION.value: Decimal("15.3")})})
+
+    w = make_world(parties, fixture_chain, hooks={LIOH: hook})
+    report = verify(w)
+    (failure,) = report.failures
+    assert (failure.company, failure.company_name, failure.check) == (ANDES, "Andes Lithium Refining S.A.",
+                                                                     "arithmetic")
+    assert failure.attestation_id == w.tiers[LIOH].issued.attestation_id
+    line = failure.line()
+    assert ANDES in line and "arithmetic" in line and w.tiers[LIOH].issued.attestation_id in line
+    assert "✘ arithmetic" in rendered(report)
+
+
+def test_bundle_helper_rejects_mismatched_pack(world) -> None:
+    with pytest.raises(Exception, match="packAttestationDigest"):
+        build_bundle(world.token, world.tiers[CAM].issued.sd_jwt)
