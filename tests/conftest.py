@@ -61,13 +61,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_db(backend: str) -> Iterator[Callable[[], Engine]]:
-    """A factory of fresh, migrated databases on the chosen back end (one per node in multi-node tests)."""
+def make_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Engine]]:
+    """A factory of fresh, migrated databases on the chosen back end (one per node in multi-node tests).
+
+    SQLite databases are files (as in production), so concurrent sessions get their own connections.
+    """
     made: list[tuple[Engine, str | None]] = []
 
     def factory() -> Engine:
         if backend == "sqlite":
-            engine = make_engine("sqlite://")
+            path = tmp_path_factory.mktemp("db") / "node.sqlite"
+            engine = make_engine(f"sqlite:///{path}")
             schema = None
         else:
             schema = "t_" + uuid.uuid4().hex[:16]

@@ -31,7 +31,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# "function" scope: commit before the response goes out, so a failed commit is a 500, never a 201 for nothing saved
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def get_context(request: Request, session: SessionDep, settings: SettingsDep) -> NodeContext:

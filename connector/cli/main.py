@@ -22,11 +22,13 @@ from ..services.context import NodeContext
 from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage.db import create_schema, make_engine
+from .ca import ca_app
 
 app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help=True)
 app.add_typer(footprint_app, name="footprint")
+app.add_typer(ca_app, name="ca")
 
 console = Console()
 err = Console(stderr=True)

@@ -59,11 +59,27 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Send every due message once; returns how many were handled."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            due = outbox.claim_due(session, self.clock())
+        due = await asyncio.to_thread(self._claim)
         for message in due:
             await self._deliver(message)
         return len(due)
+
+    def _claim(self) -> list[OutboxMessage]:
+        with Session(self.engine, expire_on_commit=False) as session:
+            return outbox.claim_due(session, self.clock())
+
+    def _failed(self, message: OutboxMessage, exc: PeerError) -> None:
+        with Session(self.engine) as session:
+            outbox.mark_failed(session, self.settings, message.id, str(exc), self.clock(), permanent=exc.permanent)
+            session.commit()
+
+    def _done(self, message: OutboxMessage, fetched: dict | None) -> None:
+        with Session(self.engine, expire_on_commit=False) as session:
+            if fetched is not None:
+                ctx = NodeContext(session, self.settings, self.identity)
+                exchange.receive_footprint(ctx, message.company_id, fetched)
+            outbox.mark_sent(session, message.id, self.clock())
+            session.commit()
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
@@ -76,14 +92,8 @@ class OutboxWorker:
                 raise PeerError(f"unknown outbox kind {message.kind}", permanent=True)
         except PeerError as exc:
             log.info("outbox %s to %s failed (attempt %d): %s", message.kind, message.target_url, message.attempts, exc)
-            with Session(self.engine) as session:
-                outbox.mark_failed(session, self.settings, message.id, str(exc), self.clock(), permanent=exc.permanent)
-                session.commit()
+            await asyncio.to_thread(self._failed, message, exc)
             return
-        with Session(self.engine, expire_on_commit=False) as session:
-            if fetched is not None:
-                ctx = NodeContext(session, self.settings, self.identity)
-                exchange.receive_footprint(ctx, message.company_id, fetched)
-            outbox.mark_sent(session, message.id, self.clock())
-            session.commit()
+        # database work never runs on the event loop: a blocked SQLite lock would stall every node in the process
+        await asyncio.to_thread(self._done, message, fetched)
         self.wake()

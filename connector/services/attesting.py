@@ -23,7 +23,7 @@ from ..attestation import (
 )
 from ..errors import ConnectorError
 from ..exchange.pact import reference_period
-from ..identity import load_certificate
+from ..identity import load_certificates
 from ..storage import repositories as repo
 from ..storage.tables import Attestation, Footprint, Product, UpstreamFootprint
 from . import audit
@@ -89,7 +89,7 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
                                valid_for=ctx.settings.attestation_validity)
     sealed = None
     if verifier_pems:
-        recipients = [load_certificate(p.encode()) for p in verifier_pems]
+        recipients = [load_certificates(p.encode()) for p in verifier_pems]
         content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures, upstream=upstream)
         sealed = seal_evidence(content, recipients, identity.trust, at)
     row = Attestation(footprint_id=fp.id, audience=audience, sd_jwt=issued.sd_jwt, digest=issued.digest,

@@ -188,7 +188,7 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     if req.product_id is None:
         raise ValidationFailed("the request names no product of this company; reject it instead")
     grant(ctx, req.product_id, req.company_id)
-    try_fulfil(ctx, req)
+    attempt_fulfil(ctx, req)
     return req
 
 
@@ -219,6 +219,19 @@ def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     if not try_fulfil(ctx, req):
         raise MissingUpstream("the footprint cannot be computed yet; the missing inputs were requested from suppliers")
     return req
+
+
+def attempt_fulfil(ctx: NodeContext, req: CfpRequest) -> bool:
+    """:func:`try_fulfil` in a savepoint: a failure is recorded on the request and never undoes the caller's work."""
+    try:
+        with ctx.session.begin_nested():
+            return try_fulfil(ctx, req)
+    except ConnectorError as exc:
+        log.warning("cannot answer request %s yet: %s", req.event_id, exc.detail)
+        req.reason = f"cannot answer yet: {exc.detail}"[:2000]
+        ctx.session.add(req)
+        audit.append(ctx.session, ctx.company_id, "request.blocked", req.event_id, reason=exc.detail)
+        return False
 
 
 def try_fulfil(ctx: NodeContext, req: CfpRequest) -> bool:
@@ -279,7 +292,7 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     if partner is not None and partner.auto_fulfil:
         grant(ctx, products[0].id, caller)
     if has_grant(ctx, products[0].id, caller):
-        try_fulfil(ctx, req)
+        attempt_fulfil(ctx, req)
     # otherwise the request waits for the operator
 
 
@@ -389,12 +402,14 @@ def propagate(ctx: NodeContext, supplier: str, product_urn: str) -> None:
             fp, changed = footprints.compute(ctx, product_id)
         except MissingUpstream:
             continue
+        waiting = pending_incoming(ctx, product_id)
         if changed:
-            publish(ctx, product, fp)
+            # customers with a request open get the footprint in the answer; the others hear of the new version
+            publish(ctx, product, fp, skip={r.company_id for r in waiting})
             for urn in product.product_ids:
                 todo.extend(repo.products_using_upstream(ctx.session, ctx.company_id, urn))
-        for req in pending_incoming(ctx, product_id):
-            try_fulfil(ctx, req)
+        for req in waiting:
+            attempt_fulfil(ctx, req)
 
 
 def pending_incoming(ctx: NodeContext, product_id: str) -> list[CfpRequest]:
@@ -403,10 +418,12 @@ def pending_incoming(ctx: NodeContext, product_id: str) -> list[CfpRequest]:
     return list(ctx.session.exec(stmt))
 
 
-def publish(ctx: NodeContext, product: Product, fp: Footprint) -> int:
+def publish(ctx: NodeContext, product: Product, fp: Footprint, skip: set[str] | None = None) -> int:
     """Tell every customer holding a grant on the product that a new version exists (PublishedEvent)."""
     sent = 0
     for g in ctx.session.exec(select(Grant).where(Grant.product_id == product.id)):
+        if skip and g.company_id in skip:
+            continue
         partner = repo.partner_by_company(ctx.session, g.company_id)
         target = partner.node_url if partner else None
         if not target:
@@ -426,7 +443,7 @@ def compute_and_publish(ctx: NodeContext, product_id: str) -> tuple[Footprint, b
         for urn in product.product_ids:
             propagate(ctx, ctx.company_id, urn)
         for req in pending_incoming(ctx, product_id):
-            try_fulfil(ctx, req)
+            attempt_fulfil(ctx, req)
     return fp, changed
 
 

@@ -45,8 +45,8 @@ def products_by_urns(session: Session, urns: Sequence[str]) -> list[Product]:
     if not urns:
         return []
     lowered = [u.lower() for u in urns]
-    stmt = select(Product).join(ProductIdentifier).where(func.lower(ProductIdentifier.urn).in_(lowered)).distinct()
-    return list(session.exec(stmt))
+    ids = select(ProductIdentifier.product_id).where(func.lower(ProductIdentifier.urn).in_(lowered))
+    return list(session.exec(select(Product).where(col(Product.id).in_(ids)).order_by(col(Product.created_at))))
 
 
 def bom_lines(session: Session, product_id: str) -> list[BomLine]:

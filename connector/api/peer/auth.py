@@ -7,9 +7,11 @@ import binascii
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import InvalidSignature, Unauthenticated
 from ...services import audit, tokens
+from ...services.context import NodeContext
 from ..deps import ContextDep
 from .deps import issuer_of
 
@@ -29,6 +31,11 @@ async def token(request: Request, ctx: ContextDep) -> JSONResponse:
         form = await request.form()
     except Exception:
         return _oauth_error(400, "invalid_request", "the body must be application/x-www-form-urlencoded")
+    fields = {k: str(v) for k, v in form.items()}
+    return await run_in_threadpool(_token, request, ctx, fields)
+
+
+def _token(request: Request, ctx: NodeContext, form: dict[str, str]) -> JSONResponse:
     if form.get("grant_type") != "client_credentials":
         return _oauth_error(400, "unsupported_grant_type", "grant_type must be client_credentials")
     endpoint = f"{issuer_of(ctx)}/auth/token"

@@ -10,10 +10,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import ConnectorError
 from ...exchange import pact
 from ...services import audit, exchange
+from ...services.context import NodeContext
 from ...storage.tables import Footprint, InboxEvent, Product
 from ..deps import ContextDep
 from .deps import CallerDep
@@ -172,19 +174,23 @@ async def events(request: Request, ctx: ContextDep, caller: CallerDep) -> Respon
         event = _validate_event(json.loads(await request.body()))
     except json.JSONDecodeError:
         raise BadRequest("the body is not valid JSON") from None
-    key = f"{caller.company_id}|{event['id']}"[:200]
+    await run_in_threadpool(_process_event, ctx, caller.company_id, event)
+    if getattr(request.app.state, "worker", None) is not None:
+        request.app.state.worker.wake()
+    return Response(status_code=200)
+
+
+def _process_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
+    key = f"{caller}|{event['id']}"[:200]
     if ctx.session.get(InboxEvent, key) is not None:
-        return Response(status_code=200)
+        return
     ctx.session.add(InboxEvent(event_id=key, source=event["source"][:500], type=event["type"], received_at=ctx.now()))
     try:
         ctx.session.flush()
     except IntegrityError:  # the same event delivered twice at the same moment
         ctx.session.rollback()
-        return Response(status_code=200)
-    exchange.handle_event(ctx, caller.company_id, event)
-    if hasattr(request.app.state, "worker") and request.app.state.worker is not None:
-        request.app.state.worker.wake()
-    return Response(status_code=200)
+        return
+    exchange.handle_event(ctx, caller, event)
 
 
 __all__ = ["JSONResponse"]
