@@ -89,8 +89,12 @@ class Network:
         raise AssertionError(f"timed out waiting for {what}")
 
 
-async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_product: bool = True) -> Network:
-    """Every company of the fixture as a node with its own database, certificates and partners."""
+async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_product: bool = True,
+                        manual: frozenset[str] = frozenset()) -> Network:
+    """Every company of the fixture as a node with its own database, certificates and partners.
+
+    Customers are auto-fulfilled, except at the companies in ``manual``, whose operator must accept requests.
+    """
     now = datetime.now(UTC)
     pki = make_pki("Dataspace", at=now - timedelta(days=1))
     trust_anchor = pki.root.certificate
@@ -136,7 +140,7 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
             for customer in customers.get(cid, ()):
                 partner = catalog.ensure_partner(ctx, customer, names[customer], customer=True,
                                                  node_url=f"http://{slug(customer)}.test")
-                partner.auto_fulfil = True
+                partner.auto_fulfil = cid not in manual
                 session.add(partner)
             if cid == oem_id and oem_product:
                 pm = pack_maker["companyId"]

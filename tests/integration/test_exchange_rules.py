@@ -1,0 +1,172 @@
+"""Grants, refusal of bad footprints, outbox retry and idempotent events, across real in-process nodes."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from connector.exchange import pact
+from connector.exchange.client import PeerError
+from connector.services import exchange
+from connector.storage.tables import AuditEntry, UpstreamFootprint
+
+from .network import Network, build_network
+
+pytestmark = pytest.mark.asyncio
+
+LITHIUM = "urn:pact:andes-lithium.example:company:andes-lithium"
+LIOH = "urn:pact:andes-lithium.example:product:lioh-h2o-bg"
+CATHODE = "urn:pact:hokuriku-cathode.example:company:hokuriku-cathode"
+
+
+@pytest_asyncio.fixture
+async def manual_net(chain: dict, make_db: Callable[[], Engine]) -> AsyncIterator[Network]:
+    """The chain with the lithium refiner answering only what its operator accepts."""
+    net = await build_network(chain, make_db, manual=frozenset({LITHIUM}))
+    async with net.stack:
+        yield net
+
+
+async def _lioh_footprint(net: Network) -> str:
+    refiner = net[LITHIUM]
+    product = (await refiner.api("GET", "/products")).json()["items"][0]
+    r = await refiner.api("POST", f"/products/{product['id']}/footprints")
+    assert r.status_code == 201
+    return r.json()["footprint"]["id"]
+
+
+async def _ask_for_lioh(net: Network) -> dict:
+    cathode = net[CATHODE]
+    product = (await cathode.api("GET", "/products")).json()["items"][0]
+    line = next(x for x in (await cathode.api("GET", f"/products/{product['id']}/bom")).json()
+                if x.get("supplierProductId") == LIOH)
+    r = await cathode.api("POST", "/requests", json={"bomLineId": line["id"], "verifierCertificates": [net.verifier_pem]})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def _incoming(node) -> list[dict]:
+    return (await node.api("GET", "/requests", params={"direction": "incoming"})).json()["items"]
+
+
+def _held(node) -> list[UpstreamFootprint]:
+    with Session(node.engine) as session:
+        return list(session.exec(select(UpstreamFootprint)))
+
+
+async def test_without_a_grant_the_product_is_invisible_and_the_request_waits(manual_net: Network) -> None:
+    net = manual_net
+    fp_id = await _lioh_footprint(net)
+    peer = net[CATHODE].app.state.peer_client
+    base = f"http://{net[LITHIUM].host}"
+    with pytest.raises(PeerError, match="404"):
+        await peer.get_footprint(base, fp_id)
+    with pytest.raises(PeerError, match="404"):
+        await peer.get_footprint(base, str(uuid.uuid4()))  # exactly like a footprint that does not exist
+    listed = await peer._call("GET", base, "/3/footprints")
+    assert listed.status_code == 200 and listed.json() == {"data": []}
+
+    await _ask_for_lioh(net)
+    incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
+    assert incoming[0]["state"] == "pending" and incoming[0]["companyId"] == CATHODE
+    assert not _held(net[CATHODE])
+
+    r = await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/accept")
+    assert r.status_code == 200 and r.json()["state"] == "fulfilled"
+    held = await net.wait_for(lambda: _held(net[CATHODE]), what="the LiOH footprint at the cathode maker")
+    assert held[0].footprint_id == fp_id and held[0].attestation
+    assert (await peer.get_footprint(base, fp_id))["id"] == fp_id
+
+
+async def test_a_rejected_request_is_reported_to_the_requester(manual_net: Network) -> None:
+    net = manual_net
+    await _lioh_footprint(net)
+    mine = await _ask_for_lioh(net)
+    incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
+    r = await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/reject", json={"reason": "no contract yet"})
+    assert r.json()["state"] == "rejected"
+
+    async def rejected() -> bool:
+        got = (await net[CATHODE].api("GET", f"/requests/{mine['id']}")).json()
+        return got["state"] == "rejected" and "no contract yet" in (got["reason"] or "")
+
+    await net.wait_for(rejected, what="the rejection at the cathode maker")
+
+
+async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network) -> None:
+    net = manual_net
+    await _lioh_footprint(net)
+    await _ask_for_lioh(net)
+    incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
+    await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/accept")
+    held = (await net.wait_for(lambda: _held(net[CATHODE]), what="the genuine footprint"))[0]
+
+    genuine = held.pact
+    ext = pact.find_extension(genuine)
+    header, payload, signature = ext["attestation"].rstrip("~").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["credentialSubject"]["stages"]["raw_material_acquisition"] = "1.2"
+    claims["credentialSubject"]["total"] = "1.2"
+    forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    forged = json.loads(json.dumps(genuine))
+    forged["id"] = str(uuid.uuid4())
+    forged["pcf"]["pcfExcludingBiogenicUptake"] = "1.2"
+    pact.find_extension(forged)["attestation"] = f"{header}.{forged_payload}.{signature}~"
+
+    node = net[CATHODE]
+    with Session(node.engine, expire_on_commit=False) as session:
+        assert exchange.receive_footprint(node.ctx(session), LITHIUM, forged) is None
+        session.commit()
+    ids = {u.footprint_id for u in _held(node)}
+    assert forged["id"] not in ids and held.footprint_id in ids
+    with Session(node.engine) as session:
+        refused = session.exec(select(AuditEntry).where(AuditEntry.action == "footprint.refused")).all()
+    assert [e.subject for e in refused] == [forged["id"]]
+
+    # the genuine footprint presented by someone else than its issuer is refused too
+    with Session(node.engine, expire_on_commit=False) as session:
+        other = json.loads(json.dumps(genuine))
+        other["id"] = str(uuid.uuid4())
+        assert exchange.receive_footprint(node.ctx(session), "urn:pact:sulawesi-nickel.example:company:sulawesi-nickel",
+                                          other) is None
+
+
+async def test_a_supplier_down_when_asked_answers_once_it_is_back(chain: dict, make_db) -> None:
+    net = await build_network(chain, make_db)
+    async with net.stack:
+        await _lioh_footprint(net)
+        net.router.down.add(net[LITHIUM].host)
+        await _ask_for_lioh(net)
+
+        async def failed_once() -> bool:
+            items = (await net[CATHODE].api("GET", "/outbox")).json()["items"]
+            return any(m["attempts"] >= 1 and m["lastError"] and m["state"] == "pending" for m in items)
+
+        await net.wait_for(failed_once, what="a failed delivery kept for retry")
+        assert not _held(net[CATHODE])
+        net.router.down.discard(net[LITHIUM].host)
+        held = await net.wait_for(lambda: _held(net[CATHODE]), what="the answer after the supplier came back")
+        assert held[0].product_id == LIOH
+
+
+async def test_a_duplicated_event_changes_nothing(manual_net: Network) -> None:
+    net = manual_net
+    await _lioh_footprint(net)
+    peer = net[CATHODE].app.state.peer_client
+    base = f"http://{net[LITHIUM].host}"
+    event = pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]})
+    await peer.send_event(base, event)
+    await peer.send_event(base, event)
+    incoming = await _incoming(net[LITHIUM])
+    assert len(incoming) == 1 and incoming[0]["eventId"] == event["id"]
+    # a different event id is a new request
+    await peer.send_event(base, pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}",
+                                                 {"productId": [LIOH]}))
+    assert len(await _incoming(net[LITHIUM])) == 2
