@@ -390,6 +390,6 @@ def test_world_options(parties, fixture_chain) -> None:
     assert w.tiers[LIOH].evidence is None
     assert sorted(w.tiers) == sorted(_products(fixture_chain))
     assert w.pack().claims.total == Decimal(fixture_chain["expected"]["footprints"][PACK]["total"])
-    assert len(json.dumps(w.pack().evidence)) > 65536  # the 6-tier tree: see test_verification (full chain)
+    assert len(json.dumps(w.pack().evidence)) > 65536  # the 6-tier tree: see test_verification.test_full_six_tier_chain_verifies
 
 

@@ -421,3 +421,12 @@ def test_failures_name_company_attestation_and_check(parties, fixture_chain) -> 
 def test_bundle_helper_rejects_mismatched_pack(world) -> None:
     with pytest.raises(Exception, match="packAttestationDigest"):
         build_bundle(world.token, world.tiers[CAM].issued.sd_jwt)
+
+
+def test_full_six_tier_chain_verifies(parties, fixture_chain) -> None:
+    """All seven supplier products attested (nickel -> pCAM -> CAM, LiOH, graphite -> cell -> pack)."""
+    w = make_world(parties, fixture_chain, attested=None)
+    report = verify(w)
+    assert report.valid, [f.line() for f in report.failures]
+    assert len([n for n in report.nodes() if n.kind == "attestation"]) == 7
+    assert report.root.children[0].total == fixture_chain["expected"]["footprints"][PACK]["total"]
