@@ -21,6 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwe
 from joserfc.errors import JoseError
+from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey
 from pydantic import ValidationError
 
@@ -36,6 +37,10 @@ KEY_ALG = "ECDH-ES+A256KW"
 ENC = "A256GCM"
 EVIDENCE_TYP = "cfp-evidence+jwe"
 _ALGORITHMS = [KEY_ALG, ENC]
+MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
+"""Evidence nests the evidence of every tier below, so it grows with the chain; joserfc's default cap is 64 KB."""
+_REGISTRY = JWERegistry(algorithms=_ALGORITHMS)
+_REGISTRY.max_ciphertext_length = MAX_EVIDENCE_BYTES
 
 Recipient = x509.Certificate | Sequence[x509.Certificate]
 """A verifier certificate, or its chain (leaf first) when the trust store does not know the intermediate."""
@@ -148,7 +153,7 @@ def open_evidence(package: dict[str, Any], verifier_key: PrivateKey, verifier_ce
     flat["header"] = mine[0].header
     flat["encrypted_key"] = mine[0].encrypted_key
     try:
-        result = jwe.decrypt_json(flat, ECKey.import_key(verifier_key), algorithms=_ALGORITHMS)  # type: ignore[arg-type]
+        result = jwe.decrypt_json(flat, ECKey.import_key(verifier_key), registry=_REGISTRY)  # type: ignore[arg-type]
     except (JoseError, ValueError) as exc:
         raise NotARecipient(f"cannot decrypt evidence: {exc}") from None
     if result.protected.get("enc") != ENC:

@@ -277,15 +277,6 @@ def with_pack_evidence(world: World, evidence: dict | None) -> EvidenceBundle:
 JOSERFC_DEFAULT_MAX_CIPHERTEXT = JWERegistry.max_ciphertext_length
 
 
-@pytest.fixture(autouse=True)
-def lift_joserfc_ciphertext_limit(monkeypatch):
-    """joserfc refuses to decrypt ciphertexts over 64 KB by default, and open_evidence uses that default: the pack's
-    nested evidence of even this 4-tier chain is larger (each tier roughly doubles it). Until
-    connector.attestation.evidence passes a registry with a realistic limit, lift it for these tests;
-    test_verification.test_default_joserfc_limit_is_reported shows what the verifier reports without this."""
-    monkeypatch.setattr(JWERegistry, "max_ciphertext_length", 64 * 1024 * 1024)
-
-
 @pytest.fixture(scope="module")
 def fixture_chain() -> dict:
     return load_fixture()

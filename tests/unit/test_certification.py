@@ -33,7 +33,6 @@ from tests.unit.test_bundle import (  # noqa: F401  (fixtures)
     edit_evidence,
     fixture_chain,
     issuer_of,
-    lift_joserfc_ciphertext_limit,
     make_world,
     parties,
     with_pack_evidence,

@@ -19,7 +19,6 @@ from tests.unit.test_bundle import (  # noqa: F401  (fixtures)
     HOKURIKU,
     PACK,
     fixture_chain,
-    lift_joserfc_ciphertext_limit,
     parties,
     with_pack_evidence,
     world,
