@@ -114,3 +114,15 @@ async def test_api_key_pagination(api):
     resp = await api.get(K, role="admin", params={"limit": 3})
     assert resp.json()["total"] == 7 and len(resp.json()["items"]) == 3
     assert "offset=3" in resp.headers["link"]
+
+
+async def test_health_needs_no_key(api):
+    resp = await api.client.get("/health")
+    assert resp.status_code == 200
+    assert resp.json()["status"] == "ok" and resp.json()["companyId"] == api.settings.company_id
+
+
+async def test_401_carries_a_challenge(api):
+    resp = await api.client.get("/api/v1/products")
+    assert_problem(resp, 401)
+    assert "www-authenticate" in resp.headers
