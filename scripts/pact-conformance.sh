@@ -56,6 +56,10 @@ wait_for() {  # url, curl options...
   return 1
 }
 
+free_port() {  # a leftover server on the port would answer in place of the one started here
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then echo "port $1 is already in use" >&2; exit 1; fi
+}
+
 SUITE_COMMIT="$(git -C "$SUITE" rev-parse HEAD 2>/dev/null || echo unknown)"
 log "suite $SUITE (commit $SUITE_COMMIT), work folder $WORK"
 if [ ! -d "$SUITE/node_modules" ]; then
@@ -83,6 +87,7 @@ connector import "$FIXTURE" --data-dir "$NODE" --company "$COMPANY"
 export CONNECTOR_TLS_CERT_FILE="$WORK/ca/tls/tls.chain.pem" CONNECTOR_TLS_KEY_FILE="$WORK/ca/tls/tls.key"
 export CONNECTOR_OUTGOING_BASIC_CREDENTIALS="{\"$CALLBACK\": [\"test_client_id\", \"test_client_secret\"]}"
 export CONNECTOR_OUTBOX_MAX_DELAY=5
+free_port "$NODE_PORT"
 connector serve --data-dir "$NODE" --host 127.0.0.1 --port "$NODE_PORT" >"$WORK/node.log" 2>&1 &
 PIDS+=($!)
 CURL=(--cacert "$WORK/ca/root.pem")
@@ -129,8 +134,11 @@ if [ "$MODE" != "cli" ]; then
   if ! psql "$DB_ADMIN" -tAc "select 1 from pg_database where datname = '$DB_NAME'" | grep -q 1; then
     psql "$DB_ADMIN" -qc "create database \"$DB_NAME\""
   fi
-  (cd "$SUITE" && npx ts-node src/data/migrate.ts >"$WORK/migrate.log" 2>&1) || { cat "$WORK/migrate.log"; exit 1; }
-  (cd "$SUITE" && exec npx ts-node src/server.ts) >"$WORK/suite-server.log" 2>&1 &
+  (cd "$SUITE" && node_modules/.bin/ts-node src/data/migrate.ts >"$WORK/migrate.log" 2>&1) \
+    || { cat "$WORK/migrate.log"; exit 1; }
+  free_port "$SUITE_PORT"
+  # ts-node itself, not through npx: npx would leave the server running when killed
+  (cd "$SUITE" && exec node_modules/.bin/ts-node src/server.ts) >"$WORK/suite-server.log" 2>&1 &
   PIDS+=($!)
   wait_for "$CALLBACK/health-check"
   RUN_BODY="$("$PY" -c 'import json,sys; print(json.dumps({"baseUrl": sys.argv[1], "clientId": sys.argv[2],
@@ -168,7 +176,7 @@ fi
 if [ "$MODE" != "server" ]; then
   log "CLI mode (no callbacks: 13 and 14.B stay pending)"
   set +e
-  (cd "$SUITE" && npx ts-node src/scripts/run-tests-cli.ts --baseUrl "$BASE" --clientId "$CLIENT_ID" \
+  (cd "$SUITE" && node_modules/.bin/ts-node src/scripts/run-tests-cli.ts --baseUrl "$BASE" --clientId "$CLIENT_ID" \
     --clientSecret "$CLIENT_SECRET" --version V3.0 --organizationName "Battery CFP connector") >"$WORK/cli.log" 2>&1
   set -e
   # the CLI exits 1 and prints "Status: FAIL" even when everything passed (a known defect of ConsoleTestStorage);
