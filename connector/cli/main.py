@@ -23,12 +23,15 @@ from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage.db import create_schema, make_engine
 from .ca import ca_app
+from .verify import certify_command, verify_command
 
 app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
 footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help=True)
 app.add_typer(footprint_app, name="footprint")
 app.add_typer(ca_app, name="ca")
+app.command("verify")(verify_command)
+app.command("certify")(certify_command)
 
 console = Console()
 err = Console(stderr=True)

@@ -111,3 +111,12 @@ class PeerClient:
             raise PeerError(f"GET footprint {pf_id} from {base} answered {r.status_code}",
                             permanent=r.status_code in (400, 403, 404))
         return r.json()["data"]
+
+    async def request_certification(self, base: str, attestation: str, evidence: dict[str, Any],
+                                    scope: str | None) -> str:
+        r = await self._call("POST", base, "/peer/v1/certifications",
+                             json={"attestation": attestation, "evidence": evidence, "scope": scope})
+        if r.status_code != 200:
+            raise PeerError(f"certification by {base} answered {r.status_code}: {r.text[:300]}",
+                            permanent=400 <= r.status_code < 500)
+        return r.json()["certification"]

@@ -92,10 +92,17 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
 
 
 def reference_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
+    return period_for(product, footprint.created_at)
+
+
+def period_for(product: Any, at: datetime) -> tuple[datetime, datetime]:
+    """The product's reference period, or by default the last completed calendar year before ``at``.
+
+    A completed period keeps PACT's rule that validity starts no earlier than the reference period's end.
+    """
     if product.reference_period_start and product.reference_period_end:
         return product.reference_period_start, product.reference_period_end
-    year = footprint.created_at.year
-    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    return datetime(at.year - 1, 1, 1, tzinfo=UTC), datetime(at.year, 1, 1, tzinfo=UTC)
 
 
 def find_extension(pf: dict[str, Any]) -> dict[str, Any] | None:

@@ -119,14 +119,27 @@ def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems:
     return up.attestation, up.evidence
 
 
-def extension_data(fp: Footprint, att: Attestation | None) -> dict[str, Any]:
-    """Our PACT extension: the four stage values, the attestation, the sealed evidence, certifications."""
+def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None) -> dict[str, Any]:
+    """Our PACT extension: the four stage values, the attestation, the sealed evidence, certifications.
+
+    Certifications travel on down the chain: ours at depth 0, the ones our suppliers passed us one level deeper.
+    """
     data: dict[str, Any] = {"stages": fp.stages, "rounding": fp.rounding}
     if att is not None:
         data["attestation"] = att.sd_jwt
         data["evidence"] = att.evidence
-        data["certifications"] = att.certifications
+        data["certifications"] = [*att.certifications, *upstream_certifications(ctx, fp)]
     return data
+
+
+def upstream_certifications(ctx: NodeContext, fp: Footprint) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in fp.inputs:
+        up = ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == item["footprintId"])).first()
+        for entry in (up.certifications if up else []):
+            if isinstance(entry, dict) and entry.get("token"):
+                out.append({"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1})
+    return out
 
 
 def at_time(ctx: NodeContext) -> datetime:

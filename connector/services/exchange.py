@@ -82,7 +82,7 @@ def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str)
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
     return pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
                                  company_name=ctx.settings.company_name,
-                                 extension=attesting.extension_data(fp, att))
+                                 extension=attesting.extension_data(ctx, fp, att))
 
 
 def latest_verifiers(ctx: NodeContext, product: Product, audience: str) -> list[str]:
@@ -368,6 +368,13 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
         if pf.get("status") == "Deprecated" and existing.status != "Deprecated":
             existing.status = "Deprecated"
             ctx.session.add(existing)
+        certifications = ext.get("certifications") or []
+        if certifications != existing.certifications:
+            # the same footprint, now certified: keep the news and pass it on to our own customers
+            existing.certifications = certifications
+            ctx.session.add(existing)
+            audit.append(ctx.session, sender, "certification.received", pf["id"], count=len(certifications))
+            republish(ctx, sender, existing.product_id)
         return None
     stages = claims.stages.as_dict()
     body = s.UpstreamFootprintCreate.model_validate({
@@ -410,6 +417,15 @@ def propagate(ctx: NodeContext, supplier: str, product_urn: str) -> None:
                 todo.extend(repo.products_using_upstream(ctx.session, ctx.company_id, urn))
         for req in waiting:
             attempt_fulfil(ctx, req)
+
+
+def republish(ctx: NodeContext, supplier: str, product_urn: str) -> None:
+    """Announce our active footprints that use this input again (their extension data changed, not their values)."""
+    for product_id in repo.products_using_upstream(ctx.session, supplier, product_urn):
+        product = ctx.session.get(Product, product_id)
+        fp = repo.active_footprint(ctx.session, product_id)
+        if product is not None and fp is not None:
+            publish(ctx, product, fp)
 
 
 def pending_incoming(ctx: NodeContext, product_id: str) -> list[CfpRequest]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
 from ..api import schemas as s
 from ..decimals import RoundingRule, format_decimal
 from ..errors import Conflict, MissingUpstream, NotFound
+from ..exchange.pact import period_for
 from ..stages import STAGES, Stage, stage_total
 from ..storage import repositories as repo
 from ..storage.tables import Footprint, Product, UpstreamFootprint
@@ -117,7 +118,7 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
         return active, False
 
     now = ctx.now()
-    start, end = _reference_period(product, now)
+    _, end = period_for(product, now)
     fp = Footprint(
         product_id=product.id,
         version=(active.version + 1) if active else 1,
@@ -139,16 +140,6 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
     ctx.session.add(fp)
     ctx.session.flush()
     return fp, True
-
-
-def _reference_period(product: Product, now: datetime) -> tuple[datetime, datetime]:
-    if product.reference_period_start and product.reference_period_end:
-        return product.reference_period_start, product.reference_period_end
-    return datetime(now.year, 1, 1, tzinfo=UTC), datetime(now.year + 1, 1, 1, tzinfo=UTC)
-
-
-def reference_period(product: Product, fp: Footprint) -> tuple[datetime, datetime]:
-    return _reference_period(product, fp.created_at)
 
 
 def get_footprint(ctx: NodeContext, footprint_id: str) -> Footprint:

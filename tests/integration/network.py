@@ -105,6 +105,7 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
     net.verifier = verifier
     net.verifier_pem = certificates_to_pem(list(verifier.chain)).decode()
     names = {c["companyId"]: c["name"] for c in chain["companies"]}
+    names[chain["verifier"]["companyId"]] = chain["verifier"]["name"]
     customers: dict[str, set[str]] = {}
     for company in chain["companies"]:
         for product in company["products"]:
@@ -116,9 +117,13 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
     oem_id = chain["declaration"]["issuerCompanyId"]
     customers.setdefault(pack_maker["companyId"], set()).add(oem_id)
 
-    for company in chain["companies"]:
+    nb = chain["verifier"]
+    companies = [*chain["companies"], {"companyId": nb["companyId"], "name": nb["name"], "role": "verifier",
+                                       "products": []}]
+    for company in companies:
         cid = company["companyId"]
-        issued = pki.company(cid, company["role"], name=company["name"], at=now - timedelta(hours=1))
+        issued = (verifier if company["role"] == "verifier"
+                  else pki.company(cid, company["role"], name=company["name"], at=now - timedelta(hours=1)))
         identity = NodeIdentity(key=issued.key, chain=list(issued.chain),
                                 trust=TrustStore([trust_anchor], intermediates=[pki.inter.certificate]))
         settings = Settings(company_id=cid, company_name=company["name"], node_name=slug(cid),

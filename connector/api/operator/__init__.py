@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from . import exchange, footprints, keys, partners, products
+from . import declarations, exchange, footprints, keys, partners, products
 
 router = APIRouter(prefix="/api/v1")
-for module in (products, footprints, partners, exchange, keys):
+for module in (products, footprints, partners, exchange, declarations, keys):
     router.include_router(module.router)

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from . import auth, pact
+from . import auth, certify, pact
 
 router = APIRouter()
 router.include_router(auth.router)
 router.include_router(pact.router)
+router.include_router(certify.router)
