@@ -1,0 +1,54 @@
+"""Each benchmark runs once at its smallest size: the bench code keeps working. No timing is asserted."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+bench = pytest.importorskip("bench.common")
+
+
+def test_attestation_smoke() -> None:
+    from bench import attestation
+
+    rows = attestation._case(attestation.dataspace(), 1, 5, 1)
+    assert [r.case.split()[0] for r in rows] == ["issue", "verify"] and all(r.measured > 0 for r in rows)
+
+
+def test_verification_smoke() -> None:
+    from bench import verification
+    from bench.synth import dataspace, deep_bundle
+
+    ds = dataspace()
+    bundle, n = deep_bundle(ds, 8, depth=3)
+    verification._verifier(bundle.to_json(), ds)()  # raises unless the synthetic bundle verifies
+    assert n == 9 and len(ds.issued) == n
+
+
+def test_calculation_smoke() -> None:
+    from bench import calculation
+    from connector.aggregation.engine import OwnLine, compute_footprint
+    from connector.stages import Stage
+
+    result = compute_footprint([OwnLine(Stage.MAIN_PRODUCTION, calculation.Decimal(1))], calculation.bom(50))
+    assert result.total > 0
+
+
+def test_propagation_smoke() -> None:
+    from bench import propagation
+
+    rows = propagation.run(cases=[(2, 1)])
+    assert rows[0].measured > 0 and rows[0].extra["attestations"] == 2
+
+
+@pytest.mark.e2e
+def test_pact_api_smoke() -> None:
+    from bench import pact_api
+
+    try:
+        rows = pact_api.run(n=2, seconds=0.3, backends=("sqlite",), reference=shutil.which("node") is not None)
+    except pact_api.Skip as exc:  # uvicorn could not start here
+        pytest.skip(str(exc))
+    measured = [r for r in rows if r.extra.get("errors") is not None]
+    assert measured and all(r.measured > 0 and r.extra["errors"] == 0 for r in measured)
