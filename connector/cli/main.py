@@ -121,7 +121,8 @@ def serve(
     elif not settings.allow_insecure_http and not settings.listen_host.startswith("127."):
         err.print("[red]refusing plain HTTP on a non-loopback address; set TLS files or CONNECTOR_ALLOW_INSECURE_HTTP[/]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(settings), host=settings.listen_host, port=settings.listen_port, log_level="info", **ssl)
+    uvicorn.run(create_app(settings), host=settings.listen_host, port=settings.listen_port, log_level="info",
+                timeout_graceful_shutdown=3, **ssl)
 
 
 @app.command("import")
@@ -208,11 +209,13 @@ def _print_footprint(ctx: NodeContext, footprint_id: str) -> None:
 def demo(
     fixture: Annotated[Path | None, typer.Option(help="Supply-chain file (default: ../shared/fixtures/nmc811-chain.json)")] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("demo-output"),
+    keep: Annotated[bool, typer.Option("--keep", help="Leave the nodes running and print their URLs and keys")] = False,
 ) -> None:
-    """Run the demo: one node loaded with the cell maker of the fixture, its footprint computed."""
-    from ..demo.single import run_single_node
+    """Run the demo dataspace: one HTTPS node per company, request, signed answers, declaration, verification."""
+    from ..demo.run import run_demo
 
-    run_single_node(fixture or default_fixture(), out, console)
+    ok = run_demo(fixture or default_fixture(), out, console, keep=keep)
+    raise typer.Exit(0 if ok else 1)
 
 
 def default_fixture() -> Path:

@@ -1,0 +1,296 @@
+"""The demo dataspace: one real node process per company over HTTPS, plus the notified body's verifier node.
+
+Everything is throwaway: a fresh CA, certificates, SQLite files and API keys under the output folder.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlmodel import Session
+
+from ..api import schemas as s
+from ..config import Settings
+from ..identity import (
+    build_crl,
+    create_intermediate_ca,
+    create_root_ca,
+    issue_company_certificate,
+    issue_tls_certificate,
+)
+from ..identity.files import save_authority, save_issued, write_certificates, write_crl, write_private_key
+from ..identity.keys import certificates_to_pem
+from ..services import catalog, importer, keys
+from ..services.context import NodeContext
+from ..storage.db import create_schema, make_engine
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def slug(company_id: str) -> str:
+    return company_id.rsplit(":", 1)[-1]
+
+
+@dataclass
+class DemoNode:
+    company_id: str
+    name: str
+    role: str
+    port: int
+    data_dir: Path
+    api_key: str = ""
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+
+@dataclass
+class DemoDataspace:
+    fixture: Path
+    out: Path
+    document: dict[str, Any] = field(default_factory=dict)
+    nodes: dict[str, DemoNode] = field(default_factory=dict)
+    ca_dir: Path = Path()
+    verifier_pem: str = ""
+
+    def __post_init__(self) -> None:
+        self.document = json.loads(self.fixture.read_text())
+        self.ca_dir = self.out / "ca"
+
+    # set-up -------------------------------------------------------------------------------------------------------
+
+    @property
+    def oem_id(self) -> str:
+        return self.document["declaration"]["issuerCompanyId"]
+
+    @property
+    def verifier_id(self) -> str:
+        return self.document["verifier"]["companyId"]
+
+    def prepare(self) -> None:
+        """Fresh CA, certificates, data folders and databases for every company and the verifier."""
+        shutil.rmtree(self.out / "nodes", ignore_errors=True)
+        shutil.rmtree(self.ca_dir, ignore_errors=True)
+        now = datetime.now(UTC) - timedelta(minutes=5)
+        root = create_root_ca("Demo Battery Dataspace Root CA", at=now)
+        inter = create_intermediate_ca(root, "Demo Battery Dataspace Issuing CA", at=now)
+        save_authority(self.ca_dir, root, inter)
+        (self.ca_dir / ".gitignore").write_text("*\n")
+        crl_path = write_crl(self.ca_dir / "intermediate.crl.pem", build_crl(inter, [], at=now))
+        tls = issue_tls_certificate(inter, ["localhost", "127.0.0.1"], at=now)
+        tls_paths = {"key": write_private_key(self.ca_dir / "tls.key", tls.key),
+                     "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain))}
+        entries = [*self.document["companies"],
+                   {**self.document["verifier"], "role": "verifier", "products": []}]
+        for company in entries:
+            cid = company["companyId"]
+            node = DemoNode(cid, company["name"], company["role"], free_port(), self.out / "nodes" / slug(cid))
+            issued = issue_company_certificate(inter, company_id=cid, name=company["name"], role=company["role"], at=now)
+            paths = save_issued(node.data_dir / "identity", "company", issued)
+            if company["role"] == "verifier":
+                self.verifier_pem = certificates_to_pem(list(issued.chain)).decode()
+            config = {
+                "company_id": cid, "company_name": company["name"], "node_name": slug(cid),
+                "public_url": node.url, "listen_host": "127.0.0.1", "listen_port": node.port,
+                "key_file": str(paths["key"]), "cert_file": str(paths["chain"]),
+                "trust_anchor_files": [str(self.ca_dir / "root.pem")], "crl_files": [str(crl_path)],
+                "tls_cert_file": str(tls_paths["chain"]), "tls_key_file": str(tls_paths["key"]),
+                "outbox_base_delay": 0.2, "outbox_max_delay": 2.0,
+            }
+            (node.data_dir / "node.json").write_text(json.dumps(config, indent=2) + "\n")
+            self.nodes[cid] = node
+        self._load_data()
+
+    def _load_data(self) -> None:
+        names = {c["companyId"]: c["name"] for c in self.document["companies"]}
+        customers: dict[str, set[str]] = {}
+        for company in self.document["companies"]:
+            for product in company["products"]:
+                for line in product["bom"]:
+                    if "supplierCompanyId" in line:
+                        customers.setdefault(line["supplierCompanyId"], set()).add(company["companyId"])
+        decl = self.document["declaration"]
+        pack_maker = next(c["companyId"] for c in self.document["companies"]
+                          if any(p["productId"] == decl["packProductId"] for p in c["products"]))
+        customers.setdefault(pack_maker, set()).add(self.oem_id)
+        for cid, node in self.nodes.items():
+            settings = Settings(**json.loads((node.data_dir / "node.json").read_text()), data_dir=node.data_dir)
+            engine = make_engine(str(settings.database_url))
+            create_schema(engine)
+            with Session(engine, expire_on_commit=False) as session:
+                ctx = NodeContext(session, settings)
+                _, node.api_key = keys.create_key(session, "demo admin", "admin")
+                company = next((c for c in self.document["companies"] if c["companyId"] == cid), None)
+                if company:
+                    importer.import_company(ctx, company, names)
+                    for supplier in {ln["supplierCompanyId"] for p in company["products"] for ln in p["bom"]
+                                     if "supplierCompanyId" in ln}:
+                        catalog.ensure_partner(ctx, supplier, names[supplier], supplier=True,
+                                               node_url=self.nodes[supplier].url)
+                for customer in customers.get(cid, ()):
+                    partner = catalog.ensure_partner(ctx, customer, names[customer], customer=True,
+                                                     node_url=self.nodes[customer].url)
+                    partner.auto_fulfil = True
+                    session.add(partner)
+                if cid == self.oem_id:
+                    catalog.ensure_partner(ctx, pack_maker, names[pack_maker], supplier=True,
+                                           node_url=self.nodes[pack_maker].url)
+                    product = catalog.create_product(ctx, s.ProductCreate.model_validate({
+                        "productIds": [f"urn:pact:{slug(cid)}.example:product:{decl['batteryModel'].lower()}"],
+                        "name": f"Battery system {decl['batteryModel']}", "declaredUnit": "piece",
+                        "plant": decl["plant"]}))
+                    catalog.add_bom_line(ctx, product.id, s.SupplierLineCreate.model_validate({
+                        "kind": "supplier", "supplierCompanyId": pack_maker, "supplierProductId": decl["packProductId"],
+                        "quantity": "1", "unit": "piece"}))
+                session.commit()
+            engine.dispose()
+        keys_file = self.out / "nodes" / "api-keys.json"
+        fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump({n.company_id: {"url": n.url, "apiKey": n.api_key} for n in self.nodes.values()}, fh, indent=2)
+
+    # processes ----------------------------------------------------------------------------------------------------
+
+    def start(self, company_id: str) -> None:
+        node = self.nodes[company_id]
+        log = open(node.data_dir / "node.log", "ab")  # noqa: SIM115 - handed to the child process
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {k: v for k, v in env.items() if not k.startswith("CONNECTOR_")}
+        node.process = subprocess.Popen(
+            [sys.executable, "-m", "connector", "serve", "--data-dir", str(node.data_dir)],
+            stdout=log, stderr=subprocess.STDOUT, env=env)
+        log.close()
+
+    def stop(self, company_id: str) -> None:
+        node = self.nodes[company_id]
+        if node.process and node.process.poll() is None:
+            node.process.terminate()
+            try:
+                node.process.wait(10)
+            except subprocess.TimeoutExpired:
+                node.process.kill()
+                node.process.wait(5)
+        node.process = None
+
+    def kill(self, company_id: str) -> None:
+        """Stop a node abruptly, as a crash would."""
+        node = self.nodes[company_id]
+        if node.process and node.process.poll() is None:
+            node.process.kill()
+            node.process.wait(5)
+        node.process = None
+
+    def start_all(self) -> None:
+        for cid in self.nodes:
+            self.start(cid)
+
+    def stop_all(self) -> None:
+        """Stop every node: all asked at once, then waited for, then killed if they linger."""
+        for node in self.nodes.values():
+            if node.process and node.process.poll() is None:
+                node.process.terminate()
+        for cid in self.nodes:
+            self.stop(cid)
+
+    def ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=str(self.ca_dir / "root.pem"))
+
+    def client(self, company_id: str) -> httpx.AsyncClient:
+        node = self.nodes[company_id]
+        return httpx.AsyncClient(base_url=f"{node.url}/api/v1", headers={"X-API-Key": node.api_key},
+                                 verify=self.ssl_context(), timeout=30)
+
+    async def wait_healthy(self, company_ids: list[str] | None = None, timeout: float = 60) -> None:
+        pending = set(company_ids or self.nodes)
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(verify=self.ssl_context(), timeout=2) as http:
+            while pending:
+                for cid in list(pending):
+                    node = self.nodes[cid]
+                    if node.process is not None and node.process.poll() is not None:
+                        log = (node.data_dir / "node.log").read_text()[-2000:]
+                        raise RuntimeError(f"node {node.name} exited:\n{log}")
+                    try:
+                        if (await http.get(f"{node.url}/health")).status_code == 200:
+                            pending.discard(cid)
+                    except httpx.HTTPError:
+                        pass
+                if pending:
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"nodes did not start: {sorted(pending)}")
+                    await asyncio.sleep(0.1)
+
+    # the flow -----------------------------------------------------------------------------------------------------
+
+    async def request_pack(self) -> dict[str, Any]:
+        async with self.client(self.oem_id) as oem:
+            product = (await oem.get("/products")).json()["items"][0]
+            line = (await oem.get(f"/products/{product['id']}/bom")).json()[0]
+            r = await oem.post("/requests", json={"bomLineId": line["id"], "message": "EU Battery Regulation Art. 7",
+                                                  "verifierCertificates": [self.verifier_pem]})
+            r.raise_for_status()
+            return r.json()
+
+    async def wait_for_pack(self, timeout: float = 120) -> dict[str, Any]:
+        pack = self.document["declaration"]["packProductId"]
+        deadline = time.monotonic() + timeout
+        async with self.client(self.oem_id) as oem:
+            while True:
+                try:
+                    items = (await oem.get("/upstream-footprints")).json()["items"]
+                    held = [u for u in items if u["productId"] == pack and u["status"] == "Active"]
+                    if held:
+                        return held[0]
+                except httpx.HTTPError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the pack footprint did not reach the automaker")
+                await asyncio.sleep(0.2)
+
+    async def declare_and_verify(self) -> dict[str, Any]:
+        """Declare at the automaker, hand the bundle to the notified body's node, write every output."""
+        results = self.out / "results"
+        results.mkdir(parents=True, exist_ok=True)
+        async with self.client(self.oem_id) as oem, self.client(self.verifier_id) as nb:
+            r = await oem.post("/declarations", json=self.document["declaration"])
+            r.raise_for_status()
+            declared = r.json()
+            did = declared["id"]
+            bundle = (await oem.get(f"/declarations/{did}/bundle")).json()
+            html = (await oem.get(f"/declarations/{did}/html")).text
+            battery_pass = (await oem.get(f"/declarations/{did}/battery-pass")).json()
+            catenax = (await oem.get(f"/declarations/{did}/catenax")).json()
+            r = await nb.post("/verify", json=bundle)
+            r.raise_for_status()
+            report = r.json()
+        files = {
+            "declaration.json": json.dumps(declared["document"], indent=2),
+            "declaration.vc.jwt": declared["signed"],
+            "declaration.html": html,
+            "bundle.json": json.dumps(bundle, indent=2),
+            "verification-report.json": json.dumps(report, indent=2),
+            "battery-pass.json": json.dumps(battery_pass, indent=2),
+            "catenax-battery-pass.json": json.dumps(catenax, indent=2),
+        }
+        for name, text in files.items():
+            (results / name).write_text(text + ("\n" if not text.endswith("\n") else ""))
+        return {"declaration": declared["document"], "report": report, "results": results}

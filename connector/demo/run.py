@@ -1,0 +1,104 @@
+"""``connector demo``: the whole product in one command, with progress, results and a clean exit."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..stages import STAGES
+from .dataspace import DemoDataspace
+
+
+def _sigterm(_signo: int, _frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def run_demo(fixture: Path, out: Path, console: Console, *, keep: bool = False) -> bool:
+    """Run the demo dataspace end to end; True when the verifier's verdict is valid and the values match."""
+    started = time.monotonic()
+    space = DemoDataspace(fixture, out)
+    previous = signal.signal(signal.SIGTERM, _sigterm)
+    try:
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
+                      transient=False) as progress:
+            step = progress.add_task("Dataspace CA, company certificates, node databases", total=1)
+            space.prepare()
+            progress.update(step, completed=1)
+            step = progress.add_task(f"Starting {len(space.nodes)} nodes over HTTPS", total=1)
+            space.start_all()
+            asyncio.run(space.wait_healthy())
+            progress.update(step, completed=1)
+            step = progress.add_task("Automaker requests the pack footprint; it ripples up 6 tiers and back", total=1)
+            asyncio.run(space.request_pack())
+            asyncio.run(space.wait_for_pack())
+            progress.update(step, completed=1)
+            step = progress.add_task("Declaration (Art. 7) signed; notified body verifies the evidence", total=1)
+            result = asyncio.run(space.declare_and_verify())
+            progress.update(step, completed=1)
+        ok = _report(space, result, console, time.monotonic() - started)
+        if keep:
+            _print_nodes(space, console)
+            console.print("Nodes keep running; press Ctrl-C to stop them.")
+            while True:
+                time.sleep(3600)
+        return ok
+    except KeyboardInterrupt:
+        console.print("interrupted")
+        return False
+    finally:
+        space.stop_all()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _report(space: DemoDataspace, result: dict[str, Any], console: Console, seconds: float) -> bool:
+    decl = result["declaration"]
+    report = result["report"]
+    want = space.document["expected"]["declaration"]
+    table = Table(title="Carbon footprint declaration (kg CO2e per kWh of lifetime energy)", title_justify="left")
+    table.add_column("life cycle stage")
+    table.add_column("declared", justify="right")
+    table.add_column("fixture expects", justify="right")
+    declared = {st["stage"]: st["value"] for st in decl["stages"]}
+    match = True
+    for stage in STAGES:
+        table.add_row(stage.value.replace("_", " "), declared[stage.value], want[stage.value])
+        match &= Decimal(declared[stage.value]) == Decimal(want[stage.value])
+    total = decl["carbonFootprint"]["value"]
+    table.add_row("[bold]total[/]", f"[bold]{total}[/]", want["total"])
+    absolute = decl["absoluteCarbonFootprint"]["value"]
+    table.add_row("absolute, kg CO2e per battery", absolute, want["absoluteKgCo2e"])
+    match &= Decimal(total) == Decimal(want["total"]) and Decimal(absolute) == Decimal(want["absoluteKgCo2e"])
+    console.print(table)
+    verdict = "[bold green]valid[/]" if report["valid"] else f"[bold red]INVALID[/] ({len(report['failures'])} failures)"
+    for failure in report["failures"]:
+        console.print(f"  [red]✗[/] {failure.get('companyName') or failure.get('company')}: {failure['check']}: "
+                      f"{failure['detail']}")
+    console.print(Panel.fit(
+        f"Verifier ({space.document['verifier']['name']}): {verdict}\n"
+        f"Values equal the fixture: {'yes' if match else '[red]no[/]'}\n"
+        f"Results in {result['results']}\n"
+        f"  declaration.json, declaration.vc.jwt, declaration.html, bundle.json, verification-report.json,\n"
+        f"  battery-pass.json, catenax-battery-pass.json\n"
+        f"Offline check: connector verify {result['results'] / 'bundle.json'} --trust {space.ca_dir / 'root.pem'} "
+        f"--key {space.nodes[space.verifier_id].data_dir / 'identity' / 'company.key'}\n"
+        f"Wall time {seconds:.1f} s", title="Demo dataspace"))
+    return bool(report["valid"]) and match
+
+
+def _print_nodes(space: DemoDataspace, console: Console) -> None:
+    table = Table(title="Running nodes", title_justify="left")
+    for col in ("company", "role", "URL", "API docs", "operator key"):
+        table.add_column(col)
+    for node in space.nodes.values():
+        table.add_row(node.name, node.role, node.url, f"{node.url}/docs", node.api_key)
+    console.print(table)
+    console.print(f"TLS trust anchor: {space.ca_dir / 'root.pem'} (curl --cacert ...)")

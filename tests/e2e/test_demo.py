@@ -1,0 +1,95 @@
+"""The demo dataspace as real uvicorn processes over HTTPS: the README's first command, and a supplier crash."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from connector.demo.dataspace import DemoDataspace
+from tests.conftest import FIXTURE_FILE
+
+pytestmark = pytest.mark.e2e
+
+LITHIUM = "urn:pact:andes-lithium.example:company:andes-lithium"
+CATHODE = "urn:pact:hokuriku-cathode.example:company:hokuriku-cathode"
+
+
+def _leftover(marker: str) -> list[str]:
+    out = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True, check=True).stdout
+    return [line for line in out.splitlines() if marker in line and "connector" in line and "serve" in line]
+
+
+def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_running(tmp_path: Path) -> None:
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "connector", "demo", "--fixture", str(FIXTURE_FILE), "--out", str(out)],
+                          capture_output=True, text=True, timeout=240, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "valid" in proc.stdout and "INVALID" not in proc.stdout
+    report = (out / "results" / "verification-report.json").read_text()
+    assert '"valid": true' in report
+    import json
+
+    declared = json.loads((out / "results" / "declaration.json").read_text())
+    expected = json.loads(FIXTURE_FILE.read_text())["expected"]["declaration"]
+    assert Decimal(declared["carbonFootprint"]["value"]) == Decimal(expected["total"])
+    assert {s["stage"]: Decimal(s["value"]) for s in declared["stages"]} == {
+        k: Decimal(v) for k, v in expected.items() if k in {s["stage"] for s in declared["stages"]}}
+    assert _leftover(str(out)) == []
+
+    # the bundle verifies offline too, with the verifier's key, through the CLI
+    verify = subprocess.run([sys.executable, "-m", "connector", "verify", str(out / "results" / "bundle.json"),
+                             "--trust", str(out / "ca" / "root.pem"),
+                             "--key", str(out / "nodes" / "notified-body-0042" / "identity" / "company.key"),
+                             "--cert", str(out / "nodes" / "notified-body-0042" / "identity" / "company.chain.pem")],
+                            capture_output=True, text=True, timeout=120)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert verify.stdout.strip().splitlines()[-1] == "valid"
+
+
+def test_a_supplier_killed_during_the_demo_answers_after_restart(tmp_path: Path) -> None:
+    space = DemoDataspace(FIXTURE_FILE, tmp_path / "demo")
+    space.prepare()
+    try:
+        space.start_all()
+        asyncio.run(space.wait_healthy())
+        space.kill(LITHIUM)
+        asyncio.run(space.request_pack())
+
+        async def failed_delivery() -> None:
+            async with space.client(CATHODE) as cathode:
+                for _ in range(600):
+                    items = (await cathode.get("/outbox")).json()["items"]
+                    if any(m["lastError"] and m["state"] == "pending" for m in items):
+                        return
+                    await asyncio.sleep(0.1)
+            raise AssertionError("the cathode maker never failed to reach the stopped refiner")
+
+        asyncio.run(failed_delivery())
+        space.start(LITHIUM)
+        asyncio.run(space.wait_healthy([LITHIUM]))
+        asyncio.run(space.wait_for_pack(timeout=120))
+        result = asyncio.run(space.declare_and_verify())
+        assert result["report"]["valid"] is True, result["report"]["failures"]
+        assert result["declaration"]["carbonFootprint"]["value"] == "0.164679"
+    finally:
+        space.stop_all()
+    assert _leftover(str(tmp_path)) == []
+
+
+def test_plain_http_is_refused_by_a_node_serving_tls(tmp_path: Path) -> None:
+    space = DemoDataspace(FIXTURE_FILE, tmp_path / "demo")
+    space.prepare()
+    try:
+        space.start(LITHIUM)
+        asyncio.run(space.wait_healthy([LITHIUM]))
+        node = space.nodes[LITHIUM]
+        with pytest.raises(httpx.HTTPError):
+            httpx.get(f"http://127.0.0.1:{node.port}/health", timeout=5)
+    finally:
+        space.stop_all()
