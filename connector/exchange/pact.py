@@ -5,10 +5,13 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..attestation.models import SealedEvidence
 from ..decimals import format_decimal
-from ..stages import STAGES
+from ..stages import STAGES, Stage
 
 SPEC_VERSION = "3.0.0"
 EXTENSION_SCHEMA = "https://battery-cfp-connector.dev/schemas/pact-cfp-extension.schema.json"
@@ -123,3 +126,25 @@ def cloud_event(type_: str, source: str, data: dict[str, Any], *, event_id: str 
         "datacontenttype": "application/json",
         "data": data,
     }
+
+
+class CertificationEntry(BaseModel):
+    """A certification credential travelling with a footprint; ``depth`` 0 certifies the footprint's own issuer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(description="compact JWS, typ cfp-certification+jwt")
+    depth: int = Field(ge=0, description="tiers above the footprint's issuer (0 = the issuer itself)")
+
+
+class CfpExtensionData(BaseModel):
+    """``data`` of our PACT DataModelExtension: what a PACT client that ignores extensions never needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    stages: dict[Stage, Annotated[str, Field(pattern=r"^[+-]?\d+(\.\d+)?$")]] = Field(
+        description="the four EU life-cycle stages, kg CO2e per declared unit, decimal strings")
+    rounding: str = Field(description="rounding rule applied once when the footprint was issued")
+    attestation: str | None = Field(None, description="SD-JWT (application/vc+sd-jwt) issued to the requester")
+    evidence: SealedEvidence | None = Field(None, description="JWE sealed to the verifiers the requester named")
+    certifications: list[CertificationEntry] = Field(default_factory=list)

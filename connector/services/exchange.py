@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from ..api import schemas as s
 from ..attestation import verify_attestation
+from ..certification import peek_certification, to_pact_verification
 from ..errors import ConnectorError, Forbidden, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
 from ..exchange import pact
 from ..stages import STAGES
@@ -80,9 +81,14 @@ def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str)
             att = attesting.attestation_for(ctx, fp, product, audience, latest_verifiers(ctx, product, audience))
         except attesting.CannotAttest as exc:
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
-    return pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
-                                 company_name=ctx.settings.company_name,
-                                 extension=attesting.extension_data(ctx, fp, att))
+    pf = pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
+                               company_name=ctx.settings.company_name,
+                               extension=attesting.extension_data(ctx, fp, att))
+    own = [e["token"] for e in (att.certifications if att else []) if isinstance(e, dict) and e.get("depth") == 0]
+    if own:
+        # PACT's descriptive verification record, filled from our signed certification
+        pf["pcf"]["verification"] = to_pact_verification(peek_certification(own[-1]))
+    return pf
 
 
 def latest_verifiers(ctx: NodeContext, product: Product, audience: str) -> list[str]:
@@ -372,6 +378,7 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
         if certifications != existing.certifications:
             # the same footprint, now certified: keep the news and pass it on to our own customers
             existing.certifications = certifications
+            existing.pact = pf
             ctx.session.add(existing)
             audit.append(ctx.session, sender, "certification.received", pf["id"], count=len(certifications))
             republish(ctx, sender, existing.product_id)

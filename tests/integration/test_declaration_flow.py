@@ -6,6 +6,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import MetaData, select
+from sqlmodel import Session
+from sqlmodel import select as select_model
+
+from connector.exchange import pact
+from connector.exchange.pact import CfpExtensionData
+from connector.storage.tables import UpstreamFootprint
 
 from .network import Network
 from .test_supply_chain import OEM, PACK, _held, _request_pack
@@ -84,6 +90,13 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
         return bool(held and held[0]["certifications"])
 
     await network.wait_for(certified_at_oem, timeout=30, what="the certification at the automaker")
+    with Session(network[PACK_CO].engine) as session:
+        cell_at_pack = session.exec(select_model(UpstreamFootprint).where(UpstreamFootprint.supplier_company_id
+                                                                          == CELL_CO)).one()
+    verification = cell_at_pack.pact["pcf"]["verification"]
+    assert verification["coverage"] == "product level" and verification["providerName"]
+    ext = CfpExtensionData.model_validate(pact.find_extension(cell_at_pack.pact))
+    assert [c.depth for c in ext.certifications] == [0]
     declared = await _declare(network, chain)
     certs = declared["document"]["certifications"]
     assert [(c["tier"], c["companyId"], c["status"]) for c in certs] == [(2, CELL_CO, "valid")]

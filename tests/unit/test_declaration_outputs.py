@@ -27,7 +27,6 @@ from connector.declaration import (
 )
 from connector.declaration.exports import BatteryPassCarbonFootprint, CatenaxBatteryPassCarbonFootprint
 from connector.declaration.html import stage_chart
-from connector.declaration.schemas import render_schemas, write_schemas
 from connector.errors import ValidationFailed
 from connector.stages import Stage
 
@@ -342,35 +341,3 @@ class TestHtml:
         )
         page = render_declaration_html(decl)
         assert "No direct-supplier contributions" in page and "not verified" in page
-
-
-# --- schemas ------------------------------------------------------------------------------------------------
-
-
-def test_committed_schemas_are_current():
-    for name, text in render_schemas().items():
-        path = ROOT / "schemas" / name
-        assert path.read_text(encoding="utf-8") == text, f"{name} is stale: run python -m connector.declaration.schemas"
-
-
-def test_write_schemas_writes_the_three_files(tmp_path):
-    written = write_schemas(tmp_path / "out")
-    assert sorted(p.name for p in written) == [
-        "battery-pass-carbon-footprint.schema.json",
-        "catenax-battery-pass-carbon-footprint.schema.json",
-        "declaration.schema.json",
-    ]
-    declaration = json.loads((tmp_path / "out" / "declaration.schema.json").read_text(encoding="utf-8"))
-    assert {
-        "manufacturer",
-        "batteryModel",
-        "manufacturingPlant",
-        "carbonFootprint",
-        "stages",
-        "declarationOfConformityId",
-        "studyUrl",
-    } <= set(declaration["required"])
-    battery_pass = json.loads(
-        (tmp_path / "out" / "battery-pass-carbon-footprint.schema.json").read_text(encoding="utf-8")
-    )
-    assert set(battery_pass["required"]) == set(BATTERY_PASS_REQUIRED)
