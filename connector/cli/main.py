@@ -19,6 +19,7 @@ from ..errors import ConnectorError
 from ..services import footprints, importer, keys
 from ..services.catalog import product_read
 from ..services.context import NodeContext
+from ..services.identity import load_identity
 from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage.db import create_schema, make_engine
@@ -63,7 +64,7 @@ def node_context(settings: Settings) -> Iterator[NodeContext]:
     create_schema(engine)
     with Session(engine, expire_on_commit=False) as session:
         try:
-            yield NodeContext(session=session, settings=settings)
+            yield NodeContext(session=session, settings=settings, identity=load_identity(settings))
             session.commit()
         except BaseException:
             session.rollback()
@@ -203,6 +204,44 @@ def _print_footprint(ctx: NodeContext, footprint_id: str) -> None:
         table.add_row(st.value.replace("_", " "), fp.stages[st.value])
     table.add_row("[bold]total[/]", f"[bold]{footprints.format_decimal(fp.total)}[/]")
     console.print(table)
+
+
+@app.command()
+def declare(
+    file: Annotated[Path, typer.Argument(help="Declaration input JSON (the fixture's \"declaration\" object shape)",
+                                         exists=True)],
+    data_dir: DataDir = None,
+    out: Annotated[Path, typer.Option(help="Folder for the declaration, its VC, bundle and HTML")] = Path("declaration"),
+) -> None:
+    """Issue the Art. 7 declaration from the attested pack footprint this (oem) node holds."""
+    from pydantic import ValidationError
+
+    from ..declaration import DeclarationInput, render_declaration_html, to_battery_pass
+    from ..services import declaring
+
+    settings = load_settings(data_dir)
+    raw = json.loads(file.read_text())
+    try:
+        inp = DeclarationInput.model_validate(raw.get("declaration", raw))
+    except ValidationError as exc:
+        err.print(f"[bold red]error:[/] invalid declaration input: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
+        raise typer.Exit(1) from None
+    try:
+        with node_context(settings) as ctx:
+            row = declaring.declare(ctx, inp)
+    except ConnectorError as exc:
+        fail(exc)
+        return
+    document = declaring.document_of(row)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "declaration.json").write_text(json.dumps(row.document, indent=2) + "\n")
+    (out / "declaration.vc.jwt").write_text((row.signed or "") + "\n")
+    (out / "bundle.json").write_text(json.dumps(row.bundle, indent=2) + "\n")
+    (out / "declaration.html").write_text(render_declaration_html(document))
+    (out / "battery-pass.json").write_text(json.dumps(to_battery_pass(document), indent=2) + "\n")
+    cf = document.carbon_footprint
+    console.print(f"Declared {inp.battery_model}: [bold]{cf.value} {cf.unit}[/] "
+                  f"(absolute {document.absolute_carbon_footprint.value} kg CO2e); files in {out}")
 
 
 @app.command()

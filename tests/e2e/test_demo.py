@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from decimal import Decimal
@@ -33,7 +34,6 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
     assert "valid" in proc.stdout and "INVALID" not in proc.stdout
     report = (out / "results" / "verification-report.json").read_text()
     assert '"valid": true' in report
-    import json
 
     declared = json.loads((out / "results" / "declaration.json").read_text())
     expected = json.loads(FIXTURE_FILE.read_text())["expected"]["declaration"]
@@ -50,6 +50,14 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
                             capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert verify.stdout.strip().splitlines()[-1] == "valid"
+
+    # the automaker's node, stopped, declares again from its database through the CLI
+    declare = subprocess.run([sys.executable, "-m", "connector", "declare", str(FIXTURE_FILE),
+                              "--data-dir", str(out / "nodes" / "nippon-motors"), "--out", str(tmp_path / "cli")],
+                             capture_output=True, text=True, timeout=120)
+    assert declare.returncode == 0, declare.stdout + declare.stderr
+    assert "0.164679" in declare.stdout
+    assert json.loads((tmp_path / "cli" / "bundle.json").read_text())["bundleVersion"] == "1"
 
 
 def test_a_supplier_killed_during_the_demo_answers_after_restart(tmp_path: Path) -> None:
