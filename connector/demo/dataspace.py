@@ -282,6 +282,7 @@ class DemoDataspace:
             r = await nb.post("/verify", json=bundle)
             r.raise_for_status()
             report = r.json()
+        html = _with_verdict(declared["document"], report, self.document["verifier"])
         files = {
             "declaration.json": json.dumps(declared["document"], indent=2),
             "declaration.vc.jwt": declared["signed"],
@@ -294,3 +295,18 @@ class DemoDataspace:
         for name, text in files.items():
             (results / name).write_text(text + ("\n" if not text.endswith("\n") else ""))
         return {"declaration": declared["document"], "report": report, "results": results}
+
+
+def _with_verdict(document: dict[str, Any], report: dict[str, Any], verifier: dict[str, Any]) -> str:
+    """The declaration page once the notified body has checked the whole chain (tier 0: the declaration itself)."""
+    from ..declaration import CertificationInput, Declaration, render_declaration_html, verification_status
+
+    decl = Declaration.model_validate(document)
+    check = CertificationInput(tier=0, company_name=decl.manufacturer.name, company_id=decl.issuer_company_id,
+                               verifier=verifier["name"], verifier_id=verifier["companyId"],
+                               date=datetime.fromisoformat(report["verifiedAt"].replace("Z", "+00:00")).date(),
+                               status="valid" if report["valid"] else "invalid",
+                               reference="evidence bundle verified: verification-report.json")
+    certs = [*decl.certifications, check]
+    return render_declaration_html(decl.model_copy(update={"certifications": certs,
+                                                           "verification_status": verification_status(certs)}))
