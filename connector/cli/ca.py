@@ -6,7 +6,7 @@ Demo and test material only: real deployments keep CA keys in an HSM/KMS and nev
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +28,7 @@ from ..identity.files import (
     save_revocations,
     write_crl,
 )
+from .common import parse_at
 
 ca_app = typer.Typer(help="Dataspace certificate authority: init, issue, revoke, crl.", no_args_is_help=True)
 console = Console()
@@ -38,18 +39,6 @@ DEFAULT_DIR = Path("certs/demo")
 
 CaDir = Annotated[Path, typer.Option("--dir", help="CA folder.")]
 At = Annotated[str | None, typer.Option("--at", help="Time to use, ISO 8601 with offset (default: now).")]
-
-
-def _now(at: str | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        value = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO 8601 time: {at!r}", param_hint="--at") from None
-    if value.tzinfo is None:
-        raise typer.BadParameter("the time needs an offset, e.g. 2026-03-01T12:00:00Z", param_hint="--at")
-    return value
 
 
 def _fail(message: str) -> typer.Exit:
@@ -76,7 +65,7 @@ def init(
     at: At = None,
 ) -> None:
     """Create a root CA and an issuing (intermediate) CA, plus empty CRLs."""
-    now = _now(at)
+    now = parse_at(at)
     if (folder / "root.key").exists() and not force:
         raise _fail(f"{folder} already holds a CA; use --force to replace it")
     root = create_root_ca(f"{name} Root CA", at=now)
@@ -103,7 +92,7 @@ def issue(
     at: At = None,
 ) -> None:
     """Issue a company certificate (--company-id, --name, --role) or a TLS server certificate (--tls-host)."""
-    now = _now(at)
+    now = parse_at(at)
     try:
         _, inter = load_authority(folder)
         if tls_host:
@@ -133,7 +122,7 @@ def revoke(
     at: At = None,
 ) -> None:
     """Revoke a certificate issued by the issuing CA and rewrite the CRL."""
-    now = _now(at)
+    now = parse_at(at)
     if (serial is None) == (cert is None):
         raise _fail("give exactly one of --serial or --cert")
     try:
@@ -166,7 +155,7 @@ def crl(
     at: At = None,
 ) -> None:
     """Write a fresh CRL of the issuing CA (and of the root, as root-crl.pem next to it)."""
-    now = _now(at)
+    now = parse_at(at)
     try:
         crl_path, root_path = _write_crls(folder, now)
     except ConnectorError as exc:
@@ -186,7 +175,7 @@ def check(
     at: At = None,
 ) -> None:
     """Validate a company certificate chain against this CA's root and CRLs."""
-    now = _now(at)
+    now = parse_at(at)
     try:
         root, _ = load_authority(folder)
         crls = [read_crl(p) for p in (folder / CRL, folder / ROOT_CRL) if p.is_file()]

@@ -9,7 +9,7 @@ Register them on the main app with::
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +23,7 @@ from ..identity.files import read_certificates, read_crl, read_private_key
 from ..identity.keys import PrivateKey
 from ..identity.trust import TrustStore
 from ..verification import render_tree, verify_bundle
+from .common import parse_at
 
 console = Console()
 err = Console(stderr=True)
@@ -37,18 +38,6 @@ CertOpt = Annotated[Path | None, typer.Option(
 CrlOpt = Annotated[list[Path] | None, typer.Option("--crl", help="A CRL file (PEM or DER); repeatable.", exists=True,
                                                    dir_okay=False)]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Verification time, ISO 8601 with offset (default: now).")]
-
-
-def _time(at: str | None) -> datetime:
-    if at is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    try:
-        value = datetime.fromisoformat(at.replace("Z", "+00:00"))
-    except ValueError:
-        raise typer.BadParameter(f"not an ISO 8601 time: {at!r}", param_hint="--at") from None
-    if value.tzinfo is None:
-        raise typer.BadParameter("the time needs an offset, e.g. 2026-03-01T12:00:00Z", param_hint="--at")
-    return value
 
 
 def _fail(message: str) -> typer.Exit:
@@ -97,7 +86,7 @@ def verify_command(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed check.")] = False,
 ) -> None:
     """Verify an evidence bundle offline: signatures, certificates, CRLs, audiences and, with --key, every sum."""
-    when = _time(at)
+    when = parse_at(at)
     try:
         store = _trust(trust, crl)
         verifier_key, chain = _verifier(key, cert)
@@ -137,7 +126,7 @@ def certify_command(
     at: AtOpt = None,
 ) -> None:
     """Open one attestation's evidence, verify its whole subtree and, if valid, sign a certification for it."""
-    when = _time(at)
+    when = parse_at(at)
     try:
         store = _trust(trust, crl)
         verifier_key, chain = _verifier(key, cert)

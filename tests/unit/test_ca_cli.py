@@ -17,7 +17,7 @@ from tests.pki import SUPPLIER_ID, T0, VERIFIER_ID
 
 app = typer.Typer()
 app.add_typer(ca_app, name="ca")
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "300"})  # no wrapping: messages are asserted whole
 AT = T0.isoformat()
 
 

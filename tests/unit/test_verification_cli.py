@@ -27,7 +27,7 @@ from tests.unit.test_bundle import (  # noqa: F401  (fixtures)
 app = typer.Typer()
 app.command("verify")(verify_command)
 app.command("certify")(certify_command)
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "300"})  # no wrapping: messages are asserted whole
 WHEN = AT.isoformat()
 
 
