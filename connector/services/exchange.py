@@ -15,6 +15,7 @@ from ..attestation import verify_attestation
 from ..certification import peek_certification, to_pact_verification
 from ..errors import ConnectorError, Forbidden, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
 from ..exchange import pact
+from ..identity import load_certificates
 from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage.tables import BomLine, CfpRequest, Footprint, Grant, Partner, Product, UpstreamFootprint
@@ -294,12 +295,28 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     if not products:
         _reject(ctx, req, "no product matches the request", "NotFound")
         return
+    refused = _refused_verifiers(ctx, req.verifier_certs)
+    if refused:
+        _reject(ctx, req, f"evidence can only be sealed to dataspace verifiers: {refused}", "BadRequest")
+        return
     partner = repo.partner_by_company(ctx.session, caller)
     if partner is not None and partner.auto_fulfil:
         grant(ctx, products[0].id, caller)
     if has_grant(ctx, products[0].id, caller):
         attempt_fulfil(ctx, req)
     # otherwise the request waits for the operator
+
+
+def _refused_verifiers(ctx: NodeContext, pems: list[str]) -> str | None:
+    """Why a named verifier certificate cannot receive evidence, or None when all can."""
+    if not pems or ctx.identity is None or ctx.identity.trust is None:
+        return None
+    for pem in pems:
+        try:
+            ctx.identity.trust.validate(load_certificates(pem.encode()), ctx.now(), role="verifier")
+        except (InvalidSignature, ValueError) as exc:
+            return getattr(exc, "reason", None) or str(exc)
+    return None
 
 
 def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:

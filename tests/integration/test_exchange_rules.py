@@ -170,3 +170,23 @@ async def test_a_duplicated_event_changes_nothing(manual_net: Network) -> None:
     await peer.send_event(base, pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}",
                                                  {"productId": [LIOH]}))
     assert len(await _incoming(net[LITHIUM])) == 2
+
+
+async def test_a_request_naming_a_non_verifier_for_the_evidence_is_rejected(manual_net: Network) -> None:
+    net = manual_net
+    await _lioh_footprint(net)
+    cathode = net[CATHODE]
+    product = (await cathode.api("GET", "/products")).json()["items"][0]
+    line = next(x for x in (await cathode.api("GET", f"/products/{product['id']}/bom")).json()
+                if x.get("supplierProductId") == LIOH)
+    from connector.identity.keys import certificates_to_pem
+
+    supplier_cert = certificates_to_pem(list(net.pki.company(CATHODE, "supplier").chain)).decode()
+    r = await cathode.api("POST", "/requests", json={"bomLineId": line["id"], "verifierCertificates": [supplier_cert]})
+    assert r.status_code == 201
+
+    async def rejected() -> bool:
+        got = (await cathode.api("GET", f"/requests/{r.json()['id']}")).json()
+        return got["state"] == "rejected" and "verifier" in (got["reason"] or "")
+
+    await net.wait_for(rejected, what="the refiner refusing to seal evidence to a supplier certificate")
