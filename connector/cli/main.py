@@ -82,25 +82,28 @@ def fail(exc: ConnectorError) -> None:
 @app.command()
 def init(
     data_dir: DataDir = None,
-    company_id: Annotated[str, typer.Option(help="Your company id URN")] = "urn:pact:example.com:company:example",
-    company_name: Annotated[str, typer.Option(help="Your company name")] = "Example Company",
-    public_url: Annotated[str, typer.Option(help="URL partners reach this node at")] = "http://127.0.0.1:8000",
+    company_id: Annotated[str | None, typer.Option(help="Your company id URN (or CONNECTOR_COMPANY_ID)")] = None,
+    company_name: Annotated[str | None, typer.Option(help="Your company name (or CONNECTOR_COMPANY_NAME)")] = None,
+    public_url: Annotated[str | None, typer.Option(help="URL partners reach this node at (or CONNECTOR_PUBLIC_URL)")] = None,
     database_url: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")] = None,
 ) -> None:
     """Create a node: data folder, database, and the first admin API key (printed once)."""
     folder = data_dir or Settings().data_dir
     folder.mkdir(parents=True, exist_ok=True)
-    config = {"company_id": company_id, "company_name": company_name, "public_url": public_url}
-    if database_url:
-        config["database_url"] = database_url
-    settings = load_settings(folder, **config)
+    given = {"company_id": company_id, "company_name": company_name, "public_url": public_url,
+             "database_url": database_url}
+    settings = load_settings(folder, **given)
+    # node.json records what this node is, from the options or else the environment, never an unset default
+    config = {k: getattr(settings, k) for k in ("company_id", "company_name", "public_url")}
+    if database_url or "CONNECTOR_DATABASE_URL" in {k.upper() for k in os.environ}:
+        config["database_url"] = settings.database_url
     (folder / "node.json").write_text(json.dumps(config, indent=2) + "\n")
     with node_context(settings) as ctx:
         if repo.count_admin_keys(ctx.session) > 0:
             console.print(f"Node in {folder} already initialised; no new key made.")
             return
         _, secret = keys.create_key(ctx.session, "initial admin", "admin")
-    console.print(f"Node for [bold]{company_name}[/] ({company_id}) initialised in {folder}")
+    console.print(f"Node for [bold]{settings.company_name}[/] ({settings.company_id}) initialised in {folder}")
     console.print(f"Admin API key (shown once, keep it safe):\n[bold]{secret}[/]")
 
 

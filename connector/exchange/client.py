@@ -72,8 +72,8 @@ class PeerClient:
         except httpx.HTTPError as exc:
             raise PeerError(f"token request to {endpoint} failed: {exc!r}") from exc
         if r.status_code != 200:
-            raise PeerError(f"token request to {endpoint} answered {r.status_code}: {r.text[:200]}",
-                            permanent=r.status_code in (400, 401, 403))
+            # not permanent: a refusal can be a CRL or clock not yet in step; the outbox retries until it gives up
+            raise PeerError(f"token request to {endpoint} answered {r.status_code}: {r.text[:200]}")
         body = r.json()
         self._tokens[base] = _Token(body["access_token"], now + timedelta(seconds=int(body.get("expires_in", 300))))
         return body["access_token"]
@@ -84,12 +84,13 @@ class PeerClient:
                 return creds
         return None
 
-    async def _call(self, method: str, base: str, path: str, **kw: Any) -> httpx.Response:
+    async def _call(self, method: str, base: str, path: str, headers: dict[str, str] | None = None,
+                    **kw: Any) -> httpx.Response:
         for attempt in (1, 2):
             token = await self.token(base)
             try:
-                r = await self._http.request(method, f"{base}{path}", headers={"authorization": f"Bearer {token}",
-                                                                                **kw.pop("headers", {})}, **kw)
+                r = await self._http.request(method, f"{base}{path}",
+                                             headers={**(headers or {}), "authorization": f"Bearer {token}"}, **kw)
             except httpx.HTTPError as exc:
                 raise PeerError(f"{method} {base}{path} failed: {exc!r}") from exc
             if r.status_code == 401 and attempt == 1:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -19,4 +20,14 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    command.upgrade(alembic_config(engine), revision)
+    """Migrate to ``revision``; on PostgreSQL under an advisory lock, so workers starting together take turns."""
+    if engine.dialect.name != "postgresql":
+        command.upgrade(alembic_config(engine), revision)
+        return
+    with engine.connect() as conn:
+        conn.execute(text("SELECT pg_advisory_lock(7243002)"))
+        try:
+            command.upgrade(alembic_config(engine), revision)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(7243002)"))
+            conn.commit()

@@ -190,3 +190,26 @@ async def test_a_request_naming_a_non_verifier_for_the_evidence_is_rejected(manu
         return got["state"] == "rejected" and "verifier" in (got["reason"] or "")
 
     await net.wait_for(rejected, what="the refiner refusing to seal evidence to a supplier certificate")
+
+
+async def test_a_retried_call_keeps_its_headers(manual_net: Network) -> None:
+    """After a 401 (e.g. the peer restarted and forgot our token) the retry still says cloudevents+json."""
+    net = manual_net
+    seen: list[str] = []
+    router = net.router
+    original = router.handle_async_request
+
+    async def spy(request):
+        if request.url.path == "/3/events":
+            seen.append(request.headers.get("content-type", ""))
+            if len(seen) == 1:
+                import httpx
+
+                return httpx.Response(401, json={"code": "TokenExpired", "message": "expired"})
+        return await original(request)
+
+    router.handle_async_request = spy
+    peer = net[CATHODE].app.state.peer_client
+    await peer.send_event(f"http://{net[LITHIUM].host}",
+                          pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]}))
+    assert seen == ["application/cloudevents+json", "application/cloudevents+json"]

@@ -142,3 +142,14 @@ def test_errors_exit_non_zero_with_a_message(runner, tmp_path):
     assert nothing.exit_code == 1 and "not found" in nothing.output
     absent = run(runner, "import", str(tmp_path / "nope.json"), "--data-dir", str(data))
     assert absent.exit_code != 0
+
+
+def test_init_records_the_environment_not_the_defaults(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CONNECTOR_COMPANY_ID", "urn:pact:env.example:company:env")
+    monkeypatch.setenv("CONNECTOR_PUBLIC_URL", "https://env.example:8443")
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["init", "--data-dir", str(tmp_path / "n")])
+    assert result.exit_code == 0, result.output
+    recorded = json.loads((tmp_path / "n" / "node.json").read_text())
+    assert recorded["company_id"] == "urn:pact:env.example:company:env"
+    assert recorded["public_url"] == "https://env.example:8443"
+    assert "database_url" not in recorded
