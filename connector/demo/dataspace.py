@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from sqlmodel import Session
 
-from ..api import schemas as s
 from ..config import Settings
 from ..identity import (
     build_crl,
@@ -33,9 +32,10 @@ from ..identity import (
 )
 from ..identity.files import save_authority, save_issued, write_certificates, write_crl, write_private_key
 from ..identity.keys import certificates_to_pem
-from ..services import catalog, importer, keys
+from ..services import keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
+from .chain import entries_of, wire_company
 
 
 def free_port() -> int:
@@ -99,9 +99,7 @@ class DemoDataspace:
         tls = issue_tls_certificate(inter, ["localhost", "127.0.0.1"], at=now)
         tls_paths = {"key": write_private_key(self.ca_dir / "tls.key", tls.key),
                      "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain))}
-        entries = [*self.document["companies"],
-                   {**self.document["verifier"], "role": "verifier", "products": []}]
-        for company in entries:
+        for company in entries_of(self.document):
             cid = company["companyId"]
             node = DemoNode(cid, company["name"], company["role"], free_port(), self.out / "nodes" / slug(cid))
             issued = issue_company_certificate(inter, company_id=cid, name=company["name"], role=company["role"], at=now)
@@ -121,46 +119,13 @@ class DemoDataspace:
         self._load_data()
 
     def _load_data(self) -> None:
-        names = {c["companyId"]: c["name"] for c in self.document["companies"]}
-        customers: dict[str, set[str]] = {}
-        for company in self.document["companies"]:
-            for product in company["products"]:
-                for line in product["bom"]:
-                    if "supplierCompanyId" in line:
-                        customers.setdefault(line["supplierCompanyId"], set()).add(company["companyId"])
-        decl = self.document["declaration"]
-        pack_maker = next(c["companyId"] for c in self.document["companies"]
-                          if any(p["productId"] == decl["packProductId"] for p in c["products"]))
-        customers.setdefault(pack_maker, set()).add(self.oem_id)
-        for cid, node in self.nodes.items():
+        for node in self.nodes.values():
             settings = Settings(**json.loads((node.data_dir / "node.json").read_text()), data_dir=node.data_dir)
             engine = make_engine(str(settings.database_url))
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
-                ctx = NodeContext(session, settings)
                 _, node.api_key = keys.create_key(session, "demo admin", "admin")
-                company = next((c for c in self.document["companies"] if c["companyId"] == cid), None)
-                if company:
-                    importer.import_company(ctx, company, names)
-                    for supplier in {ln["supplierCompanyId"] for p in company["products"] for ln in p["bom"]
-                                     if "supplierCompanyId" in ln}:
-                        catalog.ensure_partner(ctx, supplier, names[supplier], supplier=True,
-                                               node_url=self.nodes[supplier].url)
-                for customer in customers.get(cid, ()):
-                    partner = catalog.ensure_partner(ctx, customer, names[customer], customer=True,
-                                                     node_url=self.nodes[customer].url)
-                    partner.auto_fulfil = True
-                    session.add(partner)
-                if cid == self.oem_id:
-                    catalog.ensure_partner(ctx, pack_maker, names[pack_maker], supplier=True,
-                                           node_url=self.nodes[pack_maker].url)
-                    product = catalog.create_product(ctx, s.ProductCreate.model_validate({
-                        "productIds": [f"urn:pact:{slug(cid)}.example:product:{decl['batteryModel'].lower()}"],
-                        "name": f"Battery system {decl['batteryModel']}", "declaredUnit": "piece",
-                        "plant": decl["plant"]}))
-                    catalog.add_bom_line(ctx, product.id, s.SupplierLineCreate.model_validate({
-                        "kind": "supplier", "supplierCompanyId": pack_maker, "supplierProductId": decl["packProductId"],
-                        "quantity": "1", "unit": "piece"}))
+                wire_company(NodeContext(session, settings), self.document, lambda c: self.nodes[c].url)
                 session.commit()
             engine.dispose()
         keys_file = self.out / "nodes" / "api-keys.json"

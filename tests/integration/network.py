@@ -15,9 +15,10 @@ from sqlmodel import Session
 
 from connector.api.app import create_app
 from connector.config import Settings
+from connector.demo.chain import entries_of, wire_company
 from connector.identity import TrustStore, certificate_thumbprint  # noqa: F401
 from connector.identity.keys import certificates_to_pem
-from connector.services import catalog, importer, keys
+from connector.services import keys
 from connector.services.context import NodeContext
 from connector.services.identity import NodeIdentity
 from tests.pki import make_pki
@@ -104,22 +105,7 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
                            at=now - timedelta(hours=1))
     net.verifier = verifier
     net.verifier_pem = certificates_to_pem(list(verifier.chain)).decode()
-    names = {c["companyId"]: c["name"] for c in chain["companies"]}
-    names[chain["verifier"]["companyId"]] = chain["verifier"]["name"]
-    customers: dict[str, set[str]] = {}
-    for company in chain["companies"]:
-        for product in company["products"]:
-            for line in product["bom"]:
-                if "supplierCompanyId" in line:
-                    customers.setdefault(line["supplierCompanyId"], set()).add(company["companyId"])
-    pack_maker = next(c for c in chain["companies"] if any(p["productId"] == chain["declaration"]["packProductId"]
-                                                           for p in c["products"]))
-    oem_id = chain["declaration"]["issuerCompanyId"]
-    customers.setdefault(pack_maker["companyId"], set()).add(oem_id)
-
-    nb = chain["verifier"]
-    companies = [*chain["companies"], {"companyId": nb["companyId"], "name": nb["name"], "role": "verifier",
-                                       "products": []}]
+    companies = entries_of(chain)
     for company in companies:
         cid = company["companyId"]
         issued = (verifier if company["role"] == "verifier"
@@ -137,33 +123,8 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
         with Session(engine, expire_on_commit=False) as session:
             ctx = NodeContext(session, settings, identity)
             _, secret = keys.create_key(session, "test admin", "admin")
-            importer.import_company(ctx, company, names)
-            for supplier in {line["supplierCompanyId"] for p in company["products"] for line in p["bom"]
-                             if "supplierCompanyId" in line}:
-                catalog.ensure_partner(ctx, supplier, names[supplier], supplier=True,
-                                       node_url=f"http://{slug(supplier)}.test")
-            for customer in customers.get(cid, ()):
-                partner = catalog.ensure_partner(ctx, customer, names[customer], customer=True,
-                                                 node_url=f"http://{slug(customer)}.test")
-                partner.auto_fulfil = cid not in manual
-                session.add(partner)
-            if cid == oem_id and oem_product:
-                pm = pack_maker["companyId"]
-                catalog.ensure_partner(ctx, pm, names[pm], supplier=True, node_url=f"http://{slug(pm)}.test")
-                _oem_product(ctx, chain, pm)
+            wire_company(ctx, chain, lambda c: f"http://{slug(c)}.test", auto_fulfil=cid not in manual,
+                         oem_product=oem_product)
             session.commit()
         net.nodes[cid] = Node(cid, company["name"], settings, engine, app, secret, client, identity)
     return net
-
-
-def _oem_product(ctx: NodeContext, chain: dict, pack_maker: str) -> None:
-    from connector.api import schemas as s
-
-    decl = chain["declaration"]
-    product = catalog.create_product(ctx, s.ProductCreate.model_validate({
-        "productIds": [f"urn:pact:nippon-motors.example:product:{decl['batteryModel'].lower()}"],
-        "name": f"Battery system {decl['batteryModel']}", "declaredUnit": "piece",
-        "plant": decl["plant"]}))
-    catalog.add_bom_line(ctx, product.id, s.SupplierLineCreate.model_validate({
-        "kind": "supplier", "supplierCompanyId": pack_maker, "supplierProductId": decl["packProductId"],
-        "quantity": "1", "unit": "piece"}))

@@ -1,0 +1,75 @@
+"""Wiring one company of a supply-chain file into its node: products, partners with their node URLs, auto-fulfil.
+
+Shared by ``connector demo`` and the in-process test network, so both build the same dataspace.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..api import schemas as s
+from ..services import catalog, importer
+from ..services.context import NodeContext
+
+
+def names_of(document: dict[str, Any]) -> dict[str, str]:
+    names = {c["companyId"]: c["name"] for c in document["companies"]}
+    names[document["verifier"]["companyId"]] = document["verifier"]["name"]
+    return names
+
+
+def pack_maker_of(document: dict[str, Any]) -> str:
+    pack = document["declaration"]["packProductId"]
+    return next(c["companyId"] for c in document["companies"] if any(p["productId"] == pack for p in c["products"]))
+
+
+def customers_of(document: dict[str, Any]) -> dict[str, set[str]]:
+    """Supplier company id -> the companies that buy from it (the automaker buys the pack)."""
+    customers: dict[str, set[str]] = {}
+    for company in document["companies"]:
+        for product in company["products"]:
+            for line in product["bom"]:
+                if "supplierCompanyId" in line:
+                    customers.setdefault(line["supplierCompanyId"], set()).add(company["companyId"])
+    customers.setdefault(pack_maker_of(document), set()).add(document["declaration"]["issuerCompanyId"])
+    return customers
+
+
+def entries_of(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every node of the dataspace: the companies, then the notified body as a verifier without products."""
+    nb = document["verifier"]
+    return [*document["companies"], {"companyId": nb["companyId"], "name": nb["name"], "role": "verifier",
+                                     "country": nb.get("country"), "products": []}]
+
+
+def wire_company(ctx: NodeContext, document: dict[str, Any], url_of: Callable[[str], str], *,
+                 auto_fulfil: bool = True, oem_product: bool = True) -> None:
+    """Load this node's company from ``document`` and add its partners; the automaker gets a battery product
+    whose single BOM line is the declared pack, so it can request the pack's footprint."""
+    cid = ctx.company_id
+    names = names_of(document)
+    company = next((c for c in document["companies"] if c["companyId"] == cid), None)
+    if company is not None:
+        importer.import_company(ctx, company, names)
+        suppliers = {ln["supplierCompanyId"] for p in company["products"] for ln in p["bom"] if "supplierCompanyId" in ln}
+        for supplier in suppliers:
+            catalog.ensure_partner(ctx, supplier, names[supplier], supplier=True, node_url=url_of(supplier))
+    for customer in customers_of(document).get(cid, ()):
+        partner = catalog.ensure_partner(ctx, customer, names[customer], customer=True, node_url=url_of(customer))
+        partner.auto_fulfil = auto_fulfil
+        ctx.session.add(partner)
+    decl = document["declaration"]
+    if cid == decl["issuerCompanyId"] and oem_product:
+        pack_maker = pack_maker_of(document)
+        catalog.ensure_partner(ctx, pack_maker, names[pack_maker], supplier=True, node_url=url_of(pack_maker))
+        slug = cid.rsplit(":", 1)[-1]
+        product = catalog.create_product(ctx, s.ProductCreate.model_validate({
+            "productIds": [f"urn:pact:{slug}.example:product:{decl['batteryModel'].lower()}"],
+            "name": f"Battery system {decl['batteryModel']}", "declaredUnit": "piece", "plant": decl["plant"]}))
+        catalog.add_bom_line(ctx, product.id, s.SupplierLineCreate.model_validate({
+            "kind": "supplier", "supplierCompanyId": pack_maker, "supplierProductId": decl["packProductId"],
+            "quantity": "1", "unit": "piece"}))
+
+
+__all__ = ["customers_of", "entries_of", "names_of", "pack_maker_of", "wire_company"]
