@@ -50,8 +50,12 @@ def _floor(floor_in: list[tuple[Any, bytes, bytes]]) -> Any:
 
 
 def run(quick: bool = False) -> list[Row]:
+    from connector.attestation import evidence as ev
+
+    limit = getattr(ev, "MAX_EVIDENCE_BYTES", None)
+    registry = getattr(ev, "_REGISTRY", None)
     sizes = [1000] if quick else [1000, 10000]
-    repeat = 3 if quick else 3
+    repeat = 3
     rows: list[Row] = []
     for size in sizes:
         for shape, make in (("wide", wide_bundle), ("deep", deep_bundle)):
@@ -60,6 +64,11 @@ def run(quick: bool = False) -> list[Row]:
             bundle, n = make(ds, size)
             built = time.perf_counter() - t0
             text = bundle.to_json()
+            lifted = False
+            if limit is not None and registry is not None and len(text) > limit:
+                # the evidence package is over the default ciphertext limit and would be refused; lift it to measure
+                registry.max_ciphertext_length = 2 * len(text)
+                lifted = True
             verify = _verifier(text, ds)
             cpu0 = time.process_time()
             seconds, samples = timed(verify, repeat=repeat, warmup=0)
@@ -70,6 +79,8 @@ def run(quick: bool = False) -> list[Row]:
             verify()
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
+            if lifted:
+                registry.max_ciphertext_length = limit
             ratio = floor_s / seconds
             rows.append(Row(NAME, f"{shape} n={n}", seconds, "s", floor_s, f"{n} raw ES256 verifies", ratio,
                             target=">= 0.50 of floor" + (", < 3 s" if n >= 10000 else ""),
@@ -77,7 +88,8 @@ def run(quick: bool = False) -> list[Row]:
                             extra={"attestations": n, "rate_per_s": n / seconds, "floor_rate_per_s": n / floor_s,
                                    "peak_mib_tracemalloc": peak / 2**20, "bundle_mib": len(text) / 2**20,
                                    "build_s": built, "samples": samples,
-                                   "cpu_s": cpu}))
+                                   "cpu_s": cpu, "over_default_evidence_limit": lifted,
+                                   "default_evidence_limit": limit}))
     return rows
 
 
@@ -87,4 +99,5 @@ def show(rows: list[Row]) -> None:
         e = r.extra
         print(f"  {r.case}: {e['rate_per_s']:,.0f} att/s (floor {e['floor_rate_per_s']:,.0f}/s), peak "
               f"{e['peak_mib_tracemalloc']:.0f} MiB traced, bundle {e['bundle_mib']:.1f} MiB, built in "
-              f"{e['build_s']:.1f} s")
+              f"{e['build_s']:.1f} s" + (" (over the default evidence limit: refused unless lifted)"
+                                         if e.get("over_default_evidence_limit") else ""))
