@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -62,14 +63,17 @@ async def test_the_automaker_holds_no_hidden_value(network: Network, chain: dict
     await _request_pack(network)
     await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")
     await _declare(network, chain)
-    engine = network[OEM].engine
-    meta = MetaData()
-    meta.reflect(engine)
-    dump = []
-    with engine.connect() as conn:
-        for table in meta.sorted_tables:
-            dump.extend(str(row) for row in conn.execute(select(table)))
-    text = "\n".join(dump)
+    def dump_all() -> str:
+        engine = network[OEM].engine
+        meta = MetaData()
+        meta.reflect(engine)
+        rows = []
+        with engine.connect() as conn:
+            for table in meta.sorted_tables:
+                rows.extend(str(row) for row in conn.execute(select(table)))
+        return "\n".join(rows)
+
+    text = await asyncio.to_thread(dump_all)
     # the cell maker's own emission, the cathode quantity per cell, the LiOH refiner's value: all hidden upstream
     for secret in ("3.44", "0.481", "15.2", "kansai-precursor", "andes-lithium"):
         assert secret not in text, secret
@@ -90,9 +94,12 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
         return bool(held and held[0]["certifications"])
 
     await network.wait_for(certified_at_oem, timeout=30, what="the certification at the automaker")
-    with Session(network[PACK_CO].engine) as session:
-        cell_at_pack = session.exec(select_model(UpstreamFootprint).where(UpstreamFootprint.supplier_company_id
-                                                                          == CELL_CO)).one()
+    def cell_at_pack_now() -> UpstreamFootprint:
+        with Session(network[PACK_CO].engine, expire_on_commit=False) as session:
+            return session.exec(select_model(UpstreamFootprint).where(UpstreamFootprint.supplier_company_id
+                                                                      == CELL_CO)).one()
+
+    cell_at_pack = await asyncio.to_thread(cell_at_pack_now)
     verification = cell_at_pack.pact["pcf"]["verification"]
     assert verification["coverage"] == "product level" and verification["providerName"]
     ext = CfpExtensionData.model_validate(pact.find_extension(cell_at_pack.pact))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -56,9 +57,14 @@ async def _incoming(node) -> list[dict]:
     return (await node.api("GET", "/requests", params={"direction": "incoming"})).json()["items"]
 
 
-def _held(node) -> list[UpstreamFootprint]:
-    with Session(node.engine) as session:
+def _held_now(node) -> list[UpstreamFootprint]:
+    with Session(node.engine, expire_on_commit=False) as session:
         return list(session.exec(select(UpstreamFootprint)))
+
+
+async def _held(node) -> list[UpstreamFootprint]:
+    # database work off the event loop: the nodes' requests need the loop to finish their own transactions
+    return await asyncio.to_thread(_held_now, node)
 
 
 async def test_without_a_grant_the_product_is_invisible_and_the_request_waits(manual_net: Network) -> None:
@@ -76,7 +82,7 @@ async def test_without_a_grant_the_product_is_invisible_and_the_request_waits(ma
     await _ask_for_lioh(net)
     incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
     assert incoming[0]["state"] == "pending" and incoming[0]["companyId"] == CATHODE
-    assert not _held(net[CATHODE])
+    assert not await _held(net[CATHODE])
 
     r = await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/accept")
     assert r.status_code == 200 and r.json()["state"] == "fulfilled"
@@ -121,21 +127,26 @@ async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network)
     pact.find_extension(forged)["attestation"] = f"{header}.{forged_payload}.{signature}~"
 
     node = net[CATHODE]
-    with Session(node.engine, expire_on_commit=False) as session:
-        assert exchange.receive_footprint(node.ctx(session), LITHIUM, forged) is None
-        session.commit()
-    ids = {u.footprint_id for u in _held(node)}
+
+    def receive(sender: str, pf: dict):
+        with Session(node.engine, expire_on_commit=False) as session:
+            result = exchange.receive_footprint(node.ctx(session), sender, pf)
+            session.commit()
+            return result
+
+    assert await asyncio.to_thread(receive, LITHIUM, forged) is None
+    ids = {u.footprint_id for u in await _held(node)}
     assert forged["id"] not in ids and held.footprint_id in ids
-    with Session(node.engine) as session:
-        refused = session.exec(select(AuditEntry).where(AuditEntry.action == "footprint.refused")).all()
-    assert [e.subject for e in refused] == [forged["id"]]
+    def refused() -> list[str]:
+        with Session(node.engine) as session:
+            return list(session.exec(select(AuditEntry.subject).where(AuditEntry.action == "footprint.refused")))
+
+    assert await asyncio.to_thread(refused) == [forged["id"]]
 
     # the genuine footprint presented by someone else than its issuer is refused too
-    with Session(node.engine, expire_on_commit=False) as session:
-        other = json.loads(json.dumps(genuine))
-        other["id"] = str(uuid.uuid4())
-        assert exchange.receive_footprint(node.ctx(session), "urn:pact:sulawesi-nickel.example:company:sulawesi-nickel",
-                                          other) is None
+    other = json.loads(json.dumps(genuine))
+    other["id"] = str(uuid.uuid4())
+    assert await asyncio.to_thread(receive, "urn:pact:sulawesi-nickel.example:company:sulawesi-nickel", other) is None
 
 
 async def test_a_supplier_down_when_asked_answers_once_it_is_back(chain: dict, make_db) -> None:
@@ -150,7 +161,7 @@ async def test_a_supplier_down_when_asked_answers_once_it_is_back(chain: dict, m
             return any(m["attempts"] >= 1 and m["lastError"] and m["state"] == "pending" for m in items)
 
         await net.wait_for(failed_once, what="a failed delivery kept for retry")
-        assert not _held(net[CATHODE])
+        assert not await _held(net[CATHODE])
         net.router.down.discard(net[LITHIUM].host)
         held = await net.wait_for(lambda: _held(net[CATHODE]), what="the answer after the supplier came back")
         assert held[0].product_id == LIOH

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -48,10 +49,14 @@ async def test_the_audit_chain_detects_an_edited_entry(network: Network) -> None
     await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")
     node = network[OEM]
     assert (await node.api("GET", "/audit/check")).json()["valid"] is True
-    with Session(node.engine) as session:
-        seq = session.exec(select(AuditEntry.seq).order_by(AuditEntry.seq).offset(1).limit(1)).one()
-        session.execute(text("UPDATE auditentry SET actor = 'someone else' WHERE seq = :seq"), {"seq": seq})
-        session.commit()
+    def tamper() -> int:
+        with Session(node.engine) as session:
+            seq = session.exec(select(AuditEntry.seq).order_by(AuditEntry.seq).offset(1).limit(1)).one()
+            session.execute(text("UPDATE auditentry SET actor = 'someone else' WHERE seq = :seq"), {"seq": seq})
+            session.commit()
+            return seq
+
+    seq = await asyncio.to_thread(tamper)
     check = (await node.api("GET", "/audit/check")).json()
     assert check["valid"] is False and check["firstBadSeq"] == seq
 
