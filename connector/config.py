@@ -23,7 +23,12 @@ class Settings(BaseSettings):
     listen_host: str = "127.0.0.1"
     listen_port: int = 8000
 
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = Field(1_048_576, description="request body limit of every route but the two below")
+    max_event_bytes: int = Field(
+        64 * 1_048_576,
+        description="request body limit of POST /3/events and POST /peer/v1/certifications: their bodies carry the "
+        "nested sealed evidence of the whole chain below the sender, which grows with its depth",
+    )
     page_size_max: int = 500
     rounding_places: int = 12
 

@@ -81,5 +81,5 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
         """Liveness: the node answers."""
         return {"status": "ok", "companyId": settings.company_id, "version": __version__}
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_event_bytes=settings.max_event_bytes)
     return app

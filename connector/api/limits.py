@@ -1,4 +1,9 @@
-"""Request-body size limit as pure ASGI middleware: refuses early on Content-Length, and counts when streamed."""
+"""Request-body size limit as pure ASGI middleware: refuses early on Content-Length, and counts when streamed.
+
+Two limits: ``max_bytes`` for every route (the operator API, token requests, ...) and ``max_event_bytes`` for the
+peer endpoints that carry evidence (``POST /3/events``, ``POST /peer/v1/certifications``): a RequestFulfilledEvent
+holds the nested sealed evidence of the whole supply chain below the sender and grows with its depth.
+"""
 
 from __future__ import annotations
 
@@ -15,17 +20,28 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body exceeds {max_bytes} bytes")
 
 
+EVENT_PATHS = frozenset({"/3/events", "/peer/v1/certifications"})
+"""The peer routes that accept ``max_event_bytes`` (exact paths, POST only)."""
+
+
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, max_event_bytes: int | None = None) -> None:
         self.app, self.max_bytes = app, max_bytes
+        self.max_event_bytes = max(max_bytes, max_event_bytes or max_bytes)
+
+    def limit_for(self, scope: Scope) -> int:
+        if scope.get("method") == "POST" and scope.get("path", "").rstrip("/") in EVENT_PATHS:
+            return self.max_event_bytes
+        return self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_for(scope)
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(scope, send)
+        if length is not None and length.isdigit() and int(length) > limit:
+            await self._reject(scope, send, limit)
             return
         seen = 0
         started = False
@@ -35,8 +51,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if seen > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -49,15 +65,15 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(scope, send)
+                await self._reject(scope, send, limit)
 
-    async def _reject(self, scope: Scope, send: Send) -> None:
+    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         path = scope.get("path", "")
         if path.startswith("/3/"):
             body, ctype = {"code": "BadRequest", "message": "request body too large"}, b"application/json"
         else:
             body = {"type": "https://battery-cfp-connector.dev/problems/request-body-too-large", "title": "Request body too large",
-                    "status": 413, "detail": f"the request body exceeds {self.max_bytes} bytes", "instance": path}
+                    "status": 413, "detail": f"the request body exceeds {limit} bytes", "instance": path}
             ctype = b"application/problem+json"
         raw = json.dumps(body).encode()
         await send({"type": "http.response.start", "status": 413,
