@@ -190,6 +190,96 @@ def _hidden_from(disclosed: dict[str, Any]) -> HiddenClaims:
     return HiddenClaims(own_emissions=own, inputs=inputs)
 
 
+@dataclass(frozen=True)
+class CheckedPayload:
+    """An attestation payload whose VC/JWT structure and clear claims were checked (see :func:`check_payload`)."""
+
+    payload: AttestationPayload
+    claims: AttestationClaims
+    digests: frozenset[str]
+    """``credentialSubject._sd``: the digests a disclosure must match."""
+    issued_at: datetime
+    valid_until: datetime
+
+
+def presented_disclosures(sd_jwt: str, disclosures: Iterable[str] | None = None) -> tuple[str, list[str]]:
+    """The issuer JWT of ``sd_jwt`` and every disclosure given (embedded after ``~``, then ``disclosures``).
+
+    Refuses a key binding JWT and a disclosure given twice.
+    """
+    parts = split(sd_jwt)
+    if parts.key_binding is not None:
+        raise InvalidSignature("key binding JWTs are not used for CFP attestations")
+    given = list(parts.disclosures) + list(disclosures or [])
+    if len(set(given)) != len(given):
+        raise InvalidSignature("duplicate disclosure")
+    return parts.issuer_jwt, given
+
+
+def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datetime, audience: str | None,
+                  claims: AttestationClaims | None = None) -> CheckedPayload:
+    """The checks of :func:`verify_attestation` after the JWS: ``payload`` must come from a JWS whose signature,
+    times and chain (``issuer``) were verified. ``claims``, when given, must have been validated by the caller from
+    this payload's ``credentialSubject`` (without ``_sd``) with ``iss`` and ``aud``: it is then not validated again.
+    """
+    try:
+        model = AttestationPayload.model_validate(payload)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise InvalidSignature(f"payload: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
+
+    if model.context[0] != VC_CONTEXT_V2:
+        raise InvalidSignature("@context must start with the VC 2.0 context")
+    if VC_TYPE not in model.type or ATTESTATION_TYPE not in model.type:
+        raise InvalidSignature("type must include VerifiableCredential and CfpAttestation")
+    if not (model.iss == model.issuer == issuer.company_id):
+        raise InvalidSignature("iss/issuer is not the company id of the signing certificate")
+    if model.jti != model.id:
+        raise InvalidSignature("jti and VC id differ")
+    issued_at = datetime.fromtimestamp(model.iat, UTC)
+    valid_until = datetime.fromtimestamp(model.exp, UTC)
+    if model.valid_from != issued_at or model.valid_until != valid_until:
+        raise InvalidSignature("validFrom/validUntil do not match iat/exp")
+    if valid_until <= at:
+        raise InvalidSignature(f"attestation expired at {valid_until.isoformat()}")
+    if audience is not None and model.aud != audience:
+        raise InvalidSignature("attestation was issued to another audience")
+
+    subject = model.credential_subject
+    try:
+        if claims is None:
+            # From the JSON subject (as validated above, minus _sd): the same values, one validation fewer than
+            # dumping the CredentialSubject model and validating the dump.
+            raw = {k: v for k, v in payload["credentialSubject"].items() if k != "_sd"}
+            claims = AttestationClaims.model_validate({**raw, "issuer": model.iss, "audience": model.aud})
+        check_total(claims)
+    except (ValidationError, ValidationFailed) as exc:
+        reason = exc.detail if isinstance(exc, ValidationFailed) else exc.errors()[0]["msg"]
+        raise InvalidSignature(f"clear claims: {reason}") from None
+
+    digests = frozenset(subject.sd)
+    if len(digests) != len(subject.sd):
+        raise InvalidSignature("duplicate digest in _sd")
+    return CheckedPayload(payload=model, claims=claims, digests=digests, issued_at=issued_at,
+                          valid_until=valid_until)
+
+
+def open_disclosures(checked: CheckedPayload, given: Sequence[str]) -> HiddenClaims | None:
+    """The hidden claims of ``given`` disclosures (None when none are given): each must match a digest of ``_sd``,
+    no claim twice, and all hidden claims disclosed."""
+    if not given:
+        return None
+    disclosed: dict[str, Any] = {}
+    for text in given:
+        d = parse_disclosure(text)
+        if d.digest not in checked.digests:
+            raise InvalidSignature(f"disclosure {d.name!r} is not committed in the attestation")
+        if d.name in disclosed:
+            raise InvalidSignature(f"claim {d.name!r} disclosed twice")
+        disclosed[d.name] = d.value
+    return _hidden_from(disclosed)
+
+
 def verify_attestation(
     sd_jwt: str,
     trust: TrustStore,
@@ -218,68 +308,16 @@ def verify_attestation(
     """
     if at.tzinfo is None:
         raise InvalidSignature("verification time must be timezone-aware")
-    parts = split(sd_jwt)
-    if parts.key_binding is not None:
-        raise InvalidSignature("key binding JWTs are not used for CFP attestations")
-    given = list(parts.disclosures) + list(disclosures or [])
-    if len(set(given)) != len(given):
-        raise InvalidSignature("duplicate disclosure")
-
-    verified = verify_jws(parts.issuer_jwt, trust, at=at, role=expected_role, typ=SD_JWT_TYP)
-    try:
-        payload = AttestationPayload.model_validate(verified.payload)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        raise InvalidSignature(f"payload: {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from None
-
-    if payload.context[0] != VC_CONTEXT_V2:
-        raise InvalidSignature("@context must start with the VC 2.0 context")
-    if VC_TYPE not in payload.type or ATTESTATION_TYPE not in payload.type:
-        raise InvalidSignature("type must include VerifiableCredential and CfpAttestation")
-    if not (payload.iss == payload.issuer == verified.issuer.company_id):
-        raise InvalidSignature("iss/issuer is not the company id of the signing certificate")
-    if payload.jti != payload.id:
-        raise InvalidSignature("jti and VC id differ")
-    issued_at = datetime.fromtimestamp(payload.iat, UTC)
-    valid_until = datetime.fromtimestamp(payload.exp, UTC)
-    if payload.valid_from != issued_at or payload.valid_until != valid_until:
-        raise InvalidSignature("validFrom/validUntil do not match iat/exp")
-    if valid_until <= at:
-        raise InvalidSignature(f"attestation expired at {valid_until.isoformat()}")
-    if audience is not None and payload.aud != audience:
-        raise InvalidSignature("attestation was issued to another audience")
-
-    subject = payload.credential_subject
-    try:
-        claims = AttestationClaims.model_validate(
-            {**subject.model_dump(exclude={"sd"}), "issuer": payload.iss, "audience": payload.aud}
-        )
-        check_total(claims)
-    except (ValidationError, ValidationFailed) as exc:
-        reason = exc.detail if isinstance(exc, ValidationFailed) else exc.errors()[0]["msg"]
-        raise InvalidSignature(f"clear claims: {reason}") from None
-
-    digests = set(subject.sd)
-    if len(digests) != len(subject.sd):
-        raise InvalidSignature("duplicate digest in _sd")
-    hidden: HiddenClaims | None = None
-    if given:
-        disclosed: dict[str, Any] = {}
-        for text in given:
-            d = parse_disclosure(text)
-            if d.digest not in digests:
-                raise InvalidSignature(f"disclosure {d.name!r} is not committed in the attestation")
-            if d.name in disclosed:
-                raise InvalidSignature(f"claim {d.name!r} disclosed twice")
-            disclosed[d.name] = d.value
-        hidden = _hidden_from(disclosed)
-
+    issuer_jwt, given = presented_disclosures(sd_jwt, disclosures)
+    verified = verify_jws(issuer_jwt, trust, at=at, role=expected_role, typ=SD_JWT_TYP)
+    checked = check_payload(verified.payload, verified.issuer, at=at, audience=audience)
+    hidden = open_disclosures(checked, given)
     return VerifiedAttestation(
-        claims=claims,
+        claims=checked.claims,
         hidden=hidden,
         issuer=verified.issuer,
-        issued_at=issued_at,
-        valid_until=valid_until,
-        attestation_id=payload.jti,
-        digest=attestation_digest(parts.issuer_jwt),
+        issued_at=checked.issued_at,
+        valid_until=checked.valid_until,
+        attestation_id=checked.payload.jti,
+        digest=attestation_digest(issuer_jwt),
     )

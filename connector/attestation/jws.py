@@ -11,6 +11,8 @@ Reused by attestations (SD-JWT issuer JWTs), declarations and certification cred
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +32,41 @@ ALLOWED_ALGS = frozenset({"ES256", "Ed25519"})
 MAX_TOKEN = 1_000_000
 """Refuse tokens over 1 MB before parsing anything."""
 _ALLOWED_HEADER = frozenset({"alg", "typ", "x5c", "kid", "cty", "x5t#S256"})
+
+
+X5C_CACHE_SIZE = 1024
+"""Distinct ``x5c`` header values whose parsed certificates are remembered (one per signing certificate)."""
+_x5c_cache: OrderedDict[tuple[str, ...], tuple[tuple[x509.Certificate, ...], PublicKey | None]] = OrderedDict()
+_x5c_lock = threading.Lock()
+
+
+def x5c_chain(values: object) -> tuple[list[x509.Certificate], PublicKey | None]:
+    """:func:`~connector.identity.keys.x5c_decode` of an ``x5c`` header and the leaf's public key (None when its type
+    is not supported), remembered per header value: a bundle repeats the same few chains thousands of times.
+
+    Raises InvalidSignature like ``x5c_decode`` (malformed values are never cached) and when the leaf's public key
+    cannot be read. Certificates are immutable, so handing the same objects out again is safe.
+    """
+    key = tuple(values) if isinstance(values, list) and all(isinstance(v, str) for v in values) else None
+    if key is not None:
+        with _x5c_lock:
+            hit = _x5c_cache.get(key)
+            if hit is not None:
+                _x5c_cache.move_to_end(key)
+        if hit is not None:
+            return list(hit[0]), hit[1]
+    chain = x5c_decode(values)
+    try:
+        leaf_key = chain[0].public_key()
+    except ValueError:
+        raise InvalidSignature("x5c leaf has an unreadable public key") from None
+    public = leaf_key if isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey) else None
+    if key is not None:
+        with _x5c_lock:
+            _x5c_cache[key] = (tuple(chain), public)
+            while len(_x5c_cache) > X5C_CACHE_SIZE:
+                _x5c_cache.popitem(last=False)
+    return chain, public
 
 
 @dataclass(frozen=True)
@@ -224,12 +261,8 @@ def verify_jws(
             raise InvalidSignature(f"{forbidden} header not accepted: keys come from x5c only")
     if typ is not None and not _typ_matches(header.get("typ"), typ):
         raise InvalidSignature(f"typ {header.get('typ')!r}, expected {typ!r}")
-    chain = x5c_decode(header.get("x5c"))
-    try:
-        leaf_key = chain[0].public_key()
-    except ValueError:
-        raise InvalidSignature("x5c leaf has an unreadable public key") from None
-    if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+    chain, leaf_key = x5c_chain(header.get("x5c"))
+    if leaf_key is None:
         raise InvalidSignature("x5c leaf key type not supported")
     verify_signature(alg, leaf_key, jws.signing_input, jws.signature)
 

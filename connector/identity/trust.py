@@ -5,15 +5,24 @@ the leaf must carry EKU clientAuth, which every company certificate has). That l
 so the CRL check is here: each certificate in the built chain below the anchor is looked up in the CRL of its
 issuer, the CRL must be signed by that issuer, and a certificate counts as revoked at ``at`` when its revocation date
 is at or before ``at`` (revoked later: still valid for a signature made at ``at``).
+
+Path building is the expensive part (~130 us: certificate signatures, extension policy) and does not depend on the
+validation time except through the validity windows, so a successful result is cached per submitted chain (see
+:class:`_PathCache`); on a hit the validity windows of every certificate of the built path are re-checked at ``at``
+exactly as the verifier does, and the role and the CRLs are checked as on a miss. Revocation is never cached (only
+the time-independent CRL signature check is).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
+from cryptography.hazmat.primitives import hashes
 from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
 
 from ..errors import TrustError
@@ -44,6 +53,74 @@ def _allowed_roles(role: RoleSpec) -> frozenset[Role] | None:
     return frozenset(Role(r) for r in role)
 
 
+@dataclass(frozen=True)
+class _ValidPath:
+    """A path the verifier built and accepted once, with what :meth:`TrustStore.validate` derived from its leaf."""
+
+    chain: tuple[x509.Certificate, ...]
+    windows: tuple[tuple[datetime, datetime], ...]
+    """(not_valid_before_utc, not_valid_after_utc) of every certificate of ``chain``, anchor included."""
+    company_id: str
+    name: str
+    role: Role
+
+
+class _PathCache:
+    """Bounded LRU map: submitted chain (leaf + given intermediates, compared by DER) -> :class:`_ValidPath`.
+
+    Shared by the copies a store makes of itself (:meth:`TrustStore.with_crls`, :meth:`TrustStore.without_crls`):
+    path building depends on the anchors and the known intermediates only, never on CRLs.
+    """
+
+    def __init__(self, maxsize: int) -> None:
+        if maxsize < 0:
+            raise ValueError("maxsize must be >= 0")
+        self.maxsize = maxsize
+        self._data: OrderedDict[tuple[x509.Certificate, ...], _ValidPath] = OrderedDict()
+        self._lock = threading.Lock()  # one store serves the API's worker threads
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: tuple[x509.Certificate, ...]) -> _ValidPath | None:
+        with self._lock:
+            entry = self._data.get(key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: tuple[x509.Certificate, ...], entry: _ValidPath) -> None:
+        if self.maxsize == 0:
+            return
+        with self._lock:
+            self._data[key] = entry
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+def _verifier_time(at: datetime) -> datetime:
+    """``at`` as the verifier sees it: UTC, whole seconds (``PolicyBuilder.time`` drops the microseconds)."""
+    return at.astimezone(UTC).replace(microsecond=0)
+
+
+def _windows(chain: Sequence[x509.Certificate]) -> tuple[tuple[datetime, datetime], ...]:
+    return tuple((c.not_valid_before_utc, c.not_valid_after_utc) for c in chain)
+
+
+DEFAULT_PATH_CACHE_SIZE = 1024
+"""Distinct submitted chains remembered per trust store (a dataspace has one chain per company certificate)."""
+
+
 class TrustStore:
     """Trust anchors (root CA certificates), the CRLs the caller has, and optional known intermediates.
 
@@ -65,20 +142,37 @@ class TrustStore:
         clock_skew: timedelta = timedelta(minutes=5),
         intermediates: Sequence[x509.Certificate] = (),
         require_crl: bool = False,
+        path_cache_size: int = DEFAULT_PATH_CACHE_SIZE,
     ) -> None:
         if not anchors:
             raise ValueError("a trust store needs at least one anchor")
-        self.anchors = list(anchors)
-        self.crls = list(crls)
+        self.anchors = tuple(anchors)
+        self.crls = tuple(crls)
         self.clock_skew = clock_skew
-        self.intermediates = list(intermediates)
+        self.intermediates = tuple(intermediates)
         self.require_crl = require_crl
-        self._store = Store(self.anchors)
+        self._store = Store(list(self.anchors))
+        self._paths = _PathCache(path_cache_size)
+        self._crl_signatures: dict[tuple[bytes, x509.Certificate], bool] = {}
+        self._crls_by_issuer: dict[x509.Name, list[tuple[x509.CertificateRevocationList, bytes]]] = {}
+        for crl in self.crls:
+            self._crls_by_issuer.setdefault(crl.issuer, []).append((crl, crl.fingerprint(hashes.SHA256())))
+
+    def _copy(self, crls: Sequence[x509.CertificateRevocationList], require_crl: bool) -> TrustStore:
+        copy = TrustStore(self.anchors, crls, clock_skew=self.clock_skew, intermediates=self.intermediates,
+                          require_crl=require_crl, path_cache_size=0)
+        copy._store = self._store
+        copy._paths = self._paths  # same anchors and intermediates: the same paths
+        copy._crl_signatures = self._crl_signatures  # keyed by CRL fingerprint: valid for any set of CRLs
+        return copy
 
     def with_crls(self, crls: Iterable[x509.CertificateRevocationList]) -> TrustStore:
-        """A copy with more CRLs (e.g. the ones bundled with evidence)."""
-        return TrustStore(self.anchors, [*self.crls, *crls], clock_skew=self.clock_skew,
-                          intermediates=self.intermediates, require_crl=self.require_crl)
+        """A copy with more CRLs (e.g. the ones bundled with evidence); it shares the path cache."""
+        return self._copy([*self.crls, *crls], self.require_crl)
+
+    def without_crls(self) -> TrustStore:
+        """A copy that checks paths only (no CRLs, ``require_crl`` off); it shares the path cache."""
+        return self._copy([], False)
 
     def validate(
         self,
@@ -96,10 +190,31 @@ class TrustStore:
             raise TrustError("validation time must be timezone-aware")
         if not chain:
             raise TrustError("empty certificate chain")
-        leaf, *rest = chain
+        key = tuple(chain)
+        path = self._paths.get(key)
+        if path is not None:
+            t = _verifier_time(at)
+            if not all(nb <= t <= na for nb, na in path.windows):
+                # Outside a validity window of the cached path: let the verifier decide (and word the error).
+                path = None
+        if path is None:
+            path = self._build_path(key, at)
+        allowed = _allowed_roles(role)
+        if allowed is not None and path.role not in allowed:
+            wanted = " or ".join(sorted(r.value for r in allowed))
+            raise TrustError(f"certificate role is {path.role.value}, expected {wanted}")
+
+        self._check_revocation(path.chain, at)
+        return CompanyIdentity(company_id=path.company_id, name=path.name, role=path.role, certificate=key[0],
+                               chain=path.chain)
+
+    def _build_path(self, key: tuple[x509.Certificate, ...], at: datetime) -> _ValidPath:
+        """Path validation by ``cryptography`` at ``at`` plus the leaf checks that do not depend on time."""
+        leaf, *rest = key
         verifier = PolicyBuilder().store(self._store).time(at).build_client_verifier()
+        pool = [*rest, *self.intermediates]
         try:
-            verified = verifier.verify(leaf, [*rest, *self.intermediates])
+            verified = verifier.verify(leaf, pool)
         except VerificationError as exc:
             raise TrustError(f"certificate chain: {exc}") from None
         built = tuple(verified.chain)
@@ -120,14 +235,24 @@ class TrustStore:
             raise TrustError(f"malformed role extension: {exc}") from None
         if cert_role is None:
             raise TrustError("certificate has no dataspace role")
-        allowed = _allowed_roles(role)
-        if allowed is not None and cert_role not in allowed:
-            wanted = " or ".join(sorted(r.value for r in allowed))
-            raise TrustError(f"certificate role is {cert_role.value}, expected {wanted}")
+        path = _ValidPath(chain=built, windows=_windows(built), company_id=company_id, name=name_of(leaf),
+                          role=cert_role)
+        if self._unambiguous(built, pool):
+            self._paths.put(key, path)
+        return path
 
-        self._check_revocation(built, at)
-        return CompanyIdentity(company_id=company_id, name=name_of(leaf), role=cert_role, certificate=leaf,
-                               chain=built)
+    def _unambiguous(self, built: tuple[x509.Certificate, ...], pool: Sequence[x509.Certificate]) -> bool:
+        """Whether the verifier has exactly one issuer candidate for every certificate of ``built``.
+
+        Then the path it builds does not depend on the time: at any other time it either returns this same path or
+        fails on a validity window, which is what a cache hit re-checks. With several candidates (cross-signed or
+        renewed CAs with the same name) another path could be chosen at another time, so nothing is cached.
+        """
+        for cert in built[:-1]:
+            candidates = {c for c in (*self.anchors, *pool) if c.subject == cert.issuer}
+            if len(candidates) != 1:
+                return False
+        return True
 
     def check_revocation(self, chain: Sequence[x509.Certificate], at: datetime) -> None:
         """Revocation check of an already built chain (leaf first, anchor last)."""
@@ -135,17 +260,28 @@ class TrustStore:
 
     def _check_revocation(self, chain: tuple[x509.Certificate, ...], at: datetime) -> None:
         for cert, issuer in zip(chain, chain[1:], strict=False):
-            crls = [crl for crl in self.crls if crl.issuer == issuer.subject]
+            crls = self._crls_by_issuer.get(issuer.subject)
             if not crls:
                 if self.require_crl:
                     raise TrustError(f"no CRL for issuer {issuer.subject.rfc4514_string()}")
                 continue
-            for crl in crls:
+            for crl, fingerprint in crls:
                 # A CRL that names this issuer but is not signed by it is an attack or a mix-up: fail closed.
-                if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                if not self._crl_signed_by(crl, fingerprint, issuer):
                     raise TrustError(f"CRL for {issuer.subject.rfc4514_string()} is not signed by that CA")
                 entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
                 if entry is not None and entry.revocation_date_utc <= at:
                     raise TrustError(
                         f"certificate serial {cert.serial_number:x} revoked at {entry.revocation_date_utc.isoformat()}"
                     )
+
+    def _crl_signed_by(self, crl: x509.CertificateRevocationList, fingerprint: bytes, issuer: x509.Certificate) -> bool:
+        """``crl.is_signature_valid(issuer's key)``, remembered per (CRL fingerprint, issuer certificate)."""
+        key = (fingerprint, issuer)
+        ok = self._crl_signatures.get(key)
+        if ok is None:
+            ok = crl.is_signature_valid(issuer.public_key())  # type: ignore[arg-type]
+            if len(self._crl_signatures) >= DEFAULT_PATH_CACHE_SIZE:
+                self._crl_signatures.clear()
+            self._crl_signatures[key] = ok
+        return ok

@@ -23,13 +23,19 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from pydantic import ValidationError
 
 from ..aggregation.engine import combine_stages
-from ..attestation.attestation import ATTESTING_ROLES, attestation_digest, verify_attestation
+from ..attestation.attestation import (
+    ATTESTING_ROLES,
+    CheckedPayload,
+    attestation_digest,
+    check_payload,
+    open_disclosures,
+    presented_disclosures,
+)
 from ..attestation.evidence import NotARecipient, open_evidence, recipients_of
-from ..attestation.jws import ALLOWED_ALGS, decode_compact, strict_json_loads, verify_signature
+from ..attestation.jws import ALLOWED_ALGS, decode_compact, strict_json_loads, verify_signature, x5c_chain
 from ..attestation.models import SD_JWT_TYP, AttestationClaims, SealedEvidence, StageValues
 from ..certification.credential import CERTIFICATION_TYP, CertificationCheck, decode_certification
 from ..decimals import EXACT, RoundingRule, format_decimal, parse_decimal
@@ -43,7 +49,7 @@ from ..declaration.signing import (
 )
 from ..errors import ConnectorError, InvalidSignature, TrustError
 from ..identity.ca import company_id_of, name_of
-from ..identity.keys import PrivateKey, certificate_thumbprint, load_crl, x5c_decode
+from ..identity.keys import PrivateKey, certificate_thumbprint, load_crl
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, TrustStore
 from ..stages import STAGES
@@ -127,15 +133,14 @@ class _Ctx:
             node.ok("alg/typ", f"{alg}, {typ}")
 
         try:
-            chain = x5c_decode(header.get("x5c"))
+            chain, leaf_key = x5c_chain(header.get("x5c"))
         except InvalidSignature as exc:
             node.fail("certificate chain", exc.reason)
             return _Signed(ok=False, payload=payload)
         node.company_name = name_of(chain[0])
 
         if isinstance(alg, str) and alg in ALLOWED_ALGS:
-            leaf_key = chain[0].public_key()
-            if not isinstance(leaf_key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
+            if leaf_key is None:
                 node.fail("signature", "x5c leaf key type not supported")
                 ok = False
             else:
@@ -158,7 +163,9 @@ class _Ctx:
             validity.append("no integer iat")
         elif iat > self.at + skew:
             validity.append(f"issued in the future (iat {iat.isoformat()})")
-        if nbf is not None and nbf > self.at + skew:
+        if nbf is None and payload.get("nbf") is not None:
+            validity.append("no integer nbf")
+        elif nbf is not None and nbf > self.at + skew:
             validity.append(f"not yet valid (nbf {nbf.isoformat()})")
         if exp is None and (require_exp or "exp" in payload):
             validity.append("no integer exp")
@@ -232,14 +239,17 @@ def _stage_text(values: StageValues | dict[Any, Decimal]) -> str:
     return ", ".join(f"{getattr(s, 'value', s)}={format_decimal(v)}" for s, v in items.items())
 
 
-def _check_total(node: VerificationNode, payload: dict[str, Any]) -> bool:
-    subject = payload.get("credentialSubject")
-    try:
-        stages = StageValues.model_validate(subject["stages"])  # type: ignore[index]
-        total = parse_decimal(subject["total"], field="total")  # type: ignore[index]
-    except (TypeError, KeyError, ValidationError, ConnectorError):
-        node.fail("total", "stages or total missing or malformed")
-        return False
+def _check_total(node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None) -> bool:
+    if claims is not None:  # validated from this very subject: its stages and total are the same values
+        stages, total = claims.stages, claims.total
+    else:
+        subject = payload.get("credentialSubject")
+        try:
+            stages = StageValues.model_validate(subject["stages"])  # type: ignore[index]
+            total = parse_decimal(subject["total"], field="total")  # type: ignore[index]
+        except (TypeError, KeyError, ValidationError, ConnectorError):
+            node.fail("total", "stages or total missing or malformed")
+            return False
     if stages.total() != total:
         node.fail("total", f"total {format_decimal(total)} is not the sum of the stages {format_decimal(stages.total())}")
         return False
@@ -274,14 +284,23 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
     signed = ctx.signed(node, issuer_jwt, typ=SD_JWT_TYP, roles=ATTESTING_ROLES, require_exp=True)
     claims = _peek_claims(signed.payload)
     _fill(node, signed.payload, claims)
-    total_ok = _check_total(node, signed.payload)
+    total_ok = _check_total(node, signed.payload, claims)
 
+    # What verify_attestation(sd_jwt, audience=None) checks, without repeating the JWS checks ``signed`` just made
+    # (signature, alg/typ, times, chain with role and CRLs at iat, iss = the certificate's company): each signature
+    # and chain is verified once per attestation, and the disclosures below are checked against the same result.
+    checked: CheckedPayload | None = None
     verified_claims: AttestationClaims | None = None
     if signed.ok:
+        assert signed.identity is not None
         try:
-            verified_claims = verify_attestation(sd_jwt, ctx.trust, at=ctx.at, audience=None).claims
+            _, embedded = presented_disclosures(sd_jwt)
+            checked = check_payload(signed.payload, signed.identity, at=ctx.at, audience=None, claims=claims)
+            open_disclosures(checked, embedded)
+            verified_claims = checked.claims
             node.ok("structure", "W3C VC 2.0 CfpAttestation, SD-JWT")
         except InvalidSignature as exc:
+            checked = None
             if total_ok or not exc.reason.startswith("clear claims: total"):
                 node.fail("structure", exc.reason)
     if verified_claims is not None:
@@ -357,10 +376,10 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
     node.ok("evidence binding", "the package holds this attestation")
 
     hidden = None
-    if verified_claims is not None:
+    if checked is not None:
         try:
-            hidden = verify_attestation(sd_jwt, ctx.trust, at=ctx.at, audience=None,
-                                        disclosures=content.disclosures).hidden
+            _, given = presented_disclosures(sd_jwt, content.disclosures)
+            hidden = open_disclosures(checked, given)
             node.ok("disclosures", f"{len(content.disclosures)} disclosures, each committed in the attestation")
         except InvalidSignature as exc:
             node.fail("disclosures", exc.reason)
@@ -578,7 +597,7 @@ def _context(trust: TrustStore, at: datetime, verifier_key: PrivateKey | None, v
     if at.tzinfo is None:
         raise InvalidSignature("verification time must be timezone-aware")
     full = trust.with_crls(crls)
-    path_trust = TrustStore(full.anchors, [], clock_skew=full.clock_skew, intermediates=full.intermediates)
+    path_trust = full.without_crls()  # revocation is checked (and reported) separately; shares the path cache
     leaf = _leaf(verifier_cert)
     if (verifier_key is None) != (leaf is None):
         raise ValueError("give both the verifier key and its certificate, or neither")
