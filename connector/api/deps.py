@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from ..config import Settings
 from ..errors import Forbidden
-from ..services import keys
+from ..services import keys, outbox
 from ..services.context import NodeContext
 from ..storage.tables import ApiKey
 
@@ -28,6 +28,11 @@ def get_session(request: Request) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+        if session.info.pop(outbox.ENQUEUED, False):
+            # committed messages for the outbox: send them now rather than at the worker's next poll
+            worker = getattr(request.app.state, "worker", None)
+            if worker is not None:
+                worker.wake()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

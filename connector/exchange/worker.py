@@ -22,17 +22,31 @@ log = logging.getLogger("connector.outbox")
 
 class OutboxWorker:
     def __init__(self, engine: Engine, settings: Settings, identity: NodeIdentity | None, client: PeerClient,
-                 *, poll_interval: float = 0.2, clock: Callable[[], datetime] | None = None) -> None:
+                 *, poll_interval: float = 1.0, clock: Callable[[], datetime] | None = None) -> None:
         self.engine, self.settings, self.identity, self.client = engine, settings, identity, client
         self.poll_interval = poll_interval
         self.clock = clock or (lambda: datetime.now(UTC))
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def wake(self) -> None:
-        self._wake.set()
+        """Send now instead of at the next poll; safe from any thread (request handlers run on the thread pool)."""
+        loop = self._loop
+        if loop is None:
+            self._wake.set()
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._wake.set()
+        elif not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
 
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._task = asyncio.create_task(self._run(), name=f"outbox-{self.settings.node_name}")
 
     async def stop(self) -> None:
@@ -44,29 +58,52 @@ class OutboxWorker:
                 pass
 
     async def _run(self) -> None:
+        """Send what is due; then sleep until the next message falls due, a wake-up, or ``poll_interval`` at most.
+
+        Every commit that leaves a message wakes the worker (see ``api.deps.get_session``), so the poll only catches
+        messages written by another process (a second worker, the CLI).
+        """
         while True:
+            self._wake.clear()
             try:
                 sent = await self.run_once()
             except Exception:  # the loop must survive anything; the message stays pending
                 log.exception("outbox pass failed")
                 sent = 0
             if not sent:
+                delay = self.poll_interval
+                if self._next_at is not None:
+                    delay = min(delay, max((self._next_at - self.clock()).total_seconds(), 0.0))
                 try:
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                    await asyncio.wait_for(self._wake.wait(), delay)
                 except TimeoutError:
                     pass
-                self._wake.clear()
+
+    _next_at: datetime | None = None
 
     async def run_once(self) -> int:
-        """Send every due message once; returns how many were handled."""
+        """Send every due message once; returns how many were handled.
+
+        Messages to different peers go out concurrently; to one peer, in the order they were written.
+        """
         due = await asyncio.to_thread(self._claim)
+        by_target: dict[str, list[OutboxMessage]] = {}
         for message in due:
-            await self._deliver(message)
+            by_target.setdefault(message.target_url, []).append(message)
+
+        async def in_order(messages: list[OutboxMessage]) -> None:
+            for message in messages:
+                await self._deliver(message)
+
+        for result in await asyncio.gather(*(in_order(m) for m in by_target.values()), return_exceptions=True):
+            if isinstance(result, BaseException):  # the message stays pending (leased) and is retried
+                log.error("outbox delivery failed", exc_info=result)
         return len(due)
 
     def _claim(self) -> list[OutboxMessage]:
         with Session(self.engine, expire_on_commit=False) as session:
-            return outbox.claim_due(session, self.clock())
+            rows, self._next_at = outbox.claim(session, self.clock())
+            return rows
 
     def _failed(self, message: OutboxMessage, exc: PeerError) -> None:
         with Session(self.engine) as session:

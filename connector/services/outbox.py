@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, text
+from sqlalchemy import func, or_, text
 from sqlmodel import Session, col, select
 
 from ..config import Settings
@@ -15,6 +15,8 @@ from ..storage.tables import OutboxMessage
 SEND_EVENT = "event"
 FETCH_FOOTPRINT = "fetch-footprint"
 LEASE = timedelta(seconds=60)
+ENQUEUED = "outbox.enqueued"
+"""``session.info`` key set by :func:`enqueue`: the transaction left a message for the worker."""
 
 
 def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any],
@@ -23,6 +25,7 @@ def enqueue(session: Session, target_url: str, company_id: str, kind: str, body:
                             next_attempt_at=at, created_at=at)
     session.add(message)
     session.flush()
+    session.info[ENQUEUED] = True  # the request's session wakes the worker once this is committed
     return message
 
 
@@ -30,6 +33,14 @@ def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMes
     """Take due messages for sending: leased for LEASE so a crashed worker's messages come back.
 
     On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers never take the same one.
+    """
+    return claim(session, at, limit)[0]
+
+
+def claim(session: Session, at: datetime, limit: int = 20) -> tuple[list[OutboxMessage], datetime | None]:
+    """:func:`claim_due`, and when the next pending message falls due (None: nothing pending), in one transaction.
+
+    The worker sleeps until then (or until woken), instead of polling a database that has nothing for it.
     """
     stmt = (
         select(OutboxMessage)
@@ -44,8 +55,13 @@ def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMes
         row.next_attempt_at = at + LEASE
         row.attempts += 1
         session.add(row)
+    session.flush()
+    next_at = session.execute(select(func.min(OutboxMessage.next_attempt_at))
+                              .where(OutboxMessage.state == "pending")).scalar()
     session.commit()
-    return rows
+    if next_at is not None and next_at.tzinfo is None:
+        next_at = next_at.replace(tzinfo=at.tzinfo)
+    return rows, next_at
 
 
 def backoff(settings: Settings, attempts: int) -> timedelta:
@@ -83,6 +99,8 @@ def retry_now(session: Session, at: datetime, company_id: str | None = None) -> 
     for row in rows:
         row.next_attempt_at = at
         session.add(row)
+    if rows:
+        session.info[ENQUEUED] = True  # wake the worker once committed
     return len(rows)
 
 
