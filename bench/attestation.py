@@ -5,7 +5,7 @@ to a multiple of 16 digests). The floor signs / verifies the issuer JWT's signin
 Verification is the verifier's case: the certificate chain to the anchor, the signature, the structure, and every
 disclosure checked against ``_sd``. ``verify`` reuses one trust store, so after the first token the chain's path
 validation is a cache hit (validity windows, role and CRLs are still checked each time): a node verifying its
-partners' tokens. ``verify, cold caches`` starts from an empty path cache and x5c cache for every token.
+partners' tokens. The cold figure (printed under the table) starts from an empty path cache and x5c cache for every token.
 """
 
 from __future__ import annotations
@@ -71,9 +71,8 @@ def _case(ds: Any, inputs: int, n: int, repeat: int) -> list[Row]:
         Row(NAME, f"issue ({label})", issue_rate, "/s", sign_rate, "raw ES256 sign", issue_rate / sign_rate,
             extra=extra),
         Row(NAME, f"verify ({label})", verify_rate, "/s", raw_verify, "raw ES256 verify", verify_rate / raw_verify,
-            target=">= 0.50 of floor", met=verify_rate / raw_verify >= 0.5, extra=extra),
-        Row(NAME, f"verify, cold caches ({label})", cold_rate, "/s", raw_verify, "raw ES256 verify",
-            cold_rate / raw_verify, extra=extra),
+            target=">= 0.50 of floor", met=verify_rate / raw_verify >= 0.5,
+            extra={**extra, "cold_rate_per_s": cold_rate, "cold_ratio": cold_rate / raw_verify}),
     ]
 
 
@@ -88,3 +87,7 @@ def run(quick: bool = False) -> list[Row]:
 
 def show(rows: list[Row]) -> None:
     print_table("1. Attestation issue / verify rate vs raw ES256 on the same bytes", rows)
+    for r in rows:
+        if "cold_rate_per_s" in r.extra:
+            print(f"  {r.case}, cold caches: {r.extra['cold_rate_per_s']:,.0f} /s "
+                  f"({r.extra['cold_ratio']:.2f} of raw verify)")

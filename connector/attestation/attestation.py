@@ -216,12 +216,10 @@ def presented_disclosures(sd_jwt: str, disclosures: Iterable[str] | None = None)
     return parts.issuer_jwt, given
 
 
-def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datetime, audience: str | None,
-                  claims: AttestationClaims | None = None) -> CheckedPayload:
+def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datetime,
+                  audience: str | None) -> CheckedPayload:
     """The checks of :func:`verify_attestation` after the JWS: ``payload`` must come from a JWS whose signature,
-    times and chain (``issuer``) were verified. ``claims``, when given, must have been validated by the caller from
-    this payload's ``credentialSubject`` (without ``_sd``) with ``iss`` and ``aud``: it is then not validated again.
-    """
+    times and chain (``issuer``) were verified."""
     try:
         model = AttestationPayload.model_validate(payload)
     except ValidationError as exc:
@@ -246,12 +244,13 @@ def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datet
         raise InvalidSignature("attestation was issued to another audience")
 
     subject = model.credential_subject
+    claims: AttestationClaims | None = None
     try:
         if claims is None:
-            # From the JSON subject (as validated above, minus _sd): the same values, one validation fewer than
-            # dumping the CredentialSubject model and validating the dump.
-            raw = {k: v for k, v in payload["credentialSubject"].items() if k != "_sd"}
-            claims = AttestationClaims.model_validate({**raw, "issuer": model.iss, "audience": model.aud})
+            # The subject's validated values (nested models are taken as they are, decimals are already Decimal);
+            # AttestationClaims adds its own constraints (URNs, lengths, share range, rounding rule).
+            fields = {k: v for k, v in subject.__dict__.items() if k != "sd"}
+            claims = AttestationClaims.model_validate({**fields, "issuer": model.iss, "audience": model.aud})
         check_total(claims)
     except (ValidationError, ValidationFailed) as exc:
         reason = exc.detail if isinstance(exc, ValidationFailed) else exc.errors()[0]["msg"]

@@ -13,6 +13,8 @@ by the ``attestationDigest`` of an input.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -118,42 +120,72 @@ def seal_evidence(
     return SealedEvidence.model_validate(dict(out)).to_json_dict()
 
 
-def recipients_of(package: dict[str, Any]) -> list[str]:
-    """The ``kid`` (company id) of each recipient, without decrypting anything."""
+def _sealed(package: SealedEvidence | dict[str, Any]) -> SealedEvidence:
+    if isinstance(package, SealedEvidence):  # validated when it was built (models are frozen)
+        return package
     try:
-        sealed = SealedEvidence.model_validate(package)
+        return SealedEvidence.model_validate(package)
     except ValidationError:
         raise InvalidSignature("evidence package is not a JWE general JSON serialization") from None
-    return [str(r.header.get("kid", "")) for r in sealed.recipients]
 
 
-def open_evidence(package: dict[str, Any], verifier_key: PrivateKey, verifier_cert: x509.Certificate) -> EvidenceContent:
+def recipients_of(package: SealedEvidence | dict[str, Any]) -> list[str]:
+    """The ``kid`` (company id) of each recipient, without decrypting anything."""
+    return [str(r.header.get("kid", "")) for r in _sealed(package).recipients]
+
+
+_VerifierMaterial = tuple[bool, str, ECKey]
+_verifiers: OrderedDict[tuple[PrivateKey, x509.Certificate], _VerifierMaterial] = OrderedDict()
+_verifiers_lock = threading.Lock()
+
+
+def _verifier_material(verifier_key: ec.EllipticCurvePrivateKey, verifier_cert: x509.Certificate) -> _VerifierMaterial:
+    """(key matches certificate, certificate thumbprint, joserfc key) for a verifier, remembered for the last few
+    (key object, certificate) pairs: a bundle opens thousands of packages with the same key."""
+    pair = (verifier_key, verifier_cert)  # the key object by identity (kept alive here), the certificate by DER
+    with _verifiers_lock:
+        hit = _verifiers.get(pair)
+    if hit is None:
+        hit = (same_public_key(verifier_key, verifier_cert), certificate_thumbprint(verifier_cert),
+               ECKey.import_key(verifier_key))  # type: ignore[arg-type]
+        with _verifiers_lock:
+            _verifiers[pair] = hit
+            while len(_verifiers) > 8:
+                _verifiers.popitem(last=False)
+    return hit
+
+
+def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: PrivateKey,
+                  verifier_cert: x509.Certificate) -> EvidenceContent:
     """Decrypt an evidence package with the verifier's key; return its content (nested packages still sealed).
 
     Raises :class:`NotARecipient` when no recipient entry names ``verifier_cert`` or the key does not unwrap it, and
     :class:`~connector.errors.InvalidSignature` when the package or its plaintext is malformed. Nothing in the
     content is verified here: pass ``content.attestation`` and ``content.disclosures`` to ``verify_attestation``.
     """
-    if not isinstance(verifier_key, ec.EllipticCurvePrivateKey) or not same_public_key(verifier_key, verifier_cert):
+    if not isinstance(verifier_key, ec.EllipticCurvePrivateKey):
         raise NotARecipient("the verifier key does not belong to the verifier certificate")
-    try:
-        sealed = SealedEvidence.model_validate(package)
-    except ValidationError:
-        raise InvalidSignature("evidence package is not a JWE general JSON serialization") from None
-    thumb = certificate_thumbprint(verifier_cert)
+    matches, thumb, jwk = _verifier_material(verifier_key, verifier_cert)
+    if not matches:
+        raise NotARecipient("the verifier key does not belong to the verifier certificate")
+    sealed = _sealed(package)
     mine = [r for r in sealed.recipients if r.header.get("x5t#S256") == thumb]
     if not mine:
         raise NotARecipient("evidence is not sealed to this verifier certificate")
     if mine[0].header.get("alg") != KEY_ALG:
         raise InvalidSignature(f"key management algorithm must be {KEY_ALG}")
     # joserfc decrypts every recipient of a general serialization with the one key given; RFC 7516 lets us hand it
-    # the flattened form for our recipient instead.
-    flat: dict[str, Any] = sealed.to_json_dict()
-    del flat["recipients"]
-    flat["header"] = mine[0].header
+    # the flattened form for our recipient instead (the members of to_json_dict() but recipients).
+    flat: dict[str, Any] = {"protected": sealed.protected}
+    if sealed.unprotected is not None:
+        flat["unprotected"] = dict(sealed.unprotected)
+    flat["header"] = dict(mine[0].header)
     flat["encrypted_key"] = mine[0].encrypted_key
+    flat["iv"], flat["ciphertext"], flat["tag"] = sealed.iv, sealed.ciphertext, sealed.tag
+    if sealed.aad is not None:
+        flat["aad"] = sealed.aad
     try:
-        result = jwe.decrypt_json(flat, ECKey.import_key(verifier_key), registry=_REGISTRY)  # type: ignore[arg-type]
+        result = jwe.decrypt_json(flat, jwk, registry=_REGISTRY)
     except (JoseError, ValueError) as exc:
         raise NotARecipient(f"cannot decrypt evidence: {exc}") from None
     if result.protected.get("enc") != ENC:

@@ -65,6 +65,20 @@ VerifierCert = x509.Certificate | Sequence[x509.Certificate]
 # --- one signed object, check by check ----------------------------------------------------------------------------
 
 
+_NAMES: dict[x509.Certificate, tuple[str, str]] = {}
+
+
+def _names(cert: x509.Certificate) -> tuple[str, str]:
+    """(name_of, RFC 4514 subject) of a certificate, remembered: a bundle names the same few certificates per
+    attestation (x5c leaf, anchor), and formatting a Name costs more than checking a signature's bookkeeping."""
+    names = _NAMES.get(cert)
+    if names is None:
+        if len(_NAMES) >= 4096:
+            _NAMES.clear()
+        names = _NAMES[cert] = (name_of(cert), cert.subject.rfc4514_string())
+    return names
+
+
 @dataclass
 class _Signed:
     ok: bool
@@ -137,7 +151,7 @@ class _Ctx:
         except InvalidSignature as exc:
             node.fail("certificate chain", exc.reason)
             return _Signed(ok=False, payload=payload)
-        node.company_name = name_of(chain[0])
+        node.company_name = _names(chain[0])[0]
 
         if isinstance(alg, str) and alg in ALLOWED_ALGS:
             if leaf_key is None:
@@ -146,7 +160,7 @@ class _Ctx:
             else:
                 try:
                     verify_signature(alg, leaf_key, jws.signing_input, jws.signature)
-                    node.ok("signature", f"by the x5c leaf ({chain[0].subject.rfc4514_string()})")
+                    node.ok("signature", f"by the x5c leaf ({_names(chain[0])[1]})")
                 except InvalidSignature as exc:
                     node.fail("signature", exc.reason)
                     ok = False
@@ -186,7 +200,7 @@ class _Ctx:
         except TrustError as exc:
             node.fail("certificate chain", f"at the signing time {iat.isoformat()}: {exc.reason}")
             return _Signed(ok=False, payload=payload, signed_at=iat)
-        node.ok("certificate chain", f"to {identity.chain[-1].subject.rfc4514_string()} at {iat.isoformat()}")
+        node.ok("certificate chain", f"to {_names(identity.chain[-1])[1]} at {iat.isoformat()}")
         node.company, node.company_name = identity.company_id, identity.name
 
         if identity.role not in roles:
@@ -282,29 +296,28 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
         return node
 
     signed = ctx.signed(node, issuer_jwt, typ=SD_JWT_TYP, roles=ATTESTING_ROLES, require_exp=True)
-    claims = _peek_claims(signed.payload)
-    _fill(node, signed.payload, claims)
-    total_ok = _check_total(node, signed.payload, claims)
 
     # What verify_attestation(sd_jwt, audience=None) checks, without repeating the JWS checks ``signed`` just made
     # (signature, alg/typ, times, chain with role and CRLs at iat, iss = the certificate's company): each signature
     # and chain is verified once per attestation, and the disclosures below are checked against the same result.
     checked: CheckedPayload | None = None
-    verified_claims: AttestationClaims | None = None
+    structure_error: str | None = None
     if signed.ok:
         assert signed.identity is not None
         try:
             _, embedded = presented_disclosures(sd_jwt)
-            checked = check_payload(signed.payload, signed.identity, at=ctx.at, audience=None, claims=claims)
+            checked = check_payload(signed.payload, signed.identity, at=ctx.at, audience=None)
             open_disclosures(checked, embedded)
-            verified_claims = checked.claims
-            node.ok("structure", "W3C VC 2.0 CfpAttestation, SD-JWT")
         except InvalidSignature as exc:
-            checked = None
-            if total_ok or not exc.reason.startswith("clear claims: total"):
-                node.fail("structure", exc.reason)
-    if verified_claims is not None:
-        claims = verified_claims
+            checked, structure_error = None, exc.reason
+    # The clear claims for the report: validated by check_payload, or read leniently when it failed
+    claims = checked.claims if checked is not None else _peek_claims(signed.payload)
+    _fill(node, signed.payload, claims)
+    total_ok = _check_total(node, signed.payload, claims)
+    if checked is not None:
+        node.ok("structure", "W3C VC 2.0 CfpAttestation, SD-JWT")
+    elif structure_error is not None and (total_ok or not structure_error.startswith("clear claims: total")):
+        node.fail("structure", structure_error)
     if claims is not None:
         ctx.claims[digest] = claims
 
@@ -337,13 +350,16 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
             node.evidence = EvidenceStatus.MISSING
             node.fail("evidence", f"evidence missing: no evidence package for this attestation of {company}")
         return node
-    package = evidence.to_json_dict() if isinstance(evidence, SealedEvidence) else evidence
+    package = evidence  # a SealedEvidence is opened as it is (no dump and re-validation)
     try:
         content = open_evidence(package, ctx.key, ctx.cert)
     except NotARecipient as exc:
         try:
             names = ", ".join(recipients_of(package)) or "unnamed recipients"
-            thumbs = [r.get("header", {}).get("x5t#S256") for r in package.get("recipients", [])]
+            if isinstance(package, SealedEvidence):
+                thumbs = [r.header.get("x5t#S256") for r in package.recipients]
+            else:
+                thumbs = [r.get("header", {}).get("x5t#S256") for r in package.get("recipients", [])]
         except (InvalidSignature, AttributeError):
             names, thumbs = "unnamed recipients", []
         if certificate_thumbprint(ctx.cert) in thumbs and not node.certified:
