@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..attestation import (
     AttestationClaims,
@@ -33,6 +33,10 @@ METHODOLOGY = Methodology(rule_set="EU-2023/1542-Art7-CFB", version="2025")
 DEFAULT_DQR = {"technological": "3", "geographical": "3", "temporal": "3"}
 
 
+class NotIssuedYet(Exception):
+    """:func:`attestation_for` with ``issue=False`` found none: the caller must issue it in a write transaction."""
+
+
 class CannotAttest(ConnectorError):
     status = 409
     type_ = "cannot-attest"
@@ -40,8 +44,9 @@ class CannotAttest(ConnectorError):
 
 
 def attestation_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str,
-                    verifier_pems: list[str]) -> Attestation:
-    """The attestation of ``fp`` for ``audience``, issued now if this node has none for these verifiers yet."""
+                    verifier_pems: list[str], *, issue_missing: bool = True) -> Attestation:
+    """The attestation of ``fp`` for ``audience``, issued now if this node has none for these verifiers yet
+    (``issue_missing=False``: raise :class:`NotIssuedYet` instead, for read-only transactions)."""
     verifiers = sorted(set(verifier_pems))
     existing = ctx.session.exec(
         select(Attestation).where(Attestation.footprint_id == fp.id, Attestation.audience == audience)
@@ -49,6 +54,8 @@ def attestation_for(ctx: NodeContext, fp: Footprint, product: Product, audience:
     for row in existing:
         if sorted(row.verifiers) == verifiers:
             return row
+    if not issue_missing:
+        raise NotIssuedYet(fp.id)
     return issue(ctx, fp, product, audience, verifiers)
 
 
@@ -119,7 +126,8 @@ def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems:
     return up.attestation, up.evidence
 
 
-def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None) -> dict[str, Any]:
+def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None,
+                   upstream: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Our PACT extension: the four stage values, the attestation, the sealed evidence, certifications.
 
     Certifications travel on down the chain: ours at depth 0, the ones our suppliers passed us one level deeper.
@@ -128,15 +136,24 @@ def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None) -> 
     if att is not None:
         data["attestation"] = att.sd_jwt
         data["evidence"] = att.evidence
-        data["certifications"] = [*att.certifications, *upstream_certifications(ctx, fp)]
+        data["certifications"] = [*att.certifications,
+                                  *(upstream if upstream is not None else upstream_certifications(ctx, fp))]
     return data
 
 
 def upstream_certifications(ctx: NodeContext, fp: Footprint) -> list[dict[str, Any]]:
+    """The certifications our suppliers passed us with the inputs of ``fp``, one level deeper (one query)."""
+    ids = [item["footprintId"] for item in fp.inputs]
+    if not ids:
+        return []
+    held: dict[str, list[Any]] = {}
+    for footprint_id, certifications in ctx.session.exec(
+            select(UpstreamFootprint.footprint_id, UpstreamFootprint.certifications)
+            .where(col(UpstreamFootprint.footprint_id).in_(ids))):  # footprint_id is unique
+        held[footprint_id] = certifications or []
     out: list[dict[str, Any]] = []
     for item in fp.inputs:
-        up = ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == item["footprintId"])).first()
-        for entry in (up.certifications if up else []):
+        for entry in held.get(item["footprintId"], []):
             if isinstance(entry, dict) and entry.get("token"):
                 out.append({"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1})
     return out

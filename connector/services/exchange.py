@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -66,30 +69,68 @@ def visible_footprints(ctx: NodeContext, company_id: str) -> list[tuple[Footprin
 
 
 def visible_footprint(ctx: NodeContext, company_id: str, footprint_id: str) -> tuple[Footprint, Product]:
-    fp = ctx.session.get(Footprint, footprint_id.lower())
-    if fp is None or not has_grant(ctx, fp.product_id, company_id):
-        raise NotFound("footprint not found")  # unshared answers exactly like missing
-    product = ctx.session.get(Product, fp.product_id)
-    assert product is not None
-    return fp, product
+    """The footprint, its product and the caller's grant in one query; unshared answers exactly like missing."""
+    stmt = (
+        select(Footprint, Product)
+        .join(Product, col(Product.id) == Footprint.product_id)
+        .join(Grant, col(Grant.product_id) == Product.id)
+        .where(Footprint.id == footprint_id.lower(), Grant.company_id == company_id)
+        .limit(1)
+    )
+    row = ctx.session.exec(stmt).first()
+    if row is None:
+        raise NotFound("footprint not found")
+    return row[0], row[1]
 
 
 def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str) -> dict[str, Any]:
     """The PACT footprint as ``audience`` gets it, with its attestation when this node can sign."""
+    return json.loads(rendered_json(ctx, fp, product, audience))
+
+
+_RENDERED: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
+_RENDERED_MAX = 4096
+_RENDERED_LOCK = threading.Lock()
+
+
+def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: str, *,
+                  issue_missing: bool = True) -> bytes:
+    """:func:`render_for` as compact JSON, cached per process.
+
+    A footprint is immutable but for its status; what else goes into the rendering is named in the key: the
+    audience, the attestation (id, and how many certifications it has gathered), the certifications passed up with
+    the inputs, and the node's names. So a hit is byte-for-byte what rendering again would give.
+    ``issue_missing=False`` raises :class:`attesting.NotIssuedYet` when the attestation is still to be issued.
+    """
     att = None
     if ctx.identity is not None and ctx.identity.can_sign:
         try:
-            att = attesting.attestation_for(ctx, fp, product, audience, latest_verifiers(ctx, product, audience))
+            att = attesting.attestation_for(ctx, fp, product, audience, latest_verifiers(ctx, product, audience),
+                                            issue_missing=issue_missing)
         except attesting.CannotAttest as exc:
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
+    upstream = attesting.upstream_certifications(ctx, fp) if att is not None else []
+    key = (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience,
+           att.id if att else None, len(att.certifications) if att else 0,
+           tuple(e["token"] for e in upstream))
+    with _RENDERED_LOCK:
+        hit = _RENDERED.get(key)
+        if hit is not None:
+            _RENDERED.move_to_end(key)
+            return hit
     pf = pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
                                company_name=ctx.settings.company_name,
-                               extension=attesting.extension_data(ctx, fp, att))
+                               extension=attesting.extension_data(ctx, fp, att, upstream))
     own = [e["token"] for e in (att.certifications if att else []) if isinstance(e, dict) and e.get("depth") == 0]
     if own:
         # PACT's descriptive verification record, filled from our signed certification
         pf["pcf"]["verification"] = to_pact_verification(peek_certification(own[-1]))
-    return pf
+    raw = json.dumps(pf, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+    with _RENDERED_LOCK:
+        _RENDERED[key] = raw
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return raw
 
 
 def latest_verifiers(ctx: NodeContext, product: Product, audience: str) -> list[str]:

@@ -20,6 +20,16 @@ def normalize_url(url: str) -> str:
     return url
 
 
+READ_ONLY = "connector_read_only"
+
+
+def read_only(engine: Engine) -> Engine:
+    """The same engine (and pool) for transactions that only read: on SQLite they begin DEFERRED instead of
+    IMMEDIATE, so they neither take nor wait for the write lock. Never write through it (a deferred transaction
+    that upgrades can fail with SQLITE_BUSY); PostgreSQL transactions are unchanged."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
 def make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
@@ -46,7 +56,10 @@ def make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn) -> None:  # pragma: no cover - trivial
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
+            if conn.get_execution_options().get(READ_ONLY):
+                conn.exec_driver_sql("BEGIN")  # a reader: WAL readers never wait for the writer
+            else:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)

@@ -10,12 +10,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from ...errors import ConnectorError
 from ...exchange import pact
-from ...services import audit, exchange
+from ...services import attesting, audit, exchange
 from ...services.context import NodeContext
+from ...storage.db import read_only
 from ...storage.tables import Footprint, InboxEvent, Product
 from ..deps import ContextDep
 from .deps import CallerDep
@@ -71,11 +73,45 @@ def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: se
     return not (valid_before and not end < valid_before)
 
 
+def _reader(app: Any) -> Any:
+    engine = getattr(app.state, "read_engine", None)
+    if engine is None:
+        engine = app.state.read_engine = read_only(app.state.engine)
+    return engine
+
+
+def _serve_read(app: Any, caller: str, action: str, read: Any) -> tuple[Any, list[bytes]]:
+    """Run ``read(ctx, issue_missing)`` -> (subject, audit details, result, rendered footprints), then audit it.
+
+    The read goes in a read-only transaction (on SQLite it neither takes nor waits for the write lock); only when
+    an attestation must be issued first (the first read of a footprint by this customer) is it repeated in a write
+    transaction. The audit entry is appended in a short write transaction of its own, committed before any byte of
+    the answer leaves: every peer access is on the hash chain, or the caller gets a 500 and no data.
+    """
+    settings, identity = app.state.settings, app.state.identity
+    with Session(_reader(app), expire_on_commit=False) as session:
+        try:
+            subject, details, result, rendered = read(NodeContext(session, settings, identity), False)
+            write_needed = False
+        except attesting.NotIssuedYet:
+            write_needed = True
+        session.rollback()
+    with Session(app.state.engine, expire_on_commit=False) as session:
+        ctx = NodeContext(session, settings, identity)
+        if write_needed:
+            subject, details, result, rendered = read(ctx, True)
+        audit.append(session, caller, action, subject, **details)
+        session.commit()
+    return result, rendered
+
+
+def _json(prefix: bytes, items: list[bytes], suffix: bytes, headers: dict[str, str] | None = None) -> Response:
+    return Response(content=prefix + b",".join(items) + suffix, media_type="application/json", headers=headers)
+
+
 @router.get("/footprints", summary="ListFootprints")
-def list_footprints(
+async def list_footprints(
     request: Request,
-    response: Response,
-    ctx: ContextDep,
     caller: CallerDep,
     product_id: Annotated[list[str] | None, Query(alias="productId")] = None,
     company_id: Annotated[list[str] | None, Query(alias="companyId")] = None,
@@ -87,8 +123,9 @@ def list_footprints(
     valid_before: Annotated[str | None, Query(alias="validBefore")] = None,
     limit: Annotated[str | None, Query()] = None,
     offset: Annotated[str | None, Query()] = None,
-) -> dict[str, Any]:
+) -> Response:
     """The footprints the caller has been granted, filtered and paginated (RFC 8288 Link, rel=next)."""
+    settings = request.app.state.settings
     try:
         size = int(limit) if limit is not None else 100
         start = int(offset) if offset is not None else 0
@@ -96,33 +133,45 @@ def list_footprints(
         raise BadRequest("limit and offset must be integers") from None
     if size < 1 or start < 0:
         raise BadRequest("limit must be at least 1 and offset not negative")
-    size = min(size, ctx.settings.page_size_max)
+    size = min(size, settings.page_size_max)
     filters = {
         "product_ids": _lower(product_id), "company_ids": _lower(company_id), "geographies": _lower(geography),
         "classifications": _lower(classification), "statuses": _lower(status),
         "valid_on": _date(valid_on, "validOn"), "valid_after": _date(valid_after, "validAfter"),
         "valid_before": _date(valid_before, "validBefore"),
     }
-    selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
-                if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
-    window = selected[start:start + size]
-    if start + size < len(selected):
+
+    def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
+        selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
+                    if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
+        window = selected[start:start + size]
+        rendered = [exchange.rendered_json(ctx, fp, p, caller.company_id, issue_missing=issue_missing)
+                    for fp, p in window]
+        return "", {"returned": len(window)}, len(selected), rendered
+
+    total, rendered = await run_in_threadpool(_serve_read, request.app, caller.company_id, "pact.list", read)
+    headers = None
+    if start + size < total:
         nxt = request.url.include_query_params(limit=size, offset=start + size)
-        response.headers["Link"] = f'<{nxt}>; rel="next"'
-    audit.append(ctx.session, caller.company_id, "pact.list", "", returned=len(window))
-    return {"data": [exchange.render_for(ctx, fp, p, caller.company_id) for fp, p in window]}
+        headers = {"Link": f'<{nxt}>; rel="next"'}
+    return _json(b'{"data":[', rendered, b"]}", headers)
 
 
 @router.get("/footprints/{footprint_id}", summary="GetFootprint")
-def get_footprint(ctx: ContextDep, caller: CallerDep, footprint_id: str) -> dict[str, Any]:
+async def get_footprint(request: Request, caller: CallerDep, footprint_id: str) -> Response:
     """One footprint the caller has been granted; anything else is 404."""
     try:
         uuid.UUID(footprint_id)
     except ValueError:
         raise BadRequest("footprint id must be a UUID") from None
-    fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
-    audit.append(ctx.session, caller.company_id, "pact.get", fp.id)
-    return {"data": exchange.render_for(ctx, fp, product, caller.company_id)}
+
+    def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
+        fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
+        return fp.id, {}, None, [exchange.rendered_json(ctx, fp, product, caller.company_id,
+                                                        issue_missing=issue_missing)]
+
+    _, rendered = await run_in_threadpool(_serve_read, request.app, caller.company_id, "pact.get", read)
+    return _json(b'{"data":', rendered, b"}")
 
 
 REQUIRED = ("specversion", "id", "source", "type", "time", "data")
