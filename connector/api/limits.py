@@ -20,8 +20,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body exceeds {max_bytes} bytes")
 
 
-EVENT_PATHS = frozenset({"/3/events", "/peer/v1/certifications"})
-"""The peer routes that accept ``max_event_bytes`` (exact paths, POST only)."""
+EVENT_PATHS = frozenset({"/3/events", "/peer/v1/certifications", "/api/v1/verify"})
+"""The routes that carry evidence and accept ``max_event_bytes`` (exact paths, POST only): the peer events and
+certification requests, and the verifier node's bundle verification."""
 
 
 class BodySizeLimit:

@@ -77,6 +77,10 @@ async def test_event_body_between_the_limits_is_accepted(api: Api) -> None:
     r = await api.client.post("/peer/v1/certifications", content=big,
                               headers={**headers, "content-type": "application/json"})
     assert r.status_code != 413
+    # so does a bundle handed to a verifier node (this node is no verifier: refused, but not for its size)
+    r = await api.client.post("/api/v1/verify", content=big,
+                              headers={"X-API-Key": api.editor, "content-type": "application/json"})
+    assert r.status_code not in (413, 500)
 
 
 async def test_event_body_over_the_event_limit_is_413(engine, tmp_path) -> None:
