@@ -26,19 +26,20 @@ pytestmark = pytest.mark.asyncio
 NODE = "urn:pact:node.example:company:node"
 PEER = "urn:pact:peer.example:company:peer"
 ENDPOINT = "http://node.test/auth/token"
-NOW = datetime.now(UTC)
 
 
 class World:
     def __init__(self) -> None:
-        self.pki = make_pki("Auth", at=NOW - timedelta(days=1))
-        self.node = self.pki.company(NODE, "supplier", at=NOW - timedelta(hours=1))
-        self.peer = self.pki.company(PEER, "oem", at=NOW - timedelta(hours=1))
+        self.now = now = datetime.now(UTC)  # per test: tokens made at import time would expire in a long run
+        self.pki = make_pki("Auth", at=now - timedelta(days=1))
+        self.node = self.pki.company(NODE, "supplier", at=now - timedelta(hours=1))
+        self.peer = self.pki.company(PEER, "oem", at=now - timedelta(hours=1))
         self.trust = TrustStore([self.pki.root.certificate], intermediates=[self.pki.inter.certificate])
 
     def assertion(self, issued=None, **claims) -> str:
         issued = issued or self.peer
-        now = int(NOW.timestamp())
+        now = int(self.now.timestamp())
+        claims = {k: (now + int(v.total_seconds()) if isinstance(v, timedelta) else v) for k, v in claims.items()}
         payload = {"iss": PEER, "sub": PEER, "aud": ENDPOINT, "iat": now, "exp": now + 60, "jti": "jti-1", **claims}
         return sign_jws_json(payload, issued.key, list(issued.chain), "JWT")
 
@@ -82,8 +83,8 @@ async def test_a_replayed_jti_is_refused(world_client) -> None:
 
 @pytest.mark.parametrize("claims", [
     {"aud": "http://elsewhere.test/auth/token"},                  # wrong audience
-    {"exp": int((NOW - timedelta(seconds=5)).timestamp())},        # expired assertion
-    {"exp": int((NOW + timedelta(hours=2)).timestamp())},          # lifetime far too long
+    {"exp": timedelta(seconds=-5)},                                # expired assertion (relative to now)
+    {"exp": timedelta(hours=2)},                                   # lifetime far too long
     {"iss": "urn:pact:mallory.example:company:mallory"},           # claims another company
     {"jti": ""},                                                   # no jti
 ], ids=["audience", "expired", "lifetime", "issuer", "jti"])
@@ -96,7 +97,8 @@ async def test_bad_assertions_are_refused(world_client, claims) -> None:
 
 async def test_certificates_from_another_ca_or_tampered_assertions_are_refused(world_client) -> None:
     world, client = world_client
-    stranger = make_pki("Other", at=NOW - timedelta(days=1)).company(PEER, "oem", at=NOW - timedelta(hours=1))
+    stranger = make_pki("Other", at=world.now - timedelta(days=1)).company(PEER, "oem",
+                                                                          at=world.now - timedelta(hours=1))
     assert (await client.post("/auth/token", data=_form(world.assertion(issued=stranger)))).status_code == 401
     header, payload, signature = world.assertion(jti="t").split(".")
     forged = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -112,7 +114,7 @@ async def test_tokens_are_checked_on_every_peer_route(world_client) -> None:
     world, client = world_client
     assert (await client.get("/3/footprints")).status_code == 401
     expired = tokens.issue_access_token(b"x" * 32, tokens.Caller(PEER, "test"), "http://node.test",
-                                        NOW - timedelta(hours=1), timedelta(minutes=1))
+                                        world.now - timedelta(hours=1), timedelta(minutes=1))
     r = await client.get("/3/footprints", headers={"authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and r.json()["code"] in ("BadRequest", "TokenExpired")
     r = await client.post("/auth/token", data={"grant_type": "password"})
@@ -127,10 +129,11 @@ async def test_discovery_names_the_token_endpoint(world_client) -> None:
 
 
 async def test_an_expired_access_token_says_token_expired() -> None:
+    now = datetime.now(UTC)
     secret = b"s" * 32
-    token = tokens.issue_access_token(secret, tokens.Caller(PEER, "test"), "http://n", NOW, timedelta(minutes=1))
-    assert tokens.verify_access_token(secret, token, "http://n", NOW).company_id == PEER
+    token = tokens.issue_access_token(secret, tokens.Caller(PEER, "test"), "http://n", now, timedelta(minutes=1))
+    assert tokens.verify_access_token(secret, token, "http://n", now).company_id == PEER
     with pytest.raises(tokens.TokenExpired):
-        tokens.verify_access_token(secret, token, "http://n", NOW + timedelta(minutes=2))
+        tokens.verify_access_token(secret, token, "http://n", now + timedelta(minutes=2))
     with pytest.raises(tokens.Unauthenticated):
-        tokens.verify_access_token(b"t" * 32, token, "http://n", NOW)  # another node's secret
+        tokens.verify_access_token(b"t" * 32, token, "http://n", now)  # another node's secret
