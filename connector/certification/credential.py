@@ -17,7 +17,7 @@ from cryptography import x509
 from pydantic import Field, ValidationError
 
 from ..attestation.attestation import attestation_digest
-from ..attestation.jws import decode_compact, sign_jws_json, strict_json_loads, verify_jws
+from ..attestation.jws import sign_jws_json, unverified_payload, verify_jws
 from ..attestation.models import URN_PATTERN, WireModel
 from ..errors import InvalidSignature, ValidationFailed
 from ..identity.ca import company_id_of, name_of, role_of
@@ -66,14 +66,7 @@ class CertificationCheck:
         return self.payload.certified_company
 
 
-def _unverified_json(token: str) -> dict[str, Any]:
-    try:
-        data = strict_json_loads(decode_compact(token).payload)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidSignature("payload is not JSON") from None
-    if not isinstance(data, dict):
-        raise InvalidSignature("payload is not a JSON object")
-    return data
+_unverified_json = unverified_payload
 
 
 def peek_certification(token: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from cryptography import x509
 from pydantic import Field, ValidationError
 
 from ..attestation.attestation import attestation_digest
-from ..attestation.jws import decode_compact, sign_jws_json, strict_json_loads, verify_jws
+from ..attestation.jws import sign_jws_json, strict_json_loads, unverified_payload, verify_jws
 from ..attestation.models import VC_CONTEXT_V2, VC_TYPE, SealedEvidence, WireModel
 from ..errors import InvalidSignature, ValidationFailed
 from ..identity.ca import company_id_of, role_of
@@ -247,15 +247,7 @@ def build_bundle(
                           certifications=list(certifications), crls=pems)
 
 
-def _unverified_payload(token: str) -> dict[str, Any]:
-    jws = decode_compact(token)
-    try:
-        payload = strict_json_loads(jws.payload)
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidSignature("payload is not JSON") from None
-    if not isinstance(payload, dict):
-        raise InvalidSignature("payload is not a JSON object")
-    return payload
+_unverified_payload = unverified_payload
 
 
 __all__ = [

@@ -35,7 +35,14 @@ from ..attestation.attestation import (
     presented_disclosures,
 )
 from ..attestation.evidence import NotARecipient, open_evidence, recipients_of
-from ..attestation.jws import ALLOWED_ALGS, decode_compact, strict_json_loads, verify_signature, x5c_chain
+from ..attestation.jws import (
+    ALLOWED_ALGS,
+    decode_compact,
+    payload_object,
+    strict_json_loads,
+    verify_signature,
+    x5c_chain,
+)
 from ..attestation.models import SD_JWT_TYP, AttestationClaims, SealedEvidence, StageValues
 from ..certification.credential import CERTIFICATION_TYP, CertificationCheck, decode_certification
 from ..decimals import EXACT, RoundingRule, format_decimal, parse_decimal
@@ -119,10 +126,8 @@ class _Ctx:
             node.fail("format", exc.reason)
             return _Signed(ok=False, payload={})
         try:
-            payload = strict_json_loads(jws.payload)
-        except (ValueError, UnicodeDecodeError):
-            payload = None
-        if not isinstance(payload, dict):
+            payload = payload_object(jws)
+        except InvalidSignature:
             node.fail("format", "JWS payload is not a JSON object")
             return _Signed(ok=False, payload={})
         if isinstance(payload.get("iss"), str):
