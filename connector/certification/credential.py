@@ -66,13 +66,12 @@ class CertificationCheck:
         return self.payload.certified_company
 
 
-_unverified_json = unverified_payload
 
 
 def peek_certification(token: str) -> dict[str, Any]:
     """The payload of a certification credential WITHOUT verifying anything (for naming it in a report)."""
     try:
-        return _unverified_json(token)
+        return unverified_payload(token)
     except InvalidSignature:
         return {}
 
@@ -159,7 +158,7 @@ def verify_certification(token: str, attestation: str, trust: TrustStore, at: da
     digest = attestation_digest(attestation)
     if check.payload.sub != digest:
         raise InvalidSignature(f"certification is for attestation digest {check.payload.sub}, not {digest}")
-    issuer = _unverified_json(attestation.split("~", 1)[0]).get("iss")
+    issuer = unverified_payload(attestation.split("~", 1)[0]).get("iss")
     if check.payload.certified_company != issuer:
         raise InvalidSignature(f"certification names {check.payload.certified_company}, the attestation's issuer "
                                f"is {issuer}")

@@ -238,7 +238,7 @@ def build_bundle(
     # the bundle must be self-consistent before anyone signs off on it
     digest = attestation_digest(pack_attestation)
     try:
-        _, declared_digest = parse_declaration_payload(_unverified_payload(declaration))
+        _, declared_digest = parse_declaration_payload(unverified_payload(declaration))
     except InvalidSignature as exc:
         raise ValidationFailed(f"declaration: {exc.reason}") from None
     if declared_digest != digest:
@@ -247,7 +247,6 @@ def build_bundle(
                           certifications=list(certifications), crls=pems)
 
 
-_unverified_payload = unverified_payload
 
 
 __all__ = [

@@ -155,9 +155,9 @@ def certify_for(ctx: NodeContext, caller: str, attestation: str, evidence: dict[
 
 
 def pact_issuer(sd_jwt: str) -> str | None:
-    from ..certification.credential import _unverified_json
+    from ..attestation.jws import unverified_payload
 
-    return _unverified_json(sd_jwt.split("~", 1)[0]).get("iss")
+    return unverified_payload(sd_jwt.split("~", 1)[0]).get("iss")
 
 
 def store_certification(ctx: NodeContext, attestation_id: str, token: str) -> Attestation:
