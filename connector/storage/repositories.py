@@ -28,8 +28,14 @@ def page(session: Session, model: type[M], *where: object, order: object, limit:
     for cond in where:
         stmt = stmt.where(cond)  # type: ignore[arg-type]
         count = count.where(cond)  # type: ignore[arg-type]
-    items = list(session.exec(stmt.order_by(order).limit(limit).offset(offset)))  # type: ignore[arg-type]
-    return items, session.exec(count).one()
+    # the primary key breaks ties, so rows created in the same instant never shift between pages
+    keys = [col.desc() if _descending(order) else col for col in model.__table__.primary_key.columns]  # type: ignore[attr-defined]
+    stmt = stmt.order_by(order, *keys).limit(limit).offset(offset)  # type: ignore[arg-type]
+    return list(session.exec(stmt)), session.exec(count).one()
+
+
+def _descending(order: object) -> bool:
+    return getattr(getattr(order, "modifier", None), "__name__", "") == "desc_op"
 
 
 def product_by_urn(session: Session, urn: str) -> Product | None:

@@ -176,3 +176,26 @@ async def test_patch_null_clears_optional_fields(api):
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["massPerDeclaredUnit"] is None and body["plant"] is None and body["primaryDataShare"] is None
+
+
+async def test_pages_break_timestamp_ties_by_primary_key(api) -> None:
+    """Rows created in the same instant must not shift between pages: every page query orders by the key too.
+
+    (Equal timestamps usually come back in insertion order on both back ends, so the order itself is asserted.)
+    """
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def capture(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    event.listen(api.engine, "before_cursor_execute", capture)
+    try:
+        await api.get("/api/v1/products", params={"limit": 2})
+        await api.get("/api/v1/footprints", params={"limit": 2})
+    finally:
+        event.remove(api.engine, "before_cursor_execute", capture)
+    paged = [s for s in statements if "LIMIT" in s.upper() and "ORDER BY" in s.upper()]
+    assert any("ORDER BY product.created_at, product.id" in " ".join(s.split()) for s in paged), paged
+    assert any("ORDER BY footprint.created_at DESC, footprint.id DESC" in " ".join(s.split()) for s in paged), paged
