@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -20,7 +21,6 @@ from ..declaration import Declaration as DeclarationDoc
 from ..declaration.models import CertificationInput, SupplierContributionInput
 from ..declaration.signing import EvidenceBundle, build_bundle, sign_declaration
 from ..errors import ConnectorError, Forbidden, MissingUpstream, NotFound, ValidationFailed
-from ..exchange import pact
 from ..storage.tables import Attestation, Declaration, Footprint, Product, UpstreamFootprint
 from ..verification import VerificationReport, verify_bundle
 from . import audit
@@ -81,17 +81,15 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
         product_id=held.product_id, product_name=pf.get("productNameCompany"), quantity=Decimal(1),
         declared_unit=claims.declared_unit, kg_co2e_per_declared_unit=claims.total)
     certifications = certification_inputs(ctx, held.certifications, at)
+    declaration_id = str(uuid.uuid4())
     document = compute_declaration(inp, claims.stages.as_dict(), supplier_contributions=[contribution],
-                                   certifications=certifications, at=at)
+                                   certifications=certifications, at=at, declaration_id=f"urn:uuid:{declaration_id}")
     token = sign_declaration(document, held.attestation or "", identity.key, identity.chain, at=at)  # type: ignore[arg-type]
     tokens = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
     bundle = build_bundle(token, held.attestation or "", held.evidence, certifications=tokens, crls=identity.crls)
-    row = Declaration(id=document.id.rsplit(":", 1)[-1] if document.id.startswith("urn:uuid:") else None,
-                      battery_model=inp.battery_model, pack_product_id=inp.pack_product_id,
+    row = Declaration(id=declaration_id, battery_model=inp.battery_model, pack_product_id=inp.pack_product_id,
                       document=document.model_dump(mode="json", by_alias=True), signed=token,
                       bundle=bundle.model_dump(mode="json"), created_at=at)
-    if row.id is None:
-        del row.id
     ctx.session.add(row)
     ctx.session.flush()
     audit.append(ctx.session, ctx.company_id, "declaration.issued", row.id, model=inp.battery_model,
@@ -175,10 +173,3 @@ def store_certification(ctx: NodeContext, attestation_id: str, token: str) -> At
     if fp is not None and product is not None:
         publish(ctx, product, fp)
     return row
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-__all__ = ["pact"]
