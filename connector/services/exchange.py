@@ -533,6 +533,3 @@ def require_partner(ctx: NodeContext, company_id: str) -> Partner:
     if partner is None:
         raise Forbidden(f"{company_id} is not a partner of this node")
     return partner
-
-
-__all__ = ["ConnectorError"]

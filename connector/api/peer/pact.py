@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -240,6 +239,3 @@ def _process_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None
         ctx.session.rollback()
         return
     exchange.handle_event(ctx, caller, event)
-
-
-__all__ = ["JSONResponse"]
