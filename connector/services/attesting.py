@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -157,7 +156,3 @@ def upstream_certifications(ctx: NodeContext, fp: Footprint) -> list[dict[str, A
             if isinstance(entry, dict) and entry.get("token"):
                 out.append({"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1})
     return out
-
-
-def at_time(ctx: NodeContext) -> datetime:
-    return ctx.now()

@@ -16,12 +16,12 @@ from sqlmodel import col, select
 from ..api import schemas as s
 from ..attestation import verify_attestation
 from ..certification import peek_certification, to_pact_verification
-from ..errors import ConnectorError, Forbidden, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
+from ..errors import ConnectorError, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
 from ..exchange import pact
 from ..identity import load_certificates
 from ..stages import STAGES
 from ..storage import repositories as repo
-from ..storage.tables import BomLine, CfpRequest, Footprint, Grant, Partner, Product, UpstreamFootprint
+from ..storage.tables import BomLine, CfpRequest, Footprint, Grant, Product, UpstreamFootprint
 from . import attesting, audit, footprints, outbox
 from .context import NodeContext
 
@@ -526,10 +526,3 @@ def compute_and_publish(ctx: NodeContext, product_id: str) -> tuple[Footprint, b
         for req in pending_incoming(ctx, product_id):
             attempt_fulfil(ctx, req)
     return fp, changed
-
-
-def require_partner(ctx: NodeContext, company_id: str) -> Partner:
-    partner = repo.partner_by_company(ctx.session, company_id)
-    if partner is None:
-        raise Forbidden(f"{company_id} is not a partner of this node")
-    return partner

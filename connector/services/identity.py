@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 
 from cryptography import x509
 
@@ -29,8 +28,6 @@ class NodeIdentity:
     def role(self) -> str | None:
         return str(role_of(self.chain[0])) if self.chain else None
 
-    def trust_at(self, _at: datetime) -> TrustStore | None:
-        return self.trust
 
 
 def load_identity(settings: Settings) -> NodeIdentity:

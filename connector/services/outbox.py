@@ -6,7 +6,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..config import Settings
@@ -94,7 +94,7 @@ def retry_now(session: Session, at: datetime, company_id: str | None = None) -> 
     """Make every pending message due now (e.g. when a partner announces it is back)."""
     stmt = select(OutboxMessage).where(OutboxMessage.state == "pending")
     if company_id:
-        stmt = stmt.where(or_(OutboxMessage.company_id == company_id))
+        stmt = stmt.where(OutboxMessage.company_id == company_id)
     rows = list(session.exec(stmt))
     for row in rows:
         row.next_attempt_at = at
@@ -102,7 +102,3 @@ def retry_now(session: Session, at: datetime, company_id: str | None = None) -> 
     if rows:
         session.info[ENQUEUED] = True  # wake the worker once committed
     return len(rows)
-
-
-def pending_count(session: Session) -> int:
-    return session.execute(text("SELECT count(*) FROM outboxmessage WHERE state = 'pending'")).scalar_one()
