@@ -58,8 +58,7 @@ def _floor(floor_in: list[tuple[Any, bytes, bytes]]) -> Any:
 def run(quick: bool = False) -> list[Row]:
     from connector.attestation import evidence as ev
 
-    limit = getattr(ev, "MAX_EVIDENCE_BYTES", None)
-    registry = getattr(ev, "_REGISTRY", None)
+    limit = ev.MAX_EVIDENCE_BYTES
     sizes = [1000] if quick else [1000, 10000]
     repeat = 3
     rows: list[Row] = []
@@ -71,9 +70,9 @@ def run(quick: bool = False) -> list[Row]:
             built = time.perf_counter() - t0
             text = bundle.to_json()
             lifted = False
-            if limit is not None and registry is not None and len(text) > limit:
+            if len(text) > limit:
                 # the evidence package is over the default ciphertext limit and would be refused; lift it to measure
-                registry.max_ciphertext_length = 2 * len(text)
+                ev.MAX_EVIDENCE_BYTES = 2 * len(text)
                 lifted = True
             verify = _verifier(text, ds)
             cpu0 = time.process_time()
@@ -86,7 +85,7 @@ def run(quick: bool = False) -> list[Row]:
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
             if lifted:
-                registry.max_ciphertext_length = limit
+                ev.MAX_EVIDENCE_BYTES = limit
             ratio = floor_s / seconds
             rows.append(Row(NAME, f"{shape} n={n}", seconds, "s", floor_s, f"{n} raw ES256 verifies", ratio,
                             target=">= 0.50 of floor" + (", < 3 s" if n >= 10000 else ""),

@@ -1,7 +1,8 @@
 """Evidence packages: an attestation's disclosures and its upstream attestations, sealed to verifiers.
 
 JWE JSON general serialization (RFC 7516 section 7.2.1), one recipient per verifier certificate, key management
-``ECDH-ES+A256KW`` and content encryption ``A256GCM`` (joserfc). Each recipient is named in its unprotected header by
+``ECDH-ES+A256KW`` and content encryption ``A256GCM``: sealed with joserfc, opened by
+:func:`connector.identity.jwe.open_ecdh_es_a256kw` (that one profile on ``cryptography``). Each recipient is named in its unprotected header by
 ``x5t#S256`` (its certificate thumbprint) and ``kid`` (its company id). Only certificates with the ``verifier`` role
 are accepted as recipients. Nested upstream packages stay sealed to whoever their issuer sealed them to, so a
 customer forwards them without being able to read them.
@@ -22,13 +23,12 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwe
-from joserfc.errors import JoseError
-from joserfc.jwe import JWERegistry
 from joserfc.jwk import ECKey
 from pydantic import ValidationError
 
 from ..errors import InvalidSignature, TrustError, ValidationFailed
 from ..identity.ca import company_id_of
+from ..identity.jwe import JweError, open_ecdh_es_a256kw
 from ..identity.keys import PrivateKey, certificate_thumbprint, same_public_key
 from ..identity.oids import Role
 from ..identity.trust import TrustStore
@@ -40,9 +40,8 @@ ENC = "A256GCM"
 EVIDENCE_TYP = "cfp-evidence+jwe"
 _ALGORITHMS = [KEY_ALG, ENC]
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
-"""Evidence nests the evidence of every tier below, so it grows with the chain; joserfc's default cap is 64 KB."""
-_REGISTRY = JWERegistry(algorithms=_ALGORITHMS)
-_REGISTRY.max_ciphertext_length = MAX_EVIDENCE_BYTES
+"""Longest ciphertext member (base64url characters) ``open_evidence`` accepts, read at each call. Evidence nests the
+evidence of every tier below, so it grows with the chain (joserfc's default cap was 64 KB)."""
 
 Recipient = x509.Certificate | Sequence[x509.Certificate]
 """A verifier certificate, or its chain (leaf first) when the trust store does not know the intermediate."""
@@ -134,20 +133,19 @@ def recipients_of(package: SealedEvidence | dict[str, Any]) -> list[str]:
     return [str(r.header.get("kid", "")) for r in _sealed(package).recipients]
 
 
-_VerifierMaterial = tuple[bool, str, ECKey]
+_VerifierMaterial = tuple[bool, str]
 _verifiers: OrderedDict[tuple[PrivateKey, x509.Certificate], _VerifierMaterial] = OrderedDict()
 _verifiers_lock = threading.Lock()
 
 
 def _verifier_material(verifier_key: ec.EllipticCurvePrivateKey, verifier_cert: x509.Certificate) -> _VerifierMaterial:
-    """(key matches certificate, certificate thumbprint, joserfc key) for a verifier, remembered for the last few
+    """(key matches certificate, certificate thumbprint) for a verifier, remembered for the last few
     (key object, certificate) pairs: a bundle opens thousands of packages with the same key."""
     pair = (verifier_key, verifier_cert)  # the key object by identity (kept alive here), the certificate by DER
     with _verifiers_lock:
         hit = _verifiers.get(pair)
     if hit is None:
-        hit = (same_public_key(verifier_key, verifier_cert), certificate_thumbprint(verifier_cert),
-               ECKey.import_key(verifier_key))  # type: ignore[arg-type]
+        hit = (same_public_key(verifier_key, verifier_cert), certificate_thumbprint(verifier_cert))
         with _verifiers_lock:
             _verifiers[pair] = hit
             while len(_verifiers) > 8:
@@ -165,7 +163,7 @@ def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: Privat
     """
     if not isinstance(verifier_key, ec.EllipticCurvePrivateKey):
         raise NotARecipient("the verifier key does not belong to the verifier certificate")
-    matches, thumb, jwk = _verifier_material(verifier_key, verifier_cert)
+    matches, thumb = _verifier_material(verifier_key, verifier_cert)
     if not matches:
         raise NotARecipient("the verifier key does not belong to the verifier certificate")
     sealed = _sealed(package)
@@ -174,28 +172,20 @@ def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: Privat
         raise NotARecipient("evidence is not sealed to this verifier certificate")
     if mine[0].header.get("alg") != KEY_ALG:
         raise InvalidSignature(f"key management algorithm must be {KEY_ALG}")
-    # joserfc decrypts every recipient of a general serialization with the one key given; RFC 7516 lets us hand it
-    # the flattened form for our recipient instead (the members of to_json_dict() but recipients).
-    flat: dict[str, Any] = {"protected": sealed.protected}
-    if sealed.unprotected is not None:
-        flat["unprotected"] = dict(sealed.unprotected)
-    flat["header"] = dict(mine[0].header)
-    flat["encrypted_key"] = mine[0].encrypted_key
-    flat["iv"], flat["ciphertext"], flat["tag"] = sealed.iv, sealed.ciphertext, sealed.tag
-    if sealed.aad is not None:
-        flat["aad"] = sealed.aad
+    recipient = mine[0]
     try:
-        result = jwe.decrypt_json(flat, jwk, registry=_REGISTRY)
-    except (JoseError, ValueError) as exc:
+        protected, plaintext = open_ecdh_es_a256kw(
+            verifier_key, protected=sealed.protected, recipient_header=recipient.header,
+            encrypted_key=recipient.encrypted_key, iv=sealed.iv, ciphertext=sealed.ciphertext, tag=sealed.tag,
+            unprotected=sealed.unprotected, aad=sealed.aad, max_ciphertext=MAX_EVIDENCE_BYTES)
+    except JweError as exc:
         raise NotARecipient(f"cannot decrypt evidence: {exc}") from None
-    if result.protected.get("enc") != ENC:
+    if protected.get("enc") != ENC:
         raise InvalidSignature(f"content encryption must be {ENC}")
-    if result.protected.get("typ") != EVIDENCE_TYP:
+    if protected.get("typ") != EVIDENCE_TYP:
         raise InvalidSignature(f"typ must be {EVIDENCE_TYP}")
-    if result.plaintext is None:
-        raise InvalidSignature("evidence has no plaintext")
     try:
-        return EvidenceContent.model_validate(strict_json_loads(result.plaintext))
+        return EvidenceContent.model_validate(strict_json_loads(plaintext))
     except (ValueError, ValidationError):
         raise InvalidSignature("evidence plaintext is not an evidence content document") from None
 
