@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from joserfc.jwe import JWERegistry
 
 from connector.aggregation.engine import combine_stages
 from connector.attestation import (
@@ -274,7 +273,6 @@ def with_pack_evidence(world: World, evidence: dict | None) -> EvidenceBundle:
 
 # --- fixtures ---------------------------------------------------------------------------------------------------------
 
-JOSERFC_DEFAULT_MAX_CIPHERTEXT = JWERegistry.max_ciphertext_length
 
 
 @pytest.fixture(scope="module")
