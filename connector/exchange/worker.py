@@ -65,6 +65,8 @@ class OutboxWorker:
         """
         while True:
             self._wake.clear()
+            if self.identity is not None and self.identity.reload_crls():
+                log.info("CRL files changed: revocations reloaded")
             try:
                 sent = await self.run_once()
             except Exception:  # the loop must survive anything; the message stays pending

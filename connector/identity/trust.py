@@ -170,6 +170,10 @@ class TrustStore:
         """A copy with more CRLs (e.g. the ones bundled with evidence); it shares the path cache."""
         return self._copy([*self.crls, *crls], self.require_crl)
 
+    def replace_crls(self, crls: Iterable[x509.CertificateRevocationList]) -> TrustStore:
+        """A copy whose CRLs are exactly ``crls`` (a node's fresh CRL files); it shares the path cache."""
+        return self._copy(list(crls), self.require_crl)
+
     def without_crls(self) -> TrustStore:
         """A copy that checks paths only (no CRLs, ``require_crl`` off); it shares the path cache."""
         return self._copy([], False)

@@ -1,0 +1,62 @@
+"""A node picks up a replaced CRL file without a restart: a revoked peer can no longer get a token."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from connector.api.app import create_app
+from connector.attestation.jws import sign_jws_json
+from connector.identity import Revocation, build_crl
+from connector.identity.files import write_certificates, write_crl, write_private_key
+from connector.services import tokens
+from connector.services.identity import load_identity
+from tests.pki import make_pki
+
+from .conftest import make_settings
+
+pytestmark = pytest.mark.asyncio
+
+NODE = "urn:pact:node.example:company:node"
+PEER = "urn:pact:peer.example:company:peer"
+
+
+async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -> None:
+    now = datetime.now(UTC)
+    pki = make_pki("Reload", at=now - timedelta(days=1))
+    node = pki.company(NODE, "supplier", at=now - timedelta(hours=2))
+    peer = pki.company(PEER, "oem", at=now - timedelta(hours=2))
+    write_private_key(tmp_path / "node.key", node.key)
+    write_certificates(tmp_path / "node.pem", list(node.chain))
+    write_certificates(tmp_path / "root.pem", [pki.root.certificate])
+    crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
+    settings = make_settings(tmp_path, company_id=NODE, public_url="http://node.test",
+                             key_file=tmp_path / "node.key", cert_file=tmp_path / "node.pem",
+                             trust_anchor_files=[tmp_path / "root.pem"], crl_files=[crl_path])
+    identity = load_identity(settings)
+    app = create_app(settings, engine=engine, identity=identity)
+
+    def assertion(jti: str) -> dict[str, str]:
+        t = int(datetime.now(UTC).timestamp())
+        token = sign_jws_json({"iss": PEER, "sub": PEER, "aud": "http://node.test/auth/token", "iat": t,
+                               "exp": t + 60, "jti": jti}, peer.key, list(peer.chain), "JWT")
+        return {"grant_type": "client_credentials", "client_assertion_type": tokens.ASSERTION_TYPE,
+                "client_assertion": token}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
+        assert (await client.post("/auth/token", data=assertion("a"))).status_code == 200
+        assert identity.reload_crls() is False  # nothing changed yet
+        revoked = build_crl(pki.inter, [Revocation(peer.certificate.serial_number, now - timedelta(hours=1))], at=now)
+        write_crl(crl_path, revoked)
+        stamp = crl_path.stat().st_mtime + 5
+        os.utime(crl_path, (stamp, stamp))  # a new mtime even on coarse file-system clocks
+        assert identity.reload_crls() is True
+        assert (await client.post("/auth/token", data=assertion("b"))).status_code == 401
+        # an unreadable replacement keeps the CRLs already loaded
+        crl_path.write_text("not a CRL")
+        os.utime(crl_path, (stamp + 5, stamp + 5))
+        assert identity.reload_crls() is False
+        assert (await client.post("/auth/token", data=assertion("c"))).status_code == 401
