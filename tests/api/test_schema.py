@@ -19,3 +19,9 @@ def test_upgrade_is_idempotent(engine):
 
     create_schema(engine)
     create_schema(engine)
+    from sqlalchemy import inspect, text
+
+    with engine.connect() as conn:
+        versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    assert versions == ["0001"]  # one row at head, not one per run
+    assert {"product", "footprint", "outboxmessage", "auditentry"} <= set(inspect(engine).get_table_names())

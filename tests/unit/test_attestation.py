@@ -286,7 +286,9 @@ def test_revoked_before_signing(pki, supplier) -> None:
 def test_revoked_after_signing_still_valid(pki, supplier) -> None:
     crl = pki.crl((supplier, T0 + timedelta(days=1)), at=T0 + timedelta(days=2))
     issued = _issue(supplier)
-    verify_attestation(issued.sd_jwt, pki.trust(crls=[crl]), at=T0 + timedelta(days=3), audience=CUSTOMER_ID)
+    verified = verify_attestation(issued.sd_jwt, pki.trust(crls=[crl]), at=T0 + timedelta(days=3),
+                                  audience=CUSTOMER_ID)
+    assert verified.digest == issued.digest
 
 
 def test_certificate_from_another_ca(supplier) -> None:

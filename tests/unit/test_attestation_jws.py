@@ -41,7 +41,7 @@ def test_typ_may_carry_application_prefix() -> None:
     pki = make_pki()
     oem = pki.company(OEM_ID, "oem")
     token = sign_jws_json({"iat": IAT}, oem.key, oem.chain, "application/vc+jwt")
-    verify_jws(token, pki.trust(), at=T0, typ="vc+jwt")
+    assert verify_jws(token, pki.trust(), at=T0, typ="vc+jwt").issuer.company_id == OEM_ID
 
 
 def test_iat_required_exp_and_nbf_enforced() -> None:
