@@ -68,11 +68,12 @@ class OutboxWorker:
             if self.identity is not None and self.identity.reload_crls():
                 log.info("CRL files changed: revocations reloaded")
             try:
-                sent = await self.run_once()
+                await self.run_once()
             except Exception:  # the loop must survive anything; the message stays pending
                 log.exception("outbox pass failed")
-                sent = 0
-            if not sent:
+            # a pass that sent something knows the next due time as well as one that sent nothing: claiming again
+            # straight away would only find the queue empty (a commit that leaves a message sets the wake event)
+            if not self._wake.is_set():
                 delay = self.poll_interval
                 if self._next_at is not None:
                     delay = min(delay, max((self._next_at - self.clock()).total_seconds(), 0.0))
@@ -109,16 +110,21 @@ class OutboxWorker:
 
     def _failed(self, message: OutboxMessage, exc: PeerError) -> None:
         with Session(self.engine) as session:
-            outbox.mark_failed(session, self.settings, message.id, str(exc), self.clock(), permanent=exc.permanent)
+            retry_at = outbox.mark_failed(session, self.settings, message.id, str(exc), self.clock(),
+                                          permanent=exc.permanent)
             session.commit()
+        if retry_at is not None and (self._next_at is None or retry_at < self._next_at):
+            self._next_at = retry_at  # the claim that leased the message saw its lease, not its retry time
 
-    def _done(self, message: OutboxMessage, fetched: dict | None) -> None:
+    def _done(self, message: OutboxMessage, fetched: dict | None) -> bool:
+        """Record the delivery (and store a fetched footprint); True when that left new messages to send."""
         with Session(self.engine, expire_on_commit=False) as session:
             if fetched is not None:
                 ctx = NodeContext(session, self.settings, self.identity)
                 exchange.receive_footprint(ctx, message.company_id, fetched)
             outbox.mark_sent(session, message.id, self.clock())
             session.commit()
+            return bool(session.info.pop(outbox.ENQUEUED, False))
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
@@ -134,5 +140,5 @@ class OutboxWorker:
             await asyncio.to_thread(self._failed, message, exc)
             return
         # database work never runs on the event loop: a blocked SQLite lock would stall every node in the process
-        await asyncio.to_thread(self._done, message, fetched)
-        self.wake()
+        if await asyncio.to_thread(self._done, message, fetched):
+            self.wake()

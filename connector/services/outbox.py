@@ -78,16 +78,19 @@ def mark_sent(session: Session, message_id: str, at: datetime) -> None:
 
 
 def mark_failed(session: Session, settings: Settings, message_id: str, error: str, at: datetime,
-                permanent: bool = False) -> None:
+                permanent: bool = False) -> datetime | None:
+    """Record a failed attempt; returns when the message is tried again (None: given up, or unknown)."""
     row = session.get(OutboxMessage, message_id)
     if row is None:
-        return
+        return None
     row.last_error = error[:2000]
+    retry_at = None
     if permanent or at - row.created_at >= settings.outbox_give_up_after:
         row.state = "failed"
     else:
-        row.next_attempt_at = at + backoff(settings, row.attempts)
+        retry_at = row.next_attempt_at = at + backoff(settings, row.attempts)
     session.add(row)
+    return retry_at
 
 
 def retry_now(session: Session, at: datetime, company_id: str | None = None) -> int:

@@ -129,3 +129,72 @@ def test_audit_entries_chain_to_each_other(engine) -> None:
         entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()
     assert result.valid and result.entries == 3
     assert entries[0].prev_hash == audit.GENESIS and entries[1].prev_hash == entries[0].hash
+
+
+class _FakePeer:
+    """Stands in for PeerClient: records events, refuses the first ``fail`` of them."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.sent: list[dict] = []
+        self.fail = fail
+
+    async def send_event(self, url: str, body: dict) -> None:
+        from connector.exchange.client import PeerError
+
+        if self.fail:
+            self.fail -= 1
+            raise PeerError("peer down")
+        self.sent.append(body)
+
+
+async def _run_worker(engine, peer: _FakePeer, monkeypatch, until, timeout: float = 5.0) -> int:
+    """Run an outbox worker (poll interval 30 s) until ``until()`` holds; returns how many claims it made."""
+    from connector.config import Settings
+    from connector.exchange.worker import OutboxWorker
+
+    claims = 0
+    real_claim = outbox.claim
+
+    def counting_claim(*args, **kw):
+        nonlocal claims
+        claims += 1
+        return real_claim(*args, **kw)
+
+    monkeypatch.setattr(outbox, "claim", counting_claim)
+    worker = OutboxWorker(engine, Settings(outbox_base_delay=0.05, outbox_max_delay=0.1), None, peer,
+                          poll_interval=30.0)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not until() and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.2)  # anything the worker would still do after the condition holds
+    finally:
+        await worker.stop()
+    return claims
+
+
+@pytest.mark.asyncio
+async def test_the_outbox_worker_does_not_claim_again_after_a_pass_with_nothing_new(engine, monkeypatch) -> None:
+    with Session(engine) as session:
+        outbox.enqueue(session, "https://a.test", "urn:x:a", outbox.SEND_EVENT, {"n": 1}, utcnow())
+        session.commit()
+    peer = _FakePeer()
+    claims = await _run_worker(engine, peer, monkeypatch, lambda: peer.sent)
+    assert peer.sent == [{"n": 1}]
+    assert claims == 1  # one claim took the message; the next due time was known, so the worker slept
+
+
+@pytest.mark.asyncio
+async def test_the_outbox_worker_retries_after_the_backoff_not_the_poll_interval(engine, monkeypatch) -> None:
+    with Session(engine) as session:
+        outbox.enqueue(session, "https://a.test", "urn:x:a", outbox.SEND_EVENT, {"n": 2}, utcnow())
+        session.commit()
+    peer = _FakePeer(fail=2)
+    claims = await _run_worker(engine, peer, monkeypatch, lambda: peer.sent)
+    assert peer.sent == [{"n": 2}]  # two refusals, retried after ~0.1 s each although the poll interval is 30 s
+    assert claims == 3
+    with Session(engine) as session:
+        row = session.exec(select(OutboxMessage)).one()
+    assert row.state == "sent" and row.attempts == 3
