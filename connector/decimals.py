@@ -40,6 +40,8 @@ def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
 
 def _validate(value: Any) -> Decimal:
     # On the wire a footprint value is a string: a JSON number (int or float) is refused, never coerced.
+    if type(value) is str and _DECIMAL_RE.match(value):  # the common case, checked as parse_decimal would
+        return Decimal(value)
     if not isinstance(value, str | Decimal):
         raise ValueError(f"must be a decimal string such as \"12.5\", not a JSON {type(value).__name__}")
     try:

@@ -139,6 +139,26 @@ def verify_signature(alg: str, key: PublicKey, signing_input: bytes, signature: 
         raise InvalidSignature("signature does not verify") from None
 
 
+HEADER_CACHE_SIZE = 256
+"""Distinct encoded JWS headers whose decoded JSON is remembered: a signer's header (``alg``, ``typ``, ``x5c``) is
+the same on every token it signs, and is most of a token's bytes."""
+_header_cache: dict[str, dict[str, Any]] = {}
+
+
+def _decode_header(encoded: str) -> Any:
+    """The decoded JSON of an encoded header (ValueError when malformed). A JSON object is remembered and handed out
+    as a copy: callers may change what they get."""
+    hit = _header_cache.get(encoded)
+    if hit is None:
+        header = strict_json_loads(b64url_decode(encoded))
+        if not isinstance(header, dict):
+            return header
+        if len(_header_cache) >= HEADER_CACHE_SIZE:
+            _header_cache.clear()  # rare (more signers than that in one process): start over, never grow
+        _header_cache[encoded] = hit = header
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in hit.items()}
+
+
 @dataclass(frozen=True)
 class CompactJws:
     header: dict[str, Any]
@@ -155,7 +175,7 @@ def decode_compact(token: str) -> CompactJws:
     if len(parts) != 3:
         raise InvalidSignature("not a compact JWS (three dot-separated parts)")
     try:
-        header = strict_json_loads(b64url_decode(parts[0]))
+        header = _decode_header(parts[0])
         payload = b64url_decode(parts[1])
         signature = b64url_decode(parts[2])
     except (ValueError, UnicodeDecodeError):

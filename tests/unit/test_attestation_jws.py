@@ -8,10 +8,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from connector.attestation import sign_jws_json, verify_jws
-from connector.attestation.jws import _sign, canonical_json, strict_json_loads
+from connector.attestation.jws import _sign, canonical_json, decode_compact, strict_json_loads
 from connector.errors import InvalidSignature, TrustError
 from connector.identity import issue_company_certificate, x5c_encode
-from connector.identity.keys import b64url
+from connector.identity.keys import b64url, b64url_decode
 from tests.pki import OEM_ID, SUPPLIER_ID, T0, VERIFIER_ID, make_pki
 
 IAT = int(T0.timestamp())
@@ -95,3 +95,43 @@ def test_strict_json() -> None:
         strict_json_loads('{"a": 1, "a": 2}')
     with pytest.raises(ValueError):
         strict_json_loads('{"a": NaN}')
+
+
+def test_a_remembered_header_is_handed_out_as_a_copy() -> None:
+    pki = make_pki()
+    nb = pki.company(VERIFIER_ID, "verifier")
+    token = sign_jws_json({"iss": VERIFIER_ID, "iat": IAT}, nb.key, nb.chain, "x+jwt")
+    first = decode_compact(token).header
+    first["typ"] = "changed"
+    first["x5c"].clear()
+    again = decode_compact(token).header
+    assert again["typ"] == "x+jwt" and again["x5c"] == x5c_encode(nb.chain)
+    assert verify_jws(token, pki.trust(), at=T0, typ="x+jwt").issuer.company_id == VERIFIER_ID
+
+
+def test_header_checks_apply_to_remembered_headers_too() -> None:
+    pki = make_pki()
+    nb = pki.company(VERIFIER_ID, "verifier")
+    token = sign_jws_json({"iss": VERIFIER_ID, "iat": IAT}, nb.key, nb.chain, "x+jwt")
+    verify_jws(token, pki.trust(), at=T0)  # remembered now
+    not_object = b64url(b"[1, 2]")
+    with pytest.raises(InvalidSignature) as refused:
+        decode_compact(f"{not_object}.{token.split('.', 1)[1]}")
+    assert "not a JSON object" in refused.value.reason
+    duplicated = b64url(b'{"alg": "ES256", "alg": "none"}')
+    for _ in range(2):  # refused every time, never remembered
+        with pytest.raises(InvalidSignature) as refused:
+            decode_compact(f"{duplicated}.{token.split('.', 1)[1]}")
+        assert "malformed" in refused.value.reason
+
+
+@pytest.mark.parametrize("text", ["QUJD=", "QU+D", "QU/D", "QUJ\u00e9", "Q", "QUJD\n"])
+def test_b64url_decode_refuses_what_is_not_unpadded_base64url(text: str) -> None:
+    with pytest.raises(ValueError):
+        b64url_decode(text)
+
+
+def test_b64url_decode_round_trips_every_length() -> None:
+    for n in range(0, 70):
+        data = bytes(range(256))[:n] + b"\xff\xfe"[: n % 3]
+        assert b64url_decode(b64url(data)) == data
