@@ -12,18 +12,15 @@ from connector.aggregation.engine import combine_stages
 from connector.attestation import (
     AttestationClaims,
     DataQuality,
-    EvidenceContent,
     HiddenClaims,
     InputClaim,
     IssuedAttestation,
     Methodology,
     ReferencePeriod,
     StageValues,
-    UpstreamEvidence,
     issue_attestation,
-    seal_evidence,
+    seal_evidence_tree,
 )
-from connector.attestation.models import SealedEvidence
 from connector.decimals import RoundingRule
 from connector.declaration import DeclarationInput, compute_declaration
 from connector.declaration.signing import build_bundle, sign_declaration
@@ -108,12 +105,9 @@ def attest(ds: Dataspace, issuer: str, audience: str, product: str, own: StageVa
     issued = issue_attestation(claims, HiddenClaims(own_emissions=own, inputs=inputs), signer.key, signer.chain, at=T0)
     ds.issued.append(issued.sd_jwt)
     evidence = None
-    if seal:
-        content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures, upstream=[
-            UpstreamEvidence(attestation=a.issued.sd_jwt,
-                             evidence=SealedEvidence.model_validate(a.evidence) if a.evidence else None)
-            for _, a in upstream])
-        evidence = seal_evidence(content, [ds.nb.chain], ds.trust, T0)
+    if seal:  # flat evidence (v2): the upstream packages forwarded unchanged, ours added
+        evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures,
+                                      [(a.issued.sd_jwt, a.evidence) for _, a in upstream], [ds.nb.chain], ds.trust, T0)
     return Attested(issued, claims, evidence)
 
 

@@ -12,10 +12,10 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from .attestation.evidence import Evidence, EvidenceContent
 from .attestation.models import (
     AttestationClaims,
     AttestationPayload,
-    EvidenceContent,
     HiddenClaims,
     InputClaim,
     SealedEvidence,
@@ -39,9 +39,11 @@ SCHEMAS: dict[str, tuple[type[BaseModel], list[type[BaseModel]], str]] = {
     ),
     "evidence-package.schema.json": (
         SealedEvidence,
-        [EvidenceContent],
+        [EvidenceContent, Evidence],
         "Evidence package: JWE JSON general serialization (ECDH-ES+A256KW, A256GCM) sealed to verifier "
-        "certificates; its plaintext is an EvidenceContent document (see $defs).",
+        "certificates; its plaintext is an EvidenceContent document (see $defs), which names each upstream "
+        "attestation's package by its random id. An attestation's Evidence (see $defs) is the id of its own package "
+        "and the map of every package of its tree, side by side (flat, decision 0004).",
     ),
     "pact-cfp-extension.schema.json": (
         CfpExtensionData,
@@ -60,9 +62,10 @@ SCHEMAS: dict[str, tuple[type[BaseModel], list[type[BaseModel]], str]] = {
     "evidence-bundle.schema.json": (
         EvidenceBundle,
         [EvidenceContent],
-        "Evidence bundle for the verifier (bundleVersion 1): the signed declaration (compact JWS, typ vc+jwt, "
-        "credentialSubject = Declaration + packAttestationDigest), the pack attestation (SD-JWT) and its evidence "
-        "(JWE sealed to the verifier, plaintext EvidenceContent), certification credentials (compact JWS, typ "
+        "Evidence bundle for the verifier (bundleVersion 2): the signed declaration (compact JWS, typ vc+jwt, "
+        "credentialSubject = Declaration + packAttestationDigest), the pack attestation (SD-JWT) and the id of its "
+        "evidence package, every evidence package of the tree by random id (JWE sealed to the verifier, plaintext "
+        "EvidenceContent naming upstream packages by id), certification credentials (compact JWS, typ "
         "cfp-certification+jwt), PEM CRLs.",
     ),
     "certification.schema.json": (

@@ -1,11 +1,20 @@
 """Evidence packages: an attestation's disclosures and its upstream attestations, sealed to verifiers.
 
-JWE JSON general serialization (RFC 7516 section 7.2.1), one recipient per verifier certificate, key management
+Flat layout (decision 0004, ``bundleVersion "2"``): an attestation's :class:`Evidence` is the id of its own package
+plus a map from package id to sealed package holding its package and every package of the tree below it. A
+package's plaintext (:class:`EvidenceContent`) lists each upstream attestation with the *id* of that attestation's
+package, never the package itself, so packages are never sealed inside each other: a tier forwards the packages it
+received unchanged and adds its own, and the evidence grows by one package per attestation whatever the depth.
+Package ids are random 128-bit values (:func:`new_package_id`), not digests: the carrier cannot link an upstream
+attestation across bundles.
+
+Each package is a JWE JSON general serialization (RFC 7516 section 7.2.1), one recipient per verifier certificate, key management
 ``ECDH-ES+A256KW`` and content encryption ``A256GCM``: sealed with joserfc, opened by
 :func:`connector.identity.jwe.open_ecdh_es_a256kw` (that one profile on ``cryptography``). Each recipient is named in its unprotected header by
 ``x5t#S256`` (its certificate thumbprint) and ``kid`` (its company id). Only certificates with the ``verifier`` role
-are accepted as recipients. Nested upstream packages stay sealed to whoever their issuer sealed them to, so a
-customer forwards them without being able to read them.
+are accepted as recipients. Upstream packages stay sealed to whoever their issuer sealed them to, so a customer
+forwards them without being able to read them; the upstream SD-JWTs (clear claims of tier 2 and beyond) are only
+inside the parent's ciphertext.
 
 The JWE authenticates nothing about the sender (ECDH-ES is anonymous); what matters is bound by signatures inside:
 the attestation is signed, each disclosure must match a digest in it, each upstream attestation is signed and bound
@@ -14,34 +23,106 @@ by the ``attestationDigest`` of an input.
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jwe
 from joserfc.jwk import ECKey
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from ..errors import InvalidSignature, TrustError, ValidationFailed
 from ..identity.ca import company_id_of
 from ..identity.jwe import JweError, open_ecdh_es_a256kw
-from ..identity.keys import PrivateKey, certificate_thumbprint, same_public_key
+from ..identity.keys import PrivateKey, b64url, certificate_thumbprint, same_public_key
 from ..identity.oids import Role
 from ..identity.trust import TrustStore
 from .jws import canonical_json, strict_json_loads
-from .models import EvidenceContent, SealedEvidence, UpstreamEvidence
+from .models import SealedEvidence, WireModel
 
 KEY_ALG = "ECDH-ES+A256KW"
 ENC = "A256GCM"
 EVIDENCE_TYP = "cfp-evidence+jwe"
 _ALGORITHMS = [KEY_ALG, ENC]
 MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
-"""Longest ciphertext member (base64url characters) ``open_evidence`` accepts, read at each call. Evidence nests the
-evidence of every tier below, so it grows with the chain (joserfc's default cap was 64 KB)."""
+"""Longest ciphertext member (base64url characters) ``open_evidence`` accepts, read at each call. Packages are flat
+(no package inside another), so one grows only with its attestation's direct inputs: about 5.7 KB per input."""
+
+PACKAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
+PackageId = Annotated[str, Field(pattern=PACKAGE_ID_PATTERN,
+                                 description="random 128-bit package id, unpadded base64url (22 characters)")]
+
+
+def new_package_id() -> str:
+    """A fresh random package id: 128 bits from the OS CSPRNG, unpadded base64url. Never a digest of anything."""
+    return b64url(secrets.token_bytes(16))
+
+
+class UpstreamPackage(WireModel):
+    """An upstream attestation used as an input, with the id of its own evidence package (null if it has none)."""
+
+    attestation: str = Field(description="the upstream SD-JWT as the issuer received it (issuer JWT followed by ~)")
+    package: PackageId | None = Field(default=None, description="id of its evidence package in the same map")
+
+
+class EvidenceContent(WireModel):
+    """The plaintext of an evidence package (v2): one attestation's disclosures and its upstream attestations, each
+    with the id of its package (sealed on its own, side by side in the map)."""
+
+    attestation: str = Field(description="the SD-JWT as given to the customer (issuer JWT followed by ~)")
+    disclosures: list[str] = Field(default_factory=list)
+    upstream: list[UpstreamPackage] = Field(default_factory=list)
+
+
+class Evidence(WireModel):
+    """An attestation's evidence as it travels (PACT extension ``evidence``, stored with the attestation): the id of
+    its own package and every package of its tree, each a JWE sealed by its issuer to its verifiers."""
+
+    package: PackageId = Field(description="id of this attestation's own package in ``packages``")
+    packages: dict[PackageId, SealedEvidence] = Field(
+        min_length=1, description="package id -> evidence package (JWE); this attestation's and every upstream one")
+
+
+class MalformedEvidence(ValidationFailed):
+    """Evidence received from upstream is not the v2 shape, or two trees give one package id different packages."""
+
+    type_ = "malformed-evidence"
+    title = "The evidence is malformed"
+
+
+def evidence_of(evidence: Evidence | Mapping[str, Any]) -> Evidence:
+    """``evidence`` as a validated :class:`Evidence`; :class:`MalformedEvidence` (with the first problem) otherwise."""
+    if isinstance(evidence, Evidence):
+        return evidence
+    try:
+        out = Evidence.model_validate(evidence)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise MalformedEvidence(f"evidence is not a v2 evidence set (package id and packages map): {where}: "
+                                f"{first['msg']}") from None
+    if out.package not in out.packages:
+        raise MalformedEvidence(f"evidence names package {out.package}, which is not in its packages")
+    return out
+
+
+def merge_packages(trees: Iterable[Evidence | Mapping[str, Any] | None]) -> dict[str, SealedEvidence]:
+    """Every package of ``trees`` in one map (the same package reached twice is kept once); MalformedEvidence when
+    one id stands for two different packages."""
+    merged: dict[str, SealedEvidence] = {}
+    for tree in trees:
+        if tree is None:
+            continue
+        for pid, package in evidence_of(tree).packages.items():
+            known = merged.setdefault(pid, package)
+            if known is not package and known != package:
+                raise MalformedEvidence(f"package id {pid} stands for two different packages")
+    return merged
 
 Recipient = x509.Certificate | Sequence[x509.Certificate]
 """A verifier certificate, or its chain (leaf first) when the trust store does not know the intermediate."""
@@ -97,11 +178,13 @@ def seal_evidence(
     Every recipient must validate in ``trust`` at ``at`` with role ``verifier`` and keyAgreement; otherwise
     :class:`RecipientRefused` names the certificate and the reason.
 
+    One package on its own; :func:`seal_evidence_tree` builds an attestation's whole :class:`Evidence`.
+
     Example::
 
         package = seal_evidence(
             EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures,
-                            upstream=[UpstreamEvidence(attestation=up_sd_jwt, evidence=up_package)]),
+                            upstream=[UpstreamPackage(attestation=up_sd_jwt, package=up_evidence.package)]),
             [notified_body_cert], trust, at=datetime.now(UTC))
     """
     if not recipients:
@@ -117,6 +200,37 @@ def seal_evidence(
         obj.add_recipient(header, ECKey.import_key(leaf.public_key()))  # type: ignore[arg-type]
     out = jwe.encrypt_json(obj, None, algorithms=_ALGORITHMS)
     return SealedEvidence.model_validate(dict(out)).to_json_dict()
+
+
+def seal_evidence_tree(
+    attestation: str,
+    disclosures: Sequence[str],
+    upstream: Sequence[tuple[str, Evidence | Mapping[str, Any] | None]],
+    recipients: Sequence[Recipient],
+    trust: TrustStore,
+    at: datetime,
+) -> dict[str, Any]:
+    """Seal ``attestation``'s package to ``recipients`` and return its :class:`Evidence` as JSON: a new random
+    package id and the packages of every upstream evidence (forwarded unchanged) plus the new one.
+
+    ``upstream`` is (upstream SD-JWT, its evidence or None) per input, in input order. Raises MalformedEvidence when
+    an upstream evidence is not the v2 shape, RecipientRefused as :func:`seal_evidence`.
+
+    Example::
+
+        evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures, [(up_sd_jwt, up_evidence)],
+                                      [notified_body_cert], trust, at=datetime.now(UTC))
+    """
+    trees = [evidence_of(e) if e is not None else None for _, e in upstream]
+    packages = merge_packages(trees)
+    entries = [UpstreamPackage(attestation=sd_jwt, package=tree.package if tree is not None else None)
+               for (sd_jwt, _), tree in zip(upstream, trees, strict=True)]
+    content = EvidenceContent(attestation=attestation, disclosures=list(disclosures), upstream=entries)
+    own = seal_evidence(content, recipients, trust, at)
+    pid = new_package_id()
+    while pid in packages:  # 2^-128: never, but a clash must not replace a package
+        pid = new_package_id()
+    return {"package": pid, "packages": {**{k: v.to_json_dict() for k, v in packages.items()}, pid: own}}
 
 
 def _sealed(package: SealedEvidence | dict[str, Any]) -> SealedEvidence:
@@ -155,7 +269,7 @@ def _verifier_material(verifier_key: ec.EllipticCurvePrivateKey, verifier_cert: 
 
 def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: PrivateKey,
                   verifier_cert: x509.Certificate) -> EvidenceContent:
-    """Decrypt an evidence package with the verifier's key; return its content (nested packages still sealed).
+    """Decrypt an evidence package with the verifier's key; return its content (upstream packages are named by id, still sealed in the map).
 
     Raises :class:`NotARecipient` when no recipient entry names ``verifier_cert`` or the key does not unwrap it, and
     :class:`~connector.errors.InvalidSignature` when the package or its plaintext is malformed. Nothing in the
@@ -191,7 +305,7 @@ def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: Privat
 
 
 def reseal_evidence(
-    package: dict[str, Any],
+    evidence: Evidence | Mapping[str, Any],
     verifier_key: PrivateKey,
     verifier_cert: x509.Certificate,
     new_recipients: Sequence[Recipient],
@@ -200,22 +314,20 @@ def reseal_evidence(
     *,
     recursive: bool = True,
 ) -> dict[str, Any]:
-    """Open ``package`` as ``verifier_cert`` and seal the same content to ``new_recipients``.
+    """Open ``evidence``'s own package as ``verifier_cert`` and seal the same content to ``new_recipients``; the
+    package ids stay the same.
 
-    With ``recursive`` (the default), nested upstream packages that ``verifier_cert`` can open are re-sealed too;
-    the others are kept as they are. The caller decides who may ask for a re-seal (the holder of the attestation).
+    With ``recursive`` (the default), every other package of the map that ``verifier_cert`` is a recipient of is
+    re-sealed too; the others are kept as they are. The caller decides who may ask for a re-seal (the holder of the
+    attestation).
     """
-    content = open_evidence(package, verifier_key, verifier_cert)
-    if recursive:
-        upstream = []
-        for item in content.upstream:
-            evidence = item.evidence
-            if evidence is not None:
-                nested = evidence.to_json_dict()
-                thumb = certificate_thumbprint(verifier_cert)
-                if any(r.header.get("x5t#S256") == thumb for r in evidence.recipients):
-                    nested = reseal_evidence(nested, verifier_key, verifier_cert, new_recipients, trust, at)
-                evidence = SealedEvidence.model_validate(nested)
-            upstream.append(UpstreamEvidence(attestation=item.attestation, evidence=evidence))
-        content = EvidenceContent(attestation=content.attestation, disclosures=content.disclosures, upstream=upstream)
-    return seal_evidence(content, new_recipients, trust, at)
+    tree = evidence_of(evidence)
+    thumb = certificate_thumbprint(verifier_cert)
+    packages = {k: v.to_json_dict() for k, v in tree.packages.items()}
+    for pid, package in tree.packages.items():
+        if pid != tree.package and not (recursive and any(r.header.get("x5t#S256") == thumb
+                                                          for r in package.recipients)):
+            continue
+        content = open_evidence(package, verifier_key, verifier_cert)
+        packages[pid] = seal_evidence(content, new_recipients, trust, at)
+    return {"package": tree.package, "packages": packages}

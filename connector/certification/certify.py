@@ -10,9 +10,8 @@ from typing import Any
 from cryptography import x509
 
 from ..attestation.attestation import attestation_digest
-from ..attestation.evidence import open_evidence
+from ..attestation.evidence import Evidence, MalformedEvidence, evidence_of, open_evidence
 from ..attestation.jws import decode_compact, strict_json_loads
-from ..attestation.models import SealedEvidence
 from ..errors import InvalidSignature, TrustError, ValidationFailed
 from ..identity.keys import PrivateKey, same_public_key
 from ..identity.oids import Role
@@ -36,7 +35,7 @@ class CertificationRefused(ValidationFailed):
 
 def certify(
     attestation: str,
-    evidence_package: SealedEvidence | dict[str, Any],
+    evidence_package: Evidence | dict[str, Any],
     verifier_key: PrivateKey,
     verifier_cert_chain: Sequence[x509.Certificate],
     trust: TrustStore,
@@ -71,9 +70,12 @@ def certify(
         full.validate(list(verifier_cert_chain), at=at, role=Role.VERIFIER)
     except TrustError as exc:
         raise ValidationFailed(f"only a valid verifier certificate can certify: {exc.reason}") from None
-    package = evidence_package.to_json_dict() if isinstance(evidence_package, SealedEvidence) else evidence_package
+    try:  # the attestation's evidence: its package id and every package of its tree (decision 0004, v2)
+        package = evidence_of(evidence_package)
+    except MalformedEvidence as exc:
+        raise ValidationFailed(f"cannot open the evidence: {exc.detail}") from None
     try:
-        content = open_evidence(package, verifier_key, leaf)
+        content = open_evidence(package.packages[package.package], verifier_key, leaf)
     except InvalidSignature as exc:
         raise ValidationFailed(f"cannot open the evidence: {exc.reason}") from None
     if attestation_digest(content.attestation) != attestation_digest(attestation):

@@ -1,8 +1,9 @@
 """The signed declaration (a W3C VC 2.0 as a compact JWS, ``typ: vc+jwt``) and the evidence bundle for the verifier.
 
 The declaration credential binds the Art. 7 figures to the pack maker's attestation by its digest
-(``credentialSubject.packAttestationDigest``); the bundle carries that attestation, its sealed evidence, the
-certification credentials collected along the chain and the CRLs the OEM holds, in one JSON file. Pure: keys, models
+(``credentialSubject.packAttestationDigest``); the bundle carries that attestation, the id of its evidence package,
+every evidence package of the tree side by side (flat, ``bundleVersion "2"``, decision 0004), the certification
+credentials collected along the chain and the CRLs the OEM holds, in one JSON file. Pure: keys, models
 and an explicit time in, strings and models out.
 """
 
@@ -19,6 +20,7 @@ from cryptography import x509
 from pydantic import Field, ValidationError
 
 from ..attestation.attestation import attestation_digest
+from ..attestation.evidence import Evidence, MalformedEvidence, PackageId, evidence_of
 from ..attestation.jws import sign_jws_json, strict_json_loads, unverified_payload, verify_jws
 from ..attestation.models import VC_CONTEXT_V2, VC_TYPE, SealedEvidence, WireModel
 from ..errors import InvalidSignature, ValidationFailed
@@ -31,7 +33,7 @@ from .models import Declaration
 DECLARATION_TYP = "vc+jwt"
 DECLARATION_TYPE = "BatteryCarbonFootprintDeclaration"
 PACK_DIGEST = "packAttestationDigest"
-BUNDLE_VERSION = "1"
+BUNDLE_VERSION = "2"
 BUNDLE_MEDIA_TYPE = "application/vnd.cfp-evidence-bundle+json"
 
 
@@ -167,18 +169,27 @@ def token_digest(token: str) -> str:
 
 
 class BundlePack(WireModel):
-    """The pack maker's attestation to the OEM and its evidence package (sealed to the verifier, or null)."""
+    """The pack maker's attestation to the OEM and the id of its evidence package in ``packages`` (or null)."""
 
     attestation: str = Field(min_length=1, description="SD-JWT <issuer-jwt>~ issued by the pack maker to the OEM")
-    evidence: SealedEvidence | None = Field(default=None, description="JWE sealed to the verifier(s), or null")
+    package: PackageId | None = Field(default=None, description="id of the pack attestation's evidence package in "
+                                      "the bundle's packages, or null when it has none")
 
 
 class EvidenceBundle(WireModel):
-    """Everything a verifier needs, in one JSON file: ``connector verify BUNDLE --trust ROOT.pem --key KEY``."""
+    """Everything a verifier needs, in one JSON file: ``connector verify BUNDLE --trust ROOT.pem --key KEY``.
 
-    bundle_version: Literal["1"] = Field(default=BUNDLE_VERSION, description="format version of this file")
+    ``packages`` holds every evidence package of the tree side by side (flat, decision 0004): each a JWE sealed by its
+    issuer to verifiers, whose plaintext names its upstream attestations' packages by id. The carrier sees how many
+    packages there are and their sizes, not the tree nor any upstream attestation.
+    """
+
+    bundle_version: Literal["2"] = Field(default=BUNDLE_VERSION, description="format version of this file")
     declaration: str = Field(min_length=1, description="the declaration credential, compact JWS typ vc+jwt")
     pack: BundlePack
+    packages: dict[PackageId, SealedEvidence] = Field(
+        default_factory=dict, description="package id (random 128 bits, base64url) -> evidence package (JWE JSON, "
+        "plaintext EvidenceContent)")
     certifications: list[str] = Field(default_factory=list,
                                       description="certification credentials (compact JWS typ cfp-certification+jwt)")
     crls: list[str] = Field(default_factory=list, description="PEM CRLs of the dataspace CAs the OEM holds")
@@ -193,6 +204,9 @@ class EvidenceBundle(WireModel):
         """Parse a bundle (text or dict); ValidationFailed with the first problem otherwise."""
         try:
             obj = strict_json_loads(data) if isinstance(data, str | bytes) else data
+            if isinstance(obj, dict) and obj.get("bundleVersion") == "1":
+                raise ValidationFailed("bundle: bundleVersion 1 (evidence packages nested in each other) is no longer "
+                                       "read; this verifier reads bundleVersion 2 (flat packages, decision 0004)")
             return cls.model_validate(obj)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError too
             if isinstance(exc, ValidationError):
@@ -203,11 +217,17 @@ class EvidenceBundle(WireModel):
     def crl_objects(self) -> list[x509.CertificateRevocationList]:
         return [load_crl(pem.encode("ascii")) for pem in self.crls]
 
+    def pack_evidence(self) -> Evidence | None:
+        """The pack attestation's evidence as it travelled (its package id and every package), or None."""
+        if self.pack.package is None:
+            return None
+        return Evidence.model_construct(package=self.pack.package, packages=self.packages)
+
 
 def build_bundle(
     declaration: str,
     pack_attestation: str,
-    pack_evidence: SealedEvidence | dict[str, Any] | None = None,
+    pack_evidence: Evidence | dict[str, Any] | None = None,
     *,
     certifications: Iterable[str] = (),
     crls: Iterable[x509.CertificateRevocationList | str | bytes] = (),
@@ -215,9 +235,10 @@ def build_bundle(
     """Assemble the evidence bundle for the verifier.
 
     ``declaration`` is :func:`sign_declaration`'s token; ``pack_attestation`` the pack maker's SD-JWT to the OEM
-    (its digest must be the declaration's ``packAttestationDigest``); ``pack_evidence`` the JWE the pack maker sealed
-    to the verifier (the OEM cannot read it); ``certifications`` every certification credential received with
-    footprints; ``crls`` CRL objects or PEM.
+    (its digest must be the declaration's ``packAttestationDigest``); ``pack_evidence`` the evidence the pack maker sent
+    with it (:class:`~connector.attestation.evidence.Evidence`: its package id and every package of the tree, sealed
+    to the verifier; the OEM cannot read them), copied into the bundle unchanged; ``certifications`` every
+    certification credential received with footprints; ``crls`` CRL objects or PEM.
 
     Example::
 
@@ -232,9 +253,10 @@ def build_bundle(
             text = crl.decode("ascii") if isinstance(crl, bytes) else crl
             load_crl(text.encode("ascii"))  # refuse garbage now rather than in the verifier's hands
             pems.append(text)
-    evidence = pack_evidence
-    if isinstance(evidence, dict):
-        evidence = SealedEvidence.model_validate(evidence)
+    try:
+        evidence = evidence_of(pack_evidence) if pack_evidence is not None else None
+    except MalformedEvidence as exc:
+        raise ValidationFailed(f"pack evidence: {exc.detail}") from None
     # the bundle must be self-consistent before anyone signs off on it
     digest = attestation_digest(pack_attestation)
     try:
@@ -243,7 +265,9 @@ def build_bundle(
         raise ValidationFailed(f"declaration: {exc.reason}") from None
     if declared_digest != digest:
         raise ValidationFailed("the declaration's packAttestationDigest is not the digest of this pack attestation")
-    return EvidenceBundle(declaration=declaration, pack=BundlePack(attestation=pack_attestation, evidence=evidence),
+    return EvidenceBundle(declaration=declaration,
+                          pack=BundlePack(attestation=pack_attestation, package=evidence.package if evidence else None),
+                          packages=dict(evidence.packages) if evidence else {},
                           certifications=list(certifications), crls=pems)
 
 

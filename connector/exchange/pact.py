@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..attestation.models import SealedEvidence
+from ..attestation.evidence import Evidence
 from ..decimals import format_decimal
 from ..stages import STAGES, Stage
 
@@ -146,5 +146,7 @@ class CfpExtensionData(BaseModel):
         description="the four EU life-cycle stages, kg CO2e per declared unit, decimal strings")
     rounding: str = Field(description="rounding rule applied once when the footprint was issued")
     attestation: str | None = Field(None, description="SD-JWT (application/vc+sd-jwt) issued to the requester")
-    evidence: SealedEvidence | None = Field(None, description="JWE sealed to the verifiers the requester named")
+    evidence: Evidence | None = Field(None, description="the attestation's evidence (decision 0004, v2): the id of its "
+                                      "own package and every package of its tree, each a JWE sealed by its issuer "
+                                      "to verifiers (this one to the verifiers the requester named)")
     certifications: list[CertificationEntry] = Field(default_factory=list)

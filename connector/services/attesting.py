@@ -9,16 +9,15 @@ from sqlmodel import col, select
 
 from ..attestation import (
     AttestationClaims,
-    EvidenceContent,
     HiddenClaims,
     InputClaim,
+    MalformedEvidence,
     Methodology,
     ReferencePeriod,
     StageValues,
-    UpstreamEvidence,
     attestation_digest,
     issue_attestation,
-    seal_evidence,
+    seal_evidence_tree,
 )
 from ..errors import ConnectorError
 from ..exchange.pact import reference_period
@@ -79,7 +78,7 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
         rounding=fp.rounding,
     )
     inputs: list[InputClaim] = []
-    upstream: list[UpstreamEvidence] = []
+    upstream: list[tuple[str, Any]] = []
     for item in fp.inputs:
         sd_jwt, evidence = _upstream_attestation(ctx, item, verifier_pems)
         inputs.append(InputClaim(
@@ -89,15 +88,19 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
             upstream=StageValues.from_mapping(item["upstreamStages"]),
             declared_unit=item["upstreamUnit"],
         ))
-        upstream.append(UpstreamEvidence(attestation=sd_jwt, evidence=evidence))
+        upstream.append((sd_jwt, evidence))
     hidden = HiddenClaims(own_emissions=StageValues.from_mapping(fp.own_stages), inputs=inputs)
     issued = issue_attestation(claims, hidden, identity.key, identity.chain, at=at,  # type: ignore[arg-type]
                                valid_for=ctx.settings.attestation_validity)
     sealed = None
     if verifier_pems:
         recipients = [load_certificates(p.encode()) for p in verifier_pems]
-        content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures, upstream=upstream)
-        sealed = seal_evidence(content, recipients, identity.trust, at)
+        # flat evidence (decision 0004, v2): our package names each input's package by id; the packages we
+        # received are forwarded unchanged, ours added
+        try:
+            sealed = seal_evidence_tree(issued.sd_jwt, issued.disclosures, upstream, recipients, identity.trust, at)
+        except MalformedEvidence as exc:
+            raise CannotAttest(f"the evidence received with an input cannot be passed on: {exc.detail}") from None
     row = Attestation(footprint_id=fp.id, audience=audience, sd_jwt=issued.sd_jwt, digest=issued.digest,
                       disclosures=issued.disclosures, evidence=sealed, verifiers=sorted(set(verifier_pems)),
                       created_at=at)
@@ -127,7 +130,8 @@ def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems:
 
 def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None,
                    upstream: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Our PACT extension: the four stage values, the attestation, the sealed evidence, certifications.
+    """Our PACT extension: the four stage values, the attestation, the evidence (the id of its package and every
+    package of its tree, decision 0004 v2), certifications.
 
     Certifications travel on down the chain: ours at depth 0, the ones our suppliers passed us one level deeper.
     """

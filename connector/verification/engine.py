@@ -7,9 +7,13 @@ the report can say which failed: ``alg/typ``, ``certificate chain`` (path to an 
 and with the verifier's key ``evidence`` (opened?), ``evidence binding``, ``disclosures`` (every digest committed),
 ``input binding`` (each input's ``attestationDigest`` is a bundled upstream attestation), ``upstream values`` (the
 disclosed upstream stages and unit are that attestation's clear claims), ``upstream binding`` (nothing bundled
-unused), ``arithmetic`` (stages = own + Σ convert(quantity) × upstream, rounded with the declared rule), ``cycle``.
-At the top: the declaration's ``pack binding``, ``pack product``, ``absolute stages``, ``per-kWh recompute`` and
-``declared certifications``.
+unused), ``arithmetic`` (stages = own + Σ convert(quantity) × upstream, rounded with the declared rule), ``cycle``
+(an attestation or a package id twice on one path). At the top: the declaration's ``pack binding``, ``pack product``,
+``absolute stages``, ``per-kWh recompute``, ``declared certifications`` and ``packages`` (with everything opened,
+every package of the bundle is referenced by the pack or an opened package: nothing bundled unused).
+
+Evidence is flat (decision 0004, bundle v2): the bundle maps random package ids to packages, and each opened
+package names its upstream attestations' packages by id; the walk follows the ids.
 
 Pure: no I/O; the caller passes the trust store, the time and (optionally) the verifier's key.
 """
@@ -19,8 +23,9 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -39,7 +44,15 @@ from ..attestation.attestation import (
     open_disclosures,
     presented_disclosures,
 )
-from ..attestation.evidence import NotARecipient, open_evidence, recipients_of
+from ..attestation.evidence import (
+    Evidence,
+    MalformedEvidence,
+    NotARecipient,
+    UpstreamPackage,
+    evidence_of,
+    open_evidence,
+    recipients_of,
+)
 from ..attestation.jws import (
     ALLOWED_ALGS,
     decode_compact,
@@ -48,7 +61,7 @@ from ..attestation.jws import (
     verify_signature,
     x5c_chain,
 )
-from ..attestation.models import SD_JWT_TYP, AttestationClaims, SealedEvidence, StageValues, UpstreamEvidence
+from ..attestation.models import SD_JWT_TYP, AttestationClaims, SealedEvidence, StageValues
 from ..certification.credential import CERTIFICATION_TYP, CertificationCheck, decode_certification
 from ..decimals import EXACT, RoundingRule, format_decimal, parse_decimal
 from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_declaration
@@ -66,15 +79,21 @@ from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, TrustStore
 from ..stages import STAGES
 from ..units import convert
-from .report import CertificationResult, EvidenceStatus, InputSummary, VerificationNode, VerificationReport
+from .report import (
+    CertificationResult,
+    EvidenceStatus,
+    InputSummary,
+    VerificationNode,
+    VerificationReport,
+    pack_node,
+    unpack_node,
+)
 
 MAX_DEPTH = 32
 """Deeper evidence trees are refused: real battery chains have 5-8 tiers."""
 
 PARALLEL_MIN_ATTESTATIONS = 200
-"""Below about this many attestations under the pack, a bundle is verified in this process (see ``workers``)."""
-_BYTES_PER_ATTESTATION = 8_000
-"""For the estimate of the attestations in a subtree from its size: an opened package is ~7 KB or more each."""
+"""Below about this many packages in the bundle, it is verified in this process (see ``workers``)."""
 
 VerifierCert = x509.Certificate | Sequence[x509.Certificate]
 
@@ -122,6 +141,8 @@ class _Ctx:
     key: PrivateKey | None = None
     cert: x509.Certificate | None = None
     verifier_id: str | None = None
+    packages: Mapping[str, SealedEvidence | dict[str, Any]] = field(default_factory=dict)
+    """The bundle's evidence packages by id (flat)."""
     certs: dict[str, list[tuple[CertificationCheck, VerificationNode]]] = field(default_factory=dict)
     bound: set[str] = field(default_factory=set)
     claims: dict[str, AttestationClaims] = field(default_factory=dict)
@@ -289,9 +310,12 @@ def _check_total(node: VerificationNode, payload: dict[str, Any], claims: Attest
     return True
 
 
-def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, Any] | None, *, used_by: str | None,
-                 user: str, path: tuple[str, ...]) -> VerificationNode:
+def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str | None,
+                 user: str, path: tuple[str, ...], ids: tuple[str, ...] = ()) -> VerificationNode:
+    """Verify one attestation and (with the key) the subtree below its package ``package_id`` (an id in
+    ``ctx.packages``, or None when it has no evidence). ``path``: the digests above it; ``ids``: their package ids."""
     node = VerificationNode(kind="attestation")
+    node.package = package_id
     try:
         digest = attestation_digest(sd_jwt)
     except (InvalidSignature, AttributeError):
@@ -300,14 +324,19 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
     node.digest = digest
     issuer_jwt = sd_jwt.split("~", 1)[0]
 
-    if digest in path:
+    if digest in path or (package_id is not None and package_id in ids):
         try:
             payload = strict_json_loads(decode_compact(issuer_jwt).payload)
             node.company = payload.get("iss") if isinstance(payload, dict) else None
             _fill(node, payload if isinstance(payload, dict) else {}, None)
         except (InvalidSignature, ValueError, UnicodeDecodeError):
             pass
-        node.fail("cycle", f"attestation {digest} appears twice on one path of the evidence tree (used again by {user})")
+        if digest in path:
+            node.fail("cycle", f"attestation {digest} appears twice on one path of the evidence tree (used again by "
+                      f"{user})")
+        else:
+            node.fail("cycle", f"evidence package {package_id} is referenced twice on one path of the evidence tree "
+                      f"(again by {user})")
         return node
     if len(path) >= MAX_DEPTH:
         node.fail("depth", f"evidence tree deeper than {MAX_DEPTH} tiers")
@@ -361,15 +390,17 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
     if ctx.key is None or ctx.cert is None:
         node.evidence = EvidenceStatus.NOT_OPENED
         return node
-    if evidence is None:
+    package = ctx.packages.get(package_id) if package_id is not None else None
+    if package is None:
+        why = (f"no evidence package for this attestation of {company}" if package_id is None else
+               f"its evidence package {package_id} is not in the bundle")
         if node.certified:
             node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
-            node.ok("evidence", "no evidence package; trusted on its certification")
+            node.ok("evidence", f"{why}; trusted on its certification")
         else:
             node.evidence = EvidenceStatus.MISSING
-            node.fail("evidence", f"evidence missing: no evidence package for this attestation of {company}")
+            node.fail("evidence", f"evidence missing: {why}")
         return node
-    package = evidence  # a SealedEvidence is opened as it is (no dump and re-validation)
     try:
         content = open_evidence(package, ctx.key, ctx.cert)
     except NotARecipient as exc:
@@ -420,7 +451,7 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
             node.fail("disclosures", exc.reason)
     # else: the attestation already failed; its disclosures cannot be trusted to mean anything, so not opened
 
-    upstream: dict[str, Any] = {}
+    upstream: dict[str, UpstreamPackage] = {}
     order: list[str] = []
     for item in content.upstream:
         try:
@@ -436,13 +467,14 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
 
     used: set[str] = set()
     here = (*path, digest)
+    here_ids = (*ids, package_id)
     label = f"{node.company_name or company}"
     # the subtrees below, in the order the walk visits them: the inputs found, then the bundled ones no input uses
     visits = [upstream[i.attestation_digest] for i in hidden.inputs if i.attestation_digest in upstream] \
         if hidden is not None else []
     named = {i.attestation_digest for i in hidden.inputs} if hidden is not None else set()
     visits += [upstream[d] for d in order if d not in named]
-    subtrees = _subtrees(ctx, visits, used_by=node.company, user=label, path=here)
+    subtrees = _subtrees(ctx, visits, used_by=node.company, user=label, path=here, ids=here_ids)
     if hidden is not None:
         assert claims is not None
         node.own_emissions = {s.value: format_decimal(v) for s, v in hidden.own_emissions.as_dict().items()}
@@ -483,74 +515,76 @@ def _attestation(ctx: _Ctx, sd_jwt: str, evidence: SealedEvidence | dict[str, An
     return node
 
 
-def _subtrees(ctx: _Ctx, items: list[UpstreamEvidence], *, used_by: str | None, user: str,
-              path: tuple[str, ...]) -> Iterator[VerificationNode]:
+def _subtrees(ctx: _Ctx, items: list[UpstreamPackage], *, used_by: str | None, user: str,
+              path: tuple[str, ...], ids: tuple[str, ...]) -> Iterator[VerificationNode]:
     """The child nodes of ``items``, in order, each verified when it is asked for (the sequential walk), or, below the
     root of a large tree with ``ctx.workers`` > 1, verified beforehand in a process pool and merged as if walked."""
-    if len(path) == 1 and ctx.workers > 1 and len(items) > 1 and _estimate(items) >= PARALLEL_MIN_ATTESTATIONS:
-        merged = _parallel(ctx, items, used_by=used_by, user=user, path=path)
+    if len(path) == 1 and ctx.workers > 1 and len(items) > 1 and len(ctx.packages) >= PARALLEL_MIN_ATTESTATIONS:
+        merged = _parallel(ctx, items, used_by=used_by, user=user, path=path, ids=ids)
         if merged is not None:
             yield from merged
             return
     for item in items:
-        yield _attestation(ctx, item.attestation, item.evidence, used_by=used_by, user=user, path=path)
+        yield _attestation(ctx, item.attestation, item.package, used_by=used_by, user=user, path=path, ids=ids)
 
 
-def _estimate(items: list[UpstreamEvidence]) -> int:
-    return len(items) + sum(len(i.evidence.ciphertext) for i in items if i.evidence is not None) // \
-        _BYTES_PER_ATTESTATION
-
-
-_Visit = tuple[VerificationNode, dict[str, AttestationClaims], list[tuple[str, int, str]]]
-_JOB: tuple[_Ctx, list[UpstreamEvidence], dict[str, Any]] | None = None
+_Visit = tuple[VerificationNode, AttestationClaims | None, list[tuple[str, int, str]]]
+_JOB: tuple[_Ctx, list[UpstreamPackage], dict[str, Any]] | None = None
 """What the forked workers verify (inherited, not pickled: trust store, key and packages stay in memory)."""
 
 
-def _visit_range(start: int, stop: int) -> list[_Visit]:
-    """In a worker: verify items[start:stop] as the sequential walk would; per item its node, the claims its subtree
-    recorded and the certifications it bound."""
+def _visit(ctx: _Ctx, item: UpstreamPackage, kw: dict[str, Any]) -> _Visit:
+    """Verify one subtree as the sequential walk would: its node, its root's claims (all the parent reads of
+    ``ctx.claims``) and the certifications it bound."""
+    ctx.bindings = []
+    node = _attestation(ctx, item.attestation, item.package, **kw)
+    return node, (ctx.claims.get(node.digest) if node.digest else None), ctx.bindings
+
+
+def _visit_share(share: int, shares: int) -> bytes:
+    """In a worker: verify every ``shares``-th item from ``share`` on; the results packed compactly (plain tuples,
+    one pickle) so that the parent rebuilds the nodes without pickle walking thousands of pydantic models."""
     assert _JOB is not None
     ctx, items, kw = _JOB
-    base = ctx.claims
     out = []
-    for item in items[start:stop]:
-        ctx.claims, ctx.bindings = dict(base), []
-        node = _attestation(ctx, item.attestation, item.evidence, **kw)
-        out.append((node, {k: v for k, v in ctx.claims.items() if k not in base}, ctx.bindings))
-    return out
+    for index in range(share, len(items), shares):
+        node, claims, bindings = _visit(ctx, items[index], kw)
+        out.append((index, pack_node(node), claims.to_json_dict() if claims is not None else None, bindings))
+    return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _parallel(ctx: _Ctx, items: list[UpstreamEvidence], **kw: Any) -> Iterator[VerificationNode] | None:
-    """Verify ``items`` (independent subtrees) in ``ctx.workers`` shares of about equal bytes: this process walks
-    the first, ``ctx.workers - 1`` forked processes the others (so its cores are busy while it waits for nothing
-    but the results). None when that cannot give the sequential result: no ``fork``, or a subtree hit the depth
-    limit (its claims could then depend on sibling subtrees)."""
+def _parallel(ctx: _Ctx, items: list[UpstreamPackage], **kw: Any) -> Iterator[VerificationNode] | None:
+    """Verify ``items`` (independent subtrees) in ``ctx.workers`` interleaved shares (item i in share i mod workers,
+    which evens out subtrees of different sizes): this process walks share 0, ``ctx.workers - 1`` forked processes
+    the others (so its cores are busy while it waits for nothing but the results). None when that cannot give the
+    sequential result: no ``fork``, or a subtree hit the depth limit (its claims could then depend on sibling
+    subtrees)."""
     global _JOB
     try:
         context = multiprocessing.get_context("fork")
     except ValueError:
         return None
-    weights = [len(i.attestation) + (len(i.evidence.ciphertext) if i.evidence is not None else 0) for i in items]
     shares = min(len(items), ctx.workers)
-    bounds, acc, total = [0], 0, sum(weights)
-    for i, w in enumerate(weights):
-        acc += w
-        if acc * shares >= total * len(bounds) and i + 1 < len(items) and len(bounds) < shares:
-            bounds.append(i + 1)
-    bounds.append(len(items))
     _JOB = (ctx, items, kw)
     claims, bindings = ctx.claims, ctx.bindings
+    results: list[_Visit | None] = [None] * len(items)
     try:
-        with ProcessPoolExecutor(max_workers=len(bounds) - 2, mp_context=context) as pool:
-            futures = [pool.submit(_visit_range, a, b) for a, b in zip(bounds[1:-1], bounds[2:], strict=True)]
+        with ProcessPoolExecutor(max_workers=shares - 1, mp_context=context) as pool:
+            futures = [pool.submit(_visit_share, share, shares) for share in range(1, shares)]
             try:
-                visits = _visit_range(bounds[0], bounds[1])
+                ctx.claims = dict(claims)
+                for index in range(0, len(items), shares):
+                    node, claim, _ = _visit(ctx, items[index], kw)
+                    results[index] = (node, claim, [])  # its certification bindings are already applied here
             finally:
                 ctx.claims, ctx.bindings = claims, bindings
             for future in futures:
-                visits += future.result()
+                for index, packed, claim, bound in pickle.loads(future.result()):  # noqa: S301 - our own fork
+                    results[index] = (unpack_node(packed),
+                                      AttestationClaims.model_validate(claim) if claim is not None else None, bound)
     finally:
         _JOB = None
+    visits = [v for v in results if v is not None]
     if any(n.failed("depth") for v in visits for n in v[0].walk()):
         return None
     return _merge(ctx, visits)
@@ -558,7 +592,8 @@ def _parallel(ctx: _Ctx, items: list[UpstreamEvidence], **kw: Any) -> Iterator[V
 
 def _merge(ctx: _Ctx, visits: list[_Visit]) -> Iterator[VerificationNode]:
     for node, claims, bindings in visits:
-        ctx.claims.update(claims)
+        if claims is not None and node.digest:
+            ctx.claims[node.digest] = claims
         for digest, index, detail in bindings:
             check, cert_node = ctx.certs[digest][index]
             ctx.bound.add(check.payload.jti)
@@ -865,7 +900,8 @@ def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust:
         root.fail("structure", exc.reason)
 
     oem = signed.identity.company_id if signed.identity else payload.get("iss")
-    pack = _attestation(ctx, parsed.pack.attestation, parsed.pack.evidence, used_by=oem if isinstance(oem, str) else None,
+    ctx.packages = parsed.packages
+    pack = _attestation(ctx, parsed.pack.attestation, parsed.pack.package, used_by=oem if isinstance(oem, str) else None,
                         user=f"the declaration issuer {root.company_name or oem}", path=())
     root.children.append(pack)
 
@@ -887,6 +923,7 @@ def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust:
     elif declaration is not None:
         root.fail("absolute stages", "not checked: the pack attestation's claims cannot be read")
 
+    _check_packages(ctx, root, pack)
     for _, node, _ in certs:
         root.children.append(node)
     results = _settle_certifications(ctx, root, certs)
@@ -895,9 +932,35 @@ def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust:
     return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=results)
 
 
+_HIDING = frozenset({EvidenceStatus.NOT_OPENED, EvidenceStatus.CERTIFIED_NOT_OPENED,
+                     EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER, EvidenceStatus.FAILED})
+"""A package of these was not read: the ids it names are unknown."""
+
+
+def _check_packages(ctx: _Ctx, on: VerificationNode, top: VerificationNode) -> None:
+    """``packages``: every package in the map is one the walk reached from ``top`` (nothing bundled unused). With a
+    package left unopened its references are unknown, so the others are then reported as not checked, not failed."""
+    if not ctx.packages:
+        return
+    nodes = [n for n in top.walk() if n.kind == "attestation"]
+    referenced = {n.package for n in nodes if n.package is not None}
+    unreferenced = [pid for pid in ctx.packages if pid not in referenced]
+    hidden = sum(1 for n in nodes if n.evidence in _HIDING and n.package in ctx.packages)
+    count = f"{len(ctx.packages)} package(s)"
+    if not unreferenced:
+        on.ok("packages", f"{count}, each referenced by the tree")
+    elif hidden:
+        on.ok("packages", f"{count}; {len(unreferenced)} not referenced by any package opened, {hidden} package(s) "
+              "not opened: not checked")
+    else:
+        shown = ", ".join(unreferenced[:5]) + (", ..." if len(unreferenced) > 5 else "")
+        on.fail("packages", f"{len(unreferenced)} of {count} referenced by no attestation of the tree (bundled "
+                f"unused): {shown}")
+
+
 def verify_attestation_tree(
     attestation: str,
-    evidence: SealedEvidence | dict[str, Any] | None,
+    evidence: Evidence | dict[str, Any] | None,
     trust: TrustStore,
     *,
     at: datetime,
@@ -909,12 +972,27 @@ def verify_attestation_tree(
 ) -> VerificationReport:
     """Verify one attestation and (with the key) its whole evidence subtree: the report's root is that attestation.
 
-    ``audience``, when given, is the company that uses the attestation (checked like any audience binding).
-    Used by :func:`connector.certification.certify` and by a node checking an attestation it received.
+    ``evidence`` is the attestation's :class:`~connector.attestation.evidence.Evidence` (its package id and every
+    package of its tree). ``audience``, when given, is the company that uses the attestation (checked like any
+    audience binding). Used by :func:`connector.certification.certify` and by a node checking an attestation it
+    received. Sequential (no worker processes).
     """
     ctx = _context(trust, at, verifier_key, verifier_cert, crls)
     certs = _certifications(ctx, certifications)
-    root = _attestation(ctx, attestation, evidence, used_by=audience, user=audience or "its holder", path=())
+    package_id: str | None = None
+    malformed: str | None = None
+    if evidence is not None:
+        try:
+            tree = evidence_of(evidence)
+            ctx.packages, package_id = tree.packages, tree.package
+        except MalformedEvidence as exc:
+            malformed = exc.detail
+    root = _attestation(ctx, attestation, package_id, used_by=audience, user=audience or "its holder", path=())
+    if malformed is not None and ctx.key is not None:
+        root.checks = [c for c in root.checks if c.name != "evidence"]  # not "missing": there, but unreadable
+        root.evidence = EvidenceStatus.FAILED
+        root.fail("evidence", malformed)
+    _check_packages(ctx, root, root)
     for _, node, _ in certs:
         root.children.append(node)
     results = _settle_certifications(ctx, root, certs)

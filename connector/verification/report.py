@@ -73,6 +73,7 @@ class VerificationNode(ReportModel):
     certified_by: list[str] = Field(default_factory=list)
     own_emissions: dict[str, str] | None = Field(default=None, description="hidden; only when evidence was opened")
     inputs: list[InputSummary] | None = Field(default=None, description="hidden; only when evidence was opened")
+    package: str | None = Field(default=None, description="id of its evidence package in the bundle, if it has one")
     checks: list[Check] = Field(default_factory=list)
     children: list[VerificationNode] = Field(default_factory=list)
 
@@ -197,3 +198,45 @@ class VerificationReport(ReportModel):
 
 
 VerificationNode.model_rebuild()
+
+
+# --- compact transfer between processes -----------------------------------------------------------------------------
+# verify_bundle verifies subtrees in forked workers; pickling thousands of pydantic models node by node is slow, so a
+# node travels as plain tuples and is rebuilt here without validation (it was built from validated values).
+
+_NODE_FIELDS = tuple(f for f in VerificationNode.model_fields if f not in ("evidence", "inputs", "checks", "children"))
+
+
+def _construct(cls: type[BaseModel], values: dict[str, Any]) -> Any:
+    obj = cls.__new__(cls)
+    object.__setattr__(obj, "__dict__", values)
+    object.__setattr__(obj, "__pydantic_fields_set__", set(values))
+    object.__setattr__(obj, "__pydantic_extra__", None)
+    object.__setattr__(obj, "__pydantic_private__", None)
+    return obj
+
+
+def pack_node(node: VerificationNode) -> tuple[Any, ...]:
+    """``node`` and its subtree as nested tuples of plain values (cheap to pickle); :func:`unpack_node` inverts it."""
+    d = node.__dict__
+    return (tuple(d[f] for f in _NODE_FIELDS), d["evidence"].value,
+            None if node.inputs is None else [tuple(i.__dict__.values()) for i in node.inputs],
+            [(c.name, c.ok, c.detail) for c in node.checks],
+            [pack_node(c) for c in node.children])
+
+
+_INPUT_FIELDS = tuple(InputSummary.model_fields)
+_ALL_FIELDS = tuple(VerificationNode.model_fields)
+_EVIDENCE = {e.value: e for e in EvidenceStatus}
+
+
+def unpack_node(packed: tuple[Any, ...]) -> VerificationNode:
+    """The node :func:`pack_node` packed, equal to the original."""
+    values, evidence, inputs, checks, children = packed
+    d = dict(zip(_NODE_FIELDS, values, strict=True))
+    d["evidence"] = _EVIDENCE[evidence]
+    d["inputs"] = None if inputs is None else [_construct(InputSummary, dict(zip(_INPUT_FIELDS, i, strict=True)))
+                                               for i in inputs]
+    d["checks"] = [_construct(Check, {"name": n, "ok": ok, "detail": detail}) for n, ok, detail in checks]
+    d["children"] = [unpack_node(c) for c in children]
+    return _construct(VerificationNode, {f: d[f] for f in _ALL_FIELDS})  # in declaration order, as validated

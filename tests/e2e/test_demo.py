@@ -57,7 +57,7 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
                              capture_output=True, text=True, timeout=120)
     assert declare.returncode == 0, declare.stdout + declare.stderr
     assert "0.164679" in declare.stdout
-    assert json.loads((tmp_path / "cli" / "bundle.json").read_text())["bundleVersion"] == "1"
+    assert json.loads((tmp_path / "cli" / "bundle.json").read_text())["bundleVersion"] == "2"
 
 
 def test_a_supplier_killed_during_the_demo_answers_after_restart(tmp_path: Path) -> None:

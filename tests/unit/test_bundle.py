@@ -2,7 +2,8 @@
 
 ``make_world`` builds the NMC811 fixture chain purely with the attestation functions: every supplier product is
 attested to the company that uses it, each evidence package sealed to the notified body with its upstream
-attestations and their (still sealed) evidence inside; the OEM declares and bundles.
+attestations and the ids of their (still sealed) packages inside, the packages side by side (flat, bundle v2); the
+OEM declares and bundles.
 """
 
 from __future__ import annotations
@@ -21,19 +22,19 @@ from connector.aggregation.engine import combine_stages
 from connector.attestation import (
     AttestationClaims,
     DataQuality,
+    Evidence,
     EvidenceContent,
     HiddenClaims,
     InputClaim,
     IssuedAttestation,
     Methodology,
     ReferencePeriod,
-    SealedEvidence,
     StageValues,
-    UpstreamEvidence,
     attestation_digest,
     issue_attestation,
     open_evidence,
     seal_evidence,
+    seal_evidence_tree,
 )
 from connector.decimals import RoundingRule
 from connector.declaration import DeclarationInput, compute_declaration
@@ -217,11 +218,10 @@ def make_world(
         issued = issue_attestation(claims, hidden, signer.key, signer.chain, at=T0)
         evidence = None
         if pid not in no_evidence:
-            upstream = [UpstreamEvidence(attestation=tiers[line["supplierProductId"]].issued.sd_jwt,
-                                         evidence=_sealed(tiers[line["supplierProductId"]].evidence))
+            upstream = [(tiers[line["supplierProductId"]].issued.sd_jwt, tiers[line["supplierProductId"]].evidence)
                         for line in product["bom"] if line.get("supplierProductId") in tiers]
-            content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures, upstream=upstream)
-            evidence = seal_evidence(content, [v.chain for v in seal_to.get(pid, [parties.nb])], parties.trust, T0)
+            evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures, upstream,
+                                          [v.chain for v in seal_to.get(pid, [parties.nb])], parties.trust, T0)
         tiers[pid] = Tier(pid, company, claims, hidden, issued, evidence)
 
     pack = tiers[fixture["declaration"]["packProductId"]]
@@ -240,35 +240,36 @@ def _uuid(pid: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, pid))
 
 
-def _sealed(evidence: dict | None) -> SealedEvidence | None:
-    return SealedEvidence.model_validate(evidence) if evidence is not None else None
-
-
 def issuer_of(sd_jwt: str) -> str:
     return json.loads(b64url_decode(sd_jwt.split("~")[0].split(".")[1]))["iss"]
 
 
-def edit_evidence(world: World, package: dict, path: list[str], edit: Callable[[EvidenceContent], EvidenceContent],
-                  recipients: list[Issued] | None = None) -> dict:
-    """Open ``package`` as the notified body, walk down ``path`` (company ids), apply ``edit`` there, re-seal every
-    package on the way back up (nothing is re-signed)."""
+def package_at(world: World, evidence: dict, path: list[str]) -> str:
+    """The id of the package reached from ``evidence``'s own package down ``path`` (company ids), as the NB."""
     nb = world.parties.nb
-    content = open_evidence(package, nb.key, nb.certificate)
-    if not path:
-        new = edit(content)
-    else:
-        items = []
-        for item in content.upstream:
-            if issuer_of(item.attestation) == path[0] and item.evidence is not None:
-                nested = edit_evidence(world, item.evidence.to_json_dict(), path[1:], edit, recipients)
-                item = UpstreamEvidence(attestation=item.attestation, evidence=SealedEvidence.model_validate(nested))
-            items.append(item)
-        new = EvidenceContent(attestation=content.attestation, disclosures=content.disclosures, upstream=items)
-    return seal_evidence(new, [r.chain for r in (recipients or [nb])], world.trust, T0)
+    pid = evidence["package"]
+    for company in path:
+        content = open_evidence(evidence["packages"][pid], nb.key, nb.certificate)
+        pid = next(i.package for i in content.upstream if issuer_of(i.attestation) == company and i.package)
+    return pid
+
+
+def edit_evidence(world: World, evidence: dict, path: list[str], edit: Callable[[EvidenceContent], EvidenceContent],
+                  recipients: list[Issued] | None = None) -> dict:
+    """Open the package reached down ``path`` (company ids) from ``evidence`` as the notified body, apply ``edit``
+    and re-seal that one package under the same id (flat evidence: nothing above it changes; nothing re-signed)."""
+    nb = world.parties.nb
+    pid = package_at(world, evidence, path)
+    content = open_evidence(evidence["packages"][pid], nb.key, nb.certificate)
+    sealed = seal_evidence(edit(content), [r.chain for r in (recipients or [nb])], world.trust, T0)
+    return {"package": evidence["package"], "packages": {**evidence["packages"], pid: sealed}}
 
 
 def with_pack_evidence(world: World, evidence: dict | None) -> EvidenceBundle:
-    return world.bundle.model_copy(update={"pack": world.bundle.pack.model_copy(update={"evidence": _sealed(evidence)})})
+    tree = Evidence.model_validate(evidence) if evidence is not None else None
+    return world.bundle.model_copy(update={
+        "pack": world.bundle.pack.model_copy(update={"package": tree.package if tree else None}),
+        "packages": dict(tree.packages) if tree else {}})
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------------------
@@ -345,10 +346,12 @@ def test_bundle_round_trip_and_format(world, parties) -> None:
     bundle = build_bundle(world.token, world.pack().issued.sd_jwt, world.pack().evidence, certifications=["a.b.c"],
                           crls=[crl])
     data = json.loads(bundle.to_json())
-    assert sorted(data) == ["bundleVersion", "certifications", "crls", "declaration", "pack"]
-    assert data["bundleVersion"] == "1"
-    assert sorted(data["pack"]) == ["attestation", "evidence"]
-    assert data["pack"]["evidence"]["recipients"][0]["header"]["kid"] == VERIFIER_ID
+    assert sorted(data) == ["bundleVersion", "certifications", "crls", "declaration", "pack", "packages"]
+    assert data["bundleVersion"] == "2"
+    assert sorted(data["pack"]) == ["attestation", "package"]
+    # flat: one package per attestation (pack, cell, CAM, LiOH), side by side, all sealed to the notified body
+    assert len(data["packages"]) == 4 and data["pack"]["package"] in data["packages"]
+    assert all(p["recipients"][0]["header"]["kid"] == VERIFIER_ID for p in data["packages"].values())
     assert data["crls"][0].startswith("-----BEGIN X509 CRL-----")
     assert EvidenceBundle.from_json(bundle.to_json()) == bundle
     assert bundle.crl_objects()[0].get_revoked_certificate_by_serial_number(1234) is not None
@@ -356,13 +359,18 @@ def test_bundle_round_trip_and_format(world, parties) -> None:
 
 def test_bundle_without_evidence_and_bad_inputs(world) -> None:
     bundle = build_bundle(world.token, world.pack().issued.sd_jwt)
-    assert json.loads(bundle.to_json())["pack"]["evidence"] is None
+    assert json.loads(bundle.to_json())["pack"]["package"] is None and bundle.packages == {}
     with pytest.raises(ValidationFailed, match="packAttestationDigest"):
         build_bundle(world.token, world.tiers[CELL].issued.sd_jwt)
     with pytest.raises(ValidationFailed, match="CRL"):
         build_bundle(world.token, world.pack().issued.sd_jwt, crls=["not a crl"])
     with pytest.raises(ValidationFailed, match="bundleVersion"):
-        EvidenceBundle.from_json({**json.loads(bundle.to_json()), "bundleVersion": "2"})
+        EvidenceBundle.from_json({**json.loads(bundle.to_json()), "bundleVersion": "3"})
+    with pytest.raises(ValidationFailed, match="bundleVersion 1 .* no longer read"):
+        EvidenceBundle.from_json({**json.loads(bundle.to_json()), "bundleVersion": "1"})
+    with pytest.raises(ValidationFailed, match="pack evidence"):
+        build_bundle(world.token, world.pack().issued.sd_jwt, world.pack().evidence["packages"][
+            world.pack().evidence["package"]])  # a bare JWE (v1 shape) is not an evidence set
     with pytest.raises(ValidationFailed, match="not JSON"):
         EvidenceBundle.from_json("{")
 
@@ -370,7 +378,10 @@ def test_bundle_without_evidence_and_bad_inputs(world) -> None:
 def test_edit_evidence_helper_keeps_content(world) -> None:
     nb = world.parties.nb
     same = edit_evidence(world, world.pack().evidence, [SETOUCHI], lambda c: c)
-    assert open_evidence(same, nb.key, nb.certificate).attestation == world.pack().issued.sd_jwt
+    cell = package_at(world, same, [SETOUCHI])
+    assert open_evidence(same["packages"][cell], nb.key, nb.certificate).attestation == world.tiers[CELL].issued.sd_jwt
+    assert same["packages"][cell] != world.pack().evidence["packages"][cell]  # re-sealed, same id
+    assert sorted(same["packages"]) == sorted(world.pack().evidence["packages"])
     assert attestation_digest(world.pack().issued.sd_jwt) == world.pack().issued.digest
 
 
@@ -379,6 +390,8 @@ def test_world_options(parties, fixture_chain) -> None:
     assert w.tiers[LIOH].evidence is None
     assert sorted(w.tiers) == sorted(_products(fixture_chain))
     assert w.pack().claims.total == Decimal(fixture_chain["expected"]["footprints"][PACK]["total"])
-    assert len(json.dumps(w.pack().evidence)) > 65536  # the 6-tier tree: see test_verification.test_full_six_tier_chain_verifies
+    assert len(w.pack().evidence["packages"]) == 6  # every attested product but LiOH (no evidence), flat
+    # flat: no package is over a few KB per direct input, whatever the depth
+    assert max(len(json.dumps(p)) for p in w.pack().evidence["packages"].values()) < 65536
 
 

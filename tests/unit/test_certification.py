@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from connector.attestation import EvidenceContent, UpstreamEvidence, issue_attestation
+from connector.attestation import EvidenceContent, issue_attestation
 from connector.certification import (
     CERTIFICATION_TYP,
     CertificationRefused,
@@ -165,11 +165,14 @@ def test_certified_tier_may_stay_unopened(world, parties) -> None:
     token = _certify_cam(world)
 
     def drop(content: EvidenceContent) -> EvidenceContent:
-        items = [UpstreamEvidence(attestation=i.attestation, evidence=None) if issuer_of(i.attestation) == HOKURIKU
+        items = [i.model_copy(update={"package": None}) if issuer_of(i.attestation) == HOKURIKU
                  else i for i in content.upstream]
         return content.model_copy(update={"upstream": items})
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], drop)
+    # and Hokuriku's subtree (its package and Andes') left out of the bundle
+    gone = set(world.tiers[CAM].evidence["packages"])
+    evidence = {**evidence, "packages": {k: v for k, v in evidence["packages"].items() if k not in gone}}
     bundle = with_pack_evidence(world, evidence).model_copy(update={"certifications": [token]})
     nb = parties.nb
     report = verify_bundle(bundle, world.trust, at=AT, verifier_key=nb.key, verifier_cert=nb.certificate)

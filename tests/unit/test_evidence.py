@@ -1,4 +1,5 @@
-"""Evidence packages: sealed to verifiers only, opened by each named verifier, forwarded unread, re-sealed."""
+"""Evidence packages: sealed to verifiers only, opened by each named verifier, forwarded unread (flat, by random
+package id), re-sealed."""
 
 from __future__ import annotations
 
@@ -12,16 +13,18 @@ from connector.attestation import (
     EvidenceContent,
     HiddenClaims,
     InputClaim,
+    MalformedEvidence,
     NotARecipient,
     RecipientRefused,
     StageValues,
-    UpstreamEvidence,
+    UpstreamPackage,
     attestation_digest,
     issue_attestation,
     open_evidence,
     recipients_of,
     reseal_evidence,
     seal_evidence,
+    seal_evidence_tree,
     verify_attestation,
 )
 from connector.errors import InvalidSignature
@@ -143,35 +146,68 @@ def test_malformed_package(world) -> None:
         open_evidence({"protected": "x"}, world["nb"].key, world["nb"].certificate)
 
 
-def test_nested_package_forwarded_unread_and_resealed(world) -> None:
-    # tier 2 (supplier) seals to nb; tier 1 (customer) attests using it and seals its own evidence to nb.
+def test_packages_forwarded_unread_side_by_side_and_resealed(world) -> None:
+    # tier 2 (supplier) seals to nb; tier 1 (customer) attests using it, forwards its package unchanged, adds its own
     upstream = _content(world)
-    up_package = seal_evidence(upstream, [world["nb"].chain], world["trust"], T0)
+    up_evidence = seal_evidence_tree(upstream.attestation, upstream.disclosures, [], [world["nb"].chain],
+                                     world["trust"], T0)
     c = world["customer"]
     issued = issue_attestation(make_claims(issuer=CUSTOMER_ID, audience=OEM_ID), make_hidden(), c.key, c.chain, at=T0)
-    content = EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures,
-                              upstream=[UpstreamEvidence(attestation=upstream.attestation, evidence=up_package)])
-    package = seal_evidence(content, [world["nb"].chain], world["trust"], T0)
+    evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures, [(upstream.attestation, up_evidence)],
+                                  [world["nb"].chain], world["trust"], T0)
 
-    opened = open_evidence(package, world["nb"].key, world["nb"].certificate)
-    nested = opened.upstream[0].evidence
-    assert nested is not None
-    assert open_evidence(nested.to_json_dict(), world["nb"].key, world["nb"].certificate) == upstream
+    assert evidence["packages"][up_evidence["package"]] == up_evidence["packages"][up_evidence["package"]]
+    assert len(evidence["packages"]) == 2 and evidence["package"] != up_evidence["package"]
+    opened = open_evidence(evidence["packages"][evidence["package"]], world["nb"].key, world["nb"].certificate)
+    assert opened.upstream == [UpstreamPackage(attestation=upstream.attestation, package=up_evidence["package"])]
+    assert open_evidence(evidence["packages"][up_evidence["package"]], world["nb"].key,
+                         world["nb"].certificate) == upstream
 
-    # nb re-seals the whole tree for nb2
-    resealed = reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["nb2"].chain],
+    # nb re-seals the whole tree for nb2, same ids
+    resealed = reseal_evidence(evidence, world["nb"].key, world["nb"].certificate, [world["nb2"].chain],
                                world["trust"], T0)
-    top = open_evidence(resealed, world["nb2"].key, world["nb2"].certificate)
+    assert resealed["package"] == evidence["package"] and sorted(resealed["packages"]) == sorted(evidence["packages"])
+    top = open_evidence(resealed["packages"][resealed["package"]], world["nb2"].key, world["nb2"].certificate)
     assert top.attestation == issued.sd_jwt
-    inner = top.upstream[0].evidence
-    assert inner is not None
-    assert open_evidence(inner.to_json_dict(), world["nb2"].key, world["nb2"].certificate) == upstream
+    assert open_evidence(resealed["packages"][up_evidence["package"]], world["nb2"].key,
+                         world["nb2"].certificate) == upstream
     with pytest.raises(NotARecipient):
-        open_evidence(resealed, world["nb"].key, world["nb"].certificate)
+        open_evidence(resealed["packages"][resealed["package"]], world["nb"].key, world["nb"].certificate)
+    only_top = reseal_evidence(evidence, world["nb"].key, world["nb"].certificate, [world["nb2"].chain],
+                               world["trust"], T0, recursive=False)
+    assert only_top["packages"][up_evidence["package"]] == evidence["packages"][up_evidence["package"]]
+
+
+def test_package_ids_are_random_not_digests(world) -> None:
+    content = _content(world)
+    a = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
+    b = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
+    assert a["package"] != b["package"]  # the same content sealed twice: unlinkable ids
+    assert len(a["package"]) == 22 and a["package"] not in (attestation_digest(content.attestation),)
+    assert a["package"] not in json.dumps(a["packages"][a["package"]])
+
+
+def test_conflicting_package_ids_are_refused(world) -> None:
+    content = _content(world)
+    a = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
+    b = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
+    clash = {"package": a["package"], "packages": {a["package"]: b["packages"][b["package"]]}}
+    with pytest.raises(MalformedEvidence, match="two different packages"):
+        seal_evidence_tree(content.attestation, content.disclosures, [(content.attestation, a),
+                                                                      (content.attestation, clash)],
+                           [world["nb"].chain], world["trust"], T0)
+    with pytest.raises(MalformedEvidence, match="v2 evidence set"):  # a bare JWE: the v1 shape
+        seal_evidence_tree(content.attestation, content.disclosures,
+                           [(content.attestation, a["packages"][a["package"]])], [world["nb"].chain], world["trust"], T0)
+    with pytest.raises(MalformedEvidence, match="not in its packages"):
+        seal_evidence_tree(content.attestation, content.disclosures,
+                           [(content.attestation, {"package": b["package"], "packages": a["packages"]})],
+                           [world["nb"].chain], world["trust"], T0)
 
 
 def test_reseal_refuses_non_verifier(world) -> None:
-    package = seal_evidence(_content(world), [world["nb"].chain], world["trust"], T0)
+    content = _content(world)
+    package = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
     with pytest.raises(RecipientRefused):
         reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["oem"].chain],
                         world["trust"], T0)
@@ -181,8 +217,7 @@ def test_two_tier_binding_and_arithmetic_checkable_by_verifier(world) -> None:
     """What the verifier does with an opened package: the digests bind, and the sums add up."""
     s, c, nb = world["supplier"], world["customer"], world["nb"]
     up = issue_attestation(make_claims(), make_hidden(), s.key, s.chain, at=T0)  # supplier -> customer
-    up_package = seal_evidence(EvidenceContent(attestation=up.sd_jwt, disclosures=up.disclosures),
-                               [nb.chain], world["trust"], T0)
+    up_evidence = seal_evidence_tree(up.sd_jwt, up.disclosures, [], [nb.chain], world["trust"], T0)
     received = verify_attestation(up.sd_jwt, world["trust"], at=T0, audience=CUSTOMER_ID)
     own = stages("1", "2", "0", "0")
     qty = Decimal("0.5")
@@ -193,9 +228,9 @@ def test_two_tier_binding_and_arithmetic_checkable_by_verifier(world) -> None:
     claims = make_claims(issuer=CUSTOMER_ID, audience=OEM_ID, stages=StageValues.from_mapping(totals),
                          total=sum(totals.values()))
     mine = issue_attestation(claims, hidden, c.key, c.chain, at=T0)
-    package = seal_evidence(EvidenceContent(attestation=mine.sd_jwt, disclosures=mine.disclosures,
-                                            upstream=[UpstreamEvidence(attestation=up.sd_jwt, evidence=up_package)]),
-                            [nb.chain], world["trust"], T0)
+    evidence = seal_evidence_tree(mine.sd_jwt, mine.disclosures, [(up.sd_jwt, up_evidence)], [nb.chain],
+                                  world["trust"], T0)
+    package = evidence["packages"][evidence["package"]]
 
     # --- the verifier's side
     opened = open_evidence(package, nb.key, nb.certificate)

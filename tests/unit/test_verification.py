@@ -13,9 +13,8 @@ from rich.console import Console
 
 from connector.attestation import (
     EvidenceContent,
-    UpstreamEvidence,
+    UpstreamPackage,
     issue_attestation,
-    reseal_evidence,
     sign_jws_json,
 )
 from connector.attestation.sdjwt import make_disclosure, parse_disclosure
@@ -41,6 +40,7 @@ from tests.unit.test_bundle import (  # noqa: F401  (fixtures)
     fixture_chain,
     issuer_of,
     make_world,
+    package_at,
     parties,
     with_pack_evidence,
     world,
@@ -153,7 +153,8 @@ def test_oem_without_key_sees_no_hidden_claim(world) -> None:
     from connector.attestation import NotARecipient, open_evidence
 
     with pytest.raises(NotARecipient):
-        open_evidence(world.tiers[PACK].evidence, world.parties.oem.key, world.parties.oem.certificate)
+        open_evidence(world.bundle.packages[world.bundle.pack.package], world.parties.oem.key,
+                      world.parties.oem.certificate)
 
 
 # --- tampering ----------------------------------------------------------------------------------------------------
@@ -228,7 +229,7 @@ def test_upstream_attestation_swapped(world, parties) -> None:
                               cam.hidden, parties.companies[HOKURIKU].key, parties.companies[HOKURIKU].chain, at=T0)
 
     def swap(content: EvidenceContent) -> EvidenceContent:
-        items = [UpstreamEvidence(attestation=other.sd_jwt, evidence=i.evidence) if issuer_of(i.attestation) == HOKURIKU
+        items = [UpstreamPackage(attestation=other.sd_jwt, package=i.package) if issuer_of(i.attestation) == HOKURIKU
                  else i for i in content.upstream]
         return content.model_copy(update={"upstream": items})
 
@@ -294,14 +295,17 @@ def test_expired_attestation(world) -> None:
 
 def test_missing_evidence(world) -> None:
     def drop(content: EvidenceContent) -> EvidenceContent:
-        items = [i.model_copy(update={"evidence": None}) if issuer_of(i.attestation) == HOKURIKU else i
+        items = [i.model_copy(update={"package": None}) if issuer_of(i.attestation) == HOKURIKU else i
                  for i in content.upstream]
         return content.model_copy(update={"upstream": items})
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], drop)
     report = verify(world, with_pack_evidence(world, evidence))
-    assert only_failures(report) == [(HOKURIKU, "evidence")]
-    assert "evidence missing" in report.failures[0].detail and HOKURIKU in report.failures[0].detail
+    # Hokuriku's and Andes' packages are still bundled but nothing references them any more
+    assert only_failures(report) == [(HOKURIKU, "evidence"), (OEM, "packages")]
+    missing = report.failures_of(HOKURIKU, "evidence")[0]
+    assert "evidence missing" in missing.detail and HOKURIKU in missing.detail
+    assert "2 of 4 package(s) referenced by no attestation" in report.failures_of(OEM, "packages")[0].detail
     cam = report.find(company=HOKURIKU)[0]
     assert cam.evidence is EvidenceStatus.MISSING and cam.children == []
     assert not report.complete
@@ -313,20 +317,12 @@ def test_missing_pack_evidence(world) -> None:
 
 
 def test_evidence_sealed_for_another_verifier(world) -> None:
-    nb, nb2 = world.parties.nb, world.parties.nb2
-
-    def reseal(content: EvidenceContent) -> EvidenceContent:
-        items = []
-        for i in content.upstream:
-            if issuer_of(i.attestation) == HOKURIKU:
-                other = reseal_evidence(i.evidence.to_json_dict(), nb.key, nb.certificate, [nb2.chain], world.trust, T0)
-                i = UpstreamEvidence(attestation=i.attestation, evidence=other)
-            items.append(i)
-        return content.model_copy(update={"upstream": items})
-
-    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], reseal)
+    nb2 = world.parties.nb2
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU], lambda c: c, recipients=[nb2])
     report = verify(world, with_pack_evidence(world, evidence))
+    # Hokuriku's package names LiOH's, which is then not known to be referenced: not checked rather than failed
     assert only_failures(report) == [(HOKURIKU, "evidence")]
+    assert "not checked" in next(c.detail for c in report.root.checks if c.name == "packages")
     assert "sealed for another verifier" in report.failures[0].detail
     assert report.find(company=HOKURIKU)[0].evidence is EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER
     # the other notified body opens that tier but not the rest
@@ -371,7 +367,7 @@ def test_cycle_is_detected(world) -> None:
     cell = world.tiers[CELL]
 
     def loop(content: EvidenceContent) -> EvidenceContent:
-        extra = UpstreamEvidence(attestation=cell.issued.sd_jwt, evidence=cell.evidence)
+        extra = UpstreamPackage(attestation=cell.issued.sd_jwt, package=cell.evidence["package"])
         return content.model_copy(update={"upstream": [*content.upstream, extra]})
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU], loop)
@@ -418,3 +414,96 @@ def test_full_six_tier_chain_verifies(parties, fixture_chain) -> None:
     assert report.valid, [f.line() for f in report.failures]
     assert len([n for n in report.nodes() if n.kind == "attestation"]) == 7
     assert report.root.children[0].total == fixture_chain["expected"]["footprints"][PACK]["total"]
+
+
+# --- flat evidence (bundle v2): the package map ---------------------------------------------------------------------
+
+
+def _packages(world: World, **changes) -> dict:
+    evidence = world.tiers[PACK].evidence
+    return {"package": evidence["package"], "packages": {**evidence["packages"], **changes}}
+
+
+def test_honest_bundle_references_every_package(world) -> None:
+    report = verify(world)
+    (check,) = [c for c in report.root.checks if c.name == "packages"]
+    assert check.ok and check.detail == "4 package(s), each referenced by the tree"
+    assert {n.package for n in report.nodes() if n.kind == "attestation"} == set(world.bundle.packages)
+
+
+def test_unreferenced_package_fails_when_everything_was_opened(world, parties, fixture_chain) -> None:
+    """A package no attestation of the tree references (bundled unused) is a failure once every package was opened,
+    and only noted when some package stays closed."""
+    stray = make_world(parties, fixture_chain).tiers[CAM].evidence  # another world's packages, other ids
+    extra = {pid: p for pid, p in stray["packages"].items() if pid == stray["package"]}
+    bundle = with_pack_evidence(world, _packages(world, **extra))
+    report = verify(world, bundle)
+    assert only_failures(report) == [(OEM, "packages")]
+    detail = report.failures[0].detail
+    assert "1 of 5 package(s) referenced by no attestation" in detail and stray["package"] in detail
+    # the OEM (no key) cannot tell: not checked, not failed
+    blind = verify(world, bundle, key=False)
+    assert blind.valid and "not checked" in next(c.detail for c in blind.root.checks if c.name == "packages")
+
+
+def test_package_id_referenced_twice_on_a_path_is_a_cycle(world) -> None:
+    """Hokuriku's package made to name its own package id for its LiOH input: the walk would loop."""
+    own = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU])
+
+    def loop(content: EvidenceContent) -> EvidenceContent:
+        return content.model_copy(update={"upstream": [i.model_copy(update={"package": own})
+                                                       for i in content.upstream]})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU], loop)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert (ANDES, "cycle") in only_failures(report)
+    cycle = report.failures_of(ANDES, "cycle")[0]
+    assert own in cycle.detail and "referenced twice on one path" in cycle.detail
+    assert (OEM, "packages") in only_failures(report)  # Andes' own package is now referenced by nobody
+
+
+def test_referenced_package_missing_from_the_bundle(world) -> None:
+    cam = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU])
+    evidence = world.tiers[PACK].evidence
+    bundle = with_pack_evidence(world, {"package": evidence["package"],
+                                        "packages": {k: v for k, v in evidence["packages"].items() if k != cam}})
+    report = verify(world, bundle)
+    assert only_failures(report) == [(HOKURIKU, "evidence"), (OEM, "packages")]  # LiOH's is then unreferenced
+    assert f"its evidence package {cam} is not in the bundle" in report.failures_of(HOKURIKU, "evidence")[0].detail
+    assert report.find(company=HOKURIKU)[0].evidence is EvidenceStatus.MISSING
+
+
+def test_tampered_package(world) -> None:
+    """One byte of Hokuriku's ciphertext flipped: that package cannot be decrypted, the others are still checked."""
+    cam = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU])
+    package = dict(world.tiers[PACK].evidence["packages"][cam])
+    text = package["ciphertext"]
+    package["ciphertext"] = text[:10] + ("A" if text[10] != "A" else "B") + text[11:]
+    report = verify(world, with_pack_evidence(world, _packages(world, **{cam: package})))
+    assert only_failures(report) == [(HOKURIKU, "evidence")]  # Andes' package: unknown, so "packages" not checked
+    assert "cannot be decrypted" in report.failures[0].detail
+    assert report.find(company=HOKURIKU)[0].evidence is EvidenceStatus.FAILED
+    assert report.find(company=SETOUCHI)[0].evidence is EvidenceStatus.OPENED
+
+
+def test_package_swapped_for_another_tiers(world) -> None:
+    """Setouchi's package names Andes' package for its Hokuriku input: bound to the wrong attestation."""
+    lioh = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU, ANDES])
+
+    def swap(content: EvidenceContent) -> EvidenceContent:
+        return content.model_copy(update={"upstream": [i.model_copy(update={"package": lioh})
+                                                       if issuer_of(i.attestation) == HOKURIKU else i
+                                                       for i in content.upstream]})
+
+    evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], swap)
+    report = verify(world, with_pack_evidence(world, evidence))
+    assert (HOKURIKU, "evidence binding") in only_failures(report)
+
+
+def test_report_nodes_survive_the_compact_transfer(world) -> None:
+    from connector.verification.report import pack_node, unpack_node
+
+    report = verify(world)
+    node = report.root.children[0]
+    again = unpack_node(pack_node(node))
+    assert again == node and again.model_dump(mode="json") == node.model_dump(mode="json")
