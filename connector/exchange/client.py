@@ -37,25 +37,35 @@ class PeerClient:
         self.settings, self.identity = settings, identity
         self._http = httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
         self._tokens: dict[str, _Token] = {}
+        self._endpoints: dict[str, tuple[str, datetime]] = {}
+
+    ENDPOINT_TTL = timedelta(hours=1)
+    """How long a peer's discovered token endpoint is used before asking its metadata again (a failed token request
+    forgets it at once)."""
 
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def _token_endpoint(self, base: str) -> str:
+    async def _token_endpoint(self, base: str, now: datetime) -> str:
+        known = self._endpoints.get(base)
+        if known is not None and known[1] > now:
+            return known[0]
+        endpoint = f"{base}/auth/token"
         try:
             r = await self._http.get(f"{base}/.well-known/openid-configuration")
             if r.status_code == 200 and isinstance(r.json().get("token_endpoint"), str):
-                return r.json()["token_endpoint"]
+                endpoint = r.json()["token_endpoint"]
         except (httpx.HTTPError, ValueError):
-            pass
-        return f"{base}/auth/token"
+            return endpoint  # not remembered: the metadata is asked again next time
+        self._endpoints[base] = (endpoint, now + self.ENDPOINT_TTL)
+        return endpoint
 
     async def token(self, base: str) -> str:
         now = datetime.now(UTC)
         cached = self._tokens.get(base)
         if cached and cached.expires > now + timedelta(seconds=30):
             return cached.value
-        endpoint = await self._token_endpoint(base)
+        endpoint = await self._token_endpoint(base, now)
         data = {"grant_type": "client_credentials"}
         headers = {"accept": "application/json"}
         basic = self._basic_for(base)
@@ -70,8 +80,10 @@ class PeerClient:
         try:
             r = await self._http.post(endpoint, data=data, headers=headers)
         except httpx.HTTPError as exc:
+            self._endpoints.pop(base, None)
             raise PeerError(f"token request to {endpoint} failed: {exc!r}") from exc
         if r.status_code != 200:
+            self._endpoints.pop(base, None)
             # not permanent: a refusal can be a CRL or clock not yet in step; the outbox retries until it gives up
             raise PeerError(f"token request to {endpoint} answered {r.status_code}: {r.text[:200]}")
         body = r.json()

@@ -189,15 +189,17 @@ def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = N
 def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: list[str]) -> list[CfpRequest]:
     """Ask every supplier whose footprint we lack for this product (used before answering a customer)."""
     made = []
-    for line in repo.bom_lines(ctx.session, product.id):
+    lines = repo.bom_lines(ctx.session, product.id)
+    held = repo.latest_upstreams(ctx.session, [(line.supplier_company_id or "", line.supplier_product_id or "")
+                                               for line in lines if line.kind == "supplier"])
+    for line in lines:
         if line.kind != "supplier" or line.supplier_company_id == ctx.company_id:
             if line.kind == "supplier" and line.supplier_company_id == ctx.company_id:
                 inner = repo.product_by_urn(ctx.session, line.supplier_product_id or "")
                 if inner is not None and repo.active_footprint(ctx.session, inner.id) is None:
                     made.extend(request_missing_inputs(ctx, inner, verifier_certs))
             continue
-        held = repo.latest_upstream(ctx.session, line.supplier_company_id or "", line.supplier_product_id or "")
-        if held is None:
+        if (line.supplier_company_id or "", (line.supplier_product_id or "").lower()) not in held:
             made.append(request_footprint(ctx, line.id, verifier_certs=verifier_certs,
                                           message=f"needed for {product.name}"))
     return made

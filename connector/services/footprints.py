@@ -42,14 +42,17 @@ class UpstreamSource:
         self.share, self.dqr, self.attestation = share, dqr, attestation
 
 
-def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str) -> UpstreamSource | None:
+def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str,
+                  held: dict[tuple[str, str], UpstreamFootprint] | None = None) -> UpstreamSource | None:
+    """Where a line's input comes from; ``held`` is :func:`repo.latest_upstreams` of the lines, when prefetched."""
     if company_id == ctx.company_id:
         own = repo.product_by_urn(ctx.session, product_urn)
         fp = repo.active_footprint(ctx.session, own.id) if own else None
         if fp is None or own is None:
             return None
         return UpstreamSource(fp.id, own.declared_unit, _stages_in(fp.stages), fp.primary_data_share, _dqr(fp.dqr), None)
-    up = repo.latest_upstream(ctx.session, company_id, product_urn)
+    up = (held.get((company_id, product_urn.lower())) if held is not None
+          else repo.latest_upstream(ctx.session, company_id, product_urn))
     if up is None:
         return None
     return UpstreamSource(up.footprint_id, up.declared_unit, _stages_in(up.stages), up.primary_data_share,
@@ -74,12 +77,16 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
     inputs: list[UpstreamInput] = []
     snapshot: list[dict] = []
     missing: list[str] = []
-    for line in repo.bom_lines(ctx.session, product.id):
+    lines = repo.bom_lines(ctx.session, product.id)
+    held = repo.latest_upstreams(ctx.session, [(line.supplier_company_id or "", line.supplier_product_id or "")
+                                               for line in lines if line.kind != "secondary"
+                                               and line.supplier_company_id != ctx.company_id])
+    for line in lines:
         if line.kind == "secondary":
             own_lines.append(OwnLine(Stage(line.stage), line.quantity, line.factor, ZERO_SHARE, None,  # type: ignore[arg-type]
                                      line.dataset or "secondary"))
             continue
-        src = _upstream_for(ctx, line.supplier_company_id or "", line.supplier_product_id or "")
+        src = _upstream_for(ctx, line.supplier_company_id or "", line.supplier_product_id or "", held)
         if src is None:
             missing.append(f"{line.supplier_product_id} from {line.supplier_company_id}")
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import func
@@ -98,6 +98,29 @@ def latest_upstream(session: Session, supplier_company_id: str, product_urn: str
         .order_by(col(UpstreamFootprint.received_at).desc())
     )
     return session.exec(stmt).first()
+
+
+def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], UpstreamFootprint]:
+    """:func:`latest_upstream` of many (supplier company id, product URN) pairs in one query; keyed by
+    (company id, lower-cased URN), pairs with nothing held are absent."""
+    wanted = {(company, urn.lower()) for company, urn in pairs}
+    if not wanted:
+        return {}
+    stmt = (
+        select(UpstreamFootprint)
+        .where(
+            col(UpstreamFootprint.supplier_company_id).in_(sorted({c for c, _ in wanted})),
+            func.lower(UpstreamFootprint.product_id).in_(sorted({u for _, u in wanted})),
+            UpstreamFootprint.status == "Active",
+        )
+        .order_by(col(UpstreamFootprint.received_at).desc())
+    )
+    found: dict[tuple[str, str], UpstreamFootprint] = {}
+    for up in session.exec(stmt):
+        key = (up.supplier_company_id, up.product_id.lower())
+        if key in wanted and key not in found:  # newest first: the first row of a pair is its latest
+            found[key] = up
+    return found
 
 
 def upstream_by_footprint_id(session: Session, footprint_id: str) -> UpstreamFootprint | None:

@@ -1,0 +1,84 @@
+"""The peer client asks a peer's discovery document once per hour, and again as soon as a token request fails."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from connector.config import Settings
+from connector.exchange.client import PeerClient, PeerError
+
+BASE = "https://peer.test"
+
+
+class Peer:
+    """A PACT host: discovery names /oauth/token; counts what was asked."""
+
+    def __init__(self) -> None:
+        self.calls: list[str] = []
+        self.token_status = 200
+        self.discovery_down = False
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.calls.append(request.url.path)
+        if request.url.path == "/.well-known/openid-configuration":
+            if self.discovery_down:
+                raise httpx.ConnectError("down", request=request)
+            return httpx.Response(200, json={"token_endpoint": f"{BASE}/oauth/token"})
+        if request.url.path in ("/oauth/token", "/auth/token"):
+            if self.token_status != 200:
+                return httpx.Response(self.token_status, json={"error": "server_error"})
+            return httpx.Response(200, json={"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+        return httpx.Response(404)
+
+
+def _client(peer: Peer) -> PeerClient:
+    settings = Settings(outgoing_basic_credentials={BASE: ("client", "secret")})
+    return PeerClient(settings, None, transport=httpx.MockTransport(peer))
+
+
+@pytest.mark.asyncio
+async def test_the_token_endpoint_is_discovered_once() -> None:
+    peer = Peer()
+    client = _client(peer)
+    try:
+        for _ in range(3):
+            client._tokens.clear()  # as if each token had expired
+            assert await client.token(BASE) == "t"
+    finally:
+        await client.aclose()
+    assert peer.calls.count("/.well-known/openid-configuration") == 1
+    assert peer.calls.count("/oauth/token") == 3
+
+
+@pytest.mark.asyncio
+async def test_a_failed_token_request_forgets_the_endpoint() -> None:
+    peer = Peer()
+    client = _client(peer)
+    try:
+        await client.token(BASE)
+        client._tokens.clear()
+        peer.token_status = 503
+        with pytest.raises(PeerError):
+            await client.token(BASE)
+        peer.token_status = 200
+        await client.token(BASE)
+    finally:
+        await client.aclose()
+    assert peer.calls.count("/.well-known/openid-configuration") == 2  # asked again after the failure
+
+
+@pytest.mark.asyncio
+async def test_an_unreachable_discovery_falls_back_and_is_not_remembered() -> None:
+    peer = Peer()
+    peer.discovery_down = True
+    client = _client(peer)
+    try:
+        assert await client.token(BASE) == "t"  # from the default /auth/token
+        client._tokens.clear()
+        peer.discovery_down = False
+        await client.token(BASE)
+    finally:
+        await client.aclose()
+    assert peer.calls == ["/.well-known/openid-configuration", "/auth/token",
+                          "/.well-known/openid-configuration", "/oauth/token"]
