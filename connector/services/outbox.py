@@ -6,7 +6,6 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from ..config import Settings
@@ -40,28 +39,34 @@ def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMes
 def claim(session: Session, at: datetime, limit: int = 20) -> tuple[list[OutboxMessage], datetime | None]:
     """:func:`claim_due`, and when the next pending message falls due (None: nothing pending), in one transaction.
 
-    The worker sleeps until then (or until woken), instead of polling a database that has nothing for it.
+    The worker sleeps until then (or until woken), instead of polling a database that has nothing for it. One query
+    reads the pending messages in due order, one more than ``limit``: the due ones are leased, and the first row
+    left (due or not) says when to look again.
     """
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.state == "pending", col(OutboxMessage.next_attempt_at) <= at)
+        .where(OutboxMessage.state == "pending")
         .order_by(col(OutboxMessage.next_attempt_at))
-        .limit(limit)
+        .limit(limit + 1)
     )
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    rows = list(session.exec(stmt))
+    pending = list(session.exec(stmt))
+    rows = [row for row in pending[:limit] if _aware(row.next_attempt_at, at) <= at]
+    rest = pending[len(rows):]
+    next_at = _aware(rest[0].next_attempt_at, at) if rest else None
     for row in rows:
         row.next_attempt_at = at + LEASE
         row.attempts += 1
         session.add(row)
-    session.flush()
-    next_at = session.execute(select(func.min(OutboxMessage.next_attempt_at))
-                              .where(OutboxMessage.state == "pending")).scalar()
+    if rows and (next_at is None or next_at > at + LEASE):
+        next_at = at + LEASE  # the lease of what was just taken runs out then, if it was never marked sent
     session.commit()
-    if next_at is not None and next_at.tzinfo is None:
-        next_at = next_at.replace(tzinfo=at.tzinfo)
     return rows, next_at
+
+
+def _aware(value: datetime, like: datetime) -> datetime:
+    return value.replace(tzinfo=like.tzinfo) if value.tzinfo is None else value
 
 
 def backoff(settings: Settings, attempts: int) -> timedelta:

@@ -198,3 +198,26 @@ async def test_the_outbox_worker_retries_after_the_backoff_not_the_poll_interval
     with Session(engine) as session:
         row = session.exec(select(OutboxMessage)).one()
     assert row.state == "sent" and row.attempts == 3
+
+
+def test_a_claim_says_when_to_look_again(engine) -> None:
+    now = utcnow()
+    with Session(engine, expire_on_commit=False) as session:
+        assert outbox.claim(session, now) == ([], None)  # nothing pending: sleep until woken or polled
+        due = outbox.enqueue(session, "https://a.test", "urn:x:a", outbox.SEND_EVENT, {}, now - timedelta(seconds=1))
+        later = now + timedelta(seconds=30)
+        outbox.enqueue(session, "https://b.test", "urn:x:b", outbox.SEND_EVENT, {}, later)
+        session.commit()
+        rows, next_at = outbox.claim(session, now)
+        assert [r.id for r in rows] == [due.id] and next_at == later
+        rows, next_at = outbox.claim(session, now)  # the due one is leased now; the later one is next
+        assert rows == [] and next_at == later
+        for i in range(3):
+            outbox.enqueue(session, f"https://c{i}.test", "urn:x:c", outbox.SEND_EVENT, {}, now)
+        session.commit()
+        rows, next_at = outbox.claim(session, now, limit=2)  # more due than the limit: look again at once
+        assert len(rows) == 2 and next_at is not None and next_at <= now
+        rows, next_at = outbox.claim(session, now, limit=2)
+        assert len(rows) == 1 and next_at == later
+        rows, next_at = outbox.claim(session, later)  # the leases (60 s) still run: only the later one is due
+        assert len(rows) == 1 and next_at == now + outbox.LEASE
