@@ -46,6 +46,7 @@ from ..attestation.attestation import (
 )
 from ..attestation.evidence import (
     Evidence,
+    EvidenceContent,
     MalformedEvidence,
     NotARecipient,
     UpstreamPackage,
@@ -441,26 +442,17 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
         return node
     node.ok("evidence binding", "the package holds this attestation")
 
-    hidden = None
-    if checked is not None:
-        try:
-            _, given = presented_disclosures(sd_jwt, content.disclosures)
-            hidden = open_disclosures(checked, given)
-            node.ok("disclosures", f"{len(content.disclosures)} disclosures, each committed in the attestation")
-        except InvalidSignature as exc:
-            node.fail("disclosures", exc.reason)
-    # else: the attestation already failed; its disclosures cannot be trusted to mean anything, so not opened
-
     upstream: dict[str, UpstreamPackage] = {}
     order: list[str] = []
+    problems: list[str] = []
     for item in content.upstream:
         try:
             d = attestation_digest(item.attestation)
         except InvalidSignature:
-            node.fail("upstream binding", "an upstream entry is not an SD-JWT")
+            problems.append("an upstream entry is not an SD-JWT")
             continue
         if d in upstream:
-            node.fail("upstream binding", f"upstream attestation {d} bundled twice")
+            problems.append(f"upstream attestation {d} bundled twice")
             continue
         upstream[d] = item
         order.append(d)
@@ -469,12 +461,21 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     here = (*path, digest)
     here_ids = (*ids, package_id)
     label = f"{node.company_name or company}"
-    # the subtrees below, in the order the walk visits them: the inputs found, then the bundled ones no input uses
-    visits = [upstream[i.attestation_digest] for i in hidden.inputs if i.attestation_digest in upstream] \
-        if hidden is not None else []
-    named = {i.attestation_digest for i in hidden.inputs} if hidden is not None else set()
-    visits += [upstream[d] for d in order if d not in named]
-    subtrees = _subtrees(ctx, visits, used_by=node.company, user=label, path=here, ids=here_ids)
+    kw = {"used_by": node.company, "user": label, "path": here, "ids": here_ids}
+    # Below the root of a large tree the subtrees are verified in worker processes, started now so that they work
+    # while this process checks the root's own disclosures (9,999 of them for a pack with 9,999 inputs)
+    pool = _Pool.start(ctx, [upstream[d] for d in order], kw) if _parallel_here(ctx, here, order) else None
+    try:
+        hidden, visiting = _disclosed(node, checked, sd_jwt, content, problems, upstream, order)
+    except BaseException:
+        if pool is not None:
+            pool.pool.shutdown(cancel_futures=True)
+        raise
+    done = pool.finish() if pool is not None else None
+    if done is not None:
+        subtrees = _merge(ctx, _in_walk_order(visiting, dict(zip(order, done, strict=True))))
+    else:
+        subtrees = (_attestation(ctx, upstream[d].attestation, upstream[d].package, **kw) for d in visiting)
     if hidden is not None:
         assert claims is not None
         node.own_emissions = {s.value: format_decimal(v) for s, v in hidden.own_emissions.as_dict().items()}
@@ -515,22 +516,55 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     return node
 
 
-def _subtrees(ctx: _Ctx, items: list[UpstreamPackage], *, used_by: str | None, user: str,
-              path: tuple[str, ...], ids: tuple[str, ...]) -> Iterator[VerificationNode]:
-    """The child nodes of ``items``, in order, each verified when it is asked for (the sequential walk), or, below the
-    root of a large tree with ``ctx.workers`` > 1, verified beforehand in a process pool and merged as if walked."""
-    if len(path) == 1 and ctx.workers > 1 and len(items) > 1 and len(ctx.packages) >= PARALLEL_MIN_ATTESTATIONS:
-        merged = _parallel(ctx, items, used_by=used_by, user=user, path=path, ids=ids)
-        if merged is not None:
-            yield from merged
-            return
-    for item in items:
-        yield _attestation(ctx, item.attestation, item.package, used_by=used_by, user=user, path=path, ids=ids)
+def _disclosed(node: VerificationNode, checked: CheckedPayload | None, sd_jwt: str, content: EvidenceContent,
+               problems: list[str], upstream: dict[str, UpstreamPackage],
+               order: list[str]) -> tuple[Any, list[str]]:
+    """The hidden claims the package's disclosures open (None if they cannot be trusted) with the ``disclosures``
+    and ``upstream binding`` checks, and the digests of the subtrees below in the order the walk visits them: the
+    inputs found, then the bundled ones no input uses."""
+    hidden = None
+    if checked is not None:
+        try:
+            _, given = presented_disclosures(sd_jwt, content.disclosures)
+            hidden = open_disclosures(checked, given)
+            node.ok("disclosures", f"{len(content.disclosures)} disclosures, each committed in the attestation")
+        except InvalidSignature as exc:
+            node.fail("disclosures", exc.reason)
+    # else: the attestation already failed; its disclosures cannot be trusted to mean anything, so not opened
+    for problem in problems:
+        node.fail("upstream binding", problem)
+    visiting = [i.attestation_digest for i in hidden.inputs if i.attestation_digest in upstream] \
+        if hidden is not None else []
+    named = {i.attestation_digest for i in hidden.inputs} if hidden is not None else set()
+    visiting += [d for d in order if d not in named]
+    return hidden, visiting
+
+
+def _parallel_here(ctx: _Ctx, here: tuple[str, ...], items: list[str]) -> bool:
+    """Whether the subtrees below ``here`` go to worker processes: below the root only (one split, no nested
+    pools), with more than one worker and subtree, for a bundle of about :data:`PARALLEL_MIN_ATTESTATIONS` packages."""
+    return (len(here) == 1 and ctx.workers > 1 and len(items) > 1
+            and len(ctx.packages) >= PARALLEL_MIN_ATTESTATIONS)
+
+
+def _in_walk_order(visiting: list[str], done: dict[str, _Visit]) -> list[_Visit]:
+    """The verified subtrees in the order the walk visits them (a subtree visited twice: a copy the second time)."""
+    seen: set[str] = set()
+    out = []
+    for d in visiting:
+        node, claims, bindings = done[d]
+        out.append((node.model_copy(deep=True), claims, bindings) if d in seen else done[d])
+        seen.add(d)
+    return out
 
 
 _Visit = tuple[VerificationNode, AttestationClaims | None, list[tuple[str, int, str]]]
-_JOB: tuple[_Ctx, list[UpstreamPackage], dict[str, Any]] | None = None
-"""What the forked workers verify (inherited, not pickled: trust store, key and packages stay in memory)."""
+_JOB: tuple[_Ctx, list[UpstreamPackage], dict[str, Any], Any, int] | None = None
+"""What the forked workers verify (inherited, not pickled: trust store, key and packages stay in memory), with the
+shared counter from which every process claims the next chunk of items, and the chunk size."""
+CHUNKS_PER_WORKER = 16
+"""Items are claimed in about this many chunks per process: small enough that a loaded core or a larger subtree
+does not leave the other cores idle at the end, large enough that claiming costs nothing."""
 
 
 def _visit(ctx: _Ctx, item: UpstreamPackage, kw: dict[str, Any]) -> _Visit:
@@ -541,56 +575,92 @@ def _visit(ctx: _Ctx, item: UpstreamPackage, kw: dict[str, Any]) -> _Visit:
     return node, (ctx.claims.get(node.digest) if node.digest else None), ctx.bindings
 
 
-def _visit_share(share: int, shares: int) -> bytes:
-    """In a worker: verify every ``shares``-th item from ``share`` on; the results packed compactly (plain tuples,
-    one pickle) so that the parent rebuilds the nodes without pickle walking thousands of pydantic models."""
+def _claimed(counter: Any, chunk: int, total: int) -> Iterator[int]:
+    """The indexes of the items this process verifies: chunk after chunk, claimed from the shared counter."""
+    while True:
+        with counter.get_lock():
+            start = counter.value
+            counter.value = start + chunk
+        if start >= total:
+            return
+        yield from range(start, min(start + chunk, total))
+
+
+def _visit_claimed() -> bytes:
+    """In a worker: verify the chunks it claims; the results packed compactly (plain tuples, one pickle) so that the
+    parent rebuilds the nodes without pickle walking thousands of pydantic models one by one."""
     assert _JOB is not None
-    ctx, items, kw = _JOB
+    ctx, items, kw, counter, chunk = _JOB
     out = []
-    for index in range(share, len(items), shares):
+    for index in _claimed(counter, chunk, len(items)):
         node, claims, bindings = _visit(ctx, items[index], kw)
         out.append((index, pack_node(node), claims.to_json_dict() if claims is not None else None, bindings))
     return pickle.dumps(out, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _parallel(ctx: _Ctx, items: list[UpstreamPackage], **kw: Any) -> Iterator[VerificationNode] | None:
-    """Verify ``items`` (independent subtrees) in ``ctx.workers`` interleaved shares (item i in share i mod workers,
-    which evens out subtrees of different sizes): this process walks share 0, ``ctx.workers - 1`` forked processes
-    the others (so its cores are busy while it waits for nothing but the results). None when that cannot give the
-    sequential result: no ``fork``, or a subtree hit the depth limit (its claims could then depend on sibling
-    subtrees)."""
-    global _JOB
-    try:
-        context = multiprocessing.get_context("fork")
-    except ValueError:
-        return None
-    shares = min(len(items), ctx.workers)
-    _JOB = (ctx, items, kw)
-    claims, bindings = ctx.claims, ctx.bindings
-    results: list[_Visit | None] = [None] * len(items)
-    try:
-        with ProcessPoolExecutor(max_workers=shares - 1, mp_context=context) as pool:
-            futures = [pool.submit(_visit_share, share, shares) for share in range(1, shares)]
+@dataclass
+class _Pool:
+    """Subtrees verified in this process and ``ctx.workers - 1`` forked ones, each claiming chunks of items from a
+    shared counter until none is left (so a process that is slowed down, or got larger subtrees, simply takes fewer).
+    :meth:`start` forks the workers; :meth:`finish` takes this process's part of the work and collects the rest."""
+
+    ctx: _Ctx
+    items: list[UpstreamPackage]
+    kw: dict[str, Any]
+    counter: Any
+    chunk: int
+    pool: ProcessPoolExecutor
+    futures: list[Any]
+
+    @classmethod
+    def start(cls, ctx: _Ctx, items: list[UpstreamPackage], kw: dict[str, Any]) -> _Pool | None:
+        """None without the ``fork`` start method."""
+        global _JOB
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            return None
+        chunk = max(1, len(items) // (ctx.workers * CHUNKS_PER_WORKER))
+        counter = context.Value("q", 0)
+        _JOB = (ctx, items, kw, counter, chunk)
+        try:
+            pool = ProcessPoolExecutor(max_workers=ctx.workers - 1, mp_context=context)
+            futures = [pool.submit(_visit_claimed) for _ in range(ctx.workers - 1)]
+        finally:
+            _JOB = None
+        return cls(ctx, items, kw, counter, chunk, pool, futures)
+
+    def finish(self) -> list[_Visit] | None:
+        """Every item's visit, in item order; None when that cannot give the sequential result: a subtree hit the
+        depth limit (its claims could then depend on sibling subtrees)."""
+        ctx, items = self.ctx, self.items
+        claims, bindings, bound = ctx.claims, ctx.bindings, set(ctx.bound)
+        cert_checks = [(cert_node, len(cert_node.checks)) for pairs in ctx.certs.values() for _, cert_node in pairs]
+        results: list[_Visit | None] = [None] * len(items)
+        with self.pool:
             try:
                 ctx.claims = dict(claims)
-                for index in range(0, len(items), shares):
-                    node, claim, _ = _visit(ctx, items[index], kw)
-                    results[index] = (node, claim, [])  # its certification bindings are already applied here
+                for index in _claimed(self.counter, self.chunk, len(items)):
+                    results[index] = _visit(ctx, items[index], self.kw)
             finally:
-                ctx.claims, ctx.bindings = claims, bindings
-            for future in futures:
-                for index, packed, claim, bound in pickle.loads(future.result()):  # noqa: S301 - our own fork
+                # the certifications this process bound are bound again by the merge, in walk order
+                ctx.claims, ctx.bindings, ctx.bound = claims, bindings, bound
+                for cert_node, count in cert_checks:
+                    del cert_node.checks[count:]
+            for future in self.futures:
+                for index, packed, claim, bound_here in pickle.loads(future.result()):  # noqa: S301 - our own fork
                     results[index] = (unpack_node(packed),
-                                      AttestationClaims.model_validate(claim) if claim is not None else None, bound)
-    finally:
-        _JOB = None
-    visits = [v for v in results if v is not None]
-    if any(n.failed("depth") for v in visits for n in v[0].walk()):
-        return None
-    return _merge(ctx, visits)
+                                      AttestationClaims.model_validate(claim) if claim is not None else None,
+                                      bound_here)
+        visits = [v for v in results if v is not None]
+        if len(visits) != len(items) or any(n.failed("depth") for v in visits for n in v[0].walk()):
+            return None
+        return visits
 
 
-def _merge(ctx: _Ctx, visits: list[_Visit]) -> Iterator[VerificationNode]:
+def _merge(ctx: _Ctx, visits: Iterable[_Visit]) -> Iterator[VerificationNode]:
+    """The nodes of ``visits``, each with what its subtree recorded applied here as the walk would have (its root's
+    claims, the certifications it bound)."""
     for node, claims, bindings in visits:
         if claims is not None and node.digest:
             ctx.claims[node.digest] = claims

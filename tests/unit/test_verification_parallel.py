@@ -33,13 +33,13 @@ def parallel_always(monkeypatch):
     """Every bundle with two or more subtrees under the pack goes to the pool; records that it did."""
     monkeypatch.setattr(engine, "PARALLEL_MIN_ATTESTATIONS", 0)
     calls: list[int] = []
-    real = engine._parallel
+    real = engine._Pool.start
 
-    def spy(ctx, items, **kw):
+    def spy(ctx, items, kw):
         calls.append(len(items))
-        return real(ctx, items, **kw)
+        return real(ctx, items, kw)
 
-    monkeypatch.setattr(engine, "_parallel", spy)
+    monkeypatch.setattr(engine._Pool, "start", spy)
     return calls
 
 
@@ -98,7 +98,7 @@ def test_parallel_with_failures_and_certifications(parallel_always) -> None:
 
 def test_small_bundles_and_workers_1_stay_in_process(monkeypatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(engine, "_parallel", lambda ctx, items, **kw: calls.append(1))
+    monkeypatch.setattr(engine._Pool, "start", lambda ctx, items, kw: calls.append(1))
     ds = dataspace()
     bundle, _ = wide_bundle(ds, 5)
     for workers in (None, 1, 2):
