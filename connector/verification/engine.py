@@ -92,6 +92,13 @@ from .report import (
 
 MAX_DEPTH = 32
 """Deeper evidence trees are refused: real battery chains have 5-8 tiers."""
+VISITS_SLACK = 256
+VISITS_PER_PACKAGE = 16
+"""The walk visits at most this many attestations per bundled package (plus :data:`VISITS_SLACK`): flat evidence is a graph, and a
+package reached from several parents (one supplier attestation used by two products of its customer that both end
+in the pack) is verified once per path. Honest sharing stays far below this; without a bound, a few thousand crafted
+packages naming the same packages again at every level would cost width^depth visits. With it, a bundle costs at
+most this many times an honest bundle of as many packages."""
 
 PARALLEL_MIN_ATTESTATIONS = 200
 """Below about this many packages in the bundle, it is verified in this process (see ``workers``)."""
@@ -148,6 +155,8 @@ class _Ctx:
     bound: set[str] = field(default_factory=set)
     claims: dict[str, AttestationClaims] = field(default_factory=dict)
     workers: int = 1
+    visits: int = 0
+    """Attestations visited so far (see :data:`VISITS_PER_PACKAGE`)."""
     bindings: list[tuple[str, int, str]] = field(default_factory=list)
     """(digest, index in ``certs[digest]``, detail) of each certification bound, in walk order (parallel merge)."""
 
@@ -275,6 +284,16 @@ def _peek_claims(payload: dict[str, Any]) -> AttestationClaims | None:
         return None
 
 
+def _peek(node: VerificationNode, issuer_jwt: str) -> None:
+    """Name an attestation that is not verified (cycle, visit budget) from its unverified payload, for the report."""
+    try:
+        payload = strict_json_loads(decode_compact(issuer_jwt).payload)
+        node.company = payload.get("iss") if isinstance(payload, dict) else None
+        _fill(node, payload if isinstance(payload, dict) else {}, None)
+    except (InvalidSignature, ValueError, UnicodeDecodeError):
+        pass
+
+
 def _fill(node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None) -> None:
     if isinstance(payload.get("jti"), str):
         node.attestation_id = payload["jti"]
@@ -326,12 +345,7 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     issuer_jwt = sd_jwt.split("~", 1)[0]
 
     if digest in path or (package_id is not None and package_id in ids):
-        try:
-            payload = strict_json_loads(decode_compact(issuer_jwt).payload)
-            node.company = payload.get("iss") if isinstance(payload, dict) else None
-            _fill(node, payload if isinstance(payload, dict) else {}, None)
-        except (InvalidSignature, ValueError, UnicodeDecodeError):
-            pass
+        _peek(node, issuer_jwt)
         if digest in path:
             node.fail("cycle", f"attestation {digest} appears twice on one path of the evidence tree (used again by "
                       f"{user})")
@@ -341,6 +355,13 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
         return node
     if len(path) >= MAX_DEPTH:
         node.fail("depth", f"evidence tree deeper than {MAX_DEPTH} tiers")
+        return node
+    ctx.visits += 1
+    if ctx.visits > VISITS_PER_PACKAGE * len(ctx.packages) + VISITS_SLACK:
+        _peek(node, issuer_jwt)
+        node.fail("visits", f"the evidence graph reaches more than {VISITS_PER_PACKAGE} attestations per bundled "
+                  f"package ({len(ctx.packages)} packages): packages named again and again from many paths; not "
+                  "verified further")
         return node
 
     signed = ctx.signed(node, issuer_jwt, typ=SD_JWT_TYP, roles=ATTESTING_ROLES, require_exp=True)
@@ -632,7 +653,7 @@ class _Pool:
 
     def finish(self) -> list[_Visit] | None:
         """Every item's visit, in item order; None when that cannot give the sequential result: a subtree hit the
-        depth limit (its claims could then depend on sibling subtrees)."""
+        depth limit (its claims could then depend on sibling subtrees) or the visit budget (counted per process)."""
         ctx, items = self.ctx, self.items
         claims, bindings, bound = ctx.claims, ctx.bindings, set(ctx.bound)
         cert_checks = [(cert_node, len(cert_node.checks)) for pairs in ctx.certs.values() for _, cert_node in pairs]
@@ -653,7 +674,8 @@ class _Pool:
                                       AttestationClaims.model_validate(claim) if claim is not None else None,
                                       bound_here)
         visits = [v for v in results if v is not None]
-        if len(visits) != len(items) or any(n.failed("depth") for v in visits for n in v[0].walk()):
+        if len(visits) != len(items) or any(n.failed("depth") or n.failed("visits")
+                                            for v in visits for n in v[0].walk()):
             return None
         return visits
 

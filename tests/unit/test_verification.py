@@ -507,3 +507,50 @@ def test_report_nodes_survive_the_compact_transfer(world) -> None:
     node = report.root.children[0]
     again = unpack_node(pack_node(node))
     assert again == node and again.model_dump(mode="json") == node.model_dump(mode="json")
+
+
+def test_visits_are_bounded_per_package(world, monkeypatch) -> None:
+    """Flat evidence is a graph: a package named from many paths is verified once per path, so the walk is bounded
+    (VISITS_PER_PACKAGE per bundled package); an honest bundle is far below it."""
+    from connector.verification import engine
+
+    assert verify(world).valid
+    monkeypatch.setattr(engine, "VISITS_SLACK", 3)
+    monkeypatch.setattr(engine, "VISITS_PER_PACKAGE", 0)  # budget 3: Andes (4th) not verified
+    report = verify(world)
+    assert only_failures(report) == [(ANDES, "visits"), (HOKURIKU, "upstream values")]
+    assert "not verified further" in report.failures_of(ANDES, "visits")[0].detail
+
+
+def test_shared_packages_are_verified_per_path_within_the_budget(monkeypatch) -> None:
+    """A graph: 4 products of one company each use the same 4 supplier attestations (their packages bundled once,
+    named 4 times). Verified once per path (21 visits, 9 packages); a crafted wider fan is cut off by the budget."""
+    from decimal import Decimal
+
+    from bench.synth import AT as SYNTH_AT
+    from bench.synth import _bundle, attest, company_id, dataspace, leaf_values, stages
+    from connector.verification import engine
+
+    ds = dataspace()
+    maker, pack_co = company_id(7), company_id(0)
+    leaves = [attest(ds, company_id(8), maker, f"urn:pact:x.example:product:l{i}", leaf_values(i), [])
+              for i in range(4)]
+    middles = [attest(ds, maker, pack_co, f"urn:pact:x.example:product:m{j}", stages("1"),
+                      [(Decimal("0.25"), leaf) for leaf in leaves]) for j in range(4)]
+    pack = attest(ds, pack_co, "urn:pact:oem.example:company:oem", "urn:pact:pack.example:product:pack",
+                  stages("0", "12.5"), [(Decimal("1"), m) for m in middles])
+    bundle = _bundle(ds, pack)
+    assert len(bundle.packages) == 9
+
+    def check():
+        return verify_bundle(bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate,
+                             workers=1)
+
+    report = check()
+    assert report.valid, [f.line() for f in report.failures]
+    assert len([n for n in report.nodes() if n.kind == "attestation"]) == 21
+    monkeypatch.setattr(engine, "VISITS_SLACK", 0)
+    monkeypatch.setattr(engine, "VISITS_PER_PACKAGE", 1)  # budget 9 visits
+    report = check()
+    # pack, m0 and its 4 leaves, m1 and 2 of its leaves: then its 2 other leaves, m2 and m3 are cut off
+    assert not report.valid and len(report.failures_of(check="visits")) == 4
