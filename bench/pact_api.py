@@ -11,6 +11,9 @@ Three servers, one at a time, each ``uvicorn`` (one worker, no access log) on 12
 The node runs on SQLite (a file) and on PostgreSQL (``BENCH_POSTGRES_URL``, default
 postgresql://postgres@127.0.0.1:5432/postgres; a database ``bench_pact`` is made) when reachable.
 The load generator (bench/load.py) runs in this process: 16 keep-alive connections for a few seconds.
+The node runs with its default settings, so with its PACT answer cache (``pact_read_cache_ttl``, default 5 s; set
+``BENCH_PACT_CACHE_TTL`` to run it with another value, 0 to measure without the cache): each answer is read from the
+database again after that many seconds, and every request still commits its audit entry before it is answered.
 """
 
 from __future__ import annotations
@@ -130,6 +133,8 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
     }
     if database_url:
         config["database_url"] = database_url
+    if os.environ.get("BENCH_PACT_CACHE_TTL"):
+        config["pact_read_cache_ttl"] = float(os.environ["BENCH_PACT_CACHE_TTL"])
     settings = Settings(**config)
     engine = make_engine(str(settings.database_url))
     create_schema(engine)
@@ -235,7 +240,7 @@ def run(quick: bool = False, n: int | None = None, seconds: float | None = None,
             ratio = node.rps / bare.rps
             extra = {"p50_ms": node.p50_ms, "p99_ms": node.p99_ms, "bare_p50_ms": bare.p50_ms,
                      "bare_p99_ms": bare.p99_ms, "errors": node.errors + bare.errors, "body_bytes": node.body_bytes,
-                     "footprints": n}
+                     "footprints": n, "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default")}
             met = ratio >= 0.7
             if isinstance(ref, dict):
                 extra.update(reference_rps=ref[kind].rps, reference_p50_ms=ref[kind].p50_ms,

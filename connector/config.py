@@ -30,6 +30,12 @@ class Settings(BaseSettings):
         "nested sealed evidence of the whole chain below the sender, which grows with its depth",
     )
     page_size_max: int = 500
+    pact_read_cache_ttl: float = Field(
+        5.0, ge=0,
+        description="seconds a rendered PACT answer (GET /3/footprints[/{id}]) may be served from memory; writes made "
+        "through this process invalidate it at once, so this bounds how long a write by another process on the same "
+        "database (the CLI, another worker) can go unseen: a revoked grant, a deprecated footprint. 0 disables it",
+    )
     rounding_places: int = 12
 
     # identity and trust (paths to PEM files); empty in a bare single-node setup

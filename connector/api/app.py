@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import ssl
 from collections.abc import AsyncIterator
@@ -22,6 +23,8 @@ from . import problems
 from .limits import BodySizeLimit
 from .operator import router as operator_router
 from .peer import router as peer_router
+from .peer.pact import close as close_pact_reads
+from .peer.pact import routes_first as pact_routes_first
 
 
 def _tls_verify(settings: Settings) -> Any:
@@ -66,6 +69,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
             if worker:
                 await worker.stop()
             await client.aclose()
+            await asyncio.to_thread(close_pact_reads, app)  # audit entries still queued are written
 
     app = FastAPI(
         title=f"Battery CFP connector — {settings.company_name}",
@@ -83,6 +87,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)
+    pact_routes_first(app)  # PACT reads are the hot path: matched before the operator API's routes
 
     @app.get("/health", tags=["node"])
     def health() -> dict[str, str]:

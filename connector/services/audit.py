@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import hashlib
 import json
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import insert, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from ..storage.tables import AuditEntry, utcnow
 
 GENESIS = "0" * 64
+PG_LOCK = 7243001  # pg_advisory_xact_lock key serialising every append on PostgreSQL
+
+log = logging.getLogger("connector.audit")
+
+
+def _now() -> datetime:
+    """Now, to the millisecond (one reading of the clock)."""
+    now = utcnow()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
+
+
+def _normalize(details: dict[str, Any]) -> dict[str, Any]:
+    """``details`` as they will read back from the JSON column (so the hash is computed on what is stored)."""
+    return json.loads(json.dumps(details, default=str)) if details else {}
 
 
 def _digest(prev: str, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
@@ -26,11 +45,11 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     """Add an entry chained to the previous one, in the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
         # serialise appends so two transactions never chain to the same predecessor
-        session.execute(text("SELECT pg_advisory_xact_lock(7243001)"))
+        session.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
     last = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
     prev = last.hash if last else GENESIS
-    at = utcnow().replace(microsecond=utcnow().microsecond // 1000 * 1000)
-    details = json.loads(json.dumps(details, default=str))
+    at = _now()
+    details = _normalize(details)
     entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev,
                        hash=_digest(prev, at, actor, action, subject, details))
     session.add(entry)
@@ -58,3 +77,156 @@ def check_chain(session: Session) -> ChainCheck:
             return ChainCheck(False, count, entry.seq, "entry content changed")
         prev = entry.hash
     return ChainCheck(True, count)
+
+
+# group commit -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pending:
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+    future: concurrent.futures.Future[None] | asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop | None = None  # set for an asyncio future (completed on its loop)
+
+
+def _settle_on_loop(futures: list[asyncio.Future[None]], exc: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # its caller gave up waiting
+            continue
+        if exc is None:
+            future.set_result(None)
+        else:
+            future.set_exception(exc)
+
+
+class AuditWriter:
+    """Group commit of audit entries for one engine (docs/decisions/0007-pact-read-path.md).
+
+    Callers submit an entry and wait for it; one flusher thread appends every entry waiting at that moment in one
+    write transaction (the SQLite write lock or the PostgreSQL advisory lock, as :func:`append`), chaining them in
+    submission order, commits, and only then completes their futures. So an entry is durable before its caller
+    goes on, exactly as with :func:`append`, but N concurrent callers pay for one transaction, not N queued ones.
+    If the transaction fails, every caller of that batch gets the exception and nothing of the batch is written.
+
+    The thread starts on the first submission and exits when idle for ``idle_exit`` seconds (it is started again on
+    the next one); :meth:`close` writes what is queued and stops it. Entries written by :func:`append` in other
+    transactions (or other processes) interleave safely: each batch reads the last hash under the lock.
+    """
+
+    def __init__(self, engine: Engine, *, max_batch: int = 1000, idle_exit: float = 2.0) -> None:
+        self.engine = engine
+        self.max_batch = max_batch
+        self.idle_exit = idle_exit
+        self._cond = threading.Condition()
+        self._queue: list[_Pending] = []
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.batches = 0  # transactions committed (for tests and diagnostics)
+
+    def submit(self, actor: str, action: str, subject: str = "", **details: Any) -> concurrent.futures.Future[None]:
+        """Queue an entry; the future completes once it is committed (or fails with the commit's error)."""
+        future: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._enqueue(_Pending(actor, action, subject, _normalize(details), future))
+        return future
+
+    def _enqueue(self, pending: _Pending) -> None:
+        with self._cond:
+            self._queue.append(pending)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="audit-group-commit", daemon=True)
+                self._thread.start()
+            else:
+                self._cond.notify()
+
+    async def append(self, actor: str, action: str, subject: str = "", **details: Any) -> None:
+        """Queue an entry and wait, without blocking the event loop, until it is committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._enqueue(_Pending(actor, action, subject, _normalize(details), future, loop))
+        await future
+
+    def append_blocking(self, actor: str, action: str, subject: str = "", **details: Any) -> None:
+        """Queue an entry and wait in this thread until it is committed."""
+        self.submit(actor, action, subject, **details).result()
+
+    def close(self, timeout: float | None = 30.0) -> None:
+        """Write everything queued, then stop the flusher (a later submission starts it again)."""
+        with self._cond:
+            thread = self._thread
+            self._stopping = True
+            self._cond.notify_all()
+        try:
+            if thread is not None:
+                thread.join(timeout)
+        finally:
+            with self._cond:
+                self._stopping = False
+
+    def _take(self) -> list[_Pending] | None:
+        with self._cond:
+            while not self._queue:
+                if self._stopping or not self._cond.wait(self.idle_exit) and not self._queue:
+                    self._thread = None
+                    return None
+            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+        for pending in batch:
+            # running: a caller that gives up waiting can no longer cancel it; an entry whose caller gave up
+            # before is written all the same (the read it records happened)
+            if isinstance(pending.future, concurrent.futures.Future):
+                pending.future.set_running_or_notify_cancel()
+        return batch
+
+    @staticmethod
+    def _settle(batch: list[_Pending], exc: BaseException | None) -> None:
+        """Complete the batch's futures: thread waiters here, each event loop's in one call on that loop."""
+        by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+        for pending in batch:
+            if pending.loop is not None:
+                by_loop.setdefault(pending.loop, []).append(pending.future)  # type: ignore[arg-type]
+            elif not pending.future.cancelled():
+                if exc is None:
+                    pending.future.set_result(None)
+                else:
+                    pending.future.set_exception(exc)
+        for loop, futures in by_loop.items():
+            try:
+                loop.call_soon_threadsafe(_settle_on_loop, futures, exc)
+            except RuntimeError:  # that loop is closed: nobody waits there any more
+                pass
+
+    def _run(self) -> None:
+        while (batch := self._take()) is not None:
+            try:
+                with self.engine.begin() as conn:
+                    _append_batch(conn, batch)
+            except BaseException as exc:  # noqa: BLE001 - every waiting caller must hear of it
+                log.error("audit batch of %d entries not written: %s", len(batch), exc)
+                self._settle(batch, exc)
+                if not isinstance(exc, Exception):
+                    with self._cond:
+                        self._thread = None
+                    raise
+            else:
+                self.batches += 1
+                self._settle(batch, None)
+
+
+def _append_batch(conn: Connection, batch: list[_Pending]) -> None:
+    """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
+    prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar()
+    prev = prev or GENESIS
+    at = _now()
+    rows = []
+    for p in batch:
+        digest = _digest(prev, at, p.actor, p.action, p.subject, p.details)
+        rows.append({"at": at, "actor": p.actor, "action": p.action, "subject": p.subject, "details": p.details,
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+    # no RETURNING: executemany runs the INSERTs one after the other, so seq follows the chain's order
+    conn.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+

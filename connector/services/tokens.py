@@ -137,6 +137,14 @@ class TokenExpired(Unauthenticated):
 
 def verify_access_token(secret: bytes, token: str, issuer: str, at: datetime) -> Caller:
     """The caller of a valid token; Unauthenticated (or TokenExpired) otherwise. Only our own HS256 is accepted."""
+    caller, exp = _verify_access_token(secret, token, issuer)
+    if exp <= int(at.timestamp()):
+        raise TokenExpired("access token expired")
+    return caller
+
+
+def _verify_access_token(secret: bytes, token: str, issuer: str) -> tuple[Caller, int]:
+    """The caller and expiry (POSIX seconds) of a token signed by ``secret`` for ``issuer``; expiry not checked."""
     try:
         header_b64, body_b64, sig_b64 = token.split(".")
         header = json.loads(b64url_decode(header_b64))
@@ -146,9 +154,43 @@ def verify_access_token(secret: bytes, token: str, issuer: str, at: datetime) ->
     expected = _sign(secret, f"{header_b64}.{body_b64}".encode())
     if header != {"alg": "HS256", "typ": "at+jwt"} or not hmac.compare_digest(expected, signature):
         raise Unauthenticated("invalid access token")
-    claims = json.loads(b64url_decode(body_b64))
+    try:
+        claims = json.loads(b64url_decode(body_b64))
+        if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
+            raise ValueError("no subject")
+        exp = int(claims.get("exp", 0))
+    except (ValueError, TypeError):
+        raise Unauthenticated("invalid access token") from None
     if claims.get("iss") != issuer or claims.get("aud") != issuer:
         raise Unauthenticated("invalid access token")
-    if int(claims.get("exp", 0)) <= int(at.timestamp()):
-        raise TokenExpired("access token expired")
-    return Caller(company_id=claims["sub"], method=claims.get("auth", "unknown"))
+    return Caller(company_id=claims["sub"], method=claims.get("auth", "unknown")), exp
+
+
+class AccessTokenCache:
+    """:func:`verify_access_token` remembered per token until the token expires (one per node: secret, issuer).
+
+    Keyed by the token's SHA-256; a hit is confirmed by a constant-time comparison of that digest, and its expiry is
+    checked on every use, so a remembered token stops working at the same second as an unremembered one. Only valid
+    tokens are remembered; at most ``max_entries`` (then it starts afresh).
+    """
+
+    def __init__(self, secret: bytes, issuer: str, *, max_entries: int = 10_000) -> None:
+        self._secret = secret
+        self._issuer = issuer
+        self._max = max_entries
+        self._known: dict[bytes, tuple[bytes, Caller, int]] = {}
+
+    def verify(self, token: str, at: datetime) -> Caller:
+        digest = hashlib.sha256(token.encode()).digest()
+        hit = self._known.get(digest)
+        if hit is not None and hmac.compare_digest(hit[0], digest):
+            _, caller, exp = hit
+        else:
+            caller, exp = _verify_access_token(self._secret, token, self._issuer)
+            if len(self._known) >= self._max:
+                self._known = {}
+            self._known[digest] = (digest, caller, exp)
+        if exp <= int(at.timestamp()):
+            self._known.pop(digest, None)
+            raise TokenExpired("access token expired")
+        return caller

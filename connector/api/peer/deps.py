@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -15,16 +15,23 @@ class InvalidToken(Unauthenticated):
     pact_code = "BadRequest"
 
 
+def _token_cache(app: Any) -> tokens.AccessTokenCache:
+    cache = getattr(app.state, "access_token_cache", None)
+    if cache is None:
+        issuer = app.state.settings.public_url.rstrip("/")
+        cache = app.state.access_token_cache = tokens.AccessTokenCache(app.state.token_secret, issuer)
+    return cache
+
+
 async def get_caller(request: Request) -> tokens.Caller:
-    """No database work: the access token is an HMAC the node checks alone (so no session, no thread hop)."""
+    """No database work: the access token is an HMAC the node checks alone (so no session, no thread hop);
+    a valid token is remembered until it expires (:class:`tokens.AccessTokenCache`)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() != "bearer" or not value:
         raise InvalidToken("a bearer access token from /auth/token is required")
     try:
-        settings = request.app.state.settings
-        caller = tokens.verify_access_token(request.app.state.token_secret, value.strip(),
-                                            settings.public_url.rstrip("/"), NodeContext.now())
+        caller = _token_cache(request.app).verify(value.strip(), NodeContext.now())
     except tokens.TokenExpired:
         raise
     except Unauthenticated:

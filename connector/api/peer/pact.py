@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -16,10 +17,13 @@ from ...errors import ConnectorError
 from ...exchange import pact
 from ...services import attesting, audit, exchange
 from ...services.context import NodeContext
+from ...storage import pact_reads
 from ...storage.db import read_only
 from ...storage.tables import Footprint, InboxEvent, Product
 from ..deps import ContextDep
-from .deps import CallerDep
+from .cache import ReadCache
+from .cache import generation as cache_generation
+from .deps import CallerDep, get_caller
 
 router = APIRouter(prefix="/3", tags=["peer: PACT v3"])
 
@@ -79,39 +83,105 @@ def _reader(app: Any) -> Any:
     return engine
 
 
-def _serve_read(app: Any, caller: str, action: str, read: Any) -> tuple[Any, list[bytes]]:
-    """Run ``read(ctx, issue_missing)`` -> (subject, audit details, result, rendered footprints), then audit it.
+class _Reads:
+    """A node's PACT read machinery: the answer cache and the audit group commit (docs/decisions/0007)."""
 
-    The read goes in a read-only transaction (on SQLite it neither takes nor waits for the write lock); only when
-    an attestation must be issued first (the first read of a footprint by this customer) is it repeated in a write
-    transaction. The audit entry is appended in a short write transaction of its own, committed before any byte of
-    the answer leaves: every peer access is on the hash chain, or the caller gets a 500 and no data.
+    def __init__(self, app: Any) -> None:
+        self.cache = ReadCache(app.state.settings.pact_read_cache_ttl)
+        self.audit = audit.AuditWriter(app.state.engine)
+
+
+def _reads(app: Any) -> _Reads:
+    reads = getattr(app.state, "pact_reads", None)
+    if reads is None:
+        reads = app.state.pact_reads = _Reads(app)
+    return reads
+
+
+def routes_first(app: Any) -> None:
+    """Put PACT's GET routes at the front of the app's route table, hidden from the OpenAPI document (where the
+    included ones stay, in their place). FastAPI tries routes in order, through every included router: without this,
+    each PACT read first failed to match the whole operator API. The endpoints, and so the answers, are the same."""
+    first = [route for route in router.routes if isinstance(route, APIRoute) and route.methods == {"GET"}]
+    for route in first:
+        app.router.add_api_route(route.path, route.endpoint, methods=["GET"], name=f"{route.name}_first",
+                                 include_in_schema=False)
+    routes = app.router.routes
+    added = routes[len(routes) - len(first):]
+    del routes[len(routes) - len(first):]
+    routes[0:0] = added
+
+
+def close(app: Any) -> None:
+    """Write the audit entries still queued and stop the group-commit thread (the app's shutdown)."""
+    reads = getattr(app.state, "pact_reads", None)
+    if reads is not None:
+        reads.audit.close()
+
+
+def _serve_read(app: Any, caller: str, action: str, read: Any) -> tuple[str, dict[str, Any], Any, list[bytes], bool]:
+    """Run ``read(ctx, issue_missing)`` -> (subject, audit details, result, rendered footprints) in a read-only
+    transaction (on SQLite it neither takes nor waits for the write lock); the caller audits it then.
+
+    Only when an attestation must be issued first (the first read of a footprint by this customer) is the read
+    repeated in a write transaction, and then audited in that same transaction: the last item of the answer says so.
     """
     settings, identity = app.state.settings, app.state.identity
     with Session(_reader(app), expire_on_commit=False) as session:
         try:
             subject, details, result, rendered = read(NodeContext(session, settings, identity), False)
-            write_needed = False
+            session.rollback()
+            return subject, details, result, rendered, False
         except attesting.NotIssuedYet:
-            write_needed = True
-        session.rollback()
+            session.rollback()
     with Session(app.state.engine, expire_on_commit=False) as session:
         ctx = NodeContext(session, settings, identity)
-        if write_needed:
-            subject, details, result, rendered = read(ctx, True)
+        subject, details, result, rendered = read(ctx, True)
         audit.append(session, caller, action, subject, **details)
         session.commit()
-    return result, rendered
+    return subject, details, result, rendered, True
 
 
-def _json(prefix: bytes, items: list[bytes], suffix: bytes, headers: dict[str, str] | None = None) -> Response:
-    return Response(content=prefix + b",".join(items) + suffix, media_type="application/json", headers=headers)
+def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], audience: str, *,
+                  issue_missing: bool) -> list[bytes]:
+    """``exchange.rendered_json`` for a page: its per-footprint look-ups done in three queries for the whole page.
+
+    The render key (``exchange.rendered_json``'s) is computed from the batched rows; a footprint whose rendering is
+    already cached under that key is taken from the cache, any other (not rendered yet, no attestation yet, a key
+    that does not match) goes through ``exchange.rendered_json`` itself. So the bytes are always exactly its bytes.
+    """
+    rendered_cache = getattr(exchange, "_RENDERED", None)
+    lock = getattr(exchange, "_RENDERED_LOCK", None)
+    if not window or ctx.identity is None or not ctx.identity.can_sign or rendered_cache is None or lock is None:
+        return [exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing) for fp, p in window]
+    session = ctx.session
+    verifiers = pact_reads.latest_verifiers(session, audience, list({p.id for _, p in window}))
+    attestations = pact_reads.attestation_keys(session, audience, [fp.id for fp, _ in window])
+    held = pact_reads.upstream_certifications(
+        session, list({item["footprintId"] for fp, _ in window for item in fp.inputs}))
+    out: list[bytes] = []
+    for fp, product in window:
+        wanted = sorted(set(verifiers.get(product.id, [])))
+        att = next((a for a in attestations.get(fp.id, []) if sorted(a[1]) == wanted), None)
+        raw = None
+        if att is not None:
+            tokens = tuple(entry["token"] for item in fp.inputs for entry in held.get(item["footprintId"], [])
+                           if isinstance(entry, dict) and entry.get("token"))
+            key = (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience, att[0], att[2], tokens)
+            with lock:
+                raw = rendered_cache.get(key)
+        out.append(raw if raw is not None else
+                   exchange.rendered_json(ctx, fp, product, audience, issue_missing=issue_missing))
+    return out
+
+
+def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
+    return Response(content=body, media_type="application/json", headers=headers)
 
 
 @router.get("/footprints", summary="ListFootprints")
 async def list_footprints(
     request: Request,
-    caller: CallerDep,
     product_id: Annotated[list[str] | None, Query(alias="productId")] = None,
     company_id: Annotated[list[str] | None, Query(alias="companyId")] = None,
     geography: Annotated[list[str] | None, Query()] = None,
@@ -124,6 +194,7 @@ async def list_footprints(
     offset: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The footprints the caller has been granted, filtered and paginated (RFC 8288 Link, rel=next)."""
+    caller = await get_caller(request)  # first, as a dependency would be (called here: one FastAPI layer less)
     settings = request.app.state.settings
     try:
         size = int(limit) if limit is not None else 100
@@ -139,38 +210,63 @@ async def list_footprints(
         "valid_on": _date(valid_on, "validOn"), "valid_after": _date(valid_after, "validAfter"),
         "valid_before": _date(valid_before, "validBefore"),
     }
+    reads = _reads(request.app)
+    key = ("list", caller.company_id, start, size,
+           *(tuple(sorted(v)) if isinstance(v, set) else v for v in filters.values()))
+    hit = reads.cache.get(key)
+    audited = False
+    if hit is None:
+        def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
+            selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
+                        if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
+            window = selected[start:start + size]
+            rendered = render_window(ctx, window, caller.company_id, issue_missing=issue_missing)
+            return "", {"returned": len(window)}, len(selected), rendered
 
-    def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
-        selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
-                    if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
-        window = selected[start:start + size]
-        rendered = [exchange.rendered_json(ctx, fp, p, caller.company_id, issue_missing=issue_missing)
-                    for fp, p in window]
-        return "", {"returned": len(window)}, len(selected), rendered
-
-    total, rendered = await run_in_threadpool(_serve_read, request.app, caller.company_id, "pact.list", read)
+        read_generation = cache_generation()
+        _, details, total, rendered, audited = await run_in_threadpool(
+            _serve_read, request.app, caller.company_id, "pact.list", read)
+        returned, body = details["returned"], b'{"data":[' + b",".join(rendered) + b"]}"
+        reads.cache.put(key, (total, returned, body), read_generation, len(body))
+    else:
+        total, returned, body = hit
+    if not audited:  # committed before any byte of the answer leaves
+        await reads.audit.append(caller.company_id, "pact.list", "", returned=returned)
     headers = None
     if start + size < total:
         nxt = request.url.include_query_params(limit=size, offset=start + size)
         headers = {"Link": f'<{nxt}>; rel="next"'}
-    return _json(b'{"data":[', rendered, b"]}", headers)
+    return _json(body, headers)
 
 
 @router.get("/footprints/{footprint_id}", summary="GetFootprint")
-async def get_footprint(request: Request, caller: CallerDep, footprint_id: str) -> Response:
+async def get_footprint(request: Request, footprint_id: str) -> Response:
     """One footprint the caller has been granted; anything else is 404."""
+    caller = await get_caller(request)  # first, as a dependency would be (called here: one FastAPI layer less)
     try:
         uuid.UUID(footprint_id)
     except ValueError:
         raise BadRequest("footprint id must be a UUID") from None
+    reads = _reads(request.app)
+    key = ("get", caller.company_id, footprint_id.lower())
+    hit = reads.cache.get(key)
+    audited = False
+    if hit is None:
+        def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
+            fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
+            return fp.id, {}, None, [exchange.rendered_json(ctx, fp, product, caller.company_id,
+                                                            issue_missing=issue_missing)]
 
-    def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
-        fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
-        return fp.id, {}, None, [exchange.rendered_json(ctx, fp, product, caller.company_id,
-                                                        issue_missing=issue_missing)]
-
-    _, rendered = await run_in_threadpool(_serve_read, request.app, caller.company_id, "pact.get", read)
-    return _json(b'{"data":', rendered, b"}")
+        read_generation = cache_generation()
+        subject, _, _, rendered, audited = await run_in_threadpool(
+            _serve_read, request.app, caller.company_id, "pact.get", read)
+        body = b'{"data":' + rendered[0] + b"}"
+        reads.cache.put(key, (subject, body), read_generation, len(body))
+    else:
+        subject, body = hit
+    if not audited:  # committed before any byte of the answer leaves
+        await reads.audit.append(caller.company_id, "pact.get", subject)
+    return _json(body)
 
 
 REQUIRED = ("specversion", "id", "source", "type", "time", "data")

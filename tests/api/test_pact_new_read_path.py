@@ -1,0 +1,207 @@
+"""The PACT read path of docs/decisions/0007: answers cached in memory, audit entries group-committed.
+
+Every case runs on SQLite and PostgreSQL. No timing is asserted: the cache's clock is moved by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from typing import Any
+
+import httpx
+import pytest
+import pytest_asyncio
+from sqlalchemy import delete, update
+from sqlmodel import Session, select
+
+from connector.api.peer import cache as read_cache
+from connector.services import audit
+from connector.storage.tables import AuditEntry, Footprint, Grant
+
+from .conftest import Api, make_settings, open_api
+
+pytestmark = pytest.mark.asyncio
+
+CUSTOMER = "urn:pact:customer.example:company:customer"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    c = Clock()
+    monkeypatch.setattr(read_cache, "_clock", c)
+    return c
+
+
+async def _product(api: Api, urn: str, value: str = "2.5") -> tuple[str, str]:
+    r = await api.post("/api/v1/products", {"productIds": [urn], "name": urn.rsplit(":", 1)[1],
+                                            "declaredUnit": "kilogram", "plant": {"name": "P", "country": "JP"}})
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert (await api.post(f"/api/v1/products/{pid}/emissions",
+                           {"stage": "raw_material_acquisition", "value": value})).status_code == 201
+    r = await api.post(f"/api/v1/products/{pid}/footprints")
+    assert r.status_code == 201, r.text
+    return pid, r.json()["footprint"]["id"]
+
+
+async def _bearer(api: Api) -> dict[str, str]:
+    creds = (await api.post("/api/v1/pact-clients", {"companyId": CUSTOMER}, role="admin")).json()
+    basic = base64.b64encode(f"{creds['clientId']}:{creds['clientSecret']}".encode()).decode()
+    r = await api.client.post("/auth/token", data={"grant_type": "client_credentials"},
+                              headers={"authorization": f"Basic {basic}"})
+    assert r.status_code == 200, r.text
+    return {"authorization": f"Bearer {r.json()['access_token']}"}
+
+
+async def _setup(api: Api) -> dict[str, Any]:
+    pid, fid = await _product(api, "urn:pact:test-node.example:product:a")
+    r = await api.post("/api/v1/grants", {"productId": pid, "companyId": CUSTOMER})
+    assert r.status_code == 201, r.text
+    return {"pid": pid, "fid": fid, "grant": r.json()["id"], "headers": await _bearer(api)}
+
+
+@pytest_asyncio.fixture
+async def shared(api: Api) -> dict[str, Any]:
+    return await _setup(api)
+
+
+def _entries(api: Api, action: str) -> list[AuditEntry]:
+    with Session(api.engine) as session:
+        return list(session.exec(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.seq)))
+
+
+async def _chain_ok(api: Api) -> None:
+    r = await api.get("/api/v1/audit/check")
+    assert r.status_code == 200 and r.json()["valid"] is True, r.json()
+
+
+async def test_a_revoked_grant_is_404_at_once_although_the_answer_was_cached(api: Api, shared, clock) -> None:
+    h = shared["headers"]
+    for _ in range(2):  # the second answer comes from the cache
+        assert (await api.client.get(f"/3/footprints/{shared['fid']}", headers=h)).status_code == 200
+        assert len((await api.client.get("/3/footprints", headers=h)).json()["data"]) == 1
+    assert len(api.app.state.pact_reads.cache) == 2
+    assert (await api.delete(f"/api/v1/grants/{shared['grant']}")).status_code == 204
+    r = await api.client.get(f"/3/footprints/{shared['fid']}", headers=h)
+    assert r.status_code == 404 and r.json()["code"] == "NotFound"
+    assert (await api.client.get("/3/footprints", headers=h)).json()["data"] == []
+
+
+async def test_a_deprecated_footprint_is_served_with_its_new_status_at_once(api: Api, shared, clock) -> None:
+    h = shared["headers"]
+    url = f"/3/footprints/{shared['fid']}"
+    assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"
+    assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"  # cached
+    assert (await api.post(f"/api/v1/products/{shared['pid']}/emissions",
+                           {"stage": "main_production", "value": "1"})).status_code == 201
+    r = await api.post(f"/api/v1/products/{shared['pid']}/footprints")  # a new one: the old one is Deprecated
+    assert r.status_code == 201, r.text
+    assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Deprecated"
+    listed = {pf["id"]: pf["status"] for pf in (await api.client.get("/3/footprints", headers=h)).json()["data"]}
+    assert listed == {shared["fid"]: "Deprecated", r.json()["footprint"]["id"]: "Active"}
+
+
+async def test_a_write_made_in_this_process_outside_the_api_also_invalidates(api: Api, shared, clock) -> None:
+    h = shared["headers"]
+    url = f"/3/footprints/{shared['fid']}"
+    assert (await api.client.get(url, headers=h)).status_code == 200
+    with Session(api.engine) as session:  # a service, a worker: any ORM session of this process
+        session.exec(delete(Grant).where(Grant.id == shared["grant"]))  # type: ignore[call-overload]
+        session.commit()
+    assert (await api.client.get(url, headers=h)).status_code == 404
+
+
+async def test_another_process_write_is_seen_within_the_ttl(api: Api, shared, clock) -> None:
+    """A write this process cannot see (the CLI on the same database: here a bare connection, no ORM session) is
+    served stale for at most pact_read_cache_ttl seconds."""
+    h = shared["headers"]
+    url = f"/3/footprints/{shared['fid']}"
+    assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"
+    with api.engine.begin() as conn:
+        conn.execute(update(Footprint.__table__).where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
+                     .values(status="Deprecated"))
+        conn.execute(delete(Grant.__table__))  # type: ignore[attr-defined]
+    ttl = api.settings.pact_read_cache_ttl
+    assert ttl > 0
+    clock.now += ttl * 0.9
+    assert (await api.client.get(url, headers=h)).status_code == 200  # within the bound: still the cached answer
+    clock.now += ttl * 0.1
+    assert (await api.client.get(url, headers=h)).status_code == 404  # past it: read again
+    assert (await api.client.get("/3/footprints", headers=h)).json()["data"] == []
+
+
+async def test_ttl_zero_disables_the_cache(make_db, tmp_path, clock) -> None:
+    engine = make_db()
+    async for api in open_api(engine, make_settings(tmp_path, pact_read_cache_ttl=0)):
+        shared = await _setup(api)
+        url = f"/3/footprints/{shared['fid']}"
+        assert (await api.client.get(url, headers=shared["headers"])).status_code == 200
+        with api.engine.begin() as conn:  # unseen by this process
+            conn.execute(delete(Grant.__table__))  # type: ignore[attr-defined]
+        assert (await api.client.get(url, headers=shared["headers"])).status_code == 404
+        assert len(api.app.state.pact_reads.cache) == 0
+
+
+async def test_an_unshared_footprint_is_never_served_from_another_callers_entry(api: Api, shared, clock) -> None:
+    assert (await api.client.get(f"/3/footprints/{shared['fid']}", headers=shared["headers"])).status_code == 200
+    _, other_fid = await _product(api, "urn:pact:test-node.example:product:b")
+    r = await api.client.get(f"/3/footprints/{other_fid}", headers=shared["headers"])
+    assert r.status_code == 404
+
+
+async def test_every_read_is_audited_once_and_the_chain_holds_under_concurrency(api: Api, shared, clock) -> None:
+    h = shared["headers"]
+    url = f"/3/footprints/{shared['fid']}"
+    answers = await asyncio.gather(*(api.client.get(url, headers=h) for _ in range(40)),
+                                   *(api.client.get("/3/footprints", headers=h) for _ in range(10)))
+    assert [r.status_code for r in answers] == [200] * 50
+    gets, lists = _entries(api, "pact.get"), _entries(api, "pact.list")
+    assert len(gets) == 40 and {e.subject for e in gets} == {shared["fid"]} and {e.actor for e in gets} == {CUSTOMER}
+    assert len(lists) == 10 and all(e.details == {"returned": 1} for e in lists)
+    assert api.app.state.pact_reads.audit.batches < 50  # grouped: fewer transactions than entries
+    await _chain_ok(api)
+
+
+async def test_a_failed_audit_commit_is_a_500_without_data(api: Api, shared, clock, monkeypatch) -> None:
+    h = shared["headers"]
+    url = f"/3/footprints/{shared['fid']}"
+    assert (await api.client.get(url, headers=h)).status_code == 200  # cached now
+
+    def broken(conn: Any, batch: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(audit, "_append_batch", broken)
+    transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)  # answer as a server would
+    async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as client:
+        answers = await asyncio.gather(*(client.get(url, headers=h) for _ in range(5)))
+    for r in answers:
+        assert r.status_code == 500 and "data" not in r.json() and r.json()["code"] == "InternalError"
+    monkeypatch.undo()
+    assert (await api.client.get(url, headers=h)).status_code == 200
+    assert len(_entries(api, "pact.get")) == 2
+    await _chain_ok(api)
+
+
+async def test_audit_entries_interleave_with_other_appenders(api: Api, shared, clock) -> None:
+    """Grants (audit.append in the request's own transaction) and reads (group commit) chain into one log."""
+    h = shared["headers"]
+    pid2, _ = await _product(api, "urn:pact:test-node.example:product:c")
+
+    async def grants() -> None:
+        for i in range(5):
+            r = await api.post("/api/v1/grants", {"productId": pid2, "companyId": f"urn:pact:x.example:company:c{i}"})
+            assert r.status_code == 201
+
+    reads = [api.client.get(f"/3/footprints/{shared['fid']}", headers=h) for _ in range(20)]
+    await asyncio.gather(grants(), *reads)
+    assert len(_entries(api, "grant.created")) == 6 and len(_entries(api, "pact.get")) == 20
+    await _chain_ok(api)

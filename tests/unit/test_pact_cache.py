@@ -1,0 +1,221 @@
+"""The pieces of the PACT read path (docs/decisions/0007): answer cache, audit group commit, token cache."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from connector.api.peer import cache as read_cache
+from connector.errors import Unauthenticated
+from connector.services import audit, tokens
+from connector.storage.tables import AuditEntry, Grant, Product, utcnow
+
+# answer cache ---------------------------------------------------------------------------------------------------------
+
+
+def test_an_answer_read_before_a_relevant_commit_is_not_stored() -> None:
+    cache = read_cache.ReadCache(ttl=60)
+    before = read_cache.generation()
+    read_cache.invalidate_all()  # a commit lands while the read is under way
+    cache.put("k", b"old", before, 3)
+    assert cache.get("k") is None
+    cache.put("k", b"new", read_cache.generation(), 3)
+    assert cache.get("k") == b"new"
+    read_cache.invalidate_all()
+    assert cache.get("k") is None
+
+
+def test_entries_expire_after_the_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [100.0]
+    monkeypatch.setattr(read_cache, "_clock", lambda: now[0])
+    cache = read_cache.ReadCache(ttl=2)
+    cache.put("k", b"v", read_cache.generation(), 1)
+    now[0] += 1.999
+    assert cache.get("k") == b"v"
+    now[0] += 0.001
+    assert cache.get("k") is None
+
+
+def test_ttl_zero_stores_nothing() -> None:
+    cache = read_cache.ReadCache(ttl=0)
+    cache.put("k", b"v", read_cache.generation(), 1)
+    assert cache.get("k") is None and len(cache) == 0
+
+
+def test_the_cache_is_bounded_in_entries_and_bytes() -> None:
+    cache = read_cache.ReadCache(ttl=60, max_entries=3, max_bytes=100)
+    gen = read_cache.generation()
+    for i in range(5):
+        cache.put(i, b"x", gen, 1)
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) == b"x"
+    cache.put("big", b"y", gen, 20)
+    cache.put("big2", b"y", gen, 20)
+    cache.put("big3", b"y", gen, 20)
+    cache.put("big4", b"y", gen, 20)
+    assert cache._bytes <= 100
+    cache.put("huge", b"z", gen, 26)  # more than a quarter of the budget: not kept
+    assert cache.get("huge") is None
+
+
+def test_commits_touching_pact_data_invalidate_and_audit_only_commits_do_not(engine) -> None:
+    with Session(engine) as session:
+        session.add(Product(product_ids=["urn:x:p"], name="p", declared_unit="kilogram"))
+        before = read_cache.generation()
+        session.commit()
+        assert read_cache.generation() > before
+        product = session.exec(select(Product)).one()
+
+        before = read_cache.generation()
+        audit.append(session, "me", "something", "")
+        session.commit()
+        assert read_cache.generation() == before  # the audit log changes no PACT answer
+
+        session.add(Grant(product_id=product.id, company_id="urn:x:c", created_at=utcnow()))
+        session.flush()
+        assert read_cache.generation() == before  # not before the commit
+        session.rollback()
+        before = read_cache.generation()
+        session.execute(text("UPDATE product SET name = 'q'"))  # raw SQL: assumed relevant
+        session.commit()
+        assert read_cache.generation() > before
+
+
+# audit group commit ---------------------------------------------------------------------------------------------------
+
+
+def _chain(engine) -> audit.ChainCheck:
+    with Session(engine) as session:
+        return audit.check_chain(session)
+
+
+def test_group_commit_chains_concurrent_entries_in_order(engine) -> None:
+    writer = audit.AuditWriter(engine)
+    errors: list[BaseException] = []
+
+    def client(k: int) -> None:
+        try:
+            for i in range(25):
+                writer.append_blocking(f"actor{k}", "pact.get", f"s{i}", n=i)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(8)]
+    with Session(engine) as session:  # another appender, in its own transactions, meanwhile
+        for t in threads:
+            t.start()
+        for i in range(10):
+            audit.append(session, "operator", "grant.created", str(i))
+            session.commit()
+    for t in threads:
+        t.join()
+    writer.close()
+    assert errors == []
+    check = _chain(engine)
+    assert check.valid and check.entries == 8 * 25 + 10, check
+    assert writer.batches <= 8 * 25
+    with Session(engine) as session:
+        mine = session.exec(select(AuditEntry).where(AuditEntry.actor == "actor3").order_by(AuditEntry.seq)).all()
+    assert [e.details for e in mine] == [{"n": i} for i in range(25)]
+
+
+def test_close_writes_everything_queued(engine) -> None:
+    writer = audit.AuditWriter(engine)
+    futures = [writer.submit("a", "pact.get", str(i)) for i in range(50)]
+    writer.close()
+    assert all(f.done() and f.exception() is None for f in futures)
+    assert _chain(engine).entries == 50
+    writer.append_blocking("a", "pact.get", "after close")  # a later entry starts the flusher again
+    writer.close()
+    assert _chain(engine) == audit.ChainCheck(True, 51)
+
+
+def test_a_failed_batch_fails_every_waiter_and_writes_nothing(engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    writer = audit.AuditWriter(engine)
+    real = audit._append_batch
+
+    def failing(conn, batch) -> None:
+        real(conn, batch)
+        raise RuntimeError("commit refused")
+
+    monkeypatch.setattr(audit, "_append_batch", failing)
+    futures = [writer.submit("a", "pact.get", str(i)) for i in range(5)]
+    for f in futures:
+        with pytest.raises(RuntimeError, match="commit refused"):
+            f.result(timeout=30)
+    monkeypatch.undo()
+    writer.append_blocking("a", "pact.get", "ok")
+    writer.close()
+    assert _chain(engine) == audit.ChainCheck(True, 1)
+
+
+def test_async_waiters_and_a_waiter_that_gives_up(engine) -> None:
+    writer = audit.AuditWriter(engine)
+
+    async def main() -> None:
+        await asyncio.gather(*(writer.append("a", "pact.get", str(i)) for i in range(20)))
+        task = asyncio.ensure_future(writer.append("a", "pact.get", "abandoned"))
+        await asyncio.sleep(0)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await writer.append("a", "pact.get", "last")
+
+    asyncio.run(main())
+    writer.close()
+    check = _chain(engine)
+    assert check.valid and check.entries in (21 + 1, 20 + 1 + 1)  # the abandoned read may or may not be recorded
+
+
+def test_the_entry_time_is_one_reading_of_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the old code read the clock twice: seconds from one reading, milliseconds from the next (could go back ~1 s)
+    readings = iter([datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 1, 100, tzinfo=UTC)])
+    monkeypatch.setattr(audit, "utcnow", lambda: next(readings))
+    assert audit._now() == datetime(2026, 1, 1, 0, 0, 0, 999_000, tzinfo=UTC)
+
+
+# access token cache ---------------------------------------------------------------------------------------------------
+
+SECRET = b"k" * 32
+ISSUER = "https://node.example"
+
+
+def _token(at: datetime, ttl: timedelta = timedelta(minutes=10)) -> str:
+    return tokens.issue_access_token(SECRET, tokens.Caller("urn:x:c", "client_secret_basic"), ISSUER, at, ttl)
+
+
+def test_a_remembered_token_still_expires() -> None:
+    now = datetime.now(UTC)
+    cache = tokens.AccessTokenCache(SECRET, ISSUER)
+    token = _token(now)
+    assert cache.verify(token, now).company_id == "urn:x:c"
+    assert cache.verify(token, now + timedelta(minutes=9)).company_id == "urn:x:c"
+    with pytest.raises(tokens.TokenExpired):
+        cache.verify(token, now + timedelta(minutes=10))
+
+
+def test_the_token_cache_accepts_only_what_verification_accepts() -> None:
+    now = datetime.now(UTC)
+    cache = tokens.AccessTokenCache(SECRET, ISSUER)
+    good = _token(now)
+    cache.verify(good, now)
+    header, body, sig = good.split(".")
+    for bad in (f"{header}.{body}.{sig[:-2]}AA", f"{header}.{body}x.{sig}", "a.b", ""):
+        with pytest.raises(Unauthenticated):
+            cache.verify(bad, now)
+    other = tokens.issue_access_token(b"z" * 32, tokens.Caller("urn:x:c", "m"), ISSUER, now, timedelta(minutes=5))
+    with pytest.raises(Unauthenticated):
+        cache.verify(other, now)
+    with pytest.raises(Unauthenticated):
+        tokens.AccessTokenCache(SECRET, "https://elsewhere.example").verify(good, now)
+
+
+def test_the_token_cache_is_bounded() -> None:
+    now = datetime.now(UTC)
+    cache = tokens.AccessTokenCache(SECRET, ISSUER, max_entries=3)
+    for _ in range(10):
+        cache.verify(_token(now), now)
+    assert len(cache._known) <= 3
