@@ -198,25 +198,52 @@ class AuditWriter:
                 pass
 
     def _run(self) -> None:
-        while (batch := self._take()) is not None:
-            try:
-                with self.engine.begin() as conn:
-                    _append_batch(conn, batch)
-            except BaseException as exc:  # noqa: BLE001 - every waiting caller must hear of it
-                log.error("audit batch of %d entries not written: %s", len(batch), exc)
-                self._settle(batch, exc)
-                if not isinstance(exc, Exception):
-                    with self._cond:
-                        self._thread = None
-                    raise
-            else:
-                self.batches += 1
-                self._settle(batch, None)
+        conn: Connection | None = None  # one connection while the thread lives: no pool checkout (or ping) per batch
+        try:
+            while (batch := self._take()) is not None:
+                try:
+                    conn = conn if conn is not None else self.engine.connect()
+                    _write_batch(conn, batch)
+                except BaseException as exc:  # noqa: BLE001 - every waiting caller must hear of it
+                    log.error("audit batch of %d entries not written: %s", len(batch), exc)
+                    if conn is not None:
+                        conn.close()  # it may be broken: the next batch takes a fresh one
+                        conn = None
+                    self._settle(batch, exc)
+                    if not isinstance(exc, Exception):
+                        with self._cond:
+                            self._thread = None
+                        raise
+                else:
+                    self.batches += 1
+                    self._settle(batch, None)
+        finally:
+            if conn is not None:
+                conn.close()
 
 
-def _append_batch(conn: Connection, batch: list[_Pending]) -> None:
+class OutOfOrder(Exception):
+    """A multi-row INSERT numbered the batch's entries in another order than the chain's (never seen; checked)."""
+
+
+def _write_batch(conn: Connection, batch: list[_Pending]) -> None:
+    try:
+        with conn.begin():
+            _append_batch(conn, batch)
+    except OutOfOrder:  # rolled back: the same batch again, one INSERT per entry
+        log.warning("audit batch numbered out of order by the multi-row INSERT; written row by row")
+        with conn.begin():
+            _append_batch(conn, batch, multirow=False)
+
+
+_COLUMNS = ("at", "actor", "action", "subject", "details", "prev_hash", "hash")
+_ROWS_PER_INSERT = 100  # 700 parameters: under SQLite's oldest limit of 999
+
+
+def _append_batch(conn: Connection, batch: list[_Pending], *, multirow: bool = True) -> None:
     """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction."""
-    if conn.dialect.name == "postgresql":
+    dialect = conn.dialect
+    if dialect.name == "postgresql":
         conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
     prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar()
     prev = prev or GENESIS
@@ -224,9 +251,27 @@ def _append_batch(conn: Connection, batch: list[_Pending]) -> None:
     rows = []
     for p in batch:
         digest = _digest(prev, at, p.actor, p.action, p.subject, p.details)
-        rows.append({"at": at, "actor": p.actor, "action": p.action, "subject": p.subject, "details": p.details,
-                     "prev_hash": prev, "hash": digest})
+        rows.append((at, p.actor, p.action, p.subject, p.details, prev, digest))
         prev = digest
-    # no RETURNING: executemany runs the INSERTs one after the other, so seq follows the chain's order
-    conn.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
-
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    if not multirow:
+        # executemany without RETURNING runs the INSERTs one after the other, so seq follows the chain's order
+        conn.execute(insert(table), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
+        return
+    # one multi-row INSERT per 100 entries (one round trip, little Python per row), the bind processing done here
+    # as SQLAlchemy would; RETURNING lets us check that seq follows the chain's order
+    procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    one = "(" + ",".join([mark] * len(_COLUMNS)) + ")"
+    seqs: dict[str, int] = {}
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start:start + _ROWS_PER_INSERT]
+        params = tuple(proc(value) if proc else value for row in chunk
+                       for proc, value in zip(procs, row, strict=True))
+        # only our table's and columns' names and placeholders go into the text; every value is a parameter
+        sql = (f"INSERT INTO {table.name} ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(chunk))} "  # noqa: S608
+               "RETURNING seq, hash")
+        seqs.update((h, s) for s, h in conn.exec_driver_sql(sql, params))
+    numbered = [seqs.get(row[6]) for row in rows]
+    if None in numbered or any(b <= a for a, b in zip(numbered, numbered[1:], strict=False)):  # type: ignore[operator]
+        raise OutOfOrder(numbered)

@@ -205,3 +205,32 @@ async def test_audit_entries_interleave_with_other_appenders(api: Api, shared, c
     await asyncio.gather(grants(), *reads)
     assert len(_entries(api, "grant.created")) == 6 and len(_entries(api, "pact.get")) == 20
     await _chain_ok(api)
+
+
+QUERIES = ["", "limit=1", "limit=1&offset=1", "limit=1&limit=2", "status=active", "status=Deprecated&status=Active",
+           "productId=URN:PACT:TEST-NODE.EXAMPLE:PRODUCT:A", "productId=", "geography=jp&geography=cl",
+           "companyId=urn:pact:test-node.example:company:test-node", "validOn=2020-01-01T00:00:00Z",
+           "validAfter=2000-01-01", "validBefore=bad", "limit=abc", "limit=0", "offset=-1", "classification=x"]
+
+
+async def test_the_front_routes_answer_as_the_documented_ones(api: Api, shared, clock) -> None:
+    """routes_first serves GET /3/footprints with its own query parsing: same answers as FastAPI's parsing."""
+    h = shared["headers"]
+    await _product(api, "urn:pact:test-node.example:product:b")
+    routes = api.app.router.routes
+    assert [getattr(r, "name", None) for r in routes[:2]] == ["list_footprints_first", "get_footprint_first"]
+
+    async def answers() -> list[tuple[int, bytes, str | None]]:
+        out = []
+        for q in QUERIES:
+            r = await api.client.get(f"/3/footprints?{q}", headers=h)
+            out.append((r.status_code, r.content, r.headers.get("link")))
+        r = await api.client.get(f"/3/footprints/{shared['fid']}", headers=h)
+        out.append((r.status_code, r.content, None))
+        return out
+
+    front = await answers()
+    del routes[:2]  # now the included (documented) routes answer
+    documented = await answers()
+    assert front == documented
+    assert {status for status, _, _ in front} == {200, 400}

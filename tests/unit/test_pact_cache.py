@@ -219,3 +219,37 @@ def test_the_token_cache_is_bounded() -> None:
     for _ in range(10):
         cache.verify(_token(now), now)
     assert len(cache._known) <= 3
+
+
+def _pending(n: int, actor: str = "a") -> list[audit._Pending]:
+    import concurrent.futures
+
+    return [audit._Pending(actor, "pact.get", str(i), {"i": i}, concurrent.futures.Future()) for i in range(n)]
+
+
+def test_a_large_batch_goes_in_several_multirow_inserts_in_chain_order(engine) -> None:
+    with engine.connect() as conn:
+        audit._write_batch(conn, _pending(250))
+        audit._write_batch(conn, _pending(3, "b"))
+    check = _chain(engine)
+    assert check.valid and check.entries == 253, check
+    with Session(engine) as session:
+        assert [e.details["i"] for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "a")
+                                                     .order_by(AuditEntry.seq))] == list(range(250))
+
+
+def test_a_batch_numbered_out_of_order_is_rolled_back_and_written_row_by_row(engine, monkeypatch) -> None:
+    real = audit._append_batch
+    calls: list[bool] = []
+
+    def scrambled(conn, batch, *, multirow: bool = True) -> None:
+        calls.append(multirow)
+        real(conn, batch, multirow=multirow)
+        if multirow:
+            raise audit.OutOfOrder([2, 1])
+
+    monkeypatch.setattr(audit, "_append_batch", scrambled)
+    with engine.connect() as conn:
+        audit._write_batch(conn, _pending(5))
+    assert calls == [True, False]
+    assert _chain(engine) == audit.ChainCheck(True, 5)  # the first attempt left nothing behind

@@ -104,7 +104,8 @@ def routes_first(app: Any) -> None:
     each PACT read first failed to match the whole operator API. The endpoints, and so the answers, are the same."""
     first = [route for route in router.routes if isinstance(route, APIRoute) and route.methods == {"GET"}]
     for route in first:
-        app.router.add_api_route(route.path, route.endpoint, methods=["GET"], name=f"{route.name}_first",
+        endpoint = _list_parsing_itself if route.endpoint is list_footprints else route.endpoint
+        app.router.add_api_route(route.path, endpoint, methods=["GET"], name=f"{route.name}_first",
                                  include_in_schema=False)
     routes = app.router.routes
     added = routes[len(routes) - len(first):]
@@ -194,6 +195,25 @@ async def list_footprints(
     offset: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The footprints the caller has been granted, filtered and paginated (RFC 8288 Link, rel=next)."""
+    return await _list(request, product_id, company_id, geography, classification, status, valid_on, valid_after,
+                       valid_before, limit, offset)
+
+
+async def _list_parsing_itself(request: Request) -> Response:
+    """:func:`list_footprints` with its query parameters read here as FastAPI reads them (a repeated parameter: all
+    values; a single one: the last; absent or none: None), without FastAPI's per-parameter machinery (most of a cached
+    answer's cost). Served by :func:`routes_first`; ``list_footprints`` documents the parameters."""
+    q = request.query_params
+    return await _list(request, q.getlist("productId") or None, q.getlist("companyId") or None,
+                       q.getlist("geography") or None, q.getlist("classification") or None,
+                       q.getlist("status") or None, q.get("validOn"), q.get("validAfter"), q.get("validBefore"),
+                       q.get("limit"), q.get("offset"))
+
+
+async def _list(request: Request, product_id: list[str] | None, company_id: list[str] | None,
+                geography: list[str] | None, classification: list[str] | None, status: list[str] | None,
+                valid_on: str | None, valid_after: str | None, valid_before: str | None, limit: str | None,
+                offset: str | None) -> Response:
     caller = await get_caller(request)  # first, as a dependency would be (called here: one FastAPI layer less)
     settings = request.app.state.settings
     try:
