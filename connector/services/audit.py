@@ -202,12 +202,13 @@ class AuditWriter:
         try:
             while (batch := self._take()) is not None:
                 try:
-                    conn = conn if conn is not None else self.engine.connect()
+                    conn = conn if conn is not None else self._connect()
                     _write_batch(conn, batch)
                 except BaseException as exc:  # noqa: BLE001 - every waiting caller must hear of it
                     log.error("audit batch of %d entries not written: %s", len(batch), exc)
                     if conn is not None:
-                        conn.close()  # it may be broken: the next batch takes a fresh one
+                        conn.invalidate()  # it may be broken (or mid-transaction): closed, never back to the pool
+                        conn.close()
                         conn = None
                     self._settle(batch, exc)
                     if not isinstance(exc, Exception):
@@ -222,14 +223,25 @@ class AuditWriter:
                 conn.close()
 
 
+    def _connect(self) -> Connection:
+        conn = self.engine.connect()
+        if conn.dialect.name == "postgresql":
+            # the batch INSERT's text varies with the batch size: not worth preparing server-side each of its forms
+            conn.connection.driver_connection.prepare_threshold = None  # type: ignore[union-attr]
+        return conn
+
+
 class OutOfOrder(Exception):
     """A multi-row INSERT numbered the batch's entries in another order than the chain's (never seen; checked)."""
 
 
 def _write_batch(conn: Connection, batch: list[_Pending]) -> None:
     try:
-        with conn.begin():
-            _append_batch(conn, batch)
+        if conn.dialect.name == "postgresql":
+            _append_batch_pg(conn, batch)
+        else:
+            with conn.begin():
+                _append_batch(conn, batch)
     except OutOfOrder:  # rolled back: the same batch again, one INSERT per entry
         log.warning("audit batch numbered out of order by the multi-row INSERT; written row by row")
         with conn.begin():
@@ -240,30 +252,24 @@ _COLUMNS = ("at", "actor", "action", "subject", "details", "prev_hash", "hash")
 _ROWS_PER_INSERT = 100  # 700 parameters: under SQLite's oldest limit of 999
 
 
-def _append_batch(conn: Connection, batch: list[_Pending], *, multirow: bool = True) -> None:
-    """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction."""
-    dialect = conn.dialect
-    if dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
-    prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar()
-    prev = prev or GENESIS
+def _chain(prev: str, batch: list[_Pending]) -> list[tuple[Any, ...]]:
     at = _now()
     rows = []
     for p in batch:
         digest = _digest(prev, at, p.actor, p.action, p.subject, p.details)
         rows.append((at, p.actor, p.action, p.subject, p.details, prev, digest))
         prev = digest
+    return rows
+
+
+def _multirow(dialect: Any, rows: list[tuple[Any, ...]]) -> list[tuple[str, tuple[Any, ...]]]:
+    """(SQL, parameters) of one multi-row INSERT ... RETURNING seq, hash per 100 rows, the values bound as
+    SQLAlchemy would bind them."""
     table = AuditEntry.__table__  # type: ignore[attr-defined]
-    if not multirow:
-        # executemany without RETURNING runs the INSERTs one after the other, so seq follows the chain's order
-        conn.execute(insert(table), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])
-        return
-    # one multi-row INSERT per 100 entries (one round trip, little Python per row), the bind processing done here
-    # as SQLAlchemy would; RETURNING lets us check that seq follows the chain's order
     procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     one = "(" + ",".join([mark] * len(_COLUMNS)) + ")"
-    seqs: dict[str, int] = {}
+    out = []
     for start in range(0, len(rows), _ROWS_PER_INSERT):
         chunk = rows[start:start + _ROWS_PER_INSERT]
         params = tuple(proc(value) if proc else value for row in chunk
@@ -271,7 +277,61 @@ def _append_batch(conn: Connection, batch: list[_Pending], *, multirow: bool = T
         # only our table's and columns' names and placeholders go into the text; every value is a parameter
         sql = (f"INSERT INTO {table.name} ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(chunk))} "  # noqa: S608
                "RETURNING seq, hash")
-        seqs.update((h, s) for s, h in conn.exec_driver_sql(sql, params))
+        out.append((sql, params))
+    return out
+
+
+def _check_order(rows: list[tuple[Any, ...]], seqs: dict[str, int]) -> None:
     numbered = [seqs.get(row[6]) for row in rows]
     if None in numbered or any(b <= a for a, b in zip(numbered, numbered[1:], strict=False)):  # type: ignore[operator]
         raise OutOfOrder(numbered)
+
+
+def _append_batch(conn: Connection, batch: list[_Pending], *, multirow: bool = True) -> None:
+    """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
+    prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar()
+    rows = _chain(prev or GENESIS, batch)
+    if not multirow:
+        # executemany without RETURNING runs the INSERTs one after the other, so seq follows the chain's order
+        conn.execute(insert(AuditEntry.__table__), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])  # type: ignore[attr-defined]
+        return
+    seqs: dict[str, int] = {}
+    for sql, params in _multirow(conn.dialect, rows):
+        seqs.update((h, s) for s, h in conn.exec_driver_sql(sql, params))
+    _check_order(rows, seqs)
+
+
+def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
+    """:func:`_append_batch` on PostgreSQL in three round trips instead of five: ``BEGIN``, the advisory lock and the
+    last hash in one simple-protocol query (each statement its own snapshot: the hash is read after the lock is
+    held), the INSERT, ``COMMIT``. Directly on the psycopg connection, put back in its non-autocommit mode after."""
+    raw = conn.connection.driver_connection
+    table = AuditEntry.__table__.name  # type: ignore[attr-defined]
+    from psycopg import ClientCursor  # simple query protocol: several statements in one query
+
+    raw.autocommit = True  # type: ignore[union-attr]
+    with ClientCursor(raw) as first:  # type: ignore[arg-type]
+        first.execute(f"BEGIN; SELECT pg_advisory_xact_lock({PG_LOCK}); "  # noqa: S608 - constants only
+                      f"SELECT hash FROM {table} ORDER BY seq DESC LIMIT 1")
+        last: list[Any] = []
+        while True:
+            if first.description is not None:
+                last = first.fetchall()
+            if not first.nextset():
+                break
+    with raw.cursor() as cur:  # type: ignore[union-attr]
+        rows = _chain(last[0][0] if last and last[0][0] else GENESIS, batch)
+        seqs: dict[str, int] = {}
+        for sql, params in _multirow(conn.dialect, rows):
+            cur.execute(sql, params)
+            seqs.update((h, s) for s, h in cur.fetchall())
+        try:
+            _check_order(rows, seqs)
+        except OutOfOrder:
+            cur.execute("ROLLBACK")
+            raw.autocommit = False  # type: ignore[union-attr]
+            raise
+        cur.execute("COMMIT")
+    raw.autocommit = False  # type: ignore[union-attr]

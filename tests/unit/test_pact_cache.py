@@ -136,19 +136,18 @@ def test_close_writes_everything_queued(engine) -> None:
 
 def test_a_failed_batch_fails_every_waiter_and_writes_nothing(engine, monkeypatch: pytest.MonkeyPatch) -> None:
     writer = audit.AuditWriter(engine)
-    real = audit._append_batch
 
-    def failing(conn, batch) -> None:
-        real(conn, batch)
+    def failing(rows, seqs) -> None:  # after the INSERTs, before the commit
+        assert len(seqs) == len(rows)
         raise RuntimeError("commit refused")
 
-    monkeypatch.setattr(audit, "_append_batch", failing)
+    monkeypatch.setattr(audit, "_check_order", failing)
     futures = [writer.submit("a", "pact.get", str(i)) for i in range(5)]
     for f in futures:
         with pytest.raises(RuntimeError, match="commit refused"):
             f.result(timeout=30)
     monkeypatch.undo()
-    writer.append_blocking("a", "pact.get", "ok")
+    writer.append_blocking("a", "pact.get", "ok")  # on a fresh connection: the failed one was dropped
     writer.close()
     assert _chain(engine) == audit.ChainCheck(True, 1)
 
@@ -242,14 +241,29 @@ def test_a_batch_numbered_out_of_order_is_rolled_back_and_written_row_by_row(eng
     real = audit._append_batch
     calls: list[bool] = []
 
-    def scrambled(conn, batch, *, multirow: bool = True) -> None:
+    def scrambled(rows, seqs) -> None:
+        raise audit.OutOfOrder([2, 1])
+
+    def row_by_row(conn, batch, *, multirow: bool = True) -> None:
         calls.append(multirow)
         real(conn, batch, multirow=multirow)
-        if multirow:
-            raise audit.OutOfOrder([2, 1])
 
-    monkeypatch.setattr(audit, "_append_batch", scrambled)
+    monkeypatch.setattr(audit, "_check_order", scrambled)
+    monkeypatch.setattr(audit, "_append_batch", row_by_row)
     with engine.connect() as conn:
         audit._write_batch(conn, _pending(5))
-    assert calls == [True, False]
+        if conn.dialect.name == "postgresql":
+            assert conn.connection.driver_connection.autocommit is False  # back as the pool lent it
+    assert calls[-1] is False
     assert _chain(engine) == audit.ChainCheck(True, 5)  # the first attempt left nothing behind
+
+
+def test_the_connection_goes_back_to_the_pool_as_lent(engine) -> None:
+    with engine.connect() as conn:
+        audit._write_batch(conn, _pending(3))
+        if conn.dialect.name == "postgresql":
+            assert conn.connection.driver_connection.autocommit is False
+        with conn.begin():  # a real transaction still: rolled back, nothing stays
+            audit._append_batch(conn, _pending(2), multirow=True)
+            conn.rollback()
+    assert _chain(engine) == audit.ChainCheck(True, 3)
