@@ -46,8 +46,8 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     if session.get_bind().dialect.name == "postgresql":
         # serialise appends so two transactions never chain to the same predecessor
         session.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
-    last = session.exec(select(AuditEntry).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
-    prev = last.hash if last else GENESIS
+    last = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
+    prev = last or GENESIS  # the hash alone: loading the whole previous entry (JSON details and all) is wasted
     at = _now()
     details = _normalize(details)
     entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev,
