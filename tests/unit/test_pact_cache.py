@@ -267,3 +267,68 @@ def test_the_connection_goes_back_to_the_pool_as_lent(engine) -> None:
             audit._append_batch(conn, _pending(2), multirow=True)
             conn.rollback()
     assert _chain(engine) == audit.ChainCheck(True, 3)
+
+
+# one read for concurrent misses ---------------------------------------------------------------------------------------
+
+
+class _App:
+    def __init__(self, ttl: float) -> None:
+        from types import SimpleNamespace
+
+        self.state = SimpleNamespace(settings=SimpleNamespace(pact_read_cache_ttl=ttl), engine=None)
+
+
+def test_concurrent_misses_share_one_read_unless_a_commit_came_between() -> None:
+    from connector.api.peer.pact import _Reads
+
+    async def main() -> None:
+        reads = _Reads(_App(60))
+        started, release = asyncio.Event(), asyncio.Event()
+        calls: list[int] = []
+
+        async def read() -> tuple[bytes, int, bool]:
+            calls.append(1)
+            started.set()
+            await release.wait()
+            return b"answer", 6, False
+
+        leader = asyncio.ensure_future(reads.answer("k", read))
+        await started.wait()
+        followers = [asyncio.ensure_future(reads.answer("k", read)) for _ in range(5)]
+        await asyncio.sleep(0)
+        read_cache.invalidate_all()  # a commit: whoever arrives now must not get the read already under way
+        late = asyncio.ensure_future(reads.answer("k", read))
+        await asyncio.sleep(0)
+        release.set()
+        results = await asyncio.gather(leader, *followers, late)
+        assert [r[0] for r in results] == [b"answer"] * 7
+        assert len(calls) == 2  # the leader's (shared by the 5 followers) and the late one's
+
+        async def missing() -> tuple[bytes, int, bool]:
+            await asyncio.sleep(0)
+            raise LookupError("footprint not found")
+
+        outcomes = await asyncio.gather(*(reads.answer("gone", missing) for _ in range(3)), return_exceptions=True)
+        assert all(isinstance(o, LookupError) for o in outcomes)
+        assert reads.cache.get("gone") is None
+
+    asyncio.run(main())
+
+
+def test_without_the_cache_every_request_reads() -> None:
+    from connector.api.peer.pact import _Reads
+
+    async def main() -> None:
+        reads = _Reads(_App(0))
+        calls: list[int] = []
+
+        async def read() -> tuple[bytes, int, bool]:
+            calls.append(1)
+            await asyncio.sleep(0)
+            return b"a", 1, False
+
+        await asyncio.gather(*(reads.answer("k", read) for _ in range(4)))
+        assert len(calls) == 4
+
+    asyncio.run(main())

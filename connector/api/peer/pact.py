@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -89,6 +91,47 @@ class _Reads:
     def __init__(self, app: Any) -> None:
         self.cache = ReadCache(app.state.settings.pact_read_cache_ttl)
         self.audit = audit.AuditWriter(app.state.engine)
+        self._flights: dict[Any, tuple[int, asyncio.Future[Any]]] = {}
+
+    async def answer(self, key: Any, read: Callable[[], Awaitable[tuple[Any, int, bool]]]) -> tuple[Any, bool]:
+        """(answer, audited): the cached answer for ``key``, or ``read()`` -> (answer, size, audited) stored.
+
+        Concurrent misses of one key share one read (an entry expiring under 16 clients is read once, not 16
+        times), but only while no relevant commit happened since that read began: a request never gets an answer
+        read before a commit that completed before it arrived. Without the cache (TTL 0) every request reads.
+        """
+        hit = self.cache.get(key)
+        if hit is not None:
+            return hit, False
+        if not self.cache.enabled:
+            value, _, audited = await read()
+            return value, audited
+        generation = cache_generation()
+        flight = self._flights.get(key)
+        if flight is not None and flight[0] == generation:
+            try:
+                return await asyncio.shield(flight[1]), False
+            except asyncio.CancelledError:
+                if not flight[1].cancelled():
+                    raise  # this request was cancelled
+                # the request that was reading was cancelled: read here
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._flights[key] = (generation, future)
+        try:
+            value, size, audited = await read()
+        except BaseException as exc:
+            if isinstance(exc, asyncio.CancelledError):
+                future.cancel()
+            else:
+                future.set_exception(exc)  # the requests waiting for it answer with it (a 404, a 500)
+                future.exception()  # retrieved: no "never retrieved" warning when nobody waited
+            raise
+        finally:
+            if self._flights.get(key, (0, None))[1] is future:
+                del self._flights[key]
+        self.cache.put(key, value, generation, size)
+        future.set_result(value)
+        return value, audited
 
 
 def _reads(app: Any) -> _Reads:
@@ -233,23 +276,21 @@ async def _list(request: Request, product_id: list[str] | None, company_id: list
     reads = _reads(request.app)
     key = ("list", caller.company_id, start, size,
            *(tuple(sorted(v)) if isinstance(v, set) else v for v in filters.values()))
-    hit = reads.cache.get(key)
-    audited = False
-    if hit is None:
-        def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
-            selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
-                        if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
-            window = selected[start:start + size]
-            rendered = render_window(ctx, window, caller.company_id, issue_missing=issue_missing)
-            return "", {"returned": len(window)}, len(selected), rendered
 
-        read_generation = cache_generation()
+    def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
+        selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
+                    if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
+        window = selected[start:start + size]
+        rendered = render_window(ctx, window, caller.company_id, issue_missing=issue_missing)
+        return "", {"returned": len(window)}, len(selected), rendered
+
+    async def read_answer() -> tuple[tuple[int, int, bytes], int, bool]:
         _, details, total, rendered, audited = await run_in_threadpool(
             _serve_read, request.app, caller.company_id, "pact.list", read)
-        returned, body = details["returned"], b'{"data":[' + b",".join(rendered) + b"]}"
-        reads.cache.put(key, (total, returned, body), read_generation, len(body))
-    else:
-        total, returned, body = hit
+        body = b'{"data":[' + b",".join(rendered) + b"]}"
+        return (total, details["returned"], body), len(body), audited
+
+    (total, returned, body), audited = await reads.answer(key, read_answer)
     if not audited:  # committed before any byte of the answer leaves
         await reads.audit.append(caller.company_id, "pact.list", "", returned=returned)
     headers = None
@@ -269,21 +310,18 @@ async def get_footprint(request: Request, footprint_id: str) -> Response:
         raise BadRequest("footprint id must be a UUID") from None
     reads = _reads(request.app)
     key = ("get", caller.company_id, footprint_id.lower())
-    hit = reads.cache.get(key)
-    audited = False
-    if hit is None:
-        def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
-            fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
-            return fp.id, {}, None, [exchange.rendered_json(ctx, fp, product, caller.company_id,
-                                                            issue_missing=issue_missing)]
+    def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
+        fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
+        return fp.id, {}, None, [exchange.rendered_json(ctx, fp, product, caller.company_id,
+                                                        issue_missing=issue_missing)]
 
-        read_generation = cache_generation()
+    async def read_answer() -> tuple[tuple[str, bytes], int, bool]:
         subject, _, _, rendered, audited = await run_in_threadpool(
             _serve_read, request.app, caller.company_id, "pact.get", read)
         body = b'{"data":' + rendered[0] + b"}"
-        reads.cache.put(key, (subject, body), read_generation, len(body))
-    else:
-        subject, body = hit
+        return (subject, body), len(body), audited
+
+    (subject, body), audited = await reads.answer(key, read_answer)
     if not audited:  # committed before any byte of the answer leaves
         await reads.audit.append(caller.company_id, "pact.get", subject)
     return _json(body)
