@@ -128,7 +128,7 @@ def issue_attestation(
         issued = issue_attestation(claims, HiddenClaims(own_emissions=own, inputs=[...]), key, chain,
                                    at=datetime.now(UTC))
         send_to_customer(issued.sd_jwt)                       # "<jwt>~", no disclosures
-        seal_evidence(EvidenceContent(attestation=issued.sd_jwt, disclosures=issued.disclosures, ...), ...)
+        seal_evidence_tree(issued, ...)  # the evidence package for verifiers (connector.attestation.evidence)
     """
     at = _seconds(at)
     if valid_for <= timedelta(0):

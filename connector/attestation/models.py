@@ -188,21 +188,6 @@ class AttestationPayload(WireModel):
     sd_alg: Literal["sha-256"] = Field(alias="_sd_alg")
 
 
-class UpstreamEvidence(WireModel):
-    """An upstream attestation used as an input, with its own (still sealed) evidence package if it has one."""
-
-    attestation: str
-    evidence: SealedEvidence | None = None
-
-
-class EvidenceContent(WireModel):
-    """The plaintext of an evidence package: one attestation's disclosures and its upstream attestations."""
-
-    attestation: str = Field(description="the SD-JWT as given to the customer (issuer JWT followed by ~)")
-    disclosures: list[str] = Field(default_factory=list)
-    upstream: list[UpstreamEvidence] = Field(default_factory=list)
-
-
 class JweRecipient(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -227,9 +212,6 @@ class SealedEvidence(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
-UpstreamEvidence.model_rebuild()
-
-
 def check_total(claims: AttestationClaims) -> None:
     """Raise ValidationFailed when ``total`` is not exactly the sum of the four stages."""
     if claims.stages.total() != claims.total:
@@ -245,7 +227,6 @@ __all__ = [
     "AttestationPayload",
     "CredentialSubject",
     "DataQuality",
-    "EvidenceContent",
     "HiddenClaims",
     "InputClaim",
     "JweRecipient",
@@ -253,6 +234,5 @@ __all__ = [
     "ReferencePeriod",
     "SealedEvidence",
     "StageValues",
-    "UpstreamEvidence",
     "check_total",
 ]

@@ -113,7 +113,7 @@ def verify_command(
 def certify_command(
     attestation: Annotated[Path, typer.Argument(help="File holding the attestation (SD-JWT <jwt>~).", exists=True,
                                                 dir_okay=False)],
-    evidence: Annotated[Path, typer.Argument(help="Its evidence package (JWE JSON) sealed to you.", exists=True,
+    evidence: Annotated[Path, typer.Argument(help="Its evidence (JSON: {package, packages}, as the PACT extension carries it; the packages sealed to you).", exists=True,
                                              dir_okay=False)],
     trust: TrustOpt,
     key: Annotated[Path, typer.Option("--key", help="The verifier's private key (PEM).", exists=True,
