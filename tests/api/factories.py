@@ -50,3 +50,17 @@ async def create_product(api, **overrides: Any) -> dict[str, Any]:
     resp = await api.post("/api/v1/products", product_body(**overrides))
     assert resp.status_code == 201, resp.text
     return resp.json()
+
+
+async def issued_footprint(api, urn: str, value: str = "2.5", **product: Any) -> tuple[str, str]:
+    """A product with one direct emission, computed: (product id, footprint id)."""
+    body = {"productIds": [urn], "name": urn.rsplit(":", 1)[1], "declaredUnit": "kilogram",
+            "plant": {"name": "P", "country": "JP"}, **product}
+    r = await api.post("/api/v1/products", body)
+    assert r.status_code == 201, r.text
+    pid = r.json()["id"]
+    assert (await api.post(f"/api/v1/products/{pid}/emissions",
+                           {"stage": "raw_material_acquisition", "value": value})).status_code == 201
+    r = await api.post(f"/api/v1/products/{pid}/footprints")
+    assert r.status_code == 201, r.text
+    return pid, r.json()["footprint"]["id"]

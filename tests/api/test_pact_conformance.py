@@ -21,6 +21,7 @@ from connector.exchange import pact
 from connector.storage.tables import OutboxMessage
 
 from .conftest import COMPANY, Api
+from .factories import issued_footprint
 
 pytestmark = pytest.mark.asyncio
 
@@ -48,16 +49,8 @@ class Pact:
 
 
 async def _product(api: Api, urn: str, name: str, value: str, classifications: list[str]) -> tuple[str, str]:
-    r = await api.post("/api/v1/products", {"productIds": [urn], "name": name, "declaredUnit": "kilogram",
-                                            "massPerDeclaredUnit": "1", "classifications": classifications,
-                                            "plant": {"name": "Antofagasta", "country": "CL"}})
-    assert r.status_code == 201, r.text
-    pid = r.json()["id"]
-    assert (await api.post(f"/api/v1/products/{pid}/emissions",
-                           {"stage": "raw_material_acquisition", "value": value})).status_code == 201
-    r = await api.post(f"/api/v1/products/{pid}/footprints")
-    assert r.status_code == 201, r.text
-    return pid, r.json()["footprint"]["id"]
+    return await issued_footprint(api, urn, value, name=name, massPerDeclaredUnit="1", classifications=classifications,
+                                  plant={"name": "Antofagasta", "country": "CL"})
 
 
 def _basic(client_id: str, secret: str) -> dict[str, str]:

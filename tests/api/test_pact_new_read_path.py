@@ -20,6 +20,7 @@ from connector.services import audit
 from connector.storage.tables import AuditEntry, Footprint, Grant
 
 from .conftest import Api, make_settings, open_api
+from .factories import issued_footprint
 
 pytestmark = pytest.mark.asyncio
 
@@ -41,18 +42,6 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
-async def _product(api: Api, urn: str, value: str = "2.5") -> tuple[str, str]:
-    r = await api.post("/api/v1/products", {"productIds": [urn], "name": urn.rsplit(":", 1)[1],
-                                            "declaredUnit": "kilogram", "plant": {"name": "P", "country": "JP"}})
-    assert r.status_code == 201, r.text
-    pid = r.json()["id"]
-    assert (await api.post(f"/api/v1/products/{pid}/emissions",
-                           {"stage": "raw_material_acquisition", "value": value})).status_code == 201
-    r = await api.post(f"/api/v1/products/{pid}/footprints")
-    assert r.status_code == 201, r.text
-    return pid, r.json()["footprint"]["id"]
-
-
 async def _bearer(api: Api) -> dict[str, str]:
     creds = (await api.post("/api/v1/pact-clients", {"companyId": CUSTOMER}, role="admin")).json()
     basic = base64.b64encode(f"{creds['clientId']}:{creds['clientSecret']}".encode()).decode()
@@ -63,7 +52,7 @@ async def _bearer(api: Api) -> dict[str, str]:
 
 
 async def _setup(api: Api) -> dict[str, Any]:
-    pid, fid = await _product(api, "urn:pact:test-node.example:product:a")
+    pid, fid = await issued_footprint(api, "urn:pact:test-node.example:product:a")
     r = await api.post("/api/v1/grants", {"productId": pid, "companyId": CUSTOMER})
     assert r.status_code == 201, r.text
     return {"pid": pid, "fid": fid, "grant": r.json()["id"], "headers": await _bearer(api)}
@@ -153,7 +142,7 @@ async def test_ttl_zero_disables_the_cache(make_db, tmp_path, clock) -> None:
 
 async def test_an_unshared_footprint_is_never_served_from_another_callers_entry(api: Api, shared, clock) -> None:
     assert (await api.client.get(f"/3/footprints/{shared['fid']}", headers=shared["headers"])).status_code == 200
-    _, other_fid = await _product(api, "urn:pact:test-node.example:product:b")
+    _, other_fid = await issued_footprint(api, "urn:pact:test-node.example:product:b")
     r = await api.client.get(f"/3/footprints/{other_fid}", headers=shared["headers"])
     assert r.status_code == 404
 
@@ -194,7 +183,7 @@ async def test_a_failed_audit_commit_is_a_500_without_data(api: Api, shared, clo
 async def test_audit_entries_interleave_with_other_appenders(api: Api, shared, clock) -> None:
     """Grants (audit.append in the request's own transaction) and reads (group commit) chain into one log."""
     h = shared["headers"]
-    pid2, _ = await _product(api, "urn:pact:test-node.example:product:c")
+    pid2, _ = await issued_footprint(api, "urn:pact:test-node.example:product:c")
 
     async def grants() -> None:
         for i in range(5):
@@ -216,7 +205,7 @@ QUERIES = ["", "limit=1", "limit=1&offset=1", "limit=1&limit=2", "status=active"
 async def test_the_front_routes_answer_as_the_documented_ones(api: Api, shared, clock) -> None:
     """routes_first serves GET /3/footprints with its own query parsing: same answers as FastAPI's parsing."""
     h = shared["headers"]
-    await _product(api, "urn:pact:test-node.example:product:b")
+    await issued_footprint(api, "urn:pact:test-node.example:product:b")
     routes = api.app.router.routes
     assert [getattr(r, "name", None) for r in routes[:2]] == ["list_footprints_first", "get_footprint_first"]
 
