@@ -160,6 +160,24 @@ class _Ctx:
     """Attestations visited so far (see :data:`VISITS_PER_PACKAGE`)."""
     bindings: list[tuple[str, int, str]] = field(default_factory=list)
     """(digest, index in ``certs[digest]``, detail) of each certification bound, in walk order (parallel merge)."""
+    opened: dict[str, EvidenceContent | InvalidSignature] = field(default_factory=dict)
+    """Each package opened once per walk (by id), or why it could not be: the map does not change during a walk, and
+    a package named from many places (shared suppliers, or a crafted bundle naming one big package again and again)
+    must not be decrypted and parsed once per mention."""
+
+    def open_package(self, package_id: str, package: SealedEvidence | dict[str, Any]) -> EvidenceContent:
+        """:func:`open_evidence` of a bundled package, remembered (the outcome, content or error) by id."""
+        known = self.opened.get(package_id)
+        if known is None:
+            assert self.key is not None and self.cert is not None
+            try:
+                known = open_evidence(package, self.key, self.cert)
+            except InvalidSignature as exc:  # NotARecipient included
+                known = exc
+            self.opened[package_id] = known
+        if isinstance(known, InvalidSignature):
+            raise known
+        return known
 
     def signed(self, node: VerificationNode, token: str, *, typ: str, roles: Iterable[Role],
                require_exp: bool = False) -> _Signed:
@@ -425,7 +443,7 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
             node.fail("evidence", f"evidence missing: {why}")
         return node
     try:
-        content = open_evidence(package, ctx.key, ctx.cert)
+        content = ctx.open_package(package_id, package)  # type: ignore[arg-type]  # not None: found in the map
     except NotARecipient as exc:
         try:
             names = ", ".join(recipients_of(package)) or "unnamed recipients"
@@ -657,7 +675,7 @@ class _Pool:
         """Every item's visit, in item order; None when that cannot give the sequential result: a subtree hit the
         depth limit (its claims could then depend on sibling subtrees) or the visit budget (counted per process)."""
         ctx, items = self.ctx, self.items
-        claims, bindings, bound = ctx.claims, ctx.bindings, set(ctx.bound)
+        claims, bindings, bound, visits_before = ctx.claims, ctx.bindings, set(ctx.bound), ctx.visits
         cert_checks = [(cert_node, len(cert_node.checks)) for pairs in ctx.certs.values() for _, cert_node in pairs]
         results: list[_Visit | None] = [None] * len(items)
         with self.pool:
@@ -668,6 +686,7 @@ class _Pool:
             finally:
                 # the certifications this process bound are bound again by the merge, in walk order
                 ctx.claims, ctx.bindings, ctx.bound = claims, bindings, bound
+                ctx.visits = visits_before  # the sequential re-walk (when this returns None) counts from here
                 for cert_node, count in cert_checks:
                     del cert_node.checks[count:]
             for future in self.futures:

@@ -554,3 +554,38 @@ def test_shared_packages_are_verified_per_path_within_the_budget(monkeypatch) ->
     report = check()
     # pack, m0 and its 4 leaves, m1 and 2 of its leaves: then its 2 other leaves, m2 and m3 are cut off
     assert not report.valid and len(report.failures_of(check="visits")) == 4
+
+
+def test_a_package_named_many_times_is_opened_once(monkeypatch) -> None:
+    """A crafted bundle: the pack's package lists many junk upstream entries that all name one large package. Each
+    package is decrypted once per walk, whatever the number of mentions (it used to be once per mention: a 10 MB
+    bundle cost 250 decryptions of an 8 MB package)."""
+    from bench.synth import AT as SYNTH_AT
+    from bench.synth import OEM_ID, PACK_PRODUCT, _bundle, attest, company_id, dataspace, leaf_values, stages
+    from connector.attestation.evidence import EvidenceContent, UpstreamPackage, open_evidence, seal_evidence
+    from connector.verification import engine
+
+    ds = dataspace()
+    pack_co = company_id(0)
+    leaf = attest(ds, company_id(1), pack_co, "urn:pact:x.example:product:l", leaf_values(1), [])
+    pack = attest(ds, pack_co, OEM_ID, PACK_PRODUCT, stages("0", "12.5"), [(Decimal("1"), leaf)])
+    bundle = _bundle(ds, pack).model_dump(mode="json", by_alias=True)
+    big_id, pack_id = "A" * 22, pack.evidence["package"]
+    big = seal_evidence(EvidenceContent(attestation=leaf.issued.sd_jwt, disclosures=["x" * 100_000] * 4),
+                        [ds.nb.chain], ds.trust, SYNTH_AT)
+    content = open_evidence(pack.evidence["packages"][pack_id], ds.nb.key, ds.nb.certificate)
+    junk = [UpstreamPackage(attestation=f"junk{i}.e30.c2ln~", package=big_id) for i in range(40)]
+    bundle["packages"] = {**bundle["packages"], big_id: big, pack_id: seal_evidence(
+        content.model_copy(update={"upstream": [*content.upstream, *junk]}), [ds.nb.chain], ds.trust, SYNTH_AT)}
+    opened: list[int] = []
+    real_open = engine.open_evidence
+
+    def counting(package, *args, **kwargs):
+        opened.append(1)
+        return real_open(package, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "open_evidence", counting)
+    report = verify_bundle(bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate,
+                           workers=1)
+    assert not report.valid and report.failures_of(check="upstream binding")
+    assert len(opened) == 3  # the pack's, the leaf's and the big one: once each
