@@ -42,8 +42,8 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
-async def _bearer(api: Api) -> dict[str, str]:
-    creds = (await api.post("/api/v1/pact-clients", {"companyId": CUSTOMER}, role="admin")).json()
+async def _bearer(api: Api, company: str = CUSTOMER) -> dict[str, str]:
+    creds = (await api.post("/api/v1/pact-clients", {"companyId": company}, role="admin")).json()
     basic = base64.b64encode(f"{creds['clientId']}:{creds['clientSecret']}".encode()).decode()
     r = await api.client.post("/auth/token", data={"grant_type": "client_credentials"},
                               headers={"authorization": f"Basic {basic}"})
@@ -140,11 +140,21 @@ async def test_ttl_zero_disables_the_cache(make_db, tmp_path, clock) -> None:
         assert len(api.app.state.pact_reads.cache) == 0
 
 
-async def test_an_unshared_footprint_is_never_served_from_another_callers_entry(api: Api, shared, clock) -> None:
-    assert (await api.client.get(f"/3/footprints/{shared['fid']}", headers=shared["headers"])).status_code == 200
-    _, other_fid = await issued_footprint(api, "urn:pact:test-node.example:product:b")
-    r = await api.client.get(f"/3/footprints/{other_fid}", headers=shared["headers"])
-    assert r.status_code == 404
+async def test_an_answer_cached_for_one_company_is_never_served_to_another(api: Api, shared, clock) -> None:
+    """The customer's reads fill the cache (by id and list); another company, without a grant, asking for the very
+    same paths must get its own answers: 404 and an empty list, never the customer's entries."""
+    h = shared["headers"]
+    one, page = f"/3/footprints/{shared['fid']}", "/3/footprints?limit=10"
+    for _ in range(2):  # the second read of each is a cache hit
+        assert (await api.client.get(one, headers=h)).status_code == 200
+        assert [f["id"] for f in (await api.client.get(page, headers=h)).json()["data"]] == [shared["fid"]]
+    other = await _bearer(api, "urn:pact:other.example:company:other")
+    assert (await api.client.get(one, headers=other)).status_code == 404
+    assert (await api.client.get(page, headers=other)).json()["data"] == []
+    # and once granted, it is served to the other company too
+    assert (await api.post("/api/v1/grants", {"productId": shared["pid"],
+                                              "companyId": "urn:pact:other.example:company:other"})).status_code == 201
+    assert (await api.client.get(one, headers=other)).json()["data"]["id"] == shared["fid"]
 
 
 async def test_every_read_is_audited_once_and_the_chain_holds_under_concurrency(api: Api, shared, clock) -> None:

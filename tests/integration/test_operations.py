@@ -194,7 +194,8 @@ async def test_the_outbox_worker_retries_after_the_backoff_not_the_poll_interval
     peer = _FakePeer(fail=2)
     claims = await _run_worker(engine, peer, monkeypatch, lambda: peer.sent)
     assert peer.sent == [{"n": 2}]  # two refusals, retried after ~0.1 s each although the poll interval is 30 s
-    assert claims == 3
+    # one claim per attempt; a wake-up a hair before the retry time (two clocks) may cost one empty claim each
+    assert 3 <= claims <= 5
     with Session(engine) as session:
         row = session.exec(select(OutboxMessage)).one()
     assert row.state == "sent" and row.attempts == 3
