@@ -5,8 +5,10 @@ plus a map from package id to sealed package holding its package and every packa
 package's plaintext (:class:`EvidenceContent`) lists each upstream attestation with the *id* of that attestation's
 package, never the package itself, so packages are never sealed inside each other: a tier forwards the packages it
 received unchanged and adds its own, and the evidence grows by one package per attestation whatever the depth.
-Package ids are random 128-bit values (:func:`new_package_id`), not digests: the carrier cannot link an upstream
-attestation across bundles.
+Package ids are random 128-bit values (:func:`new_package_id`), not digests, so an id says nothing about the
+attestation. But a forwarded package keeps its id and its bytes: a customer that receives two footprints of one
+supplier built on the same upstream footprint sees the same package in both maps, and learns that they share that
+input (not what it is, nor whose). The nested v1 layout hid this inside fresh ciphertext (decision 0004).
 
 Each package is a JWE JSON general serialization (RFC 7516 section 7.2.1), one recipient per verifier certificate, key management
 ``ECDH-ES+A256KW`` and content encryption ``A256GCM``: sealed with joserfc, opened by
