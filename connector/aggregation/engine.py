@@ -12,6 +12,7 @@ from decimal import Decimal, localcontext
 
 from ..decimals import EXACT, RoundingRule
 from ..errors import CycleError, ValidationFailed
+from ..gc_pause import gc_paused
 from ..stages import STAGES, ZERO, Stage, stage_total, zero_stages
 from ..units import convert
 
@@ -135,7 +136,22 @@ def compute_footprint(
     ...     [UpstreamInput(D("440"), "gram", "kilogram", {Stage.RAW_MATERIAL_ACQUISITION: D("15.2")})])
     >>> str(r.stages[Stage.RAW_MATERIAL_ACQUISITION]), str(r.total)
     ('6.688000000000', '8.188000000000')
+
+    From :data:`GC_PAUSE_LINES` lines on, the cyclic garbage collector is paused meanwhile (it made the time grow
+    faster than the bill of materials: 50,000 lines took ~1.5× as long with it).
     """
+    if len(inputs) + len(own_lines) >= GC_PAUSE_LINES:
+        with gc_paused():
+            return _compute(own_lines, inputs, rounding)
+    return _compute(own_lines, inputs, rounding)
+
+
+GC_PAUSE_LINES = 1000
+"""Bills of materials at least this long are computed with the cyclic GC paused (see :func:`compute_footprint`)."""
+
+
+def _compute(own_lines: Sequence[OwnLine], inputs: Sequence[UpstreamInput],
+             rounding: RoundingRule | None) -> FootprintResult:
     rounding = rounding or RoundingRule()
     own = zero_stages()
     contributions: list[Contribution] = []

@@ -20,7 +20,6 @@ Pure: no I/O; the caller passes the trust store, the time and (optionally) the v
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import pickle
@@ -74,6 +73,7 @@ from ..declaration.signing import (
     token_digest,
 )
 from ..errors import ConnectorError, InvalidSignature, TrustError
+from ..gc_pause import gc_paused
 from ..identity.ca import company_id_of, name_of
 from ..identity.keys import PrivateKey, certificate_thumbprint, load_crl
 from ..identity.oids import Role
@@ -958,14 +958,9 @@ def verify_bundle(
     The cyclic garbage collector is paused meanwhile: a large bundle is millions of live objects, which each full
     collection would walk again (a fifth of the time of a 10,000-attestation bundle), and the walk makes no cycles.
     """
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _verify_bundle(bundle, trust, at=at, verifier_key=verifier_key, verifier_cert=verifier_cert, crls=crls,
                               workers=workers)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust: TrustStore, *, at: datetime,
