@@ -7,6 +7,7 @@ import logging
 import threading
 import uuid
 from collections import OrderedDict
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -93,6 +94,22 @@ _RENDERED_MAX = 4096
 _RENDERED_LOCK = threading.Lock()
 
 
+def render_key(ctx: NodeContext, fp: Footprint, audience: str, attestation_id: str | None, certifications: int,
+               upstream_tokens: Iterable[str]) -> tuple[Any, ...]:
+    """Everything a rendering depends on besides the immutable footprint (see :func:`rendered_json`)."""
+    return (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience, attestation_id, certifications,
+            tuple(upstream_tokens))
+
+
+def cached_rendering(key: tuple[Any, ...]) -> bytes | None:
+    """The bytes :func:`rendered_json` made under ``key`` in this process, if still remembered."""
+    with _RENDERED_LOCK:
+        hit = _RENDERED.get(key)
+        if hit is not None:
+            _RENDERED.move_to_end(key)
+        return hit
+
+
 def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: str, *,
                   issue_missing: bool = True) -> bytes:
     """:func:`render_for` as compact JSON, cached per process.
@@ -110,14 +127,11 @@ def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: s
         except attesting.CannotAttest as exc:
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
     upstream = attesting.upstream_certifications(ctx, fp) if att is not None else []
-    key = (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience,
-           att.id if att else None, len(att.certifications) if att else 0,
-           tuple(e["token"] for e in upstream))
-    with _RENDERED_LOCK:
-        hit = _RENDERED.get(key)
-        if hit is not None:
-            _RENDERED.move_to_end(key)
-            return hit
+    key = render_key(ctx, fp, audience, att.id if att else None, len(att.certifications) if att else 0,
+                     [e["token"] for e in upstream])
+    hit = cached_rendering(key)
+    if hit is not None:
+        return hit
     pf = pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
                                company_name=ctx.settings.company_name,
                                extension=attesting.extension_data(ctx, fp, att, upstream))

@@ -194,9 +194,7 @@ def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], aud
     already cached under that key is taken from the cache, any other (not rendered yet, no attestation yet, a key
     that does not match) goes through ``exchange.rendered_json`` itself. So the bytes are always exactly its bytes.
     """
-    rendered_cache = getattr(exchange, "_RENDERED", None)
-    lock = getattr(exchange, "_RENDERED_LOCK", None)
-    if not window or ctx.identity is None or not ctx.identity.can_sign or rendered_cache is None or lock is None:
+    if not window or ctx.identity is None or not ctx.identity.can_sign:
         return [exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing) for fp, p in window]
     session = ctx.session
     verifiers = pact_reads.latest_verifiers(session, audience, list({p.id for _, p in window}))
@@ -211,9 +209,7 @@ def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], aud
         if att is not None:
             tokens = tuple(entry["token"] for item in fp.inputs for entry in held.get(item["footprintId"], [])
                            if isinstance(entry, dict) and entry.get("token"))
-            key = (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience, att[0], att[2], tokens)
-            with lock:
-                raw = rendered_cache.get(key)
+            raw = exchange.cached_rendering(exchange.render_key(ctx, fp, audience, att[0], att[2], tokens))
         out.append(raw if raw is not None else
                    exchange.rendered_json(ctx, fp, product, audience, issue_missing=issue_missing))
     return out
