@@ -111,23 +111,19 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
 
     from connector.api import schemas as s
     from connector.config import Settings
-    from connector.identity.keys import certificates_to_pem, private_key_to_pem
     from connector.services import catalog, exchange, footprints, tokens
     from connector.services.context import NodeContext
     from connector.services.identity import load_identity
     from connector.storage.db import create_schema, make_engine
-    from tests.pki import make_pki
+    from tests.pki import make_pki, write_node_files
 
     pki = make_pki("Bench", at=datetime.now(UTC) - timedelta(days=1))
     issued = pki.company(COMPANY, "supplier", name="Bench Node", at=datetime.now(UTC) - timedelta(hours=1))
-    (data_dir / "node.pem").write_bytes(certificates_to_pem([issued.certificate]))
-    (data_dir / "chain.pem").write_bytes(certificates_to_pem(list(issued.chain)[1:]))
-    (data_dir / "node.key").write_bytes(private_key_to_pem(issued.key))
-    (data_dir / "root.pem").write_bytes(certificates_to_pem([pki.root.certificate]))
+    files = write_node_files(pki, issued, data_dir)
     config: dict[str, Any] = {
         "company_id": COMPANY, "company_name": "Bench Node", "data_dir": str(data_dir), "run_workers": False,
-        "cert_file": str(data_dir / "node.pem"), "chain_files": [str(data_dir / "chain.pem")],
-        "key_file": str(data_dir / "node.key"), "trust_anchor_files": [str(data_dir / "root.pem")],
+        "cert_file": str(files["cert_file"]), "key_file": str(files["key_file"]),
+        "trust_anchor_files": [str(files["trust_anchor"])],
         "token_secret": base64.b64encode(os.urandom(32)).decode(), "access_token_ttl": 3600,
         "public_url": "http://127.0.0.1:0",
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from connector.attestation import (
     AttestationClaims,
@@ -28,6 +29,7 @@ from connector.identity import (
     create_root_ca,
     issue_company_certificate,
 )
+from connector.identity.files import write_certificates, write_private_key
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 """The tests' "now": certificates are issued at T0 and valid for about 13 months."""
@@ -98,3 +100,11 @@ def make_hidden(upstream_digest: str = "A" * 43) -> HiddenClaims:
                        upstream=stages("7.777777", "0.333333"), declared_unit="kilogram"),
         ],
     )
+
+
+def write_node_files(pki: Pki, issued: Issued, folder: Path) -> dict[str, Path]:
+    """A node's key, certificate chain (leaf first) and trust anchor as PEM files in ``folder``: the Settings fields
+    ``key_file``, ``cert_file`` and ``trust_anchor_files`` point at them."""
+    return {"key_file": write_private_key(folder / "node.key", issued.key),
+            "cert_file": write_certificates(folder / "node.pem", list(issued.chain)),
+            "trust_anchor": write_certificates(folder / "root.pem", [pki.root.certificate])}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import itertools
 from typing import Any
 
@@ -64,3 +65,13 @@ async def issued_footprint(api, urn: str, value: str = "2.5", **product: Any) ->
     r = await api.post(f"/api/v1/products/{pid}/footprints")
     assert r.status_code == 201, r.text
     return pid, r.json()["footprint"]["id"]
+
+
+async def pact_bearer(api, company_id: str) -> dict[str, str]:
+    """Authorization header of a PACT client made for ``company_id`` (client_secret_basic, then /auth/token)."""
+    creds = (await api.post("/api/v1/pact-clients", {"companyId": company_id}, role="admin")).json()
+    basic = base64.b64encode(f"{creds['clientId']}:{creds['clientSecret']}".encode()).decode()
+    r = await api.client.post("/auth/token", data={"grant_type": "client_credentials"},
+                              headers={"authorization": f"Basic {basic}"})
+    assert r.status_code == 200, r.text
+    return {"authorization": f"Bearer {r.json()['access_token']}"}

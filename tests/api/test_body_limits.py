@@ -6,7 +6,6 @@ well over 1 MiB, so ``POST /3/events`` and ``POST /peer/v1/certifications`` acce
 
 from __future__ import annotations
 
-import base64
 import json
 import uuid
 from datetime import UTC, datetime
@@ -14,7 +13,7 @@ from datetime import UTC, datetime
 import pytest
 
 from .conftest import Api, assert_problem, make_settings, open_api
-from .factories import product_body
+from .factories import pact_bearer, product_body
 
 pytestmark = pytest.mark.asyncio
 
@@ -25,12 +24,7 @@ PEER = "urn:pact:peer.example:company:peer"
 async def _bearer(api: Api) -> dict[str, str]:
     r = await api.post("/api/v1/partners", {"companyId": PEER, "name": "Peer", "isCustomer": True})
     assert r.status_code == 201, r.text
-    creds = (await api.post("/api/v1/pact-clients", {"companyId": PEER}, role="admin")).json()
-    basic = base64.b64encode(f"{creds['clientId']}:{creds['clientSecret']}".encode()).decode()
-    r = await api.client.post("/auth/token", data={"grant_type": "client_credentials"},
-                              headers={"authorization": f"Basic {basic}"})
-    assert r.status_code == 200, r.text
-    return {"authorization": f"Bearer {r.json()['access_token']}"}
+    return await pact_bearer(api, PEER)
 
 
 def _published(padding: int) -> bytes:

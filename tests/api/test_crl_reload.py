@@ -11,10 +11,10 @@ import pytest
 from connector.api.app import create_app
 from connector.attestation.jws import sign_jws_json
 from connector.identity import Revocation, build_crl
-from connector.identity.files import write_certificates, write_crl, write_private_key
+from connector.identity.files import write_crl
 from connector.services import tokens
 from connector.services.identity import load_identity
-from tests.pki import make_pki
+from tests.pki import make_pki, write_node_files
 
 from .conftest import make_settings
 
@@ -29,13 +29,11 @@ async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -
     pki = make_pki("Reload", at=now - timedelta(days=1))
     node = pki.company(NODE, "supplier", at=now - timedelta(hours=2))
     peer = pki.company(PEER, "oem", at=now - timedelta(hours=2))
-    write_private_key(tmp_path / "node.key", node.key)
-    write_certificates(tmp_path / "node.pem", list(node.chain))
-    write_certificates(tmp_path / "root.pem", [pki.root.certificate])
+    files = write_node_files(pki, node, tmp_path)
     crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
     settings = make_settings(tmp_path, company_id=NODE, public_url="http://node.test",
-                             key_file=tmp_path / "node.key", cert_file=tmp_path / "node.pem",
-                             trust_anchor_files=[tmp_path / "root.pem"], crl_files=[crl_path])
+                             key_file=files["key_file"], cert_file=files["cert_file"],
+                             trust_anchor_files=[files["trust_anchor"]], crl_files=[crl_path])
     identity = load_identity(settings)
     app = create_app(settings, engine=engine, identity=identity)
 

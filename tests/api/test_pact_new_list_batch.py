@@ -11,11 +11,10 @@ from sqlmodel import Session
 from connector.api import schemas as s
 from connector.api.peer.pact import render_window
 from connector.config import Settings
-from connector.identity.keys import certificates_to_pem, private_key_to_pem
 from connector.services import catalog, exchange, footprints
 from connector.services.context import NodeContext
 from connector.services.identity import load_identity
-from tests.pki import make_pki
+from tests.pki import make_pki, write_node_files
 
 COMPANY = "urn:pact:batch-node.example:company:batch-node"
 CUSTOMER = "urn:pact:batch-customer.example:company:batch-customer"
@@ -24,13 +23,10 @@ CUSTOMER = "urn:pact:batch-customer.example:company:batch-customer"
 def _signing_settings(tmp_path) -> Settings:
     pki = make_pki("Batch", at=datetime.now(UTC) - timedelta(days=1))
     issued = pki.company(COMPANY, "supplier", name="Batch Node", at=datetime.now(UTC) - timedelta(hours=1))
-    (tmp_path / "node.pem").write_bytes(certificates_to_pem([issued.certificate]))
-    (tmp_path / "chain.pem").write_bytes(certificates_to_pem(list(issued.chain)[1:]))
-    (tmp_path / "node.key").write_bytes(private_key_to_pem(issued.key))
-    (tmp_path / "root.pem").write_bytes(certificates_to_pem([pki.root.certificate]))
+    files = write_node_files(pki, issued, tmp_path)
     return Settings(company_id=COMPANY, company_name="Batch Node", data_dir=tmp_path, run_workers=False,
-                    cert_file=tmp_path / "node.pem", chain_files=[tmp_path / "chain.pem"],
-                    key_file=tmp_path / "node.key", trust_anchor_files=[tmp_path / "root.pem"])
+                    cert_file=files["cert_file"], key_file=files["key_file"],
+                    trust_anchor_files=[files["trust_anchor"]])
 
 
 def test_a_page_is_rendered_as_each_footprint_alone_in_three_queries(engine, tmp_path) -> None:

@@ -6,7 +6,6 @@ Every case runs on SQLite and PostgreSQL. No timing is asserted: the cache's clo
 from __future__ import annotations
 
 import asyncio
-import base64
 from typing import Any
 
 import httpx
@@ -20,7 +19,7 @@ from connector.services import audit
 from connector.storage.tables import AuditEntry, Footprint, Grant
 
 from .conftest import Api, make_settings, open_api
-from .factories import issued_footprint
+from .factories import issued_footprint, pact_bearer
 
 pytestmark = pytest.mark.asyncio
 
@@ -42,20 +41,11 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     return c
 
 
-async def _bearer(api: Api, company: str = CUSTOMER) -> dict[str, str]:
-    creds = (await api.post("/api/v1/pact-clients", {"companyId": company}, role="admin")).json()
-    basic = base64.b64encode(f"{creds['clientId']}:{creds['clientSecret']}".encode()).decode()
-    r = await api.client.post("/auth/token", data={"grant_type": "client_credentials"},
-                              headers={"authorization": f"Basic {basic}"})
-    assert r.status_code == 200, r.text
-    return {"authorization": f"Bearer {r.json()['access_token']}"}
-
-
 async def _setup(api: Api) -> dict[str, Any]:
     pid, fid = await issued_footprint(api, "urn:pact:test-node.example:product:a")
     r = await api.post("/api/v1/grants", {"productId": pid, "companyId": CUSTOMER})
     assert r.status_code == 201, r.text
-    return {"pid": pid, "fid": fid, "grant": r.json()["id"], "headers": await _bearer(api)}
+    return {"pid": pid, "fid": fid, "grant": r.json()["id"], "headers": await pact_bearer(api, CUSTOMER)}
 
 
 @pytest_asyncio.fixture
@@ -148,7 +138,7 @@ async def test_an_answer_cached_for_one_company_is_never_served_to_another(api: 
     for _ in range(2):  # the second read of each is a cache hit
         assert (await api.client.get(one, headers=h)).status_code == 200
         assert [f["id"] for f in (await api.client.get(page, headers=h)).json()["data"]] == [shared["fid"]]
-    other = await _bearer(api, "urn:pact:other.example:company:other")
+    other = await pact_bearer(api, "urn:pact:other.example:company:other")
     assert (await api.client.get(one, headers=other)).status_code == 404
     assert (await api.client.get(page, headers=other)).json()["data"] == []
     # and once granted, it is served to the other company too
