@@ -43,16 +43,15 @@ class UpstreamSource:
 
 
 def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str,
-                  held: dict[tuple[str, str], UpstreamFootprint] | None = None) -> UpstreamSource | None:
-    """Where a line's input comes from; ``held`` is :func:`repo.latest_upstreams` of the lines, when prefetched."""
+                  held: dict[tuple[str, str], UpstreamFootprint]) -> UpstreamSource | None:
+    """Where a line's input comes from; ``held`` is :func:`repo.latest_upstreams` of the product's lines."""
     if company_id == ctx.company_id:
         own = repo.product_by_urn(ctx.session, product_urn)
         fp = repo.active_footprint(ctx.session, own.id) if own else None
         if fp is None or own is None:
             return None
         return UpstreamSource(fp.id, own.declared_unit, _stages_in(fp.stages), fp.primary_data_share, _dqr(fp.dqr), None)
-    up = (held.get((company_id, product_urn.lower())) if held is not None
-          else repo.latest_upstream(ctx.session, company_id, product_urn))
+    up = held.get((company_id, product_urn.lower()))
     if up is None:
         return None
     return UpstreamSource(up.footprint_id, up.declared_unit, _stages_in(up.stages), up.primary_data_share,
