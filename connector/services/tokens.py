@@ -169,27 +169,27 @@ def _verify_access_token(secret: bytes, token: str, issuer: str) -> tuple[Caller
 class AccessTokenCache:
     """:func:`verify_access_token` remembered per token until the token expires (one per node: secret, issuer).
 
-    Keyed by the token's SHA-256; a hit is confirmed by a constant-time comparison of that digest, and its expiry is
-    checked on every use, so a remembered token stops working at the same second as an unremembered one. Only valid
-    tokens are remembered; at most ``max_entries`` (then it starts afresh).
+    Keyed by the token's SHA-256 (a lookup can only reveal digests of tokens that were valid, never the secret or a
+    signature to forge), its expiry checked on every use, so a remembered token stops working at the same second as
+    an unremembered one. Only valid tokens are remembered; at most ``max_entries`` (then it starts afresh).
     """
 
     def __init__(self, secret: bytes, issuer: str, *, max_entries: int = 10_000) -> None:
         self._secret = secret
         self._issuer = issuer
         self._max = max_entries
-        self._known: dict[bytes, tuple[bytes, Caller, int]] = {}
+        self._known: dict[bytes, tuple[Caller, int]] = {}
 
     def verify(self, token: str, at: datetime) -> Caller:
         digest = hashlib.sha256(token.encode()).digest()
         hit = self._known.get(digest)
-        if hit is not None and hmac.compare_digest(hit[0], digest):
-            _, caller, exp = hit
+        if hit is not None:
+            caller, exp = hit
         else:
             caller, exp = _verify_access_token(self._secret, token, self._issuer)
             if len(self._known) >= self._max:
                 self._known = {}
-            self._known[digest] = (digest, caller, exp)
+            self._known[digest] = (caller, exp)
         if exp <= int(at.timestamp()):
             self._known.pop(digest, None)
             raise TokenExpired("access token expired")
