@@ -76,10 +76,6 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class ReadModel(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int

@@ -20,7 +20,7 @@ from ..attestation.attestation import attestation_digest
 from ..attestation.jws import sign_jws_json, unverified_payload, verify_jws
 from ..attestation.models import URN_PATTERN, WireModel
 from ..errors import InvalidSignature, ValidationFailed
-from ..identity.ca import company_id_of, name_of, role_of
+from ..identity.ca import company_id_of, name_of
 from ..identity.keys import PrivateKey
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, TrustStore
@@ -184,8 +184,3 @@ def to_pact_verification(cert_payload: CertificationPayload | dict[str, Any]) ->
     }
 
 
-def is_verifier_certificate(cert: x509.Certificate) -> bool:
-    try:
-        return role_of(cert) is Role.VERIFIER
-    except ValueError:
-        return False

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ..errors import ValidationFailed
@@ -331,7 +330,3 @@ def build_crl(
             x509.RevokedCertificateBuilder().serial_number(rev.serial).revocation_date(rev.revoked_at).build()
         )
     return builder.sign(ca.key, hashes.SHA256())
-
-
-def is_ec_p256(key: PrivateKey) -> bool:
-    return isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)

@@ -131,13 +131,6 @@ def certificate_thumbprint(cert: x509.Certificate) -> str:
     return b64url(hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).digest())
 
 
-def public_key_of(cert: x509.Certificate) -> PublicKey:
-    key = cert.public_key()
-    if not isinstance(key, ec.EllipticCurvePublicKey | ed25519.Ed25519PublicKey):
-        raise InvalidSignature(f"unsupported certificate key type {type(key).__name__}")
-    return key
-
-
 def same_public_key(key: PrivateKey, cert: x509.Certificate) -> bool:
     """Whether ``key`` is the private half of ``cert``'s public key."""
     fmt = (serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)

@@ -406,10 +406,6 @@ def _on_published(ctx: NodeContext, caller: str, source: str, data: dict[str, An
 # receipt and propagation --------------------------------------------------------------------------------------------
 
 
-class RefusedFootprint(InvalidSignature):
-    pass
-
-
 def receive_footprint(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> UpstreamFootprint | None:
     """Verify and store a supplier's footprint, then recompute what depends on it. A bad one is refused and recorded."""
     try:
