@@ -58,7 +58,7 @@ def _case(ds: Any, inputs: int, n: int, repeat: int) -> list[Row]:
     def verify_cold() -> None:
         # First sighting of the chain every time: empty x5c cache, fresh trust store (empty path cache)
         for _ in range(n):
-            jws_module._x5c_cache.clear()
+            jws_module.clear_caches()
             trust = TrustStore(ds.trust.anchors, ds.trust.crls, intermediates=ds.trust.intermediates)
             verify_attestation(sample.sd_jwt, trust, at=AT, audience=None, disclosures=sample.disclosures)
 

@@ -42,7 +42,7 @@ def _verifier(text: str, ds: Any) -> Any:
     def verify() -> None:
         # Cold caches on every run: a fresh trust store (path cache) and an empty x5c cache, as for the first bundle a
         # verifier ever sees; the caches then only help inside the bundle (50-1,500 chains for n attestations).
-        jws._x5c_cache.clear()
+        jws.clear_caches()
         trust = TrustStore(ds.trust.anchors, ds.trust.crls, intermediates=ds.trust.intermediates)
         report = verify_bundle(text, trust, at=AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate)
         if not report.valid:

@@ -21,6 +21,7 @@ from ..identity.ca import company_id_of
 from ..identity.keys import PrivateKey
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, RoleSpec, TrustStore
+from ..prevalidated import instance
 from .jws import sign_jws_json, verify_jws
 from .models import (
     ATTESTATION_TYPE,
@@ -30,8 +31,6 @@ from .models import (
     AttestationClaims,
     AttestationPayload,
     HiddenClaims,
-    InputClaim,
-    StageValues,
     check_total,
 )
 from .sdjwt import SD_ALG, make_disclosure, parse_disclosure, serialize, sha256_b64url, split, with_decoys
@@ -182,12 +181,16 @@ def _hidden_from(disclosed: dict[str, Any]) -> HiddenClaims:
         raise InvalidSignature(f"incomplete disclosures: missing {sorted(missing)}")
     if extra:
         raise InvalidSignature(f"unexpected disclosures {sorted(extra)}")
-    try:
-        own = StageValues.model_validate(disclosed[OWN_EMISSIONS])
-        inputs = [InputClaim.model_validate(disclosed[f"{INPUT_PREFIX}{i}"]) for i in range(count)]
+    try:  # one validation of the whole (nested models built by pydantic-core, not one call per input)
+        return HiddenClaims.model_validate({
+            "own_emissions": disclosed[OWN_EMISSIONS],
+            "inputs": [disclosed[f"{INPUT_PREFIX}{i}"] for i in range(count)]})
     except ValidationError as exc:
-        raise InvalidSignature(f"malformed disclosure value: {exc.errors()[0]['msg']}") from None
-    return HiddenClaims(own_emissions=own, inputs=inputs)
+        first = exc.errors()[0]
+        where = {"own_emissions": OWN_EMISSIONS, "inputs": INPUT_PREFIX}.get(str(first["loc"][0]), "")
+        if where == INPUT_PREFIX and len(first["loc"]) > 1:
+            where += str(first["loc"][1])
+        raise InvalidSignature(f"malformed disclosure value{f' {where}' if where else ''}: {first['msg']}") from None
 
 
 @dataclass(frozen=True)
@@ -244,17 +247,14 @@ def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datet
         raise InvalidSignature("attestation was issued to another audience")
 
     subject = model.credential_subject
-    claims: AttestationClaims | None = None
+    # The subject is a ClaimValues validated with the payload, iss and aud were validated as the URNs AttestationClaims
+    # requires: the claims are those values, not validated a second time.
+    fields = {k: v for k, v in subject.__dict__.items() if k != "sd"}
+    claims = instance(AttestationClaims, {**fields, "issuer": model.iss, "audience": model.aud})
     try:
-        if claims is None:
-            # The subject's validated values (nested models are taken as they are, decimals are already Decimal);
-            # AttestationClaims adds its own constraints (URNs, lengths, share range, rounding rule).
-            fields = {k: v for k, v in subject.__dict__.items() if k != "sd"}
-            claims = AttestationClaims.model_validate({**fields, "issuer": model.iss, "audience": model.aud})
         check_total(claims)
-    except (ValidationError, ValidationFailed) as exc:
-        reason = exc.detail if isinstance(exc, ValidationFailed) else exc.errors()[0]["msg"]
-        raise InvalidSignature(f"clear claims: {reason}") from None
+    except ValidationFailed as exc:
+        raise InvalidSignature(f"clear claims: {exc.detail}") from None
 
     digests = frozenset(subject.sd)
     if len(digests) != len(subject.sd):

@@ -10,7 +10,6 @@ Reused by attestations (SD-JWT issuer JWTs), declarations and certification cred
 
 from __future__ import annotations
 
-import json
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -27,6 +26,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from ..errors import InvalidSignature
 from ..identity.keys import PrivateKey, PublicKey, b64url, b64url_decode, same_public_key, x5c_decode, x5c_encode
 from ..identity.trust import CompanyIdentity, RoleSpec, TrustStore
+from ..strict_json import canonical_json, strict_json_loads
 
 ALLOWED_ALGS = frozenset({"ES256", "Ed25519"})
 MAX_TOKEN = 1_000_000
@@ -77,31 +77,6 @@ class VerifiedJws:
     payload: dict[str, Any]
     issuer: CompanyIdentity
     signed_at: datetime
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Compact UTF-8 JSON used for every header and payload we sign (any JSON is fine to verify)."""
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):  # a member name was repeated: name the first one
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise ValueError(f"duplicate member {key!r}")
-            seen.add(key)
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-standard JSON constant {name}")
-
-
-def strict_json_loads(data: bytes | str) -> Any:
-    """``json.loads`` that refuses duplicate member names and NaN/Infinity."""
-    return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
 
 
 def alg_for_key(key: PrivateKey | PublicKey) -> str:
@@ -266,6 +241,60 @@ def _numeric_date(payload: dict[str, Any], name: str, *, required: bool) -> date
         raise InvalidSignature(f"{name} out of range") from None
 
 
+@dataclass(frozen=True)
+class _CheckedHeader:
+    """An encoded JWS header that passed :func:`verify_jws`'s header checks (all but ``typ``, which depends on the
+    caller): decoded, ``alg`` allowed, no ``crit``/``jwk``/``jku``/``x5u``, ``x5c`` parsed with a supported leaf key."""
+
+    fields: dict[str, Any]
+    alg: str
+    typ: Any
+    chain: tuple[x509.Certificate, ...]
+    leaf_key: PublicKey
+
+    def copy_fields(self) -> dict[str, Any]:
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.fields.items()}
+
+
+_checked_headers: dict[str, _CheckedHeader] = {}
+"""Encoded headers that passed the checks (at most :data:`HEADER_CACHE_SIZE`): a signer's header is the same on
+every token it signs, and is most of a token's bytes (``x5c``). Failures are never remembered."""
+
+
+def _check_header(encoded: str) -> _CheckedHeader:
+    """The header checks of :func:`verify_jws`, in its order; the result is remembered."""
+    try:
+        header = strict_json_loads(b64url_decode(encoded))
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidSignature("malformed JWS encoding") from None
+    if not isinstance(header, dict):
+        raise InvalidSignature("JWS header is not a JSON object")
+    alg = header.get("alg")
+    if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
+        raise InvalidSignature(f"alg {alg!r} not allowed")
+    if "crit" in header:
+        raise InvalidSignature("crit header not supported")
+    for forbidden in ("jwk", "jku", "x5u"):
+        if forbidden in header:
+            raise InvalidSignature(f"{forbidden} header not accepted: keys come from x5c only")
+    chain, leaf_key = x5c_chain(header.get("x5c"))
+    if leaf_key is None:
+        raise InvalidSignature("x5c leaf key type not supported")
+    checked = _CheckedHeader(fields=header, alg=alg, typ=header.get("typ"), chain=tuple(chain), leaf_key=leaf_key)
+    if len(_checked_headers) >= HEADER_CACHE_SIZE:
+        _checked_headers.clear()  # rare (more signers than that in one process): start over, never grow
+    _checked_headers[encoded] = checked
+    return checked
+
+
+def clear_caches() -> None:
+    """Forget every remembered header and ``x5c`` chain (benchmarks of a first sighting; tests)."""
+    _checked_headers.clear()
+    _header_cache.clear()
+    with _x5c_lock:
+        _x5c_cache.clear()
+
+
 def verify_jws(
     token: str,
     trust: TrustStore,
@@ -276,7 +305,7 @@ def verify_jws(
 ) -> VerifiedJws:
     """Verify a compact JWS made by :func:`sign_jws_json`; return its header, payload and the signer's identity.
 
-    Checks, in order: size and encoding, ``alg`` allow-list, no ``crit``, ``typ`` (when ``typ`` is given), ``x5c``,
+    Checks, in order: size and form, header encoding, ``alg`` allow-list, no ``crit``, ``x5c``, ``typ`` (when given),
     the signature with the leaf certificate's key, ``iat`` (required; not after ``at`` + clock skew), ``nbf`` and
     ``exp`` against ``at``, and the chain with :meth:`TrustStore.validate` **at the signing time** ``iat``
     (revocation after signing does not invalidate an earlier signature), with ``role`` when given.
@@ -287,22 +316,22 @@ def verify_jws(
     """
     if at.tzinfo is None:
         raise InvalidSignature("verification time must be timezone-aware")
-    jws = decode_compact(token)
-    header = jws.header
-    alg = header.get("alg")
-    if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
-        raise InvalidSignature(f"alg {alg!r} not allowed")
-    if "crit" in header:
-        raise InvalidSignature("crit header not supported")
-    for forbidden in ("jwk", "jku", "x5u"):
-        if forbidden in header:
-            raise InvalidSignature(f"{forbidden} header not accepted: keys come from x5c only")
-    if typ is not None and not _typ_matches(header.get("typ"), typ):
-        raise InvalidSignature(f"typ {header.get('typ')!r}, expected {typ!r}")
-    chain, leaf_key = x5c_chain(header.get("x5c"))
-    if leaf_key is None:
-        raise InvalidSignature("x5c leaf key type not supported")
-    verify_signature(alg, leaf_key, jws.signing_input, jws.signature)
+    if not isinstance(token, str) or len(token) > MAX_TOKEN:
+        raise InvalidSignature("token is not a string or too large")
+    encoded_header, _, rest = token.partition(".")
+    encoded_payload, dot, encoded_signature = rest.partition(".")
+    if not dot or "." in encoded_signature:
+        raise InvalidSignature("not a compact JWS (three dot-separated parts)")
+    header = _checked_headers.get(encoded_header) or _check_header(encoded_header)
+    if typ is not None and not _typ_matches(header.typ, typ):
+        raise InvalidSignature(f"typ {header.typ!r}, expected {typ!r}")
+    try:
+        jws = CompactJws(header=header.copy_fields(), payload=b64url_decode(encoded_payload),
+                         signing_input=token[:len(encoded_header) + 1 + len(encoded_payload)].encode("ascii"),
+                         signature=b64url_decode(encoded_signature))
+    except (ValueError, UnicodeEncodeError):
+        raise InvalidSignature("malformed JWS encoding") from None
+    verify_signature(header.alg, header.leaf_key, jws.signing_input, jws.signature)
 
     payload = payload_object(jws)
 
@@ -318,5 +347,5 @@ def verify_jws(
     if exp is not None and exp <= at:
         raise InvalidSignature(f"expired (exp {exp.isoformat()})")
 
-    identity = trust.validate(chain, at=iat, role=role)
-    return VerifiedJws(header=header, payload=payload, issuer=identity, signed_at=iat)
+    identity = trust.validate(header.chain, at=iat, role=role)
+    return VerifiedJws(header=jws.header, payload=payload, issuer=identity, signed_at=iat)

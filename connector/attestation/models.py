@@ -99,14 +99,12 @@ class DataQuality(WireModel):
         return v
 
 
-class AttestationClaims(WireModel):
-    """The clear claims of a CFP attestation: everything the customer (the audience) may see.
+class ClaimValues(WireModel):
+    """The clear claims of a CFP attestation except who issued it to whom: what ``credentialSubject`` carries.
 
     ``stages`` and ``total`` are per declared unit, already rounded with ``rounding``.
     """
 
-    issuer: str = Field(pattern=URN_PATTERN, description="company id URN of the issuing company")
-    audience: str = Field(pattern=URN_PATTERN, description="company id URN of the customer the attestation is for")
     footprint_id: str = Field(min_length=1, description="id of the PACT ProductFootprint this attests")
     product_ids: list[str] = Field(min_length=1)
     declared_unit: str = Field(min_length=1)
@@ -135,6 +133,16 @@ class AttestationClaims(WireModel):
         return v
 
 
+class AttestationClaims(ClaimValues):
+    """The clear claims of a CFP attestation: everything the customer (the audience) may see.
+
+    ``stages`` and ``total`` are per declared unit, already rounded with ``rounding``.
+    """
+
+    issuer: str = Field(pattern=URN_PATTERN, description="company id URN of the issuing company")
+    audience: str = Field(pattern=URN_PATTERN, description="company id URN of the customer the attestation is for")
+
+
 class InputClaim(WireModel):
     """One bill-of-materials input, bound to the upstream attestation it used (hidden from the customer)."""
 
@@ -154,19 +162,9 @@ class HiddenClaims(WireModel):
     inputs: list[InputClaim] = Field(default_factory=list)
 
 
-class CredentialSubject(WireModel):
+class CredentialSubject(ClaimValues):
     """``credentialSubject`` of the SD-JWT payload: the clear claims except issuer/audience, plus ``_sd``."""
 
-    footprint_id: str
-    product_ids: list[str]
-    declared_unit: str
-    stages: StageValues
-    total: DecimalStr
-    reference_period: ReferencePeriod
-    methodology: Methodology
-    primary_data_share: DecimalStr
-    data_quality: DataQuality
-    rounding: str
     sd: list[str] = Field(alias="_sd", min_length=1, description="salted digests of hidden claims and decoys")
 
 
@@ -225,6 +223,7 @@ __all__ = [
     "VC_TYPE",
     "AttestationClaims",
     "AttestationPayload",
+    "ClaimValues",
     "CredentialSubject",
     "DataQuality",
     "HiddenClaims",

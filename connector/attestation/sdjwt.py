@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import InvalidSignature
 from ..identity.keys import b64url, b64url_decode
-from .jws import strict_json_loads
+from ..strict_json import strict_json_loads
 
 SD_ALG = "sha-256"
 SALT_BYTES = 16
@@ -80,7 +80,7 @@ def make_disclosure(name: str, value: Any, salt: str | None = None) -> Disclosur
 def parse_disclosure(text: str) -> Disclosure:
     """Decode an object-property disclosure; anything else is an InvalidSignature."""
     try:
-        data = strict_json_loads(b64url_decode(text).decode("utf-8"))
+        data = strict_json_loads(b64url_decode(text))
     except (ValueError, UnicodeDecodeError):
         raise InvalidSignature("disclosure is not base64url JSON") from None
     if not isinstance(data, list) or len(data) != 3:

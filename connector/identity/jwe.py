@@ -13,7 +13,6 @@ key unwrap or the tag check failed on a package that was tampered with beyond "c
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +23,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.concatkdf import ConcatKDFHash
 from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
+from ..strict_json import strict_json_loads
 from .keys import b64url_decode
 
 ALG = "ECDH-ES+A256KW"
@@ -42,13 +42,6 @@ _STRINGS = ("alg", "enc", "typ", "cty", "kid", "x5t#S256", "x5t", "x5u", "jku", 
 
 class JweError(ValueError):
     """The JWE cannot be opened with this key; the message says why."""
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        raise JweError("duplicate member in the protected header")
-    return out
 
 
 def _b64(value: object, what: str) -> bytes:
@@ -111,9 +104,9 @@ def open_ecdh_es_a256kw(
     if not isinstance(ciphertext, str) or (max_ciphertext is not None and len(ciphertext) > max_ciphertext):
         raise JweError(f"ciphertext size exceeds {max_ciphertext} bytes")
     try:
-        header = json.loads(_b64(protected, "protected header"), object_pairs_hook=_no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise JweError("protected header is not JSON") from None
+        header = strict_json_loads(_b64(protected, "protected header"))
+    except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError included
+        raise JweError(f"protected header is not strict JSON: {exc}") from None
     if not isinstance(header, dict):
         raise JweError("protected header is not a JSON object")
 

@@ -64,6 +64,16 @@ class _ValidPath:
     name: str
     role: Role
 
+    @property
+    def identity(self) -> CompanyIdentity:
+        """Who this path's leaf identifies (the same object every time: a path is immutable)."""
+        found = self.__dict__.get("_identity")
+        if found is None:
+            found = CompanyIdentity(company_id=self.company_id, name=self.name, role=self.role,
+                                    certificate=self.chain[0], chain=self.chain)
+            self.__dict__["_identity"] = found
+        return found
+
 
 class _PathCache:
     """Bounded LRU map: submitted chain (leaf + given intermediates, compared by DER) -> :class:`_ValidPath`.
@@ -78,6 +88,7 @@ class _PathCache:
         self.maxsize = maxsize
         self._data: OrderedDict[tuple[x509.Certificate, ...], _ValidPath] = OrderedDict()
         self._lock = threading.Lock()  # one store serves the API's worker threads
+        self._by_id: dict[int, tuple[tuple[x509.Certificate, ...], _ValidPath]] = {}
         self.hits = 0
         self.misses = 0
 
@@ -85,6 +96,12 @@ class _PathCache:
         return len(self._data)
 
     def get(self, key: tuple[x509.Certificate, ...]) -> _ValidPath | None:
+        # A caller that hands in the same tuple object again (the JWS header cache does) is found by identity:
+        # hashing a tuple of certificates hashes every certificate's DER, each time.
+        seen = self._by_id.get(id(key))
+        if seen is not None and seen[0] is key:
+            self.hits += 1
+            return seen[1]
         with self._lock:
             entry = self._data.get(key)
             if entry is None:
@@ -92,7 +109,15 @@ class _PathCache:
                 return None
             self._data.move_to_end(key)
             self.hits += 1
+            self._remember(key, entry)
             return entry
+
+    def _remember(self, key: tuple[x509.Certificate, ...], entry: _ValidPath) -> None:
+        # The entry keeps ``key`` alive, so its id cannot be reused while it is in the map; a path never becomes
+        # wrong (validate re-checks the validity windows on every hit), so an entry may outlive its LRU slot.
+        if len(self._by_id) >= self.maxsize:
+            self._by_id.clear()
+        self._by_id[id(key)] = (key, entry)
 
     def put(self, key: tuple[x509.Certificate, ...], entry: _ValidPath) -> None:
         if self.maxsize == 0:
@@ -102,10 +127,12 @@ class _PathCache:
             self._data.move_to_end(key)
             while len(self._data) > self.maxsize:
                 self._data.popitem(last=False)
+            self._remember(key, entry)
 
     def clear(self) -> None:
         with self._lock:
             self._data.clear()
+            self._by_id.clear()
 
 
 def _verifier_time(at: datetime) -> datetime:
@@ -194,7 +221,7 @@ class TrustStore:
             raise TrustError("validation time must be timezone-aware")
         if not chain:
             raise TrustError("empty certificate chain")
-        key = tuple(chain)
+        key = chain if isinstance(chain, tuple) else tuple(chain)
         path = self._paths.get(key)
         if path is not None:
             t = _verifier_time(at)
@@ -209,8 +236,7 @@ class TrustStore:
             raise TrustError(f"certificate role is {path.role.value}, expected {wanted}")
 
         self._check_revocation(path.chain, at)
-        return CompanyIdentity(company_id=path.company_id, name=path.name, role=path.role, certificate=key[0],
-                               chain=path.chain)
+        return path.identity
 
     def _build_path(self, key: tuple[x509.Certificate, ...], at: datetime) -> _ValidPath:
         """Path validation by ``cryptography`` at ``at`` plus the leaf checks that do not depend on time."""
