@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Annotated
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
@@ -16,12 +17,16 @@ from ..services.context import NodeContext
 from ..storage.tables import ApiKey
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
+    # async: a plain ``def`` dependency costs a hop to the thread pool and back for nothing
     return request.app.state.settings
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+@contextmanager
+def write_session(app: Any) -> Iterator[Session]:
+    """The app's unit of work: commit on success, roll back on any error, then wake the outbox worker if the
+    committed transaction left messages for it. The only place a request's transaction is committed."""
+    with Session(app.state.engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
@@ -30,9 +35,14 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
         if session.info.pop(outbox.ENQUEUED, False):
             # committed messages for the outbox: send them now rather than at the worker's next poll
-            worker = getattr(request.app.state, "worker", None)
+            worker = getattr(app.state, "worker", None)
             if worker is not None:
                 worker.wake()
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with write_session(request.app) as session:
+        yield session
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -40,7 +50,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_context(request: Request, session: SessionDep, settings: SettingsDep) -> NodeContext:
+async def get_context(request: Request, session: SessionDep, settings: SettingsDep) -> NodeContext:
     return NodeContext(session=session, settings=settings, identity=request.app.state.identity)
 
 

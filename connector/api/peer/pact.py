@@ -22,7 +22,7 @@ from ...services.context import NodeContext
 from ...storage import pact_reads
 from ...storage.db import read_only
 from ...storage.tables import Footprint, InboxEvent, Product
-from ..deps import ContextDep
+from ..deps import write_session
 from .cache import ReadCache
 from .cache import generation as cache_generation
 from .deps import CallerDep, get_caller
@@ -366,16 +366,21 @@ def _validate_event(event: Any) -> dict[str, Any]:
 
 
 @router.post("/events", summary="Events", status_code=200)
-async def events(request: Request, ctx: ContextDep, caller: CallerDep) -> Response:
+async def events(request: Request, caller: CallerDep) -> Response:
     """Receive a CloudEvent (structured mode); a repeated event id changes nothing."""
     try:
         event = _validate_event(json.loads(await request.body()))
     except json.JSONDecodeError:
         raise BadRequest("the body is not valid JSON") from None
-    await run_in_threadpool(_process_event, ctx, caller.company_id, event)
-    if getattr(request.app.state, "worker", None) is not None:
-        request.app.state.worker.wake()
+    # one hop to the thread pool for the whole unit of work (the session dependency would add two more); the worker
+    # is woken by write_session once the transaction that left messages for it has committed
+    await run_in_threadpool(_receive_event, request.app, caller.company_id, event)
     return Response(status_code=200)
+
+
+def _receive_event(app: Any, caller: str, event: dict[str, Any]) -> None:
+    with write_session(app) as session:
+        _process_event(NodeContext(session, app.state.settings, app.state.identity), caller, event)
 
 
 def _process_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
