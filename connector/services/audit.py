@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, text
+from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from ..storage.tables import AuditEntry, utcnow
@@ -41,20 +43,72 @@ def _digest(prev: str, at: datetime, actor: str, action: str, subject: str, deta
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def append(session: Session, actor: str, action: str, subject: str = "", **details: Any) -> AuditEntry:
-    """Add an entry chained to the previous one, in the caller's transaction."""
-    if session.get_bind().dialect.name == "postgresql":
+_PENDING = "connector.audit.pending"
+_SAVEPOINTS = "connector.audit.savepoints"
+
+
+def append(session: Session, actor: str, action: str, subject: str = "", **details: Any) -> None:
+    """Add an entry to the caller's transaction.
+
+    The entries of a transaction are chained after the last entry and written together when it commits (one read of
+    the last hash and one INSERT for all of them, under the write lock: see :func:`_write_pending`); if it rolls
+    back they are gone, and so are the ones added inside a savepoint that rolls back.
+    """
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before anything else touched the database still ends it (and the entry)
+    session.info.setdefault(_PENDING, []).append((actor, action, subject, _normalize(details)))
+
+
+@event.listens_for(OrmSession, "after_transaction_create")
+def _savepoint_begun(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(OrmSession, "before_commit")
+def _write_pending(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released: its entries stay pending, for the enclosing transaction's commit
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        # core SQL on the session's connection: no unit of work, and no ORM event marks the PACT cache stale
+        _append_rows(session.connection(), pending)
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    if session.in_nested_transaction():
+        session.info.get(_SAVEPOINTS, {}).pop(session.get_nested_transaction(), None)  # released: entries kept
+    elif session.info.get(_PENDING):  # only if a root transaction was committed with a savepoint still open
+        log.error("%d audit entries added after the commit began were not written", len(session.info[_PENDING]))
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _transaction_ended(session: OrmSession, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        mark = session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
+        if mark is not None:  # rolled back (a released savepoint was removed in _committed)
+            del session.info.get(_PENDING, [])[mark:]
+    elif transaction.parent is None:  # written by the commit, or rolled back: either way nothing is pending now
+        session.info.pop(_PENDING, None)
+        session.info.pop(_SAVEPOINTS, None)
+
+
+def _append_rows(conn: Connection, entries: list[tuple[str, str, str, dict[str, Any]]]) -> None:
+    """Chain ``entries`` after the last entry, in order, in the connection's (write) transaction."""
+    if conn.dialect.name == "postgresql":
         # serialise appends so two transactions never chain to the same predecessor
-        session.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
-    last = session.exec(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).first()
-    prev = last or GENESIS  # the hash alone: loading the whole previous entry (JSON details and all) is wasted
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
+    prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar() or GENESIS
     at = _now()
-    details = _normalize(details)
-    entry = AuditEntry(at=at, actor=actor, action=action, subject=subject, details=details, prev_hash=prev,
-                       hash=_digest(prev, at, actor, action, subject, details))
-    session.add(entry)
-    session.flush()
-    return entry
+    rows = []
+    for actor, action, subject, details in entries:
+        digest = _digest(prev, at, actor, action, subject, details)
+        rows.append({"at": at, "actor": actor, "action": action, "subject": subject, "details": details,
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+    # executemany without RETURNING runs the INSERTs one after the other, so seq follows the chain's order
+    conn.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
 
 
 @dataclass
