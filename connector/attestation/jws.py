@@ -142,23 +142,30 @@ class CompactJws:
     signature: bytes
 
 
-def decode_compact(token: str) -> CompactJws:
-    """Split and decode a compact JWS without verifying it (header must be a JSON object)."""
+def _dots(token: object) -> tuple[int, int]:
+    """The positions of the two dots of a compact JWS; InvalidSignature for anything else."""
     if not isinstance(token, str) or len(token) > MAX_TOKEN:
         raise InvalidSignature("token is not a string or too large")
-    parts = token.split(".")
-    if len(parts) != 3:
+    first = token.find(".")
+    second = token.find(".", first + 1) if first >= 0 else -1
+    if second < 0 or token.find(".", second + 1) >= 0:
         raise InvalidSignature("not a compact JWS (three dot-separated parts)")
+    return first, second
+
+
+def decode_compact(token: str) -> CompactJws:
+    """Split and decode a compact JWS without verifying it (header must be a JSON object)."""
+    first, second = _dots(token)
     try:
-        header = _decode_header(parts[0])
-        payload = b64url_decode(parts[1])
-        signature = b64url_decode(parts[2])
+        header = _decode_header(token[:first])
+        payload = b64url_decode(token[first + 1:second])
+        signature = b64url_decode(token[second + 1:])
+        signing_input = token[:second].encode("ascii")
     except (ValueError, UnicodeDecodeError):
         raise InvalidSignature("malformed JWS encoding") from None
     if not isinstance(header, dict):
         raise InvalidSignature("JWS header is not a JSON object")
-    return CompactJws(header=header, payload=payload, signing_input=f"{parts[0]}.{parts[1]}".encode("ascii"),
-                      signature=signature)
+    return CompactJws(header=header, payload=payload, signing_input=signing_input, signature=signature)
 
 
 def payload_object(jws: CompactJws) -> dict[str, Any]:
@@ -242,7 +249,7 @@ def _numeric_date(payload: dict[str, Any], name: str, *, required: bool) -> date
 
 
 @dataclass(frozen=True)
-class _CheckedHeader:
+class CheckedHeader:
     """An encoded JWS header that passed :func:`verify_jws`'s header checks (all but ``typ``, which depends on the
     caller): decoded, ``alg`` allowed, no ``crit``/``jwk``/``jku``/``x5u``, ``x5c`` parsed with a supported leaf key."""
 
@@ -256,13 +263,17 @@ class _CheckedHeader:
         return {k: (list(v) if isinstance(v, list) else v) for k, v in self.fields.items()}
 
 
-_checked_headers: dict[str, _CheckedHeader] = {}
+_checked_headers: dict[str, CheckedHeader] = {}
 """Encoded headers that passed the checks (at most :data:`HEADER_CACHE_SIZE`): a signer's header is the same on
 every token it signs, and is most of a token's bytes (``x5c``). Failures are never remembered."""
 
 
-def _check_header(encoded: str) -> _CheckedHeader:
-    """The header checks of :func:`verify_jws`, in its order; the result is remembered."""
+def checked_header(encoded: str) -> CheckedHeader:
+    """The header checks of :func:`verify_jws`, in its order, for an encoded header; InvalidSignature when one fails.
+    A header that passes is remembered."""
+    hit = _checked_headers.get(encoded)
+    if hit is not None:
+        return hit
     try:
         header = strict_json_loads(b64url_decode(encoded))
     except (ValueError, UnicodeDecodeError):
@@ -280,7 +291,7 @@ def _check_header(encoded: str) -> _CheckedHeader:
     chain, leaf_key = x5c_chain(header.get("x5c"))
     if leaf_key is None:
         raise InvalidSignature("x5c leaf key type not supported")
-    checked = _CheckedHeader(fields=header, alg=alg, typ=header.get("typ"), chain=tuple(chain), leaf_key=leaf_key)
+    checked = CheckedHeader(fields=header, alg=alg, typ=header.get("typ"), chain=tuple(chain), leaf_key=leaf_key)
     if len(_checked_headers) >= HEADER_CACHE_SIZE:
         _checked_headers.clear()  # rare (more signers than that in one process): start over, never grow
     _checked_headers[encoded] = checked
@@ -316,19 +327,13 @@ def verify_jws(
     """
     if at.tzinfo is None:
         raise InvalidSignature("verification time must be timezone-aware")
-    if not isinstance(token, str) or len(token) > MAX_TOKEN:
-        raise InvalidSignature("token is not a string or too large")
-    encoded_header, _, rest = token.partition(".")
-    encoded_payload, dot, encoded_signature = rest.partition(".")
-    if not dot or "." in encoded_signature:
-        raise InvalidSignature("not a compact JWS (three dot-separated parts)")
-    header = _checked_headers.get(encoded_header) or _check_header(encoded_header)
+    first, second = _dots(token)
+    header = checked_header(token[:first])
     if typ is not None and not _typ_matches(header.typ, typ):
         raise InvalidSignature(f"typ {header.typ!r}, expected {typ!r}")
     try:
-        jws = CompactJws(header=header.copy_fields(), payload=b64url_decode(encoded_payload),
-                         signing_input=token[:len(encoded_header) + 1 + len(encoded_payload)].encode("ascii"),
-                         signature=b64url_decode(encoded_signature))
+        jws = CompactJws(header=header.copy_fields(), payload=b64url_decode(token[first + 1:second]),
+                         signing_input=token[:second].encode("ascii"), signature=b64url_decode(token[second + 1:]))
     except (ValueError, UnicodeEncodeError):
         raise InvalidSignature("malformed JWS encoding") from None
     verify_signature(header.alg, header.leaf_key, jws.signing_input, jws.signature)

@@ -82,7 +82,6 @@ def load_crl(data: bytes) -> x509.CertificateRevocationList:
         raise ValidationFailed(f"cannot load CRL: {exc}") from None
 
 
-_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _URL_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _STANDARD_TO_URL = bytes.maketrans(b"+/", b"-_")
 
@@ -94,15 +93,12 @@ def b64url(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict unpadded base64url decode; raises ValueError on padding or characters outside the alphabet."""
-    if not isinstance(text, str) or "=" in text:
+    if not isinstance(text, str) or "=" in text or "+" in text or "/" in text:
         raise ValueError("not unpadded base64url")
-    raw = text.encode("ascii")
-    if raw.translate(None, _B64URL_ALPHABET):  # whatever is left after deleting the alphabet is not base64url
-        raise ValueError("not base64url")
-    if len(raw) % 4 == 1:
-        raise ValueError("bad base64url length")
-    # every byte is in the alphabet (checked above), so the lenient C decoder decodes exactly what strict would
-    return binascii.a2b_base64(raw.translate(_URL_TO_STANDARD) + b"=" * (-len(raw) % 4))
+    raw = text.encode("ascii")  # UnicodeEncodeError (a ValueError) outside ASCII
+    # "-_" become "+/" (neither was there), the padding is added; strict mode refuses any other byte and a length
+    # that no encoding has (4k + 1)
+    return binascii.a2b_base64(raw.translate(_URL_TO_STANDARD) + b"=" * (-len(raw) % 4), strict_mode=True)
 
 
 def x5c_encode(chain: Sequence[x509.Certificate]) -> list[str]:
