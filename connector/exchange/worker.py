@@ -87,20 +87,28 @@ class OutboxWorker:
     async def run_once(self) -> int:
         """Send every due message once; returns how many were handled.
 
-        Messages to different peers go out concurrently; to one peer, in the order they were written.
+        Messages to different peers go out concurrently; to one peer, in the order they were written. The events
+        delivered are marked sent together, in one transaction after the pass (a crash before that sends them again
+        once their lease runs out: receivers drop a repeated event id).
         """
         due = await asyncio.to_thread(self._claim)
         by_target: dict[str, list[OutboxMessage]] = {}
         for message in due:
             by_target.setdefault(message.target_url, []).append(message)
+        sent: list[str] = []
 
         async def in_order(messages: list[OutboxMessage]) -> None:
             for message in messages:
-                await self._deliver(message)
+                if await self._deliver(message):
+                    sent.append(message.id)
 
-        for result in await asyncio.gather(*(in_order(m) for m in by_target.values()), return_exceptions=True):
-            if isinstance(result, BaseException):  # the message stays pending (leased) and is retried
-                log.error("outbox delivery failed", exc_info=result)
+        try:
+            for result in await asyncio.gather(*(in_order(m) for m in by_target.values()), return_exceptions=True):
+                if isinstance(result, BaseException):  # the message stays pending (leased) and is retried
+                    log.error("outbox delivery failed", exc_info=result)
+        finally:
+            if sent:
+                await asyncio.to_thread(self._sent, sent)
         return len(due)
 
     def _claim(self) -> list[OutboxMessage]:
@@ -116,29 +124,34 @@ class OutboxWorker:
         if retry_at is not None and (self._next_at is None or retry_at < self._next_at):
             self._next_at = retry_at  # the claim that leased the message saw its lease, not its retry time
 
-    def _done(self, message: OutboxMessage, fetched: dict | None) -> bool:
-        """Record the delivery (and store a fetched footprint); True when that left new messages to send."""
+    def _sent(self, message_ids: list[str]) -> None:
+        with Session(self.engine) as session:
+            outbox.mark_sent(session, message_ids, self.clock())
+            session.commit()
+
+    def _fetched(self, message: OutboxMessage, fetched: dict) -> bool:
+        """Store a fetched footprint and record the delivery in one transaction; True when that left new messages."""
         with Session(self.engine, expire_on_commit=False) as session:
-            if fetched is not None:
-                ctx = NodeContext(session, self.settings, self.identity)
-                exchange.receive_footprint(ctx, message.company_id, fetched)
-            outbox.mark_sent(session, message.id, self.clock())
+            exchange.receive_footprint(NodeContext(session, self.settings, self.identity), message.company_id, fetched)
+            outbox.mark_sent(session, [message.id], self.clock())
             session.commit()
             return bool(session.info.pop(outbox.ENQUEUED, False))
 
-    async def _deliver(self, message: OutboxMessage) -> None:
+    async def _deliver(self, message: OutboxMessage) -> bool:
+        """Send one message; True when it is an event delivered (for the caller to mark sent)."""
         try:
             if message.kind == outbox.SEND_EVENT:
                 await self.client.send_event(message.target_url, message.body)
-                fetched = None
-            elif message.kind == outbox.FETCH_FOOTPRINT:
+                return True
+            if message.kind == outbox.FETCH_FOOTPRINT:
                 fetched = await self.client.get_footprint(message.target_url, message.body["pfId"])
             else:
                 raise PeerError(f"unknown outbox kind {message.kind}", permanent=True)
         except PeerError as exc:
             log.info("outbox %s to %s failed (attempt %d): %s", message.kind, message.target_url, message.attempts, exc)
             await asyncio.to_thread(self._failed, message, exc)
-            return
+            return False
         # database work never runs on the event loop: a blocked SQLite lock would stall every node in the process
-        if await asyncio.to_thread(self._done, message, fetched):
+        if await asyncio.to_thread(self._fetched, message, fetched):
             self.wake()
+        return False

@@ -6,10 +6,12 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import insert, select, update
+from sqlmodel import Session
+from sqlmodel import select as orm_select
 
 from ..config import Settings
-from ..storage.tables import OutboxMessage
+from ..storage.tables import OutboxMessage, new_id
 
 SEND_EVENT = "event"
 FETCH_FOOTPRINT = "fetch-footprint"
@@ -18,12 +20,19 @@ ENQUEUED = "outbox.enqueued"
 """``session.info`` key set by :func:`enqueue`: the transaction left a message for the worker."""
 
 
+_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
+_COLUMNS = tuple(_TABLE.c)
+
+
 def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any],
             at: datetime) -> OutboxMessage:
-    message = OutboxMessage(target_url=target_url.rstrip("/"), company_id=company_id, kind=kind, body=body,
-                            next_attempt_at=at, created_at=at)
-    session.add(message)
-    session.flush()
+    """Write a message in the caller's transaction (core SQL on its connection: no unit of work); returns it as
+    written (not attached to the session)."""
+    message = OutboxMessage(id=new_id(), target_url=target_url.rstrip("/"), company_id=company_id, kind=kind,
+                            body=body, state="pending", attempts=0, next_attempt_at=at, created_at=at)
+    session.connection().execute(insert(_TABLE).values(
+        id=message.id, target_url=message.target_url, company_id=company_id, kind=kind, body=body, state="pending",
+        attempts=0, next_attempt_at=at, created_at=at))
     session.info[ENQUEUED] = True  # the request's session wakes the worker once this is committed
     return message
 
@@ -40,27 +49,26 @@ def claim(session: Session, at: datetime, limit: int = 20) -> tuple[list[OutboxM
     """:func:`claim_due`, and when the next pending message falls due (None: nothing pending), in one transaction.
 
     The worker sleeps until then (or until woken), instead of polling a database that has nothing for it. One query
-    reads the pending messages in due order, one more than ``limit``: the due ones are leased, and the first row
-    left (due or not) says when to look again.
+    reads the pending messages in due order, one more than ``limit``: the due ones are leased (one UPDATE), and the
+    first row left (due or not) says when to look again. The messages are returned detached, as leased.
     """
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.state == "pending")
-        .order_by(col(OutboxMessage.next_attempt_at))
-        .limit(limit + 1)
-    )
-    if session.get_bind().dialect.name == "postgresql":
+    conn = session.connection()
+    stmt = select(*_COLUMNS).where(_TABLE.c.state == "pending").order_by(_TABLE.c.next_attempt_at).limit(limit + 1)
+    if conn.dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    pending = list(session.exec(stmt))
-    rows = [row for row in pending[:limit] if _aware(row.next_attempt_at, at) <= at]
-    rest = pending[len(rows):]
+    pending = conn.execute(stmt).all()
+    due = [row for row in pending[:limit] if _aware(row.next_attempt_at, at) <= at]
+    rest = pending[len(due):]
     next_at = _aware(rest[0].next_attempt_at, at) if rest else None
-    for row in rows:
-        row.next_attempt_at = at + LEASE
-        row.attempts += 1
-        session.add(row)
-    if rows and (next_at is None or next_at > at + LEASE):
-        next_at = at + LEASE  # the lease of what was just taken runs out then, if it was never marked sent
+    rows = []
+    if due:
+        lease = at + LEASE
+        conn.execute(update(_TABLE).where(_TABLE.c.id.in_([row.id for row in due]))
+                     .values(next_attempt_at=lease, attempts=_TABLE.c.attempts + 1))
+        rows = [OutboxMessage(**{**row._mapping, "next_attempt_at": lease, "attempts": row.attempts + 1})
+                for row in due]
+        if next_at is None or next_at > lease:
+            next_at = lease  # the lease of what was just taken runs out then, if it was never marked sent
     session.commit()
     return rows, next_at
 
@@ -75,11 +83,11 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
     return timedelta(seconds=random.uniform(cap / 2, cap))
 
 
-def mark_sent(session: Session, message_id: str, at: datetime) -> None:
-    row = session.get(OutboxMessage, message_id)
-    if row is not None:
-        row.state, row.sent_at, row.last_error = "sent", at, None
-        session.add(row)
+def mark_sent(session: Session, message_ids: list[str], at: datetime) -> None:
+    """Record the delivery of these messages (one UPDATE), in the caller's transaction."""
+    if message_ids:
+        session.connection().execute(update(_TABLE).where(_TABLE.c.id.in_(message_ids))
+                                     .values(state="sent", sent_at=at, last_error=None))
 
 
 def mark_failed(session: Session, settings: Settings, message_id: str, error: str, at: datetime,
@@ -100,7 +108,7 @@ def mark_failed(session: Session, settings: Settings, message_id: str, error: st
 
 def retry_now(session: Session, at: datetime, company_id: str | None = None) -> int:
     """Make every pending message due now (e.g. when a partner announces it is back)."""
-    stmt = select(OutboxMessage).where(OutboxMessage.state == "pending")
+    stmt = orm_select(OutboxMessage).where(OutboxMessage.state == "pending")
     if company_id:
         stmt = stmt.where(OutboxMessage.company_id == company_id)
     rows = list(session.exec(stmt))
