@@ -6,7 +6,8 @@ import re
 from decimal import ROUND_HALF_EVEN, Context, Decimal, InvalidOperation, localcontext
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import GetCoreSchemaHandler, PlainSerializer, WithJsonSchema
+from pydantic_core import core_schema
 
 from .errors import ValidationFailed
 
@@ -38,18 +39,6 @@ def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
     return Decimal(text)
 
 
-def _validate(value: Any) -> Decimal:
-    # On the wire a footprint value is a string: a JSON number (int or float) is refused, never coerced.
-    if type(value) is str and _DECIMAL_RE.match(value):  # the common case, checked as parse_decimal would
-        return Decimal(value)
-    if not isinstance(value, str | Decimal):
-        raise ValueError(f"must be a decimal string such as \"12.5\", not a JSON {type(value).__name__}")
-    try:
-        return parse_decimal(value)
-    except ValidationFailed as exc:
-        raise ValueError(exc.detail) from None
-
-
 def format_decimal(value: Decimal) -> str:
     """Canonical decimal string: no exponent, no trailing zeros, '-0' becomes '0'."""
     if value.is_zero():
@@ -58,9 +47,28 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
+_DIGITS_ONLY = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+"""DECIMAL_PATTERN for pydantic-core's regex engine, where \\d would match every Unicode digit."""
+
+
+class _DecimalString:
+    """Validation of :data:`DecimalStr` inside pydantic-core (no Python call per value): a ``Decimal`` that is finite,
+    or a string matching :data:`DECIMAL_PATTERN` made a ``Decimal``; never a JSON number, bool or float."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        from_text = core_schema.chain_schema([core_schema.str_schema(strict=True, pattern=_DIGITS_ONLY),
+                                              core_schema.decimal_schema(allow_inf_nan=False)])
+        python = core_schema.union_schema([core_schema.decimal_schema(strict=True, allow_inf_nan=False), from_text])
+        return core_schema.custom_error_schema(
+            core_schema.json_or_python_schema(json_schema=from_text, python_schema=python),
+            custom_error_type="decimal_string",
+            custom_error_message='must be a decimal string such as "12.5" (no exponent, NaN or Infinity, not a number)')
+
+
 DecimalStr = Annotated[
     Decimal,
-    BeforeValidator(_validate),
+    _DecimalString,
     PlainSerializer(format_decimal, return_type=str, when_used="always"),
     WithJsonSchema({"type": "string", "pattern": DECIMAL_PATTERN, "examples": ["12.5"]}),
 ]

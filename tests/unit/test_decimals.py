@@ -90,3 +90,19 @@ def test_decimal_str_on_the_wire():
             Body.model_validate_json(raw)
     schema = Body.model_json_schema()["properties"]["value"]
     assert schema["type"] == "string" and "pattern" in schema
+
+
+@pytest.mark.parametrize("value", [" 1.5", "1.5 ", "١٢", "１２", "1e2", "NaN", 1.5, 2, True, None, D("NaN"), D("Infinity"),
+                                   b"1.5"])
+def test_decimal_str_refuses_in_python_what_the_wire_schema_refuses(value):
+    with pytest.raises(ValidationError) as info:
+        Body.model_validate({"value": value})
+    assert info.value.errors()[0]["type"] == "decimal_string"
+    assert 'decimal string such as "12.5"' in info.value.errors()[0]["msg"]
+
+
+def test_decimal_str_takes_finite_decimals_and_keeps_every_digit():
+    assert Body(value=D("-0.25")).value == D("-0.25")
+    long = "1234567890123456789012345678901234567890.123456789012345678901234567890"
+    assert Body.model_validate({"value": long}).value == D(long)
+    assert Body.model_validate_json(f'{{"value": "{long}"}}').value == D(long)
