@@ -33,8 +33,7 @@ log = logging.getLogger("connector.exchange")
 
 
 def has_grant(ctx: NodeContext, product_id: str, company_id: str) -> bool:
-    stmt = select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
-    return ctx.session.exec(stmt).first() is not None
+    return repo.has_grant(ctx.session, product_id, company_id)
 
 
 def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
@@ -148,14 +147,7 @@ def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: s
 
 
 def latest_verifiers(ctx: NodeContext, product: Product, audience: str) -> list[str]:
-    stmt = (
-        select(CfpRequest)
-        .where(CfpRequest.direction == "incoming", CfpRequest.company_id == audience,
-               CfpRequest.product_id == product.id)
-        .order_by(col(CfpRequest.created_at).desc())
-    )
-    req = ctx.session.exec(stmt).first()
-    return list(req.verifier_certs) if req else []
+    return repo.latest_verifiers(ctx.session, audience, product.id)
 
 
 # outgoing requests --------------------------------------------------------------------------------------------------
@@ -359,7 +351,8 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     partner = repo.partner_by_company(ctx.session, caller)
     if partner is not None and partner.auto_fulfil:
         grant(ctx, products[0].id, caller)
-    if has_grant(ctx, products[0].id, caller):
+        attempt_fulfil(ctx, req)
+    elif has_grant(ctx, products[0].id, caller):
         attempt_fulfil(ctx, req)
     # otherwise the request waits for the operator
 

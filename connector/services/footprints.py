@@ -177,7 +177,7 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
                     attestation: str | None = None, evidence: dict | None = None, pact: dict | None = None,
                     certifications: list | None = None) -> UpstreamFootprint:
     """Store a supplier's footprint; an older active one for the same product becomes Deprecated."""
-    previous = repo.latest_upstream(ctx.session, data.supplier_company_id, data.product_id)
+    previous = repo.latest_upstream_ids(ctx.session, data.supplier_company_id, data.product_id)
     row = UpstreamFootprint(
         supplier_company_id=data.supplier_company_id,
         product_id=data.product_id,
@@ -196,13 +196,12 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
         row.footprint_id = data.footprint_id.lower()
     else:
         row.footprint_id = row.id
-    if repo.upstream_by_footprint_id(ctx.session, row.footprint_id) is not None:
+    if repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint
         raise Conflict(f"upstream footprint {row.footprint_id} is already held",
                        errors=[{"field": "footprintId", "message": "duplicate"}])
-    if previous is not None and previous.footprint_id != row.footprint_id:
-        previous.status = "Deprecated"
-        ctx.session.add(previous)
+    if previous is not None and previous[1] != row.footprint_id:
+        repo.deprecate_upstream(ctx.session, previous[0])
     ctx.session.add(row)
     ctx.session.flush()
     return row

@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as core_select
+from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, select
 
 from .tables import (
     ApiKey,
     BomLine,
+    CfpRequest,
     Footprint,
+    Grant,
+    InboxEvent,
     OwnEmission,
     Partner,
     Product,
@@ -108,6 +113,8 @@ def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict
         return {}
     stmt = (
         select(UpstreamFootprint)
+        # the evidence and the PACT document (the largest JSON of a node) are never needed to compute
+        .options(defer(UpstreamFootprint.evidence), defer(UpstreamFootprint.pact))  # type: ignore[arg-type]
         .where(
             col(UpstreamFootprint.supplier_company_id).in_(sorted({c for c, _ in wanted})),
             func.lower(UpstreamFootprint.product_id).in_(sorted({u for _, u in wanted})),
@@ -146,3 +153,72 @@ def api_key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
 def count_admin_keys(session: Session) -> int:
     stmt = select(func.count()).select_from(ApiKey).where(ApiKey.role == "admin", col(ApiKey.revoked).is_(False))
     return session.exec(stmt).one()
+
+
+# the event path: prepared core statements on the session's connection (no ORM objects, no statement building) -----
+
+
+def _scalar(session: Session, stmt: object, params: dict[str, object]) -> object:
+    session.flush()  # what autoflush does before an ORM query: the transaction's pending rows count
+    return session.connection().execute(stmt, params).scalar()  # type: ignore[call-overload]
+
+
+_GRANT = Grant.__table__  # type: ignore[attr-defined]
+_HAS_GRANT = core_select(_GRANT.c.id).where(_GRANT.c.product_id == bindparam("p"),
+                                            _GRANT.c.company_id == bindparam("c")).limit(1)
+
+
+def has_grant(session: Session, product_id: str, company_id: str) -> bool:
+    return _scalar(session, _HAS_GRANT, {"p": product_id, "c": company_id}) is not None
+
+
+_INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
+_INBOX_SEEN = core_select(_INBOX.c.event_id).where(_INBOX.c.event_id == bindparam("k"))
+_INBOX_INSERT = _INBOX.insert()
+
+
+def inbox_seen(session: Session, key: str) -> bool:
+    return _scalar(session, _INBOX_SEEN, {"k": key}) is not None
+
+
+def inbox_record(session: Session, key: str, source: str, type_: str, at: object) -> None:
+    """Record an incoming event id; a concurrent duplicate raises IntegrityError (the primary key)."""
+    session.connection().execute(_INBOX_INSERT, {"event_id": key, "source": source, "type": type_, "received_at": at})
+
+
+_REQ = CfpRequest.__table__  # type: ignore[attr-defined]
+_LATEST_VERIFIERS = (core_select(_REQ.c.verifier_certs)
+                     .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("c"),
+                            _REQ.c.product_id == bindparam("p"))
+                     .order_by(_REQ.c.created_at.desc()).limit(1))
+
+
+def latest_verifiers(session: Session, company_id: str, product_id: str) -> list[str]:
+    """The verifier certificates named by the customer's latest request for the product."""
+    return list(_scalar(session, _LATEST_VERIFIERS, {"c": company_id, "p": product_id}) or [])  # type: ignore[call-overload]
+
+
+_UP = UpstreamFootprint.__table__  # type: ignore[attr-defined]
+_UP_HELD = core_select(_UP.c.id).where(_UP.c.footprint_id == bindparam("f")).limit(1)
+_UP_LATEST_ID = (core_select(_UP.c.id, _UP.c.footprint_id)
+                 .where(_UP.c.supplier_company_id == bindparam("c"), func.lower(_UP.c.product_id) == bindparam("u"),
+                        _UP.c.status == "Active")
+                 .order_by(_UP.c.received_at.desc()).limit(1))
+
+
+def deprecate_upstream(session: Session, row_id: str) -> None:
+    """One UPDATE (ORM-enabled: an instance of the row in the session is updated too, and the commit counts as a
+    write that may change a PACT answer)."""
+    session.execute(update(UpstreamFootprint).where(col(UpstreamFootprint.id) == row_id)
+                    .values(status="Deprecated"))
+
+
+def upstream_held(session: Session, footprint_id: str) -> bool:
+    return _scalar(session, _UP_HELD, {"f": footprint_id}) is not None
+
+
+def latest_upstream_ids(session: Session, supplier_company_id: str, product_urn: str) -> tuple[str, str] | None:
+    """(row id, footprint id) of :func:`latest_upstream`, without loading the row."""
+    session.flush()
+    row = session.connection().execute(_UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()}).first()
+    return (row[0], row[1]) if row else None

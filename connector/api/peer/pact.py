@@ -20,8 +20,9 @@ from ...exchange import pact
 from ...services import attesting, audit, exchange
 from ...services.context import NodeContext
 from ...storage import pact_reads
+from ...storage import repositories as repo
 from ...storage.db import read_only
-from ...storage.tables import Footprint, InboxEvent, Product
+from ...storage.tables import Footprint, Product
 from ..deps import write_session
 from .cache import ReadCache
 from .cache import generation as cache_generation
@@ -385,11 +386,10 @@ def _receive_event(app: Any, caller: str, event: dict[str, Any]) -> None:
 
 def _process_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
     key = f"{caller}|{event['id']}"[:200]
-    if ctx.session.get(InboxEvent, key) is not None:
+    if repo.inbox_seen(ctx.session, key):
         return
-    ctx.session.add(InboxEvent(event_id=key, source=event["source"][:500], type=event["type"], received_at=ctx.now()))
     try:
-        ctx.session.flush()
+        repo.inbox_record(ctx.session, key, event["source"][:500], event["type"], ctx.now())
     except IntegrityError:  # the same event delivered twice at the same moment
         ctx.session.rollback()
         return
