@@ -3,7 +3,7 @@
 Two parsers read JSON with duplicate member names differently (first wins, last wins, error): a signer could show one
 value to our verifier and another to someone else's. So every signed or sealed document is parsed strictly.
 
-The fast path parses with orjson (C) and accepts the result when serializing it back compactly gives the input with
+The fast path, for small documents (:data:`FAST_PATH_MAX`), parses with orjson (C) and accepts the result when serializing it back compactly gives the input with
 only whitespace bytes removed (``\\n`` + indentation, and the space after ``,`` and ``:``, which is how ``json.dumps``
 formats by default, e.g. SD-JWT disclosures). That proves the input had no duplicate member: deleting whitespace bytes
 never changes how many JSON tokens a text has (inside a string it only changes the string), and a text with a
@@ -44,17 +44,24 @@ def _without_whitespace(raw: bytes) -> bytes:
     return raw.replace(b", ", b",").replace(b": ", b":")
 
 
+FAST_PATH_MAX = 4096
+"""Documents up to this many bytes (characters for ``str``) try the fast path: JWS headers and payloads, disclosures,
+JWE headers. Larger ones (evidence plaintexts, bundles) are mostly long base64 strings, which the standard library
+scans faster than orjson parses, re-serializes and compares them (decision 0008 has the figures)."""
+
+
 def strict_json_loads(data: bytes | str) -> Any:
     """``json.loads`` that refuses duplicate member names and NaN/Infinity (ValueError); bytes must be UTF-8."""
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        pass
-    else:
-        if orjson.dumps(value) == _without_whitespace(raw):
-            return value
-    text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else data
+    if len(data) <= FAST_PATH_MAX:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        try:
+            value = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass
+        else:
+            if orjson.dumps(value) == _without_whitespace(raw):
+                return value
+    text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
     return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
 
 

@@ -82,3 +82,12 @@ def test_canonical_json_is_compact_utf8() -> None:
     assert canonical_json({"a": [1, "ü"], "b": None}) == '{"a":[1,"ü"],"b":null}'.encode()
     with pytest.raises(ValueError):
         canonical_json({"a": float("nan")})
+
+
+def test_large_documents_take_the_strict_parser_and_refuse_duplicates_too() -> None:
+    big = {"packages": {f"p{i}": "x" * 100 for i in range(100)}}
+    text = json.dumps(big, indent=2)
+    assert len(text) > strict_json.FAST_PATH_MAX
+    assert strict_json_loads(text) == strict_json_loads(text.encode()) == big
+    with pytest.raises(ValueError, match="duplicate member"):
+        strict_json_loads(text.replace('"p1":', '"p0":', 1))
