@@ -38,10 +38,11 @@ def has_grant(ctx: NodeContext, product_id: str, company_id: str) -> bool:
 
 def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
     footprints.get_product(ctx, product_id)
-    stmt = select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
-    existing = ctx.session.exec(stmt).first()
-    if existing:
-        return existing
+    if repo.has_grant(ctx.session, product_id, company_id):  # the usual case on the event path: one prepared query
+        stmt = select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
+        existing = ctx.session.exec(stmt).first()
+        if existing:
+            return existing
     row = Grant(product_id=product_id, company_id=company_id, created_at=ctx.now())
     ctx.session.add(row)
     ctx.session.flush()
@@ -167,10 +168,9 @@ def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = N
     if partner is None or not partner.node_url:
         raise ValidationFailed(f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
                                errors=[{"field": "supplierCompanyId", "message": "no node URL"}])
-    open_req = ctx.session.exec(select(CfpRequest).where(
-        CfpRequest.direction == "outgoing", CfpRequest.bom_line_id == line.id, CfpRequest.state == "pending")).first()
-    if open_req is not None:
-        return open_req
+    open_id = repo.open_request_for_line(ctx.session, line.id)
+    if open_id is not None:
+        return get_request(ctx, open_id)
     event_id = str(uuid.uuid4())
     verifiers = list(verifier_certs or [])
     data: dict[str, Any] = {"productId": [line.supplier_product_id], "companyId": [partner.company_id]}

@@ -134,12 +134,15 @@ def upstream_by_footprint_id(session: Session, footprint_id: str) -> UpstreamFoo
     return session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == footprint_id)).first()
 
 
+_BOM = BomLine.__table__  # type: ignore[attr-defined]
+_USING_UPSTREAM = core_select(_BOM.c.product_id).where(_BOM.c.supplier_company_id == bindparam("c"),
+                                                       func.lower(_BOM.c.supplier_product_id) == bindparam("u"))
+
+
 def products_using_upstream(session: Session, supplier_company_id: str, product_urn: str) -> list[str]:
-    stmt = select(BomLine.product_id).where(
-        BomLine.supplier_company_id == supplier_company_id,
-        func.lower(BomLine.supplier_product_id) == product_urn.lower(),
-    )
-    return sorted(set(session.exec(stmt)))
+    session.flush()
+    rows = session.connection().execute(_USING_UPSTREAM, {"c": supplier_company_id, "u": product_urn.lower()})
+    return sorted({row[0] for row in rows})
 
 
 def partner_by_company(session: Session, company_id: str) -> Partner | None:
@@ -191,6 +194,15 @@ _LATEST_VERIFIERS = (core_select(_REQ.c.verifier_certs)
                      .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("c"),
                             _REQ.c.product_id == bindparam("p"))
                      .order_by(_REQ.c.created_at.desc()).limit(1))
+
+
+_OPEN_FOR_LINE = core_select(_REQ.c.id).where(_REQ.c.direction == "outgoing", _REQ.c.bom_line_id == bindparam("l"),
+                                              _REQ.c.state == "pending").limit(1)
+
+
+def open_request_for_line(session: Session, line_id: str) -> str | None:
+    """The id of the pending outgoing request for a BOM line, if there is one."""
+    return _scalar(session, _OPEN_FOR_LINE, {"l": line_id})  # type: ignore[return-value]
 
 
 def latest_verifiers(session: Session, company_id: str, product_id: str) -> list[str]:
