@@ -15,7 +15,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import InvalidSignature
 from ..identity.keys import b64url, b64url_decode
@@ -62,8 +62,9 @@ def with_decoys(digests: list[str], pad_to: int = PAD_TO) -> list[str]:
     return sorted(out)
 
 
-@dataclass(frozen=True)
-class Disclosure:
+class Disclosure(NamedTuple):
+    """One decoded disclosure (a tuple: cheap to build, a verifier makes one per hidden claim)."""
+
     text: str
     salt: str
     name: str
