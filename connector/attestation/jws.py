@@ -254,6 +254,7 @@ class CheckedHeader:
     caller): decoded, ``alg`` allowed, no ``crit``/``jwk``/``jku``/``x5u``, ``x5c`` parsed with a supported leaf key."""
 
     fields: dict[str, Any]
+    """The decoded header, shared by every caller: read it, never change it (:meth:`copy_fields` for a copy)."""
     alg: str
     typ: Any
     chain: tuple[x509.Certificate, ...]

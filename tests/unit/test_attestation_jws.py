@@ -107,6 +107,32 @@ def test_a_remembered_header_is_handed_out_as_a_copy() -> None:
     again = decode_compact(token).header
     assert again["typ"] == "x+jwt" and again["x5c"] == x5c_encode(nb.chain)
     assert verify_jws(token, pki.trust(), at=T0, typ="x+jwt").issuer.company_id == VERIFIER_ID
+    verified = verify_jws(token, pki.trust(), at=T0, typ="x+jwt").header  # from the checked-header cache
+    verified["alg"] = "none"
+    verified["x5c"].clear()
+    assert verify_jws(token, pki.trust(), at=T0, typ="x+jwt").header["x5c"] == x5c_encode(nb.chain)
+
+
+def test_a_checked_header_still_meets_typ_signature_and_chain_checks() -> None:
+    pki = make_pki()
+    nb = pki.company(VERIFIER_ID, "verifier")
+    token = sign_jws_json({"iss": VERIFIER_ID, "iat": IAT}, nb.key, nb.chain, "x+jwt")
+    verify_jws(token, pki.trust(), at=T0, typ="x+jwt")  # the header is remembered now
+    with pytest.raises(InvalidSignature) as refused:
+        verify_jws(token, pki.trust(), at=T0, typ="vc+sd-jwt")
+    assert "typ" in refused.value.reason
+    header, payload, signature = token.split(".")
+    forged = b64url(b'{"iss":"urn:pact:other.example:company:other","iat":%d}' % IAT)
+    with pytest.raises(InvalidSignature) as refused:
+        verify_jws(f"{header}.{forged}.{signature}", pki.trust(), at=T0)
+    assert refused.value.reason == "signature does not verify"
+    with pytest.raises(InvalidSignature) as refused:  # another dataspace's anchors: the chain is validated again
+        verify_jws(token, make_pki().trust(), at=T0)
+    assert "chain" in refused.value.reason
+    no_alg = b64url(b'{"alg":"none"}')
+    with pytest.raises(InvalidSignature) as refused:
+        verify_jws(f"{no_alg}.{payload}.{signature}", pki.trust(), at=T0)
+    assert "not allowed" in refused.value.reason
 
 
 def test_header_checks_apply_to_remembered_headers_too() -> None:
