@@ -38,10 +38,28 @@ from ..storage.db import create_schema, make_engine
 from .chain import entries_of, wire_company
 
 
+def free_ports(count: int) -> list[int]:
+    """``count`` distinct free ports on 127.0.0.1.
+
+    Every socket stays bound until all the ports are chosen: the kernel picks a port for ``bind(port 0)`` at random,
+    so separate picks can repeat one (31 picks, the 8 x 4 chain's processes: ~3 % of the time on Linux, which hands
+    ``bind`` only the odd half of the ephemeral range); two nodes given one port left one of them unable to listen
+    while the other answered in its place.
+    """
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sockets.append(sock)
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    return free_ports(1)[0]
 
 
 def slug(company_id: str) -> str:
@@ -99,9 +117,10 @@ class DemoDataspace:
         tls = issue_tls_certificate(inter, ["localhost", "127.0.0.1"], at=now)
         tls_paths = {"key": write_private_key(self.ca_dir / "tls.key", tls.key),
                      "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain))}
-        for company in entries_of(self.document):
+        companies = list(entries_of(self.document))
+        for company, port in zip(companies, free_ports(len(companies)), strict=True):
             cid = company["companyId"]
-            node = DemoNode(cid, company["name"], company["role"], free_port(), self.out / "nodes" / slug(cid))
+            node = DemoNode(cid, company["name"], company["role"], port, self.out / "nodes" / slug(cid))
             issued = issue_company_certificate(inter, company_id=cid, name=company["name"], role=company["role"], at=now)
             paths = save_issued(node.data_dir / "identity", "company", issued)
             if company["role"] == "verifier":
@@ -195,10 +214,16 @@ class DemoDataspace:
                         log = (node.data_dir / "node.log").read_text()[-2000:]
                         raise RuntimeError(f"node {node.name} exited:\n{log}")
                     try:
-                        if (await http.get(f"{node.url}/health")).status_code == 200:
-                            pending.discard(cid)
-                    except httpx.HTTPError:
-                        pass
+                        r = await http.get(f"{node.url}/health")
+                        answered = r.json().get("companyId") if r.status_code == 200 else None
+                    except (httpx.HTTPError, ValueError, AttributeError):
+                        continue
+                    if answered == cid:
+                        pending.discard(cid)
+                    elif answered is not None:
+                        # another process holds this node's port: the node cannot listen, and its partners' calls
+                        # would reach the wrong company (refused, retried until any timeout)
+                        raise RuntimeError(f"node {node.name}'s port {node.port} is answered by {answered}")
                 if pending:
                     if time.monotonic() > deadline:
                         raise TimeoutError(f"nodes did not start: {sorted(pending)}")
