@@ -374,9 +374,17 @@ def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
         CfpRequest.direction == "outgoing", CfpRequest.event_id == str(data.get("requestEventId")))).first()
     if req is None or req.company_id != caller:
         raise ValidationFailed("requestEventId does not name a request this node sent to you")
-    stored = [receive_footprint(ctx, caller, pf) for pf in data.get("pfs") or []]
+    refusals: list[str] = []
+    stored = [receive_footprint(ctx, caller, pf, refusals) for pf in data.get("pfs") or []]
     req.footprint_ids = [u.footprint_id for u in stored if u is not None]
-    _set_state(ctx, req, "fulfilled" if req.footprint_ids else "pending")
+    if req.footprint_ids:
+        _set_state(ctx, req, "fulfilled")
+    elif refusals:
+        # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
+        # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
+        _set_state(ctx, req, "refused", "answer refused: " + "; ".join(refusals)[:1000])
+    else:
+        _set_state(ctx, req, "pending")
 
 
 def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
@@ -399,12 +407,16 @@ def _on_published(ctx: NodeContext, caller: str, source: str, data: dict[str, An
 # receipt and propagation --------------------------------------------------------------------------------------------
 
 
-def receive_footprint(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> UpstreamFootprint | None:
-    """Verify and store a supplier's footprint, then recompute what depends on it. A bad one is refused and recorded."""
+def receive_footprint(ctx: NodeContext, sender: str, pf: dict[str, Any],
+                      refusals: list[str] | None = None) -> UpstreamFootprint | None:
+    """Verify and store a supplier's footprint, then recompute what depends on it. A bad one is refused and recorded
+    (and its reason appended to ``refusals`` when given)."""
     try:
         row = _verify_and_store(ctx, sender, pf)
     except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
+        if refusals is not None:
+            refusals.append(str(reason))
         log.warning("refused footprint %s from %s: %s", pf.get("id") if isinstance(pf, dict) else "?", sender, reason)
         audit.append(ctx.session, sender, "footprint.refused", str(pf.get("id", "")) if isinstance(pf, dict) else "",
                      reason=reason)

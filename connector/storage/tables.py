@@ -235,7 +235,8 @@ class Grant(SQLModel, table=True):
 
 
 class CfpRequest(SQLModel, table=True):
-    """An incoming or outgoing CFP request: pending -> fulfilled | rejected | cancelled."""
+    """An incoming or outgoing CFP request: pending -> fulfilled | rejected | cancelled, or (outgoing) refused: the
+    answer came and failed verification, ``reason`` says why."""
 
     id: str = Field(default_factory=new_id, primary_key=True)
     direction: str = Field(max_length=10, index=True)  # incoming | outgoing

@@ -224,3 +224,28 @@ async def test_a_retried_call_keeps_its_headers(manual_net: Network) -> None:
     await peer.send_event(f"http://{net[LITHIUM].host}",
                           pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]}))
     assert seen == ["application/cloudevents+json", "application/cloudevents+json"]
+
+
+async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be_asked_again(
+        manual_net: Network) -> None:
+    net = manual_net
+    await _lioh_footprint(net)
+    asked = await _ask_for_lioh(net)
+    node = net[CATHODE]
+
+    def answer_without_attestation() -> None:
+        with Session(node.engine, expire_on_commit=False) as session:
+            unsigned = {"id": str(uuid.uuid4()), "productIds": [LIOH], "companyIds": [LITHIUM]}
+            event = pact.cloud_event(pact.REQUEST_FULFILLED, f"http://{net[LITHIUM].host}",
+                                     {"requestEventId": asked["eventId"], "pfs": [unsigned]})
+            exchange.handle_event(node.ctx(session), LITHIUM, event)
+            session.commit()
+
+    await asyncio.to_thread(answer_without_attestation)
+    got = (await node.api("GET", f"/requests/{asked['id']}")).json()
+    assert got["state"] == "refused"
+    assert "answer refused" in got["reason"] and "no attestation" in got["reason"]
+    assert not await _held(node)
+
+    again = await _ask_for_lioh(net)  # a new request, not the closed one handed back
+    assert again["id"] != asked["id"] and again["state"] == "pending"
