@@ -143,14 +143,16 @@ def _reads(app: Any) -> _Reads:
 
 
 def routes_first(app: Any) -> None:
-    """Put PACT's GET routes at the front of the app's route table, hidden from the OpenAPI document (where the
-    included ones stay, in their place). FastAPI tries routes in order, through every included router: without this,
-    each PACT read first failed to match the whole operator API. The endpoints, and so the answers, are the same."""
-    first = [route for route in router.routes if isinstance(route, APIRoute) and route.methods == {"GET"}]
+    """Put PACT's routes (the reads and the events) at the front of the app's route table, hidden from the OpenAPI
+    document (where the included ones stay, in their place). FastAPI tries routes in order, through every included
+    router: without this, each PACT read or event first failed to match the whole operator API. The endpoints, and so
+    the answers, are the same."""
+    first = [route for route in router.routes if isinstance(route, APIRoute)]
     for route in first:
         endpoint = _list_parsing_itself if route.endpoint is list_footprints else route.endpoint
-        app.router.add_api_route(route.path, endpoint, methods=["GET"], name=f"{route.name}_first",
-                                 include_in_schema=False)
+        app.router.add_api_route(route.path, endpoint, methods=sorted(route.methods), name=f"{route.name}_first",
+                                 include_in_schema=False, status_code=route.status_code,
+                                 response_class=route.response_class, dependencies=route.dependencies)
     routes = app.router.routes
     added = routes[len(routes) - len(first):]
     del routes[len(routes) - len(first):]
