@@ -246,6 +246,8 @@ async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be
     assert got["state"] == "refused"
     assert "answer refused" in got["reason"] and "no attestation" in got["reason"]
     assert not await _held(node)
+    listed = (await node.api("GET", "/requests", params={"direction": "outgoing", "state": "refused"})).json()
+    assert [r["id"] for r in listed["items"]] == [asked["id"]]
 
     again = await _ask_for_lioh(net)  # a new request, not the closed one handed back
     assert again["id"] != asked["id"] and again["state"] == "pending"

@@ -33,7 +33,7 @@ def _wake(request: Request) -> None:
 @router.get("/requests", response_model=s.Page[s.RequestRead])
 def list_requests(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
                   direction: Annotated[Literal["incoming", "outgoing"] | None, Query()] = None,
-                  state: Annotated[Literal["pending", "fulfilled", "rejected", "cancelled"] | None, Query()] = None,
+                  state: Annotated[Literal["pending", "fulfilled", "rejected", "cancelled", "refused"] | None, Query()] = None,
                   ) -> s.Page[s.RequestRead]:
     """List incoming and outgoing CFP requests with their state."""
     where = []
