@@ -11,8 +11,9 @@ from pydantic_core import core_schema
 
 from .errors import ValidationFailed
 
-DECIMAL_PATTERN = r"^[+-]?\d+(\.\d+)?$"
-_DECIMAL_RE = re.compile(DECIMAL_PATTERN, re.ASCII)  # "١٢" and "１２" are digits to \d otherwise
+DECIMAL_PATTERN = r"^[+-]?[0-9]+(\.[0-9]+)?$"
+"""ASCII digits spelled out: to Python's ``re`` and pydantic-core's regex engine ``\\d`` is every Unicode digit."""
+_DECIMAL_RE = re.compile(DECIMAL_PATTERN)
 
 # Wide enough that no realistic product of quantities and factors is ever rounded mid-calculation.
 EXACT = Context(prec=60, rounding=ROUND_HALF_EVEN, traps=[InvalidOperation])
@@ -47,17 +48,13 @@ def format_decimal(value: Decimal) -> str:
     return text
 
 
-_DIGITS_ONLY = r"^[+-]?[0-9]+(\.[0-9]+)?$"
-"""DECIMAL_PATTERN for pydantic-core's regex engine, where \\d would match every Unicode digit."""
-
-
 class _DecimalString:
     """Validation of :data:`DecimalStr` inside pydantic-core (no Python call per value): a ``Decimal`` that is finite,
     or a string matching :data:`DECIMAL_PATTERN` made a ``Decimal``; never a JSON number, bool or float."""
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        from_text = core_schema.chain_schema([core_schema.str_schema(strict=True, pattern=_DIGITS_ONLY),
+        from_text = core_schema.chain_schema([core_schema.str_schema(strict=True, pattern=DECIMAL_PATTERN),
                                               core_schema.decimal_schema(allow_inf_nan=False)])
         python = core_schema.union_schema([core_schema.decimal_schema(strict=True, allow_inf_nan=False), from_text])
         return core_schema.custom_error_schema(

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..attestation.evidence import Evidence
-from ..decimals import format_decimal
+from ..decimals import DECIMAL_PATTERN, format_decimal
 from ..stages import STAGES, Stage
 
 SPEC_VERSION = "3.0.0"
@@ -142,7 +142,7 @@ class CfpExtensionData(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    stages: dict[Stage, Annotated[str, Field(pattern=r"^[+-]?\d+(\.\d+)?$")]] = Field(
+    stages: dict[Stage, Annotated[str, Field(pattern=DECIMAL_PATTERN)]] = Field(
         description="the four EU life-cycle stages, kg CO2e per declared unit, decimal strings")
     rounding: str = Field(description="rounding rule applied once when the footprint was issued")
     attestation: str | None = Field(None, description="SD-JWT (application/vc+sd-jwt) issued to the requester")

@@ -106,3 +106,13 @@ def test_decimal_str_takes_finite_decimals_and_keeps_every_digit():
     long = "1234567890123456789012345678901234567890.123456789012345678901234567890"
     assert Body.model_validate({"value": long}).value == D(long)
     assert Body.model_validate_json(f'{{"value": "{long}"}}').value == D(long)
+
+
+@pytest.mark.parametrize("text", ["١٢", "１２", "1e2", " 1"])
+def test_the_pact_extension_stages_take_only_ascii_decimal_strings(text):
+    from connector.exchange.pact import CfpExtensionData
+
+    with pytest.raises(ValidationError):
+        CfpExtensionData.model_validate({"stages": {"raw_material_acquisition": text}, "rounding": DEFAULT_ROUNDING})
+    assert CfpExtensionData.model_validate({"stages": {"raw_material_acquisition": "12.5"},
+                                            "rounding": DEFAULT_ROUNDING}).stages
