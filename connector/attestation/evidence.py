@@ -44,7 +44,7 @@ from ..identity.jwe import JweError, open_ecdh_es_a256kw
 from ..identity.keys import PrivateKey, b64url, certificate_thumbprint, same_public_key
 from ..identity.oids import Role
 from ..identity.trust import TrustStore
-from .jws import canonical_json, strict_json_loads
+from ..strict_json import canonical_json, strict_json_loads
 from .models import SealedEvidence, WireModel
 
 KEY_ALG = "ECDH-ES+A256KW"

@@ -11,11 +11,12 @@ from cryptography import x509
 
 from ..attestation.attestation import attestation_digest
 from ..attestation.evidence import Evidence, MalformedEvidence, evidence_of, open_evidence
-from ..attestation.jws import decode_compact, strict_json_loads
+from ..attestation.jws import decode_compact
 from ..errors import InvalidSignature, TrustError, ValidationFailed
 from ..identity.keys import PrivateKey, same_public_key
 from ..identity.oids import Role
 from ..identity.trust import TrustStore
+from ..strict_json import strict_json_loads
 from .credential import DEFAULT_CERTIFICATION_VALIDITY, certification_payload, sign_certification
 
 DEFAULT_SCOPE = ("full evidence tree: signatures, certificates and CRLs at signing time, audience binding, "

@@ -21,13 +21,14 @@ from pydantic import Field, ValidationError
 
 from ..attestation.attestation import attestation_digest
 from ..attestation.evidence import Evidence, MalformedEvidence, PackageId, evidence_of
-from ..attestation.jws import sign_jws_json, strict_json_loads, unverified_payload, verify_jws
+from ..attestation.jws import sign_jws_json, unverified_payload, verify_jws
 from ..attestation.models import VC_CONTEXT_V2, VC_TYPE, SealedEvidence, WireModel
 from ..errors import InvalidSignature, ValidationFailed
 from ..identity.ca import company_id_of, role_of
 from ..identity.keys import PrivateKey, b64url, crl_to_pem, load_crl
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, TrustStore
+from ..strict_json import strict_json_loads
 from .models import Declaration
 
 DECLARATION_TYP = "vc+jwt"

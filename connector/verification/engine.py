@@ -58,7 +58,6 @@ from ..attestation.jws import (
     checked_header,
     decode_compact,
     payload_object,
-    strict_json_loads,
     verify_signature,
     x5c_chain,
 )
@@ -79,7 +78,9 @@ from ..identity.ca import company_id_of, name_of
 from ..identity.keys import PrivateKey, certificate_thumbprint, load_crl
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, TrustStore
+from ..prevalidated import instance
 from ..stages import STAGES
+from ..strict_json import strict_json_loads
 from ..units import convert
 from .report import (
     CertificationResult,
@@ -87,7 +88,6 @@ from .report import (
     InputSummary,
     VerificationNode,
     VerificationReport,
-    _construct,
     pack_node,
     unpack_node,
 )
@@ -529,7 +529,7 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
         node.inputs = []
         for i, inp in enumerate(hidden.inputs):
             item = upstream.get(inp.attestation_digest)
-            summary = _construct(InputSummary, {  # validated values, built as report.unpack_node builds them
+            summary = instance(InputSummary, {  # validated values, built as report.unpack_node builds them
                 "attestation_digest": inp.attestation_digest, "quantity": format_decimal(inp.quantity),
                 "unit": inp.unit, "declared_unit": inp.declared_unit, "company": None})
             node.inputs.append(summary)

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
-from ..prevalidated import instance as _construct
+from ..prevalidated import instance
 
 
 class ReportModel(BaseModel):
@@ -91,10 +91,10 @@ class VerificationNode(ReportModel):
             super().__setattr__(name, value)
 
     def ok(self, name: str, detail: str = "") -> None:
-        self.checks.append(_construct(Check, {"name": name, "ok": True, "detail": detail}))
+        self.checks.append(instance(Check, {"name": name, "ok": True, "detail": detail}))
 
     def fail(self, name: str, detail: str) -> None:
-        self.checks.append(_construct(Check, {"name": name, "ok": False, "detail": detail}))
+        self.checks.append(instance(Check, {"name": name, "ok": False, "detail": detail}))
 
     # -- reading -----------------------------------------------------------------------------------------------------
 
@@ -238,8 +238,8 @@ def unpack_node(packed: tuple[Any, ...]) -> VerificationNode:
     values, evidence, inputs, checks, children = packed
     d = dict(zip(_NODE_FIELDS, values, strict=True))
     d["evidence"] = _EVIDENCE[evidence]
-    d["inputs"] = None if inputs is None else [_construct(InputSummary, dict(zip(_INPUT_FIELDS, i, strict=True)))
+    d["inputs"] = None if inputs is None else [instance(InputSummary, dict(zip(_INPUT_FIELDS, i, strict=True)))
                                                for i in inputs]
-    d["checks"] = [_construct(Check, {"name": n, "ok": ok, "detail": detail}) for n, ok, detail in checks]
+    d["checks"] = [instance(Check, {"name": n, "ok": ok, "detail": detail}) for n, ok, detail in checks]
     d["children"] = [unpack_node(c) for c in children]
-    return _construct(VerificationNode, {f: d[f] for f in _ALL_FIELDS})  # in declaration order, as validated
+    return instance(VerificationNode, {f: d[f] for f in _ALL_FIELDS})  # in declaration order, as validated

@@ -19,11 +19,12 @@ from connector.attestation import (
     issue_attestation,
     verify_attestation,
 )
-from connector.attestation.jws import _sign, canonical_json
+from connector.attestation.jws import _sign
 from connector.attestation.sdjwt import encode_disclosure, parse_disclosure
 from connector.errors import InvalidSignature, TrustError, ValidationFailed
 from connector.identity import generate_key, x5c_encode
 from connector.identity.keys import b64url, b64url_decode
+from connector.strict_json import canonical_json
 from tests.pki import (
     CUSTOMER_ID,
     OEM_ID,

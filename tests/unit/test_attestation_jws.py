@@ -8,10 +8,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from connector.attestation import sign_jws_json, verify_jws
-from connector.attestation.jws import _sign, canonical_json, decode_compact, strict_json_loads
+from connector.attestation.jws import _sign, decode_compact
 from connector.errors import InvalidSignature, TrustError
 from connector.identity import issue_company_certificate, x5c_encode
 from connector.identity.keys import b64url, b64url_decode
+from connector.strict_json import canonical_json, strict_json_loads
 from tests.pki import OEM_ID, SUPPLIER_ID, T0, VERIFIER_ID, make_pki
 
 IAT = int(T0.timestamp())
