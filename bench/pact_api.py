@@ -22,7 +22,6 @@ import base64
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -34,6 +33,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from connector.demo.dataspace import free_ports
 
 from .common import Row, print_table
 from .load import LoadResult, load
@@ -49,12 +50,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 class Skip(Exception):
     pass
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -168,7 +163,7 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
     data_dir.mkdir()
     config, client_id, secret = seed(data_dir, database_url, n)
     (data_dir / "config.json").write_text(json.dumps(config))
-    port = _port()
+    port = free_ports(1)[0]
     base = f"http://127.0.0.1:{port}"
     with _serve(_uvicorn("node_app", port), {"BENCH_NODE_CONFIG": str(data_dir / "config.json")}, f"{base}/health"):
         token = _token(base, client_id, secret)
@@ -185,7 +180,7 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
     bare_dir.mkdir()
     (bare_dir / "one.json").write_bytes(one)
     (bare_dir / "list.json").write_bytes(many)
-    port = _port()
+    port = free_ports(1)[0]
     with _serve(_uvicorn("bare_app", port), {"BENCH_BARE_DIR": str(bare_dir)}, f"http://127.0.0.1:{port}/health"):
         bare = _measure(port, ids, headers, seconds)
     return {"node": node, "bare": bare, "ids": ids, "one_bytes": len(one), "list_bytes": len(many)}
@@ -197,7 +192,7 @@ def _reference(n: int, seconds: float) -> dict[str, LoadResult] | str:
     node = shutil.which("node")
     if node is None:
         return "skipped: node is not installed"
-    port = _port()
+    port = free_ports(1)[0]
     base = f"http://127.0.0.1:{port}"
     env = {"PORT": str(port), "NODE_ENV": "production", "JWT_VERIFY_SECRET": "bench-secret",
            "BENCH_FOOTPRINTS": str(n)}

@@ -58,10 +58,6 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
-def free_port() -> int:
-    return free_ports(1)[0]
-
-
 def slug(company_id: str) -> str:
     return company_id.rsplit(":", 1)[-1]
 

@@ -38,11 +38,10 @@ def has_grant(ctx: NodeContext, product_id: str, company_id: str) -> bool:
 
 def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
     footprints.get_product(ctx, product_id)
-    if repo.has_grant(ctx.session, product_id, company_id):  # the usual case on the event path: one prepared query
-        stmt = select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
-        existing = ctx.session.exec(stmt).first()
-        if existing:
-            return existing
+    existing = ctx.session.exec(select(Grant).where(Grant.product_id == product_id,
+                                                    Grant.company_id == company_id)).first()
+    if existing:
+        return existing
     row = Grant(product_id=product_id, company_id=company_id, created_at=ctx.now())
     ctx.session.add(row)
     ctx.session.flush()
@@ -350,7 +349,8 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
         return
     partner = repo.partner_by_company(ctx.session, caller)
     if partner is not None and partner.auto_fulfil:
-        grant(ctx, products[0].id, caller)
+        if not has_grant(ctx, products[0].id, caller):  # the usual case after the first request: one prepared query
+            grant(ctx, products[0].id, caller)
         attempt_fulfil(ctx, req)
     elif has_grant(ctx, products[0].id, caller):
         attempt_fulfil(ctx, req)
