@@ -60,7 +60,7 @@ class OutboxWorker:
     async def _run(self) -> None:
         """Send what is due; then sleep until the next message falls due, a wake-up, or ``poll_interval`` at most.
 
-        Every commit that leaves a message wakes the worker (see ``api.deps.get_session``), so the poll only catches
+        Every commit that leaves a message wakes the worker (see ``api.deps.write_session``), so the poll only catches
         messages written by another process (a second worker, the CLI).
         """
         while True:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,24 +27,15 @@ _COLUMNS = tuple(_TABLE.c)
 _INSERT = insert(_TABLE)
 
 
-@dataclass(frozen=True)
-class Enqueued:
-    """What :func:`enqueue` wrote."""
-
-    id: str
-    target_url: str
-    kind: str
-
-
 def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any],
-            at: datetime) -> Enqueued:
-    """Write a message in the caller's transaction (one prepared INSERT on its connection: no unit of work)."""
-    message = Enqueued(new_id(), target_url.rstrip("/"), kind)
+            at: datetime) -> str:
+    """Write a message in the caller's transaction (one prepared INSERT on its connection: no unit of work); its id."""
+    message_id = new_id()
     session.connection().execute(_INSERT, {
-        "id": message.id, "target_url": message.target_url, "company_id": company_id, "kind": kind, "body": body,
+        "id": message_id, "target_url": target_url.rstrip("/"), "company_id": company_id, "kind": kind, "body": body,
         "state": "pending", "attempts": 0, "next_attempt_at": at, "created_at": at})
     session.info[ENQUEUED] = True  # the request's session wakes the worker once this is committed
-    return message
+    return message_id
 
 
 def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMessage]:

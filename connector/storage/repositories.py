@@ -44,7 +44,7 @@ def _descending(order: object) -> bool:
 
 
 def product_by_urn(session: Session, urn: str) -> Product | None:
-    """URNs compare case-insensitively everywhere (as in products_by_urns and latest_upstream)."""
+    """URNs compare case-insensitively everywhere (as in products_by_urns and latest_upstreams)."""
     ident = session.get(ProductIdentifier, urn)
     if ident is None:
         stmt = select(ProductIdentifier).where(func.lower(ProductIdentifier.urn) == urn.lower())
@@ -92,21 +92,8 @@ def footprint_versions(session: Session, product_id: str) -> list[Footprint]:
     return list(session.exec(stmt))
 
 
-def latest_upstream(session: Session, supplier_company_id: str, product_urn: str) -> UpstreamFootprint | None:
-    stmt = (
-        select(UpstreamFootprint)
-        .where(
-            UpstreamFootprint.supplier_company_id == supplier_company_id,
-            func.lower(UpstreamFootprint.product_id) == product_urn.lower(),
-            UpstreamFootprint.status == "Active",
-        )
-        .order_by(col(UpstreamFootprint.received_at).desc())
-    )
-    return session.exec(stmt).first()
-
-
 def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], UpstreamFootprint]:
-    """:func:`latest_upstream` of many (supplier company id, product URN) pairs in one query; keyed by
+    """The newest active upstream footprint of many (supplier company id, product URN) pairs in one query; keyed by
     (company id, lower-cased URN), pairs with nothing held are absent."""
     wanted = {(company, urn.lower()) for company, urn in pairs}
     if not wanted:
@@ -128,10 +115,6 @@ def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict
         if key in wanted and key not in found:  # newest first: the first row of a pair is its latest
             found[key] = up
     return found
-
-
-def upstream_by_footprint_id(session: Session, footprint_id: str) -> UpstreamFootprint | None:
-    return session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == footprint_id)).first()
 
 
 _BOM = BomLine.__table__  # type: ignore[attr-defined]
@@ -230,7 +213,7 @@ def upstream_held(session: Session, footprint_id: str) -> bool:
 
 
 def latest_upstream_ids(session: Session, supplier_company_id: str, product_urn: str) -> tuple[str, str] | None:
-    """(row id, footprint id) of :func:`latest_upstream`, without loading the row."""
+    """(row id, footprint id) of the newest active upstream footprint of one pair, without loading the row."""
     session.flush()
     row = session.connection().execute(_UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()}).first()
     return (row[0], row[1]) if row else None

@@ -70,12 +70,12 @@ def test_the_outbox_gives_up_after_the_configured_time(engine) -> None:
         young = outbox.enqueue(session, "https://a.test", "urn:x:a", outbox.SEND_EVENT, {}, now - timedelta(hours=1))
         old = outbox.enqueue(session, "https://a.test", "urn:x:a", outbox.SEND_EVENT, {}, now - timedelta(hours=73))
         session.commit()
-        outbox.mark_failed(session, settings, young.id, "refused", now)
-        outbox.mark_failed(session, settings, old.id, "refused", now)
+        outbox.mark_failed(session, settings, young, "refused", now)
+        outbox.mark_failed(session, settings, old, "refused", now)
         session.commit()
         states = {m.id: m for m in session.exec(select(OutboxMessage))}
-    assert states[young.id].state == "pending" and states[young.id].next_attempt_at > now
-    assert states[old.id].state == "failed" and states[old.id].last_error == "refused"
+    assert states[young].state == "pending" and states[young].next_attempt_at > now
+    assert states[old].state == "failed" and states[old].last_error == "refused"
 
 
 def test_two_workers_never_claim_the_same_message(engine) -> None:
@@ -210,7 +210,7 @@ def test_a_claim_says_when_to_look_again(engine) -> None:
         outbox.enqueue(session, "https://b.test", "urn:x:b", outbox.SEND_EVENT, {}, later)
         session.commit()
         rows, next_at = outbox.claim(session, now)
-        assert [r.id for r in rows] == [due.id] and next_at == later
+        assert [r.id for r in rows] == [due] and next_at == later
         rows, next_at = outbox.claim(session, now)  # the due one is leased now; the later one is next
         assert rows == [] and next_at == later
         for i in range(3):

@@ -34,7 +34,7 @@ def test_latest_upstreams_matches_latest_upstream_pair_by_pair(engine) -> None:
         assert set(found) == {(A, P.lower()), (A, Q.lower())}
         assert found[(A, P.lower())].id == newest.id and found[(A, Q.lower())].id == other.id
         for company, urn in pairs:  # the same answer as the one-pair query
-            one = repo.latest_upstream(session, company, urn)
-            assert (one.id if one else None) == (found[(company, urn.lower())].id
+            one = repo.latest_upstream_ids(session, company, urn)
+            assert (one[0] if one else None) == (found[(company, urn.lower())].id
                                                  if (company, urn.lower()) in found else None)
         assert repo.latest_upstreams(session, []) == {}

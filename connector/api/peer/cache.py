@@ -125,10 +125,5 @@ class ReadCache:
                 _, (_, _, dropped, _) = self._entries.popitem(last=False)
                 self._bytes -= dropped
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-
     def __len__(self) -> int:
         return len(self._entries)
