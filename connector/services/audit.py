@@ -8,9 +8,10 @@ import hashlib
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
@@ -43,6 +44,15 @@ def _digest(prev: str, at: datetime, actor: str, action: str, subject: str, deta
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+class _Entry(NamedTuple):
+    """An entry of a transaction, written at its commit."""
+
+    actor: str
+    action: str
+    subject: str
+    details: dict[str, Any]
+
+
 _PENDING = "connector.audit.pending"
 _SAVEPOINTS = "connector.audit.savepoints"
 
@@ -56,7 +66,7 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     """
     if not session.in_transaction():
         session.begin()  # so that a rollback before anything else touched the database still ends it (and the entry)
-    session.info.setdefault(_PENDING, []).append((actor, action, subject, _normalize(details)))
+    session.info.setdefault(_PENDING, []).append(_Entry(actor, action, subject, _normalize(details)))
 
 
 @event.listens_for(OrmSession, "after_transaction_create")
@@ -72,7 +82,7 @@ def _write_pending(session: OrmSession) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:
         # core SQL on the session's connection: no unit of work, and no ORM event marks the PACT cache stale
-        _append_rows(session.connection(), pending)
+        _append_batch(session.connection(), pending, multirow=False)
 
 
 @event.listens_for(OrmSession, "after_commit")
@@ -92,23 +102,6 @@ def _transaction_ended(session: OrmSession, transaction: SessionTransaction) -> 
     elif transaction.parent is None:  # written by the commit, or rolled back: either way nothing is pending now
         session.info.pop(_PENDING, None)
         session.info.pop(_SAVEPOINTS, None)
-
-
-def _append_rows(conn: Connection, entries: list[tuple[str, str, str, dict[str, Any]]]) -> None:
-    """Chain ``entries`` after the last entry, in order, in the connection's (write) transaction."""
-    if conn.dialect.name == "postgresql":
-        # serialise appends so two transactions never chain to the same predecessor
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
-    prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar() or GENESIS
-    at = _now()
-    rows = []
-    for actor, action, subject, details in entries:
-        digest = _digest(prev, at, actor, action, subject, details)
-        rows.append({"at": at, "actor": actor, "action": action, "subject": subject, "details": details,
-                     "prev_hash": prev, "hash": digest})
-        prev = digest
-    # executemany without RETURNING runs the INSERTs one after the other, so seq follows the chain's order
-    conn.execute(insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -306,7 +299,7 @@ _COLUMNS = ("at", "actor", "action", "subject", "details", "prev_hash", "hash")
 _ROWS_PER_INSERT = 100  # 700 parameters: under SQLite's oldest limit of 999
 
 
-def _chain(prev: str, batch: list[_Pending]) -> list[tuple[Any, ...]]:
+def _chain(prev: str, batch: Sequence[_Entry | _Pending]) -> list[tuple[Any, ...]]:
     at = _now()
     rows = []
     for p in batch:
@@ -341,8 +334,9 @@ def _check_order(rows: list[tuple[Any, ...]], seqs: dict[str, int]) -> None:
         raise OutOfOrder(numbered)
 
 
-def _append_batch(conn: Connection, batch: list[_Pending], *, multirow: bool = True) -> None:
-    """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction."""
+def _append_batch(conn: Connection, batch: Sequence[_Entry | _Pending], *, multirow: bool = True) -> None:
+    """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction: a transaction's own
+    entries at its commit (``multirow=False``), or a batch of the group-commit writer."""
     if conn.dialect.name == "postgresql":
         conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
     prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar()
