@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import select
 
 from ..attestation import (
     AttestationClaims,
@@ -22,6 +22,7 @@ from ..attestation import (
 from ..errors import ConnectorError
 from ..exchange.pact import reference_period
 from ..identity import load_certificates
+from ..storage import pact_reads
 from ..storage import repositories as repo
 from ..storage.tables import Attestation, Footprint, Product, UpstreamFootprint
 from . import audit
@@ -146,17 +147,13 @@ def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None,
 
 def upstream_certifications(ctx: NodeContext, fp: Footprint) -> list[dict[str, Any]]:
     """The certifications our suppliers passed us with the inputs of ``fp``, one level deeper (one query)."""
-    ids = [item["footprintId"] for item in fp.inputs]
-    if not ids:
-        return []
-    held: dict[str, list[Any]] = {}
-    for footprint_id, certifications in ctx.session.exec(
-            select(UpstreamFootprint.footprint_id, UpstreamFootprint.certifications)
-            .where(col(UpstreamFootprint.footprint_id).in_(ids))):  # footprint_id is unique
-        held[footprint_id] = certifications or []
-    out: list[dict[str, Any]] = []
-    for item in fp.inputs:
-        for entry in held.get(item["footprintId"], []):
-            if isinstance(entry, dict) and entry.get("token"):
-                out.append({"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1})
-    return out
+    return certifications_of_inputs(fp, pact_reads.upstream_certifications(ctx.session,
+                                                                         [i["footprintId"] for i in fp.inputs]))
+
+
+def certifications_of_inputs(fp: Footprint, held: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """:func:`upstream_certifications` of ``fp`` from ``held`` (upstream footprint id -> its certifications, as
+    ``pact_reads.upstream_certifications`` reads them): what the render key of ``fp``'s answer names."""
+    return [{"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1}
+            for item in fp.inputs for entry in held.get(item["footprintId"], [])
+            if isinstance(entry, dict) and entry.get("token")]

@@ -210,8 +210,7 @@ def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], aud
         att = next((a for a in attestations.get(fp.id, []) if sorted(a[1]) == wanted), None)
         raw = None
         if att is not None:
-            tokens = tuple(entry["token"] for item in fp.inputs for entry in held.get(item["footprintId"], [])
-                           if isinstance(entry, dict) and entry.get("token"))
+            tokens = [e["token"] for e in attesting.certifications_of_inputs(fp, held)]
             raw = exchange.cached_rendering(exchange.render_key(ctx, fp, audience, att[0], att[2], tokens))
         out.append(raw if raw is not None else
                    exchange.rendered_json(ctx, fp, product, audience, issue_missing=issue_missing))
