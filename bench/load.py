@@ -83,6 +83,16 @@ async def _run(host: str, port: int, paths: list[str], headers: dict[str, str], 
                       body_bytes=int(statistics.median(sizes)) if sizes else 0)
 
 
+def combine(results: list[LoadResult]) -> LoadResult:
+    """Several runs of the same load as one: requests and seconds added (so the rate is over all of them), the
+    median of their p50 and p99 latencies, their median body size."""
+    return LoadResult(requests=sum(r.requests for r in results), seconds=sum(r.seconds for r in results),
+                      errors=sum(r.errors for r in results),
+                      p50_ms=statistics.median(r.p50_ms for r in results),
+                      p99_ms=statistics.median(r.p99_ms for r in results),
+                      body_bytes=int(statistics.median(r.body_bytes for r in results)))
+
+
 def load(host: str, port: int, paths: list[str], headers: dict[str, str], *, connections: int = 16,
          seconds: float = 3.0) -> LoadResult:
     return asyncio.run(_run(host, port, paths, headers, connections, seconds))

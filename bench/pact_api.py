@@ -1,12 +1,15 @@
 """4. PACT GET /3/footprints/{id} and GET /3/footprints: requests/s and p50/p99 latency.
 
-Three servers, one at a time, each ``uvicorn`` (one worker, no access log) on 127.0.0.1 in its own process:
+Three servers, each ``uvicorn`` (one worker, no access log) on 127.0.0.1 in its own process:
 
 * the connector node, seeded with N products, each with a footprint granted to one PACT customer (client_secret_basic
   credentials, bearer token); every footprint is fetched once first so its attestation exists (issued on first read);
 * the floor: a bare FastAPI app on the same uvicorn answering the same paths with the very bytes the node returned;
 * the PACT reference host (wbcsd/pact-demo-api-ts, Express, Node) with N footprints, when built at ``PACT_DEMO_DIR``
   (default /tmp/pact-demo): see docs/benchmarks.md for how; skipped and said so when absent.
+
+The node and its bare endpoint are up together and loaded in alternating rounds (:data:`ROUNDS`), the reference host
+afterwards on its own.
 
 The node runs on SQLite (a file) and on PostgreSQL (``BENCH_POSTGRES_URL``, default
 postgresql://postgres@127.0.0.1:5432/postgres; a database ``bench_pact`` is made) when reachable.
@@ -37,7 +40,7 @@ import httpx
 from connector.demo.dataspace import free_ports
 
 from .common import Row, print_table
-from .load import LoadResult, load
+from .load import LoadResult, combine, load
 
 NAME = "pact_api"
 COMPANY = "urn:pact:bench-node.example:company:bench-node"
@@ -158,12 +161,31 @@ def _measure(port: int, ids: list[str], headers: dict[str, str], seconds: float)
     return {"get": one, "list": many}
 
 
+ROUNDS = 3
+"""Node and bare endpoint are measured in alternating rounds (node, bare, node, bare ...), both servers up, so that
+a change of load on the box during the run weighs on both sides of the ratio alike."""
+
+
+def _interleaved(node_port: int, bare_port: int, ids: list[str], headers: dict[str, str],
+                 seconds: float) -> tuple[dict[str, LoadResult], dict[str, LoadResult], dict[str, list[float]]]:
+    """(node, bare, per-round ratios): ``seconds`` of load per server and kind, split into :data:`ROUNDS` rounds."""
+    rounds: dict[str, dict[str, list[LoadResult]]] = {"node": {"get": [], "list": []}, "bare": {"get": [], "list": []}}
+    for _ in range(ROUNDS):
+        for side, port in (("node", node_port), ("bare", bare_port)):
+            for kind, result in _measure(port, ids, headers, seconds / ROUNDS).items():
+                rounds[side][kind].append(result)
+    ratios = {kind: [n.rps / b.rps for n, b in zip(rounds["node"][kind], rounds["bare"][kind], strict=True)]
+              for kind in ("get", "list")}
+    return ({k: combine(v) for k, v in rounds["node"].items()}, {k: combine(v) for k, v in rounds["bare"].items()},
+            ratios)
+
+
 def _node_case(backend: str, database_url: str | None, n: int, seconds: float, tmp: Path) -> dict[str, Any]:
     data_dir = tmp / f"node-{backend}"
     data_dir.mkdir()
     config, client_id, secret = seed(data_dir, database_url, n)
     (data_dir / "config.json").write_text(json.dumps(config))
-    port = free_ports(1)[0]
+    port, bare_port = free_ports(2)
     base = f"http://127.0.0.1:{port}"
     with _serve(_uvicorn("node_app", port), {"BENCH_NODE_CONFIG": str(data_dir / "config.json")}, f"{base}/health"):
         token = _token(base, client_id, secret)
@@ -175,15 +197,15 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
             httpx.get(f"{base}/3/footprints/{i}", headers=headers, timeout=30).raise_for_status()
         one = httpx.get(f"{base}/3/footprints/{ids[0]}", headers=headers).content
         many = httpx.get(f"{base}/3/footprints", params={"limit": LIST_LIMIT}, headers=headers).content
-        node = _measure(port, ids, headers, seconds)
-    bare_dir = data_dir / "bare"
-    bare_dir.mkdir()
-    (bare_dir / "one.json").write_bytes(one)
-    (bare_dir / "list.json").write_bytes(many)
-    port = free_ports(1)[0]
-    with _serve(_uvicorn("bare_app", port), {"BENCH_BARE_DIR": str(bare_dir)}, f"http://127.0.0.1:{port}/health"):
-        bare = _measure(port, ids, headers, seconds)
-    return {"node": node, "bare": bare, "ids": ids, "one_bytes": len(one), "list_bytes": len(many)}
+        bare_dir = data_dir / "bare"
+        bare_dir.mkdir()
+        (bare_dir / "one.json").write_bytes(one)
+        (bare_dir / "list.json").write_bytes(many)
+        with _serve(_uvicorn("bare_app", bare_port), {"BENCH_BARE_DIR": str(bare_dir)},
+                    f"http://127.0.0.1:{bare_port}/health"):
+            node, bare, ratios = _interleaved(port, bare_port, ids, headers, seconds)
+    return {"node": node, "bare": bare, "round_ratios": ratios, "ids": ids, "one_bytes": len(one),
+            "list_bytes": len(many)}
 
 
 def _reference(n: int, seconds: float) -> dict[str, LoadResult] | str:
@@ -231,7 +253,8 @@ def run(quick: bool = False, n: int | None = None, seconds: float | None = None,
             ratio = node.rps / bare.rps
             extra = {"p50_ms": node.p50_ms, "p99_ms": node.p99_ms, "bare_p50_ms": bare.p50_ms,
                      "bare_p99_ms": bare.p99_ms, "errors": node.errors + bare.errors, "body_bytes": node.body_bytes,
-                     "footprints": n, "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default")}
+                     "footprints": n, "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default"),
+                     "round_ratios": [round(r, 3) for r in res["round_ratios"][kind]]}
             met = ratio >= 0.7
             if isinstance(ref, dict):
                 extra.update(reference_rps=ref[kind].rps, reference_p50_ms=ref[kind].p50_ms,
@@ -254,4 +277,5 @@ def show(rows: list[Row]) -> None:
             ref = (f"; reference host {e['reference_rps']:,.0f} req/s p50 {e['reference_p50_ms']:.1f} ms p99 "
                    f"{e['reference_p99_ms']:.1f} ms ({e['reference_bytes']:,} B)") if "reference_rps" in e else ""
             print(f"  {r.case}: p50 {e['p50_ms']:.1f} ms p99 {e['p99_ms']:.1f} ms ({e['body_bytes']:,} B); bare p50 "
-                  f"{e['bare_p50_ms']:.1f} ms p99 {e['bare_p99_ms']:.1f} ms{ref}; errors {e['errors']}")
+                  f"{e['bare_p50_ms']:.1f} ms p99 {e['bare_p99_ms']:.1f} ms{ref}; errors {e['errors']}; ratio per "
+                  f"round {', '.join(f'{x:.2f}' for x in e['round_ratios'])}")
