@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import pytest_asyncio
@@ -130,6 +130,30 @@ async def test_pagination_link_is_absolute_on_the_request_host(node: Pact) -> No
     assert nxt.json()["data"][0]["id"] != r.json()["data"][0]["id"] and "link" not in nxt.headers
     again = await node.get(urlsplit(url).path + "?" + urlsplit(url).query)
     assert again.json() == nxt.json()
+
+
+async def test_the_next_link_follows_each_request_host_and_query(node: Pact) -> None:
+    # the Link header is remembered per request line and host: a second host, or other parameters, get their own
+    links = []
+    for host, params in [("node.test", {"limit": "1"}), ("other.test:8443", {"limit": "1"}),
+                         ("node.test", {"limit": "1", "status": "Active"}), ("node.test", {"limit": "1"})]:
+        r = await node.api.client.get("/3/footprints", params=params, headers={**node.headers, "host": host})
+        assert r.status_code == 200
+        links.append(r.headers["link"])
+    assert links[0] == links[3] == '<http://node.test/3/footprints?limit=1&offset=1>; rel="next"'
+    assert links[1].startswith("<http://other.test:8443/3/footprints?")
+    assert parse_qs(urlsplit(links[2][1:links[2].index(">")]).query) == {
+        "limit": ["1"], "status": ["Active"], "offset": ["1"]}
+
+
+async def test_a_malformed_list_query_is_refused_every_time_and_only_after_authentication(node: Pact) -> None:
+    for _ in range(2):  # parsed queries are remembered; a refused one never is
+        r = await node.get("/3/footprints", params={"limit": "ten"})
+        assert r.status_code == 400 and r.json()["code"] == "BadRequest"
+    r = await node.api.client.get("/3/footprints", params={"limit": "ten"})  # no token: 401 before the query
+    assert r.status_code == 401
+    r = await node.get("/3/footprints", params=[("status", "Deprecated"), ("status", "ACTIVE")])  # OR, any case
+    assert r.status_code == 200 and len(r.json()["data"]) == 2
 
 
 @pytest.mark.parametrize("method,path", [("GET", "/3/footprints"), ("GET", "/3/footprints/{id}"),

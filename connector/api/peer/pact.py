@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -14,6 +16,7 @@ from fastapi.routing import APIRoute
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams
 
 from ...errors import ConnectorError
 from ...exchange import pact
@@ -53,12 +56,12 @@ def _validity(fp: Footprint, product: Product) -> tuple[datetime, datetime]:
     return start, end
 
 
-def _lower(values: list[str] | None) -> set[str]:
-    return {v.lower() for v in values or []}
+def _lower(values: list[str] | None) -> frozenset[str]:
+    return frozenset(v.lower() for v in values or [])
 
 
-def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: set[str], company_ids: set[str],
-            geographies: set[str], classifications: set[str], statuses: set[str], valid_on: datetime | None,
+def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: frozenset[str], company_ids: frozenset[str],
+            geographies: frozenset[str], classifications: frozenset[str], statuses: frozenset[str], valid_on: datetime | None,
             valid_after: datetime | None, valid_before: datetime | None) -> bool:
     """PACT 3.0.1 filter semantics: OR within a repeated parameter, AND across parameters, case-insensitive."""
     if product_ids and not product_ids & _lower(product.product_ids):
@@ -236,48 +239,96 @@ async def list_footprints(
     offset: Annotated[str | None, Query()] = None,
 ) -> Response:
     """The footprints the caller has been granted, filtered and paginated (RFC 8288 Link, rel=next)."""
-    return await _list(request, product_id, company_id, geography, classification, status, valid_on, valid_after,
-                       valid_before, limit, offset)
+    caller = await get_caller(request)  # first, as a dependency would be (called here: one FastAPI layer less)
+    return await _answer_list(request, caller, ListQuery.parse(product_id, company_id, geography, classification,
+                                                               status, valid_on, valid_after, valid_before, limit,
+                                                               offset))
 
 
 async def _list_parsing_itself(request: Request) -> Response:
     """:func:`list_footprints` with its query parameters read here as FastAPI reads them (a repeated parameter: all
     values; a single one: the last; absent or none: None), without FastAPI's per-parameter machinery (most of a cached
-    answer's cost). Served by :func:`routes_first`; ``list_footprints`` documents the parameters."""
-    q = request.query_params
-    return await _list(request, q.getlist("productId") or None, q.getlist("companyId") or None,
-                       q.getlist("geography") or None, q.getlist("classification") or None,
-                       q.getlist("status") or None, q.get("validOn"), q.get("validAfter"), q.get("validBefore"),
-                       q.get("limit"), q.get("offset"))
-
-
-async def _list(request: Request, product_id: list[str] | None, company_id: list[str] | None,
-                geography: list[str] | None, classification: list[str] | None, status: list[str] | None,
-                valid_on: str | None, valid_after: str | None, valid_before: str | None, limit: str | None,
-                offset: str | None) -> Response:
+    answer's cost), and parsed once per distinct query string (:func:`_parsed_query`). Served by
+    :func:`routes_first`; ``list_footprints`` documents the parameters."""
     caller = await get_caller(request)  # first, as a dependency would be (called here: one FastAPI layer less)
+    return await _answer_list(request, caller, _parsed_query(request.scope["query_string"]))
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    """The parameters of a ListFootprints request, checked: page ``size`` (before the node's maximum) and ``start``,
+    and the PACT filters (lower-cased sets, aware datetimes), as :func:`matches` takes them."""
+
+    size: int
+    start: int
+    filters: dict[str, Any]
+
+    @classmethod
+    def parse(cls, product_id: list[str] | None, company_id: list[str] | None, geography: list[str] | None,
+              classification: list[str] | None, status: list[str] | None, valid_on: str | None,
+              valid_after: str | None, valid_before: str | None, limit: str | None,
+              offset: str | None) -> ListQuery:
+        """BadRequest (PACT's error body) for a malformed limit, offset or date."""
+        try:
+            size = int(limit) if limit is not None else 100
+            start = int(offset) if offset is not None else 0
+        except ValueError:
+            raise BadRequest("limit and offset must be integers") from None
+        if size < 1 or start < 0:
+            raise BadRequest("limit must be at least 1 and offset not negative")
+        return cls(size, start, {
+            "product_ids": _lower(product_id), "company_ids": _lower(company_id), "geographies": _lower(geography),
+            "classifications": _lower(classification), "statuses": _lower(status),
+            "valid_on": _date(valid_on, "validOn"), "valid_after": _date(valid_after, "validAfter"),
+            "valid_before": _date(valid_before, "validBefore"),
+        })
+
+    def key(self) -> tuple[Any, ...]:
+        """What the answer depends on besides the caller and the page size (hashable)."""
+        return (self.start, *(tuple(sorted(v)) if isinstance(v, frozenset) else v for v in self.filters.values()))
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed_query(query_string: bytes) -> ListQuery:
+    """:meth:`ListQuery.parse` of a raw query string, read as FastAPI reads it; remembered per distinct string (a
+    client paging through the same list sends the same few). A malformed one raises every time (never cached)."""
+    q = QueryParams(query_string)  # as Request.query_params reads it
+    return ListQuery.parse(q.getlist("productId") or None, q.getlist("companyId") or None,
+                           q.getlist("geography") or None, q.getlist("classification") or None,
+                           q.getlist("status") or None, q.get("validOn"), q.get("validAfter"), q.get("validBefore"),
+                           q.get("limit"), q.get("offset"))
+
+
+_NEXT_LINKS_MAX = 1024
+_next_links: dict[tuple[Any, ...], str] = {}
+
+
+def _next_link(request: Request, size: int, start: int) -> str:
+    """The RFC 8288 ``Link`` header to the next page: the request's URL with ``limit`` and ``offset`` replaced.
+    Remembered per request line, host and page (building the URL and its query is most of a cached page's cost)."""
+    scope = request.scope
+    host = next((v for k, v in scope["headers"] if k == b"host"), None)
+    key = (scope.get("scheme"), scope.get("server"), host, scope.get("root_path"), scope["path"],
+           scope["query_string"], size, start)
+    link = _next_links.get(key)
+    if link is None:
+        link = f'<{request.url.include_query_params(limit=size, offset=start + size)}>; rel="next"'
+        if len(_next_links) >= _NEXT_LINKS_MAX:
+            _next_links.clear()  # many distinct URLs: start over, never grow
+        _next_links[key] = link
+    return link
+
+
+async def _answer_list(request: Request, caller: Any, query: ListQuery) -> Response:
     settings = request.app.state.settings
-    try:
-        size = int(limit) if limit is not None else 100
-        start = int(offset) if offset is not None else 0
-    except ValueError:
-        raise BadRequest("limit and offset must be integers") from None
-    if size < 1 or start < 0:
-        raise BadRequest("limit must be at least 1 and offset not negative")
-    size = min(size, settings.page_size_max)
-    filters = {
-        "product_ids": _lower(product_id), "company_ids": _lower(company_id), "geographies": _lower(geography),
-        "classifications": _lower(classification), "statuses": _lower(status),
-        "valid_on": _date(valid_on, "validOn"), "valid_after": _date(valid_after, "validAfter"),
-        "valid_before": _date(valid_before, "validBefore"),
-    }
+    size = min(query.size, settings.page_size_max)
+    start, filters = query.start, query.filters
     reads = _reads(request.app)
-    key = ("list", caller.company_id, start, size,
-           *(tuple(sorted(v)) if isinstance(v, set) else v for v in filters.values()))
+    key = ("list", caller.company_id, size, *query.key())
 
     def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
         selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
-                    if matches(fp, p, ctx.company_id, **filters)]  # type: ignore[arg-type]
+                    if matches(fp, p, ctx.company_id, **filters)]
         window = selected[start:start + size]
         rendered = render_window(ctx, window, caller.company_id, issue_missing=issue_missing)
         return "", {"returned": len(window)}, len(selected), rendered
@@ -291,11 +342,7 @@ async def _list(request: Request, product_id: list[str] | None, company_id: list
     (total, returned, body), audited = await reads.answer(key, read_answer)
     if not audited:  # committed before any byte of the answer leaves
         await reads.audit.append(caller.company_id, "pact.list", "", returned=returned)
-    headers = None
-    if start + size < total:
-        nxt = request.url.include_query_params(limit=size, offset=start + size)
-        headers = {"Link": f'<{nxt}>; rel="next"'}
-    return _json(body, headers)
+    return _json(body, {"Link": _next_link(request, size, start)} if start + size < total else None)
 
 
 @router.get("/footprints/{footprint_id}", summary="GetFootprint")
