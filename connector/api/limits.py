@@ -39,8 +39,17 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        length = framed = None
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                length = value
+            elif name == b"transfer-encoding":
+                framed = value
+        if length is None and framed is None and scope.get("http_version") in ("1.0", "1.1"):
+            # HTTP/1.x: a request with neither header has no body (RFC 9112 section 6.3), nothing to count (most GETs)
+            await self.app(scope, receive, send)
+            return
         limit = self.limit_for(scope)
-        length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             await self._reject(scope, send, limit)
             return

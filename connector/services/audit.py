@@ -35,7 +35,15 @@ def _now() -> datetime:
 
 def _normalize(details: dict[str, Any]) -> dict[str, Any]:
     """``details`` as they will read back from the JSON column (so the hash is computed on what is stored)."""
-    return json.loads(json.dumps(details, default=str)) if details else {}
+    if not details:
+        return {}
+    if all(type(v) in _JSON_SCALARS for v in details.values()):  # reads back as it is (keys are str: keywords)
+        return dict(details)
+    return json.loads(json.dumps(details, default=str))
+
+
+_JSON_SCALARS = frozenset({str, int, bool, type(None)})
+"""Types whose values a JSON column gives back equal and of the same type (not float: 1e16 reads back as 1e+16)."""
 
 
 def _digest(prev: str, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:

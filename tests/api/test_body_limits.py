@@ -93,3 +93,41 @@ async def test_event_body_over_the_event_limit_is_413(engine, tmp_path) -> None:
         assert (await api.client.post("/3/events", content=chunks(), headers=headers)).status_code == 413
         # the larger limit is for POST on those two paths only
         assert_problem(await api.post("/api/v1/products", product_body(description="x" * 2000)), 413)
+
+
+async def _through_middleware(http_version: str, headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, bool]:
+    """(status, whether the app got the server's own receive) of a POST through BodySizeLimit(max_bytes=100)."""
+    from connector.api.limits import BodySizeLimit
+
+    chunks = [body[i:i + 64] for i in range(0, len(body), 64)] or [b""]
+    sent: list[dict] = []
+    got_own_receive = False
+
+    async def receive():
+        chunk = chunks.pop(0)
+        return {"type": "http.request", "body": chunk, "more_body": bool(chunks)}
+
+    async def send(message):
+        sent.append(message)
+
+    async def app(scope, rcv, snd):
+        nonlocal got_own_receive
+        got_own_receive = rcv is receive
+        while (await rcv()).get("more_body"):
+            pass
+        await snd({"type": "http.response.start", "status": 200, "headers": []})
+        await snd({"type": "http.response.body", "body": b"ok"})
+
+    scope = {"type": "http", "method": "POST", "path": "/api/v1/products", "http_version": http_version,
+             "headers": headers}
+    await BodySizeLimit(app, 100)(scope, receive, send)
+    return sent[0]["status"], got_own_receive
+
+
+async def test_a_body_without_length_headers_is_counted_unless_http1_says_there_is_none() -> None:
+    # HTTP/1.1 without Content-Length or Transfer-Encoding has no body (RFC 9112 6.3): passed straight through
+    assert await _through_middleware("1.1", [], b"") == (200, True)
+    # HTTP/2 frames a body without either header: counted, and refused over the limit
+    assert (await _through_middleware("2", [], b"x" * 500))[0] == 413
+    assert await _through_middleware("2", [], b"x" * 50) == (200, False)
+    assert (await _through_middleware("1.1", [(b"transfer-encoding", b"chunked")], b"x" * 500))[0] == 413

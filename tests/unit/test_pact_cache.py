@@ -355,3 +355,19 @@ def test_without_the_cache_every_request_reads() -> None:
         assert len(calls) == 4
 
     asyncio.run(main())
+
+
+def test_audit_details_are_normalized_as_the_json_column_reads_them_back() -> None:
+    import json
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from connector.services.audit import _normalize
+
+    cases = [{}, {"returned": 10}, {"a": "x", "b": True, "c": None, "d": -3}, {"n": 1.5}, {"v": Decimal("1.20")},
+             {"at": datetime(2026, 1, 1, tzinfo=UTC)}, {"ids": ["a", "b"]}, {"nested": {"k": [1, {"x": None}]}}]
+    for details in cases:
+        normalized = _normalize(details)
+        assert normalized == json.loads(json.dumps(details, default=str)), details
+        assert normalized is not details
+    assert _normalize({"v": Decimal("1.20")}) == {"v": "1.20"} and _normalize({"t": (1, 2)}) == {"t": [1, 2]}
