@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -13,12 +15,32 @@ from sqlmodel import Field, SQLModel
 from ..decimals import format_decimal
 
 
+def _factory(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """A default factory whose signature is worked out once: pydantic inspects a factory's signature every time it
+    makes a default (a SQLModel table model, once per field left out, on every construction), which costs ~0.1 ms
+    for a builtin such as ``list`` (its signature is parsed from text) and made a CfpRequest ~4x dearer to build."""
+    fn.__signature__ = inspect.signature(fn)  # type: ignore[attr-defined]
+    return fn
+
+
+@_factory
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+@_factory
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@_factory
+def empty_list() -> list[Any]:
+    return []
+
+
+@_factory
+def empty_dict() -> dict[str, Any]:
+    return {}
 
 
 class DecimalText(TypeDecorator):
@@ -80,7 +102,7 @@ class Partner(SQLModel, table=True):
 
 class Product(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
-    product_ids: list[str] = _json(default_factory=list)
+    product_ids: list[str] = _json(default_factory=empty_list)
     name: str = Field(max_length=300)
     description: str = Field(default="", sa_type=Text)
     declared_unit: str = Field(max_length=40)
@@ -88,7 +110,7 @@ class Product(SQLModel, table=True):
     plant_name: str | None = Field(default=None, max_length=300)
     plant_country: str | None = Field(default=None, max_length=2)
     plant_subdivision: str | None = Field(default=None, max_length=6)
-    classifications: list[str] = _json(default_factory=list)
+    classifications: list[str] = _json(default_factory=empty_list)
     reference_period_start: datetime | None = _ts(default=None, nullable=True)
     reference_period_end: datetime | None = _ts(default=None, nullable=True)
     primary_data_share: Decimal | None = _dec(default=None, nullable=True)
@@ -154,7 +176,7 @@ class UpstreamFootprint(SQLModel, table=True):
     source: str = Field(default="manual", max_length=20)  # "manual" | "peer"
     attestation: str | None = Field(default=None, sa_type=Text)
     evidence: dict[str, Any] | None = _json(default=None, nullable=True)
-    certifications: list[Any] = _json(default_factory=list)
+    certifications: list[Any] = _json(default_factory=empty_list)
     pact: dict[str, Any] | None = _json(default=None, nullable=True)
     received_at: datetime = _ts(default_factory=utcnow)
 
@@ -166,14 +188,14 @@ class Footprint(SQLModel, table=True):
     product_id: str = Field(foreign_key="product.id", ondelete="CASCADE", index=True)
     version: int = 1
     status: str = Field(default="Active", max_length=20, index=True)
-    preceding_ids: list[str] = _json(default_factory=list)
+    preceding_ids: list[str] = _json(default_factory=empty_list)
     stages: dict[str, str] = _json()
     own_stages: dict[str, str] = _json()
     total: Decimal = _dec()
     rounding: str = Field(max_length=60)
     primary_data_share: Decimal | None = _dec(default=None, nullable=True)
     dqr: dict[str, str] | None = _json(default=None, nullable=True)
-    inputs: list[dict[str, Any]] = _json(default_factory=list)  # private: which upstream footprints were used
+    inputs: list[dict[str, Any]] = _json(default_factory=empty_list)  # private: which upstream footprints were used
     created_at: datetime = _ts(default_factory=utcnow)
     validity_start: datetime | None = _ts(default=None, nullable=True)
     validity_end: datetime | None = _ts(default=None, nullable=True)
@@ -187,10 +209,10 @@ class Attestation(SQLModel, table=True):
     audience: str = Field(max_length=300, index=True)
     sd_jwt: str = Field(sa_type=Text)
     digest: str = Field(max_length=64)
-    disclosures: list[str] = _json(default_factory=list)  # kept private to this node
+    disclosures: list[str] = _json(default_factory=empty_list)  # kept private to this node
     evidence: dict[str, Any] | None = _json(default=None, nullable=True)
-    verifiers: list[str] = _json(default_factory=list)
-    certifications: list[Any] = _json(default_factory=list)
+    verifiers: list[str] = _json(default_factory=empty_list)
+    certifications: list[Any] = _json(default_factory=empty_list)
     created_at: datetime = _ts(default_factory=utcnow)
 
 
@@ -242,16 +264,16 @@ class CfpRequest(SQLModel, table=True):
     direction: str = Field(max_length=10, index=True)  # incoming | outgoing
     event_id: str = Field(max_length=200, index=True)  # CloudEvent id of the RequestCreated event
     company_id: str = Field(max_length=300, index=True)  # the other party
-    product_ids: list[str] = _json(default_factory=list)
+    product_ids: list[str] = _json(default_factory=empty_list)
     product_id: str | None = Field(default=None, max_length=36)  # our product (incoming, once matched)
     bom_line_id: str | None = Field(default=None, max_length=36)  # outgoing: the line it serves
     message: str | None = Field(default=None, sa_type=Text)
     due_date: datetime | None = _ts(default=None, nullable=True)
-    verifier_certs: list[str] = _json(default_factory=list)  # PEM
+    verifier_certs: list[str] = _json(default_factory=empty_list)  # PEM
     callback_url: str | None = Field(default=None, max_length=500)
     state: str = Field(default="pending", max_length=20, index=True)
     reason: str | None = Field(default=None, sa_type=Text)
-    footprint_ids: list[str] = _json(default_factory=list)
+    footprint_ids: list[str] = _json(default_factory=empty_list)
     created_at: datetime = _ts(default_factory=utcnow)
     updated_at: datetime = _ts(default_factory=utcnow)
 
@@ -291,7 +313,7 @@ class AuditEntry(SQLModel, table=True):
     actor: str = Field(max_length=300)
     action: str = Field(max_length=100)
     subject: str = Field(default="", max_length=300)
-    details: dict[str, Any] = _json(default_factory=dict)
+    details: dict[str, Any] = _json(default_factory=empty_dict)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
 
