@@ -5,8 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
-
 from ..attestation import (
     AttestationClaims,
     HiddenClaims,
@@ -24,7 +22,7 @@ from ..exchange.pact import reference_period
 from ..identity import load_certificates
 from ..storage import pact_reads
 from ..storage import repositories as repo
-from ..storage.tables import Attestation, Footprint, Product, UpstreamFootprint
+from ..storage.tables import Attestation, Footprint, Product
 from . import audit
 from .context import NodeContext
 
@@ -47,10 +45,7 @@ def attestation_for(ctx: NodeContext, fp: Footprint, product: Product, audience:
     """The attestation of ``fp`` for ``audience``, issued now if this node has none for these verifiers yet
     (``issue_missing=False``: raise :class:`NotIssuedYet` instead, for read-only transactions)."""
     verifiers = sorted(set(verifier_pems))
-    existing = ctx.session.exec(
-        select(Attestation).where(Attestation.footprint_id == fp.id, Attestation.audience == audience)
-    ).all()
-    for row in existing:
+    for row in repo.attestations_for(ctx.session, fp.id, audience):
         if sorted(row.verifiers) == verifiers:
             return row
     if not issue_missing:
@@ -122,11 +117,11 @@ def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems:
             raise CannotAttest(f"internal input {item['productId']} has no footprint")
         row = attestation_for(ctx, own, prod, ctx.company_id, verifier_pems)
         return row.sd_jwt, row.evidence
-    up = ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == item["footprintId"])).first()
-    if up is None or not up.attestation:
+    up = repo.upstream_attestation(ctx.session, item["footprintId"])
+    if up is None or not up[0]:
         raise CannotAttest(f"input {item['productId']} from {item['supplierCompanyId']} was recorded without an "
                            "attestation; only attested inputs can be passed on as a signed footprint")
-    return up.attestation, up.evidence
+    return up[0], up[1]
 
 
 def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None,

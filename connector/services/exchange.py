@@ -42,6 +42,11 @@ def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
                                                     Grant.company_id == company_id)).first()
     if existing:
         return existing
+    return _add_grant(ctx, product_id, company_id)
+
+
+def _add_grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
+    """A new grant (the caller knows there is none for the pair)."""
     row = Grant(product_id=product_id, company_id=company_id, created_at=ctx.now())
     ctx.session.add(row)
     ctx.session.flush()
@@ -163,7 +168,13 @@ def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = N
     line = ctx.session.get(BomLine, line_id)
     if line is None or line.kind != "supplier":
         raise NotFound(f"supplier BOM line {line_id} not found")
-    partner = repo.partner_by_company(ctx.session, line.supplier_company_id or "")
+    return _request_for_line(ctx, line, message=message, due_date=due_date, verifier_certs=verifier_certs)
+
+
+def _request_for_line(ctx: NodeContext, line: Any, *, message: str | None = None, due_date: datetime | None = None,
+                      verifier_certs: list[str] | None = None) -> CfpRequest:
+    """:func:`request_footprint` for a supplier line already read (an ORM instance or a row of its table)."""
+    partner = repo.partner_row(ctx.session, line.supplier_company_id or "")
     if partner is None or not partner.node_url:
         raise ValidationFailed(f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
                                errors=[{"field": "supplierCompanyId", "message": "no node URL"}])
@@ -194,7 +205,7 @@ def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = N
 def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: list[str]) -> list[CfpRequest]:
     """Ask every supplier whose footprint we lack for this product (used before answering a customer)."""
     made = []
-    lines = repo.bom_lines(ctx.session, product.id)
+    lines = repo.bom_line_rows(ctx.session, product.id)
     held = repo.latest_upstreams(ctx.session, [(line.supplier_company_id or "", line.supplier_product_id or "")
                                                for line in lines if line.kind == "supplier"])
     for line in lines:
@@ -205,7 +216,7 @@ def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: l
                     made.extend(request_missing_inputs(ctx, inner, verifier_certs))
             continue
         if (line.supplier_company_id or "", (line.supplier_product_id or "").lower()) not in held:
-            made.append(request_footprint(ctx, line.id, verifier_certs=verifier_certs,
+            made.append(_request_for_line(ctx, line, verifier_certs=verifier_certs,
                                           message=f"needed for {product.name}"))
     return made
 
@@ -347,10 +358,10 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     if refused:
         _reject(ctx, req, f"evidence can only be sealed to dataspace verifiers: {refused}", "BadRequest")
         return
-    partner = repo.partner_by_company(ctx.session, caller)
+    partner = repo.partner_row(ctx.session, caller)
     if partner is not None and partner.auto_fulfil:
         if not has_grant(ctx, products[0].id, caller):  # the usual case after the first request: one prepared query
-            grant(ctx, products[0].id, caller)
+            _add_grant(ctx, products[0].id, caller)
         attempt_fulfil(ctx, req)
     elif has_grant(ctx, products[0].id, caller):
         attempt_fulfil(ctx, req)
@@ -370,8 +381,7 @@ def _refused_verifiers(ctx: NodeContext, pems: list[str]) -> str | None:
 
 
 def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
-    req = ctx.session.exec(select(CfpRequest).where(
-        CfpRequest.direction == "outgoing", CfpRequest.event_id == str(data.get("requestEventId")))).first()
+    req = repo.outgoing_request(ctx.session, str(data.get("requestEventId")))
     if req is None or req.company_id != caller:
         raise ValidationFailed("requestEventId does not name a request this node sent to you")
     refusals: list[str] = []
@@ -388,8 +398,7 @@ def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
 
 
 def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
-    req = ctx.session.exec(select(CfpRequest).where(
-        CfpRequest.direction == "outgoing", CfpRequest.event_id == str(data.get("requestEventId")))).first()
+    req = repo.outgoing_request(ctx.session, str(data.get("requestEventId")))
     if req is None or req.company_id != caller:
         raise ValidationFailed("requestEventId does not name a request this node sent to you")
     error = data.get("error") or {}
@@ -397,7 +406,7 @@ def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
 
 
 def _on_published(ctx: NodeContext, caller: str, source: str, data: dict[str, Any]) -> None:
-    partner = repo.partner_by_company(ctx.session, caller)
+    partner = repo.partner_row(ctx.session, caller)
     if partner is None or not partner.is_supplier or not partner.node_url:
         return  # news from someone we do not buy from: nothing to fetch
     for pf_id in data["pfIds"]:
@@ -444,7 +453,10 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
         raise InvalidSignature("footprint total differs from the attested total")
     if claims.declared_unit != pf["pcf"]["declaredUnitOfMeasurement"]:
         raise InvalidSignature("declared unit differs from the attested one")
-    existing = ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == pf["id"])).first()
+    # the usual case, a footprint not held yet, in one prepared query (the row, with its evidence and PACT JSON, is
+    # loaded only when held)
+    existing = (ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == pf["id"])).first()
+                if repo.upstream_held(ctx.session, pf["id"]) else None)
     if existing is not None:
         if pf.get("status") == "Deprecated" and existing.status != "Deprecated":
             existing.status = "Deprecated"
@@ -511,23 +523,21 @@ def republish(ctx: NodeContext, supplier: str, product_urn: str) -> None:
 
 
 def pending_incoming(ctx: NodeContext, product_id: str) -> list[CfpRequest]:
-    stmt = select(CfpRequest).where(CfpRequest.direction == "incoming", CfpRequest.product_id == product_id,
-                                    CfpRequest.state == "pending")
-    return list(ctx.session.exec(stmt))
+    return repo.pending_incoming(ctx.session, product_id)
 
 
 def publish(ctx: NodeContext, product: Product, fp: Footprint, skip: set[str] | None = None) -> int:
     """Tell every customer holding a grant on the product that a new version exists (PublishedEvent)."""
     sent = 0
-    for g in ctx.session.exec(select(Grant).where(Grant.product_id == product.id)):
-        if skip and g.company_id in skip:
+    for company_id in repo.grantees(ctx.session, product.id):
+        if skip and company_id in skip:
             continue
-        partner = repo.partner_by_company(ctx.session, g.company_id)
+        partner = repo.partner_row(ctx.session, company_id)
         target = partner.node_url if partner else None
         if not target:
             continue
         event = pact.cloud_event(pact.PUBLISHED, source_url(ctx), {"pfIds": [fp.id]}, at=ctx.now())
-        outbox.enqueue(ctx.session, target, g.company_id, outbox.SEND_EVENT, event, ctx.now())
+        outbox.enqueue(ctx.session, target, company_id, outbox.SEND_EVENT, event, ctx.now())
         sent += 1
     return sent
 

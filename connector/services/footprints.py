@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
 from ..api import schemas as s
@@ -43,7 +44,7 @@ class UpstreamSource:
 
 
 def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str,
-                  held: dict[tuple[str, str], UpstreamFootprint]) -> UpstreamSource | None:
+                  held: dict[tuple[str, str], Any]) -> UpstreamSource | None:
     """Where a line's input comes from; ``held`` is :func:`repo.latest_upstreams` of the product's lines."""
     if company_id == ctx.company_id:
         own = repo.product_by_urn(ctx.session, product_urn)
@@ -67,22 +68,17 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
     product = get_product(ctx, product_id)
     own_share = product.primary_data_share if product.primary_data_share is not None else Decimal(100)
     own_dqr = _dqr(product.dqr)
-    own_lines: list[OwnLine] = []
-    for e in repo.own_emissions(ctx.session, product.id):
-        amount, factor = (e.value, Decimal(1)) if e.kind == "direct" else (e.amount, e.factor)
-        share = own_share if e.primary else ZERO_SHARE
-        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))  # type: ignore[arg-type]
-
+    secondary: list[OwnLine] = []
     inputs: list[UpstreamInput] = []
     snapshot: list[dict] = []
     missing: list[str] = []
-    lines = repo.bom_lines(ctx.session, product.id)
+    lines = repo.bom_line_rows(ctx.session, product.id)
     held = repo.latest_upstreams(ctx.session, [(line.supplier_company_id or "", line.supplier_product_id or "")
                                                for line in lines if line.kind != "secondary"
                                                and line.supplier_company_id != ctx.company_id])
     for line in lines:
         if line.kind == "secondary":
-            own_lines.append(OwnLine(Stage(line.stage), line.quantity, line.factor, ZERO_SHARE, None,  # type: ignore[arg-type]
+            secondary.append(OwnLine(Stage(line.stage), line.quantity, line.factor, ZERO_SHARE, None,  # type: ignore[arg-type]
                                      line.dataset or "secondary"))
             continue
         src = _upstream_for(ctx, line.supplier_company_id or "", line.supplier_product_id or "", held)
@@ -109,6 +105,13 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
             "no upstream footprint held yet for: " + "; ".join(missing),
             errors=[{"field": "bom", "message": m} for m in missing],
         )
+    # own emissions only now: most recomputations a supplier's answer starts stop above, an input still missing
+    own_lines: list[OwnLine] = []
+    for e in repo.own_emission_rows(ctx.session, product.id):
+        amount, factor = (e.value, Decimal(1)) if e.kind == "direct" else (e.amount, e.factor)
+        share = own_share if e.primary else ZERO_SHARE
+        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))  # type: ignore[arg-type]
+    own_lines.extend(secondary)  # in the order they always had: own emissions, then the secondary lines
 
     rounding = RoundingRule(ctx.settings.rounding_places)
     result = compute_footprint(own_lines, inputs, rounding)

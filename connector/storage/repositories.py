@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy import select as core_select
-from sqlalchemy.orm import defer
 from sqlmodel import Session, SQLModel, col, select
 
 from .tables import (
     ApiKey,
+    Attestation,
     BomLine,
     CfpRequest,
     Footprint,
@@ -52,12 +52,17 @@ def product_by_urn(session: Session, urn: str) -> Product | None:
     return session.get(Product, ident.product_id) if ident else None
 
 
+_PRODUCTS_BY_URNS = (select(Product)
+                     .where(col(Product.id).in_(select(ProductIdentifier.product_id)
+                                                .where(func.lower(ProductIdentifier.urn)
+                                                       .in_(bindparam("urns", expanding=True)))))
+                     .order_by(col(Product.created_at)))
+
+
 def products_by_urns(session: Session, urns: Sequence[str]) -> list[Product]:
     if not urns:
         return []
-    lowered = [u.lower() for u in urns]
-    ids = select(ProductIdentifier.product_id).where(func.lower(ProductIdentifier.urn).in_(lowered))
-    return list(session.exec(select(Product).where(col(Product.id).in_(ids)).order_by(col(Product.created_at))))
+    return list(session.exec(_PRODUCTS_BY_URNS, params={"urns": [u.lower() for u in urns]}))
 
 
 def bom_lines(session: Session, product_id: str) -> list[BomLine]:
@@ -82,39 +87,45 @@ def internal_edges(session: Session, company_id: str) -> dict[str, list[str]]:
     return edges
 
 
+# ORM look-ups of the event path built once, bound per call (building the statement, its expressions and their
+# coercions, cost as much as running it): the same SQL, the same instances
+_ACTIVE_FOOTPRINT = (select(Footprint).where(Footprint.product_id == bindparam("p"), Footprint.status == "Active")
+                     .order_by(col(Footprint.version).desc()))
+
+
 def active_footprint(session: Session, product_id: str) -> Footprint | None:
-    stmt = select(Footprint).where(Footprint.product_id == product_id, Footprint.status == "Active")
-    return session.exec(stmt.order_by(col(Footprint.version).desc())).first()
+    return session.exec(_ACTIVE_FOOTPRINT, params={"p": product_id}).first()
+
+
+_PENDING_INCOMING = select(CfpRequest).where(CfpRequest.direction == "incoming", CfpRequest.product_id == bindparam("p"),
+                                             CfpRequest.state == "pending")
+
+
+def pending_incoming(session: Session, product_id: str) -> list[CfpRequest]:
+    """The incoming requests for the product still waiting for an answer."""
+    return list(session.exec(_PENDING_INCOMING, params={"p": product_id}))
+
+
+_OUTGOING_BY_EVENT = select(CfpRequest).where(CfpRequest.direction == "outgoing", CfpRequest.event_id == bindparam("e"))
+
+
+def outgoing_request(session: Session, event_id: str) -> CfpRequest | None:
+    """The request this node sent with the RequestCreated event ``event_id``."""
+    return session.exec(_OUTGOING_BY_EVENT, params={"e": event_id}).first()
+
+
+_ATTESTATIONS_FOR = select(Attestation).where(Attestation.footprint_id == bindparam("f"),
+                                              Attestation.audience == bindparam("a"))
+
+
+def attestations_for(session: Session, footprint_id: str, audience: str) -> list[Attestation]:
+    """The attestations of a footprint issued to one audience (one per set of verifiers)."""
+    return list(session.exec(_ATTESTATIONS_FOR, params={"f": footprint_id, "a": audience}))
 
 
 def footprint_versions(session: Session, product_id: str) -> list[Footprint]:
     stmt = select(Footprint).where(Footprint.product_id == product_id).order_by(col(Footprint.version).desc())
     return list(session.exec(stmt))
-
-
-def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], UpstreamFootprint]:
-    """The newest active upstream footprint of many (supplier company id, product URN) pairs in one query; keyed by
-    (company id, lower-cased URN), pairs with nothing held are absent."""
-    wanted = {(company, urn.lower()) for company, urn in pairs}
-    if not wanted:
-        return {}
-    stmt = (
-        select(UpstreamFootprint)
-        # the evidence and the PACT document (the largest JSON of a node) are never needed to compute
-        .options(defer(UpstreamFootprint.evidence), defer(UpstreamFootprint.pact))  # type: ignore[arg-type]
-        .where(
-            col(UpstreamFootprint.supplier_company_id).in_(sorted({c for c, _ in wanted})),
-            func.lower(UpstreamFootprint.product_id).in_(sorted({u for _, u in wanted})),
-            UpstreamFootprint.status == "Active",
-        )
-        .order_by(col(UpstreamFootprint.received_at).desc())
-    )
-    found: dict[tuple[str, str], UpstreamFootprint] = {}
-    for up in session.exec(stmt):
-        key = (up.supplier_company_id, up.product_id.lower())
-        if key in wanted and key not in found:  # newest first: the first row of a pair is its latest
-            found[key] = up
-    return found
 
 
 _BOM = BomLine.__table__  # type: ignore[attr-defined]
@@ -129,6 +140,7 @@ def products_using_upstream(session: Session, supplier_company_id: str, product_
 
 
 def partner_by_company(session: Session, company_id: str) -> Partner | None:
+    """The partner as an ORM instance, to change it (the event path reads :func:`partner_row`)."""
     return session.exec(select(Partner).where(Partner.company_id == company_id)).first()
 
 
@@ -217,3 +229,81 @@ def latest_upstream_ids(session: Session, supplier_company_id: str, product_urn:
     session.flush()
     row = session.connection().execute(_UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()}).first()
     return (row[0], row[1]) if row else None
+
+
+def _rows(session: Session, stmt: Any, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    session.flush()  # as autoflush before an ORM query
+    return session.connection().execute(stmt, params).all()
+
+
+# read-only rows for the event path: the table's columns through the same column types (JSON, decimals as text,
+# UTC datetimes), attribute access like the ORM instance's, but no identity map, no instance state, no unit of work
+
+_BOM_OF = core_select(_BOM).where(_BOM.c.product_id == bindparam("p")).order_by(_BOM.c.created_at)
+
+
+def bom_line_rows(session: Session, product_id: str) -> Sequence[Row[Any]]:
+    """:func:`bom_lines` as read-only rows."""
+    return _rows(session, _BOM_OF, {"p": product_id})
+
+
+_OWN = OwnEmission.__table__  # type: ignore[attr-defined]
+_OWN_OF = core_select(_OWN).where(_OWN.c.product_id == bindparam("p")).order_by(_OWN.c.created_at)
+
+
+def own_emission_rows(session: Session, product_id: str) -> Sequence[Row[Any]]:
+    """:func:`own_emissions` as read-only rows."""
+    return _rows(session, _OWN_OF, {"p": product_id})
+
+
+_PARTNER = Partner.__table__  # type: ignore[attr-defined]
+_PARTNER_OF = core_select(_PARTNER).where(_PARTNER.c.company_id == bindparam("c")).limit(1)
+
+
+def partner_row(session: Session, company_id: str) -> Row[Any] | None:
+    """:func:`partner_by_company` as a read-only row."""
+    found = _rows(session, _PARTNER_OF, {"c": company_id})
+    return found[0] if found else None
+
+
+_GRANTEES = core_select(_GRANT.c.company_id).where(_GRANT.c.product_id == bindparam("p"))
+
+
+def grantees(session: Session, product_id: str) -> list[str]:
+    """The companies holding a grant on the product."""
+    return [row[0] for row in _rows(session, _GRANTEES, {"p": product_id})]
+
+
+# the evidence and the PACT document (the largest JSON of a node) are never needed to compute
+_LATEST_UPSTREAMS = (
+    core_select(*(c for c in _UP.c if c.name not in ("evidence", "pact")))
+    .where(_UP.c.supplier_company_id.in_(bindparam("cs", expanding=True)),
+           func.lower(_UP.c.product_id).in_(bindparam("us", expanding=True)),
+           _UP.c.status == "Active")
+    .order_by(_UP.c.received_at.desc())
+)
+
+
+def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Row[Any]]:
+    """The newest active upstream footprint of many (supplier company id, product URN) pairs in one query, as
+    read-only rows without the evidence and PACT columns; keyed by (company id, lower-cased URN), pairs with nothing
+    held are absent."""
+    wanted = {(company, urn.lower()) for company, urn in pairs}
+    if not wanted:
+        return {}
+    found: dict[tuple[str, str], Row[Any]] = {}
+    for up in _rows(session, _LATEST_UPSTREAMS, {"cs": sorted({c for c, _ in wanted}),
+                                                 "us": sorted({u for _, u in wanted})}):
+        key = (up.supplier_company_id, up.product_id.lower())
+        if key in wanted and key not in found:  # newest first: the first row of a pair is its latest
+            found[key] = up
+    return found
+
+
+_UP_ATTESTATION = core_select(_UP.c.attestation, _UP.c.evidence).where(_UP.c.footprint_id == bindparam("f")).limit(1)
+
+
+def upstream_attestation(session: Session, footprint_id: str) -> tuple[str | None, Any] | None:
+    """(attestation, sealed evidence) of an upstream footprint we hold, or None when not held."""
+    found = _rows(session, _UP_ATTESTATION, {"f": footprint_id})
+    return (found[0][0], found[0][1]) if found else None
