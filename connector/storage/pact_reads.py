@@ -1,16 +1,54 @@
 """Batched look-ups for a page of PACT footprints: what ``exchange.rendered_json`` asks per footprint, per page.
 
 Each function answers for many footprints (or products) in one query and reads only the columns the render key needs
-(not an attestation's SD-JWT or sealed evidence).
+(not an attestation's SD-JWT or sealed evidence): prepared core statements (built once, expanding ``IN`` lists) on the
+session's connection, no ORM objects (pending rows of the session flushed first, as an ORM query would).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlmodel import Session, col, select
+from sqlalchemy import bindparam
+from sqlalchemy import select as core_select
+from sqlmodel import Session
 
-from .tables import Attestation, CfpRequest, UpstreamFootprint
+from .tables import Attestation, CfpRequest, Footprint, Grant, Product, UpstreamFootprint
+
+
+class VisibleFootprint(NamedTuple):
+    """What the render key of a footprint's answer needs of it (see ``exchange.render_key``), without loading it."""
+
+    id: str
+    status: str
+    product_id: str
+    inputs: list[dict[str, Any]]
+
+
+_FP, _PRODUCT, _GRANT = (t.__table__ for t in (Footprint, Product, Grant))  # type: ignore[attr-defined]
+_VISIBLE = (core_select(_FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs)
+            .select_from(_FP.join(_PRODUCT, _PRODUCT.c.id == _FP.c.product_id)
+                         .join(_GRANT, _GRANT.c.product_id == _PRODUCT.c.id))
+            .where(_FP.c.id == bindparam("f"), _GRANT.c.company_id == bindparam("c")).limit(1))
+
+
+def visible_footprint(session: Session, company_id: str, footprint_id: str) -> VisibleFootprint | None:
+    """``exchange.visible_footprint``'s question (the footprint, its product and a grant to ``company_id``; the id
+    lower-cased) in one prepared statement, answered with the render key's columns only; None when not visible."""
+    row = _rows(session, _VISIBLE, f=footprint_id.lower(), c=company_id).first()
+    return None if row is None else VisibleFootprint(*row)
+
+
+def _rows(session: Session, stmt: Any, **params: Any) -> Any:
+    session.flush()  # what autoflush did before an ORM query: a write transaction's pending rows count
+    return session.connection().execute(stmt, params)
+
+
+_REQ, _ATT, _UP = (t.__table__ for t in (CfpRequest, Attestation, UpstreamFootprint))  # type: ignore[attr-defined]
+_LATEST_VERIFIERS = (core_select(_REQ.c.product_id, _REQ.c.verifier_certs)
+                     .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("a"),
+                            _REQ.c.product_id.in_(bindparam("p", expanding=True)))
+                     .order_by(_REQ.c.created_at.desc()))
 
 
 def latest_verifiers(session: Session, audience: str, product_ids: list[str]) -> dict[str, list[str]]:
@@ -19,15 +57,14 @@ def latest_verifiers(session: Session, audience: str, product_ids: list[str]) ->
     if not product_ids:
         return {}
     out: dict[str, list[str]] = {}
-    rows = session.exec(
-        select(CfpRequest.product_id, CfpRequest.verifier_certs)
-        .where(CfpRequest.direction == "incoming", CfpRequest.company_id == audience,
-               col(CfpRequest.product_id).in_(product_ids))
-        .order_by(col(CfpRequest.created_at).desc()))
-    for product_id, certs in rows:
+    for product_id, certs in _rows(session, _LATEST_VERIFIERS, a=audience, p=product_ids):
         if product_id is not None and product_id not in out:
             out[product_id] = list(certs or [])
     return out
+
+
+_ATTESTATION_KEYS = (core_select(_ATT.c.footprint_id, _ATT.c.id, _ATT.c.verifiers, _ATT.c.certifications)
+                     .where(_ATT.c.audience == bindparam("a"), _ATT.c.footprint_id.in_(bindparam("f", expanding=True))))
 
 
 def attestation_keys(session: Session, audience: str,
@@ -36,21 +73,17 @@ def attestation_keys(session: Session, audience: str,
     if not footprint_ids:
         return {}
     out: dict[str, list[tuple[str, list[str], int]]] = {}
-    rows = session.exec(
-        select(Attestation.footprint_id, Attestation.id, Attestation.verifiers, Attestation.certifications)
-        .where(Attestation.audience == audience, col(Attestation.footprint_id).in_(footprint_ids)))
-    for footprint_id, att_id, verifiers, certifications in rows:
+    for footprint_id, att_id, verifiers, certifications in _rows(session, _ATTESTATION_KEYS, a=audience,
+                                                                  f=footprint_ids):
         out.setdefault(footprint_id, []).append((att_id, list(verifiers or []), len(certifications or [])))
     return out
+
+
+_HELD = core_select(_UP.c.footprint_id, _UP.c.certifications).where(_UP.c.footprint_id.in_(bindparam("f", expanding=True)))
 
 
 def upstream_certifications(session: Session, footprint_ids: list[str]) -> dict[str, list[Any]]:
     """Per upstream footprint id: the certifications held with it (as ``attesting.upstream_certifications``)."""
     if not footprint_ids:
         return {}
-    held: dict[str, list[Any]] = {}
-    for footprint_id, certifications in session.exec(
-            select(UpstreamFootprint.footprint_id, UpstreamFootprint.certifications)
-            .where(col(UpstreamFootprint.footprint_id).in_(footprint_ids))):
-        held[footprint_id] = certifications or []
-    return held
+    return {footprint_id: certifications or [] for footprint_id, certifications in _rows(session, _HELD, f=footprint_ids)}

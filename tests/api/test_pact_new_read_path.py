@@ -118,6 +118,28 @@ async def test_another_process_write_is_seen_within_the_ttl(api: Api, shared, cl
     assert (await api.client.get("/3/footprints", headers=h)).json()["data"] == []
 
 
+async def test_a_read_again_serves_a_remembered_rendering_only_under_the_rows_it_reads(api: Api, shared,
+                                                                                      clock) -> None:
+    """Past the TTL an answer is read again from a few columns (the render key) and served from the renderings this
+    process remembers when the key matches: a status changed by another process changes the key, so the footprint is
+    rendered anew with it, by id and in the list alike."""
+    h = shared["headers"]
+    url = f"/3/footprints/{shared['fid']}"
+    first = await api.client.get(url, headers=h)
+    clock.now += api.settings.pact_read_cache_ttl
+    again = await api.client.get(url, headers=h)
+    assert again.content == first.content  # the same bytes, the key unchanged
+    with api.engine.begin() as conn:  # unseen by this process
+        conn.execute(update(Footprint.__table__).where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
+                     .values(status="Deprecated"))
+    clock.now += api.settings.pact_read_cache_ttl
+    r = await api.client.get(url.upper().replace("/3/FOOTPRINTS/", "/3/footprints/"), headers=h)  # id in any case
+    assert r.status_code == 200 and r.json()["data"]["status"] == "Deprecated"
+    assert {k: v for k, v in r.json()["data"].items() if k != "status"} == {
+        k: v for k, v in first.json()["data"].items() if k != "status"}
+    assert (await api.client.get("/3/footprints", headers=h)).json()["data"][0]["status"] == "Deprecated"
+
+
 async def test_ttl_zero_disables_the_cache(make_db, tmp_path, clock) -> None:
     engine = make_db()
     async for api in open_api(engine, make_settings(tmp_path, pact_read_cache_ttl=0)):

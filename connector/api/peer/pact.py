@@ -6,7 +6,7 @@ import asyncio
 import functools
 import json
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
@@ -18,7 +18,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
-from ...errors import ConnectorError
+from ...errors import ConnectorError, NotFound
 from ...exchange import pact
 from ...services import attesting, audit, exchange
 from ...services.context import NodeContext
@@ -192,32 +192,38 @@ def _serve_read(app: Any, caller: str, action: str, read: Any) -> tuple[str, dic
     return subject, details, result, rendered, True
 
 
-def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], audience: str, *,
-                  issue_missing: bool) -> list[bytes]:
-    """``exchange.rendered_json`` for a page: its per-footprint look-ups done in three queries for the whole page.
-
-    The render key (``exchange.rendered_json``'s) is computed from the batched rows; a footprint whose rendering is
-    already cached under that key is taken from the cache, any other (not rendered yet, no attestation yet, a key
-    that does not match) goes through ``exchange.rendered_json`` itself. So the bytes are always exactly its bytes.
-    """
-    if not window or ctx.identity is None or not ctx.identity.can_sign:
-        return [exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing) for fp, p in window]
+def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootprint], audience: str) -> list[bytes | None]:
+    """For each footprint, the bytes ``exchange.rendered_json`` made for ``audience`` and still remembers under the
+    render key its rows give now (None when not rendered yet, no attestation yet, or a key that does not match): the
+    key's look-ups done in three queries for all of them, and no footprint or product loaded."""
+    if not items or ctx.identity is None or not ctx.identity.can_sign:
+        return [None] * len(items)
     session = ctx.session
-    verifiers = pact_reads.latest_verifiers(session, audience, list({p.id for _, p in window}))
-    attestations = pact_reads.attestation_keys(session, audience, [fp.id for fp, _ in window])
+    verifiers = pact_reads.latest_verifiers(session, audience, list({item.product_id for item in items}))
+    attestations = pact_reads.attestation_keys(session, audience, [item.id for item in items])
     held = pact_reads.upstream_certifications(
-        session, list({item["footprintId"] for fp, _ in window for item in fp.inputs}))
-    out: list[bytes] = []
-    for fp, product in window:
-        wanted = sorted(set(verifiers.get(product.id, [])))
-        att = next((a for a in attestations.get(fp.id, []) if sorted(a[1]) == wanted), None)
+        session, list({i["footprintId"] for item in items for i in item.inputs}))
+    out: list[bytes | None] = []
+    for item in items:
+        wanted = sorted(set(verifiers.get(item.product_id, [])))
+        att = next((a for a in attestations.get(item.id, []) if sorted(a[1]) == wanted), None)
         raw = None
         if att is not None:
-            tokens = [e["token"] for e in attesting.certifications_of_inputs(fp, held)]
-            raw = exchange.cached_rendering(exchange.render_key(ctx, fp, audience, att[0], att[2], tokens))
-        out.append(raw if raw is not None else
-                   exchange.rendered_json(ctx, fp, product, audience, issue_missing=issue_missing))
+            tokens = [e["token"] for e in attesting.certifications_of_inputs(item, held)]  # type: ignore[arg-type]
+            raw = exchange.cached_rendering(exchange.render_key(ctx, item, audience, att[0], att[2], tokens))  # type: ignore[arg-type]
+        out.append(raw)
     return out
+
+
+def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], audience: str, *,
+                  issue_missing: bool) -> list[bytes]:
+    """``exchange.rendered_json`` for a page: the remembered renderings found by :func:`cached_renderings`, the
+    others (not rendered yet, no attestation yet, a key that does not match) made by ``exchange.rendered_json``
+    itself. So the bytes are always exactly its bytes."""
+    cached = cached_renderings(ctx, [pact_reads.VisibleFootprint(fp.id, fp.status, p.id, fp.inputs)
+                                     for fp, p in window], audience)
+    return [raw if raw is not None else exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing)
+            for raw, (fp, p) in zip(cached, window, strict=True)]
 
 
 def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
@@ -356,9 +362,15 @@ async def get_footprint(request: Request, footprint_id: str) -> Response:
     reads = _reads(request.app)
     key = ("get", caller.company_id, footprint_id.lower())
     def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
-        fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
-        return fp.id, {}, None, [exchange.rendered_json(ctx, fp, product, caller.company_id,
-                                                        issue_missing=issue_missing)]
+        # the render key from a few columns first: the footprint and its product are loaded only to render anew
+        visible = pact_reads.visible_footprint(ctx.session, caller.company_id, footprint_id)
+        if visible is None:
+            raise NotFound("footprint not found")
+        raw = cached_renderings(ctx, [visible], caller.company_id)[0]
+        if raw is None:
+            fp, product = exchange.visible_footprint(ctx, caller.company_id, footprint_id)
+            raw = exchange.rendered_json(ctx, fp, product, caller.company_id, issue_missing=issue_missing)
+        return visible.id, {}, None, [raw]
 
     async def read_answer() -> tuple[tuple[str, bytes], int, bool]:
         subject, _, _, rendered, audited = await run_in_threadpool(
