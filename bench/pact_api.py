@@ -166,18 +166,36 @@ ROUNDS = 3
 a change of load on the box during the run weighs on both sides of the ratio alike."""
 
 
-def _interleaved(node_port: int, bare_port: int, ids: list[str], headers: dict[str, str],
-                 seconds: float) -> tuple[dict[str, LoadResult], dict[str, LoadResult], dict[str, list[float]]]:
-    """(node, bare, per-round ratios): ``seconds`` of load per server and kind, split into :data:`ROUNDS` rounds."""
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, all its threads (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _interleaved(node: subprocess.Popen, node_port: int, bare: subprocess.Popen, bare_port: int, ids: list[str],
+                 headers: dict[str, str], seconds: float) -> dict[str, Any]:
+    """``seconds`` of load per server and kind, split into :data:`ROUNDS` alternating rounds: the merged results
+    (``node``, ``bare``), the ratio of each round (``round_ratios``) and the server's CPU time per request
+    (``cpu_us``: a figure that moves less than rates with other load on the box; the database server's excluded)."""
     rounds: dict[str, dict[str, list[LoadResult]]] = {"node": {"get": [], "list": []}, "bare": {"get": [], "list": []}}
+    cpu: dict[str, dict[str, float]] = {"node": {"get": 0.0, "list": 0.0}, "bare": {"get": 0.0, "list": 0.0}}
     for _ in range(ROUNDS):
-        for side, port in (("node", node_port), ("bare", bare_port)):
-            for kind, result in _measure(port, ids, headers, seconds / ROUNDS).items():
-                rounds[side][kind].append(result)
-    ratios = {kind: [n.rps / b.rps for n, b in zip(rounds["node"][kind], rounds["bare"][kind], strict=True)]
-              for kind in ("get", "list")}
-    return ({k: combine(v) for k, v in rounds["node"].items()}, {k: combine(v) for k, v in rounds["bare"].items()},
-            ratios)
+        for side, proc, port in (("node", node, node_port), ("bare", bare, bare_port)):
+            for kind, path_of in (("get", lambda i: f"/3/footprints/{i}"),
+                                  ("list", lambda _: f"/3/footprints?limit={LIST_LIMIT}")):
+                before = _cpu_seconds(proc.pid)
+                paths = list(dict.fromkeys(path_of(i) for i in ids))
+                rounds[side][kind].append(load("127.0.0.1", port, paths, headers, seconds=seconds / ROUNDS))
+                cpu[side][kind] += _cpu_seconds(proc.pid) - before
+    merged = {side: {k: combine(v) for k, v in kinds.items()} for side, kinds in rounds.items()}
+    return {**merged,
+            "round_ratios": {kind: [n.rps / b.rps for n, b in zip(rounds["node"][kind], rounds["bare"][kind],
+                                                                  strict=True)] for kind in ("get", "list")},
+            "cpu_us": {side: {kind: cpu[side][kind] / merged[side][kind].requests * 1e6 for kind in ("get", "list")}
+                       for side in ("node", "bare")}}
 
 
 def _node_case(backend: str, database_url: str | None, n: int, seconds: float, tmp: Path) -> dict[str, Any]:
@@ -187,7 +205,8 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
     (data_dir / "config.json").write_text(json.dumps(config))
     port, bare_port = free_ports(2)
     base = f"http://127.0.0.1:{port}"
-    with _serve(_uvicorn("node_app", port), {"BENCH_NODE_CONFIG": str(data_dir / "config.json")}, f"{base}/health"):
+    with _serve(_uvicorn("node_app", port), {"BENCH_NODE_CONFIG": str(data_dir / "config.json")},
+                f"{base}/health") as node_proc:
         token = _token(base, client_id, secret)
         headers = {"Authorization": f"Bearer {token}"}
         listing = httpx.get(f"{base}/3/footprints", params={"limit": 500}, headers=headers, timeout=60)
@@ -202,10 +221,9 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
         (bare_dir / "one.json").write_bytes(one)
         (bare_dir / "list.json").write_bytes(many)
         with _serve(_uvicorn("bare_app", bare_port), {"BENCH_BARE_DIR": str(bare_dir)},
-                    f"http://127.0.0.1:{bare_port}/health"):
-            node, bare, ratios = _interleaved(port, bare_port, ids, headers, seconds)
-    return {"node": node, "bare": bare, "round_ratios": ratios, "ids": ids, "one_bytes": len(one),
-            "list_bytes": len(many)}
+                    f"http://127.0.0.1:{bare_port}/health") as bare_proc:
+            measured = _interleaved(node_proc, port, bare_proc, bare_port, ids, headers, seconds)
+    return {**measured, "ids": ids, "one_bytes": len(one), "list_bytes": len(many)}
 
 
 def _reference(n: int, seconds: float) -> dict[str, LoadResult] | str:
@@ -254,7 +272,9 @@ def run(quick: bool = False, n: int | None = None, seconds: float | None = None,
             extra = {"p50_ms": node.p50_ms, "p99_ms": node.p99_ms, "bare_p50_ms": bare.p50_ms,
                      "bare_p99_ms": bare.p99_ms, "errors": node.errors + bare.errors, "body_bytes": node.body_bytes,
                      "footprints": n, "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default"),
-                     "round_ratios": [round(r, 3) for r in res["round_ratios"][kind]]}
+                     "round_ratios": [round(r, 3) for r in res["round_ratios"][kind]],
+                     "cpu_us_per_request": round(res["cpu_us"]["node"][kind], 1),
+                     "bare_cpu_us_per_request": round(res["cpu_us"]["bare"][kind], 1)}
             met = ratio >= 0.7
             if isinstance(ref, dict):
                 extra.update(reference_rps=ref[kind].rps, reference_p50_ms=ref[kind].p50_ms,
@@ -278,4 +298,5 @@ def show(rows: list[Row]) -> None:
                    f"{e['reference_p99_ms']:.1f} ms ({e['reference_bytes']:,} B)") if "reference_rps" in e else ""
             print(f"  {r.case}: p50 {e['p50_ms']:.1f} ms p99 {e['p99_ms']:.1f} ms ({e['body_bytes']:,} B); bare p50 "
                   f"{e['bare_p50_ms']:.1f} ms p99 {e['bare_p99_ms']:.1f} ms{ref}; errors {e['errors']}; ratio per "
-                  f"round {', '.join(f'{x:.2f}' for x in e['round_ratios'])}")
+                  f"round {', '.join(f'{x:.2f}' for x in e['round_ratios'])}; server CPU per request "
+                  f"{e['cpu_us_per_request']:.0f} us (bare {e['bare_cpu_us_per_request']:.0f} us)")
