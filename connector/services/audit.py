@@ -281,7 +281,7 @@ class AuditWriter:
     def _connect(self) -> Connection:
         conn = self.engine.connect()
         if conn.dialect.name == "postgresql":
-            # the batch INSERT's text varies with the batch size: not worth preparing server-side each of its forms
+            # nothing prepared behind our back (BEGIN and COMMIT cannot be); the batch INSERT asks for it itself
             conn.connection.driver_connection.prepare_threshold = None  # type: ignore[union-attr]
         return conn
 
@@ -359,6 +359,23 @@ def _append_batch(conn: Connection, batch: Sequence[_Entry | _Pending], *, multi
     _check_order(rows, seqs)
 
 
+_PG_INSERT = (
+    f"INSERT INTO {AuditEntry.__table__.name} ({','.join(_COLUMNS)}) "  # type: ignore[attr-defined]  # noqa: S608
+    f"SELECT {','.join(c + '::json' if c == 'details' else c for c in _COLUMNS)} FROM unnest("
+    "%s::timestamptz[],%s::text[],%s::text[],%s::text[],%s::text[],%s::text[],%s::text[]) "
+    f"WITH ORDINALITY AS t({','.join(_COLUMNS)},n) ORDER BY n RETURNING seq, hash")
+"""One text for any batch size (one array per column, the rows inserted in the batch's order; the order is checked
+all the same): psycopg converts it once and the server prepares it once per connection."""
+
+
+def _pg_columns(dialect: Any, rows: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
+    """The batch's values column by column, each bound as SQLAlchemy would bind it (``details`` as its JSON text)."""
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
+    return tuple([proc(row[i]) for row in rows] if proc else [row[i] for row in rows]
+                 for i, proc in enumerate(procs))
+
+
 def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
     """:func:`_append_batch` on PostgreSQL in three round trips instead of five: ``BEGIN``, the advisory lock and the
     last hash in one simple-protocol query (each statement its own snapshot: the hash is read after the lock is
@@ -379,10 +396,8 @@ def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
                 break
     with raw.cursor() as cur:  # type: ignore[union-attr]
         rows = _chain(last[0][0] if last and last[0][0] else GENESIS, batch)
-        seqs: dict[str, int] = {}
-        for sql, params in _multirow(conn.dialect, rows):
-            cur.execute(sql, params)
-            seqs.update((h, s) for s, h in cur.fetchall())
+        cur.execute(_PG_INSERT, _pg_columns(conn.dialect, rows), prepare=True)
+        seqs = {h: s for s, h in cur.fetchall()}
         try:
             _check_order(rows, seqs)
         except OutOfOrder:
