@@ -56,7 +56,10 @@ class _DecimalString:
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         from_text = core_schema.chain_schema([core_schema.str_schema(strict=True, pattern=DECIMAL_PATTERN),
                                               core_schema.decimal_schema(allow_inf_nan=False)])
-        python = core_schema.union_schema([core_schema.decimal_schema(strict=True, allow_inf_nan=False), from_text])
+        # strings first (what every document parsed from JSON holds), in this order only: a string never reaches
+        # the Decimal member and its failure (the smart union tried both, and built that member's error each time)
+        python = core_schema.union_schema([from_text, core_schema.decimal_schema(strict=True, allow_inf_nan=False)],
+                                          mode="left_to_right")
         return core_schema.custom_error_schema(
             core_schema.json_or_python_schema(json_schema=from_text, python_schema=python),
             custom_error_type="decimal_string",
