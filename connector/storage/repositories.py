@@ -7,6 +7,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Row, bindparam, func, update
 from sqlalchemy import select as core_select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col, select
 
 from .tables import (
@@ -171,17 +173,22 @@ def has_grant(session: Session, product_id: str, company_id: str) -> bool:
 
 
 _INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
-_INBOX_SEEN = core_select(_INBOX.c.event_id).where(_INBOX.c.event_id == bindparam("k"))
-_INBOX_INSERT = _INBOX.insert()
+_INBOX_FIRST = {
+    "postgresql": pg_insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.event_id])
+                                   .returning(_INBOX.c.event_id),
+    "sqlite": sqlite_insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.event_id])
+                                   .returning(_INBOX.c.event_id),
+}
+"""RETURNING says whether a row went in (the cursor's rowcount is not reliable through every driver: -1 here)."""
 
 
-def inbox_seen(session: Session, key: str) -> bool:
-    return _scalar(session, _INBOX_SEEN, {"k": key}) is not None
-
-
-def inbox_record(session: Session, key: str, source: str, type_: str, at: object) -> None:
-    """Record an incoming event id; a concurrent duplicate raises IntegrityError (the primary key)."""
-    session.connection().execute(_INBOX_INSERT, {"event_id": key, "source": source, "type": type_, "received_at": at})
+def inbox_first(session: Session, key: str, source: str, type_: str, at: object) -> bool:
+    """Record an incoming event id, in one statement: True the first time, False when an earlier delivery (or a
+    concurrent one, once it commits) recorded it (``INSERT ... ON CONFLICT DO NOTHING``)."""
+    conn = session.connection()
+    result = conn.execute(_INBOX_FIRST[conn.dialect.name],
+                          {"event_id": key, "source": source, "type": type_, "received_at": at})
+    return result.first() is not None
 
 
 _REQ = CfpRequest.__table__  # type: ignore[attr-defined]

@@ -225,6 +225,17 @@ async def test_a_request_for_a_shared_product_is_fulfilled_at_the_source(node: P
     assert answer["data"]["pfs"][0]["productIds"] == pf["productIds"]
 
 
+async def test_an_event_delivered_again_or_twice_at_once_is_handled_once(node: Pact) -> None:
+    import asyncio
+
+    pf = await _first(node)
+    event = _event(pact.REQUEST_CREATED, {"productId": pf["productIds"]}, "test-run-id/twice")
+    answers = await asyncio.gather(*(node.event(event) for _ in range(4)))
+    assert [r.status_code for r in answers] == [200] * 4
+    assert (await node.event(event)).status_code == 200  # later again
+    assert len([m for m in _outbox(node) if m.body["data"]["requestEventId"] == "test-run-id/twice"]) == 1
+
+
 async def test_a_request_for_an_unknown_product_is_rejected_at_the_source(node: Pact) -> None:  # cases 14.A, 14.B
     event_id = "test-run-id/14.A"
     r = await node.event(_event(pact.REQUEST_CREATED, {"productId": ["urn:pact:null"], "comment": "x"}, event_id))

@@ -13,7 +13,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
@@ -446,11 +445,5 @@ def _receive_event(app: Any, caller: str, event: dict[str, Any]) -> None:
 
 def _process_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
     key = f"{caller}|{event['id']}"[:200]
-    if repo.inbox_seen(ctx.session, key):
-        return
-    try:
-        repo.inbox_record(ctx.session, key, event["source"][:500], event["type"], ctx.now())
-    except IntegrityError:  # the same event delivered twice at the same moment
-        ctx.session.rollback()
-        return
-    exchange.handle_event(ctx, caller, event)
+    if repo.inbox_first(ctx.session, key, event["source"][:500], event["type"], ctx.now()):
+        exchange.handle_event(ctx, caller, event)  # else delivered before (or twice at the same moment): nothing
