@@ -55,6 +55,24 @@ def rate(fn: Callable[[], Any], n: int, repeat: int = 5, warmup: int = 1) -> flo
     return n / median
 
 
+def paired_rates(measured: Callable[[], Any], floor: Callable[[], Any], n: int, rounds: int = 7,
+                 warmup: int = 1) -> tuple[float, float, float]:
+    """(rate, floor rate, ratio) when each call performs ``n`` operations, the two timed in alternating rounds
+    (measured, floor, measured, floor ...): the ratio is the median of the rounds' ratios, so a change of load on
+    the box during the run weighs on both sides alike; the rates are the medians of their rounds."""
+    for _ in range(warmup):
+        measured()
+        floor()
+    ours, base = [], []
+    for _ in range(rounds):
+        for fn, samples in ((measured, ours), (floor, base)):
+            t0 = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - t0)
+    ratio = statistics.median(b / o for o, b in zip(ours, base, strict=True))
+    return n / statistics.median(ours), n / statistics.median(base), ratio
+
+
 def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "-"
