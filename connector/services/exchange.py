@@ -254,7 +254,7 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     if req.product_id is None:
         raise ValidationFailed("the request names no product of this company; reject it instead")
     grant(ctx, req.product_id, req.company_id)
-    attempt_fulfil(ctx, req)
+    attempt_fulfil(ctx, req, granted=True)
     return req
 
 
@@ -282,16 +282,16 @@ def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
         raise ValidationFailed("only a pending incoming request can be fulfilled")
     if req.product_id is None or not has_grant(ctx, req.product_id, req.company_id):
         raise ValidationFailed("accept the request (grant the product) before fulfilling it")
-    if not try_fulfil(ctx, req):
+    if not try_fulfil(ctx, req, granted=True):
         raise MissingUpstream("the footprint cannot be computed yet; the missing inputs were requested from suppliers")
     return req
 
 
-def attempt_fulfil(ctx: NodeContext, req: CfpRequest) -> bool:
+def attempt_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False) -> bool:
     """:func:`try_fulfil` in a savepoint: a failure is recorded on the request and never undoes the caller's work."""
     try:
         with ctx.session.begin_nested():
-            return try_fulfil(ctx, req)
+            return try_fulfil(ctx, req, granted=granted)
     except ConnectorError as exc:
         log.warning("cannot answer request %s yet: %s", req.event_id, exc.detail)
         req.reason = f"cannot answer yet: {exc.detail}"[:2000]
@@ -300,10 +300,13 @@ def attempt_fulfil(ctx: NodeContext, req: CfpRequest) -> bool:
         return False
 
 
-def try_fulfil(ctx: NodeContext, req: CfpRequest) -> bool:
-    """Answer an accepted request if the footprint can be had now; otherwise ask our own suppliers first."""
+def try_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False) -> bool:
+    """Answer an accepted request if the footprint can be had now; otherwise ask our own suppliers first.
+
+    ``granted=True``: the caller has just checked (or made) the requester's grant in this transaction.
+    """
     product = ctx.session.get(Product, req.product_id) if req.product_id else None
-    if product is None or not has_grant(ctx, product.id, req.company_id):
+    if product is None or (not granted and not has_grant(ctx, product.id, req.company_id)):
         return False
     fp = repo.active_footprint(ctx.session, product.id)
     if fp is None:
@@ -362,9 +365,9 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     if partner is not None and partner.auto_fulfil:
         if not has_grant(ctx, products[0].id, caller):  # the usual case after the first request: one prepared query
             _add_grant(ctx, products[0].id, caller)
-        attempt_fulfil(ctx, req)
+        attempt_fulfil(ctx, req, granted=True)
     elif has_grant(ctx, products[0].id, caller):
-        attempt_fulfil(ctx, req)
+        attempt_fulfil(ctx, req, granted=True)
     # otherwise the request waits for the operator
 
 
