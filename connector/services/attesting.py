@@ -41,13 +41,15 @@ class CannotAttest(ConnectorError):
 
 
 def attestation_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str,
-                    verifier_pems: list[str], *, issue_missing: bool = True) -> Attestation:
+                    verifier_pems: list[str], *, issue_missing: bool = True, fresh: bool = False) -> Attestation:
     """The attestation of ``fp`` for ``audience``, issued now if this node has none for these verifiers yet
-    (``issue_missing=False``: raise :class:`NotIssuedYet` instead, for read-only transactions)."""
+    (``issue_missing=False``: raise :class:`NotIssuedYet` instead, for read-only transactions). ``fresh=True``: the
+    caller knows there is none (``fp`` was created in this transaction and nothing issued from it to ``audience``)."""
     verifiers = sorted(set(verifier_pems))
-    for row in repo.attestations_for(ctx.session, fp.id, audience):
-        if sorted(row.verifiers) == verifiers:
-            return row
+    if not fresh:
+        for row in repo.attestations_for(ctx.session, fp.id, audience):
+            if sorted(row.verifiers) == verifiers:
+                return row
     if not issue_missing:
         raise NotIssuedYet(fp.id)
     return issue(ctx, fp, product, audience, verifiers)

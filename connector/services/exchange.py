@@ -88,9 +88,10 @@ def visible_footprint(ctx: NodeContext, company_id: str, footprint_id: str) -> t
     return row[0], row[1]
 
 
-def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str) -> dict[str, Any]:
+def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str, *,
+               fresh: bool = False) -> dict[str, Any]:
     """The PACT footprint as ``audience`` gets it, with its attestation when this node can sign."""
-    return json.loads(rendered_json(ctx, fp, product, audience))
+    return json.loads(rendered_json(ctx, fp, product, audience, fresh=fresh))
 
 
 _RENDERED: OrderedDict[tuple[Any, ...], bytes] = OrderedDict()
@@ -115,19 +116,20 @@ def cached_rendering(key: tuple[Any, ...]) -> bytes | None:
 
 
 def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: str, *,
-                  issue_missing: bool = True) -> bytes:
+                  issue_missing: bool = True, fresh: bool = False) -> bytes:
     """:func:`render_for` as compact JSON, cached per process.
 
     A footprint is immutable but for its status; what else goes into the rendering is named in the key: the
     audience, the attestation (id, and how many certifications it has gathered), the certifications passed up with
     the inputs, and the node's names. So a hit is byte-for-byte what rendering again would give.
-    ``issue_missing=False`` raises :class:`attesting.NotIssuedYet` when the attestation is still to be issued.
+    ``issue_missing=False`` raises :class:`attesting.NotIssuedYet` when the attestation is still to be issued;
+    ``fresh``: see :func:`attesting.attestation_for`.
     """
     att = None
     if ctx.identity is not None and ctx.identity.can_sign:
         try:
             att = attesting.attestation_for(ctx, fp, product, audience, latest_verifiers(ctx, product, audience),
-                                            issue_missing=issue_missing)
+                                            issue_missing=issue_missing, fresh=fresh)
         except attesting.CannotAttest as exc:
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
     upstream = attesting.upstream_certifications(ctx, fp) if att is not None else []
@@ -287,11 +289,12 @@ def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     return req
 
 
-def attempt_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False) -> bool:
+def attempt_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False, active: Any = footprints.LOOK_UP,
+                   fresh: bool = False) -> bool:
     """:func:`try_fulfil` in a savepoint: a failure is recorded on the request and never undoes the caller's work."""
     try:
         with ctx.session.begin_nested():
-            return try_fulfil(ctx, req, granted=granted)
+            return try_fulfil(ctx, req, granted=granted, active=active, fresh=fresh)
     except ConnectorError as exc:
         log.warning("cannot answer request %s yet: %s", req.event_id, exc.detail)
         req.reason = f"cannot answer yet: {exc.detail}"[:2000]
@@ -300,22 +303,26 @@ def attempt_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False) 
         return False
 
 
-def try_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False) -> bool:
+def try_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False, active: Any = footprints.LOOK_UP,
+               fresh: bool = False) -> bool:
     """Answer an accepted request if the footprint can be had now; otherwise ask our own suppliers first.
 
-    ``granted=True``: the caller has just checked (or made) the requester's grant in this transaction.
+    What the caller has just learnt in this transaction is not asked again: ``granted=True``, it checked (or made)
+    the requester's grant; ``active``, the product's active footprint; ``fresh=True``, that footprint was created in
+    this transaction and nothing was issued from it to the requester yet (so it has no attestation to look up).
     """
     product = ctx.session.get(Product, req.product_id) if req.product_id else None
     if product is None or (not granted and not has_grant(ctx, product.id, req.company_id)):
         return False
-    fp = repo.active_footprint(ctx.session, product.id)
+    fp = repo.active_footprint(ctx.session, product.id) if active is footprints.LOOK_UP else active
+    fresh = fresh and req.company_id != ctx.company_id  # our own audience: internal inputs are attested to it too
     if fp is None:
         try:
-            fp, changed = footprints.compute(ctx, product.id)
+            fp, fresh = footprints.compute(ctx, product.id, active=None)  # none: read just above
         except MissingUpstream:
             request_missing_inputs(ctx, product, list(req.verifier_certs))
             return False
-    pf = render_for(ctx, fp, product, req.company_id)
+    pf = render_for(ctx, fp, product, req.company_id, fresh=fresh)
     event = pact.cloud_event(pact.REQUEST_FULFILLED, source_url(ctx), {"requestEventId": req.event_id, "pfs": [pf]},
                              at=ctx.now())
     if req.callback_url:
@@ -482,7 +489,8 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
         "dqr": claims.data_quality.model_dump(mode="json"),
     })
     row = footprints.record_upstream(ctx, body, source="peer", attestation=ext["attestation"],
-                                     evidence=ext.get("evidence"), pact=pf, certifications=ext.get("certifications") or [])
+                                     evidence=ext.get("evidence"), pact=pf, certifications=ext.get("certifications") or [],
+                                     not_held=pf["id"] == pf["id"].lower())  # the look-up above was for this id
     audit.append(ctx.session, sender, "footprint.received", pf["id"], digest=verified.digest)
     return row
 
@@ -512,8 +520,11 @@ def propagate(ctx: NodeContext, supplier: str, product_urn: str) -> None:
             publish(ctx, product, fp, skip={r.company_id for r in waiting})
             for urn in product.product_ids:
                 todo.extend(repo.products_using_upstream(ctx.session, ctx.company_id, urn))
+        answered: set[str] = set()
         for req in waiting:
-            attempt_fulfil(ctx, req)
+            # fp is the active footprint; new (changed), it has no attestation for a customer not answered above
+            attempt_fulfil(ctx, req, active=fp, fresh=changed and req.company_id not in answered)
+            answered.add(req.company_id)
 
 
 def republish(ctx: NodeContext, supplier: str, product_urn: str) -> None:

@@ -59,11 +59,16 @@ def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str,
                           _dqr(up.dqr), up.attestation)
 
 
-def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
+LOOK_UP: Any = object()
+"""The default of an argument the callee reads itself when the caller does not know it."""
+
+
+def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOOK_UP) -> tuple[Footprint, bool]:
     """Compute the product's footprint from its lines and the latest upstream values this node holds.
 
     Returns the active footprint and whether it is new. A footprint whose values and inputs equal the active one
-    is not re-issued, so a recomputation that changes nothing sends nothing downstream.
+    is not re-issued, so a recomputation that changes nothing sends nothing downstream. ``active``: the product's
+    active footprint (or None), when the caller has just read it in this transaction.
     """
     product = get_product(ctx, product_id)
     own_share = product.primary_data_share if product.primary_data_share is not None else Decimal(100)
@@ -119,7 +124,8 @@ def compute(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
     own_stages = _stages_out({st: rounding.apply(v) for st, v in result.own.items()})
     dqr = {k: format_decimal(getattr(result.dqr, k)) for k in ("technological", "geographical", "temporal")} \
         if result.dqr else None
-    active = repo.active_footprint(ctx.session, product.id)
+    if active is LOOK_UP:
+        active = repo.active_footprint(ctx.session, product.id)
     # share and DQR count too: a changed data quality with equal values must not leave the old one issued
     if (active is not None and active.stages == stages and active.inputs == snapshot
             and active.own_stages == own_stages and active.primary_data_share == result.primary_data_share
@@ -178,8 +184,11 @@ def footprint_read(fp: Footprint, product: Product) -> s.FootprintRead:
 
 def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source: str = "manual",
                     attestation: str | None = None, evidence: dict | None = None, pact: dict | None = None,
-                    certifications: list | None = None) -> UpstreamFootprint:
-    """Store a supplier's footprint; an older active one for the same product becomes Deprecated."""
+                    certifications: list | None = None, not_held: bool = False) -> UpstreamFootprint:
+    """Store a supplier's footprint; an older active one for the same product becomes Deprecated.
+
+    ``not_held=True``: the caller has just found its (lower-case) footprint id not held, in this transaction.
+    """
     previous = repo.latest_upstream_ids(ctx.session, data.supplier_company_id, data.product_id)
     row = UpstreamFootprint(
         supplier_company_id=data.supplier_company_id,
@@ -199,7 +208,7 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
         row.footprint_id = data.footprint_id.lower()
     else:
         row.footprint_id = row.id
-    if repo.upstream_held(ctx.session, row.footprint_id):
+    if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint
         raise Conflict(f"upstream footprint {row.footprint_id} is already held",
                        errors=[{"field": "footprintId", "message": "duplicate"}])

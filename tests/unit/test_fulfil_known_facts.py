@@ -1,0 +1,99 @@
+"""Answering requests with what the caller already knows (grant, active footprint, a footprint just made) issues
+exactly what looking it all up again would."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from connector.api import schemas as s
+from connector.config import Settings
+from connector.services import catalog, exchange, footprints
+from connector.services.context import NodeContext
+from connector.services.identity import load_identity
+from connector.storage.tables import Attestation, CfpRequest
+from tests.pki import make_pki, write_node_files
+
+COMPANY = "urn:pact:known-node.example:company:known-node"
+CUSTOMER = "urn:pact:known-customer.example:company:known-customer"
+OTHER = "urn:pact:known-other.example:company:known-other"
+CELL = "urn:pact:known-node.example:product:cell"
+PACK = "urn:pact:known-node.example:product:pack"
+
+
+def _settings(tmp_path) -> Settings:
+    pki = make_pki("Known", at=datetime.now(UTC) - timedelta(days=1))
+    issued = pki.company(COMPANY, "supplier", name="Known Node", at=datetime.now(UTC) - timedelta(hours=1))
+    files = write_node_files(pki, issued, tmp_path)
+    return Settings(company_id=COMPANY, company_name="Known Node", data_dir=tmp_path, run_workers=False,
+                    cert_file=files["cert_file"], key_file=files["key_file"], trust_anchor_files=[files["trust_anchor"]])
+
+
+def _product(ctx: NodeContext, urn: str, name: str):
+    return catalog.create_product(ctx, s.ProductCreate.model_validate({
+        "productIds": [urn], "name": name, "declaredUnit": "kilogram", "plant": {"name": "Plant", "country": "JP"}}))
+
+
+def test_requests_waiting_on_a_new_footprint_share_one_attestation_per_customer(engine, tmp_path) -> None:
+    """Two open requests of one customer and one of another, answered by one propagation: two attestations of the
+    new footprint, one per customer (the second request of a customer finds the first one's)."""
+    settings = _settings(tmp_path)
+    identity = load_identity(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        ctx = NodeContext(session, settings, identity)
+        cell = _product(ctx, CELL, "Cell")
+        catalog.add_emission(ctx, cell.id, s.EmissionCreate.model_validate(
+            {"stage": "raw_material_acquisition", "value": "2.5"}))
+        pack = _product(ctx, PACK, "Pack")
+        catalog.add_bom_line(ctx, pack.id, s.SupplierLineCreate.model_validate(
+            {"supplierCompanyId": COMPANY, "supplierProductId": CELL, "quantity": "2", "unit": "kilogram"}))
+        reqs = []
+        for i, company in enumerate((CUSTOMER, CUSTOMER, OTHER)):
+            exchange.grant(ctx, pack.id, company)
+            req = CfpRequest(direction="incoming", event_id=f"e{i}", company_id=company, product_ids=[PACK],
+                             product_id=pack.id, callback_url=f"https://c{i}.test", created_at=ctx.now(),
+                             updated_at=ctx.now())
+            session.add(req)
+            reqs.append(req)
+        session.commit()
+
+        footprints.compute(ctx, cell.id)
+        exchange.propagate(ctx, COMPANY, CELL)
+        session.commit()
+
+        fp = footprints.LOOK_UP
+        for req in reqs:
+            session.refresh(req)
+            assert req.state == "fulfilled"
+            fp = req.footprint_ids if fp is footprints.LOOK_UP else fp
+            assert req.footprint_ids == fp
+        issued = session.exec(select(Attestation).where(Attestation.footprint_id == fp[0])).all()
+        assert sorted(a.audience for a in issued) == sorted([CUSTOMER, OTHER])
+
+
+def test_a_request_answered_from_a_footprint_computed_on_the_spot_is_attested_once(engine, tmp_path) -> None:
+    settings = _settings(tmp_path)
+    identity = load_identity(settings)
+    with Session(engine, expire_on_commit=False) as session:
+        ctx = NodeContext(session, settings, identity)
+        cell = _product(ctx, CELL, "Cell")
+        catalog.add_emission(ctx, cell.id, s.EmissionCreate.model_validate(
+            {"stage": "raw_material_acquisition", "value": "2.5"}))
+        req = CfpRequest(direction="incoming", event_id="e1", company_id=CUSTOMER, product_ids=[CELL],
+                         product_id=cell.id, callback_url="https://c.test", created_at=ctx.now(), updated_at=ctx.now())
+        session.add(req)
+        session.commit()
+        exchange.accept_request(ctx, req.id)  # grants, computes the first footprint and answers
+        session.commit()
+        assert req.state == "fulfilled"
+        again = CfpRequest(direction="incoming", event_id="e2", company_id=CUSTOMER, product_ids=[CELL],
+                           product_id=cell.id, callback_url="https://c.test", created_at=ctx.now(),
+                           updated_at=ctx.now())
+        session.add(again)
+        session.commit()
+        exchange.fulfil_request(ctx, again.id)  # the footprint is held now: its attestation is found, not re-issued
+        session.commit()
+        assert again.footprint_ids == req.footprint_ids
+        issued = session.exec(select(Attestation).where(Attestation.footprint_id == req.footprint_ids[0])).all()
+        assert [a.audience for a in issued] == [CUSTOMER]
