@@ -102,8 +102,7 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
     row = Attestation(footprint_id=fp.id, audience=audience, sd_jwt=issued.sd_jwt, digest=issued.digest,
                       disclosures=issued.disclosures, evidence=sealed, verifiers=sorted(set(verifier_pems)),
                       created_at=at)
-    ctx.session.add(row)
-    ctx.session.flush()
+    repo.insert_new(ctx.session, row)  # returned outside the session: never changed after issue
     audit.append(ctx.session, ctx.company_id, "attestation.issued", fp.id, audience=audience, digest=issued.digest,
                  verifiers=len(verifier_pems))
     return row

@@ -46,10 +46,9 @@ def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
 
 
 def _add_grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
-    """A new grant (the caller knows there is none for the pair)."""
+    """A new grant (the caller knows there is none for the pair), returned outside the session."""
     row = Grant(product_id=product_id, company_id=company_id, created_at=ctx.now())
-    ctx.session.add(row)
-    ctx.session.flush()
+    repo.insert_new(ctx.session, row)
     audit.append(ctx.session, ctx.company_id, "grant.created", product_id, company=company_id)
     return row
 

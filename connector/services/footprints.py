@@ -214,8 +214,7 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
                        errors=[{"field": "footprintId", "message": "duplicate"}])
     if previous is not None and previous[1] != row.footprint_id:
         repo.deprecate_upstream(ctx.session, previous[0])
-    ctx.session.add(row)
-    ctx.session.flush()
+    repo.insert_new(ctx.session, row)  # returned outside the session
     return row
 
 

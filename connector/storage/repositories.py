@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, func, update
+from sqlalchemy import Row, bindparam, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -218,6 +218,21 @@ _UP_LATEST_ID = (core_select(_UP.c.id, _UP.c.footprint_id)
                  .where(_UP.c.supplier_company_id == bindparam("c"), func.lower(_UP.c.product_id) == bindparam("u"),
                         _UP.c.status == "Active")
                  .order_by(_UP.c.received_at.desc()).limit(1))
+
+
+_ORM_INSERTS: dict[type[SQLModel], Any] = {}
+
+
+def insert_new(session: Session, row: SQLModel) -> None:
+    """INSERT a new row built as an instance (its defaults filled in), in one ORM-enabled statement rather than a
+    unit-of-work flush: the instance stays out of the session (transient), its values are what a flush would have
+    written, and the commit still counts as a write that may change a PACT answer (ORM execute events)."""
+    model = type(row)
+    stmt = _ORM_INSERTS.get(model)
+    if stmt is None:
+        stmt = _ORM_INSERTS[model] = insert(model)
+    columns = model.__table__.columns  # type: ignore[attr-defined]
+    session.execute(stmt, [{c.key: getattr(row, c.key) for c in columns}])
 
 
 def deprecate_upstream(session: Session, row_id: str) -> None:
