@@ -390,20 +390,21 @@ def _refused_verifiers(ctx: NodeContext, pems: list[str]) -> str | None:
 
 
 def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
-    req = repo.outgoing_request(ctx.session, str(data.get("requestEventId")))
-    if req is None or req.company_id != caller:
+    found = repo.outgoing_request_owner(ctx.session, str(data.get("requestEventId")))
+    if found is None or found[1] != caller:
         raise ValidationFailed("requestEventId does not name a request this node sent to you")
     refusals: list[str] = []
     stored = [receive_footprint(ctx, caller, pf, refusals) for pf in data.get("pfs") or []]
-    req.footprint_ids = [u.footprint_id for u in stored if u is not None]
-    if req.footprint_ids:
-        _set_state(ctx, req, "fulfilled")
+    footprint_ids = [u.footprint_id for u in stored if u is not None]
+    if footprint_ids:
+        repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, state="fulfilled", updated_at=ctx.now())
     elif refusals:
         # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
         # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
-        _set_state(ctx, req, "refused", "answer refused: " + "; ".join(refusals)[:1000])
+        repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, state="refused", updated_at=ctx.now(),
+                            reason="answer refused: " + "; ".join(refusals)[:1000])
     else:
-        _set_state(ctx, req, "pending")
+        repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, state="pending", updated_at=ctx.now())
 
 
 def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:

@@ -202,6 +202,23 @@ _OPEN_FOR_LINE = core_select(_REQ.c.id).where(_REQ.c.direction == "outgoing", _R
                                               _REQ.c.state == "pending").limit(1)
 
 
+_OUTGOING_OWNER = core_select(_REQ.c.id, _REQ.c.company_id).where(_REQ.c.direction == "outgoing",
+                                                                 _REQ.c.event_id == bindparam("e")).limit(1)
+
+
+def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] | None:
+    """(id, company id) of the request this node sent with the RequestCreated event ``event_id``, without loading
+    it (:func:`outgoing_request` loads it)."""
+    found = _rows(session, _OUTGOING_OWNER, {"e": event_id})
+    return (found[0][0], found[0][1]) if found else None
+
+
+def update_request(session: Session, request_id: str, **values: Any) -> None:
+    """One UPDATE of a request (ORM-enabled: an instance of it in the session is updated too, and the commit counts
+    as a write that may change a PACT answer)."""
+    session.execute(update(CfpRequest).where(col(CfpRequest.id) == request_id).values(**values))
+
+
 def open_request_for_line(session: Session, line_id: str) -> str | None:
     """The id of the pending outgoing request for a BOM line, if there is one."""
     return _scalar(session, _OPEN_FOR_LINE, {"l": line_id})  # type: ignore[return-value]
