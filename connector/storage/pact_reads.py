@@ -64,7 +64,8 @@ def latest_verifiers(session: Session, audience: str, product_ids: list[str]) ->
 
 
 _ATTESTATION_KEYS = (core_select(_ATT.c.footprint_id, _ATT.c.id, _ATT.c.verifiers, _ATT.c.certifications)
-                     .where(_ATT.c.audience == bindparam("a"), _ATT.c.footprint_id.in_(bindparam("f", expanding=True))))
+                     .where(_ATT.c.audience == bindparam("a"),
+                            _ATT.c.footprint_id.in_(bindparam("f", expanding=True))))
 
 
 def attestation_keys(session: Session, audience: str,
@@ -79,11 +80,13 @@ def attestation_keys(session: Session, audience: str,
     return out
 
 
-_HELD = core_select(_UP.c.footprint_id, _UP.c.certifications).where(_UP.c.footprint_id.in_(bindparam("f", expanding=True)))
+_HELD = (core_select(_UP.c.footprint_id, _UP.c.certifications)
+         .where(_UP.c.footprint_id.in_(bindparam("f", expanding=True))))
 
 
 def upstream_certifications(session: Session, footprint_ids: list[str]) -> dict[str, list[Any]]:
     """Per upstream footprint id: the certifications held with it (as ``attesting.upstream_certifications``)."""
     if not footprint_ids:
         return {}
-    return {footprint_id: certifications or [] for footprint_id, certifications in _rows(session, _HELD, f=footprint_ids)}
+    return {footprint_id: certifications or []
+            for footprint_id, certifications in _rows(session, _HELD, f=footprint_ids)}

@@ -59,9 +59,10 @@ def _lower(values: list[str] | None) -> frozenset[str]:
     return frozenset(v.lower() for v in values or [])
 
 
-def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: frozenset[str], company_ids: frozenset[str],
-            geographies: frozenset[str], classifications: frozenset[str], statuses: frozenset[str], valid_on: datetime | None,
-            valid_after: datetime | None, valid_before: datetime | None) -> bool:
+def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: frozenset[str],
+            company_ids: frozenset[str], geographies: frozenset[str], classifications: frozenset[str],
+            statuses: frozenset[str], valid_on: datetime | None, valid_after: datetime | None,
+            valid_before: datetime | None) -> bool:
     """PACT 3.0.1 filter semantics: OR within a repeated parameter, AND across parameters, case-insensitive."""
     if product_ids and not product_ids & _lower(product.product_ids):
         return False
@@ -191,7 +192,8 @@ def _serve_read(app: Any, caller: str, action: str, read: Any) -> tuple[str, dic
     return subject, details, result, rendered, True
 
 
-def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootprint], audience: str) -> list[bytes | None]:
+def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootprint],
+                      audience: str) -> list[bytes | None]:
     """For each footprint, the bytes ``exchange.rendered_json`` made for ``audience`` and still remembers under the
     render key its rows give now (None when not rendered yet, no attestation yet, or a key that does not match): the
     key's look-ups done in three queries for all of them, and no footprint or product loaded."""
@@ -208,8 +210,10 @@ def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootpr
         att = next((a for a in attestations.get(item.id, []) if sorted(a[1]) == wanted), None)
         raw = None
         if att is not None:
+            # both read only id, status and inputs of what they are given: the row's columns serve as the footprint
             tokens = [e["token"] for e in attesting.certifications_of_inputs(item, held)]  # type: ignore[arg-type]
-            raw = exchange.cached_rendering(exchange.render_key(ctx, item, audience, att[0], att[2], tokens))  # type: ignore[arg-type]
+            key = exchange.render_key(ctx, item, audience, att[0], att[2], tokens)  # type: ignore[arg-type]
+            raw = exchange.cached_rendering(key)
         out.append(raw)
     return out
 
