@@ -465,8 +465,9 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
         raise InvalidSignature("declared unit differs from the attested one")
     # the usual case, a footprint not held yet, in one prepared query (the row, with its evidence and PACT JSON, is
     # loaded only when held)
-    existing = (ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == pf["id"])).first()
-                if repo.upstream_held(ctx.session, pf["id"]) else None)
+    held_id = pf["id"].lower()  # as record_upstream stores it: a peer may send the id in another case
+    existing = (ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == held_id)).first()
+                if repo.upstream_held(ctx.session, held_id) else None)
     if existing is not None:
         if pf.get("status") == "Deprecated" and existing.status != "Deprecated":
             existing.status = "Deprecated"
@@ -490,7 +491,7 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
     })
     row = footprints.record_upstream(ctx, body, source="peer", attestation=ext["attestation"],
                                      evidence=ext.get("evidence"), pact=pf, certifications=ext.get("certifications") or [],
-                                     not_held=pf["id"] == pf["id"].lower())  # the look-up above was for this id
+                                     not_held=True)  # the look-up above was for the id it stores
     audit.append(ctx.session, sender, "footprint.received", pf["id"], digest=verified.digest)
     return row
 

@@ -183,6 +183,45 @@ async def test_a_duplicated_event_changes_nothing(manual_net: Network) -> None:
     assert len(await _incoming(net[LITHIUM])) == 2
 
 
+async def test_a_held_footprint_sent_again_with_its_id_in_upper_case_is_a_repeat(manual_net: Network) -> None:
+    """Footprint ids are UUIDs, compared without case: a peer re-sending one we hold in upper case (its attestation
+    signed for that spelling) changes nothing, as the same footprint sent again does (it raised Conflict)."""
+    from connector.attestation.jws import sign_jws_json
+    from connector.attestation.models import SD_JWT_TYP
+
+    net = manual_net
+    await _lioh_footprint(net)
+    await _ask_for_lioh(net)
+    incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
+    await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/accept")
+    held = (await net.wait_for(lambda: _held(net[CATHODE]), what="the genuine footprint"))[0]
+
+    genuine = held.pact
+    token = pact.find_extension(genuine)["attestation"]
+    issuer_jwt = token.split("~", 1)[0]
+    payload = issuer_jwt.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    upper = genuine["id"].upper()
+    assert upper != genuine["id"]
+    claims["credentialSubject"]["footprintId"] = upper
+    lithium = net[LITHIUM].identity
+    again = json.loads(json.dumps(genuine))
+    again["id"] = upper
+    pact.find_extension(again)["attestation"] = (sign_jws_json(claims, lithium.key, lithium.chain, SD_JWT_TYP)
+                                                 + token[len(issuer_jwt):])
+    node = net[CATHODE]
+
+    def receive(pf: dict):
+        with Session(node.engine, expire_on_commit=False) as session:
+            refusals: list[str] = []
+            result = exchange.receive_footprint(node.ctx(session), LITHIUM, pf, refusals)
+            session.commit()
+            return result, refusals
+
+    assert await asyncio.to_thread(receive, again) == (None, [])
+    assert [u.footprint_id for u in await _held(node)] == [held.footprint_id]
+
+
 async def test_a_request_naming_a_non_verifier_for_the_evidence_is_rejected(manual_net: Network) -> None:
     net = manual_net
     await _lioh_footprint(net)
