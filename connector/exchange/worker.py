@@ -29,6 +29,7 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
 
     def wake(self) -> None:
         """Send now instead of at the next poll; safe from any thread (request handlers run on the thread pool)."""
@@ -50,12 +51,15 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._run(), name=f"outbox-{self.settings.node_name}")
 
     async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+        """Cancel the loop and wait until it has ended. A cancellation that the loop does not see (Python 3.11's
+        ``asyncio.wait_for`` drops one that lands with the wake-up it waits for) still ends it: the loop checks
+        ``_stopping`` before each pass. A cancellation of ``stop`` itself is not swallowed."""
+        self._stopping = True
+        task = self._task
+        if task is None:
+            return
+        task.cancel()
+        await asyncio.wait({task})
 
     async def _run(self) -> None:
         """Send what is due; then sleep until the next message falls due, a wake-up, or ``poll_interval`` at most.
@@ -63,7 +67,7 @@ class OutboxWorker:
         Every commit that leaves a message wakes the worker (see ``api.deps.write_session``), so the poll only catches
         messages written by another process (a second worker, the CLI).
         """
-        while True:
+        while not self._stopping:
             self._wake.clear()
             if self.identity is not None and self.identity.reload_crls():
                 log.info("CRL files changed: revocations reloaded")
@@ -78,7 +82,8 @@ class OutboxWorker:
                 if self._next_at is not None:
                     delay = min(delay, max((self._next_at - self.clock()).total_seconds(), 0.0))
                 try:
-                    await asyncio.wait_for(self._wake.wait(), delay)
+                    async with asyncio.timeout(delay):  # not wait_for: see stop()
+                        await self._wake.wait()
                 except TimeoutError:
                     pass
 
