@@ -106,13 +106,18 @@ async def test_a_rejected_request_is_reported_to_the_requester(manual_net: Netwo
     await net.wait_for(rejected, what="the rejection at the cathode maker")
 
 
-async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network) -> None:
-    net = manual_net
+async def _genuine_lioh_held(net: Network) -> UpstreamFootprint:
+    """The refiner's LiOH footprint, requested by the cathode maker, accepted and held there."""
     await _lioh_footprint(net)
     await _ask_for_lioh(net)
     incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
     await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/accept")
-    held = (await net.wait_for(lambda: _held(net[CATHODE]), what="the genuine footprint"))[0]
+    return (await net.wait_for(lambda: _held(net[CATHODE]), what="the genuine footprint"))[0]
+
+
+async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network) -> None:
+    net = manual_net
+    held = await _genuine_lioh_held(net)
 
     genuine = held.pact
     ext = pact.find_extension(genuine)
@@ -190,11 +195,7 @@ async def test_a_held_footprint_sent_again_with_its_id_in_upper_case_is_a_repeat
     from connector.attestation.models import SD_JWT_TYP
 
     net = manual_net
-    await _lioh_footprint(net)
-    await _ask_for_lioh(net)
-    incoming = await net.wait_for(lambda: _incoming(net[LITHIUM]), what="the request at the refiner")
-    await net[LITHIUM].api("POST", f"/requests/{incoming[0]['id']}/accept")
-    held = (await net.wait_for(lambda: _held(net[CATHODE]), what="the genuine footprint"))[0]
+    held = await _genuine_lioh_held(net)
 
     genuine = held.pact
     token = pact.find_extension(genuine)["attestation"]
