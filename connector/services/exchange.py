@@ -396,15 +396,12 @@ def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
     refusals: list[str] = []
     stored = [receive_footprint(ctx, caller, pf, refusals) for pf in data.get("pfs") or []]
     footprint_ids = [u.footprint_id for u in stored if u is not None]
-    if footprint_ids:
-        repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, state="fulfilled", updated_at=ctx.now())
-    elif refusals:
+    state: dict[str, Any] = {"state": "fulfilled" if footprint_ids else "pending"}
+    if not footprint_ids and refusals:
         # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
         # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
-        repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, state="refused", updated_at=ctx.now(),
-                            reason="answer refused: " + "; ".join(refusals)[:1000])
-    else:
-        repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, state="pending", updated_at=ctx.now())
+        state = {"state": "refused", "reason": "answer refused: " + "; ".join(refusals)[:1000]}
+    repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
 
 
 def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
