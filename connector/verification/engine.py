@@ -111,18 +111,21 @@ VerifierCert = x509.Certificate | Sequence[x509.Certificate]
 # --- one signed object, check by check ----------------------------------------------------------------------------
 
 
-_NAMES: dict[x509.Certificate, tuple[str, str]] = {}
+_NAMES: dict[int, tuple[x509.Certificate, str, str]] = {}
 
 
 def _names(cert: x509.Certificate) -> tuple[str, str]:
     """(name_of, RFC 4514 subject) of a certificate, remembered: a bundle names the same few certificates per
-    attestation (x5c leaf, anchor), and formatting a Name costs more than checking a signature's bookkeeping."""
-    names = _NAMES.get(cert)
-    if names is None:
+    attestation (x5c leaf, anchor), and formatting a Name costs more than checking a signature's bookkeeping.
+
+    Keyed by the object's identity (the remembered x5c chains hand out the same objects), not by its DER, which a
+    dict lookup would hash on every call; the entry holds the certificate, so its id cannot be reused meanwhile."""
+    hit = _NAMES.get(id(cert))
+    if hit is None or hit[0] is not cert:
         if len(_NAMES) >= 4096:
             _NAMES.clear()
-        names = _NAMES[cert] = (name_of(cert), cert.subject.rfc4514_string())
-    return names
+        hit = _NAMES[id(cert)] = (cert, name_of(cert), cert.subject.rfc4514_string())
+    return hit[1], hit[2]
 
 
 @dataclass
@@ -338,7 +341,12 @@ def _stage_text(values: StageValues | dict[Any, Decimal]) -> str:
     return ", ".join(f"{getattr(s, 'value', s)}={format_decimal(v)}" for s, v in items.items())
 
 
-def _check_total(node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None) -> bool:
+def _check_total(node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None,
+                 checked: bool = False) -> bool:
+    """The ``total`` check; ``checked``: ``claims`` passed check_payload, which refuses a total that is not the sum."""
+    if checked and claims is not None:
+        node.ok("total", f"{format_decimal(claims.total)} = sum of the four stages")
+        return True
     if claims is not None:  # validated from this very subject: its stages and total are the same values
         stages, total = claims.stages, claims.total
     else:
@@ -357,16 +365,19 @@ def _check_total(node: VerificationNode, payload: dict[str, Any], claims: Attest
 
 
 def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str | None,
-                 user: str, path: tuple[str, ...], ids: tuple[str, ...] = ()) -> VerificationNode:
+                 user: str, path: tuple[str, ...], ids: tuple[str, ...] = (), digest: str | None = None
+                 ) -> VerificationNode:
     """Verify one attestation and (with the key) the subtree below its package ``package_id`` (an id in
-    ``ctx.packages``, or None when it has no evidence). ``path``: the digests above it; ``ids``: their package ids."""
+    ``ctx.packages``, or None when it has no evidence). ``path``: the digests above it; ``ids``: their package ids;
+    ``digest``: :func:`attestation_digest` of ``sd_jwt`` when the caller has it."""
     node = VerificationNode(kind="attestation")
     node.package = package_id
-    try:
-        digest = attestation_digest(sd_jwt)
-    except (InvalidSignature, AttributeError):
-        node.fail("format", "not an SD-JWT attestation")
-        return node
+    if digest is None:
+        try:
+            digest = attestation_digest(sd_jwt)
+        except (InvalidSignature, AttributeError):
+            node.fail("format", "not an SD-JWT attestation")
+            return node
     node.digest = digest
     issuer_jwt = sd_jwt.split("~", 1)[0]
 
@@ -408,7 +419,7 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     # The clear claims for the report: validated by check_payload, or read leniently when it failed
     claims = checked.claims if checked is not None else _peek_claims(signed.payload)
     _fill(node, signed.payload, claims)
-    total_ok = _check_total(node, signed.payload, claims)
+    total_ok = _check_total(node, signed.payload, claims, checked=checked is not None)
     if checked is not None:
         node.ok("structure", "W3C VC 2.0 CfpAttestation, SD-JWT")
     elif structure_error is not None and (total_ok or not structure_error.startswith("clear claims: total")):
@@ -480,10 +491,13 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     node.evidence = EvidenceStatus.OPENED
     node.ok("evidence", "opened")
 
-    try:
-        content_digest = attestation_digest(content.attestation)
-    except InvalidSignature:
-        content_digest = "?"
+    if content.attestation.split("~", 1)[0] == issuer_jwt:  # the same issuer JWT: the same digest, no hashing
+        content_digest = digest
+    else:
+        try:
+            content_digest = attestation_digest(content.attestation)
+        except InvalidSignature:
+            content_digest = "?"
     if content_digest != digest:
         node.fail("evidence binding", f"the evidence package is for attestation {content_digest}, not this one")
         return node
@@ -511,7 +525,7 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     kw = {"used_by": node.company, "user": label, "path": here, "ids": here_ids}
     # Below the root of a large tree the subtrees are verified in worker processes, started now so that they work
     # while this process checks the root's own disclosures (9,999 of them for a pack with 9,999 inputs)
-    pool = _Pool.start(ctx, [upstream[d] for d in order], kw) if _parallel_here(ctx, here, order) else None
+    pool = _Pool.start(ctx, [(d, upstream[d]) for d in order], kw) if _parallel_here(ctx, here, order) else None
     try:
         hidden, visiting = _disclosed(node, checked, sd_jwt, content, problems, upstream, order)
     except BaseException:
@@ -522,7 +536,8 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     if done is not None:
         subtrees = _merge(ctx, _in_walk_order(visiting, dict(zip(order, done, strict=True))))
     else:
-        subtrees = (_attestation(ctx, upstream[d].attestation, upstream[d].package, **kw) for d in visiting)
+        subtrees = (_attestation(ctx, upstream[d].attestation, upstream[d].package, digest=d, **kw)
+                    for d in visiting)
     if hidden is not None:
         assert claims is not None
         node.own_emissions = {s.value: format_decimal(v) for s, v in hidden.own_emissions.as_dict().items()}
@@ -607,7 +622,9 @@ def _in_walk_order(visiting: list[str], done: dict[str, _Visit]) -> list[_Visit]
 
 
 _Visit = tuple[VerificationNode, AttestationClaims | None, list[tuple[str, int, str]]]
-_JOB: tuple[_Ctx, list[UpstreamPackage], dict[str, Any], Any, int] | None = None
+_Item = tuple[str, UpstreamPackage]
+"""A subtree to verify: its attestation's digest (the parent computed it) and the upstream entry."""
+_JOB: tuple[_Ctx, list[_Item], dict[str, Any], Any, int] | None = None
 """What the forked workers verify (inherited, not pickled: trust store, key and packages stay in memory), with the
 shared counter from which every process claims the next chunk of items, and the chunk size."""
 CHUNKS_PER_WORKER = 16
@@ -615,11 +632,12 @@ CHUNKS_PER_WORKER = 16
 does not leave the other cores idle at the end, large enough that claiming costs nothing."""
 
 
-def _visit(ctx: _Ctx, item: UpstreamPackage, kw: dict[str, Any]) -> _Visit:
+def _visit(ctx: _Ctx, item: _Item, kw: dict[str, Any]) -> _Visit:
     """Verify one subtree as the sequential walk would: its node, its root's claims (all the parent reads of
     ``ctx.claims``) and the certifications it bound."""
     ctx.bindings = []
-    node = _attestation(ctx, item.attestation, item.package, **kw)
+    digest, entry = item
+    node = _attestation(ctx, entry.attestation, entry.package, digest=digest, **kw)
     return node, (ctx.claims.get(node.digest) if node.digest else None), ctx.bindings
 
 
@@ -653,7 +671,7 @@ class _Pool:
     :meth:`start` forks the workers; :meth:`finish` takes this process's part of the work and collects the rest."""
 
     ctx: _Ctx
-    items: list[UpstreamPackage]
+    items: list[_Item]
     kw: dict[str, Any]
     counter: Any
     chunk: int
@@ -661,7 +679,7 @@ class _Pool:
     futures: list[Any]
 
     @classmethod
-    def start(cls, ctx: _Ctx, items: list[UpstreamPackage], kw: dict[str, Any]) -> _Pool | None:
+    def start(cls, ctx: _Ctx, items: list[_Item], kw: dict[str, Any]) -> _Pool | None:
         """None without the ``fork`` start method."""
         global _JOB
         try:
