@@ -38,6 +38,10 @@ CertOpt = Annotated[Path | None, typer.Option(
 CrlOpt = Annotated[list[Path] | None, typer.Option("--crl", help="A CRL file (PEM or DER); repeatable.", exists=True,
                                                    dir_okay=False)]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Verification time, ISO 8601 with offset (default: now).")]
+RequireCrlOpt = Annotated[bool, typer.Option(
+    "--require-crl", help="Fail a signature whose issuing CA has no CRL current at the signing time (from --crl or "
+    "the bundle: one issued after it, or whose nextUpdate had not passed by then). Default: a missing or stale CRL "
+    "means no revocation known.")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -54,11 +58,11 @@ def sibling_certificate(key: Path) -> Path | None:
     return None
 
 
-def _trust(paths: list[Path], crl: list[Path] | None) -> TrustStore:
+def _trust(paths: list[Path], crl: list[Path] | None, require_crl: bool = False) -> TrustStore:
     anchors = [c for p in paths for c in read_certificates(p)]
     if not anchors:
         raise _fail("no certificate in the --trust file(s)")
-    return TrustStore(anchors, [read_crl(p) for p in crl or []])
+    return TrustStore(anchors, [read_crl(p) for p in crl or []], require_crl=require_crl)
 
 
 def _verifier(key: Path | None, cert: Path | None) -> tuple[PrivateKey | None, list | None]:
@@ -84,11 +88,12 @@ def verify_command(
     json_report: Annotated[Path | None, typer.Option("--json", help="Write the JSON report to this file.")] = None,
     at: AtOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed check.")] = False,
+    require_crl: RequireCrlOpt = False,
 ) -> None:
     """Verify an evidence bundle offline: signatures, certificates, CRLs, audiences and, with --key, every sum."""
     when = parse_at(at)
     try:
-        store = _trust(trust, crl)
+        store = _trust(trust, crl, require_crl)
         verifier_key, chain = _verifier(key, cert)
         text = bundle.read_text(encoding="utf-8")
     except ConnectorError as exc:
@@ -124,11 +129,12 @@ def certify_command(
     valid_days: Annotated[int, typer.Option("--valid-days", min=1, help="Validity of the certification.")] = 365,
     out: Annotated[Path | None, typer.Option("--out", help="Write the certification (compact JWS) here.")] = None,
     at: AtOpt = None,
+    require_crl: RequireCrlOpt = False,
 ) -> None:
     """Open one attestation's evidence, verify its whole subtree and, if valid, sign a certification for it."""
     when = parse_at(at)
     try:
-        store = _trust(trust, crl)
+        store = _trust(trust, crl, require_crl)
         verifier_key, chain = _verifier(key, cert)
         assert verifier_key is not None and chain is not None
         sd_jwt = attestation.read_text(encoding="utf-8").strip()

@@ -144,6 +144,16 @@ def _windows(chain: Sequence[x509.Certificate]) -> tuple[tuple[datetime, datetim
     return tuple((c.not_valid_before_utc, c.not_valid_after_utc) for c in chain)
 
 
+def crl_covers(crl: x509.CertificateRevocationList, at: datetime) -> bool:
+    """Whether ``crl`` speaks for the revocation status at ``at``: it was issued at or after ``at`` (it lists every
+    revocation up to its ``thisUpdate``), or ``at`` falls before its ``nextUpdate`` (the CA's current list then).
+    A CRL without ``nextUpdate`` covers only what precedes its ``thisUpdate``."""
+    if crl.last_update_utc >= at:
+        return True
+    next_update = crl.next_update_utc
+    return next_update is not None and at <= next_update
+
+
 DEFAULT_PATH_CACHE_SIZE = 1024
 """Distinct submitted chains remembered per trust store (a dataspace has one chain per company certificate)."""
 
@@ -157,8 +167,10 @@ class TrustStore:
     'urn:pact:andes-lithium.example:company:andes-lithium'
 
     ``clock_skew`` is the tolerance the attestation and JWS verifiers give to ``iat`` in the future; validity
-    periods of certificates are checked exactly at ``at``. ``require_crl`` makes a missing CRL for any issuing CA in
-    the chain a failure (otherwise a missing CRL means "no revocation known").
+    periods of certificates are checked exactly at ``at``. ``require_crl`` makes it a failure when an issuing CA in
+    the chain has no CRL *current at* ``at`` (:func:`crl_covers`): none at all, or only CRLs whose ``nextUpdate`` had
+    passed by then, which cannot vouch that the certificate was not revoked meanwhile. Otherwise a missing or stale
+    CRL means "no revocation known"; a revocation a stale CRL lists still counts.
     """
 
     def __init__(
@@ -295,6 +307,7 @@ class TrustStore:
                 if self.require_crl:
                     raise TrustError(f"no CRL for issuer {issuer.subject.rfc4514_string()}")
                 continue
+            current = False
             for crl, fingerprint in crls:
                 # A CRL that names this issuer but is not signed by it is an attack or a mix-up: fail closed.
                 if not self._crl_signed_by(crl, fingerprint, issuer):
@@ -304,6 +317,12 @@ class TrustStore:
                     raise TrustError(
                         f"certificate serial {cert.serial_number:x} revoked at {entry.revocation_date_utc.isoformat()}"
                     )
+                current = current or crl_covers(crl, at)
+            if self.require_crl and not current:
+                newest = max((c.next_update_utc for c, _ in crls if c.next_update_utc is not None), default=None)
+                until = f"the newest runs until {newest.isoformat()}" if newest else "none has a nextUpdate"
+                raise TrustError(f"no CRL for issuer {issuer.subject.rfc4514_string()} current at {at.isoformat()} "
+                                 f"({until}): its revocation status then is unknown")
 
     def _crl_signed_by(self, crl: x509.CertificateRevocationList, fingerprint: bytes, issuer: x509.Certificate) -> bool:
         """``crl.is_signature_valid(issuer's key)``, remembered per (CRL fingerprint, issuer certificate)."""

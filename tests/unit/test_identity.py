@@ -21,7 +21,7 @@ from connector.identity import (
     x5c_decode,
     x5c_encode,
 )
-from connector.identity.ca import decode_utf8_string, encode_utf8_string
+from connector.identity.ca import CRL_VALIDITY, decode_utf8_string, encode_utf8_string
 from connector.identity.files import (
     load_authority,
     read_certificates,
@@ -30,6 +30,7 @@ from connector.identity.files import (
     save_issued,
 )
 from connector.identity.keys import same_public_key
+from connector.identity.trust import crl_covers
 from tests.pki import OEM_ID, SUPPLIER_ID, T0, VERIFIER_ID, make_pki
 
 
@@ -164,6 +165,46 @@ def test_require_crl() -> None:
     assert "no CRL" in err.value.reason
     crls = [pki.crl(), build_crl(pki.root, [], at=T0)]
     TrustStore([pki.root.certificate], crls, require_crl=True).validate(list(issued.chain), at=T0)
+
+
+def test_require_crl_needs_one_current_at_the_time_checked() -> None:
+    """A CRL whose nextUpdate passed before the signing time cannot say the certificate was not revoked since: with
+    require_crl that is a failure; a CRL issued after the signing time covers it."""
+    pki = make_pki()
+    issued = pki.company(SUPPLIER_ID, "supplier")
+    chain = list(issued.chain)
+    week_old = [pki.crl(at=T0), build_crl(pki.root, [], at=T0)]  # valid CRL_VALIDITY (7 days) from T0
+    strict = TrustStore([pki.root.certificate], week_old, require_crl=True)
+    strict.validate(chain, at=T0 + timedelta(days=6))
+    stale_at = T0 + CRL_VALIDITY + timedelta(days=1)
+    with pytest.raises(TrustError) as err:
+        strict.validate(chain, at=stale_at)
+    assert "current at" in err.value.reason and "runs until" in err.value.reason
+    later = [pki.crl(at=T0 + timedelta(days=30)), build_crl(pki.root, [], at=T0 + timedelta(days=30))]
+    TrustStore([pki.root.certificate], later, require_crl=True).validate(chain, at=stale_at)
+    # one current CRL per issuer is enough, whatever older ones sit beside it
+    TrustStore([pki.root.certificate], [*week_old, *later], require_crl=True).validate(chain, at=stale_at)
+    # without require_crl a stale CRL is "no revocation known", as a missing one
+    TrustStore([pki.root.certificate], week_old).validate(chain, at=stale_at)
+
+
+def test_a_stale_crl_still_proves_a_revocation() -> None:
+    pki = make_pki()
+    issued = pki.company(SUPPLIER_ID, "supplier")
+    revoked = [pki.crl((issued, T0 + timedelta(hours=1)), at=T0 + timedelta(hours=2)), build_crl(pki.root, [], at=T0)]
+    for strict in (False, True):
+        with pytest.raises(TrustError) as err:
+            TrustStore([pki.root.certificate], revoked, require_crl=strict).validate(
+                list(issued.chain), at=T0 + timedelta(days=30))
+        assert "revoked" in err.value.reason
+
+
+def test_crl_covers() -> None:
+    pki = make_pki()
+    crl = pki.crl(at=T0)
+    assert crl_covers(crl, T0 - timedelta(days=365))  # issued after: it lists every revocation up to T0
+    assert crl_covers(crl, T0 + CRL_VALIDITY)
+    assert not crl_covers(crl, T0 + CRL_VALIDITY + timedelta(seconds=1))
 
 
 def test_naive_time_refused() -> None:

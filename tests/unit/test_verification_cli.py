@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 import typer
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 
 from connector.certification import verify_certification
 from connector.cli.verify import certify_command, sibling_certificate, verify_app, verify_command
+from connector.identity.ca import build_crl
 from connector.identity.files import save_issued, write_certificates, write_crl
 from tests.pki import T0
 from tests.unit.test_bundle import (  # noqa: F401  (fixtures)
@@ -78,6 +80,27 @@ def test_verify_with_other_verifier_and_crl_option(files, world) -> None:
                     files / "nb2" / "nb2.key", "--crl", files / "crl.pem", "--at", WHEN)
     assert result.exit_code == 1
     assert "sealed for another verifier" in result.output
+
+
+def test_verify_require_crl_wants_crls_current_at_the_signing_time(files, world) -> None:
+    pki = world.parties.pki
+    base = ("verify", files / "bundle.json", "--trust", files / "root.pem", "--key", files / "nb" / "nb.key",
+            "--at", WHEN, "--require-crl")
+    result = invoke(*base)  # the bundle carries no CRL and none is given
+    assert result.exit_code == 1 and "no CRL for issuer" in result.output
+    # the CRLs of both CAs, issued before the signing time T0 and valid 7 days from then: current at T0
+    write_crl(files / "inter.pem", pki.crl(at=T0 - timedelta(days=2)))
+    write_crl(files / "root-crl.pem", build_crl(pki.root, [], at=T0 - timedelta(days=2)))
+    result = invoke(*base, "--crl", files / "inter.pem", "--crl", files / "root-crl.pem")
+    assert result.exit_code == 0, result.output
+    # the same CAs' CRLs of a month before: their nextUpdate passed before anything was signed
+    write_crl(files / "inter.pem", pki.crl(at=T0 - timedelta(days=30)))
+    write_crl(files / "root-crl.pem", build_crl(pki.root, [], at=T0 - timedelta(days=30)))
+    result = invoke(*base, "--crl", files / "inter.pem", "--crl", files / "root-crl.pem")
+    assert result.exit_code == 1 and "current at" in result.output
+    # without --require-crl stale CRLs mean "no revocation known", as before
+    result = invoke(*base[:-1], "--crl", files / "inter.pem", "--crl", files / "root-crl.pem")
+    assert result.exit_code == 0, result.output
 
 
 def test_verify_usage_errors(files) -> None:
