@@ -24,20 +24,25 @@ async def get_settings(request: Request) -> Settings:
 
 @contextmanager
 def write_session(app: Any) -> Iterator[Session]:
-    """The app's unit of work: commit on success, roll back on any error, then wake the outbox worker if the
-    committed transaction left messages for it. The only place a request's transaction is committed."""
+    """The app's unit of work: commit on success, roll back on any error, then hand the outbox worker the messages
+    the committed transaction left (leased to it while the worker runs; otherwise it is woken to claim them). The
+    only place a request's transaction is committed."""
+    worker = getattr(app.state, "worker", None)
     with Session(app.state.engine, expire_on_commit=False) as session:
+        if worker is not None and worker.running:
+            session.info[outbox.DISPATCH] = True  # messages go to the worker leased: it sends them without a claim
         try:
             yield session
             session.commit()
         except BaseException:
             session.rollback()
             raise
-        if session.info.pop(outbox.ENQUEUED, False):
-            # committed messages for the outbox: send them now rather than at the worker's next poll
-            worker = getattr(app.state, "worker", None)
-            if worker is not None:
-                worker.wake()
+        leased = outbox.dispatched(session)
+        if worker is not None:
+            if leased:
+                worker.submit(leased)
+            if session.info.pop(outbox.ENQUEUED, False):
+                worker.wake()  # committed messages to claim: now rather than at the worker's next poll
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
@@ -30,9 +31,33 @@ class OutboxWorker:
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
+        self._claim = True
+        """Whether the next pass claims from the database: at start, after a poll or due time, on :meth:`wake`; not
+        when the wake-up only brought submitted messages."""
+        self._submitted: list[OutboxMessage] = []
+        self._lock = threading.Lock()
+
+    @property
+    def running(self) -> bool:
+        """Started and not stopping: messages leased to this worker (:meth:`submit`) will be sent by it."""
+        return self._task is not None and not self._stopping
+
+    def submit(self, messages: Iterable[OutboxMessage]) -> None:
+        """Send these messages, already leased to this worker by the transaction that wrote them (committed), at
+        the next pass, without claiming them; safe from any thread. Ones still unsent when the worker stops are
+        sent by a later claim once their lease runs out."""
+        with self._lock:
+            self._submitted.extend(messages)
+        self._set_wake()
 
     def wake(self) -> None:
-        """Send now instead of at the next poll; safe from any thread (request handlers run on the thread pool)."""
+        """Claim and send now instead of at the next poll; safe from any thread (request handlers run on the thread
+        pool)."""
+        with self._lock:
+            self._claim = True
+        self._set_wake()
+
+    def _set_wake(self) -> None:
         loop = self._loop
         if loop is None:
             self._wake.set()
@@ -64,15 +89,18 @@ class OutboxWorker:
     async def _run(self) -> None:
         """Send what is due; then sleep until the next message falls due, a wake-up, or ``poll_interval`` at most.
 
-        Every commit that leaves a message wakes the worker (see ``api.deps.write_session``), so the poll only catches
-        messages written by another process (a second worker, the CLI).
+        Every commit that leaves a message hands it to the worker leased (:meth:`submit`) or wakes it to claim (see
+        ``api.deps.write_session``), so the poll only catches messages written by another process (a second worker,
+        the CLI) and leases that ran out.
         """
         while not self._stopping:
             self._wake.clear()
             if self.identity is not None and self.identity.reload_crls():
                 log.info("CRL files changed: revocations reloaded")
+            with self._lock:
+                claim, self._claim = self._claim, False
             try:
-                await self.run_once()
+                await self.run_once(claim=claim)
             except Exception:  # the loop must survive anything; the message stays pending
                 log.exception("outbox pass failed")
             # a pass that sent something knows the next due time as well as one that sent nothing: claiming again
@@ -85,18 +113,22 @@ class OutboxWorker:
                     async with asyncio.timeout(delay):  # not wait_for: see stop()
                         await self._wake.wait()
                 except TimeoutError:
-                    pass
+                    with self._lock:
+                        self._claim = True  # the poll, or the next due time: look in the database
 
     _next_at: datetime | None = None
 
-    async def run_once(self) -> int:
-        """Send every due message once; returns how many were handled.
+    async def run_once(self, *, claim: bool = True) -> int:
+        """Send every submitted message and, with ``claim``, every due one in the database; returns how many were
+        handled.
 
         Messages to different peers go out concurrently; to one peer, in the order they were written. The events
         delivered are marked sent together, in one transaction after the pass (a crash before that sends them again
         once their lease runs out: receivers drop a repeated event id).
         """
-        due = await asyncio.to_thread(self._claim)
+        with self._lock:
+            submitted, self._submitted = self._submitted, []
+        due = (await asyncio.to_thread(self._claim_due) if claim else []) + submitted
         by_target: dict[str, list[OutboxMessage]] = {}
         for message in due:
             by_target.setdefault(message.target_url, []).append(message)
@@ -116,7 +148,7 @@ class OutboxWorker:
                 await asyncio.to_thread(self._sent, sent)
         return len(due)
 
-    def _claim(self) -> list[OutboxMessage]:
+    def _claim_due(self) -> list[OutboxMessage]:
         with Session(self.engine, expire_on_commit=False) as session:
             rows, self._next_at = outbox.claim(session, self.clock())
             return rows
@@ -135,11 +167,16 @@ class OutboxWorker:
             session.commit()
 
     def _fetched(self, message: OutboxMessage, fetched: dict) -> bool:
-        """Store a fetched footprint and record the delivery in one transaction; True when that left new messages."""
+        """Store a fetched footprint and record the delivery in one transaction; the messages that left are submitted
+        to this worker (leased); True when some must be claimed instead."""
         with Session(self.engine, expire_on_commit=False) as session:
+            session.info[outbox.DISPATCH] = True
             exchange.receive_footprint(NodeContext(session, self.settings, self.identity), message.company_id, fetched)
             outbox.mark_sent(session, [message.id], self.clock())
             session.commit()
+            leased = outbox.dispatched(session)
+            if leased:
+                self.submit(leased)
             return bool(session.info.pop(outbox.ENQUEUED, False))
 
     async def _deliver(self, message: OutboxMessage) -> bool:

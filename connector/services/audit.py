@@ -16,10 +16,10 @@ from typing import Any, NamedTuple
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col, select
 
 from ..storage.tables import AuditEntry, utcnow
+from ..storage.transaction_items import TransactionItems
 
 GENESIS = "0" * 64
 PG_LOCK = 7243001  # pg_advisory_xact_lock key serialising every append on PostgreSQL
@@ -61,8 +61,8 @@ class _Entry(NamedTuple):
     details: dict[str, Any]
 
 
-_PENDING = "connector.audit.pending"
-_SAVEPOINTS = "connector.audit.savepoints"
+_PENDING = TransactionItems("connector.audit.pending")
+"""The entries of the session's transaction, written at its commit."""
 
 
 def append(session: Session, actor: str, action: str, subject: str = "", **details: Any) -> None:
@@ -74,20 +74,14 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     """
     if not session.in_transaction():
         session.begin()  # so that a rollback before anything else touched the database still ends it (and the entry)
-    session.info.setdefault(_PENDING, []).append(_Entry(actor, action, subject, _normalize(details)))
-
-
-@event.listens_for(OrmSession, "after_transaction_create")
-def _savepoint_begun(session: OrmSession, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        session.info.setdefault(_SAVEPOINTS, {})[transaction] = len(session.info.get(_PENDING, ()))
+    _PENDING.add(session, _Entry(actor, action, subject, _normalize(details)))
 
 
 @event.listens_for(OrmSession, "before_commit")
 def _write_pending(session: OrmSession) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: its entries stay pending, for the enclosing transaction's commit
-    pending = session.info.pop(_PENDING, None)
+    pending = _PENDING.take(session)
     if pending:
         # core SQL on the session's connection: no unit of work, and no ORM event marks the PACT cache stale
         _append_batch(session.connection(), pending, multirow=False)
@@ -95,21 +89,9 @@ def _write_pending(session: OrmSession) -> None:
 
 @event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
-    if session.in_nested_transaction():
-        session.info.get(_SAVEPOINTS, {}).pop(session.get_nested_transaction(), None)  # released: entries kept
-    elif session.info.get(_PENDING):  # only if a root transaction was committed with a savepoint still open
-        log.error("%d audit entries added after the commit began were not written", len(session.info[_PENDING]))
-
-
-@event.listens_for(OrmSession, "after_transaction_end")
-def _transaction_ended(session: OrmSession, transaction: SessionTransaction) -> None:
-    if transaction.nested:
-        mark = session.info.get(_SAVEPOINTS, {}).pop(transaction, None)
-        if mark is not None:  # rolled back (a released savepoint was removed in _committed)
-            del session.info.get(_PENDING, [])[mark:]
-    elif transaction.parent is None:  # written by the commit, or rolled back: either way nothing is pending now
-        session.info.pop(_PENDING, None)
-        session.info.pop(_SAVEPOINTS, None)
+    if not session.in_nested_transaction() and _PENDING.pending(session):
+        # only if a root transaction was committed with a savepoint still open
+        log.error("%d audit entries added after the commit began were not written", len(_PENDING.pending(session)))
 
 
 @dataclass

@@ -6,18 +6,27 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from ..config import Settings
 from ..storage.tables import OutboxMessage, new_id
+from ..storage.transaction_items import TransactionItems
 
 SEND_EVENT = "event"
 FETCH_FOOTPRINT = "fetch-footprint"
 LEASE = timedelta(seconds=60)
 ENQUEUED = "outbox.enqueued"
-"""``session.info`` key set by :func:`enqueue`: the transaction left a message for the worker."""
+"""``session.info`` key set by :func:`enqueue`: the transaction left a message for the worker to claim."""
+DISPATCH = "outbox.dispatch"
+"""``session.info`` key the session's owner sets when it will hand the committed messages to a running worker itself
+(:func:`dispatched`): :func:`enqueue` then leases each message to that worker in the INSERT, and the worker sends it
+without claiming it first. A crash before the delivery leaves it leased, so another claim takes it when the lease
+runs out, as with a claimed message."""
+_LEASED = TransactionItems("outbox.leased")
+_DISPATCHED = "outbox.dispatched"
 
 
 _TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
@@ -29,13 +38,36 @@ _INSERT = insert(_TABLE)
 
 def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any],
             at: datetime) -> str:
-    """Write a message in the caller's transaction (one prepared INSERT on its connection: no unit of work); its id."""
+    """Write a message in the caller's transaction (one prepared INSERT on its connection: no unit of work); its id.
+
+    With ``session.info[DISPATCH]`` the message is written leased (as a claim would lease it) and, once the
+    transaction commits, :func:`dispatched` gives it to the session's owner for the worker; otherwise the worker
+    claims it when woken (``ENQUEUED``) or at its next poll."""
     message_id = new_id()
-    session.connection().execute(_INSERT, {
-        "id": message_id, "target_url": target_url.rstrip("/"), "company_id": company_id, "kind": kind, "body": body,
-        "state": "pending", "attempts": 0, "next_attempt_at": at, "created_at": at})
-    session.info[ENQUEUED] = True  # the request's session wakes the worker once this is committed
+    row = {"id": message_id, "target_url": target_url.rstrip("/"), "company_id": company_id, "kind": kind,
+           "body": body, "state": "pending", "attempts": 0, "next_attempt_at": at, "created_at": at}
+    if session.info.get(DISPATCH):
+        row["attempts"], row["next_attempt_at"] = 1, at + LEASE
+        session.connection().execute(_INSERT, row)
+        _LEASED.add(session, OutboxMessage(**row))  # detached, as claim() returns a message; dropped on rollback
+    else:
+        session.connection().execute(_INSERT, row)
+        session.info[ENQUEUED] = True  # the request's session wakes the worker once this is committed
     return message_id
+
+
+@event.listens_for(OrmSession, "after_commit")
+def _committed(session: OrmSession) -> None:
+    if not session.in_nested_transaction():
+        leased = _LEASED.take(session)
+        if leased:
+            session.info.setdefault(_DISPATCHED, []).extend(leased)
+
+
+def dispatched(session: Session) -> list[OutboxMessage]:
+    """The leased messages of the session's committed transactions (see :data:`DISPATCH`), taken: the owner hands
+    them to the worker (``OutboxWorker.submit``). None of a transaction or savepoint that rolled back."""
+    return session.info.pop(_DISPATCHED, None) or []
 
 
 def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMessage]:

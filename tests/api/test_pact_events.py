@@ -14,16 +14,25 @@ pytestmark = pytest.mark.asyncio
 
 
 class _Worker:
-    """Stands in for the outbox worker: records, at each wake-up, the messages a new transaction can see."""
+    """Stands in for the outbox worker: records, at each wake-up or hand-over, the messages a new transaction can see
+    (and the ones handed over). ``running``: whether messages are leased to it (submit) or left to claim (wake)."""
 
-    def __init__(self, engine) -> None:
+    def __init__(self, engine, running: bool = False) -> None:
         self.engine = engine
+        self.running = running
         self.seen: list[int] = []
+        self.submitted: list[list[str]] = []
+
+    def _committed(self) -> int:
+        with Session(self.engine) as session:
+            return len(session.exec(select(OutboxMessage.id).where(OutboxMessage.target_url == CALLBACK)).all())
 
     def wake(self) -> None:
-        with Session(self.engine) as session:
-            self.seen.append(len(session.exec(select(OutboxMessage.id).where(OutboxMessage.target_url == CALLBACK))
-                                 .all()))
+        self.seen.append(self._committed())
+
+    def submit(self, messages) -> None:
+        self.seen.append(self._committed())
+        self.submitted.append([m.target_url for m in messages])
 
 
 async def test_the_worker_is_woken_after_the_commit_that_left_it_a_message(node: Pact) -> None:  # noqa: F811
@@ -31,6 +40,16 @@ async def test_the_worker_is_woken_after_the_commit_that_left_it_a_message(node:
     r = await node.event(_event(pact.REQUEST_CREATED, {"productId": ["urn:pact:nothing-here"]}))
     assert r.status_code == 200
     assert worker.seen == [1]  # once, and the rejection was already committed when it woke
+
+
+async def test_a_running_worker_is_handed_the_message_after_the_commit(node: Pact) -> None:  # noqa: F811
+    worker = node.api.app.state.worker = _Worker(node.api.engine, running=True)
+    r = await node.event(_event(pact.REQUEST_CREATED, {"productId": ["urn:pact:nothing-here"]}))
+    assert r.status_code == 200
+    assert worker.seen == [1] and worker.submitted == [[CALLBACK]]  # once, committed, leased to it
+    with Session(node.api.engine) as session:
+        row = session.exec(select(OutboxMessage).where(OutboxMessage.target_url == CALLBACK)).one()
+    assert row.attempts == 1 and row.state == "pending"  # leased: no claim will take it while it is in flight
 
 
 async def test_an_event_that_leaves_nothing_to_send_does_not_wake_the_worker(node: Pact) -> None:  # noqa: F811

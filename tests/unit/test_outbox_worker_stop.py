@@ -13,7 +13,7 @@ pytestmark = pytest.mark.asyncio
 
 
 class _Idle(OutboxWorker):
-    async def run_once(self) -> int:  # nothing to send: no database needed
+    async def run_once(self, *, claim: bool = True) -> int:  # nothing to send: no database needed
         await asyncio.sleep(0)
         return 0
 
