@@ -147,20 +147,25 @@ class _FakePeer:
         self.sent.append(body)
 
 
+def _count_claims(monkeypatch) -> list[None]:
+    """Count the claims outbox.claim makes from now on: one item in the returned list per claim."""
+    claims: list[None] = []
+    real_claim = outbox.claim
+
+    def counting_claim(*args, **kw):
+        claims.append(None)
+        return real_claim(*args, **kw)
+
+    monkeypatch.setattr(outbox, "claim", counting_claim)
+    return claims
+
+
 async def _run_worker(engine, peer: _FakePeer, monkeypatch, until, timeout: float = 5.0) -> int:
     """Run an outbox worker (poll interval 30 s) until ``until()`` holds; returns how many claims it made."""
     from connector.config import Settings
     from connector.exchange.worker import OutboxWorker
 
-    claims = 0
-    real_claim = outbox.claim
-
-    def counting_claim(*args, **kw):
-        nonlocal claims
-        claims += 1
-        return real_claim(*args, **kw)
-
-    monkeypatch.setattr(outbox, "claim", counting_claim)
+    claims = _count_claims(monkeypatch)
     worker = OutboxWorker(engine, Settings(outbox_base_delay=0.05, outbox_max_delay=0.1), None, peer,
                           poll_interval=30.0)  # type: ignore[arg-type]
     worker.start()
@@ -172,7 +177,7 @@ async def _run_worker(engine, peer: _FakePeer, monkeypatch, until, timeout: floa
         await asyncio.sleep(0.2)  # anything the worker would still do after the condition holds
     finally:
         await worker.stop()
-    return claims
+    return len(claims)
 
 
 @pytest.mark.asyncio

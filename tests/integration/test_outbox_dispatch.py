@@ -16,7 +16,7 @@ from connector.exchange.worker import OutboxWorker
 from connector.services import outbox
 from connector.storage.tables import OutboxMessage, utcnow
 
-from .test_operations import _FakePeer
+from .test_operations import _count_claims, _FakePeer
 
 
 def _app(engine, worker: OutboxWorker | None) -> SimpleNamespace:
@@ -37,20 +37,12 @@ async def _until(condition, timeout: float = 5.0) -> None:
 
 @pytest.mark.asyncio
 async def test_a_committed_request_hands_its_messages_to_the_worker_without_a_claim(engine, monkeypatch) -> None:
-    claims = 0
-    real_claim = outbox.claim
-
-    def counting_claim(*args, **kw):
-        nonlocal claims
-        claims += 1
-        return real_claim(*args, **kw)
-
-    monkeypatch.setattr(outbox, "claim", counting_claim)
+    claims = _count_claims(monkeypatch)
     peer = _FakePeer()
     worker = OutboxWorker(engine, Settings(), None, peer, poll_interval=30.0)  # type: ignore[arg-type]
     worker.start()
     try:
-        await _until(lambda: claims == 1)  # the start-up pass claims once (nothing is pending yet)
+        await _until(lambda: len(claims) == 1)  # the start-up pass claims once (nothing is pending yet)
         app = _app(engine, worker)
 
         def request() -> None:  # as a request handler, on a thread of the pool
@@ -71,7 +63,7 @@ async def test_a_committed_request_hands_its_messages_to_the_worker_without_a_cl
     finally:
         await worker.stop()
     assert peer.sent == [{"n": 1}, {"n": 2}, {"n": 3}]  # to one peer, in the order written
-    assert claims == 1  # sent without claiming (a poll would be 30 s away; a lease 60 s)
+    assert len(claims) == 1  # sent without claiming (a poll would be 30 s away; a lease 60 s)
     with Session(engine) as session:
         rows = session.exec(select(OutboxMessage)).all()
     assert sorted(r.body["n"] for r in rows) == [1, 2, 3]
