@@ -109,7 +109,9 @@ class DemoDataspace:
         inter = create_intermediate_ca(root, "Demo Battery Dataspace Issuing CA", at=now)
         save_authority(self.ca_dir, root, inter)
         (self.ca_dir / ".gitignore").write_text("*\n")
-        crl_path = write_crl(self.ca_dir / "intermediate.crl.pem", build_crl(inter, [], at=now))
+        # both CAs' CRLs, as `connector ca crl` publishes them: a verifier with --require-crl needs the root's too
+        crl_paths = [write_crl(self.ca_dir / "intermediate.crl.pem", build_crl(inter, [], at=now)),
+                     write_crl(self.ca_dir / "root.crl.pem", build_crl(root, [], at=now))]
         tls = issue_tls_certificate(inter, ["localhost", "127.0.0.1"], at=now)
         tls_paths = {"key": write_private_key(self.ca_dir / "tls.key", tls.key),
                      "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain))}
@@ -125,7 +127,7 @@ class DemoDataspace:
                 "company_id": cid, "company_name": company["name"], "node_name": slug(cid),
                 "public_url": node.url, "listen_host": "127.0.0.1", "listen_port": node.port,
                 "key_file": str(paths["key"]), "cert_file": str(paths["chain"]),
-                "trust_anchor_files": [str(self.ca_dir / "root.pem")], "crl_files": [str(crl_path)],
+                "trust_anchor_files": [str(self.ca_dir / "root.pem")], "crl_files": [str(p) for p in crl_paths],
                 "tls_cert_file": str(tls_paths["chain"]), "tls_key_file": str(tls_paths["key"]),
                 "outbox_base_delay": 0.2, "outbox_max_delay": 2.0,
             }

@@ -42,11 +42,13 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
         k: Decimal(v) for k, v in expected.items() if k in {s["stage"] for s in declared["stages"]}}
     assert _leftover(str(out)) == []
 
-    # the bundle verifies offline too, with the verifier's key, through the CLI
+    # the bundle verifies offline too, with the verifier's key, through the CLI; it carries both CAs' CRLs, current at
+    # every signing time, so the strict revocation check passes as well
     verify = subprocess.run([sys.executable, "-m", "connector", "verify", str(out / "results" / "bundle.json"),
                              "--trust", str(out / "ca" / "root.pem"),
                              "--key", str(out / "nodes" / "notified-body-0042" / "identity" / "company.key"),
-                             "--cert", str(out / "nodes" / "notified-body-0042" / "identity" / "company.chain.pem")],
+                             "--cert", str(out / "nodes" / "notified-body-0042" / "identity" / "company.chain.pem"),
+                             "--require-crl"],
                             capture_output=True, text=True, timeout=120)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert verify.stdout.strip().splitlines()[-1] == "valid"
