@@ -147,7 +147,7 @@ def upstream_certifications(ctx: NodeContext, fp: Footprint) -> list[dict[str, A
                                                                          [i["footprintId"] for i in fp.inputs]))
 
 
-def certifications_of_inputs(fp: Footprint, held: dict[str, list[Any]]) -> list[dict[str, Any]]:
+def certifications_of_inputs(fp: pact_reads.RenderKeyFields, held: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """:func:`upstream_certifications` of ``fp`` from ``held`` (upstream footprint id -> its certifications, as
     ``pact_reads.upstream_certifications`` reads them): what the render key of ``fp``'s answer names."""
     return [{"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1}

@@ -22,6 +22,7 @@ from ..exchange import pact
 from ..identity import load_certificates
 from ..stages import STAGES
 from ..storage import repositories as repo
+from ..storage.pact_reads import RenderKeyFields
 from ..storage.tables import BomLine, CfpRequest, Footprint, Grant, Product, UpstreamFootprint
 from . import attesting, audit, footprints, outbox
 from .context import NodeContext
@@ -98,7 +99,7 @@ _RENDERED_MAX = 4096
 _RENDERED_LOCK = threading.Lock()
 
 
-def render_key(ctx: NodeContext, fp: Footprint, audience: str, attestation_id: str | None, certifications: int,
+def render_key(ctx: NodeContext, fp: RenderKeyFields, audience: str, attestation_id: str | None, certifications: int,
                upstream_tokens: Iterable[str]) -> tuple[Any, ...]:
     """Everything a rendering depends on besides the immutable footprint (see :func:`rendered_json`)."""
     return (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience, attestation_id, certifications,

@@ -7,13 +7,25 @@ session's connection, no ORM objects (pending rows of the session flushed first,
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
 from .tables import Attestation, CfpRequest, Footprint, Grant, Product, UpstreamFootprint
+
+
+class RenderKeyFields(Protocol):
+    """What a render key reads of a footprint (``exchange.render_key``, ``attesting.certifications_of_inputs``): a
+    loaded ``Footprint`` has it, and so does a :class:`VisibleFootprint` read from four columns."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def inputs(self) -> list[dict[str, Any]]: ...
 
 
 class VisibleFootprint(NamedTuple):

@@ -210,9 +210,9 @@ def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootpr
         att = next((a for a in attestations.get(item.id, []) if sorted(a[1]) == wanted), None)
         raw = None
         if att is not None:
-            # both read only id, status and inputs of what they are given: the row's columns serve as the footprint
-            tokens = [e["token"] for e in attesting.certifications_of_inputs(item, held)]  # type: ignore[arg-type]
-            key = exchange.render_key(ctx, item, audience, att[0], att[2], tokens)  # type: ignore[arg-type]
+            # both read only id, status and inputs (pact_reads.RenderKeyFields): the row's columns serve
+            tokens = [e["token"] for e in attesting.certifications_of_inputs(item, held)]
+            key = exchange.render_key(ctx, item, audience, att[0], att[2], tokens)
             raw = exchange.cached_rendering(key)
         out.append(raw)
     return out
