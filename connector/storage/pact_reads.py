@@ -13,6 +13,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
+from .repositories import execute
 from .tables import Attestation, CfpRequest, Footprint, Grant, Product, UpstreamFootprint
 
 
@@ -47,13 +48,8 @@ _VISIBLE = (core_select(_FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs)
 def visible_footprint(session: Session, company_id: str, footprint_id: str) -> VisibleFootprint | None:
     """``exchange.visible_footprint``'s question (the footprint, its product and a grant to ``company_id``; the id
     lower-cased) in one prepared statement, answered with the render key's columns only; None when not visible."""
-    row = _rows(session, _VISIBLE, f=footprint_id.lower(), c=company_id).first()
+    row = execute(session, _VISIBLE, {"f": footprint_id.lower(), "c": company_id}).first()
     return None if row is None else VisibleFootprint(*row)
-
-
-def _rows(session: Session, stmt: Any, **params: Any) -> Any:
-    session.flush()  # what autoflush did before an ORM query: a write transaction's pending rows count
-    return session.connection().execute(stmt, params)
 
 
 _REQ, _ATT, _UP = (t.__table__ for t in (CfpRequest, Attestation, UpstreamFootprint))  # type: ignore[attr-defined]
@@ -69,7 +65,7 @@ def latest_verifiers(session: Session, audience: str, product_ids: list[str]) ->
     if not product_ids:
         return {}
     out: dict[str, list[str]] = {}
-    for product_id, certs in _rows(session, _LATEST_VERIFIERS, a=audience, p=product_ids):
+    for product_id, certs in execute(session, _LATEST_VERIFIERS, {"a": audience, "p": product_ids}):
         if product_id is not None and product_id not in out:
             out[product_id] = list(certs or [])
     return out
@@ -86,8 +82,8 @@ def attestation_keys(session: Session, audience: str,
     if not footprint_ids:
         return {}
     out: dict[str, list[tuple[str, list[str], int]]] = {}
-    for footprint_id, att_id, verifiers, certifications in _rows(session, _ATTESTATION_KEYS, a=audience,
-                                                                  f=footprint_ids):
+    for footprint_id, att_id, verifiers, certifications in execute(session, _ATTESTATION_KEYS,
+                                                                    {"a": audience, "f": footprint_ids}):
         out.setdefault(footprint_id, []).append((att_id, list(verifiers or []), len(certifications or [])))
     return out
 
@@ -101,4 +97,4 @@ def upstream_certifications(session: Session, footprint_ids: list[str]) -> dict[
     if not footprint_ids:
         return {}
     return {footprint_id: certifications or []
-            for footprint_id, certifications in _rows(session, _HELD, f=footprint_ids)}
+            for footprint_id, certifications in execute(session, _HELD, {"f": footprint_ids})}

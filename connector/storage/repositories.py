@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Row, bindparam, func, insert, update
+from sqlalchemy import Result, Row, bindparam, func, insert, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -136,9 +136,8 @@ _USING_UPSTREAM = core_select(_BOM.c.product_id).where(_BOM.c.supplier_company_i
 
 
 def products_using_upstream(session: Session, supplier_company_id: str, product_urn: str) -> list[str]:
-    session.flush()
-    rows = session.connection().execute(_USING_UPSTREAM, {"c": supplier_company_id, "u": product_urn.lower()})
-    return sorted({row[0] for row in rows})
+    return sorted({row[0] for row in _rows(session, _USING_UPSTREAM, {"c": supplier_company_id,
+                                                                       "u": product_urn.lower()})})
 
 
 def partner_by_company(session: Session, company_id: str) -> Partner | None:
@@ -158,9 +157,23 @@ def count_admin_keys(session: Session) -> int:
 # the event path: prepared core statements on the session's connection (no ORM objects, no statement building) -----
 
 
+def execute(session: Session, stmt: Any, params: dict[str, Any]) -> Result[Any]:
+    """A prepared core statement on the session's connection, after flushing the session's pending rows (what
+    autoflush does before an ORM query: the transaction's own writes count)."""
+    session.flush()
+    return session.connection().execute(stmt, params)
+
+
 def _scalar(session: Session, stmt: object, params: dict[str, object]) -> object:
-    session.flush()  # what autoflush does before an ORM query: the transaction's pending rows count
-    return session.connection().execute(stmt, params).scalar()  # type: ignore[call-overload]
+    return execute(session, stmt, params).scalar()
+
+
+def _rows(session: Session, stmt: Any, params: dict[str, Any]) -> Sequence[Row[Any]]:
+    return execute(session, stmt, params).all()
+
+
+def _first(session: Session, stmt: Any, params: dict[str, Any]) -> Row[Any] | None:
+    return execute(session, stmt, params).first()
 
 
 _GRANT = Grant.__table__  # type: ignore[attr-defined]
@@ -209,8 +222,8 @@ _OUTGOING_OWNER = core_select(_REQ.c.id, _REQ.c.company_id).where(_REQ.c.directi
 def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] | None:
     """(id, company id) of the request this node sent with the RequestCreated event ``event_id``, without loading
     it (:func:`outgoing_request` loads it)."""
-    found = _rows(session, _OUTGOING_OWNER, {"e": event_id})
-    return (found[0][0], found[0][1]) if found else None
+    row = _first(session, _OUTGOING_OWNER, {"e": event_id})
+    return (row[0], row[1]) if row else None
 
 
 def update_request(session: Session, request_id: str, **values: Any) -> None:
@@ -265,14 +278,8 @@ def upstream_held(session: Session, footprint_id: str) -> bool:
 
 def latest_upstream_ids(session: Session, supplier_company_id: str, product_urn: str) -> tuple[str, str] | None:
     """(row id, footprint id) of the newest active upstream footprint of one pair, without loading the row."""
-    session.flush()
-    row = session.connection().execute(_UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()}).first()
+    row = _first(session, _UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()})
     return (row[0], row[1]) if row else None
-
-
-def _rows(session: Session, stmt: Any, params: dict[str, Any]) -> Sequence[Row[Any]]:
-    session.flush()  # as autoflush before an ORM query
-    return session.connection().execute(stmt, params).all()
 
 
 # read-only rows for the event path: the table's columns through the same column types (JSON, decimals as text,
@@ -301,8 +308,7 @@ _PARTNER_OF = core_select(_PARTNER).where(_PARTNER.c.company_id == bindparam("c"
 
 def partner_row(session: Session, company_id: str) -> Row[Any] | None:
     """:func:`partner_by_company` as a read-only row."""
-    found = _rows(session, _PARTNER_OF, {"c": company_id})
-    return found[0] if found else None
+    return _first(session, _PARTNER_OF, {"c": company_id})
 
 
 _GRANTEES = core_select(_GRANT.c.company_id).where(_GRANT.c.product_id == bindparam("p"))
@@ -344,5 +350,5 @@ _UP_ATTESTATION = core_select(_UP.c.attestation, _UP.c.evidence).where(_UP.c.foo
 
 def upstream_attestation(session: Session, footprint_id: str) -> tuple[str | None, Any] | None:
     """(attestation, sealed evidence) of an upstream footprint we hold, or None when not held."""
-    found = _rows(session, _UP_ATTESTATION, {"f": footprint_id})
-    return (found[0][0], found[0][1]) if found else None
+    row = _first(session, _UP_ATTESTATION, {"f": footprint_id})
+    return (row[0], row[1]) if row else None
