@@ -37,12 +37,7 @@ def write_session(app: Any) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
-        leased = outbox.dispatched(session)
-        if worker is not None:
-            if leased:
-                worker.submit(leased)
-            if session.info.pop(outbox.ENQUEUED, False):
-                worker.wake()  # committed messages to claim: now rather than at the worker's next poll
+        outbox.hand_over(session, worker)
 
 
 def get_session(request: Request) -> Iterator[Session]:

@@ -166,18 +166,15 @@ class OutboxWorker:
             outbox.mark_sent(session, message_ids, self.clock())
             session.commit()
 
-    def _fetched(self, message: OutboxMessage, fetched: dict) -> bool:
-        """Store a fetched footprint and record the delivery in one transaction; the messages that left are submitted
-        to this worker (leased); True when some must be claimed instead."""
+    def _fetched(self, message: OutboxMessage, fetched: dict) -> None:
+        """Store a fetched footprint and record the delivery in one transaction; the messages it left go to this
+        worker (leased), as a request's do."""
         with Session(self.engine, expire_on_commit=False) as session:
             session.info[outbox.DISPATCH] = True
             exchange.receive_footprint(NodeContext(session, self.settings, self.identity), message.company_id, fetched)
             outbox.mark_sent(session, [message.id], self.clock())
             session.commit()
-            leased = outbox.dispatched(session)
-            if leased:
-                self.submit(leased)
-            return bool(session.info.pop(outbox.ENQUEUED, False))
+            outbox.hand_over(session, self)
 
     async def _deliver(self, message: OutboxMessage) -> bool:
         """Send one message; True when it is an event delivered (for the caller to mark sent)."""
@@ -194,6 +191,5 @@ class OutboxWorker:
             await asyncio.to_thread(self._failed, message, exc)
             return False
         # database work never runs on the event loop: a blocked SQLite lock would stall every node in the process
-        if await asyncio.to_thread(self._fetched, message, fetched):
-            self.wake()
+        await asyncio.to_thread(self._fetched, message, fetched)
         return False

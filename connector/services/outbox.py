@@ -70,6 +70,18 @@ def dispatched(session: Session) -> list[OutboxMessage]:
     return session.info.pop(_DISPATCHED, None) or []
 
 
+def hand_over(session: Session, worker: Any) -> None:
+    """After the session committed: its leased messages to ``worker`` (``submit``), and a wake-up when it left
+    messages to claim (``wake``). ``worker`` None: nothing to tell (the leases and the poll still deliver)."""
+    leased = dispatched(session)
+    claim = session.info.pop(ENQUEUED, False)
+    if worker is not None:
+        if leased:
+            worker.submit(leased)
+        if claim:
+            worker.wake()  # committed messages to claim: now rather than at the worker's next poll
+
+
 def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMessage]:
     """Take due messages for sending: leased for LEASE so a crashed worker's messages come back.
 
