@@ -19,6 +19,7 @@ from connector.attestation import (
     ReferencePeriod,
     StageValues,
 )
+from connector.config import Settings
 from connector.identity import (
     CertificateAuthority,
     Issued,
@@ -108,3 +109,13 @@ def write_node_files(pki: Pki, issued: Issued, folder: Path) -> dict[str, Path]:
     return {"key_file": write_private_key(folder / "node.key", issued.key),
             "cert_file": write_certificates(folder / "node.pem", list(issued.chain)),
             "trust_anchor": write_certificates(folder / "root.pem", [pki.root.certificate])}
+
+
+def signing_settings(folder: Path, company_id: str, name: str, pki_name: str = "Test") -> Settings:
+    """Settings of a node that can sign (its own fresh PKI, files in ``folder``), workers off: for services driven in
+    process. The certificate is valid from an hour ago, the CAs from a day ago."""
+    pki = make_pki(pki_name, at=datetime.now(UTC) - timedelta(days=1))
+    issued = pki.company(company_id, "supplier", name=name, at=datetime.now(UTC) - timedelta(hours=1))
+    files = write_node_files(pki, issued, folder)
+    return Settings(company_id=company_id, company_name=name, data_dir=folder, run_workers=False,
+                    cert_file=files["cert_file"], key_file=files["key_file"], trust_anchor_files=[files["trust_anchor"]])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import event
@@ -14,19 +13,14 @@ from connector.config import Settings
 from connector.services import catalog, exchange, footprints
 from connector.services.context import NodeContext
 from connector.services.identity import load_identity
-from tests.pki import make_pki, write_node_files
+from tests.pki import signing_settings
 
 COMPANY = "urn:pact:batch-node.example:company:batch-node"
 CUSTOMER = "urn:pact:batch-customer.example:company:batch-customer"
 
 
 def _signing_settings(tmp_path) -> Settings:
-    pki = make_pki("Batch", at=datetime.now(UTC) - timedelta(days=1))
-    issued = pki.company(COMPANY, "supplier", name="Batch Node", at=datetime.now(UTC) - timedelta(hours=1))
-    files = write_node_files(pki, issued, tmp_path)
-    return Settings(company_id=COMPANY, company_name="Batch Node", data_dir=tmp_path, run_workers=False,
-                    cert_file=files["cert_file"], key_file=files["key_file"],
-                    trust_anchor_files=[files["trust_anchor"]])
+    return signing_settings(tmp_path, COMPANY, "Batch Node", "Batch")
 
 
 def test_a_page_is_rendered_as_each_footprint_alone_in_three_queries(engine, tmp_path) -> None:

@@ -170,14 +170,19 @@ async def _run_worker(engine, peer: _FakePeer, monkeypatch, until, timeout: floa
                           poll_interval=30.0)  # type: ignore[arg-type]
     worker.start()
     try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not until() and loop.time() < deadline:
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.2)  # anything the worker would still do after the condition holds
+        await _until(until, timeout)
     finally:
         await worker.stop()
     return len(claims)
+
+
+async def _until(condition, timeout: float = 5.0) -> None:
+    """Wait until ``condition()`` holds (at most ``timeout`` s), then 0.2 s more for anything that would follow."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition() and loop.time() < deadline:
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)
 
 
 @pytest.mark.asyncio

@@ -3,8 +3,6 @@ exactly what looking it all up again would."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from sqlmodel import Session, select
 
 from connector.api import schemas as s
@@ -13,7 +11,7 @@ from connector.services import catalog, exchange, footprints
 from connector.services.context import NodeContext
 from connector.services.identity import load_identity
 from connector.storage.tables import Attestation, CfpRequest
-from tests.pki import make_pki, write_node_files
+from tests.pki import signing_settings
 
 COMPANY = "urn:pact:known-node.example:company:known-node"
 CUSTOMER = "urn:pact:known-customer.example:company:known-customer"
@@ -23,11 +21,7 @@ PACK = "urn:pact:known-node.example:product:pack"
 
 
 def _settings(tmp_path) -> Settings:
-    pki = make_pki("Known", at=datetime.now(UTC) - timedelta(days=1))
-    issued = pki.company(COMPANY, "supplier", name="Known Node", at=datetime.now(UTC) - timedelta(hours=1))
-    files = write_node_files(pki, issued, tmp_path)
-    return Settings(company_id=COMPANY, company_name="Known Node", data_dir=tmp_path, run_workers=False,
-                    cert_file=files["cert_file"], key_file=files["key_file"], trust_anchor_files=[files["trust_anchor"]])
+    return signing_settings(tmp_path, COMPANY, "Known Node", "Known")
 
 
 def _product(ctx: NodeContext, urn: str, name: str):
