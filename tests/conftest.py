@@ -12,12 +12,12 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from connector.demo.chains import DEFAULT_CHAIN
 from connector.storage.db import create_schema, make_engine, normalize_url
 
 PG_URL = os.environ.get("CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -25,7 +25,7 @@ REQUIRE_PG = os.environ.get("CONNECTOR_TEST_REQUIRE_POSTGRES") == "1"
 WANTED = os.environ.get("CONNECTOR_TEST_DB", "all")
 BACKENDS = ["sqlite", "postgresql"] if WANTED == "all" else [WANTED]
 
-FIXTURE_FILE = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "nmc811-chain.json"
+FIXTURE_FILE = DEFAULT_CHAIN
 
 
 def _pg_available() -> bool:

@@ -249,7 +249,7 @@ def declare(
 
 @app.command()
 def demo(
-    fixture: Annotated[Path | None, typer.Option(help="Supply-chain file (default: ../shared/fixtures/nmc811-chain.json)")] = None,
+    fixture: Annotated[Path | None, typer.Option(help="Supply-chain file (default: the packaged NMC811 example, examples/nmc811-chain.json)")] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("demo-output"),
     keep: Annotated[bool, typer.Option("--keep", help="Leave the nodes running and print their URLs and keys")] = False,
 ) -> None:
@@ -261,12 +261,7 @@ def demo(
 
 
 def default_fixture() -> Path:
-    here = Path.cwd()
-    for base in (here, *here.parents):
-        candidate = base / "shared" / "fixtures" / "nmc811-chain.json"
-        if candidate.exists():
-            return candidate
-        candidate = base.parent / "shared" / "fixtures" / "nmc811-chain.json"
-        if candidate.exists():
-            return candidate
-    raise typer.BadParameter("fixture not found; pass --fixture")
+    """The example chain shipped inside the package, so a clone and a ``pip install`` both have it."""
+    from ..demo.chains import DEFAULT_CHAIN
+
+    return DEFAULT_CHAIN
