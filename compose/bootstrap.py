@@ -162,7 +162,7 @@ def load_keys() -> dict[str, str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fixture", type=Path,
-                        default=Path(os.environ.get("FIXTURES_DIR", HERE / ".." / ".." / "shared" / "fixtures"))
+                        default=Path(os.environ.get("FIXTURES_DIR", HERE / ".." / "connector" / "demo" / "chains"))
                         / "nmc811-chain.json", help="the fixture on the host (the same file the nodes see in /fixtures)")
     parser.add_argument("--flow", action="store_true", help="then request the pack, declare and verify")
     args = parser.parse_args()

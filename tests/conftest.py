@@ -54,6 +54,15 @@ def _require_backend(name: str) -> None:
         pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
 
 
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly, at the end of the run, when the PostgreSQL half did not run."""
+    if "postgresql" not in BACKENDS:
+        terminalreporter.write_line(f"PostgreSQL half not run: CONNECTOR_TEST_DB={WANTED}", yellow=True, bold=True)
+    elif _PG_OK is False:
+        terminalreporter.write_line(f"PostgreSQL half SKIPPED: not reachable at {PG_URL} (start it, or set "
+                                    "CONNECTOR_TEST_POSTGRES_URL; CI requires it)", yellow=True, bold=True)
+
+
 @pytest.fixture(params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     _require_backend(request.param)

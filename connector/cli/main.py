@@ -252,11 +252,13 @@ def demo(
     fixture: Annotated[Path | None, typer.Option(help="Supply-chain file (default: the packaged NMC811 example, examples/nmc811-chain.json)")] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("demo-output"),
     keep: Annotated[bool, typer.Option("--keep", help="Leave the nodes running and print their URLs and keys")] = False,
+    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the nodes to start, and again for the "
+                                                       "pack footprint to reach the automaker")] = 120,
 ) -> None:
     """Run the demo dataspace: one HTTPS node per company, request, signed answers, declaration, verification."""
     from ..demo.run import run_demo
 
-    ok = run_demo(fixture or default_fixture(), out, console, keep=keep)
+    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -58,6 +58,10 @@ def free_ports(count: int) -> list[int]:
             sock.close()
 
 
+class DemoError(Exception):
+    """A demo step that cannot go on, said in a sentence (with the node's log lines when a node is to blame)."""
+
+
 def slug(company_id: str) -> str:
     return company_id.rsplit(":", 1)[-1]
 
@@ -209,8 +213,8 @@ class DemoDataspace:
                 for cid in list(pending):
                     node = self.nodes[cid]
                     if node.process is not None and node.process.poll() is not None:
-                        log = (node.data_dir / "node.log").read_text()[-2000:]
-                        raise RuntimeError(f"node {node.name} exited:\n{log}")
+                        raise DemoError(f"node {node.name} exited with status {node.process.returncode}; "
+                                        f"last lines of {node.data_dir / 'node.log'}:\n{self.log_tail(cid)}")
                     try:
                         r = await http.get(f"{node.url}/health")
                         answered = r.json().get("companyId") if r.status_code == 200 else None
@@ -221,11 +225,26 @@ class DemoDataspace:
                     elif answered is not None:
                         # another process holds this node's port: the node cannot listen, and its partners' calls
                         # would reach the wrong company (refused, retried until any timeout)
-                        raise RuntimeError(f"node {node.name}'s port {node.port} is answered by {answered}")
+                        raise DemoError(f"node {node.name}'s port {node.port} is answered by {answered}")
                 if pending:
                     if time.monotonic() > deadline:
-                        raise TimeoutError(f"nodes did not start: {sorted(pending)}")
+                        raise DemoError(self._not_started(pending, timeout))
                     await asyncio.sleep(0.1)
+
+    def log_tail(self, company_id: str, lines: int = 15) -> str:
+        """The last lines of a node's log, for an error that names the node."""
+        try:
+            text = (self.nodes[company_id].data_dir / "node.log").read_text(errors="replace")
+        except OSError as exc:
+            return f"  (no log: {exc.strerror})"
+        return "\n".join("  " + line for line in text.splitlines()[-lines:]) or "  (log is empty)"
+
+    def _not_started(self, pending: set[str], timeout: float) -> str:
+        names = ", ".join(self.nodes[cid].name for cid in sorted(pending))
+        first = sorted(pending)[0]
+        return (f"{len(pending)} node(s) did not answer /health within {timeout:g} s: {names} "
+                f"(raise it with --timeout); last lines of {self.nodes[first].data_dir / 'node.log'}:\n"
+                f"{self.log_tail(first)}")
 
     # the flow -----------------------------------------------------------------------------------------------------
 
@@ -251,7 +270,9 @@ class DemoDataspace:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    raise TimeoutError("the pack footprint did not reach the automaker")
+                    oem = self.nodes[self.oem_id]
+                    raise DemoError(f"the pack footprint did not reach the automaker ({oem.name}) within {timeout:g} s; "
+                                    f"last lines of {oem.data_dir / 'node.log'}:\n{self.log_tail(self.oem_id)}")
                 await asyncio.sleep(0.2)
 
     async def declare_and_verify(self) -> dict[str, Any]:

@@ -28,7 +28,8 @@ def _leftover(marker: str) -> list[str]:
 
 def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_running(tmp_path: Path) -> None:
     out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "connector", "demo", "--fixture", str(FIXTURE_FILE), "--out", str(out)],
+    # no --fixture: the chain shipped in the package, as a user's clone or pip install has it
+    proc = subprocess.run([sys.executable, "-m", "connector", "demo", "--out", str(out)], cwd=tmp_path,
                           capture_output=True, text=True, timeout=240, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "valid" in proc.stdout and "INVALID" not in proc.stdout
@@ -60,6 +61,22 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
     assert declare.returncode == 0, declare.stdout + declare.stderr
     assert "0.164679" in declare.stdout
     assert json.loads((tmp_path / "cli" / "bundle.json").read_text())["bundleVersion"] == "2"
+
+
+def test_connector_demo_runs_a_chain_without_an_expected_section(tmp_path: Path) -> None:
+    document = json.loads(FIXTURE_FILE.read_text())
+    want = document.pop("expected")["declaration"]
+    chain = tmp_path / "my-chain.json"
+    chain.write_text(json.dumps(document))
+    out = tmp_path / "demo"
+    proc = subprocess.run([sys.executable, "-m", "connector", "demo", "--fixture", str(chain), "--out", str(out),
+                           "--timeout", "90"],
+                          capture_output=True, text=True, timeout=240, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "no expected section" in proc.stdout and "fixture expects" not in proc.stdout
+    assert want["total"] in proc.stdout  # the declared values are printed all the same
+    assert "valid" in proc.stdout and "INVALID" not in proc.stdout
 
 
 def test_a_supplier_killed_during_the_demo_answers_after_restart(tmp_path: Path) -> None:

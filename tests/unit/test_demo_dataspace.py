@@ -16,10 +16,8 @@ from typing import Any
 import pytest
 
 from connector.demo import dataspace
-from connector.demo.dataspace import DemoDataspace
+from connector.demo.dataspace import DemoDataspace, DemoError
 from tests.conftest import FIXTURE_FILE
-
-pytestmark = pytest.mark.skipif(not FIXTURE_FILE.exists(), reason="shared fixture not available")
 
 
 class _ReusingKernel:
@@ -100,7 +98,7 @@ def _serve_health(space: DemoDataspace, port: int, company_id: str) -> Iterator[
 
 def test_a_port_answered_by_another_node_is_not_taken_for_a_healthy_node(space: DemoDataspace) -> None:
     first, second = list(space.nodes.values())[:2]
-    with _serve_health(space, first.port, second.company_id), pytest.raises(RuntimeError, match="answered by"):
+    with _serve_health(space, first.port, second.company_id), pytest.raises(DemoError, match="answered by"):
         asyncio.run(space.wait_healthy([first.company_id], timeout=10))
 
 
@@ -108,3 +106,28 @@ def test_the_node_answering_as_itself_is_healthy(space: DemoDataspace) -> None:
     node = next(iter(space.nodes.values()))
     with _serve_health(space, node.port, node.company_id):
         asyncio.run(space.wait_healthy([node.company_id], timeout=10))
+
+
+def test_a_node_that_does_not_start_in_time_is_named_with_the_end_of_its_log(space: DemoDataspace) -> None:
+    node = next(iter(space.nodes.values()))
+    (node.data_dir / "node.log").write_text("starting\n" + "".join(f"line {i}\n" for i in range(40)) + "stuck here\n")
+    with pytest.raises(DemoError) as caught:
+        asyncio.run(space.wait_healthy([node.company_id], timeout=0.3))
+    message = str(caught.value)
+    assert node.name in message and "--timeout" in message
+    assert "stuck here" in message and "line 39" in message and "starting" not in message  # the last lines only
+
+
+def test_run_demo_reports_a_start_up_timeout_in_a_sentence_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    from connector.demo import run
+
+    monkeypatch.setattr(DemoDataspace, "start_all", lambda self: None)  # nothing answers /health
+    out = StringIO()
+    ok = run.run_demo(FIXTURE_FILE, tmp_path / "demo", Console(file=out, width=200), timeout=0.5)
+    text = out.getvalue()
+    assert ok is False
+    assert "demo stopped" in text and "did not answer /health within 0.5 s" in text and "Traceback" not in text

@@ -1,0 +1,72 @@
+"""A plain clone stands on its own: nothing it tracks points outside it, and the example chain ships inside it.
+
+The clone is of the last commit, as CI and a user get it (work not yet committed is not looked at).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from connector.demo.chains import DEFAULT_CHAIN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# a path into a sibling of the checkout (the developers' ../shared), or an absolute path of one machine
+OUTSIDE = re.compile(r"(?:\.\./)+shared\b|\bshared/(?:fixtures|reference|design)\b|/work/|/root/|/home/\w+")
+
+
+@pytest.fixture(scope="module")
+def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    target = tmp_path_factory.mktemp("empty") / "clone"
+    subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(ROOT), str(target)], check=True, timeout=120)
+    return target
+
+
+def _tracked(clone: Path) -> list[Path]:
+    names = subprocess.run(["git", "-C", str(clone), "ls-files", "-z"], capture_output=True, check=True).stdout
+    return [clone / n for n in names.decode().split("\0") if n]
+
+
+def test_no_tracked_file_refers_to_a_path_outside_the_repository(clone: Path) -> None:
+    found = []
+    for path in _tracked(clone):
+        if path.is_symlink() or path.suffix in {".png", ".jpg", ".ico", ".gz"} or path.name == Path(__file__).name:
+            continue  # (this file names the patterns it looks for)
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            continue
+        for number, line in enumerate(text.splitlines(), 1):
+            if OUTSIDE.search(line):
+                found.append(f"{path.relative_to(clone)}:{number}: {line.strip()[:100]}")
+    assert found == []
+
+
+def test_every_tracked_link_resolves_inside_the_clone(clone: Path) -> None:
+    links = [p for p in _tracked(clone) if p.is_symlink()]
+    assert clone / "examples" / "nmc811-chain.json" in links
+    for link in links:
+        target = link.resolve()
+        assert target.is_relative_to(clone.resolve()) and target.exists(), link
+
+
+def test_the_demo_chain_ships_in_the_package_and_in_examples(clone: Path) -> None:
+    shipped = clone / DEFAULT_CHAIN.relative_to(ROOT)
+    assert shipped.is_file() and shipped.read_bytes() == (clone / "examples" / "nmc811-chain.json").read_bytes()
+    pyproject = (clone / "pyproject.toml").read_text()
+    assert '"demo/chains/*.json"' in pyproject  # package data: a pip install has the chain too
+
+
+def test_the_pattern_catches_what_it_is_for() -> None:
+    for line in ("connector import ../shared/fixtures/nmc811-chain.json", "see shared/reference/pact.md",
+                 "PATH=/work/main/.venv", "${FIXTURES_DIR:-../../shared/fixtures}"):
+        assert OUTSIDE.search(line), line
+    for line in ("examples/nmc811-chain.json", "a shared box", "shared by two processes"):
+        assert not OUTSIDE.search(line), line
