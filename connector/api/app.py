@@ -7,10 +7,15 @@ import secrets
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import fastapi_offline
 import httpx
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from .. import __version__
@@ -35,6 +40,44 @@ def _tls_verify(settings: Settings) -> Any:
     for path in settings.trust_anchor_files:
         context.load_verify_locations(cafile=str(path))
     return context
+
+
+DOCS_ASSETS_URL = "/docs/assets"
+DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
+"""Swagger UI, ReDoc and the favicon as shipped in the fastapi-offline wheel: the pages load nothing from a CDN."""
+
+
+def _serve_docs(app: FastAPI) -> None:
+    """``/docs``, ``/redoc`` and the OAuth2 redirect page on local assets (FastAPI's own pages load theirs from
+    jsDelivr, and are blank on a machine without internet). URLs are prefixed with the ASGI root path, so the pages
+    also work behind a proxy that mounts the node under a path."""
+    app.mount(DOCS_ASSETS_URL, StaticFiles(directory=DOCS_ASSETS_DIR), name="docs-assets")
+    redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
+
+    def urls(request: Request) -> tuple[str, str]:
+        root = request.scope.get("root_path", "").rstrip("/")
+        return f"{root}{app.openapi_url}", f"{root}{DOCS_ASSETS_URL}"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui(request: Request) -> HTMLResponse:
+        openapi, assets = urls(request)
+        return get_swagger_ui_html(
+            openapi_url=openapi, title=f"{app.title} - Swagger UI", oauth2_redirect_url=redirect_url,
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon.png",
+            # no badge from the online validator (validator.swagger.io) whatever the layout
+            swagger_ui_parameters={"validatorUrl": None})
+
+    @app.get(redirect_url, include_in_schema=False)
+    def swagger_ui_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc(request: Request) -> HTMLResponse:
+        openapi, assets = urls(request)
+        return get_redoc_html(openapi_url=openapi, title=f"{app.title} - ReDoc",
+                              redoc_js_url=f"{assets}/redoc.standalone.js", redoc_favicon_url=f"{assets}/favicon.png",
+                              with_google_fonts=False)
 
 
 async def _warm(app: FastAPI) -> None:
@@ -77,6 +120,8 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
         description="Operator API (/api/v1, API key), PACT v3 peer API (/3, bearer token) and OAuth2 token "
                     "endpoint (/auth/token).",
         lifespan=lifespan,
+        docs_url=None,  # served by _serve_docs, on local assets
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -88,6 +133,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
     app.include_router(operator_router)
     app.include_router(peer_router)
     pact_routes_first(app)  # PACT reads are the hot path: matched before the operator API's routes
+    _serve_docs(app)
 
     @app.get("/health", tags=["node"])
     def health() -> dict[str, str]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, Body, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col
@@ -25,6 +25,7 @@ from ...storage import repositories as repo
 from ...storage.tables import Attestation
 from ...storage.tables import Declaration as DeclarationRow
 from ..deps import ContextDep, EditorDep, ViewerDep
+from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["declarations"])
@@ -48,7 +49,8 @@ def _summary(row: DeclarationRow) -> DeclarationSummary:
 
 @router.post("/declarations", status_code=status.HTTP_201_CREATED, response_model=DeclarationSummary,
              response_model_by_alias=True)
-def create_declaration(ctx: ContextDep, _: EditorDep, body: DeclarationInput) -> DeclarationSummary:
+def create_declaration(ctx: ContextDep, _: EditorDep,
+                       body: Annotated[DeclarationInput, Body(openapi_examples=ex.DECLARATION)]) -> DeclarationSummary:
     """Issue the Art. 7 declaration from the attested pack footprint this node holds (oem nodes)."""
     return _summary(declaring.declare(ctx, body))
 
@@ -95,7 +97,8 @@ def get_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> dict[str,
 
 
 @router.post("/declarations/{declaration_id}/conformity", response_class=HTMLResponse)
-def conformity(ctx: ContextDep, _: ViewerDep, declaration_id: str, body: ConformityInput, request: Request) -> Any:
+def conformity(ctx: ContextDep, _: ViewerDep, declaration_id: str,
+               body: Annotated[ConformityInput, Body(openapi_examples=ex.CONFORMITY)], request: Request) -> Any:
     """The Annex IX EU declaration of conformity (HTML, or JSON with Accept: application/json)."""
     doc = declaring.conformity(declaring.get_declaration(ctx, declaration_id), body)
     if "application/json" in request.headers.get("accept", ""):
@@ -135,7 +138,7 @@ def list_attestations(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> dict[
 
 @router.post("/attestations/{attestation_id}/certify", response_model=dict)
 async def certify_attestation(request: Request, ctx: ContextDep, _: EditorDep, attestation_id: str,
-                              body: CertifyBody) -> dict[str, Any]:
+                              body: Annotated[CertifyBody, Body(openapi_examples=ex.CERTIFY)]) -> dict[str, Any]:
     """Ask a verifier node to certify one of our attestations; the certification then travels downstream."""
     row = await run_in_threadpool(ctx.session.get, Attestation, attestation_id)
     if row is None:

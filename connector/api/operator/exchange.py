@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 from sqlmodel import col
 
 from ...services import audit, exchange, outbox, tokens
@@ -12,6 +12,7 @@ from ...storage import repositories as repo
 from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage
 from .. import schemas as s
 from ..deps import AdminDep, ContextDep, EditorDep, ViewerDep
+from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["exchange"])
@@ -48,7 +49,8 @@ def list_requests(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=s.RequestRead)
-def create_request(request: Request, ctx: ContextDep, _: EditorDep, body: s.RequestCreate) -> s.RequestRead:
+def create_request(request: Request, ctx: ContextDep, _: EditorDep,
+                   body: Annotated[s.RequestCreate, Body(openapi_examples=ex.REQUEST_CREATE)]) -> s.RequestRead:
     """Ask the supplier of a BOM line for its footprint."""
     req = exchange.request_footprint(ctx, body.bom_line_id, message=body.message, due_date=body.due_date,
                                      verifier_certs=body.verifier_certificates)
@@ -71,7 +73,8 @@ def accept_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: 
 
 
 @router.post("/requests/{request_id}/reject", response_model=s.RequestRead)
-def reject_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str, body: s.RejectBody) -> s.RequestRead:
+def reject_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str,
+                   body: Annotated[s.RejectBody, Body(openapi_examples=ex.REJECT)]) -> s.RequestRead:
     """Reject an incoming request with a reason."""
     req = exchange.reject_request(ctx, request_id, body.reason)
     _wake(request)
@@ -102,7 +105,7 @@ def list_grants(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.Gr
 
 
 @router.post("/grants", status_code=status.HTTP_201_CREATED, response_model=s.GrantRead)
-def create_grant(ctx: ContextDep, _: EditorDep, body: s.GrantCreate) -> s.GrantRead:
+def create_grant(ctx: ContextDep, _: EditorDep, body: Annotated[s.GrantCreate, Body(openapi_examples=ex.GRANT)]) -> s.GrantRead:
     """Let a customer see a product's footprints."""
     g = exchange.grant(ctx, body.product_id, body.company_id)
     return s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at)
@@ -115,7 +118,8 @@ def delete_grant(ctx: ContextDep, _: EditorDep, grant_id: str) -> None:
 
 
 @router.post("/pact-clients", status_code=status.HTTP_201_CREATED, response_model=s.PeerClientCreated)
-def create_pact_client(ctx: ContextDep, _: AdminDep, body: s.PeerClientCreate) -> s.PeerClientCreated:
+def create_pact_client(ctx: ContextDep, _: AdminDep,
+                       body: Annotated[s.PeerClientCreate, Body(openapi_examples=ex.PACT_CLIENT)]) -> s.PeerClientCreated:
     """Issue client_secret_basic credentials to a PACT partner without dataspace certificates."""
     client_id, secret = tokens.create_client(ctx.session, body.company_id)
     audit.append(ctx.session, ctx.company_id, "pact-client.created", client_id, company=body.company_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Response, status
 from sqlmodel import col
 
 from ...services import catalog, exchange, footprints
@@ -10,6 +12,7 @@ from ...storage import repositories as repo
 from ...storage.tables import Footprint, UpstreamFootprint
 from .. import schemas as s
 from ..deps import ContextDep, EditorDep, ViewerDep
+from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["footprints"])
@@ -51,7 +54,8 @@ def get_footprint(ctx: ContextDep, _: ViewerDep, footprint_id: str) -> s.Footpri
 
 
 @router.post("/upstream-footprints", status_code=status.HTTP_201_CREATED, response_model=s.UpstreamFootprintRead)
-def record_upstream(ctx: ContextDep, _: EditorDep, body: s.UpstreamFootprintCreate) -> s.UpstreamFootprintRead:
+def record_upstream(ctx: ContextDep, _: EditorDep,
+                    body: Annotated[s.UpstreamFootprintCreate, Body(openapi_examples=ex.UPSTREAM_FOOTPRINT)]) -> s.UpstreamFootprintRead:
     """Record a supplier's footprint by hand (a supplier without a node)."""
     return footprints.upstream_read(footprints.record_upstream(ctx, body))
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 from sqlmodel import col
 
 from ...errors import Conflict
@@ -11,6 +13,7 @@ from ...storage import repositories as repo
 from ...storage.tables import ApiKey
 from .. import schemas as s
 from ..deps import AdminDep, ContextDep
+from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["api keys"])
@@ -29,7 +32,7 @@ def list_keys(ctx: ContextDep, _: AdminDep, paging: PagingDep) -> s.Page[s.ApiKe
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=s.ApiKeyCreated)
-def create_key(ctx: ContextDep, _: AdminDep, body: s.ApiKeyCreate) -> s.ApiKeyCreated:
+def create_key(ctx: ContextDep, _: AdminDep, body: Annotated[s.ApiKeyCreate, Body(openapi_examples=ex.API_KEY)]) -> s.ApiKeyCreated:
     """Create an API key; its secret is in this response only."""
     key, secret = keys.create_key(ctx.session, body.name, body.role)
     return s.ApiKeyCreated(**_read(key).model_dump(by_alias=True), key=secret)

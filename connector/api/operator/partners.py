@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 from sqlmodel import col
 
 from ...services import catalog
@@ -10,6 +12,7 @@ from ...storage import repositories as repo
 from ...storage.tables import Partner
 from .. import schemas as s
 from ..deps import ContextDep, EditorDep, ViewerDep
+from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["partners"])
@@ -28,7 +31,8 @@ def list_partners(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.
 
 
 @router.post("/partners", status_code=status.HTTP_201_CREATED, response_model=s.PartnerRead)
-def create_partner(ctx: ContextDep, _: EditorDep, body: s.PartnerCreate) -> s.PartnerRead:
+def create_partner(ctx: ContextDep, _: EditorDep,
+                   body: Annotated[s.PartnerCreate, Body(openapi_examples=ex.PARTNER_CREATE)]) -> s.PartnerRead:
     """Add a supplier or customer."""
     return _read(catalog.create_partner(ctx, body))
 
@@ -40,7 +44,8 @@ def get_partner(ctx: ContextDep, _: ViewerDep, partner_id: str) -> s.PartnerRead
 
 
 @router.patch("/partners/{partner_id}", response_model=s.PartnerRead)
-def update_partner(ctx: ContextDep, _: EditorDep, partner_id: str, body: s.PartnerUpdate) -> s.PartnerRead:
+def update_partner(ctx: ContextDep, _: EditorDep, partner_id: str,
+                   body: Annotated[s.PartnerUpdate, Body(openapi_examples=ex.PARTNER_UPDATE)]) -> s.PartnerRead:
     """Change a partner."""
     return _read(catalog.update_partner(ctx, partner_id, body))
 

@@ -12,11 +12,13 @@ from ...storage import repositories as repo
 from ...storage.tables import Product
 from .. import schemas as s
 from ..deps import ContextDep, EditorDep, ViewerDep
+from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["products"])
 
-BomLineBody = Annotated[s.SupplierLineCreate | s.SecondaryLineCreate, Body(discriminator="kind")]
+BomLineBody = Annotated[s.SupplierLineCreate | s.SecondaryLineCreate,
+                        Body(discriminator="kind", openapi_examples=ex.BOM_LINE)]
 
 
 @router.get("/products", response_model=s.Page[s.ProductRead], response_model_by_alias=True)
@@ -28,7 +30,8 @@ def list_products(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=s.ProductRead)
-def create_product(ctx: ContextDep, _: EditorDep, body: s.ProductCreate) -> s.ProductRead:
+def create_product(ctx: ContextDep, _: EditorDep,
+                   body: Annotated[s.ProductCreate, Body(openapi_examples=ex.PRODUCT_CREATE)]) -> s.ProductRead:
     """Register a product."""
     return catalog.product_read(catalog.create_product(ctx, body))
 
@@ -40,7 +43,8 @@ def get_product(ctx: ContextDep, _: ViewerDep, product_id: str) -> s.ProductRead
 
 
 @router.patch("/products/{product_id}", response_model=s.ProductRead)
-def update_product(ctx: ContextDep, _: EditorDep, product_id: str, body: s.ProductUpdate) -> s.ProductRead:
+def update_product(ctx: ContextDep, _: EditorDep, product_id: str,
+                   body: Annotated[s.ProductUpdate, Body(openapi_examples=ex.PRODUCT_UPDATE)]) -> s.ProductRead:
     """Change a product's descriptive fields."""
     return catalog.product_read(catalog.update_product(ctx, product_id, body))
 
@@ -78,7 +82,8 @@ def list_emissions(ctx: ContextDep, _: ViewerDep, product_id: str) -> list[s.Emi
 
 
 @router.post("/products/{product_id}/emissions", status_code=status.HTTP_201_CREATED, response_model=s.EmissionRead)
-def add_emission(ctx: ContextDep, _: EditorDep, product_id: str, body: s.EmissionCreate) -> s.EmissionRead:
+def add_emission(ctx: ContextDep, _: EditorDep, product_id: str,
+                 body: Annotated[s.EmissionCreate, Body(openapi_examples=ex.EMISSION)]) -> s.EmissionRead:
     """Add an own emission line (direct value or activity x factor)."""
     return s.EmissionRead.model_validate(catalog.add_emission(ctx, product_id, body), from_attributes=True)
 
