@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, WithJsonSchema, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from ..decimals import DecimalStr, RoundingRule
@@ -193,18 +193,42 @@ class JweRecipient(BaseModel):
     encrypted_key: str
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+def _omitted_not_null(schema: dict[str, Any]) -> None:
+    """The serialization schema of an optional JWE member: its type only (it is omitted, never null)."""
+    if "anyOf" not in schema:
+        schema.pop("default", None)
+
+
+def _optional_member(description: str) -> Any:
+    """An optional JWE JSON member: RFC 7516 section 7.2.1 omits a member that is absent, so None is never written
+    (whatever dumps the model, nested or not); a null is still read: packages sealed before issue 14 carry one."""
+    return Field(default=None, exclude_if=_absent, json_schema_extra=_omitted_not_null, description=description)
+
+
 class SealedEvidence(BaseModel):
-    """An evidence package: JWE JSON general serialization (RFC 7516 section 7.2.1), ECDH-ES+A256KW / A256GCM."""
+    """An evidence package: JWE JSON general serialization (RFC 7516 section 7.2.1), ECDH-ES+A256KW / A256GCM.
+
+    ``unprotected`` and ``aad`` are never written (the connector uses neither); when a package has them, they are
+    JSON members as the RFC says, never ``null``.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     protected: str
-    unprotected: dict[str, Any] | None = None
+    unprotected: Annotated[dict[str, Any] | None, WithJsonSchema({"type": "object"}, mode="serialization")] = (
+        _optional_member("JWE Shared Unprotected Header; omitted when absent")
+    )
     recipients: list[JweRecipient] = Field(min_length=1)
     iv: str
     ciphertext: str
     tag: str
-    aad: str | None = None
+    aad: Annotated[str | None, WithJsonSchema({"type": "string"}, mode="serialization")] = _optional_member(
+        "base64url JWE AAD; omitted when absent"
+    )
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True)
