@@ -1,5 +1,5 @@
-"""Passport exports of a declaration: Battery Pass ``CarbonFootprintForBatteries`` 1.2.0 and Catena-X
-``io.catenax.battery.battery_pass`` 6.1.0 ``sustainability.carbonFootprint``.
+"""Passport exports of a declaration: Battery Pass ``CarbonFootprintForBatteries`` 1.2.0 (a whole aspect) and the
+declaration's part of a Catena-X ``io.catenax.battery.battery_pass`` 6.1.0 passport (decision 0010).
 
 Both models carry numbers (xsd:double / JSON number), so this module is the one place where a footprint becomes a
 float. Only declared figures cross that boundary: they have at most 6 decimals and well under 15 significant
@@ -89,6 +89,14 @@ def to_battery_pass(declaration: Declaration) -> dict[str, Any]:
 
 
 # --- Catena-X battery_pass 6.1.0 ----------------------------------------------------------------------------
+#
+# The 6.1.0 aspect requires 11 top-level members (identification, materials, performance, safety, ...) that a
+# carbon footprint declaration does not know. The export is therefore the part the declaration owns, at the model's
+# own nesting, for the automaker to merge into its passport (decision 0010); everything it carries is valid
+# against the official schema, and CATENAX_LEFT_TO_MERGE lists the required members it leaves to the automaker.
+
+CATENAX_SPEC_VERSION = "urn:io.catenax.battery.battery_pass:6.1.0"
+CATENAX_HEADER_MAX = 100  # HeaderTrait of DocumentationEntity
 
 CATENAX_LIFECYCLES: dict[Stage, str] = {
     Stage.RAW_MATERIAL_ACQUISITION: "raw material acquisition and pre-processing",
@@ -97,88 +105,123 @@ CATENAX_LIFECYCLES: dict[Stage, str] = {
     Stage.END_OF_LIFE: "end of life and recycling",
 }
 
+# JSON pointers of the required members the export leaves to the automaker (the aspect's owner).
+CATENAX_LEFT_TO_MERGE: tuple[str, ...] = (
+    "/identification",
+    "/operation",
+    "/characteristics",
+    "/materials",
+    "/performance",
+    "/safety",
+    "/metadata",
+    "/commercial",
+    "/handling",
+    "/sustainability/documents",
+    "/sustainability/status",
+    "/conformity/declarationOfConformity",
+    "/conformity/resultOfTestReport",
+    "/conformity/thirdPartyAssurance",
+    "/conformity/dueDiligencePolicy",
+)
+CATENAX_PLANT_TO_MERGE = "/sustainability/carbonFootprint/*/manufacturingPlant"
+
 
 class CatenaxDocument(_Export):
+    """``DocumentationEntity``: a link with a title of at most 100 characters."""
+
     contentType: str
-    header: str
+    header: str = Field(max_length=CATENAX_HEADER_MAX)
     content: str
 
 
 class CatenaxFacility(_Export):
+    """``FacilityEntity``: the model identifies a facility by its BPNA only."""
+
     facility: str = Field(pattern=BPNA_PATTERN)
 
 
 class CatenaxFootprint(_Export):
     """``FootprintEntity`` of the generic digital product passport, as used by battery_pass 6.1.0."""
 
-    value: float = Field(description="kg CO2 / kWh; the 6.1.0 model says >= 0, see negative= in the exporter")
+    value: float = Field(ge=0, description="kg CO2 / kWh; the 6.1.0 model has no negative footprints")
     unit: Literal["kg CO2 / kWh"]
     type: Literal["Climate Change Total"]
     lifecycle: str
     performanceClass: str | None = None
-    manufacturingPlant: list[CatenaxFacility]
+    manufacturingPlant: list[CatenaxFacility] = Field(description="[] when the plant has no BPNA")
     rulebook: list[CatenaxDocument]
     declaration: list[CatenaxDocument]
 
 
 class CatenaxSustainability(_Export):
+    """``sustainability`` without ``documents`` and ``status``, which the automaker merges."""
+
     carbonFootprint: list[CatenaxFootprint] = Field(min_length=1)
 
 
 class CatenaxConformity(_Export):
+    """``conformity`` without its four document lists, which the automaker merges."""
+
     declarationOfConformityId: str
 
 
 class CatenaxBatteryPassCarbonFootprint(_Export):
-    """The carbon footprint part of ``io.catenax.battery.battery_pass`` 6.1.0 (not a whole passport)."""
+    """The members of ``io.catenax.battery.battery_pass`` 6.1.0 a declaration owns (not a whole passport)."""
 
     model_config = ConfigDict(title="CatenaxBatteryPassCarbonFootprint", extra="forbid", frozen=True)
 
+    specVersion: Literal["urn:io.catenax.battery.battery_pass:6.1.0"] = CATENAX_SPEC_VERSION
     sustainability: CatenaxSustainability
     conformity: CatenaxConformity
 
 
-NegativePolicy = Literal["keep", "omit", "raise"]
+NegativePolicy = Literal["omit", "raise"]
 
 
-def to_catenax_battery_pass(declaration: Declaration, *, negative: NegativePolicy = "keep") -> dict[str, Any]:
-    """The declaration as Catena-X battery_pass 6.1.0 ``sustainability.carbonFootprint`` plus the DoC id.
+def catenax_left_to_merge(declaration: Declaration) -> list[str]:
+    """What the automaker must merge into the export to make a whole 6.1.0 passport (JSON pointers)."""
+    plant = [] if declaration.manufacturing_plant.bpna else [CATENAX_PLANT_TO_MERGE]
+    return [*CATENAX_LEFT_TO_MERGE, *plant]
+
+
+def _document(header: str, url: object) -> CatenaxDocument:
+    if len(header) > CATENAX_HEADER_MAX:
+        raise ValidationFailed(
+            f"Catena-X battery_pass 6.1.0 document headers hold at most {CATENAX_HEADER_MAX} characters; "
+            f"{header[:40]!r}... has {len(header)}",
+            errors=[{"field": "methodology", "message": f"longer than {CATENAX_HEADER_MAX} characters"}],
+        )
+    return CatenaxDocument(contentType="URL", header=header, content=str(url))
+
+
+def to_catenax_battery_pass(declaration: Declaration, *, negative: NegativePolicy = "omit") -> dict[str, Any]:
+    """The declaration's part of a Catena-X battery_pass 6.1.0 passport: ``sustainability.carbonFootprint``, the
+    DoC id and ``specVersion``; valid against the official schema except for ``catenax_left_to_merge``.
 
     One entry per Annex II stage and one with lifecycle ``"total"`` for the Art. 7(1)(d) figure (6.1.0 has no
-    fixed lifecycle values). The 6.1.0 model constrains ``value >= 0`` but a CFF end-of-life credit is negative:
-    ``negative="keep"`` exports it anyway (the declared value, not schema-valid for strict consumers),
-    ``"omit"`` drops such entries, ``"raise"`` refuses with ``ValidationFailed``.
+    fixed lifecycle values). The model requires ``value >= 0`` but a CFF end-of-life credit is negative:
+    ``negative="omit"`` leaves such a stage out (the total still includes it; the Battery Pass export carries it),
+    ``"raise"`` refuses with ``ValidationFailed``. A negative total is always refused: omitting it would drop the
+    declared figure. ``manufacturingPlant`` is ``[]`` when the plant has no BPNA, the only identifier it takes.
     """
-    plant = (
-        [CatenaxFacility(facility=declaration.manufacturing_plant.bpna)] if declaration.manufacturing_plant.bpna else []
-    )
-    rulebook = (
-        [CatenaxDocument(contentType="URL", header=declaration.methodology, content=str(declaration.methodology_url))]
-        if declaration.methodology_url
-        else []
-    )
-    documents = [
-        CatenaxDocument(contentType="URL", header="Public carbon footprint study", content=str(declaration.study_url))
-    ]
+    plant = [CatenaxFacility(facility=bpna)] if (bpna := declaration.manufacturing_plant.bpna) else []
+    rulebook = [_document(declaration.methodology, declaration.methodology_url)] if declaration.methodology_url else []
+    documents = [_document("Public carbon footprint study", declaration.study_url)]
     if declaration.declaration_url:
-        documents.append(
-            CatenaxDocument(
-                contentType="URL", header="Carbon footprint declaration", content=str(declaration.declaration_url)
-            )
-        )
+        documents.append(_document("Carbon footprint declaration", declaration.declaration_url))
     rows = [(CATENAX_LIFECYCLES[s.stage], s.value) for s in declaration.stages]
     rows.append((CATENAX_TOTAL_LIFECYCLE, declaration.carbon_footprint.value))
 
     entries = []
     for lifecycle, value in rows:
         if value < 0:
-            if negative == "raise":
+            if negative == "raise" or lifecycle == CATENAX_TOTAL_LIFECYCLE:
                 raise ValidationFailed(
-                    f"Catena-X battery_pass 6.1.0 requires value >= 0; {lifecycle} is {value}",
+                    f"Catena-X battery_pass 6.1.0 requires value >= 0; {lifecycle} is {value} kg CO2e/kWh "
+                    "(the Battery Pass export carries negative values)",
                     errors=[{"field": "value", "message": f"negative {lifecycle} value"}],
                 )
-            if negative == "omit":
-                continue
+            continue
         entries.append(
             CatenaxFootprint(
                 value=_double(value),
