@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -75,6 +76,7 @@ class DemoNode:
     data_dir: Path
     api_key: str = ""
     process: subprocess.Popen[bytes] | None = None
+    database_url: str | None = None  # None: the SQLite file in the data folder
 
     @property
     def url(self) -> str:
@@ -89,6 +91,8 @@ class DemoDataspace:
     nodes: dict[str, DemoNode] = field(default_factory=dict)
     ca_dir: Path = Path()
     verifier_pem: str = ""
+    database_url: Callable[[str], str] | None = None
+    """A database URL per company id (e.g. a PostgreSQL schema each, for the fault harness); None: SQLite files."""
 
     def __post_init__(self) -> None:
         self.document = json.loads(self.fixture.read_text())
@@ -135,6 +139,8 @@ class DemoDataspace:
                 "tls_cert_file": str(tls_paths["chain"]), "tls_key_file": str(tls_paths["key"]),
                 "outbox_base_delay": 0.2, "outbox_max_delay": 2.0,
             }
+            if self.database_url is not None:
+                node.database_url = config["database_url"] = self.database_url(cid)
             (node.data_dir / "node.json").write_text(json.dumps(config, indent=2) + "\n")
             self.nodes[cid] = node
         self._load_data()
@@ -230,6 +236,10 @@ class DemoDataspace:
                     if time.monotonic() > deadline:
                         raise DemoError(self._not_started(pending, timeout))
                     await asyncio.sleep(0.1)
+
+    def database_url_of(self, company_id: str) -> str:
+        node = self.nodes[company_id]
+        return node.database_url or f"sqlite:///{(node.data_dir / 'connector.sqlite').as_posix()}"
 
     def log_tail(self, company_id: str, lines: int = 15) -> str:
         """The last lines of a node's log, for an error that names the node."""

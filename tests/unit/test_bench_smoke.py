@@ -53,3 +53,29 @@ def test_pact_api_smoke() -> None:
         pytest.skip(str(exc))
     measured = [r for r in rows if r.extra.get("errors") is not None]
     assert measured and all(r.measured > 0 and r.extra["errors"] == 0 for r in measured)
+
+
+def test_fault_harness_copies_every_line_per_cycle_and_kills_only_middle_nodes() -> None:
+    import json
+
+    from bench import faults
+    from connector.demo.chain import pack_maker_of
+    from connector.demo.chains import DEFAULT_CHAIN
+
+    original = json.loads(DEFAULT_CHAIN.read_text())
+    doc = faults.copied_chain(original, 3)
+    by_id = {p["productId"]: p for c in doc["companies"] for p in c["products"]}
+    for company, was in zip(doc["companies"], original["companies"], strict=True):
+        if company["companyId"] != doc["declaration"]["issuerCompanyId"]:
+            assert len(company["products"]) == 3 * len(was["products"])
+    for product in by_id.values():  # every supplier line points at a product of the same copy
+        k = product["productId"].rsplit("-r", 1)[1]
+        for line in product["bom"]:
+            if "supplierProductId" in line:
+                assert line["supplierProductId"].endswith(f"-r{k}") and line["supplierProductId"] in by_id
+    assert "expected" not in doc and pack_maker_of(doc) == pack_maker_of(original)
+    middle = faults.middle_nodes(doc)
+    assert pack_maker_of(doc) in middle and doc["declaration"]["issuerCompanyId"] not in middle
+    leaves = [c["companyId"] for c in original["companies"] if c["products"] and
+              all(not any("supplierCompanyId" in ln for ln in p["bom"]) for p in c["products"])]
+    assert leaves and not set(leaves) & set(middle)
