@@ -97,3 +97,23 @@ def test_pyjwt_refuses_a_changed_payload_or_another_key(run: ChainRun, what: str
         jwt.decode(f"{head}.{forged}.{sig}", leaf.public_key(), algorithms=["ES256"], options=opts)
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(token, run.verifier.certificate.public_key(), algorithms=["ES256"], options=opts)
+
+
+def test_a_certification_credential_verifies_with_pyjwt(run: ChainRun) -> None:
+    """The notified body certifies the pack attestation (from the bundle's evidence); PyJWT checks the credential."""
+    from connector.certification import certify
+    from connector.identity import TrustStore
+
+    pack = run.bundle["pack"]
+    evidence = {"package": pack["package"], "packages": run.bundle["packages"]}
+    trust = TrustStore([run.pki.root.certificate], intermediates=[run.pki.inter.certificate])
+    token = certify(pack["attestation"], evidence, run.verifier.key, run.verifier.chain, trust, at=datetime.now(UTC))
+    _segments_are_unpadded_base64url(token)
+    leaf, header = _leaf_and_header(token)
+    assert set(header) == {"alg", "typ", "x5c"}
+    assert header["alg"] == "ES256" and header["typ"] == "cfp-certification+jwt"
+    claims = jwt.decode(
+        token, leaf.public_key(), algorithms=["ES256"], options={"require": ["iss", "iat", "exp", "sub"]}
+    )
+    assert claims["iss"] == _company_of(leaf) == run.chain["verifier"]["companyId"]
+    assert claims["sub"] == _digest(pack["attestation"])
