@@ -14,8 +14,9 @@ Each package is a JWE JSON general serialization (RFC 7516 section 7.2.1), one r
 ``ECDH-ES+A256KW`` and content encryption ``A256GCM``: sealed with joserfc, opened by
 :func:`connector.identity.jwe.open_ecdh_es_a256kw` (that one profile on ``cryptography``). Each recipient is named in its unprotected header by
 ``x5t#S256`` (its certificate thumbprint) and ``kid`` (its company id). Only certificates with the ``verifier`` role
-are accepted as recipients. Upstream packages stay sealed to whoever their issuer sealed them to, so a customer
-forwards them without being able to read them; the upstream SD-JWTs (clear claims of tier 2 and beyond) are only
+are accepted as recipients. The optional members ``unprotected`` and ``aad`` are omitted, never ``null`` (RFC 7516;
+packages sealed before issue 14 wrote nulls, still read). Upstream packages stay sealed to whoever their issuer
+sealed them to, so a customer forwards them without being able to read them; the upstream SD-JWTs (clear claims of tier 2 and beyond) are only
 inside the parent's ciphertext.
 
 The JWE authenticates nothing about the sender (ECDH-ES is anonymous); what matters is bound by signatures inside:
