@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from ..decimals import DecimalStr, format_decimal
 from ..errors import UnitError
 from ..stages import Stage
-from ..units import normalize_unit
+from ..units import PACT_DECLARED_UNITS, normalize_unit
 
 T = TypeVar("T")
 
@@ -65,6 +65,17 @@ Percent = Annotated[InDecimal, AfterValidator(_percent)]
 Unit = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_unit)]
 
 
+def _pact_unit(v: str) -> str:
+    # a product's footprints go out as PACT v3, whose declaredUnitOfMeasurement is a closed list (no gram, ton, Wh)
+    if v not in PACT_DECLARED_UNITS:
+        raise ValueError(f"a product's declared unit must be one of PACT's: {', '.join(PACT_DECLARED_UNITS)}")
+    return v
+
+
+DeclaredUnit = Annotated[Unit, AfterValidator(_pact_unit)]
+"""A product's declared unit: a unit we know (aliases normalised) that PACT v3 can carry."""
+
+
 def _not_null(cls: type, v: object) -> object:
     # runs only for fields sent: an explicit null on a NOT NULL column was a 500
     if v is None:
@@ -99,7 +110,7 @@ class ProductCreate(Model):
     product_ids: list[Urn] = Field(alias="productIds", min_length=1, max_length=50)
     name: str = Field(min_length=1, max_length=300)
     description: str = Field("", max_length=5000)
-    declared_unit: Unit = Field(alias="declaredUnit")
+    declared_unit: DeclaredUnit = Field(alias="declaredUnit")
     mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
     plant: Plant | None = None
     classifications: list[Urn] = Field(default_factory=list, max_length=50)

@@ -38,6 +38,7 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
                      extension: dict[str, Any] | None) -> dict[str, Any]:
     """A PACT v3 ProductFootprint; our per-stage values, attestation and evidence go in ``extensions``."""
     ref_start, ref_end = reference_period(product, footprint)
+    validity_start, validity_end = validity_period(product, footprint)
     total = Decimal(str(footprint.total))
     positive = sum((Decimal(footprint.stages[s.value]) for s in STAGES if Decimal(footprint.stages[s.value]) > 0),
                    Decimal(0))
@@ -61,10 +62,9 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
         "boundaryProcessesDescription": "Cradle to gate of this product, plus distribution and end-of-life stages "
                                         "as declared under Regulation (EU) 2023/1542 Annex II.",
     }
-    if product.plant_country:
-        pcf["geographyCountry"] = product.plant_country
-    if product.plant_subdivision:
-        pcf["geographyCountrySubdivision"] = product.plant_subdivision
+    where = geography(product)
+    if where is not None:
+        pcf[where[0]] = where[1]
     if footprint.primary_data_share is not None:
         pcf["primaryDataShare"] = format_decimal(footprint.primary_data_share)
     if footprint.dqr:
@@ -77,13 +77,13 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
         "precedingPfIds": list(footprint.preceding_ids) or None,
         "created": iso(footprint.created_at),
         "status": footprint.status,
-        "validityPeriodStart": iso(footprint.validity_start or footprint.created_at),
-        "validityPeriodEnd": iso(footprint.validity_end or ref_end + timedelta(days=3 * 365)),
+        "validityPeriodStart": iso(validity_start),
+        "validityPeriodEnd": iso(validity_end),
         "companyName": company_name,
         "companyIds": [company_id],
         "productDescription": product.description or product.name,
         "productIds": list(product.product_ids),
-        "productClassifications": list(product.classifications) or None,
+        "productClassifications": list(dict.fromkeys(product.classifications)) or None,  # a set in PACT
         "productNameCompany": product.name,
         "comment": f"Version {footprint.version}; rounding {footprint.rounding}.",
         "pcf": pcf,
@@ -92,6 +92,29 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
         pf["extensions"] = [{"specVersion": "2.0.0", "dataSchema": EXTENSION_SCHEMA, "documentation": EXTENSION_DOCS,
                              "data": extension}]
     return {k: v for k, v in pf.items() if v is not None}
+
+
+def geography(product: Any) -> tuple[str, str] | None:
+    """The one geography field a footprint carries, and its value: the plant's subdivision when known, else its
+    country; None without a plant (PACT's global granularity).
+
+    PACT v3 (CarbonFootprint's scope rules, a ``oneOf`` in its schema) allows exactly one of geographyRegionOrSubregion,
+    geographyCountry and geographyCountrySubdivision, the most specific the data owner reports. The ``geography``
+    filter matches this value only, so every footprint it returns carries the value asked for.
+    """
+    if product.plant_subdivision:
+        return "geographyCountrySubdivision", product.plant_subdivision
+    if product.plant_country:
+        return "geographyCountry", product.plant_country
+    return None
+
+
+def validity_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
+    """The validity period a footprint states: the footprint's own, else from its creation to three years after the
+    reference period's end. The validity filters read these same dates."""
+    _, ref_end = reference_period(product, footprint)
+    return (footprint.validity_start or footprint.created_at,
+            footprint.validity_end or ref_end + timedelta(days=3 * 365))
 
 
 def reference_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:

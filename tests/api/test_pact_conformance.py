@@ -177,7 +177,9 @@ def _filters(pf: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
     return [
         ("productId", [("productId", pf["productIds"][0])]),
         ("companyId", [("companyId", pf["companyIds"][0])]),
-        ("geography", [("geography", pf["pcf"]["geographyCountry"])]),
+        ("geography", [("geography", next(pf["pcf"][g] for g in ("geographyRegionOrSubregion", "geographyCountry",
+                                                              "geographyCountrySubdivision") if g in pf["pcf"]))]),
+        ("classification", [("classification", (pf.get("productClassifications") or [""])[0])]),  # "": as absent
         ("validOn", [("validOn", pf["validityPeriodStart"])]),
         ("status", [("status", pf["status"])]),
         ("status+productId", [("status", pf["status"]), ("productId", pf["productIds"][0])]),

@@ -8,7 +8,7 @@ import json
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -48,15 +48,14 @@ def _date(value: str | None, name: str) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _validity(fp: Footprint, product: Product) -> tuple[datetime, datetime]:
-    _, ref_end = pact.reference_period(product, fp)
-    start = fp.validity_start or ref_end
-    end = fp.validity_end or ref_end + timedelta(days=3 * 365)
-    return start, end
-
-
 def _lower(values: list[str] | None) -> frozenset[str]:
-    return frozenset(v.lower() for v in values or [])
+    """The values lower-cased; an empty value is no value (``?classification=`` filters nothing, as if absent)."""
+    return frozenset(v.lower() for v in values or [] if v)
+
+
+def _given(value: str | None) -> str | None:
+    """A single-valued parameter: an empty value is the parameter absent."""
+    return value or None
 
 
 def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: frozenset[str],
@@ -68,13 +67,15 @@ def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: fr
         return False
     if company_ids and company_id.lower() not in company_ids:
         return False
-    if geographies and not geographies & _lower([g for g in (product.plant_country, product.plant_subdivision) if g]):
-        return False
+    if geographies:
+        where = pact.geography(product)  # the one field the footprint carries, matched exactly (case aside)
+        if where is None or where[1].lower() not in geographies:
+            return False
     if classifications and not classifications & _lower(product.classifications):
         return False
     if statuses and fp.status.lower() not in statuses:
         return False
-    start, end = _validity(fp, product)
+    start, end = pact.validity_period(product, fp)  # the dates the footprint states
     if valid_on and not (start <= valid_on <= end):
         return False
     if valid_after and not start > valid_after:
@@ -277,7 +278,9 @@ class ListQuery:
               classification: list[str] | None, status: list[str] | None, valid_on: str | None,
               valid_after: str | None, valid_before: str | None, limit: str | None,
               offset: str | None) -> ListQuery:
-        """BadRequest (PACT's error body) for a malformed limit, offset or date."""
+        """BadRequest (PACT's error body) for a malformed limit, offset or date. An empty value counts as absent."""
+        valid_on, valid_after, valid_before, limit, offset = map(_given, (valid_on, valid_after, valid_before, limit,
+                                                                          offset))
         try:
             size = int(limit) if limit is not None else 100
             start = int(offset) if offset is not None else 0
