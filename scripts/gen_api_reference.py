@@ -10,6 +10,7 @@ tests/unit/test_api_reference.py fails when the committed file differs from what
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -23,7 +24,9 @@ INTRO = """# API reference
 
 Generated from the OpenAPI document of `create_app` by `scripts/gen_api_reference.py`; do not edit by hand
 (`tests/unit/test_api_reference.py` fails when this file is out of date). A running node serves the same document at
-`/openapi.json` and an interactive page at `/docs`.
+`/openapi.json`, and interactive pages at `/docs` (Swagger UI, with "Try it out") and `/redoc` (ReDoc). The node serves
+those pages' scripts and styles itself: they work without internet. The request examples below (from the example
+chain, `examples/nmc811-chain.json`) are the ones the pages offer; each is tested against its request model.
 
 Three doors, three kinds of credential:
 
@@ -102,6 +105,11 @@ def render_operation(path: str, method: str, op: dict[str, Any], schemes: dict[s
         for content_type, media in body.get("content", {}).items():
             required = " (required)" if body.get("required") else ""
             lines.append(f"Request body{required}: `{content_type}` {schema_name(media.get('schema'))}")
+            for name, example in (media.get("examples") or {}).items():
+                lines += ["", f"Example `{name}`: {cell(example.get('summary', ''))}"]
+                if example.get("description"):
+                    lines += ["", cell(example["description"])]
+                lines += ["", "```json", json.dumps(example.get("value"), indent=2, ensure_ascii=False), "```"]
         lines.append("")
     responses = op.get("responses") or {}
     if responses:

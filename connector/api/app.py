@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import re
 import secrets
 import ssl
 from collections.abc import AsyncIterator
@@ -45,6 +48,24 @@ def _tls_verify(settings: Settings) -> Any:
 DOCS_ASSETS_URL = "/docs/assets"
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 """Swagger UI, ReDoc and the favicon as shipped in the fastapi-offline wheel: the pages load nothing from a CDN."""
+_LOCKED = "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+SWAGGER_CSP = (f"default-src 'none'; script-src 'self' {{scripts}}; style-src 'self'; img-src 'self' data:; "
+               f"connect-src 'self'; {_LOCKED}")
+"""/docs and its OAuth2 redirect page: the node's own assets, plus the page's inline start-up script by its hash."""
+REDOC_CSP = (f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+             f"connect-src 'self'; worker-src blob:; {_LOCKED}")
+"""/redoc: ReDoc injects its styles inline and searches in a blob: worker; its footer logo from cdn.redoc.ly is
+refused (img-src), so the page asks nothing of another host."""
+_INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
+
+
+def _with_csp(page: HTMLResponse, policy: str) -> HTMLResponse:
+    """Only the docs pages carry a policy (the API answers JSON); their inline scripts are allowed by hash, which
+    follows FastAPI's page template and the root path by itself."""
+    hashes = [hashlib.sha256(script).digest() for script in _INLINE_SCRIPT.findall(bytes(page.body))]
+    scripts = " ".join(f"'sha256-{base64.b64encode(h).decode()}'" for h in hashes)
+    page.headers["Content-Security-Policy"] = policy.format(scripts=scripts)
+    return page
 
 
 def _serve_docs(app: FastAPI) -> None:
@@ -61,23 +82,25 @@ def _serve_docs(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def swagger_ui(request: Request) -> HTMLResponse:
         openapi, assets = urls(request)
-        return get_swagger_ui_html(
+        page = get_swagger_ui_html(
             openapi_url=openapi, title=f"{app.title} - Swagger UI", oauth2_redirect_url=redirect_url,
             swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
             swagger_favicon_url=f"{assets}/favicon.png",
             # no badge from the online validator (validator.swagger.io) whatever the layout
             swagger_ui_parameters={"validatorUrl": None})
+        return _with_csp(page, SWAGGER_CSP)
 
     @app.get(redirect_url, include_in_schema=False)
     def swagger_ui_redirect() -> HTMLResponse:
-        return get_swagger_ui_oauth2_redirect_html()
+        return _with_csp(get_swagger_ui_oauth2_redirect_html(), SWAGGER_CSP)
 
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         openapi, assets = urls(request)
-        return get_redoc_html(openapi_url=openapi, title=f"{app.title} - ReDoc",
+        page = get_redoc_html(openapi_url=openapi, title=f"{app.title} - ReDoc",
                               redoc_js_url=f"{assets}/redoc.standalone.js", redoc_favicon_url=f"{assets}/favicon.png",
                               with_google_fonts=False)
+        return _with_csp(page, REDOC_CSP)
 
 
 async def _warm(app: FastAPI) -> None:

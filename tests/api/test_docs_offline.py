@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
@@ -84,6 +86,36 @@ async def test_the_oauth2_redirect_page_is_served(client):
     resp = await client.get("/docs/oauth2-redirect")
     assert resp.status_code == 200 and "oauth2" in resp.text
     assert not re.search(r"https?://", resp.text)
+
+
+def _policy(resp: httpx.Response) -> dict[str, list[str]]:
+    header = resp.headers["content-security-policy"]
+    return {d.split()[0]: d.split()[1:] for d in (part.strip() for part in header.split(";")) if d}
+
+
+def _hash(script: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+
+
+@pytest.mark.parametrize("page", ["/docs", "/docs/oauth2-redirect"])
+async def test_swagger_pages_allow_only_their_own_inline_script(client, page):
+    """A policy of the page's own: the node's assets, and the inline start-up script by its hash (no 'unsafe-inline',
+    no other host); a changed script (another root path, another FastAPI template) gets its own hash."""
+    resp = await client.get(page)
+    policy = _policy(resp)
+    inline = re.findall(r"<script>(.*?)</script>", resp.text, re.S)
+    assert inline, "the page has an inline script"
+    assert policy["script-src"] == ["'self'", *(_hash(s) for s in inline)]
+    assert policy["default-src"] == ["'none'"] and policy["style-src"] == ["'self'"]
+    assert policy["connect-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+    assert not re.search(r"https?:|\*|unsafe", resp.headers["content-security-policy"])
+
+
+async def test_redoc_policy_names_no_other_host(client):
+    policy = _policy(await client.get("/redoc"))
+    assert policy["script-src"] == ["'self'"]  # no inline script on this page
+    assert policy["img-src"] == ["'self'", "data:"]  # ReDoc's footer logo from cdn.redoc.ly is refused
+    assert not any(re.search(r"https?:|\*", source) for sources in policy.values() for source in sources)
 
 
 async def test_pages_follow_the_root_path(tmp_path):

@@ -33,6 +33,9 @@ def test_every_operation_is_rendered():
                 assert f"### `{method.upper()} {path}`" in text
     assert "Authentication: `X-API-Key` header" in text
     assert "`RequestCreate`" in text and "`DeclarationInput`" in text
+    # the request examples /docs offers are in the page too
+    assert "Example `secondary`: A secondary dataset" in text
+    assert '"supplierProductId": "urn:pact:kansai-precursor.example:product:pcam-nmc811"' in text
 
 
 def test_a_changed_spec_changes_the_page():
