@@ -1,4 +1,5 @@
-"""Strict JSON parsing for everything signed or sealed: duplicate member names and NaN/Infinity are refused.
+"""Strict JSON parsing for everything signed or sealed, and every request body: duplicate member names, NaN/Infinity
+and numbers too large for a double (``1e999999``, which the standard library reads as infinity) are refused.
 
 Two parsers read JSON with duplicate member names differently (first wins, last wins, error): a signer could show one
 value to our verifier and another to someone else's. So every signed or sealed document is parsed strictly.
@@ -15,6 +16,7 @@ as before: the fast path only ever accepts what the strict parser accepts, with 
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -38,6 +40,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is out of range")
+    return value
+
+
 def _without_whitespace(raw: bytes) -> bytes:
     if b"\n" in raw:
         raw = _INDENT.sub(b"", raw)
@@ -51,7 +60,8 @@ scans faster than orjson parses, re-serializes and compares them (decision 0008 
 
 
 def strict_json_loads(data: bytes | str) -> Any:
-    """``json.loads`` that refuses duplicate member names and NaN/Infinity (ValueError); bytes must be UTF-8."""
+    """``json.loads`` that refuses duplicate member names, NaN/Infinity and out-of-range numbers (ValueError, a
+    ``json.JSONDecodeError`` for malformed text); bytes must be UTF-8."""
     if len(data) <= FAST_PATH_MAX:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         try:
@@ -62,7 +72,7 @@ def strict_json_loads(data: bytes | str) -> Any:
             if orjson.dumps(value) == _without_whitespace(raw):
                 return value
     text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant, parse_float=_finite)
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -39,6 +39,13 @@ def test_non_standard_or_malformed_json_is_refused(text: str) -> None:
         strict_json_loads(text)
 
 
+@pytest.mark.parametrize("text", ["1e999999", '{"a": -1e400}', "[1E+99999]", '{"a": 1e999999, "b": "x"}'])
+def test_numbers_beyond_a_double_are_refused_not_read_as_infinity(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        strict_json_loads(text)
+    assert strict_json_loads("[1e308, -2.5e-300]") == [1e308, -2.5e-300]  # large but finite: read as before
+
+
 def test_bytes_must_be_utf8() -> None:
     with pytest.raises(ValueError):
         strict_json_loads('{"a": "b"}'.encode("utf-16"))
@@ -47,10 +54,24 @@ def test_bytes_must_be_utf8() -> None:
 def _random_value(rng: random.Random, depth: int = 0) -> object:
     kind = rng.randrange(8 if depth < 4 else 5)
     if kind == 0:
-        return rng.choice(["", "x", "a, b", "k: v", 'q"uote', "back\\slash", "ünï", "line\nbreak", "\u2028", "e\u0301",
-                           "tab\t", "\x00"])
+        return rng.choice(
+            [
+                "",
+                "x",
+                "a, b",
+                "k: v",
+                'q"uote',
+                "back\\slash",
+                "ünï",
+                "line\nbreak",
+                "\u2028",
+                "e\u0301",
+                "tab\t",
+                "\x00",
+            ]
+        )
     if kind == 1:
-        return rng.randrange(-10**18, 10**18)
+        return rng.randrange(-(10**18), 10**18)
     if kind == 2:
         return rng.choice([True, False, None])
     if kind == 3:
@@ -58,8 +79,10 @@ def _random_value(rng: random.Random, depth: int = 0) -> object:
     if kind == 4:
         return str(rng.randrange(10**6)) + "." + str(rng.randrange(100))
     if kind in (5, 6):
-        return {f"k{rng.randrange(20)}{rng.choice(['', ' ', ', ', ': '])}": _random_value(rng, depth + 1)
-                for _ in range(rng.randrange(5))}
+        return {
+            f"k{rng.randrange(20)}{rng.choice(['', ' ', ', ', ': '])}": _random_value(rng, depth + 1)
+            for _ in range(rng.randrange(5))
+        }
     return [_random_value(rng, depth + 1) for _ in range(rng.randrange(5))]
 
 
@@ -67,8 +90,13 @@ def test_same_result_as_the_strict_parser_in_every_formatting() -> None:
     rng = random.Random(7)
     for _ in range(400):
         value = _random_value(rng)
-        for text in (json.dumps(value), json.dumps(value, ensure_ascii=False), json.dumps(value, indent=2),
-                     canonical_json(value).decode(), json.dumps(value, separators=(" ,", " : "))):
+        for text in (
+            json.dumps(value),
+            json.dumps(value, ensure_ascii=False),
+            json.dumps(value, indent=2),
+            canonical_json(value).decode(),
+            json.dumps(value, separators=(" ,", " : ")),
+        ):
             assert strict_json_loads(text) == _reference(text) == value
             assert strict_json_loads(text.encode()) == value
 

@@ -25,10 +25,11 @@ from ...storage import repositories as repo
 from ...storage.tables import Attestation
 from ...storage.tables import Declaration as DeclarationRow
 from ..deps import ContextDep, EditorDep, ViewerDep
+from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
 
-router = APIRouter(tags=["declarations"])
+router = APIRouter(tags=["declarations"], route_class=StrictJsonRoute)
 
 
 class DeclarationSummary(BaseModel):
@@ -75,7 +76,7 @@ def get_declaration(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> Decla
 def get_bundle(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> JSONResponse:
     """The evidence bundle for the notified body (declaration, pack attestation, sealed evidence, CRLs)."""
     row = declaring.get_declaration(ctx, declaration_id)
-    return JSONResponse(row.bundle, headers={"Content-Disposition": f'attachment; filename="bundle-{row.id}.json"'})
+    return JSONResponse(declaring.bundle_of(row), headers={"Content-Disposition": f'attachment; filename="bundle-{row.id}.json"'})
 
 
 @router.get("/declarations/{declaration_id}/html", response_class=HTMLResponse)

@@ -12,10 +12,11 @@ from ...storage import repositories as repo
 from ...storage.tables import Footprint, UpstreamFootprint
 from .. import schemas as s
 from ..deps import ContextDep, EditorDep, ViewerDep
+from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
 
-router = APIRouter(tags=["footprints"])
+router = APIRouter(tags=["footprints"], route_class=StrictJsonRoute)
 
 
 @router.post("/products/{product_id}/footprints", response_model=s.ComputeResult,

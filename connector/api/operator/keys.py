@@ -13,10 +13,11 @@ from ...storage import repositories as repo
 from ...storage.tables import ApiKey
 from .. import schemas as s
 from ..deps import AdminDep, ContextDep
+from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
 
-router = APIRouter(tags=["api keys"])
+router = APIRouter(tags=["api keys"], route_class=StrictJsonRoute)
 
 
 def _read(k: ApiKey) -> s.ApiKeyRead:

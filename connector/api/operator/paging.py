@@ -6,11 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request, Response
 
+LIMIT_MAX = 500
+OFFSET_MAX = 2**31 - 1
+"""The largest offset a list takes: more rows than any list holds, and within every SQL integer type (an unbounded
+one reached the database: above 2**63 PostgreSQL and SQLite refused it, and the client got a 500)."""
+
 
 class Paging:
-    def __init__(self, request: Request, response: Response,
-                 limit: Annotated[int, Query(ge=1, le=500, description="Page size")] = 50,
-                 offset: Annotated[int, Query(ge=0, description="Items to skip")] = 0) -> None:
+    def __init__(
+        self,
+        request: Request,
+        response: Response,
+        limit: Annotated[int, Query(ge=1, le=LIMIT_MAX, description="Page size")] = 50,
+        offset: Annotated[int, Query(ge=0, le=OFFSET_MAX, description="Items to skip")] = 0,
+    ) -> None:
         self.request, self.response, self.limit, self.offset = request, response, limit, offset
 
     def link(self, total: int) -> None:

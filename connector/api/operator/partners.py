@@ -12,10 +12,11 @@ from ...storage import repositories as repo
 from ...storage.tables import Partner
 from .. import schemas as s
 from ..deps import ContextDep, EditorDep, ViewerDep
+from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
 
-router = APIRouter(tags=["partners"])
+router = APIRouter(tags=["partners"], route_class=StrictJsonRoute)
 
 
 def _read(p: Partner) -> s.PartnerRead:

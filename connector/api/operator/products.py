@@ -12,10 +12,11 @@ from ...storage import repositories as repo
 from ...storage.tables import Product
 from .. import schemas as s
 from ..deps import ContextDep, EditorDep, ViewerDep
+from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
 
-router = APIRouter(tags=["products"])
+router = APIRouter(tags=["products"], route_class=StrictJsonRoute)
 
 BomLineBody = Annotated[s.SupplierLineCreate | s.SecondaryLineCreate,
                         Body(discriminator="kind", openapi_examples=ex.BOM_LINE)]

@@ -9,9 +9,10 @@ from pydantic import BaseModel, Field
 
 from ...services import declaring
 from ..deps import ContextDep
+from ..strict_body import StrictJsonRoute
 from .deps import CallerDep
 
-router = APIRouter(tags=["peer: certification"])
+router = APIRouter(tags=["peer: certification"], route_class=StrictJsonRoute)
 
 
 class CertificationRequestMessage(BaseModel):
