@@ -108,6 +108,12 @@ def document_of(row: Declaration) -> DeclarationDoc:
     return DeclarationDoc.model_validate(row.document)
 
 
+def bundle_of(row: Declaration) -> dict[str, Any]:
+    """The stored bundle as JSON, written again through the model: a bundle stored before evidence packages left out
+    their absent optional JWE members (RFC 7516) carried them as nulls, which other JOSE libraries refuse."""
+    return EvidenceBundle.model_validate(row.bundle).to_json_dict()
+
+
 def conformity(row: Declaration, data: ConformityInput) -> Any:
     return build_declaration_of_conformity(document_of(row), data)
 

@@ -111,3 +111,25 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
     report = (await network[VERIFIER].api("POST", "/verify", json=bundle)).json()
     assert report["valid"] is True, report["failures"]
     assert [c["status"] for c in report["certifications"]] == ["valid"]
+
+
+async def test_a_bundle_stored_with_null_jwe_members_is_served_without_them(network: Network, chain: dict) -> None:
+    """Bundles stored before the JWE fix carry ``"unprotected": null`` and ``"aad": null`` (RFC 7516 says omit them;
+    jwcrypto refuses such packages): the automaker serves them written again, and they still verify."""
+    from connector.storage.tables import Declaration as DeclarationRow
+
+    await _request_pack(network)
+    await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")
+    declared = await _declare(network, chain)
+    with Session(network[OEM].engine) as session:
+        row = session.get(DeclarationRow, declared["id"])
+        assert row is not None and row.bundle["packages"]
+        old = dict(row.bundle)
+        old["packages"] = {pid: {**p, "unprotected": None, "aad": None} for pid, p in old["packages"].items()}
+        row.bundle = old
+        session.add(row)
+        session.commit()
+    bundle = (await network[OEM].api("GET", f"/declarations/{declared['id']}/bundle")).json()
+    assert bundle["packages"] and all("unprotected" not in p and "aad" not in p for p in bundle["packages"].values())
+    report = (await network[VERIFIER].api("POST", "/verify", json=bundle)).json()
+    assert report["valid"] is True, report["failures"]
