@@ -12,10 +12,11 @@ from ...storage import repositories as repo
 from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage
 from .. import schemas as s
 from ..deps import AdminDep, ContextDep, EditorDep, ViewerDep
+from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
 
-router = APIRouter(tags=["exchange"])
+router = APIRouter(tags=["exchange"], route_class=StrictJsonRoute)
 
 
 def _read(r: CfpRequest) -> s.RequestRead:
@@ -34,7 +35,7 @@ def _wake(request: Request) -> None:
 @router.get("/requests", response_model=s.Page[s.RequestRead])
 def list_requests(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
                   direction: Annotated[Literal["incoming", "outgoing"] | None, Query()] = None,
-                  state: Annotated[Literal["pending", "fulfilled", "rejected", "cancelled", "refused"] | None, Query()] = None,
+                  state: Annotated[Literal["pending", "fulfilled", "rejected", "cancelled", "refused", "failed"] | None, Query()] = None,
                   ) -> s.Page[s.RequestRead]:
     """List incoming and outgoing CFP requests with their state."""
     where = []

@@ -1,0 +1,160 @@
+"""The CloudEvents a node accepts on ``POST /3/events``, as pydantic models: the envelope and each PACT v3 event's data.
+
+An event is parsed strictly (:func:`~connector.strict_json.strict_json_loads`) and then validated here, before any
+state is touched: whatever a peer sends that these models refuse is a 400 with PACT's error body, and nothing is
+stored. The models only check shapes; what the node does with a valid event is ``services.exchange.handle_event``.
+Extension attributes of the envelope and vendor fields of the data (``x-<impl>-<name>``) are kept as sent.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from . import pact
+
+__all__ = ["InvalidEvent", "parse_event"]
+
+
+def _iso_datetime(value: str) -> str:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValueError("must be an ISO 8601 date-time") from None
+    return value
+
+
+def _uuid(value: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ValueError("must be a UUID") from None
+    return value
+
+
+IsoDateTime = Annotated[str, StringConstraints(max_length=64), AfterValidator(_iso_datetime)]
+"""An ISO 8601 date-time as a string (kept as sent; never a number)."""
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+Criterion = Annotated[str, StringConstraints(max_length=1_000)]
+Criteria = Annotated[list[Criterion], Field(max_length=1_000)]
+
+
+class _Data(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class RequestCreatedData(_Data):
+    """PACT's request criteria (the ListFootprints filters and a comment) and our vendor fields."""
+
+    product_id: Criteria | None = Field(None, alias="productId")
+    company_id: Criteria | None = Field(None, alias="companyId")
+    geography: Criteria | None = None
+    classification: Criteria | None = None
+    valid_on: IsoDateTime | None = Field(None, alias="validOn")
+    valid_after: IsoDateTime | None = Field(None, alias="validAfter")
+    valid_before: IsoDateTime | None = Field(None, alias="validBefore")
+    status: Criterion | None = None
+    comment: Text | None = None
+    due_date: IsoDateTime | None = Field(None, alias=pact.X_DUE)
+    message: Text | None = Field(None, alias=pact.X_MESSAGE)
+    verifier_certificates: (
+        Annotated[list[Annotated[str, StringConstraints(max_length=20_000)]], Field(max_length=20)] | None
+    ) = Field(None, alias=pact.X_VERIFIERS)
+
+
+EventId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class RequestFulfilledData(_Data):
+    request_event_id: EventId = Field(alias="requestEventId")
+    pfs: Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
+        description="the footprints (each verified on its own when received; a bad one is refused and recorded)"
+    )
+
+
+class PactError(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    code: Annotated[str, StringConstraints(max_length=100)]
+    message: Text
+
+
+class RequestRejectedData(_Data):
+    request_event_id: EventId = Field(alias="requestEventId")
+    error: PactError
+
+
+class PublishedData(_Data):
+    pf_ids: Annotated[list[Annotated[str, AfterValidator(_uuid)]], Field(min_length=1, max_length=1_000)] = Field(
+        alias="pfIds"
+    )
+
+
+class _Envelope(BaseModel):
+    """CloudEvents 1.0, structured mode: the attributes PACT requires; extension attributes are kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    specversion: Literal["1.0"]
+    id: EventId
+    source: Annotated[str, StringConstraints(min_length=1, max_length=500)] = Field(
+        description="the sender, as it names itself; informative only: answers go to the partner's registered URL"
+    )
+    time: IsoDateTime
+
+
+class RequestCreated(_Envelope):
+    type: Literal["org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3"]
+    data: RequestCreatedData
+
+
+class RequestFulfilled(_Envelope):
+    type: Literal["org.wbcsd.pact.ProductFootprint.RequestFulfilledEvent.3"]
+    data: RequestFulfilledData
+
+
+class RequestRejected(_Envelope):
+    type: Literal["org.wbcsd.pact.ProductFootprint.RequestRejectedEvent.3"]
+    data: RequestRejectedData
+
+
+class Published(_Envelope):
+    type: Literal["org.wbcsd.pact.ProductFootprint.PublishedEvent.3"]
+    data: PublishedData
+
+
+MODELS = (RequestCreated, RequestFulfilled, RequestRejected, Published)
+"""One model per PACT v3 event type, in the order of ``pact.EVENT_TYPES`` (a test keeps the two in step)."""
+Event = Annotated[RequestCreated | RequestFulfilled | RequestRejected | Published, Field(discriminator="type")]
+_EVENT: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+class InvalidEvent(ValueError):
+    """The body is not an event this node accepts; the message says where (for PACT's ``BadRequest``)."""
+
+
+def _where(error: Any) -> str:
+    loc = [str(p) for p in error.get("loc", ())]
+    if loc and loc[0] in pact.EVENT_TYPES:
+        loc = loc[1:]  # the union's tag: the type is named in the message already
+    return ".".join(loc) or "event"
+
+
+def parse_event(value: Any) -> dict[str, Any]:
+    """The event as a dict (the JSON it came as; nothing coerced), once the model of its type accepts it."""
+    if not isinstance(value, dict):
+        raise InvalidEvent("the body must be a CloudEvent JSON object")
+    try:
+        _EVENT.validate_python(value, strict=True)  # JSON types only: nothing coerced
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        first = "; ".join(f"{_where(e)}: {e['msg']}" for e in errors[:3])
+        more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+        raise InvalidEvent(
+            f"invalid {value.get('type') if isinstance(value.get('type'), str) else 'event'}: {first}{more}"[:1000]
+        ) from None
+    return value
