@@ -85,3 +85,13 @@ class InvalidSignature(ConnectorError):
 
 class TrustError(InvalidSignature):
     """A certificate chain, role or revocation check failed."""
+
+
+class Unavailable(ConnectorError):
+    """The database could not be reached or lost the connection: retryable (the response says when)."""
+
+    status = 503
+    type_ = "unavailable"
+    title = "Service unavailable"
+    pact_code = "InternalError"
+    retry_after = 2

@@ -27,7 +27,7 @@ from ..exchange.client import PeerClient
 from ..exchange.worker import OutboxWorker
 from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
-from . import problems
+from . import idempotency, problems
 from .limits import BodySizeLimit
 from .operator import router as operator_router
 from .peer import router as peer_router
@@ -111,10 +111,12 @@ async def _warm(app: FastAPI) -> None:
 
 
 def create_app(settings: Settings, *, engine: Engine | None = None, identity: NodeIdentity | None = None,
-               transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+               transport: httpx.AsyncBaseTransport | None = None, lease_holder: str | None = None) -> FastAPI:
     """Build a node's app: operator API, peer API, and the outbox worker (run by the lifespan).
 
     ``transport`` replaces the network for the peer client, so a test can route many in-process nodes.
+    ``lease_holder``: the outbox worker's stable holder id (``runtime.lease_holder``), so that after a crash it
+    takes back its own leases at once; without one, a new id per worker (its leases run out instead).
     The database schema is migrated to head on creation.
     """
     engine = engine or make_engine(str(settings.database_url))
@@ -124,7 +126,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         client = PeerClient(settings, identity, transport=transport, verify=_tls_verify(settings))
-        worker = OutboxWorker(engine, settings, identity, client) if settings.run_workers else None
+        worker = OutboxWorker(engine, settings, identity, client, holder=lease_holder) if settings.run_workers else None
         app.state.peer_client, app.state.worker = client, worker
         if worker:
             worker.start()
@@ -163,5 +165,6 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
         """Liveness: the node answers."""
         return {"status": "ok", "companyId": settings.company_id, "version": __version__}
 
+    app.add_middleware(idempotency.IdempotencyKeys)  # Idempotency-Key on the operator API's writes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_event_bytes=settings.max_event_bytes)
     return app

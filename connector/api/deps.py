@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ..config import Settings
-from ..errors import Forbidden
+from ..errors import Forbidden, Unavailable
 from ..services import keys, outbox
 from ..services.context import NodeContext
 from ..storage.tables import ApiKey
+from . import idempotency
+
+log = logging.getLogger("connector.api")
 
 
 async def get_settings(request: Request) -> Settings:
@@ -23,25 +28,51 @@ async def get_settings(request: Request) -> Settings:
 
 
 @contextmanager
-def write_session(app: Any) -> Iterator[Session]:
+def write_session(app: Any, before_commit: Callable[[Session], None] | None = None) -> Iterator[Session]:
     """The app's unit of work: commit on success, roll back on any error, then hand the outbox worker the messages
     the committed transaction left (leased to it while the worker runs; otherwise it is woken to claim them). The
-    only place a request's transaction is committed."""
+    only place a request's transaction is committed.
+
+    A commit the database does not confirm (the connection died, the server went away) is :class:`Unavailable`, a
+    503 the client may retry: whether the write happened is unknown, so the operator API's writes take an
+    ``Idempotency-Key`` (api/idempotency.py) that makes the retry safe."""
     worker = getattr(app.state, "worker", None)
-    with Session(app.state.engine, expire_on_commit=False) as session:
+    session = Session(app.state.engine, expire_on_commit=False)
+    try:
         if worker is not None and worker.running:
-            session.info[outbox.DISPATCH] = True  # messages go to the worker leased: it sends them without a claim
+            # messages go to the worker leased (recorded as its holder's): it sends them without a claim
+            session.info[outbox.DISPATCH] = getattr(worker, "holder", None) or True
         try:
             yield session
-            session.commit()
         except BaseException:
-            session.rollback()
+            _quietly(session.rollback)
             raise
+        try:
+            if before_commit is not None:
+                before_commit(session)
+            session.commit()
+        except DBAPIError as exc:
+            _quietly(session.rollback)
+            log.warning("commit failed, the database connection is lost: %s", exc.orig)
+            raise Unavailable("the database did not confirm the write (its connection was lost): it may or may not "
+                              "have been saved; send the request again with the same Idempotency-Key, or read the "
+                              "resource back before writing it again") from None
         outbox.hand_over(session, worker)
+    finally:
+        _quietly(session.close)
+
+
+def _quietly(step: Callable[[], object]) -> None:
+    """Roll back or close a session whose connection may be dead: that failing must not hide the first error."""
+    try:
+        step()
+    except Exception:  # noqa: BLE001 - the connection is invalidated and dropped from the pool either way
+        log.debug("cleaning up a session failed", exc_info=True)
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with write_session(request.app) as session:
+    keyed = idempotency.pending(request)  # an Idempotency-Key is recorded in the write's own transaction
+    with write_session(request.app, (lambda session: idempotency.record(session, keyed)) if keyed else None) as session:
         yield session
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..errors import ConnectorError, InvalidSignature
+from ..errors import ConnectorError, InvalidSignature, Unavailable
 
 log = logging.getLogger("connector.api")
 
@@ -52,6 +53,8 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, InvalidSignature):
             log.warning("refused: %s", exc.reason)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if isinstance(exc, Unavailable):
+            headers = {"Retry-After": str(exc.retry_after)}
         return problem(request, exc.status, exc.type_, exc.title, exc.detail, exc.errors, exc.pact_code, headers)
 
     @app.exception_handler(RequestValidationError)
@@ -67,6 +70,13 @@ def install(app: FastAPI) -> None:
         title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(exc.status_code, "Error")
         return problem(request, exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail),
                        headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(DBAPIError)
+    async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
+        if not (exc.connection_invalidated or isinstance(exc, OperationalError)):
+            return await _unexpected(request, exc)
+        log.warning("database unavailable on %s: %s", request.url.path, exc.orig)
+        return await _connector_error(request, Unavailable("the database cannot be reached; retry shortly"))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
 
+from .. import runtime
 from ..config import Settings
 from ..errors import ConnectorError
 from ..services import footprints, importer, keys
@@ -125,7 +126,11 @@ def serve(
     elif not settings.allow_insecure_http and not settings.listen_host.startswith("127."):
         err.print("[red]refusing plain HTTP on a non-loopback address; set TLS files or CONNECTOR_ALLOW_INSECURE_HTTP[/]")
         raise typer.Exit(2)
-    uvicorn.run(create_app(settings), host=settings.listen_host, port=settings.listen_port, log_level="info",
+    try:
+        holder = runtime.claim_process(settings)  # one process per SQLite database; this process's lease holder id
+    except ConnectorError as exc:
+        fail(exc)
+    uvicorn.run(create_app(settings, lease_holder=holder), host=settings.listen_host, port=settings.listen_port, log_level="info",
                 timeout_graceful_shutdown=3, **ssl)
 
 

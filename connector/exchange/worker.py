@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -23,8 +24,13 @@ log = logging.getLogger("connector.outbox")
 
 class OutboxWorker:
     def __init__(self, engine: Engine, settings: Settings, identity: NodeIdentity | None, client: PeerClient,
-                 *, poll_interval: float = 1.0, clock: Callable[[], datetime] | None = None) -> None:
+                 *, poll_interval: float = 1.0, clock: Callable[[], datetime] | None = None,
+                 holder: str | None = None) -> None:
         self.engine, self.settings, self.identity, self.client = engine, settings, identity, client
+        self.holder = holder or f"process-{uuid.uuid4()}"
+        """Recorded on every lease this worker takes. A stable one (``runtime.lease_holder``: the data dir's node id
+        and the process's worker slot) lets the worker started after a crash take its leases back at once."""
+        self.reclaimed = 0
         self.poll_interval = poll_interval
         self.clock = clock or (lambda: datetime.now(UTC))
         self._task: asyncio.Task[None] | None = None
@@ -93,6 +99,12 @@ class OutboxWorker:
         ``api.deps.write_session``), so the poll only catches messages written by another process (a second worker,
         the CLI) and leases that ran out.
         """
+        try:
+            self.reclaimed = await asyncio.to_thread(self._reclaim)
+            if self.reclaimed:
+                log.info("took back %d message(s) leased to %s before a restart", self.reclaimed, self.holder)
+        except Exception:  # the leases still run out; never stop the worker for this
+            log.exception("outbox reclaim failed")
         while not self._stopping:
             self._wake.clear()
             if self.identity is not None and self.identity.reload_crls():
@@ -148,9 +160,15 @@ class OutboxWorker:
                 await asyncio.to_thread(self._sent, sent)
         return len(due)
 
+    def _reclaim(self) -> int:
+        with Session(self.engine) as session:
+            count = outbox.reclaim(session, self.holder, self.clock())
+            session.commit()
+            return count
+
     def _claim_due(self) -> list[OutboxMessage]:
         with Session(self.engine, expire_on_commit=False) as session:
-            rows, self._next_at = outbox.claim(session, self.clock())
+            rows, self._next_at = outbox.claim(session, self.clock(), holder=self.holder)
             return rows
 
     def _failed(self, message: OutboxMessage, exc: PeerError) -> None:
@@ -170,7 +188,7 @@ class OutboxWorker:
         """Store a fetched footprint and record the delivery in one transaction; the messages it left go to this
         worker (leased), as a request's do."""
         with Session(self.engine, expire_on_commit=False) as session:
-            session.info[outbox.DISPATCH] = True
+            session.info[outbox.DISPATCH] = self.holder
             exchange.receive_footprint(NodeContext(session, self.settings, self.identity), message.company_id, fetched)
             outbox.mark_sent(session, [message.id], self.clock())
             session.commit()

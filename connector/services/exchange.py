@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from ..api import schemas as s
@@ -47,9 +48,15 @@ def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
 
 
 def _add_grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
-    """A new grant (the caller knows there is none for the pair), returned outside the session."""
+    """A new grant (the caller knows there is none for the pair), returned outside the session. One made at the
+    same moment by another transaction (uq_grant) is returned instead."""
     row = Grant(product_id=product_id, company_id=company_id, created_at=ctx.now())
-    repo.insert_new(ctx.session, row)
+    try:
+        with ctx.session.begin_nested():
+            repo.insert_new(ctx.session, row)
+    except IntegrityError:
+        return ctx.session.exec(select(Grant).where(Grant.product_id == product_id,
+                                                    Grant.company_id == company_id)).one()
     audit.append(ctx.session, ctx.company_id, "grant.created", product_id, company=company_id)
     return row
 
@@ -180,6 +187,7 @@ def _request_for_line(ctx: NodeContext, line: Any, *, message: str | None = None
     if partner is None or not partner.node_url:
         raise ValidationFailed(f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
                                errors=[{"field": "supplierCompanyId", "message": "no node URL"}])
+    repo.lock_line(ctx.session, line.id)  # one open request per line (uq_cfprequest_open_line), never a 500
     open_id = repo.open_request_for_line(ctx.session, line.id)
     if open_id is not None:
         return get_request(ctx, open_id)
@@ -391,18 +399,31 @@ def _refused_verifiers(ctx: NodeContext, pems: list[str]) -> str | None:
 
 
 def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
-    found = repo.outgoing_request_owner(ctx.session, str(data.get("requestEventId")))
-    if found is None or found[1] != caller:
+    found = repo.outgoing_request_answered(ctx.session, str(data.get("requestEventId")))
+    if found is None or found.company_id != caller:
         raise ValidationFailed("requestEventId does not name a request this node sent to you")
     refusals: list[str] = []
-    stored = [receive_footprint(ctx, caller, pf, refusals) for pf in data.get("pfs") or []]
-    footprint_ids = [u.footprint_id for u in stored if u is not None]
+    footprint_ids = []
+    for pf in data.get("pfs") or []:
+        before = len(refusals)
+        row = receive_footprint(ctx, caller, pf, refusals)
+        if row is not None:
+            footprint_ids.append(row.footprint_id)
+        elif len(refusals) == before and isinstance(pf, dict):
+            footprint_ids.append(str(pf.get("id", "")).lower())  # verified, and held already: it answers too
+    if found.state == "fulfilled":
+        # a repeated or late answer never undoes a fulfilled request; a new footprint in it is kept with the others
+        added = [f for f in footprint_ids if f not in found.footprint_ids]
+        if added:
+            repo.update_request(ctx.session, found.id, footprint_ids=[*found.footprint_ids, *added],
+                                updated_at=ctx.now())
+        return
     state: dict[str, Any] = {"state": "fulfilled" if footprint_ids else "pending"}
     if not footprint_ids and refusals:
         # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
         # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
         state = {"state": "refused", "reason": "answer refused: " + "; ".join(refusals)[:1000]}
-    repo.update_request(ctx.session, found[0], footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
+    repo.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
 
 
 def _on_rejected(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
@@ -487,9 +508,13 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
         "primaryDataShare": str(claims.primary_data_share),
         "dqr": claims.data_quality.model_dump(mode="json"),
     })
-    row = footprints.record_upstream(ctx, body, source="peer", attestation=ext["attestation"],
-                                     evidence=ext.get("evidence"), pact=pf, certifications=ext.get("certifications") or [],
-                                     not_held=True)  # the look-up above was for the id it stores
+    try:
+        row = footprints.record_upstream(ctx, body, source="peer", attestation=ext["attestation"],
+                                         evidence=ext.get("evidence"), pact=pf,
+                                         certifications=ext.get("certifications") or [],
+                                         not_held=True)  # the look-up above was for the id it stores
+    except footprints.AlreadyHeld:
+        return None  # the same footprint, stored by an answer that arrived at the same moment
     audit.append(ctx.session, sender, "footprint.received", pf["id"], digest=verified.digest)
     return row
 

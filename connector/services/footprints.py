@@ -6,6 +6,8 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
 from ..api import schemas as s
 from ..decimals import RoundingRule, format_decimal
@@ -71,6 +73,8 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
     active footprint (or None), when the caller has just read it in this transaction.
     """
     product = get_product(ctx, product_id)
+    if repo.lock_product(ctx.session, product.id):
+        active = LOOK_UP  # read before the lock: another compute may have issued a version since
     own_share = product.primary_data_share if product.primary_data_share is not None else Decimal(100)
     own_dqr = _dqr(product.dqr)
     secondary: list[OwnLine] = []
@@ -149,11 +153,16 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
         validity_start=now,
         validity_end=end + timedelta(days=3 * 365),
     )
-    if active is not None:
-        active.status = "Deprecated"
-        ctx.session.add(active)
-    ctx.session.add(fp)
-    ctx.session.flush()
+    try:
+        if active is not None:
+            active.status = "Deprecated"
+            ctx.session.add(active)
+            ctx.session.flush()  # before the insert: one Active version per product (uq_footprint_active)
+        ctx.session.add(fp)
+        ctx.session.flush()
+    except IntegrityError as exc:  # only without the product lock: a concurrent compute issued this version first
+        raise Conflict(f"another version of product {product.id}'s footprint was issued at the same moment; "
+                       "compute again") from exc
     return fp, True
 
 
@@ -182,6 +191,10 @@ def footprint_read(fp: Footprint, product: Product) -> s.FootprintRead:
     )
 
 
+class AlreadyHeld(Conflict):
+    """The upstream footprint id is held already (a footprint id names one immutable footprint)."""
+
+
 def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source: str = "manual",
                     attestation: str | None = None, evidence: dict | None = None, pact: dict | None = None,
                     certifications: list | None = None, not_held: bool = False) -> UpstreamFootprint:
@@ -189,6 +202,8 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
 
     ``not_held=True``: the caller has just found its (lower-case) footprint id not held, in this transaction.
     """
+    if repo.lock_key(ctx.session, f"upstream|{data.supplier_company_id}|{data.product_id.lower()}"):
+        not_held = False  # one Active per supplier product: answers arriving together take turns, and look again
     previous = repo.latest_upstream_ids(ctx.session, data.supplier_company_id, data.product_id)
     row = UpstreamFootprint(
         supplier_company_id=data.supplier_company_id,
@@ -210,7 +225,7 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
         row.footprint_id = row.id
     if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint
-        raise Conflict(f"upstream footprint {row.footprint_id} is already held",
+        raise AlreadyHeld(f"upstream footprint {row.footprint_id} is already held",
                        errors=[{"field": "footprintId", "message": "duplicate"}])
     if previous is not None and previous[1] != row.footprint_id:
         repo.deprecate_upstream(ctx.session, previous[0])

@@ -6,14 +6,16 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
 from ..config import Settings
+from ..storage import repositories as repo
 from ..storage.tables import OutboxMessage, new_id
 from ..storage.transaction_items import TransactionItems
+from . import audit
 
 SEND_EVENT = "event"
 FETCH_FOOTPRINT = "fetch-footprint"
@@ -24,7 +26,8 @@ DISPATCH = "outbox.dispatch"
 """``session.info`` key the session's owner sets when it will hand the committed messages to a running worker itself
 (:func:`dispatched`): :func:`enqueue` then leases each message to that worker in the INSERT, and the worker sends it
 without claiming it first. A crash before the delivery leaves it leased, so another claim takes it when the lease
-runs out, as with a claimed message."""
+runs out, as with a claimed message, or the worker's holder takes it back at once when it starts again
+(:func:`reclaim`). Its value: the worker's lease holder id (``True``: none)."""
 _LEASED = TransactionItems("outbox.leased")
 _DISPATCHED = "outbox.dispatched"
 
@@ -46,8 +49,10 @@ def enqueue(session: Session, target_url: str, company_id: str, kind: str, body:
     message_id = new_id()
     row = {"id": message_id, "target_url": target_url.rstrip("/"), "company_id": company_id, "kind": kind,
            "body": body, "state": "pending", "attempts": 0, "next_attempt_at": at, "created_at": at}
-    if session.info.get(DISPATCH):
+    dispatch = session.info.get(DISPATCH)
+    if dispatch:
         row["attempts"], row["next_attempt_at"] = 1, at + LEASE
+        row["holder"] = dispatch if isinstance(dispatch, str) else None
         session.connection().execute(_INSERT, row)
         _LEASED.add(session, OutboxMessage(**row))  # detached, as claim() returns a message; dropped on rollback
     else:
@@ -82,20 +87,22 @@ def hand_over(session: Session, worker: Any) -> None:
             worker.wake()  # committed messages to claim: now rather than at the worker's next poll
 
 
-def claim_due(session: Session, at: datetime, limit: int = 20) -> list[OutboxMessage]:
+def claim_due(session: Session, at: datetime, limit: int = 20, holder: str | None = None) -> list[OutboxMessage]:
     """Take due messages for sending: leased for LEASE so a crashed worker's messages come back.
 
     On PostgreSQL rows are claimed with ``FOR UPDATE SKIP LOCKED`` so several workers never take the same one.
     """
-    return claim(session, at, limit)[0]
+    return claim(session, at, limit, holder)[0]
 
 
-def claim(session: Session, at: datetime, limit: int = 20) -> tuple[list[OutboxMessage], datetime | None]:
+def claim(session: Session, at: datetime, limit: int = 20,
+          holder: str | None = None) -> tuple[list[OutboxMessage], datetime | None]:
     """:func:`claim_due`, and when the next pending message falls due (None: nothing pending), in one transaction.
 
     The worker sleeps until then (or until woken), instead of polling a database that has nothing for it. One query
     reads the pending messages in due order, one more than ``limit``: the due ones are leased (one UPDATE), and the
-    first row left (due or not) says when to look again. The messages are returned detached, as leased.
+    first row left (due or not) says when to look again. The messages are returned detached, as leased, with the
+    lease recorded as ``holder``'s (see :func:`reclaim`).
     """
     conn = session.connection()
     stmt = select(*_COLUMNS).where(_TABLE.c.state == "pending").order_by(_TABLE.c.next_attempt_at).limit(limit + 1)
@@ -109,13 +116,28 @@ def claim(session: Session, at: datetime, limit: int = 20) -> tuple[list[OutboxM
     if due:
         lease = at + LEASE
         conn.execute(update(_TABLE).where(_TABLE.c.id.in_([row.id for row in due]))
-                     .values(next_attempt_at=lease, attempts=_TABLE.c.attempts + 1))
-        rows = [OutboxMessage(**{**row._mapping, "next_attempt_at": lease, "attempts": row.attempts + 1})
+                     .values(next_attempt_at=lease, attempts=_TABLE.c.attempts + 1, holder=holder))
+        rows = [OutboxMessage(**{**row._mapping, "next_attempt_at": lease, "attempts": row.attempts + 1,
+                                 "holder": holder})
                 for row in due]
         if next_at is None or next_at > lease:
             next_at = lease  # the lease of what was just taken runs out then, if it was never marked sent
     session.commit()
     return rows, next_at
+
+
+_RECLAIM = (update(_TABLE).where(_TABLE.c.state == "pending", _TABLE.c.holder == bindparam("h"),
+                                _TABLE.c.next_attempt_at > bindparam("at"))
+            .values(next_attempt_at=bindparam("at")))
+
+
+def reclaim(session: Session, holder: str, at: datetime) -> int:
+    """Make the messages leased to ``holder`` due now, in the caller's transaction; how many.
+
+    A worker starting under the holder id it had before a crash calls this: its leases belonged to a worker that is
+    gone, so its messages go out at once instead of when the leases run out. Leases of other holders (other
+    processes on the same PostgreSQL database, alive or not) are left to run out."""
+    return session.connection().execute(_RECLAIM, {"h": holder, "at": at}).rowcount or 0
 
 
 def _aware(value: datetime, like: datetime) -> datetime:
@@ -145,10 +167,25 @@ def mark_failed(session: Session, settings: Settings, message_id: str, error: st
     retry_at = None
     if permanent or at - row.created_at >= settings.outbox_give_up_after:
         row.state = "failed"
+        _gave_up(session, settings, row, at)
     else:
         retry_at = row.next_attempt_at = at + backoff(settings, row.attempts)
     session.add(row)
     return retry_at
+
+
+REQUEST_CREATED = "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3"  # pact.REQUEST_CREATED
+
+
+def _gave_up(session: Session, settings: Settings, row: OutboxMessage, at: datetime) -> None:
+    """A request that could not be delivered is closed as ``failed`` with the reason, in the same transaction: a
+    request left ``pending`` would wait forever, and asking again would only return it."""
+    if row.kind != SEND_EVENT or not isinstance(row.body, dict) or row.body.get("type") != REQUEST_CREATED:
+        return
+    event_id = str(row.body.get("id"))
+    reason = f"could not be delivered to {row.target_url}: {row.last_error}"[:2000]
+    if repo.fail_request(session, event_id, reason, at) is not None:
+        audit.append(session, settings.company_id, "request.failed", event_id, to=row.company_id, reason=reason)
 
 
 def retry_now(session: Session, at: datetime, company_id: str | None = None) -> int:

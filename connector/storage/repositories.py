@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Result, Row, bindparam, func, insert, update
+from sqlalchemy import Result, Row, bindparam, func, insert, text, update
 from sqlalchemy import select as core_select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -27,6 +27,42 @@ from .tables import (
 )
 
 M = TypeVar("M", bound=SQLModel)
+
+
+_PRODUCT = Product.__table__  # type: ignore[attr-defined]
+_LOCK_PRODUCT = core_select(_PRODUCT.c.id).where(_PRODUCT.c.id == bindparam("i")).with_for_update()
+_LOCK_LINE = core_select(BomLine.__table__.c.id).where(  # type: ignore[attr-defined]
+    BomLine.__table__.c.id == bindparam("i")).with_for_update()  # type: ignore[attr-defined]
+_ADVISORY = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
+
+
+def lock_product(session: Session, product_id: str) -> bool:
+    """Serialise the writers of one product's footprints until the transaction ends: ``SELECT ... FOR UPDATE`` of
+    its row on PostgreSQL, where concurrent computes otherwise both read the same active version and fork it. True
+    when a lock was taken (what the caller read before may be stale); False on SQLite, whose writers hold the
+    database's write lock from their first statement (``BEGIN IMMEDIATE``), so nothing read can be."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return False
+    conn.execute(_LOCK_PRODUCT, {"i": product_id})
+    return True
+
+
+def lock_line(session: Session, line_id: str) -> None:
+    """:func:`lock_product` for one BOM line: the requests for it are opened one at a time (PostgreSQL)."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_LOCK_LINE, {"i": line_id})
+
+
+def lock_key(session: Session, key: str) -> bool:
+    """A transaction-scoped lock on a name with no row of its own (an upstream product of one supplier), on
+    PostgreSQL (True); SQLite's writers are serialised already (False)."""
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        return False
+    conn.execute(_ADVISORY, {"k": key})
+    return True
 
 
 def page(session: Session, model: type[M], *where: object, order: object, limit: int, offset: int) -> tuple[list[M], int]:
@@ -224,6 +260,29 @@ def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] |
     it (:func:`outgoing_request` loads it)."""
     row = _first(session, _OUTGOING_OWNER, {"e": event_id})
     return (row[0], row[1]) if row else None
+
+
+_ANSWERED = core_select(_REQ.c.id, _REQ.c.company_id, _REQ.c.state, _REQ.c.footprint_ids).where(
+    _REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e")).limit(1)
+_ANSWERED_LOCKED = _ANSWERED.with_for_update()
+
+
+def outgoing_request_answered(session: Session, event_id: str) -> Row[Any] | None:
+    """(id, company_id, state, footprint_ids) of the request sent with the RequestCreated event ``event_id``, for its
+    answer to update; locked on PostgreSQL, so answers arriving together are applied one after the other."""
+    postgres = session.connection().dialect.name == "postgresql"
+    return _first(session, _ANSWERED_LOCKED if postgres else _ANSWERED, {"e": event_id})
+
+
+_GIVE_UP = (update(_REQ).where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"),
+                               _REQ.c.state == "pending")
+            .values(state="failed", reason=bindparam("r"), updated_at=bindparam("at")).returning(_REQ.c.id))
+
+
+def fail_request(session: Session, event_id: str, reason: str, at: object) -> str | None:
+    """Close the pending outgoing request sent with ``event_id`` as ``failed`` (its RequestCreated event could not be
+    delivered); its id, or None when it was no longer pending."""
+    return execute(session, _GIVE_UP, {"e": event_id, "r": reason, "at": at}).scalar()
 
 
 def update_request(session: Session, request_id: str, **values: Any) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Index, String, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ..decimals import format_decimal
@@ -181,8 +181,20 @@ class UpstreamFootprint(SQLModel, table=True):
     received_at: datetime = _ts(default_factory=utcnow)
 
 
+ACTIVE_ONLY = text("status = 'Active'")
+OPEN_OUTGOING = text("direction = 'outgoing' AND state = 'pending'")
+
+
 class Footprint(SQLModel, table=True):
-    """An issued footprint of one of our products. Immutable except status; a change is a new row."""
+    """An issued footprint of one of our products. Immutable except status; a change is a new row.
+
+    The database holds the versioning rules (concurrent computes on PostgreSQL once forked a product's versions):
+    one version number per product, and at most one Active footprint per product (a partial unique index)."""
+
+    __table_args__ = (
+        Index("uq_footprint_version", "product_id", "version", unique=True),
+        Index("uq_footprint_active", "product_id", unique=True, postgresql_where=ACTIVE_ONLY, sqlite_where=ACTIVE_ONLY),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True)
     product_id: str = Field(foreign_key="product.id", ondelete="CASCADE", index=True)
@@ -258,7 +270,14 @@ class Grant(SQLModel, table=True):
 
 class CfpRequest(SQLModel, table=True):
     """An incoming or outgoing CFP request: pending -> fulfilled | rejected | cancelled, or (outgoing) refused: the
-    answer came and failed verification, ``reason`` says why."""
+    answer came and failed verification, or failed: the request could not be delivered; ``reason`` says why.
+
+    At most one pending outgoing request per BOM line (a partial unique index): asking again returns it."""
+
+    __table_args__ = (
+        Index("uq_cfprequest_open_line", "bom_line_id", unique=True, postgresql_where=OPEN_OUTGOING,
+              sqlite_where=OPEN_OUTGOING),
+    )
 
     id: str = Field(default_factory=new_id, primary_key=True)
     direction: str = Field(max_length=10, index=True)  # incoming | outgoing
@@ -292,8 +311,23 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = _ts(default_factory=utcnow)
     last_error: str | None = Field(default=None, sa_type=Text)
+    holder: str | None = Field(default=None, max_length=200)  # the worker that leased it last (see outbox.reclaim)
     created_at: datetime = _ts(default_factory=utcnow)
     sent_at: datetime | None = _ts(default=None, nullable=True)
+
+
+class IdempotentResponse(SQLModel, table=True):
+    """The response of an operator write sent with an ``Idempotency-Key``, stored in that write's transaction: a
+    retry with the same key gets it back instead of doing the write twice (see api/idempotency.py)."""
+
+    key: str = Field(primary_key=True, max_length=64)  # sha256 of the API key and the Idempotency-Key
+    method: str = Field(max_length=10)
+    path: str = Field(max_length=500)
+    request_hash: str = Field(max_length=64)
+    status: int
+    media_type: str = Field(max_length=100)
+    body: str = Field(sa_type=Text)
+    created_at: datetime = _ts(default_factory=utcnow, index=True)
 
 
 class InboxEvent(SQLModel, table=True):
