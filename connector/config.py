@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     allow_insecure_http: bool = False
+    insecure_dev: bool = Field(
+        False, description="set by `connector serve --insecure-dev` only (serve ignores the environment's value): "
+        "started without a signing identity or TLS; /health says so",
+    )
     clock_skew: timedelta = timedelta(minutes=5)
     access_token_ttl: timedelta = timedelta(minutes=10)
     token_secret: SecretStr | None = Field(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 from ..decimals import EXACT, RoundingRule
-from ..errors import CycleError, ValidationFailed
+from ..errors import CycleError, UnitError, ValidationFailed
 from ..gc_pause import gc_paused
 from ..stages import STAGES, ZERO, Stage, stage_total, zero_stages
 from ..units import convert
@@ -70,7 +70,10 @@ class UpstreamInput:
 
     @property
     def converted_quantity(self) -> Decimal:
-        return convert(self.quantity, self.unit, self.upstream_unit)
+        try:
+            return convert(self.quantity, self.unit, self.upstream_unit)
+        except UnitError as exc:  # name the BOM line: "cannot convert 'piece' to 'kilogram'" alone does not
+            raise UnitError(f"BOM line for {self.label or 'an input'}: {exc.detail}", errors=exc.errors) from None
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from ..exchange.worker import OutboxWorker
 from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
 from . import idempotency, problems
+from .hsts import StrictTransportSecurity
 from .limits import BodySizeLimit
 from .operator import router as operator_router
 from .peer import router as peer_router
@@ -162,9 +163,13 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
 
     @app.get("/health", tags=["node"])
     def health() -> dict[str, str]:
-        """Liveness: the node answers."""
-        return {"status": "ok", "companyId": settings.company_id, "version": __version__}
+        """Liveness: the node answers (and says when it runs in insecure development mode)."""
+        body = {"status": "ok", "companyId": settings.company_id, "version": __version__}
+        if settings.insecure_dev:
+            body["warning"] = "insecure development mode (--insecure-dev): never use this node in a dataspace"
+        return body
 
     app.add_middleware(idempotency.IdempotencyKeys)  # Idempotency-Key on the operator API's writes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_event_bytes=settings.max_event_bytes)
+    app.add_middleware(StrictTransportSecurity)
     return app

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 from sqlmodel import Session
@@ -17,14 +18,17 @@ from sqlmodel import Session
 from .. import runtime
 from ..config import Settings
 from ..errors import ConnectorError
-from ..services import footprints, importer, keys
+from ..services import audit, exchange, footprints, importer, keys
 from ..services.catalog import product_read
 from ..services.context import NodeContext
 from ..services.identity import load_identity
 from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage.db import create_schema, make_engine
+from ..storage.private import secure_folder, write_private
 from .ca import ca_app
+from .common import die, env_has, first_error, read_json
+from .serve import check_serve, tls_options
 from .verify import certify_command, verify_command
 
 app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_args_is_help=True,
@@ -32,6 +36,8 @@ app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_ar
 footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help=True)
 app.add_typer(footprint_app, name="footprint")
 app.add_typer(ca_app, name="ca")
+audit_app = typer.Typer(help="The node's audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 app.command("verify")(verify_command)
 app.command("certify")(certify_command)
 
@@ -41,14 +47,51 @@ err = Console(stderr=True)
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Node data folder (default: $CONNECTOR_DATA_DIR or .connector)")]
 
 
+def _version() -> str:
+    """The installed distribution's version (the package's own when run from a bare checkout)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from .. import __version__
+
+    try:
+        return version("battery-cfp-connector")
+    except PackageNotFoundError:
+        return __version__
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"connector {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                           help="Print the version and exit.")] = False,
+) -> None:
+    """Battery carbon-footprint traceability connector."""
+
+
+def _settings(**values: object) -> Settings:
+    """Settings, or a one-line error naming the setting that is wrong (not a pydantic traceback)."""
+    try:
+        return Settings(**values)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        die(f"invalid setting {first_error(exc)}")
+
+
 def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
     """Settings from ``<data-dir>/node.json``, overridden by the environment (CONNECTOR_*), then by explicit options."""
-    base = Settings()
+    base = _settings()
     folder = data_dir or base.data_dir
     values: dict[str, object] = {}
     config_file = folder / "node.json"
     if config_file.exists():
-        values.update(json.loads(config_file.read_text()))
+        recorded = read_json(config_file, "node settings")
+        if not isinstance(recorded, dict):
+            die(f"node settings {config_file} must be a JSON object")
+        values.update(recorded)
     # only what the environment really set: the database_url the validator derives from the default data dir is not
     env = base.model_dump(include=base.model_fields_set - {"data_dir", "database_url"})
     if any(k.upper() == "CONNECTOR_DATABASE_URL" for k in os.environ):
@@ -56,16 +99,37 @@ def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings
     values.update(env)
     values.update({k: v for k, v in overrides.items() if v is not None})
     values["data_dir"] = folder
-    return Settings(**values)
+    return _settings(**values)
+
+
+def node_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
+    """The settings of an existing node: a folder without ``node.json`` is refused (a mistyped --data-dir would
+    otherwise start an empty node), unless the environment configures the node (CONNECTOR_COMPANY_ID, as in a
+    container). The folder is made private (0700, its files 0600)."""
+    folder = data_dir or _settings().data_dir
+    if not (folder / "node.json").is_file() and not env_has("CONNECTOR_COMPANY_ID"):
+        die(f"no node in {folder} (no node.json): run connector init --data-dir {folder} first, "
+            "or set CONNECTOR_COMPANY_ID and the other settings in the environment")
+    settings = load_settings(folder, **overrides)
+    secure_folder(settings.data_dir)
+    return settings
+
+
+def _identity(settings: Settings):  # noqa: ANN202 - NodeIdentity, imported lazily by services.identity
+    try:
+        return load_identity(settings)
+    except (OSError, ValueError) as exc:
+        die(f"cannot load the node's identity files: {exc}")
 
 
 @contextmanager
 def node_context(settings: Settings) -> Iterator[NodeContext]:
+    identity = _identity(settings)
     engine = make_engine(str(settings.database_url))
     create_schema(engine)
     with Session(engine, expire_on_commit=False) as session:
         try:
-            yield NodeContext(session=session, settings=settings, identity=load_identity(settings))
+            yield NodeContext(session=session, settings=settings, identity=identity)
             session.commit()
         except BaseException:
             session.rollback()
@@ -74,10 +138,11 @@ def node_context(settings: Settings) -> Iterator[NodeContext]:
 
 
 def fail(exc: ConnectorError) -> None:
-    err.print(f"[bold red]error:[/] {exc.detail}")
-    for item in exc.errors:
-        err.print(f"  - {item.get('field')}: {item.get('message')}")
-    raise typer.Exit(1)
+    """A service's refusal as one line: its detail, and the first field error when the detail does not say it."""
+    first = exc.errors[0] if exc.errors else None
+    if first and str(first.get("message")) not in exc.detail:
+        die(f"{exc.detail} ({first.get('field')}: {first.get('message')})")
+    die(exc.detail)
 
 
 @app.command()
@@ -87,18 +152,31 @@ def init(
     company_name: Annotated[str | None, typer.Option(help="Your company name (or CONNECTOR_COMPANY_NAME)")] = None,
     public_url: Annotated[str | None, typer.Option(help="URL partners reach this node at (or CONNECTOR_PUBLIC_URL)")] = None,
     database_url: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the values an existing node.json has for the "
+                                                        "options given (its other settings are kept)")] = False,
 ) -> None:
-    """Create a node: data folder, database, and the first admin API key (printed once)."""
-    folder = data_dir or Settings().data_dir
-    folder.mkdir(parents=True, exist_ok=True)
+    """Create a node: data folder, database, and the first admin API key (printed once).
+
+    On a folder that already has a node.json, nothing in it is dropped: options equal to it (or not given) change
+    nothing, an option that differs is refused unless --force, which replaces just that key.
+    """
+    folder = data_dir or _settings().data_dir
+    config_file = folder / "node.json"
     given = {"company_id": company_id, "company_name": company_name, "public_url": public_url,
              "database_url": database_url}
-    settings = load_settings(folder, **given)
-    # node.json records what this node is, from the options or else the environment, never an unset default
-    config = {k: getattr(settings, k) for k in ("company_id", "company_name", "public_url")}
-    if database_url or "CONNECTOR_DATABASE_URL" in {k.upper() for k in os.environ}:
-        config["database_url"] = settings.database_url
-    (folder / "node.json").write_text(json.dumps(config, indent=2) + "\n")
+    settings = load_settings(folder, **given)  # node.json merged with the options: checked before it is written
+    if config_file.exists():
+        config = _merged_config(config_file, {k: v for k, v in given.items() if v is not None}, force)
+    else:
+        for option, name in (("company_id", "CONNECTOR_COMPANY_ID"), ("company_name", "CONNECTOR_COMPANY_NAME")):
+            if given[option] is None and not env_has(name):
+                die(f"init needs --{option.replace('_', '-')} (or {name})")
+        # node.json records what this node is, from the options or else the environment, never an unset default
+        config = {k: getattr(settings, k) for k in ("company_id", "company_name", "public_url")}
+        if database_url or env_has("CONNECTOR_DATABASE_URL"):
+            config["database_url"] = settings.database_url
+    secure_folder(folder)
+    write_private(config_file, json.dumps(config, indent=2) + "\n")
     with node_context(settings) as ctx:
         if repo.count_admin_keys(ctx.session) > 0:
             console.print(f"Node in {folder} already initialised; no new key made.")
@@ -108,30 +186,42 @@ def init(
     console.print(f"Admin API key (shown once, keep it safe):\n[bold]{secret}[/]")
 
 
+def _merged_config(config_file: Path, given: dict[str, object], force: bool) -> dict[str, object]:
+    """An existing node.json with the options given merged in; a changed value needs ``force``."""
+    recorded = read_json(config_file, "node settings")
+    if not isinstance(recorded, dict):
+        die(f"node settings {config_file} must be a JSON object")
+    changed = {k: v for k, v in given.items() if recorded.get(k) != v}
+    if changed and not force:
+        die(f"{config_file} already sets up a node and {', '.join(changed)} would change; nothing written "
+            "(--force replaces those keys and keeps the others)")
+    return {**recorded, **changed}
+
+
 @app.command()
 def serve(
     data_dir: DataDir = None,
     host: Annotated[str | None, typer.Option(help="Listen address")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port")] = None,
+    insecure_dev: Annotated[bool, typer.Option("--insecure-dev", help="Start without a signing identity or TLS "
+                                                                      "(local development only; said in /health)")] = False,
 ) -> None:
-    """Run the node's HTTP server."""
+    """Run the node's HTTPS server (it needs a signing identity and TLS unless --insecure-dev)."""
     import uvicorn
 
     from ..api.app import create_app
 
-    settings = load_settings(data_dir, listen_host=host, listen_port=port)
-    ssl = {}
-    if settings.tls_cert_file and settings.tls_key_file:
-        ssl = {"ssl_certfile": str(settings.tls_cert_file), "ssl_keyfile": str(settings.tls_key_file)}
-    elif not settings.allow_insecure_http and not settings.listen_host.startswith("127."):
-        err.print("[red]refusing plain HTTP on a non-loopback address; set TLS files or CONNECTOR_ALLOW_INSECURE_HTTP[/]")
-        raise typer.Exit(2)
+    settings = node_settings(data_dir, listen_host=host, listen_port=port)
+    settings = settings.model_copy(update={"insecure_dev": insecure_dev})  # the flag only, never the environment
+    for warning in check_serve(settings, insecure_dev):
+        err.print(f"[bold red]WARNING: {warning}[/]", soft_wrap=True, markup=True)
     try:
         holder = runtime.claim_process(settings)  # one process per SQLite database; this process's lease holder id
     except ConnectorError as exc:
         fail(exc)
-    uvicorn.run(create_app(settings, lease_holder=holder), host=settings.listen_host, port=settings.listen_port, log_level="info",
-                timeout_graceful_shutdown=3, **ssl)
+    secure_folder(settings.data_dir)  # again: what start-up made there (lock files, worker slots) is private too
+    uvicorn.run(create_app(settings, identity=_identity(settings), lease_holder=holder), host=settings.listen_host,
+                port=settings.listen_port, log_level="info", timeout_graceful_shutdown=3, **tls_options(settings))
 
 
 @app.command("import")
@@ -141,13 +231,13 @@ def import_file(
     company: Annotated[str | None, typer.Option(help="Company id in the file (default: this node's)")] = None,
 ) -> None:
     """Import a company's products, bills of materials and emissions."""
-    settings = load_settings(data_dir)
-    document = json.loads(file.read_text())
+    settings = node_settings(data_dir)
+    document = read_json(file, "import file")
     try:
         entry = importer.find_company(document, company or settings.company_id)
-        names = {c["companyId"]: c["name"] for c in document.get("companies", [])}
+        names = importer.company_names(document)
         with node_context(settings) as ctx:
-            report = importer.import_company(ctx, entry, names)
+            report = importer.import_company(ctx, entry, names, importer.declared_units(document))
     except ConnectorError as exc:
         fail(exc)
         return
@@ -160,12 +250,13 @@ def footprint_compute(
     product: Annotated[str, typer.Argument(help="Product URN or local id")],
     data_dir: DataDir = None,
 ) -> None:
-    """Compute a product's footprint from the upstream values held."""
-    settings = load_settings(data_dir)
+    """Compute a product's footprint from the upstream values held; a new version is published to customers and
+    answers their waiting requests, as the operator API's compute does."""
+    settings = node_settings(data_dir)
     try:
         with node_context(settings) as ctx:
             found = repo.product_by_urn(ctx.session, product)
-            fp, changed = footprints.compute(ctx, found.id if found else product)
+            fp, changed = exchange.compute_and_publish(ctx, found.id if found else product)
             _print_footprint(ctx, fp.id)
             console.print("new version issued" if changed else "unchanged: the active footprint already has these values")
     except ConnectorError as exc:
@@ -179,7 +270,7 @@ def footprint_show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Show a product's footprint versions."""
-    settings = load_settings(data_dir)
+    settings = node_settings(data_dir)
     try:
         with node_context(settings) as ctx:
             found = repo.product_by_urn(ctx.session, product)
@@ -222,18 +313,15 @@ def declare(
     out: Annotated[Path, typer.Option(help="Folder for the declaration, its VC, bundle and HTML")] = Path("declaration"),
 ) -> None:
     """Issue the Art. 7 declaration from the attested pack footprint this (oem) node holds."""
-    from pydantic import ValidationError
-
     from ..declaration import DeclarationInput, render_declaration_html, to_battery_pass
     from ..services import declaring
 
-    settings = load_settings(data_dir)
-    raw = json.loads(file.read_text())
+    settings = node_settings(data_dir)
+    raw = read_json(file, "declaration input")
     try:
-        inp = DeclarationInput.model_validate(raw.get("declaration", raw))
+        inp = DeclarationInput.model_validate(raw.get("declaration", raw) if isinstance(raw, dict) else raw)
     except ValidationError as exc:
-        err.print(f"[bold red]error:[/] invalid declaration input: {exc.errors()[0]['loc']}: {exc.errors()[0]['msg']}")
-        raise typer.Exit(1) from None
+        die(f"invalid declaration input: {first_error(exc)}")
     try:
         with node_context(settings) as ctx:
             row = declaring.declare(ctx, inp)
@@ -250,6 +338,17 @@ def declare(
     cf = document.carbon_footprint
     console.print(f"Declared {inp.battery_model}: [bold]{cf.value} {cf.unit}[/] "
                   f"(absolute {document.absolute_carbon_footprint.value} kg CO2e); files in {out}")
+
+
+@audit_app.command("check")
+def audit_check(data_dir: DataDir = None) -> None:
+    """Recompute the audit log's hash chain: exit 0 when it is intact, 1 with the first broken entry."""
+    settings = node_settings(data_dir)
+    with node_context(settings) as ctx:
+        result = audit.check_chain(ctx.session)
+    if not result.valid:
+        die(f"audit chain broken at entry {result.first_bad_seq}: {result.reason} ({result.entries} entries read)")
+    console.print(f"audit chain valid: {result.entries} entries")
 
 
 @app.command()

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..aggregation.engine import require_acyclic
 from ..api import schemas as s
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, UnitError, ValidationFailed
 from ..storage import repositories as repo
 from ..storage.tables import BomLine, OwnEmission, Partner, Product, ProductIdentifier
 from ..units import dimension, normalize_unit
@@ -116,6 +116,11 @@ def add_bom_line(ctx: NodeContext, product_id: str, data: s.SupplierLineCreate |
         edges = repo.internal_edges(ctx.session, ctx.company_id)
         edges.setdefault(product.id, []).append(target.id)
         require_acyclic(edges, product.id)
+    else:
+        # a supplier's footprint already held tells its declared unit: refuse now what the compute would refuse
+        held = repo.latest_upstreams(ctx.session, [(data.supplier_company_id, data.supplier_product_id)])
+        for up in held.values():
+            _check_units(data.unit, up.declared_unit)
     line = BomLine(product_id=product.id, kind="supplier", supplier_company_id=data.supplier_company_id,
                    supplier_product_id=data.supplier_product_id, quantity=data.quantity, unit=data.unit)
     ctx.session.add(line)
@@ -125,7 +130,7 @@ def add_bom_line(ctx: NodeContext, product_id: str, data: s.SupplierLineCreate |
 
 def _check_units(unit: str, declared: str) -> None:
     if dimension(unit) != dimension(declared):
-        raise ValidationFailed(
+        raise UnitError(
             f"unit {unit!r} is not convertible to the supplier's declared unit {declared!r}",
             errors=[{"field": "unit", "message": "incompatible unit"}],
         )

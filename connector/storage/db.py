@@ -10,6 +10,7 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from .private import DIR_MODE, create_private
 
 
 def normalize_url(url: str) -> str:
@@ -35,8 +36,9 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         memory = url in ("sqlite://", "sqlite:///:memory:")
         if not memory:
-            path = url.split("sqlite:///", 1)[1]
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = Path(url.split("sqlite:///", 1)[1])
+            path.parent.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+            create_private(path)  # 0600 before SQLite makes it 0644; its -wal and -shm copy that mode
         engine = create_engine(
             url,
             connect_args={"check_same_thread": False, "timeout": 30},

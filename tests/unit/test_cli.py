@@ -146,6 +146,7 @@ def test_errors_exit_non_zero_with_a_message(runner, tmp_path):
 
 def test_init_records_the_environment_not_the_defaults(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("CONNECTOR_COMPANY_ID", "urn:pact:env.example:company:env")
+    monkeypatch.setenv("CONNECTOR_COMPANY_NAME", "Env Co")
     monkeypatch.setenv("CONNECTOR_PUBLIC_URL", "https://env.example:8443")
     result = CliRunner(env={"COLUMNS": "300"}).invoke(app, ["init", "--data-dir", str(tmp_path / "n")])
     assert result.exit_code == 0, result.output
