@@ -69,8 +69,9 @@ class _ValidPath:
         """Who this path's leaf identifies (the same object every time: a path is immutable)."""
         found = self.__dict__.get("_identity")
         if found is None:
-            found = CompanyIdentity(company_id=self.company_id, name=self.name, role=self.role,
-                                    certificate=self.chain[0], chain=self.chain)
+            found = CompanyIdentity(
+                company_id=self.company_id, name=self.name, role=self.role, certificate=self.chain[0], chain=self.chain
+            )
             self.__dict__["_identity"] = found
         return found
 
@@ -198,8 +199,14 @@ class TrustStore:
             self._crls_by_issuer.setdefault(crl.issuer, []).append((crl, crl.fingerprint(hashes.SHA256())))
 
     def _copy(self, crls: Sequence[x509.CertificateRevocationList], require_crl: bool) -> TrustStore:
-        copy = TrustStore(self.anchors, crls, clock_skew=self.clock_skew, intermediates=self.intermediates,
-                          require_crl=require_crl, path_cache_size=0)
+        copy = TrustStore(
+            self.anchors,
+            crls,
+            clock_skew=self.clock_skew,
+            intermediates=self.intermediates,
+            require_crl=require_crl,
+            path_cache_size=0,
+        )
         copy._store = self._store
         copy._paths = self._paths  # same anchors and intermediates: the same paths
         copy._crl_signatures = self._crl_signatures  # keyed by CRL fingerprint: valid for any set of CRLs
@@ -277,8 +284,9 @@ class TrustStore:
             raise TrustError(f"malformed role extension: {exc}") from None
         if cert_role is None:
             raise TrustError("certificate has no dataspace role")
-        path = _ValidPath(chain=built, windows=_windows(built), company_id=company_id, name=name_of(leaf),
-                          role=cert_role)
+        path = _ValidPath(
+            chain=built, windows=_windows(built), company_id=company_id, name=name_of(leaf), role=cert_role
+        )
         if self._unambiguous(built, pool):
             self._paths.put(key, path)
         return path
@@ -321,8 +329,33 @@ class TrustStore:
             if self.require_crl and not current:
                 newest = max((c.next_update_utc for c, _ in crls if c.next_update_utc is not None), default=None)
                 until = f"the newest runs until {newest.isoformat()}" if newest else "none has a nextUpdate"
-                raise TrustError(f"no CRL for issuer {issuer.subject.rfc4514_string()} current at {at.isoformat()} "
-                                 f"({until}): its revocation status then is unknown")
+                raise TrustError(
+                    f"no CRL for issuer {issuer.subject.rfc4514_string()} current at {at.isoformat()} "
+                    f"({until}): its revocation status then is unknown"
+                )
+
+    def listed_revocation(self, issuer: str, serial: int, at: datetime) -> str | None:
+        """Why the certificate ``serial`` of the CA named ``issuer`` (RFC 4514) is revoked at ``at`` by this store's
+        CRLs, or None. For a check where only those two are at hand (an access token issued on a chain validated
+        earlier): a CRL naming the issuer counts when its signature verifies with a CA certificate of that name the
+        store holds, or when it holds none (the node's own CRL files); one that fails that check refuses (fail
+        closed, as :meth:`validate`)."""
+        for crl, fingerprint in self._crls_by_issuer_name().get(issuer, ()):
+            cas = [c for c in (*self.anchors, *self.intermediates) if c.subject == crl.issuer]
+            if cas and not any(self._crl_signed_by(crl, fingerprint, ca) for ca in cas):
+                return f"CRL for {issuer} is not signed by that CA"
+            entry = crl.get_revoked_certificate_by_serial_number(serial)
+            if entry is not None and entry.revocation_date_utc <= at:
+                return f"certificate serial {serial:x} revoked at {entry.revocation_date_utc.isoformat()}"
+        return None
+
+    def _crls_by_issuer_name(self) -> dict[str, list[tuple[x509.CertificateRevocationList, bytes]]]:
+        found = self.__dict__.get("_by_name")
+        if found is None:
+            found = self.__dict__["_by_name"] = {
+                name.rfc4514_string(): crls for name, crls in self._crls_by_issuer.items()
+            }
+        return found
 
     def _crl_signed_by(self, crl: x509.CertificateRevocationList, fingerprint: bytes, issuer: x509.Certificate) -> bool:
         """``crl.is_signature_valid(issuer's key)``, remembered per (CRL fingerprint, issuer certificate)."""

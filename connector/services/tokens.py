@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ..errors import InvalidSignature, Unauthenticated
+from ..identity import TrustStore
 from ..identity.keys import b64url, b64url_decode
 from ..storage.tables import PeerClient, UsedAssertion
 from .identity import NodeIdentity
@@ -33,6 +34,9 @@ class Caller:
 
     company_id: str
     method: str  # private_key_jwt | client_secret_basic
+    certificates: tuple[tuple[str, int], ...] = ()
+    """private_key_jwt: (issuer name, serial number) of each certificate of the chain it was validated with, below
+    the anchor: what the revocation check on every use of its access token looks up (:func:`revoked`)."""
 
 
 # client secrets ---------------------------------------------------------------------------------------------------
@@ -72,8 +76,9 @@ def authenticate_basic(session: Session, client_id: str, secret: str) -> Caller:
 # private_key_jwt ----------------------------------------------------------------------------------------------------
 
 
-def authenticate_assertion(session: Session, identity: NodeIdentity, assertion: str, token_endpoint: str,
-                           at: datetime) -> Caller:
+def authenticate_assertion(
+    session: Session, identity: NodeIdentity, assertion: str, token_endpoint: str, at: datetime
+) -> Caller:
     """Check an RFC 7523 client assertion: company certificate chain, aud, short exp, jti never seen before."""
     from ..attestation.jws import verify_jws
 
@@ -99,7 +104,11 @@ def authenticate_assertion(session: Session, identity: NodeIdentity, assertion: 
     except IntegrityError:
         session.rollback()
         raise InvalidSignature("assertion jti replayed") from None
-    return Caller(company_id=company, method="private_key_jwt")
+    chain = verified.issuer.chain
+    listed = tuple(
+        (issuer.subject.rfc4514_string(), cert.serial_number) for cert, issuer in zip(chain, chain[1:], strict=False)
+    )
+    return Caller(company_id=company, method="private_key_jwt", certificates=listed)
 
 
 def make_assertion(identity: NodeIdentity, company_id: str, token_endpoint: str, at: datetime) -> str:
@@ -109,8 +118,14 @@ def make_assertion(identity: NodeIdentity, company_id: str, token_endpoint: str,
     if not identity.can_sign:
         raise InvalidSignature("this node has no signing key")
     now = int(at.timestamp())
-    payload = {"iss": company_id, "sub": company_id, "aud": token_endpoint, "iat": now, "exp": now + 120,
-               "jti": secrets.token_urlsafe(16)}
+    payload = {
+        "iss": company_id,
+        "sub": company_id,
+        "aud": token_endpoint,
+        "iat": now,
+        "exp": now + 120,
+        "jti": secrets.token_urlsafe(16),
+    }
     return sign_jws_json(payload, identity.key, identity.chain, ASSERTION_TYP)  # type: ignore[arg-type]
 
 
@@ -124,8 +139,18 @@ def _sign(secret: bytes, data: bytes) -> bytes:
 def issue_access_token(secret: bytes, caller: Caller, issuer: str, at: datetime, ttl: timedelta) -> str:
     header = b64url(json.dumps({"alg": "HS256", "typ": "at+jwt"}, separators=(",", ":")).encode())
     now = int(at.timestamp())
-    claims = {"iss": issuer, "sub": caller.company_id, "aud": issuer, "iat": now, "exp": now + int(ttl.total_seconds()),
-              "jti": secrets.token_urlsafe(12), "auth": caller.method, "scope": "footprint:list footprint:read"}
+    claims = {
+        "iss": issuer,
+        "sub": caller.company_id,
+        "aud": issuer,
+        "iat": now,
+        "exp": now + int(ttl.total_seconds()),
+        "jti": secrets.token_urlsafe(12),
+        "auth": caller.method,
+        "scope": "footprint:list footprint:read",
+    }
+    if caller.certificates:
+        claims["crt"] = [[issuer, format(serial, "x")] for issuer, serial in caller.certificates]
     body = b64url(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{body}".encode()
     return f"{header}.{body}.{b64url(_sign(secret, signing_input))}"
@@ -159,11 +184,25 @@ def _verify_access_token(secret: bytes, token: str, issuer: str) -> tuple[Caller
         if not isinstance(claims, dict) or not isinstance(claims.get("sub"), str):
             raise ValueError("no subject")
         exp = int(claims.get("exp", 0))
+        certificates = tuple((str(name), int(serial, 16)) for name, serial in claims.get("crt", []))
     except (ValueError, TypeError):
         raise Unauthenticated("invalid access token") from None
     if claims.get("iss") != issuer or claims.get("aud") != issuer:
         raise Unauthenticated("invalid access token")
-    return Caller(company_id=claims["sub"], method=claims.get("auth", "unknown")), exp
+    return Caller(company_id=claims["sub"], method=claims.get("auth", "unknown"), certificates=certificates), exp
+
+
+def revoked(trust: TrustStore | None, caller: Caller, at: datetime) -> str | None:
+    """Why the certificate a token was issued on is revoked by now according to the node's current CRLs (None: not
+    revoked, or a token not issued on a certificate). Checked on every use of a token, so a CRL the node reloads
+    takes effect on the next call rather than when the token expires (docs/security-model.md)."""
+    if trust is None:
+        return None
+    for issuer, serial in caller.certificates:
+        reason = trust.listed_revocation(issuer, serial, at)
+        if reason is not None:
+            return reason
+    return None
 
 
 class AccessTokenCache:

@@ -31,18 +31,31 @@ async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -
     peer = pki.company(PEER, "oem", at=now - timedelta(hours=2))
     files = write_node_files(pki, node, tmp_path)
     crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
-    settings = make_settings(tmp_path, company_id=NODE, public_url="http://node.test",
-                             key_file=files["key_file"], cert_file=files["cert_file"],
-                             trust_anchor_files=[files["trust_anchor"]], crl_files=[crl_path])
+    settings = make_settings(
+        tmp_path,
+        company_id=NODE,
+        public_url="http://node.test",
+        key_file=files["key_file"],
+        cert_file=files["cert_file"],
+        trust_anchor_files=[files["trust_anchor"]],
+        crl_files=[crl_path],
+    )
     identity = load_identity(settings)
     app = create_app(settings, engine=engine, identity=identity)
 
     def assertion(jti: str) -> dict[str, str]:
         t = int(datetime.now(UTC).timestamp())
-        token = sign_jws_json({"iss": PEER, "sub": PEER, "aud": "http://node.test/auth/token", "iat": t,
-                               "exp": t + 60, "jti": jti}, peer.key, list(peer.chain), "JWT")
-        return {"grant_type": "client_credentials", "client_assertion_type": tokens.ASSERTION_TYPE,
-                "client_assertion": token}
+        token = sign_jws_json(
+            {"iss": PEER, "sub": PEER, "aud": "http://node.test/auth/token", "iat": t, "exp": t + 60, "jti": jti},
+            peer.key,
+            list(peer.chain),
+            "JWT",
+        )
+        return {
+            "grant_type": "client_credentials",
+            "client_assertion_type": tokens.ASSERTION_TYPE,
+            "client_assertion": token,
+        }
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
         assert (await client.post("/auth/token", data=assertion("a"))).status_code == 200
@@ -58,3 +71,83 @@ async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -
         os.utime(crl_path, (stamp + 5, stamp + 5))
         assert identity.reload_crls() is False
         assert (await client.post("/auth/token", data=assertion("c"))).status_code == 401
+
+
+OTHER = "urn:pact:other.example:company:other"
+
+
+async def test_a_token_issued_before_a_revocation_is_refused_once_the_crl_is_reloaded(engine, tmp_path) -> None:
+    """The access token outlives nothing: revoking the certificate it was issued on ends it at the next call after
+    the node loads the new CRL, not when it expires (10 minutes). A token of another company keeps working."""
+    now = datetime.now(UTC)
+    pki = make_pki("Revoke", at=now - timedelta(days=1))
+    node = pki.company(NODE, "supplier", at=now - timedelta(hours=2))
+    peers = {
+        PEER: pki.company(PEER, "oem", at=now - timedelta(hours=2)),
+        OTHER: pki.company(OTHER, "oem", at=now - timedelta(hours=2)),
+    }
+    files = write_node_files(pki, node, tmp_path)
+    crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
+    settings = make_settings(
+        tmp_path,
+        company_id=NODE,
+        public_url="http://node.test",
+        key_file=files["key_file"],
+        cert_file=files["cert_file"],
+        trust_anchor_files=[files["trust_anchor"]],
+        crl_files=[crl_path],
+    )
+    identity = load_identity(settings)
+    app = create_app(settings, engine=engine, identity=identity)
+
+    def assertion(company: str) -> dict[str, str]:
+        t = int(datetime.now(UTC).timestamp())
+        token = sign_jws_json(
+            {
+                "iss": company,
+                "sub": company,
+                "aud": "http://node.test/auth/token",
+                "iat": t,
+                "exp": t + 60,
+                "jti": os.urandom(8).hex(),
+            },
+            peers[company].key,
+            list(peers[company].chain),
+            "JWT",
+        )
+        return {
+            "grant_type": "client_credentials",
+            "client_assertion_type": tokens.ASSERTION_TYPE,
+            "client_assertion": token,
+        }
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
+        bearer = {}
+        for company in peers:
+            r = await client.post("/auth/token", data=assertion(company))
+            assert r.status_code == 200, r.text
+            bearer[company] = {"authorization": f"Bearer {r.json()['access_token']}"}
+            assert (await client.get("/3/footprints", headers=bearer[company])).status_code == 200
+        revoked = build_crl(
+            pki.inter, [Revocation(peers[PEER].certificate.serial_number, now - timedelta(minutes=1))], at=now
+        )
+        write_crl(crl_path, revoked)
+        stamp = crl_path.stat().st_mtime + 5
+        os.utime(crl_path, (stamp, stamp))
+        assert (await client.get("/3/footprints", headers=bearer[PEER])).status_code == 200  # the CRL is cached
+        assert identity.reload_crls() is True  # what the outbox worker does on each pass
+        r = await client.get("/3/footprints", headers=bearer[PEER])
+        assert r.status_code == 401 and r.json() == {
+            "code": "AccessDenied",
+            "message": "the certificate this access token was issued on is revoked",
+        }
+        event = {
+            "specversion": "1.0",
+            "id": "e1",
+            "source": "//peer",
+            "time": now.isoformat(),
+            "type": "org.wbcsd.pact.ProductFootprint.PublishedEvent.3",
+            "data": {"pfIds": ["3a6c14a7-4deb-498a-b5ea-16ce2535b576"]},
+        }
+        assert (await client.post("/3/events", json=event, headers=bearer[PEER])).status_code == 401
+        assert (await client.get("/3/footprints", headers=bearer[OTHER])).status_code == 200  # not revoked

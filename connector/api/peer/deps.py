@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -9,6 +10,8 @@ from fastapi import Depends, Request
 from ...errors import Unauthenticated
 from ...services import tokens
 from ...services.context import NodeContext
+
+log = logging.getLogger("connector.peer")
 
 
 class InvalidToken(Unauthenticated):
@@ -36,8 +39,34 @@ async def get_caller(request: Request) -> tokens.Caller:
         raise
     except Unauthenticated:
         raise InvalidToken("invalid access token") from None
+    if caller.certificates:
+        _not_revoked(request.app, caller)
     request.state.caller = caller
     return caller
+
+
+class RevokedCaller(Unauthenticated):
+    pact_code = "AccessDenied"
+
+
+def _not_revoked(app: Any, caller: tokens.Caller) -> None:
+    """The certificate the caller's token was issued on is not revoked by the node's current CRLs. Checked once per
+    caller and trust store: a reloaded CRL (a new store, ``NodeIdentity.reload_crls``) checks every caller again on
+    its next call."""
+    identity = app.state.identity
+    trust = identity.trust if identity is not None else None
+    checked = getattr(app.state, "revocation_checked", None)
+    if checked is None or checked[0] is not trust:
+        checked = app.state.revocation_checked = (trust, set())
+    if caller in checked[1]:
+        return
+    reason = tokens.revoked(trust, caller, NodeContext.now())
+    if reason is not None:
+        log.warning("access token of %s refused: %s", caller.company_id, reason)
+        raise RevokedCaller("the certificate this access token was issued on is revoked")
+    if len(checked[1]) >= 10_000:
+        checked[1].clear()
+    checked[1].add(caller)
 
 
 def issuer_of(ctx: NodeContext) -> str:
