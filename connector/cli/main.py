@@ -311,13 +311,24 @@ def declare(
                                          exists=True)],
     data_dir: DataDir = None,
     out: Annotated[Path, typer.Option(help="Folder for the declaration, its VC, bundle and HTML")] = Path("declaration"),
+    catenax_passport: Annotated[Path | None, typer.Option(
+        help="The automaker's Catena-X battery_pass 6.1.0 passport without the carbon footprint (e.g. "
+             "examples/nmc811-catenax-passport.json): catenax-battery-pass.json is then the whole aspect",
+        exists=True, dir_okay=False)] = None,
 ) -> None:
     """Issue the Art. 7 declaration from the attested pack footprint this (oem) node holds."""
-    from ..declaration import DeclarationInput, render_declaration_html, to_battery_pass
+    from ..declaration import DeclarationInput, render_declaration_html, to_battery_pass, to_catenax_battery_pass
+    from ..declaration.exports import catenax_left_to_merge, check_catenax_passport
     from ..services import declaring
 
     settings = node_settings(data_dir)
     raw = read_json(file, "declaration input")
+    passport = read_json(catenax_passport, "Catena-X passport") if catenax_passport else None
+    if passport is not None:
+        try:
+            check_catenax_passport(passport)
+        except ConnectorError as exc:
+            fail(exc)
     try:
         inp = DeclarationInput.model_validate(raw.get("declaration", raw) if isinstance(raw, dict) else raw)
     except ValidationError as exc:
@@ -329,15 +340,27 @@ def declare(
         fail(exc)
         return
     document = declaring.document_of(row)
+    try:  # after the declaration is issued: a passport problem is reported, and `connector declare` is not retried
+        catenax = to_catenax_battery_pass(document, passport=passport)
+    except ConnectorError as exc:
+        catenax = None
+        console.print(f"[red]catenax-battery-pass.json not written[/]: {exc.detail}")
     out.mkdir(parents=True, exist_ok=True)
     (out / "declaration.json").write_text(json.dumps(row.document, indent=2) + "\n")
     (out / "declaration.vc.jwt").write_text((row.signed or "") + "\n")
     (out / "bundle.json").write_text(json.dumps(row.bundle, indent=2) + "\n")
     (out / "declaration.html").write_text(render_declaration_html(document))
     (out / "battery-pass.json").write_text(json.dumps(to_battery_pass(document), indent=2) + "\n")
+    if catenax is not None:
+        (out / "catenax-battery-pass.json").write_text(json.dumps(catenax, indent=2) + "\n")
+    if catenax is not None and passport is None:
+        console.print("catenax-battery-pass.json is the declaration's part of the passport; the automaker merges "
+                      "(or pass --catenax-passport): " + ", ".join(catenax_left_to_merge(document)))
     cf = document.carbon_footprint
     console.print(f"Declared {inp.battery_model}: [bold]{cf.value} {cf.unit}[/] "
                   f"(absolute {document.absolute_carbon_footprint.value} kg CO2e); files in {out}")
+    if catenax is None:
+        raise typer.Exit(1)
 
 
 @audit_app.command("check")

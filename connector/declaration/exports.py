@@ -8,6 +8,7 @@ digits, so ``float`` holds them and ``repr`` gives the declared decimal string b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import ValidationFailed
 from ..stages import Stage
+from .catenax_passport import merge_passport, passport_problems
 from .models import BPNA_PATTERN, PERFORMANCE_CLASS_NOT_DEFINED, Declaration
 
 BATTERY_PASS_ASPECT = "urn:samm:io.BatteryPass.CarbonFootprint:1.2.0#CarbonFootprintForBatteries"
@@ -194,9 +196,15 @@ def _document(header: str, url: object) -> CatenaxDocument:
     return CatenaxDocument(contentType="URL", header=header, content=str(url))
 
 
-def to_catenax_battery_pass(declaration: Declaration, *, negative: NegativePolicy = "omit") -> dict[str, Any]:
+def to_catenax_battery_pass(
+    declaration: Declaration, *, negative: NegativePolicy = "omit", passport: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The declaration's part of a Catena-X battery_pass 6.1.0 passport: ``sustainability.carbonFootprint``, the
     DoC id and ``specVersion``; valid against the official schema except for ``catenax_left_to_merge``.
+
+    With ``passport`` (the automaker's passport without those members) the result is the whole aspect: the
+    declaration's members merged into it, checked against the whole model; ``ValidationFailed`` names every
+    required member still missing and every other problem, so an invalid passport is never written.
 
     One entry per Annex II stage and one with lifecycle ``"total"`` for the Art. 7(1)(d) figure (6.1.0 has no
     fixed lifecycle values). The model requires ``value >= 0`` but a CFF end-of-life credit is negative:
@@ -238,4 +246,29 @@ def to_catenax_battery_pass(declaration: Declaration, *, negative: NegativePolic
         sustainability=CatenaxSustainability(carbonFootprint=entries),
         conformity=CatenaxConformity(declarationOfConformityId=declaration.declaration_of_conformity_id),
     )
-    return model.model_dump(mode="json", exclude_none=True)
+    fragment = model.model_dump(mode="json", exclude_none=True)
+    return fragment if passport is None else _whole(passport, fragment)
+
+
+def check_catenax_passport(passport: Any) -> None:
+    """Refuse, before anything is declared, an automaker's passport that no declaration can complete: the
+    declaration adds only ``sustainability.carbonFootprint`` (checked here as an empty list, which 6.1.0 allows)
+    and the DoC id and ``specVersion`` (optional)."""
+    _whole(passport, {"sustainability": {"carbonFootprint": []}})
+
+
+def _whole(passport: Any, fragment: dict[str, Any]) -> dict[str, Any]:
+    """The automaker's passport with the declaration's members in it, or ``ValidationFailed`` saying what is wrong."""
+    if not isinstance(passport, Mapping):
+        raise ValidationFailed("the Catena-X passport must be a JSON object (the battery_pass 6.1.0 aspect)")
+    merged = merge_passport(passport, fragment)
+    missing, problems = passport_problems(merged)
+    if not missing and not problems:
+        return merged
+    parts = [f"lacks {len(missing)} required member(s): {', '.join(missing)}"] if missing else []
+    parts += [f"{len(problems)} other problem(s): " + "; ".join(f"{w}: {m}" for w, m in problems)] if problems else []
+    raise ValidationFailed(
+        "the merged Catena-X battery_pass 6.1.0 passport " + "; ".join(parts),
+        errors=[{"field": m, "message": "required member missing"} for m in missing]
+        + [{"field": where, "message": message} for where, message in problems],
+    )

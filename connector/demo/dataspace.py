@@ -37,6 +37,7 @@ from ..services import keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
 from .chain import entries_of, wire_company
+from .chains import catenax_passport_of
 
 
 def free_ports(count: int) -> list[int]:
@@ -297,7 +298,12 @@ class DemoDataspace:
             bundle = (await oem.get(f"/declarations/{did}/bundle")).json()
             html = (await oem.get(f"/declarations/{did}/html")).text
             battery_pass = (await oem.get(f"/declarations/{did}/battery-pass")).json()
-            catenax = (await oem.get(f"/declarations/{did}/catenax")).json()
+            passport = catenax_passport_of(self.fixture)  # whole aspect with it, the declaration's part without
+            r = await (oem.post(f"/declarations/{did}/catenax", json=json.loads(passport.read_text()))
+                       if passport else oem.get(f"/declarations/{did}/catenax"))
+            if r.is_error:
+                raise DemoError(f"the Catena-X export was refused ({passport or 'no passport'}): {r.text}")
+            catenax = r.json()
             r = await nb.post("/verify", json=bundle)
             r.raise_for_status()
             report = r.json()

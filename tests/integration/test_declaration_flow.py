@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import MetaData, select
 from sqlmodel import Session
 from sqlmodel import select as select_model
 
+from connector.demo.chains import DEFAULT_CHAIN
 from connector.exchange import pact
 from connector.exchange.pact import CfpExtensionData
 from connector.storage.tables import UpstreamFootprint
@@ -57,6 +59,17 @@ async def test_declaration_equals_the_fixture_and_the_verifier_finds_it_valid(ne
     assert "0.164679" in html
     for export in ("battery-pass", "catenax"):
         assert (await network[OEM].api("GET", f"/declarations/{declared['id']}/{export}")).status_code == 200
+    # the Catena-X passport: the declaration's part (GET, naming what is left) or the whole aspect (POST the rest)
+    path = f"/declarations/{declared['id']}/catenax"
+    fragment = await network[OEM].api("GET", path)
+    assert fragment.headers["catena-x-left-to-merge"].startswith("/identification, /operation")
+    passport = json.loads(DEFAULT_CHAIN.with_name("nmc811-catenax-passport.json").read_text())
+    whole = (await network[OEM].api("POST", path, json=passport)).json()
+    assert set(whole) == {"specVersion", *passport}
+    assert whole["sustainability"]["carbonFootprint"] == fragment.json()["sustainability"]["carbonFootprint"]
+    r = await network[OEM].api("POST", path, json={k: v for k, v in passport.items() if k != "metadata"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert r.json()["errors"] == [{"field": "/metadata", "message": "required member missing"}]
 
 
 async def test_the_automaker_holds_no_hidden_value(network: Network, chain: dict) -> None:

@@ -22,8 +22,8 @@ import pytest
 
 from connector.declaration import Declaration, DeclarationInput, compute_declaration, to_battery_pass
 from connector.declaration import to_catenax_battery_pass as to_catenax
-from connector.declaration.exports import CATENAX_LEFT_TO_MERGE, catenax_left_to_merge
-from connector.demo.chains import DEFAULT_CHAIN
+from connector.declaration.exports import CATENAX_LEFT_TO_MERGE, catenax_left_to_merge, check_catenax_passport
+from connector.demo.chains import DEFAULT_CHAIN, catenax_passport_of
 from connector.errors import ValidationFailed
 from connector.stages import Stage
 
@@ -174,6 +174,147 @@ def catenax_fragment_problems(doc: Any) -> tuple[list[str], list[str]]:
     return out, merge
 
 
+# The whole 6.1.0 passport, for the merged export: every member by name ("?" = optional), as a nested dict; a
+# list of one spec is a list of such items; a set is an enumeration; strings name a kind of scalar.
+D_ = {"content": "string", "contentType": "string", "header": "header"}
+DOCS = [D_]
+REC = {"value": "number", "time": "timestamp"}
+UNITS = {"unit:partPerMillion", "unit:percent", "unit:percentVolume", "unit:partPerThousand", "unit:partPerTrillionUs",
+         "unit:partPerBillionUs"}  # fmt: skip
+LINEAR = {"value": "number", "unit": {"unit:millimetre", "unit:centimetre", "unit:metre", "unit:kilometre",
+                                      "unit:inch", "unit:foot", "unit:yard"}}  # fmt: skip
+MAT_ID = [{"id": "string", "type": {"CAS", "EC", "IUPAC"}, "name": "string"}]
+ACTIVE = {"location": "string", "recycled": "percent", "documentation": DOCS, "critical": "bool"}
+HAZ = {"impactOfSubstances": DOCS, "concentration": "non-negative", "location": "string", "materialUnit": UNITS,
+       "critical": "bool", "documentation": DOCS}  # fmt: skip
+LEAD = {**HAZ, "recycled": "percent"}
+SOURCE_CATEGORIES = {
+    "Product Specifications", "Manufacturer Information", "User Manuals and Guides", "Certifications and Compliance",
+    "Product Images and Videos", "Warranty Information", "Reviews and Ratings", "Product Variations",
+    "Supply Chain Information", "Environmental Impact", "Compatibility and Accessories", "FAQs and Support",
+    "Purchase and Retail Information", "Privacy and Data Handling", "Third-Party Integrations", "Legal Information",
+    "Safety Information", "Repair and Installation", "Waste Generation and Prevention", "Specific Voluntary Labels",
+    "Product Packaging", "Return and Disposal", "End of Life", "Material and Substance Information",
+    "Technical Documentation", "Treatment facilities", "Other",
+}  # fmt: skip
+PART = {"manufacturerPartId": "string", "nameAtManufacturer": "string"}
+FACILITIES = [{"facility": "bpna"}]
+CX_WHOLE: dict[str, Any] = {
+    "specVersion?": "string",
+    "identification": {
+        "category": {"SLI", "LMT", "EV", "industrial", "portable", "incorporated"}, "idDmc": "string",
+        "chemistry": "string",
+        "identification": {
+            "serial?": [{"key": "serial-key", "value": "string"}], "batch?": [{"key": "batch-key", "value": "string"}],
+            "type": PART, "codes": [{"key": "string", "value": "string"}],
+            "dataCarrier": {"carrierType": "string", "carrierLayout": "string"},
+            "classification": [{"classificationStandard": "string", "classificationID": "string",
+                                "classificationDescription?": "string"}],
+        },
+    },
+    "operation": {"intoServiceDate?": "date",
+                  "manufacturer": {"facility": FACILITIES, "manufacturer": "bpnl", "manufacturingDate?": "date"}},
+    "characteristics": {
+        "warranty": {"lifeValue": "number",
+                     "lifeUnit": {"unit:day", "unit:month", "unit:year", "unit:cycle", "unit:runningOrOperatingHour"}},
+        "physicalDimension": {"height?": LINEAR, "length?": LINEAR, "width?": LINEAR, "weight": {"value": "number",
+            "unit": {"unit:gram", "unit:kilogram", "unit:tonneMetricTon", "unit:tonUsOrShortTonUkorus",
+                     "unit:ounceAvoirdupois", "unit:pound"}}},
+    },
+    "sustainability": {
+        "documents": {"separateCollection": DOCS, "wastePrevention": DOCS, "euTaxonomyDisclosureStatement?": DOCS,
+                      "sustainabilityReport?": DOCS},
+        "carbonFootprint": [{"value": "non-negative", "rulebook": DOCS, "lifecycle": "string", "unit": "string",
+                             "type": CX_IMPACT_CATEGORIES, "performanceClass?": "string",
+                             "manufacturingPlant": FACILITIES, "declaration": DOCS}],
+        "status": CX_STATUS,
+    },
+    "materials": {
+        "active": {"nickel": ACTIVE, "lithium": ACTIVE, "cobalt": ACTIVE, "lead": LEAD,
+                   "other?": [{**ACTIVE, "materialIdentification": MAT_ID}]},
+        "hazardous": {"cadmium": HAZ, "mercury": HAZ, "lead": LEAD, "other?": [{**HAZ, "materialIdentification": MAT_ID}]},
+        "composition": [{"id": MAT_ID, "concentration": "non-negative", "unit": UNITS, "critical": "bool",
+                         "documentation": DOCS, "recycled": "percent", "location": "string", "renewable": "percent"}],
+    },
+    "performance": {
+        "rated": {
+            "voltage": {"min": "number", "max": "number", "nominal": "number", "temperature?": "number"},
+            "roundTripEfficiency": {"depthOfDischarge": "number", "initial": "number", "50PercentLife": "number",
+                                    "temperature?": "number"},
+            "energy?": {"value": "number", "temperature?": "number"},
+            "resistance": {"cell": "number", "module?": "number", "pack": "number", "temperature?": "number"},
+            "power": {"value": "number", "at20SoC": "number", "at80SoC": "number", "temperature?": "number"},
+            "capacity": {"value": "number", "thresholdExhaustion": "number", "temperature?": "number"},
+            "performanceDocument?": DOCS, "temperature": {"lower": "number", "upper": "number"},
+            "selfDischargingRate": "number", "testReport?": DOCS,
+            "lifetime": {"expectedYears": "number", "report": DOCS, "cycleLifeTesting": {
+                "temperature": "number", "cycles": "number", "depthOfDischarge": "number",
+                "appliedChargeRate": "number", "appliedDischargeRate": "number"}},
+        },
+        "dynamic": {
+            "stateOfCharge": REC, "fullCycles": REC, "performanceDocument?": DOCS, "selfDischargingRate": "number",
+            "power": {"fade": REC, "remaining": REC}, "capacity": {"fade": REC, "throughput": REC, "capacity": REC},
+            "roundTripEfficiency": {"fade": REC, "remaining": REC},
+            "resistance": {"increase": {"pack": REC, "module?": REC, "cell": REC},
+                           "remaining": {"pack": REC, "module?": REC, "cell": REC}},
+            "energy": {"soce": REC, "remaining": REC, "throughput?": REC},
+            "negativeEvents?": DOCS, "operatingEnvironment?": DOCS,
+        },
+    },
+    "conformity": {"declarationOfConformityId?": "string", "declarationOfConformity": DOCS,
+                   "resultOfTestReport": DOCS, "thirdPartyAssurance": DOCS, "dueDiligencePolicy": DOCS},
+    "safety": {"usableExtinguishAgent": [{"document?": DOCS, "media": "string", "fireClass": "string"}],
+               "safetyMeasures": DOCS, "meaningOfLabels": DOCS, "safeDischarging?": DOCS, "dismantling": DOCS,
+               "removalFromAppliance?": DOCS},
+    "sources?": [{"content": "string", "category": SOURCE_CATEGORIES, "type": "string", "header": "header"}],
+    "metadata": {"version": "string", "status?": {"draft", "approved", "invalid", "expired"},
+                 "expirationDate": "date", "issueDate": "date", "economicOperatorId": "bpnl",
+                 "passportIdentifier": "uuid", "predecessor": "uuid", "backupReference": "string",
+                 "registrationIdentifier?": "string", "lastModification?": "date"},
+    "commercial": {"placedOnMarket?": "date", "purpose": ["string"]},
+    "handling": {"content": {"producer": [{"id": "bpnl"}], "sparePart": [PART]}, "applicable": "bool"},
+}  # fmt: skip
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+WHOLE_SCALARS: dict[str, Any] = {
+    "string": lambda v: isinstance(v, str),
+    "header": lambda v: isinstance(v, str) and len(v) <= HEADER_MAX,
+    "number": _number,
+    "non-negative": lambda v: _number(v) and v >= 0,
+    "percent": lambda v: _number(v) and 0 <= v <= 100,
+    "bool": lambda v: isinstance(v, bool),
+    "date": lambda v: isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v) is not None,
+    "timestamp": lambda v: isinstance(v, str) and re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}", v) is not None,
+    "uuid": lambda v: isinstance(v, str) and re.fullmatch(f"(urn:uuid:)?{_UUID}", v) is not None,
+    "bpnl": lambda v: isinstance(v, str) and re.fullmatch(r"BPNL[a-zA-Z0-9]{12}", v) is not None,
+    "bpna": lambda v: isinstance(v, str) and BPNA.match(v) is not None,
+    "serial-key": lambda v: (
+        isinstance(v, str) and re.fullmatch(r"manufacturerId|partInstanceId|batchId|van|customKey:\w+", v) is not None
+    ),
+    "batch-key": lambda v: isinstance(v, str) and re.fullmatch(r"manufacturerId|batchId|customKey:\w+", v) is not None,
+}
+
+
+def whole_problems(spec: Any, v: Any, where: str = "") -> list[str]:
+    """What the 6.1.0 model would refuse in ``v``, a whole passport (or a part of it, against ``spec``)."""
+    if isinstance(spec, dict):
+        if not isinstance(v, dict):
+            return [f"{where or '/'}: not an object"]
+        members = {k.rstrip("?"): sub for k, sub in spec.items()}
+        out = [f"{where}/{k}: required" for k in spec if not k.endswith("?") and k not in v]
+        out += [f"{where}/{k}: not a member" for k in v if k not in members]
+        for k, sub in members.items():
+            if k in v:
+                out += whole_problems(sub, v[k], f"{where}/{k}")
+        return out
+    if isinstance(spec, list):
+        if not isinstance(v, list):
+            return [f"{where}: not a list"]
+        return [p for i, item in enumerate(v) for p in whole_problems(spec[0], item, f"{where}/{i}")]
+    if isinstance(spec, set):
+        return [] if isinstance(v, str) and v in spec else [f"{where}: {v!r} is not one of the enumeration"]
+    return [] if WHOLE_SCALARS[spec](v) else [f"{where}: {v!r} is not a valid {spec}"]
+
+
 # --- the example chain and its variants ---------------------------------------------------------------------
 
 
@@ -300,6 +441,112 @@ class TestCatenaX:
         with pytest.raises(ValidationFailed, match="100 characters"):
             to_catenax(decl)
         assert to_catenax(declare(chain, methodology="M" * 100, methodologyUrl="https://example.org/m"))
+
+
+@pytest.fixture(scope="module")
+def passport() -> dict:
+    path = catenax_passport_of(DEFAULT_CHAIN)
+    assert path is not None and path == DEFAULT_CHAIN.with_name("nmc811-catenax-passport.json")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+class TestCatenaXWhole:
+    """With the automaker's passport (examples/nmc811-catenax-passport.json) the export is the whole aspect."""
+
+    def test_the_example_passport_lacks_only_the_carbon_footprint(self, passport):
+        assert whole_problems(CX_WHOLE, passport) == ["/sustainability/carbonFootprint: required"]
+        check_catenax_passport(passport)  # what the declaration adds completes it
+
+    def test_every_variant_merged_is_a_valid_whole_aspect(self, chain, passport):
+        for name, decl in variants(chain).items():
+            whole = as_json(to_catenax(decl, passport=passport))
+            assert whole_problems(CX_WHOLE, whole) == [], name
+            fragment = to_catenax(decl)
+            assert whole["sustainability"]["carbonFootprint"] == fragment["sustainability"]["carbonFootprint"], name
+            assert whole["conformity"]["declarationOfConformityId"] == "NM-DoC-2026-0001"
+            assert whole["specVersion"] == "urn:io.catenax.battery.battery_pass:6.1.0"
+            # the rest is the automaker's, unchanged
+            for member in set(passport) - {"sustainability", "conformity"}:
+                assert whole[member] == passport[member], (name, member)
+            assert whole["sustainability"]["documents"] == passport["sustainability"]["documents"]
+            assert whole["conformity"]["dueDiligencePolicy"] == passport["conformity"]["dueDiligencePolicy"]
+        assert "carbonFootprint" not in passport["sustainability"]  # the caller's passport is not changed
+
+    @pytest.mark.parametrize(
+        "pointer",
+        ["/metadata", "/safety/dismantling", "/sustainability/status", "/conformity/thirdPartyAssurance",
+         "/performance/dynamic/energy/soce", "/materials/composition/0/renewable",
+         "/performance/rated/roundTripEfficiency/50PercentLife"],
+    )  # fmt: skip
+    def test_a_missing_required_member_is_refused_by_name(self, chain, passport, pointer):
+        broken = json.loads(json.dumps(passport))
+        *path, last = [int(p) if p.isdigit() else p for p in pointer.strip("/").split("/")]
+        parent = broken
+        for p in path:
+            parent = parent[p]
+        del parent[last]
+        assert f"{pointer}: required" in whole_problems(CX_WHOLE, broken)  # the model refuses it...
+        for refuse in (lambda: to_catenax(declare(chain), passport=broken), lambda: check_catenax_passport(broken)):
+            with pytest.raises(ValidationFailed, match=re.escape(pointer)) as caught:  # ...and so do we
+                refuse()
+            assert {"field": pointer, "message": "required member missing"} in caught.value.errors
+            assert "lacks 1 required member(s)" in caught.value.detail
+
+    @pytest.mark.parametrize(
+        ("change", "pointer"),
+        [
+            (lambda p: p["sustainability"].update(status="new"), "/sustainability/status"),
+            (lambda p: p["metadata"].update(economicOperatorId="BPNA000000000NM1"), "/metadata/economicOperatorId"),
+            (lambda p: p["metadata"].update(issueDate="01.05.2026"), "/metadata/issueDate"),
+            (lambda p: p["metadata"].update(passportIdentifier="NM75-1"), "/metadata/passportIdentifier"),
+            (lambda p: p["materials"]["active"]["cobalt"].update(recycled=101), "/materials/active/cobalt/recycled"),
+            (lambda p: p["characteristics"]["warranty"].update(lifeValue="8"), "/characteristics/warranty/lifeValue"),
+            (lambda p: p["characteristics"]["warranty"].update(lifeUnit="year"), "/characteristics/warranty/lifeUnit"),
+            (lambda p: p["identification"].update(category="BEV"), "/identification/category"),
+            (lambda p: p["identification"]["identification"]["serial"][0].update(key="vin"),
+             "/identification/identification/serial/0/key"),
+            (lambda p: p["performance"]["dynamic"]["stateOfCharge"].update(time="2026-05-01"),
+             "/performance/dynamic/stateOfCharge/time"),
+            (lambda p: p["safety"]["dismantling"][0].update(header="h" * 101), "/safety/dismantling/0/header"),
+            (lambda p: p["handling"].update(applicable="yes"), "/handling/applicable"),
+            (lambda p: p["commercial"].update(market="EU"), "/commercial/market"),
+            (lambda p: p.update(carbonFootprint=[]), "/carbonFootprint"),
+        ],
+    )  # fmt: skip
+    def test_a_value_the_model_refuses_is_refused(self, chain, passport, change, pointer):
+        broken = json.loads(json.dumps(passport))
+        change(broken)
+        assert [p for p in whole_problems(CX_WHOLE, broken) if p.startswith(pointer + ":")]  # the model refuses it
+        with pytest.raises(ValidationFailed) as caught:
+            to_catenax(declare(chain), passport=broken)
+        assert [e["field"] for e in caught.value.errors] == [pointer]
+
+    def test_the_declarations_members_replace_the_passports(self, chain, passport):
+        stale = json.loads(json.dumps(passport))
+        stale["specVersion"] = "urn:io.catenax.battery.battery_pass:6.0.0"
+        stale["conformity"]["declarationOfConformityId"] = "NM-DoC-2025-0007"
+        stale["sustainability"]["carbonFootprint"] = [{**to_catenax(declare(chain))["sustainability"]
+                                                       ["carbonFootprint"][0], "value": 9.9}]  # fmt: skip
+        assert to_catenax(declare(chain), passport=stale) == to_catenax(declare(chain), passport=passport)
+
+    def test_a_passport_that_is_not_an_object_is_refused(self, chain):
+        with pytest.raises(ValidationFailed, match="must be a JSON object"):
+            to_catenax(declare(chain), passport=[])  # type: ignore[arg-type]
+
+    def test_the_declarations_own_refusals_still_apply(self, chain, passport):
+        decl = declare(chain, {Stage.MAIN_PRODUCTION: D(360), Stage.END_OF_LIFE: D(-720)})
+        with pytest.raises(ValidationFailed, match="total is -0.01"):
+            to_catenax(decl, passport=passport)
+
+    def test_the_passport_is_found_beside_its_chain(self, tmp_path):
+        (tmp_path / "x-chain.json").write_text("{}")
+        (tmp_path / "y.json").write_text("{}")
+        assert catenax_passport_of(tmp_path / "x-chain.json") is None
+        (tmp_path / "x-catenax-passport.json").write_text("{}")
+        (tmp_path / "y-catenax-passport.json").write_text("{}")
+        assert catenax_passport_of(tmp_path / "x-chain.json") == tmp_path / "x-catenax-passport.json"
+        assert catenax_passport_of(tmp_path / "y.json") == tmp_path / "y-catenax-passport.json"
+        assert (ROOT / "examples" / "nmc811-catenax-passport.json").resolve() == catenax_passport_of(DEFAULT_CHAIN)
 
 
 class TestTheCheckersCanFail:

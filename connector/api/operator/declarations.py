@@ -18,6 +18,7 @@ from ...declaration import (
     to_battery_pass,
     to_catenax_battery_pass,
 )
+from ...declaration.exports import catenax_left_to_merge
 from ...errors import NotFound, ValidationFailed
 from ...exchange.client import PeerError
 from ...services import declaring
@@ -30,6 +31,12 @@ from . import examples as ex
 from .paging import PagingDep
 
 router = APIRouter(tags=["declarations"], route_class=StrictJsonRoute)
+
+CATENAX_PASSPORT_BODY = (
+    "The automaker's io.catenax.battery.battery_pass 6.1.0 passport without the members the declaration owns "
+    "(sustainability.carbonFootprint, conformity.declarationOfConformityId, specVersion; any given are replaced). "
+    "Example: examples/nmc811-catenax-passport.json."
+)
 
 
 class DeclarationSummary(BaseModel):
@@ -92,9 +99,23 @@ def get_battery_pass(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> dict
 
 
 @router.get("/declarations/{declaration_id}/catenax")
-def get_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> dict[str, Any]:
-    """Catena-X battery_pass 6.1.0 sustainability.carbonFootprint export."""
-    return to_catenax_battery_pass(declaring.document_of(declaring.get_declaration(ctx, declaration_id)))
+def get_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> JSONResponse:
+    """The declaration's part of a Catena-X battery_pass 6.1.0 passport (specVersion, sustainability.carbonFootprint,
+    conformity.declarationOfConformityId); the Catena-X-Left-To-Merge header lists the required members the
+    automaker merges. POST the automaker's passport to this path for the whole aspect."""
+    document = declaring.document_of(declaring.get_declaration(ctx, declaration_id))
+    return JSONResponse(to_catenax_battery_pass(document),
+                        headers={"Catena-X-Left-To-Merge": ", ".join(catenax_left_to_merge(document))})
+
+
+@router.post("/declarations/{declaration_id}/catenax")
+def merge_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str,
+                  passport: Annotated[dict[str, Any], Body(description=CATENAX_PASSPORT_BODY,
+                                                                 openapi_examples=ex.CATENAX_PASSPORT)]) -> dict[str, Any]:
+    """The whole Catena-X battery_pass 6.1.0 aspect: the automaker's passport (the body) with the declaration's
+    carbon footprint and DoC id merged in; 422 naming every required member still missing. Nothing is stored."""
+    document = declaring.document_of(declaring.get_declaration(ctx, declaration_id))
+    return to_catenax_battery_pass(document, passport=passport)
 
 
 @router.post("/declarations/{declaration_id}/conformity", response_class=HTMLResponse)

@@ -8,9 +8,12 @@ Ids the node makes (a product's, a BOM line's) are shown as UUIDs: use the ``id`
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.openapi.models import Example
+
+from ...demo.chains import HERE as CHAINS
 
 CATHODE = "urn:pact:hokuriku-cathode.example:product:cam-nmc811"
 PCAM_MAKER = "urn:pact:kansai-precursor.example:company:kansai-precursor"
@@ -257,5 +260,12 @@ CERTIFY: dict[str, Example] = {
     "notified-body": _one(
         "Ask the notified body's node",
         {"verifierUrl": "https://cfp.nb-0042.example", "scope": "carbon footprint, Art. 7"},
+    ),
+}
+
+CATENAX_PASSPORT: dict[str, Example] = {
+    "nmc811": _one(
+        "The automaker's Catena-X passport of one pack, without the carbon footprint (examples/)",
+        json.loads((CHAINS / "nmc811-catenax-passport.json").read_text(encoding="utf-8")),
     ),
 }
