@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 import typer
 from pydantic import ValidationError
 
+from ..strict_json import strict_json_loads
+
 
 def parse_at(at: str | None) -> datetime:
     """The ``--at`` option: an ISO 8601 time with offset, or now (whole seconds)."""
@@ -32,13 +34,16 @@ def die(message: str) -> NoReturn:
 
 
 def read_json(path: Path, what: str = "file") -> Any:
-    """A JSON file the user gave, or a one-line error naming the file and where it stops being JSON."""
+    """A JSON file the user gave, read strictly (a duplicate member, NaN or a number beyond a double is refused, as
+    on the API), or a one-line error naming the file and where it stops being JSON."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return strict_json_loads(path.read_bytes())
     except json.JSONDecodeError as exc:
         die(f"{what} {path} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}")
     except (OSError, UnicodeDecodeError) as exc:
         die(f"cannot read {what} {path}: {exc}")
+    except (ValueError, RecursionError) as exc:  # strict: a duplicate member, NaN, a number out of range
+        die(f"{what} {path} is not valid JSON: {exc}")
 
 
 def first_error(exc: ValidationError) -> str:

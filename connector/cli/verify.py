@@ -22,6 +22,7 @@ from ..errors import ConnectorError
 from ..identity.files import read_certificates, read_crl, read_private_key
 from ..identity.keys import PrivateKey
 from ..identity.trust import TrustStore
+from ..strict_json import strict_json_loads
 from ..verification import render_tree, verify_bundle
 from .common import parse_at
 
@@ -138,7 +139,7 @@ def certify_command(
         verifier_key, chain = _verifier(key, cert)
         assert verifier_key is not None and chain is not None
         sd_jwt = attestation.read_text(encoding="utf-8").strip()
-        package = json.loads(evidence.read_text(encoding="utf-8"))
+        package = strict_json_loads(evidence.read_bytes())  # sealed evidence: read strictly, as the node does
         token = certify(sd_jwt, package, verifier_key, chain, store, scope=scope, at=when,
                         valid_for=timedelta(days=valid_days))
     except CertificationRefused as exc:
