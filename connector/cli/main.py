@@ -348,7 +348,7 @@ def declare(
     out.mkdir(parents=True, exist_ok=True)
     (out / "declaration.json").write_text(json.dumps(row.document, indent=2) + "\n")
     (out / "declaration.vc.jwt").write_text((row.signed or "") + "\n")
-    (out / "bundle.json").write_text(json.dumps(row.bundle, indent=2) + "\n")
+    (out / "bundle.json").write_text(json.dumps(declaring.bundle_of(row), indent=2) + "\n")
     (out / "declaration.html").write_text(render_declaration_html(document))
     (out / "battery-pass.json").write_text(json.dumps(to_battery_pass(document), indent=2) + "\n")
     if catenax is not None:
