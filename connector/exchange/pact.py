@@ -94,6 +94,21 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
     return {k: v for k, v in pf.items() if v is not None}
 
 
+RENDERED_PRODUCT_FIELDS = ("name", "description", "declared_unit", "mass_per_declared_unit", "plant_country",
+                           "plant_subdivision", "classifications", "product_ids", "reference_period_start",
+                           "reference_period_end")
+"""Every field of its product that :func:`render_footprint` reads. A footprint is immutable but its product is not (a
+new plant, other classifications): these values are part of a remembered rendering's key."""
+
+
+def product_key(values: Any) -> tuple[Any, ...]:
+    """The render key's part for the product: :data:`RENDERED_PRODUCT_FIELDS` of a product, or those values in that
+    order (a row of their columns), hashable."""
+    if not isinstance(values, tuple | list):
+        values = [getattr(values, name) for name in RENDERED_PRODUCT_FIELDS]
+    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
+
+
 def geography(product: Any) -> tuple[str, str] | None:
     """The one geography field a footprint carries, and its value: the plant's subdivision when known, else its
     country; None without a plant (PACT's global granularity).

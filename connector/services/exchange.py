@@ -107,10 +107,11 @@ _RENDERED_LOCK = threading.Lock()
 
 
 def render_key(ctx: NodeContext, fp: RenderKeyFields, audience: str, attestation_id: str | None, certifications: int,
-               upstream_tokens: Iterable[str]) -> tuple[Any, ...]:
-    """Everything a rendering depends on besides the immutable footprint (see :func:`rendered_json`)."""
+               upstream_tokens: Iterable[str], product: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Everything a rendering depends on besides the immutable footprint (see :func:`rendered_json`); ``product``:
+    ``pact.product_key`` of its product, which can change."""
     return (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience, attestation_id, certifications,
-            tuple(upstream_tokens))
+            tuple(upstream_tokens), product)
 
 
 def cached_rendering(key: tuple[Any, ...]) -> bytes | None:
@@ -126,9 +127,10 @@ def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: s
                   issue_missing: bool = True, fresh: bool = False) -> bytes:
     """:func:`render_for` as compact JSON, cached per process.
 
-    A footprint is immutable but for its status; what else goes into the rendering is named in the key: the
-    audience, the attestation (id, and how many certifications it has gathered), the certifications passed up with
-    the inputs, and the node's names. So a hit is byte-for-byte what rendering again would give.
+    A footprint is immutable but for its status; what else goes into the rendering is named in the key: its
+    product's rendered fields, the audience, the attestation (id, and how many certifications it has gathered), the
+    certifications passed up with the inputs, and the node's names. So a hit is byte-for-byte what rendering again
+    would give.
     ``issue_missing=False`` raises :class:`attesting.NotIssuedYet` when the attestation is still to be issued;
     ``fresh``: see :func:`attesting.attestation_for`.
     """
@@ -141,7 +143,7 @@ def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: s
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
     upstream = attesting.upstream_certifications(ctx, fp) if att is not None else []
     key = render_key(ctx, fp, audience, att.id if att else None, len(att.certifications) if att else 0,
-                     [e["token"] for e in upstream])
+                     [e["token"] for e in upstream], pact.product_key(product))
     hit = cached_rendering(key)
     if hit is not None:
         return hit

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
+from ..exchange.pact import RENDERED_PRODUCT_FIELDS, product_key
 from .repositories import execute
 from .tables import Attestation, CfpRequest, Footprint, Grant, Product, UpstreamFootprint
 
@@ -30,16 +31,19 @@ class RenderKeyFields(Protocol):
 
 
 class VisibleFootprint(NamedTuple):
-    """What the render key of a footprint's answer needs of it (see ``exchange.render_key``), without loading it."""
+    """What the render key of a footprint's answer needs of it (see ``exchange.render_key``), without loading it:
+    ``product`` is ``pact.product_key`` of its product."""
 
     id: str
     status: str
     product_id: str
     inputs: list[dict[str, Any]]
+    product: tuple[Any, ...]
 
 
 _FP, _PRODUCT, _GRANT = (t.__table__ for t in (Footprint, Product, Grant))  # type: ignore[attr-defined]
-_VISIBLE = (core_select(_FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs)
+_VISIBLE = (core_select(_FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs,
+                        *(_PRODUCT.c[name] for name in RENDERED_PRODUCT_FIELDS))
             .select_from(_FP.join(_PRODUCT, _PRODUCT.c.id == _FP.c.product_id)
                          .join(_GRANT, _GRANT.c.product_id == _PRODUCT.c.id))
             .where(_FP.c.id == bindparam("f"), _GRANT.c.company_id == bindparam("c")).limit(1))
@@ -47,9 +51,10 @@ _VISIBLE = (core_select(_FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs)
 
 def visible_footprint(session: Session, company_id: str, footprint_id: str) -> VisibleFootprint | None:
     """``exchange.visible_footprint``'s question (the footprint, its product and a grant to ``company_id``; the id
-    lower-cased) in one prepared statement, answered with the render key's columns only; None when not visible."""
+    lower-cased) in one prepared statement, answered with the render key's columns only (the product's rendered
+    fields among them); None when not visible."""
     row = execute(session, _VISIBLE, {"f": footprint_id.lower(), "c": company_id}).first()
-    return None if row is None else VisibleFootprint(*row)
+    return None if row is None else VisibleFootprint(*row[:4], product_key(tuple(row[4:])))
 
 
 _REQ, _ATT, _UP = (t.__table__ for t in (CfpRequest, Attestation, UpstreamFootprint))  # type: ignore[attr-defined]

@@ -359,3 +359,23 @@ async def test_the_verification_record_meets_the_official_constraints() -> None:
         }
     )
     assert list(Draft202012Validator(VERIFICATION).iter_errors(record)) == []
+
+
+async def test_a_changed_plant_or_classification_is_served_at_once(api: Api, varied) -> None:
+    """A product's plant and classifications can change after its footprint was rendered (and the rendering
+    remembered): the footprint goes out with the new values, and the filters agree with what it carries."""
+    h, (pid, fid) = varied["headers"], varied["sub"]
+    for _ in range(2):  # rendered, then served from the remembered rendering
+        assert (await api.client.get(f"/3/footprints/{fid}", headers=h)).json()["data"]["pcf"][
+            "geographyCountrySubdivision"
+        ] == "JP-40"
+    r = await api.patch(
+        f"/api/v1/products/{pid}",
+        {"plant": {"name": "Kyushu", "country": "JP", "subdivision": "JP-41"}, "classifications": []},
+    )
+    assert r.status_code == 200, r.text
+    pf = (await api.client.get(f"/3/footprints/{fid}", headers=h)).json()["data"]
+    assert pf["pcf"]["geographyCountrySubdivision"] == "JP-41" and "productClassifications" not in pf
+    listed = await _list(api, h, {"geography": "JP-41"})
+    assert [x["id"] for x in listed] == [fid] and listed[0]["pcf"]["geographyCountrySubdivision"] == "JP-41"
+    assert await _list(api, h, {"geography": "JP-40"}) == []

@@ -214,7 +214,7 @@ def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootpr
         if att is not None:
             # both read only id, status and inputs (pact_reads.RenderKeyFields): the row's columns serve
             tokens = [e["token"] for e in attesting.certifications_of_inputs(item, held)]
-            key = exchange.render_key(ctx, item, audience, att[0], att[2], tokens)
+            key = exchange.render_key(ctx, item, audience, att[0], att[2], tokens, item.product)
             raw = exchange.cached_rendering(key)
         out.append(raw)
     return out
@@ -225,8 +225,8 @@ def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], aud
     """``exchange.rendered_json`` for a page: the remembered renderings found by :func:`cached_renderings`, the
     others (not rendered yet, no attestation yet, a key that does not match) made by ``exchange.rendered_json``
     itself. So the bytes are always exactly its bytes."""
-    cached = cached_renderings(ctx, [pact_reads.VisibleFootprint(fp.id, fp.status, p.id, fp.inputs)
-                                     for fp, p in window], audience)
+    cached = cached_renderings(ctx, [pact_reads.VisibleFootprint(fp.id, fp.status, p.id, fp.inputs,
+                                                                 pact.product_key(p)) for fp, p in window], audience)
     return [raw if raw is not None else exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing)
             for raw, (fp, p) in zip(cached, window, strict=True)]
 
