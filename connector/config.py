@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     allow_insecure_http: bool = False
+    allow_private_network_targets: bool = Field(
+        False, description="let the node call partner, verifier and token URLs on loopback, link-local or private "
+        "addresses (a dataspace on one machine or one LAN: the demo, the tests); off, only public addresses are called",
+    )
     insecure_dev: bool = Field(
         False, description="set by `connector serve --insecure-dev` only (serve ignores the environment's value): "
         "started without a signing identity or TLS; /health says so",

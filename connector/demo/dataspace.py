@@ -139,6 +139,7 @@ class DemoDataspace:
                 "trust_anchor_files": [str(self.ca_dir / "root.pem")], "crl_files": [str(p) for p in crl_paths],
                 "tls_cert_file": str(tls_paths["chain"]), "tls_key_file": str(tls_paths["key"]),
                 "outbox_base_delay": 0.2, "outbox_max_delay": 2.0,
+                "allow_private_network_targets": True,  # every node listens on 127.0.0.1
             }
             if self.database_url is not None:
                 node.database_url = config["database_url"] = self.database_url(cid)

@@ -15,6 +15,8 @@ import httpx
 from ..config import Settings
 from ..services import tokens
 from ..services.identity import NodeIdentity
+from ..strict_json import strict_json_loads
+from . import targets
 
 
 class PeerError(Exception):
@@ -23,6 +25,18 @@ class PeerError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+def _answer(r: httpx.Response) -> dict[str, Any]:
+    """A peer's JSON answer, read with the strict parser (as every JSON this node takes in); PeerError when it is not
+    a strict JSON object."""
+    try:
+        body = strict_json_loads(r.content)
+    except (ValueError, RecursionError) as exc:
+        raise PeerError(f"{r.request.method} {r.request.url} answered with invalid JSON: {str(exc)[:200]}") from None
+    if not isinstance(body, dict):
+        raise PeerError(f"{r.request.method} {r.request.url} answered JSON that is not an object")
+    return body
 
 
 @dataclass
@@ -36,6 +50,7 @@ class PeerClient:
                  transport: httpx.AsyncBaseTransport | None = None, verify: Any = True, timeout: float = 10.0) -> None:
         self.settings, self.identity = settings, identity
         self._http = httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
+        self._resolve = transport is None  # in-process transports (tests) connect to no address: names unresolved
         self._tokens: dict[str, _Token] = {}
         self._endpoints: dict[str, tuple[str, datetime]] = {}
 
@@ -46,6 +61,18 @@ class PeerClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def _allowed(self, url: str) -> None:
+        """PeerError (permanent) unless ``url`` may be called: no private address unless the settings allow it
+        (:mod:`.targets`); every URL this client calls passes here first, the discovered token endpoint too."""
+        allow = self.settings.allow_private_network_targets
+        try:
+            if self._resolve:
+                await targets.check_resolved(url, allow)
+            else:
+                targets.check_url(url, allow)
+        except targets.TargetRefused as exc:
+            raise PeerError(str(exc), permanent=True) from None
+
     async def _token_endpoint(self, base: str, now: datetime) -> str:
         known = self._endpoints.get(base)
         if known is not None and known[1] > now:
@@ -53,9 +80,10 @@ class PeerClient:
         endpoint = f"{base}/auth/token"
         try:
             r = await self._http.get(f"{base}/.well-known/openid-configuration")
-            if r.status_code == 200 and isinstance(r.json().get("token_endpoint"), str):
-                endpoint = r.json()["token_endpoint"]
-        except (httpx.HTTPError, ValueError):
+            found = _answer(r).get("token_endpoint") if r.status_code == 200 else None
+            if isinstance(found, str):
+                endpoint = found
+        except (httpx.HTTPError, PeerError):
             return endpoint  # not remembered: the metadata is asked again next time
         self._endpoints[base] = (endpoint, now + self.ENDPOINT_TTL)
         return endpoint
@@ -65,7 +93,9 @@ class PeerClient:
         cached = self._tokens.get(base)
         if cached and cached.expires > now + timedelta(seconds=30):
             return cached.value
+        await self._allowed(base)
         endpoint = await self._token_endpoint(base, now)
+        await self._allowed(endpoint)  # named by the peer's discovery document
         data = {"grant_type": "client_credentials"}
         headers = {"accept": "application/json"}
         basic = self._basic_for(base)
@@ -86,9 +116,16 @@ class PeerClient:
             self._endpoints.pop(base, None)
             # not permanent: a refusal can be a CRL or clock not yet in step; the outbox retries until it gives up
             raise PeerError(f"token request to {endpoint} answered {r.status_code}: {r.text[:200]}")
-        body = r.json()
-        self._tokens[base] = _Token(body["access_token"], now + timedelta(seconds=int(body.get("expires_in", 300))))
-        return body["access_token"]
+        body = _answer(r)
+        value = body.get("access_token")
+        try:
+            seconds = int(body.get("expires_in", 300))
+        except (TypeError, ValueError):
+            seconds = -1
+        if not isinstance(value, str) or seconds < 0:
+            raise PeerError(f"token response of {endpoint} has no access_token or a bad expires_in")
+        self._tokens[base] = _Token(value, now + timedelta(seconds=seconds))
+        return value
 
     def _basic_for(self, base: str) -> tuple[str, str] | None:
         for prefix, creds in self.settings.outgoing_basic_credentials.items():
@@ -98,6 +135,7 @@ class PeerClient:
 
     async def _call(self, method: str, base: str, path: str, headers: dict[str, str] | None = None,
                     **kw: Any) -> httpx.Response:
+        await self._allowed(base)
         for attempt in (1, 2):
             token = await self.token(base)
             try:
@@ -123,7 +161,10 @@ class PeerClient:
         if r.status_code != 200:
             raise PeerError(f"GET footprint {pf_id} from {base} answered {r.status_code}",
                             permanent=r.status_code in (400, 403, 404))
-        return r.json()["data"]
+        data = _answer(r).get("data")
+        if not isinstance(data, dict):
+            raise PeerError(f"GET footprint {pf_id} from {base}: data is not an object", permanent=True)
+        return data
 
     async def request_certification(self, base: str, attestation: str, evidence: dict[str, Any],
                                     scope: str | None) -> str:
@@ -132,4 +173,7 @@ class PeerClient:
         if r.status_code != 200:
             raise PeerError(f"certification by {base} answered {r.status_code}: {r.text[:300]}",
                             permanent=400 <= r.status_code < 500)
-        return r.json()["certification"]
+        token = _answer(r).get("certification")
+        if not isinstance(token, str):
+            raise PeerError(f"certification by {base}: no certification in the answer", permanent=True)
+        return token

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from ..aggregation.engine import require_acyclic
 from ..api import schemas as s
 from ..errors import Conflict, NotFound, UnitError, ValidationFailed
+from ..exchange import targets
 from ..storage import repositories as repo
 from ..storage.tables import BomLine, OwnEmission, Partner, Product, ProductIdentifier
 from ..units import dimension, normalize_unit
@@ -170,9 +171,20 @@ def delete_emission(ctx: NodeContext, product_id: str, emission_id: str) -> None
     ctx.session.delete(row)
 
 
+def _callable_node_url(ctx: NodeContext, url: str | None) -> None:
+    """A partner's node URL is called by this node: refused now (422) when every call to it would be (a private or
+    loopback address without ``allow_private_network_targets``); names are checked again, resolved, at each call."""
+    if url:
+        try:
+            targets.check_url(url, ctx.settings.allow_private_network_targets)
+        except targets.TargetRefused as exc:
+            raise ValidationFailed(str(exc), errors=[{"field": "nodeUrl", "message": str(exc)}]) from None
+
+
 def create_partner(ctx: NodeContext, data: s.PartnerCreate) -> Partner:
     if repo.partner_by_company(ctx.session, data.company_id):
         raise Conflict(f"partner {data.company_id} already exists")
+    _callable_node_url(ctx, data.node_url)
     partner = Partner(**data.model_dump())
     ctx.session.add(partner)
     ctx.session.flush()
@@ -188,6 +200,7 @@ def get_partner(ctx: NodeContext, partner_id: str) -> Partner:
 
 def update_partner(ctx: NodeContext, partner_id: str, data: s.PartnerUpdate) -> Partner:
     partner = get_partner(ctx, partner_id)
+    _callable_node_url(ctx, data.node_url)
     for name, value in data.model_dump(exclude_unset=True).items():
         setattr(partner, name, value)
     ctx.session.add(partner)
@@ -196,6 +209,7 @@ def update_partner(ctx: NodeContext, partner_id: str, data: s.PartnerUpdate) -> 
 
 def ensure_partner(ctx: NodeContext, company_id: str, name: str, *, supplier: bool = False,
                    customer: bool = False, node_url: str | None = None) -> Partner:
+    _callable_node_url(ctx, node_url)
     partner = repo.partner_by_company(ctx.session, company_id)
     if partner is None:
         partner = Partner(company_id=company_id, name=name, node_url=node_url)

@@ -265,6 +265,7 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
         raise ValidationFailed("only a pending incoming request can be accepted")
     if req.product_id is None:
         raise ValidationFailed("the request names no product of this company; reject it instead")
+    req.callback_url = _reply_url(ctx, req.company_id)  # the partner may have been registered since
     grant(ctx, req.product_id, req.company_id)
     attempt_fulfil(ctx, req, granted=True)
     return req
@@ -274,6 +275,7 @@ def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "
     req = get_request(ctx, request_id)
     if req.direction != "incoming" or req.state != "pending":
         raise ValidationFailed("only a pending incoming request can be rejected")
+    req.callback_url = _reply_url(ctx, req.company_id)  # the partner may have been registered since
     _reject(ctx, req, reason, code)
     return req
 
@@ -294,6 +296,7 @@ def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
         raise ValidationFailed("only a pending incoming request can be fulfilled")
     if req.product_id is None or not has_grant(ctx, req.product_id, req.company_id):
         raise ValidationFailed("accept the request (grant the product) before fulfilling it")
+    req.callback_url = _reply_url(ctx, req.company_id)  # the partner may have been registered since
     if not try_fulfil(ctx, req, granted=True):
         raise MissingUpstream("the footprint cannot be computed yet; the missing inputs were requested from suppliers")
     return req
@@ -360,6 +363,13 @@ def handle_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
         _on_published(ctx, caller, source, data)
 
 
+def _reply_url(ctx: NodeContext, company_id: str) -> str | None:
+    """Where answers to this company go: the node URL its operator registered for it, never a URL from its event
+    (a non-partner, or a partner without a node URL, gets no answer until the operator registers one)."""
+    partner = repo.partner_row(ctx.session, company_id)
+    return partner.node_url.rstrip("/") if partner is not None and partner.node_url else None
+
+
 def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data: dict[str, Any]) -> None:
     wanted = [str(p) for p in data.get("productId") or []]
     products = repo.products_by_urns(ctx.session, wanted)
@@ -367,7 +377,8 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     req = CfpRequest(direction="incoming", event_id=event_id, company_id=caller, product_ids=wanted,
                      product_id=products[0].id if products else None, message=data.get(pact.X_MESSAGE) or data.get("comment"),
                      due_date=datetime.fromisoformat(due.replace("Z", "+00:00")) if isinstance(due, str) else None,
-                     verifier_certs=[str(v) for v in data.get(pact.X_VERIFIERS) or []], callback_url=source.rstrip("/"),
+                     verifier_certs=[str(v) for v in data.get(pact.X_VERIFIERS) or []],
+                     callback_url=_reply_url(ctx, caller),  # not ``source``: the sender names it (issue 15, SSRF)
                      created_at=ctx.now(), updated_at=ctx.now())
     ctx.session.add(req)
     ctx.session.flush()

@@ -68,7 +68,7 @@ async def node(api: Api) -> Pact:
     shared = [await _product(api, LIOH, "LiOH", "15.2", []), await _product(api, LI2CO3, "Li2CO3", "9.4", [CLASS])]
     _, unshared = await _product(api, "urn:pact:test-node.example:product:secret", "Secret", "1", [])
     r = await api.post("/api/v1/partners", {"companyId": SUITE, "name": "Suite", "isCustomer": True,
-                                            "autoFulfil": True})
+                                            "autoFulfil": True, "nodeUrl": CALLBACK})  # answers go there
     assert r.status_code == 201, r.text
     for pid, _ in shared:
         assert (await api.post("/api/v1/grants", {"productId": pid, "companyId": SUITE})).status_code == 201

@@ -113,7 +113,8 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
         identity = NodeIdentity(key=issued.key, chain=list(issued.chain),
                                 trust=TrustStore([trust_anchor], intermediates=[pki.inter.certificate]))
         settings = Settings(company_id=cid, company_name=company["name"], node_name=slug(cid),
-                            public_url=f"http://{slug(cid)}.test", outbox_base_delay=0.05, outbox_max_delay=0.2)
+                            public_url=f"http://{slug(cid)}.test", outbox_base_delay=0.05, outbox_max_delay=0.2,
+                            allow_private_network_targets=False)  # names on an in-process transport: public
         engine = make_db()
         app = create_app(settings, engine=engine, identity=identity, transport=router)
         await net.stack.enter_async_context(app.router.lifespan_context(app))

@@ -82,3 +82,34 @@ async def test_an_unreachable_discovery_falls_back_and_is_not_remembered() -> No
         await client.aclose()
     assert peer.calls == ["/.well-known/openid-configuration", "/auth/token",
                           "/.well-known/openid-configuration", "/oauth/token"]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"data": {"id": "a"}, "data": {"id": "b"}}',
+        b'{"data": {"x": NaN}}',
+        b'{"data": {"x": 1e999999}}',
+        b"[]",
+        b"not json",
+    ],
+)
+async def test_a_peer_answer_that_is_not_strict_json_is_a_peer_error(raw: bytes) -> None:
+    """What a peer answers is read as strictly as what it sends: a footprint shown one way to us and another way to
+    someone else's parser is refused, as a PeerError the outbox records (not an exception in the worker)."""
+    peer = Peer()
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.startswith("/3/footprints/"):
+            return httpx.Response(200, content=raw, headers={"content-type": "application/json"})
+        return peer(request)
+
+    client = PeerClient(
+        Settings(outgoing_basic_credentials={BASE: ("client", "secret")}), None, transport=httpx.MockTransport(answer)
+    )
+    try:
+        with pytest.raises(PeerError, match="JSON"):
+            await client.get_footprint(BASE, "3a6c14a7-4deb-498a-b5ea-16ce2535b576")
+    finally:
+        await client.aclose()
