@@ -69,9 +69,26 @@ class RequestCreatedData(_Data):
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
 
+Urn = Annotated[str, StringConstraints(max_length=1_000)]
+
+
+class FootprintShape(BaseModel):
+    """The members of a PACT ProductFootprint the receipt reads before verifying its attestation, with the types it
+    reads them as; the rest is kept as sent (and checked against the signed attestation on receipt)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Annotated[str, AfterValidator(_uuid)]
+    company_ids: Annotated[list[Urn], Field(min_length=1, max_length=100)] = Field(alias="companyIds")
+    product_ids: Annotated[list[Urn], Field(min_length=1, max_length=1_000)] = Field(alias="productIds")
+    status: Annotated[str, StringConstraints(max_length=20)] | None = None
+    pcf: dict[str, Any]
+    extensions: list[dict[str, Any]] | None = None
+
+
 class RequestFulfilledData(_Data):
     request_event_id: EventId = Field(alias="requestEventId")
-    pfs: Annotated[list[dict[str, Any]], Field(min_length=1)] = Field(
+    pfs: Annotated[list[FootprintShape], Field(min_length=1)] = Field(
         description="the footprints (each verified on its own when received; a bad one is refused and recorded)"
     )
 

@@ -32,6 +32,22 @@ def _with(event: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 
 _DROP = object()
+
+
+def _pf(**changes: Any) -> dict[str, Any]:
+    """A footprint's outline: what the receipt reads before it verifies the attestation."""
+    return _with(
+        {
+            "id": PF_ID,
+            "companyIds": ["urn:pact:conformance.example:company:suite"],
+            "productIds": [LIOH],
+            "status": "Active",
+            "pcf": {"pcfExcludingBiogenicUptake": "1"},
+        },
+        **changes,
+    )
+
+
 _CREATED = _event(pact.REQUEST_CREATED, {"productId": [LIOH]})
 
 MALFORMED = {
@@ -44,7 +60,17 @@ MALFORMED = {
     "pfs of numbers": _event(pact.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": [1]}),
     "pfs not a list": _event(pact.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": {"id": PF_ID}}),
     "pfs empty": _event(pact.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": []}),
-    "no requestEventId": _event(pact.REQUEST_FULFILLED, {"pfs": [{"id": PF_ID}]}),
+    "no requestEventId": _event(pact.REQUEST_FULFILLED, {"pfs": [_pf()]}),
+    "pf id a number": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(id=5)]}),
+    "pf id not a UUID": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(id="x")]}),
+    "pf productIds of numbers": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(productIds=[1])]}),
+    "pf companyIds a string": _event(
+        pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(companyIds="urn:pact:x")]}
+    ),
+    "pf without pcf": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(pcf=_DROP)]}),
+    "pf extensions not objects": _event(
+        pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(extensions=["x"])]}
+    ),
     "error a string": _event(pact.REQUEST_REJECTED, {"requestEventId": str(uuid.uuid4()), "error": "x"}),
     "error without message": _event(pact.REQUEST_REJECTED, {"requestEventId": "e", "error": {"code": "NotFound"}}),
     "requestEventId a number": _event(
