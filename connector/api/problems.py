@@ -43,7 +43,11 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body",)]
-        out.append({"field": ".".join(loc) or "body", "message": err.get("msg", "invalid"), "type": err.get("type")})
+        message = err.get("msg", "invalid")
+        reason = (err.get("ctx") or {}).get("error") if err.get("type") == "json_invalid" else None
+        if reason:  # what the (strict) parser refused: a duplicate member, NaN, a number out of range, ...
+            message = f"{message}: {reason}"
+        out.append({"field": ".".join(loc) or "body", "message": message, "type": err.get("type")})
     return out
 
 
@@ -60,8 +64,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = _field_errors(exc)
-        if any(e["type"] == "json_invalid" for e in errors):
-            return problem(request, 400, "malformed-json", "Malformed JSON", "the request body is not valid JSON", errors)
+        invalid = [e for e in errors if e["type"] == "json_invalid"]
+        if invalid:
+            why = invalid[0]["message"].removeprefix("JSON decode error").lstrip(": ")
+            return problem(request, 400, "malformed-json", "Malformed JSON",
+                           "the request body is not valid JSON" + (f": {why}" if why else ""), errors)
         return problem(request, 422, "validation-error", "Invalid input",
                        f"{len(errors)} invalid field(s): " + ", ".join(e["field"] for e in errors), errors)
 

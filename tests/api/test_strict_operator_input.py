@@ -73,3 +73,25 @@ async def test_huge_offsets_and_limits_are_problems_on_every_list(api) -> None:
         r = await api.get(path, role="admin", params={"offset": str(OFFSET_MAX)})
         assert r.status_code == 200, (path, r.text)  # the largest offset allowed pages past the end: an empty page
         assert r.json()["items"] == [] and r.json()["offset"] == OFFSET_MAX
+
+
+async def test_every_json_body_is_read_strictly(api) -> None:
+    """Every operation of the app that takes a JSON body, found in its OpenAPI document (none can be forgotten): a
+    duplicate member is a 400 before anything else is looked at."""
+    ops = [
+        (method, path)
+        for path, item in api.app.openapi()["paths"].items()
+        for method, op in item.items()
+        if "application/json" in (op.get("requestBody") or {}).get("content", {})
+    ]
+    assert len(ops) >= 10, ops
+    for method, path in ops:
+        url = path.replace("{", "").replace("}", "")  # any value for a path parameter
+        r = await api.client.request(
+            method.upper(),
+            url,
+            content='{"a": 1, "a": 2}',
+            headers={**api.as_("admin"), "content-type": "application/json"},
+        )
+        assert r.status_code == 400, (method, path, r.status_code, r.text)
+        assert "duplicate member 'a'" in r.text, (method, path, r.text)
