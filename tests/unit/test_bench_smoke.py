@@ -79,3 +79,27 @@ def test_fault_harness_copies_every_line_per_cycle_and_kills_only_middle_nodes()
     leaves = [c["companyId"] for c in original["companies"] if c["products"] and
               all(not any("supplierCompanyId" in ln for ln in p["bom"]) for p in c["products"])]
     assert leaves and not set(leaves) & set(middle)
+
+
+def test_the_benchmarks_import_without_the_test_extras() -> None:
+    """``python -m bench`` needs no pytest (it once imported tests.conftest, which does)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    modules = ["bench.__main__", "bench.attestation", "bench.calculation", "bench.faults", "bench.pact_api",
+               "bench.propagation", "bench.verification", "bench.synth"]
+    code = ("import sys; sys.modules['pytest'] = None\n"  # any import of pytest now fails
+            f"import importlib\nfor name in {modules!r}:\n    importlib.import_module(name)\n")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    # imports inside functions too (the one that needed pytest was in a function)
+    import ast
+
+    for path in sorted((root / "bench").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            for name in names:
+                assert name.split(".")[0] != "pytest" and name != "tests.conftest", f"{path.name} imports {name}"
