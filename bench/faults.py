@@ -4,9 +4,12 @@
 
 One real HTTPS node process per company of the example chain (as ``connector demo``), with every product line copied
 once per cycle, so each cycle is a propagation through products no node has computed yet while the processes (and
-whatever they had in flight) carry on from the cycle before. A cycle: the automaker asks for its battery's pack; after
-a random delay a random middle node (one with both suppliers and customers) is killed with SIGKILL; after another
-random delay it is restarted; the cycle ends when the pack footprint is held at the automaker. Reported per cycle:
+whatever they had in flight) carry on from the cycle before. A cycle: the automaker asks for its battery's pack; a
+middle node (one with both suppliers and customers) is killed with SIGKILL, and after a random delay restarted; the
+cycle ends when the pack footprint is held at the automaker. Even cycles kill a random middle node after a random
+delay; odd cycles kill the first middle node seen holding a committed, unsent outgoing message (the window a crash
+of the outbox hits: before leases were reclaimed at start-up, such a message waited out its 60 s lease). Reported
+per cycle:
 
 - completed: the pack footprint reached the automaker within the timeout, and the seconds it took;
 - active: the automaker's Active footprints of that pack (exactly 1; 0 is a lost answer, 2 a fork);
@@ -69,15 +72,29 @@ def copied_chain(document: dict[str, Any], copies: int) -> dict[str, Any]:
         company["products"] = products
     decl = out["declaration"]
     pack, oem = decl["packProductId"], decl["issuerCompanyId"]
-    pack_maker = next(c["companyId"] for c in document["companies"]
-                      if any(p["productId"] == pack for p in c["products"]))
+    pack_maker = next(
+        c["companyId"] for c in document["companies"] if any(p["productId"] == pack for p in c["products"])
+    )
     automaker = next(c for c in out["companies"] if c["companyId"] == oem)
     automaker["products"] = [
-        {"productId": battery_of(oem, k), "name": f"Battery {k}", "declaredUnit": "piece", "plant": decl["plant"],
-         "ownEmissions": {"main_production": "1"}, "primaryDataShare": "100",
-         "bom": [{"supplierCompanyId": pack_maker, "supplierProductId": suffixed(pack, k), "quantity": "1",
-                  "unit": "piece"}]}
-        for k in range(copies)]
+        {
+            "productId": battery_of(oem, k),
+            "name": f"Battery {k}",
+            "declaredUnit": "piece",
+            "plant": decl["plant"],
+            "ownEmissions": {"main_production": "1"},
+            "primaryDataShare": "100",
+            "bom": [
+                {
+                    "supplierCompanyId": pack_maker,
+                    "supplierProductId": suffixed(pack, k),
+                    "quantity": "1",
+                    "unit": "piece",
+                }
+            ],
+        }
+        for k in range(copies)
+    ]
     decl["packProductId"] = suffixed(pack, 0)
     out.pop("expected", None)
     return out
@@ -90,13 +107,17 @@ def battery_of(oem: str, k: int) -> str:
 def middle_nodes(document: dict[str, Any]) -> list[str]:
     """Companies with both suppliers and customers: a crash there cuts the chain in two."""
     customers = customers_of(document)
-    return sorted(c["companyId"] for c in document["companies"] if c["companyId"] in customers and any(
-        "supplierCompanyId" in line for p in c["products"] for line in p["bom"]))
+    return sorted(
+        c["companyId"]
+        for c in document["companies"]
+        if c["companyId"] in customers and any("supplierCompanyId" in line for p in c["products"] for line in p["bom"])
+    )
 
 
 @dataclass
 class Cycle:
     cycle: int
+    mode: str
     killed: str
     kill_after_s: float
     down_s: float
@@ -113,6 +134,7 @@ _FORKS = text("""
                                   GROUP BY product_id HAVING count(*) > 1) a)
          + (SELECT count(*) FROM (SELECT product_id, version FROM footprint
                                   GROUP BY product_id, version HAVING count(*) > 1) v)""")
+_UNSENT = text("SELECT count(*) FROM outboxmessage WHERE state = 'pending'")
 _DUPLICATES = text("""
     SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM auditentry
         WHERE action IN ('event.received', 'footprint.received') GROUP BY action, subject HAVING count(*) > 1) d""")
@@ -176,17 +198,44 @@ class Harness:
             products = (await oem.get("/products", params={"limit": 500})).json()["items"]
             product = next(p for p in products if battery_of(self.space.oem_id, k) in p["productIds"])
             line = (await oem.get(f"/products/{product['id']}/bom")).json()[0]
-            r = await oem.post("/requests", json={"bomLineId": line["id"], "message": f"fault cycle {k}",
-                                                  "verifierCertificates": [self.space.verifier_pem]})
+            r = await oem.post(
+                "/requests",
+                json={
+                    "bomLineId": line["id"],
+                    "message": f"fault cycle {k}",
+                    "verifierCertificates": [self.space.verifier_pem],
+                },
+            )
             r.raise_for_status()
 
+    async def _holding_a_message(self, limit: float) -> str | None:
+        """The first middle node seen with a committed outgoing message not yet sent (None after ``limit`` s)."""
+        engines = {cid: make_engine(self.space.database_url_of(cid)) for cid in self.middle}
+        try:
+            deadline = time.monotonic() + limit
+            while time.monotonic() < deadline:
+                for cid, engine in engines.items():
+                    with read_only(engine).connect() as conn:
+                        if conn.execute(_UNSENT).scalar():
+                            return cid
+                await asyncio.sleep(0.002)
+            return None
+        finally:
+            for engine in engines.values():
+                engine.dispose()
+
     async def cycle(self, k: int) -> Cycle:
+        targeted = k % 2 == 1
         victim = self.rng.choice(self.middle)
         kill_after = self.rng.uniform(0, 1.5)
         down = self.rng.uniform(0, 1.0)
         t0 = time.monotonic()
         await self._request(k)
-        await asyncio.sleep(kill_after)
+        if targeted:
+            victim = await self._holding_a_message(5.0) or victim
+            kill_after = time.monotonic() - t0
+        else:
+            await asyncio.sleep(kill_after)
         self.space.kill(victim)
         await asyncio.sleep(down)
         self.space.start(victim)
@@ -207,8 +256,19 @@ class Harness:
         forks = sum(self._scalar(cid, _FORKS) for cid in self.space.nodes)
         duplicates = sum(self._scalar(cid, _DUPLICATES) for cid in self.space.nodes)
         new_duplicates, self.duplicates_seen = duplicates - self.duplicates_seen, duplicates
-        return Cycle(k, self.space.nodes[victim].name, round(kill_after, 3), round(down, 3), completed,
-                     round(seconds, 2), active, forks, new_duplicates, self._audit_valid(victim))
+        return Cycle(
+            k,
+            "unsent message" if targeted else "random",
+            self.space.nodes[victim].name,
+            round(kill_after, 3),
+            round(down, 3),
+            completed,
+            round(seconds, 2),
+            active,
+            forks,
+            new_duplicates,
+            self._audit_valid(victim),
+        )
 
     def run(self) -> list[Cycle]:
         self.space.prepare()
@@ -220,10 +280,12 @@ class Harness:
                 result = asyncio.run(self.cycle(k))
                 results.append(result)
                 mark = "ok" if _clean(result) else "[red]FAILED[/]"
-                console.print(f"cycle {k:3d}: killed {result.killed:32s} after {result.kill_after_s:5.2f} s, "
-                              f"down {result.down_s:4.2f} s: {result.seconds:6.2f} s, active {result.active}, "
-                              f"forks {result.forks}, duplicates {result.duplicates}, audit "
-                              f"{'valid' if result.audit_valid else 'BROKEN'} {mark}")
+                console.print(
+                    f"cycle {k:3d} ({result.mode:14s}): killed {result.killed:32s} after {result.kill_after_s:5.2f} s, "
+                    f"down {result.down_s:4.2f} s: {result.seconds:6.2f} s, active {result.active}, "
+                    f"forks {result.forks}, duplicates {result.duplicates}, audit "
+                    f"{'valid' if result.audit_valid else 'BROKEN'} {mark}"
+                )
         finally:
             self.space.stop_all()
             self.drop_schemas()
@@ -237,7 +299,9 @@ def _clean(c: Cycle) -> bool:
 def summary(results: list[Cycle], db: str) -> dict[str, Any]:
     seconds = [c.seconds for c in results if c.completed]
     return {
-        "db": db, "cycles": len(results), "completed": sum(c.completed for c in results),
+        "db": db,
+        "cycles": len(results),
+        "completed": sum(c.completed for c in results),
         "lost": sum(1 for c in results if c.completed and c.active == 0) + sum(not c.completed for c in results),
         "forks": sum(c.forks for c in results) + sum(1 for c in results if c.active > 1),
         "duplicates": sum(c.duplicates for c in results),
