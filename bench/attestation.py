@@ -29,17 +29,29 @@ NAME = "attestation"
 
 
 def _hidden(inputs: int) -> HiddenClaims:
-    return HiddenClaims(own_emissions=stages("1.5", "2.25", "0.1"), inputs=[
-        InputClaim(attestation_digest=f"{i:043d}", quantity=Decimal("0.25"), unit="kilogram",
-                   upstream=leaf_values(i), declared_unit="kilogram") for i in range(inputs)])
+    return HiddenClaims(
+        own_emissions=stages("1.5", "2.25", "0.1"),
+        inputs=[
+            InputClaim(
+                attestation_digest=f"{i:043d}",
+                quantity=Decimal("0.25"),
+                unit="kilogram",
+                upstream=leaf_values(i),
+                declared_unit="kilogram",
+            )
+            for i in range(inputs)
+        ],
+    )
 
 
 def _case(ds: Any, inputs: int, n: int, rounds: int) -> list[Row]:
     issuer = ds.company(company_id(1))
     values = {s: v for s, v in stages("1.5", "2.25", "0.1").as_dict().items()}
     hidden = _hidden(inputs)
-    sums = {s: values[s] + sum((Decimal("0.25") * i.upstream.as_dict()[s] for i in hidden.inputs), Decimal(0))
-            for s in values}
+    sums = {
+        s: values[s] + sum((Decimal("0.25") * i.upstream.as_dict()[s] for i in hidden.inputs), Decimal(0))
+        for s in values
+    }
     claims = claims_for(company_id(1), company_id(0), "urn:pact:x.example:product:p", sums)
 
     def issue() -> Any:
@@ -50,8 +62,8 @@ def _case(ds: Any, inputs: int, n: int, rounds: int) -> list[Row]:
     digests = len(json.loads(jws.payload)["credentialSubject"]["_sd"])
     pub = issuer.certificate.public_key()
     issue_rate, sign_rate, issue_ratio = paired_rates(
-        lambda: [issue() for _ in range(n)], lambda: [_sign(issuer.key, jws.signing_input) for _ in range(n)], n,
-        rounds)
+        lambda: [issue() for _ in range(n)], lambda: [_sign(issuer.key, jws.signing_input) for _ in range(n)], n, rounds
+    )
 
     def verify() -> None:
         for _ in range(n):
@@ -82,11 +94,28 @@ def _case(ds: Any, inputs: int, n: int, rounds: int) -> list[Row]:
     extra = {"disclosures": len(sample.disclosures), "digests": digests, "jwt_bytes": len(sample.sd_jwt)}
     return [
         Row(NAME, f"issue ({label})", issue_rate, "/s", sign_rate, "raw ES256 sign", issue_ratio, extra=extra),
-        Row(NAME, f"verify ({label})", verify_rate, "/s", raw_verify, "raw ES256 verify", verify_ratio,
-            target=">= 0.50 of floor", met=verify_ratio >= 0.5,
-            extra={**extra, "cold_rate_per_s": cold_rate, "cold_ratio": cold_rate / raw_verify}),
-        Row(NAME, f"verify as the customer, no disclosures ({inputs} hidden inputs, {digests} digests)", customer_rate,
-            "/s", raw_customer, "raw ES256 verify", customer_ratio, extra=extra),
+        Row(
+            NAME,
+            f"verify ({label})",
+            verify_rate,
+            "/s",
+            raw_verify,
+            "raw ES256 verify",
+            verify_ratio,
+            target=">= 0.50 of floor",
+            met=verify_ratio >= 0.5,
+            extra={**extra, "cold_rate_per_s": cold_rate, "cold_ratio": cold_rate / raw_verify},
+        ),
+        Row(
+            NAME,
+            f"verify as the customer, no disclosures ({inputs} hidden inputs, {digests} digests)",
+            customer_rate,
+            "/s",
+            raw_customer,
+            "raw ES256 verify",
+            customer_ratio,
+            extra=extra,
+        ),
     ]
 
 
@@ -94,7 +123,7 @@ def run(quick: bool = False) -> list[Row]:
     ds = dataspace()
     n = 100 if quick else 500
     rows: list[Row] = []
-    for inputs in ([3] if quick else [3, 20, 200]):
+    for inputs in [3] if quick else [3, 20, 200]:
         rows += _case(ds, inputs, n, 3 if quick else 7)
     return rows
 
@@ -103,5 +132,7 @@ def show(rows: list[Row]) -> None:
     print_table("1. Attestation issue / verify rate vs raw ES256 on the same bytes", rows)
     for r in rows:
         if "cold_rate_per_s" in r.extra:
-            print(f"  {r.case}, cold caches: {r.extra['cold_rate_per_s']:,.0f} /s "
-                  f"({r.extra['cold_ratio']:.2f} of raw verify)")
+            print(
+                f"  {r.case}, cold caches: {r.extra['cold_rate_per_s']:,.0f} /s "
+                f"({r.extra['cold_ratio']:.2f} of raw verify)"
+            )

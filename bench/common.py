@@ -55,8 +55,9 @@ def rate(fn: Callable[[], Any], n: int, repeat: int = 5, warmup: int = 1) -> flo
     return n / median
 
 
-def paired_rates(measured: Callable[[], Any], floor: Callable[[], Any], n: int, rounds: int = 7,
-                 warmup: int = 1) -> tuple[float, float, float]:
+def paired_rates(
+    measured: Callable[[], Any], floor: Callable[[], Any], n: int, rounds: int = 7, warmup: int = 1
+) -> tuple[float, float, float]:
     """(rate, floor rate, ratio) when each call performs ``n`` operations, the two timed in alternating rounds
     (measured, floor, measured, floor ...): the ratio is the median of the rounds' ratios, so a change of load on
     the box during the run weighs on both sides alike; the rates are the medians of their rounds."""
@@ -117,5 +118,10 @@ def machine() -> dict[str, Any]:
             mem = f"{kb / 1024 / 1024:.1f} GiB"
     except (OSError, ValueError, IndexError):
         pass
-    return {"nproc": os.cpu_count(), "cpu": model, "memory": mem, "python": sys.version.split()[0],
-            "platform": platform.platform()}
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": model,
+        "memory": mem,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+    }

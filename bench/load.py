@@ -25,8 +25,17 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-async def _worker(host: str, port: int, paths: list[str], headers: str, stop: float, lat: list[float],
-                  errors: list[int], sizes: list[int], offset: int) -> None:
+async def _worker(
+    host: str,
+    port: int,
+    paths: list[str],
+    headers: str,
+    stop: float,
+    lat: list[float],
+    errors: list[int],
+    sizes: list[int],
+    offset: int,
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     i = offset
     try:
@@ -65,34 +74,44 @@ async def _worker(host: str, port: int, paths: list[str], headers: str, stop: fl
         writer.close()
 
 
-async def _run(host: str, port: int, paths: list[str], headers: dict[str, str], connections: int,
-               seconds: float) -> LoadResult:
+async def _run(
+    host: str, port: int, paths: list[str], headers: dict[str, str], connections: int, seconds: float
+) -> LoadResult:
     head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     lat: list[float] = []
     errors: list[int] = []
     sizes: list[int] = []
     t0 = time.perf_counter()
     stop = t0 + seconds
-    await asyncio.gather(*(_worker(host, port, paths, head, stop, lat, errors, sizes, k * 7)
-                           for k in range(connections)))
+    await asyncio.gather(
+        *(_worker(host, port, paths, head, stop, lat, errors, sizes, k * 7) for k in range(connections))
+    )
     elapsed = time.perf_counter() - t0
     lat.sort()
-    return LoadResult(requests=len(lat), seconds=elapsed, errors=len(errors),
-                      p50_ms=statistics.median(lat) * 1000 if lat else float("nan"),
-                      p99_ms=lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan"),
-                      body_bytes=int(statistics.median(sizes)) if sizes else 0)
+    return LoadResult(
+        requests=len(lat),
+        seconds=elapsed,
+        errors=len(errors),
+        p50_ms=statistics.median(lat) * 1000 if lat else float("nan"),
+        p99_ms=lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000 if lat else float("nan"),
+        body_bytes=int(statistics.median(sizes)) if sizes else 0,
+    )
 
 
 def combine(results: list[LoadResult]) -> LoadResult:
     """Several runs of the same load as one: requests and seconds added (so the rate is over all of them), the
     median of their p50 and p99 latencies, their median body size."""
-    return LoadResult(requests=sum(r.requests for r in results), seconds=sum(r.seconds for r in results),
-                      errors=sum(r.errors for r in results),
-                      p50_ms=statistics.median(r.p50_ms for r in results),
-                      p99_ms=statistics.median(r.p99_ms for r in results),
-                      body_bytes=int(statistics.median(r.body_bytes for r in results)))
+    return LoadResult(
+        requests=sum(r.requests for r in results),
+        seconds=sum(r.seconds for r in results),
+        errors=sum(r.errors for r in results),
+        p50_ms=statistics.median(r.p50_ms for r in results),
+        p99_ms=statistics.median(r.p99_ms for r in results),
+        body_bytes=int(statistics.median(r.body_bytes for r in results)),
+    )
 
 
-def load(host: str, port: int, paths: list[str], headers: dict[str, str], *, connections: int = 16,
-         seconds: float = 3.0) -> LoadResult:
+def load(
+    host: str, port: int, paths: list[str], headers: dict[str, str], *, connections: int = 16, seconds: float = 3.0
+) -> LoadResult:
     return asyncio.run(_run(host, port, paths, headers, connections, seconds))

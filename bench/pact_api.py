@@ -59,7 +59,9 @@ def _wait(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise Skip(f"server exited with {proc.returncode}: {proc.stderr.read().decode()[-800:] if proc.stderr else ''}")
+            raise Skip(
+                f"server exited with {proc.returncode}: {proc.stderr.read().decode()[-800:] if proc.stderr else ''}"
+            )
         try:
             if httpx.get(url, timeout=1).status_code < 500:
                 return
@@ -70,8 +72,7 @@ def _wait(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
 
 @contextmanager
 def _serve(cmd: list[str], env: dict[str, str], health: str, cwd: Path = ROOT) -> Any:
-    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         _wait(health, proc)
         yield proc
@@ -85,8 +86,22 @@ def _serve(cmd: list[str], env: dict[str, str], health: str, cwd: Path = ROOT) -
 
 
 def _uvicorn(factory: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "uvicorn", "--factory", f"bench._servers:{factory}", "--host", "127.0.0.1",
-            "--port", str(port), "--no-access-log", "--log-level", "warning", "--workers", "1"]
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        f"bench._servers:{factory}",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+        "--workers",
+        "1",
+    ]
 
 
 def _pg_database() -> str | None:
@@ -119,10 +134,15 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
     issued = pki.company(COMPANY, "supplier", name="Bench Node", at=datetime.now(UTC) - timedelta(hours=1))
     files = write_node_files(pki, issued, data_dir)
     config: dict[str, Any] = {
-        "company_id": COMPANY, "company_name": "Bench Node", "data_dir": str(data_dir), "run_workers": False,
-        "cert_file": str(files["cert_file"]), "key_file": str(files["key_file"]),
+        "company_id": COMPANY,
+        "company_name": "Bench Node",
+        "data_dir": str(data_dir),
+        "run_workers": False,
+        "cert_file": str(files["cert_file"]),
+        "key_file": str(files["key_file"]),
         "trust_anchor_files": [str(files["trust_anchor"])],
-        "token_secret": base64.b64encode(os.urandom(32)).decode(), "access_token_ttl": 3600,
+        "token_secret": base64.b64encode(os.urandom(32)).decode(),
+        "access_token_ttl": 3600,
         "public_url": "http://127.0.0.1:0",
     }
     if database_url:
@@ -136,11 +156,24 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
     with Session(engine, expire_on_commit=False) as session:
         ctx = NodeContext(session, settings, identity)
         for i in range(n):
-            product = catalog.create_product(ctx, s.ProductCreate.model_validate({
-                "productIds": [f"urn:pact:bench-node.example:product:p{i}"], "name": f"Product {i}",
-                "declaredUnit": "kilogram", "plant": {"name": "Plant", "country": "JP"}}))
-            catalog.add_emission(ctx, product.id, s.EmissionCreate.model_validate(
-                {"stage": "raw_material_acquisition", "value": str(Decimal(i) / 100 + 1)}))
+            product = catalog.create_product(
+                ctx,
+                s.ProductCreate.model_validate(
+                    {
+                        "productIds": [f"urn:pact:bench-node.example:product:p{i}"],
+                        "name": f"Product {i}",
+                        "declaredUnit": "kilogram",
+                        "plant": {"name": "Plant", "country": "JP"},
+                    }
+                ),
+            )
+            catalog.add_emission(
+                ctx,
+                product.id,
+                s.EmissionCreate.model_validate(
+                    {"stage": "raw_material_acquisition", "value": str(Decimal(i) / 100 + 1)}
+                ),
+            )
             footprints.compute(ctx, product.id)
             exchange.grant(ctx, product.id, CUSTOMER)
         client_id, secret = tokens.create_client(session, CUSTOMER)
@@ -175,8 +208,15 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _interleaved(node: subprocess.Popen, node_port: int, bare: subprocess.Popen, bare_port: int, ids: list[str],
-                 headers: dict[str, str], seconds: float) -> dict[str, Any]:
+def _interleaved(
+    node: subprocess.Popen,
+    node_port: int,
+    bare: subprocess.Popen,
+    bare_port: int,
+    ids: list[str],
+    headers: dict[str, str],
+    seconds: float,
+) -> dict[str, Any]:
     """``seconds`` of load per server and kind, split into :data:`ROUNDS` alternating rounds: the merged results
     (``node``, ``bare``), the ratio of each round (``round_ratios``) and the server's CPU time per request
     (``cpu_us``: a figure that moves less than rates with other load on the box; the database server's excluded)."""
@@ -184,18 +224,26 @@ def _interleaved(node: subprocess.Popen, node_port: int, bare: subprocess.Popen,
     cpu: dict[str, dict[str, float]] = {"node": {"get": 0.0, "list": 0.0}, "bare": {"get": 0.0, "list": 0.0}}
     for _ in range(ROUNDS):
         for side, proc, port in (("node", node, node_port), ("bare", bare, bare_port)):
-            for kind, path_of in (("get", lambda i: f"/3/footprints/{i}"),
-                                  ("list", lambda _: f"/3/footprints?limit={LIST_LIMIT}")):
+            for kind, path_of in (
+                ("get", lambda i: f"/3/footprints/{i}"),
+                ("list", lambda _: f"/3/footprints?limit={LIST_LIMIT}"),
+            ):
                 before = _cpu_seconds(proc.pid)
                 paths = list(dict.fromkeys(path_of(i) for i in ids))
                 rounds[side][kind].append(load("127.0.0.1", port, paths, headers, seconds=seconds / ROUNDS))
                 cpu[side][kind] += _cpu_seconds(proc.pid) - before
     merged = {side: {k: combine(v) for k, v in kinds.items()} for side, kinds in rounds.items()}
-    return {**merged,
-            "round_ratios": {kind: [n.rps / b.rps for n, b in zip(rounds["node"][kind], rounds["bare"][kind],
-                                                                  strict=True)] for kind in ("get", "list")},
-            "cpu_us": {side: {kind: cpu[side][kind] / merged[side][kind].requests * 1e6 for kind in ("get", "list")}
-                       for side in ("node", "bare")}}
+    return {
+        **merged,
+        "round_ratios": {
+            kind: [n.rps / b.rps for n, b in zip(rounds["node"][kind], rounds["bare"][kind], strict=True)]
+            for kind in ("get", "list")
+        },
+        "cpu_us": {
+            side: {kind: cpu[side][kind] / merged[side][kind].requests * 1e6 for kind in ("get", "list")}
+            for side in ("node", "bare")
+        },
+    }
 
 
 def _node_case(backend: str, database_url: str | None, n: int, seconds: float, tmp: Path) -> dict[str, Any]:
@@ -205,8 +253,9 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
     (data_dir / "config.json").write_text(json.dumps(config))
     port, bare_port = free_ports(2)
     base = f"http://127.0.0.1:{port}"
-    with _serve(_uvicorn("node_app", port), {"BENCH_NODE_CONFIG": str(data_dir / "config.json")},
-                f"{base}/health") as node_proc:
+    with _serve(
+        _uvicorn("node_app", port), {"BENCH_NODE_CONFIG": str(data_dir / "config.json")}, f"{base}/health"
+    ) as node_proc:
         token = _token(base, client_id, secret)
         headers = {"Authorization": f"Bearer {token}"}
         listing = httpx.get(f"{base}/3/footprints", params={"limit": 500}, headers=headers, timeout=60)
@@ -220,8 +269,9 @@ def _node_case(backend: str, database_url: str | None, n: int, seconds: float, t
         bare_dir.mkdir()
         (bare_dir / "one.json").write_bytes(one)
         (bare_dir / "list.json").write_bytes(many)
-        with _serve(_uvicorn("bare_app", bare_port), {"BENCH_BARE_DIR": str(bare_dir)},
-                    f"http://127.0.0.1:{bare_port}/health") as bare_proc:
+        with _serve(
+            _uvicorn("bare_app", bare_port), {"BENCH_BARE_DIR": str(bare_dir)}, f"http://127.0.0.1:{bare_port}/health"
+        ) as bare_proc:
             measured = _interleaved(node_proc, port, bare_proc, bare_port, ids, headers, seconds)
     return {**measured, "ids": ids, "one_bytes": len(one), "list_bytes": len(many)}
 
@@ -234,13 +284,19 @@ def _reference(n: int, seconds: float) -> dict[str, LoadResult] | str:
         return "skipped: node is not installed"
     port = free_ports(1)[0]
     base = f"http://127.0.0.1:{port}"
-    env = {"PORT": str(port), "NODE_ENV": "production", "JWT_VERIFY_SECRET": "bench-secret",
-           "BENCH_FOOTPRINTS": str(n)}
+    env = {"PORT": str(port), "NODE_ENV": "production", "JWT_VERIFY_SECRET": "bench-secret", "BENCH_FOOTPRINTS": str(n)}
     try:
-        with _serve([node, str(ROOT / "bench" / "pact_reference_seed.js"), str(PACT_DEMO_DIR)], env,
-                    f"{base}/health-check", cwd=PACT_DEMO_DIR):
-            r = httpx.post(f"{base}/auth/token", data={"grant_type": "client_credentials"},
-                           auth=("test_client_id", "test_client_secret"))
+        with _serve(
+            [node, str(ROOT / "bench" / "pact_reference_seed.js"), str(PACT_DEMO_DIR)],
+            env,
+            f"{base}/health-check",
+            cwd=PACT_DEMO_DIR,
+        ):
+            r = httpx.post(
+                f"{base}/auth/token",
+                data={"grant_type": "client_credentials"},
+                auth=("test_client_id", "test_client_secret"),
+            )
             r.raise_for_status()
             headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
             ids = [fp["id"] for fp in httpx.get(f"{base}/3/footprints", headers=headers).json()["data"]]
@@ -249,8 +305,13 @@ def _reference(n: int, seconds: float) -> dict[str, LoadResult] | str:
         return f"skipped: {exc}"
 
 
-def run(quick: bool = False, n: int | None = None, seconds: float | None = None,
-        backends: tuple[str, ...] = ("sqlite", "postgresql"), reference: bool = True) -> list[Row]:
+def run(
+    quick: bool = False,
+    n: int | None = None,
+    seconds: float | None = None,
+    backends: tuple[str, ...] = ("sqlite", "postgresql"),
+    reference: bool = True,
+) -> list[Row]:
     n = n or (20 if quick else 100)
     seconds = seconds or (1.5 if quick else 4.0)
     rows: list[Row] = []
@@ -269,21 +330,44 @@ def run(quick: bool = False, n: int | None = None, seconds: float | None = None,
         for kind, label in (("get", "GET /3/footprints/{id}"), ("list", f"GET /3/footprints?limit={LIST_LIMIT}")):
             node, bare = res["node"][kind], res["bare"][kind]
             ratio = node.rps / bare.rps
-            extra = {"p50_ms": node.p50_ms, "p99_ms": node.p99_ms, "bare_p50_ms": bare.p50_ms,
-                     "bare_p99_ms": bare.p99_ms, "errors": node.errors + bare.errors, "body_bytes": node.body_bytes,
-                     "footprints": n, "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default"),
-                     "round_ratios": [round(r, 3) for r in res["round_ratios"][kind]],
-                     "cpu_us_per_request": round(res["cpu_us"]["node"][kind], 1),
-                     "bare_cpu_us_per_request": round(res["cpu_us"]["bare"][kind], 1)}
+            extra = {
+                "p50_ms": node.p50_ms,
+                "p99_ms": node.p99_ms,
+                "bare_p50_ms": bare.p50_ms,
+                "bare_p99_ms": bare.p99_ms,
+                "errors": node.errors + bare.errors,
+                "body_bytes": node.body_bytes,
+                "footprints": n,
+                "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default"),
+                "round_ratios": [round(r, 3) for r in res["round_ratios"][kind]],
+                "cpu_us_per_request": round(res["cpu_us"]["node"][kind], 1),
+                "bare_cpu_us_per_request": round(res["cpu_us"]["bare"][kind], 1),
+            }
             met = ratio >= 0.7
             if isinstance(ref, dict):
-                extra.update(reference_rps=ref[kind].rps, reference_p50_ms=ref[kind].p50_ms,
-                             reference_p99_ms=ref[kind].p99_ms, reference_bytes=ref[kind].body_bytes)
+                extra.update(
+                    reference_rps=ref[kind].rps,
+                    reference_p50_ms=ref[kind].p50_ms,
+                    reference_p99_ms=ref[kind].p99_ms,
+                    reference_bytes=ref[kind].body_bytes,
+                )
                 met = met and node.rps > ref[kind].rps
             else:
                 extra["reference"] = ref
-            rows.append(Row(NAME, f"{label} ({backend})", node.rps, "req/s", bare.rps, "bare FastAPI, same bytes",
-                            ratio, target=">= 0.70 of bare and > reference host", met=met, extra=extra))
+            rows.append(
+                Row(
+                    NAME,
+                    f"{label} ({backend})",
+                    node.rps,
+                    "req/s",
+                    bare.rps,
+                    "bare FastAPI, same bytes",
+                    ratio,
+                    target=">= 0.70 of bare and > reference host",
+                    met=met,
+                    extra=extra,
+                )
+            )
     if isinstance(ref, str):
         rows.append(Row(NAME, "PACT reference host", 0, "req/s", floor_label=ref))
     return rows
@@ -294,9 +378,17 @@ def show(rows: list[Row]) -> None:
     for r in rows:
         e = r.extra
         if "p50_ms" in e:
-            ref = (f"; reference host {e['reference_rps']:,.0f} req/s p50 {e['reference_p50_ms']:.1f} ms p99 "
-                   f"{e['reference_p99_ms']:.1f} ms ({e['reference_bytes']:,} B)") if "reference_rps" in e else ""
-            print(f"  {r.case}: p50 {e['p50_ms']:.1f} ms p99 {e['p99_ms']:.1f} ms ({e['body_bytes']:,} B); bare p50 "
-                  f"{e['bare_p50_ms']:.1f} ms p99 {e['bare_p99_ms']:.1f} ms{ref}; errors {e['errors']}; ratio per "
-                  f"round {', '.join(f'{x:.2f}' for x in e['round_ratios'])}; server CPU per request "
-                  f"{e['cpu_us_per_request']:.0f} us (bare {e['bare_cpu_us_per_request']:.0f} us)")
+            ref = (
+                (
+                    f"; reference host {e['reference_rps']:,.0f} req/s p50 {e['reference_p50_ms']:.1f} ms p99 "
+                    f"{e['reference_p99_ms']:.1f} ms ({e['reference_bytes']:,} B)"
+                )
+                if "reference_rps" in e
+                else ""
+            )
+            print(
+                f"  {r.case}: p50 {e['p50_ms']:.1f} ms p99 {e['p99_ms']:.1f} ms ({e['body_bytes']:,} B); bare p50 "
+                f"{e['bare_p50_ms']:.1f} ms p99 {e['bare_p99_ms']:.1f} ms{ref}; errors {e['errors']}; ratio per "
+                f"round {', '.join(f'{x:.2f}' for x in e['round_ratios'])}; server CPU per request "
+                f"{e['cpu_us_per_request']:.0f} us (bare {e['bare_cpu_us_per_request']:.0f} us)"
+            )

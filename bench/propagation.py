@@ -60,43 +60,93 @@ def chain_document(depth: int, fanout: int, *, first_line: bool = False) -> dict
     names = ["p", FIRST] if first_line else ["p"]
 
     def product(tier: int, j: int, name: str, bom: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"productId": _prod(tier, j, name), "name": f"Part t{tier}s{j} {name}",
-                "declaredUnit": "piece" if tier == 1 else "kilogram", "plant": {"name": "Plant", "country": "JP"},
-                "ownEmissions": {"raw_material_acquisition": f"{tier}.{j}", "main_production": "0.5"},
-                "primaryDataShare": "90", "bom": bom}
+        return {
+            "productId": _prod(tier, j, name),
+            "name": f"Part t{tier}s{j} {name}",
+            "declaredUnit": "piece" if tier == 1 else "kilogram",
+            "plant": {"name": "Plant", "country": "JP"},
+            "ownEmissions": {"raw_material_acquisition": f"{tier}.{j}", "main_production": "0.5"},
+            "primaryDataShare": "90",
+            "bom": bom,
+        }
 
     def company(tier: int, j: int, boms: dict[str, list[dict[str, Any]]]) -> None:
-        companies.append({"companyId": _co(tier, j), "name": f"Tier {tier} supplier {j}", "role": "supplier",
-                          "country": "JP", "products": [product(tier, j, n, boms.get(n, [])) for n in names]})
+        companies.append(
+            {
+                "companyId": _co(tier, j),
+                "name": f"Tier {tier} supplier {j}",
+                "role": "supplier",
+                "country": "JP",
+                "products": [product(tier, j, n, boms.get(n, [])) for n in names],
+            }
+        )
 
     for tier in range(1, depth + 1):
         boms: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
         if tier < depth:
             for n in names:
-                boms[n].append({"supplierCompanyId": _co(tier + 1, 0), "supplierProductId": _prod(tier + 1, 0, n),
-                                "quantity": "1.5", "unit": "kilogram"})
+                boms[n].append(
+                    {
+                        "supplierCompanyId": _co(tier + 1, 0),
+                        "supplierProductId": _prod(tier + 1, 0, n),
+                        "quantity": "1.5",
+                        "unit": "kilogram",
+                    }
+                )
                 for j in range(1, fanout):
-                    boms[n].append({"supplierCompanyId": _co(tier + 1, j), "supplierProductId": _prod(tier + 1, j, n),
-                                    "quantity": "0.25", "unit": "kilogram"})
+                    boms[n].append(
+                        {
+                            "supplierCompanyId": _co(tier + 1, j),
+                            "supplierProductId": _prod(tier + 1, j, n),
+                            "quantity": "0.25",
+                            "unit": "kilogram",
+                        }
+                    )
             for j in range(1, fanout):
                 company(tier + 1, j, {})
         company(tier, 0, boms)
-    oem_products = [{"productId": f"urn:pact:bench-oem.example:product:{FIRST}", "name": "First battery",
-                     "declaredUnit": "piece", "plant": {"name": "Bench pack plant", "country": "JP"},
-                     "ownEmissions": {"main_production": "1"}, "primaryDataShare": "90",
-                     "bom": [{"supplierCompanyId": _co(1, 0), "supplierProductId": _prod(1, 0, FIRST),
-                              "quantity": "1", "unit": "piece"}]}] if first_line else []
-    companies.append({"companyId": OEM, "name": "Bench Motors", "role": "oem", "country": "JP",
-                      "products": oem_products})
+    oem_products = (
+        [
+            {
+                "productId": f"urn:pact:bench-oem.example:product:{FIRST}",
+                "name": "First battery",
+                "declaredUnit": "piece",
+                "plant": {"name": "Bench pack plant", "country": "JP"},
+                "ownEmissions": {"main_production": "1"},
+                "primaryDataShare": "90",
+                "bom": [
+                    {
+                        "supplierCompanyId": _co(1, 0),
+                        "supplierProductId": _prod(1, 0, FIRST),
+                        "quantity": "1",
+                        "unit": "piece",
+                    }
+                ],
+            }
+        ]
+        if first_line
+        else []
+    )
+    companies.append(
+        {"companyId": OEM, "name": "Bench Motors", "role": "oem", "country": "JP", "products": oem_products}
+    )
     return {
         "companies": companies,
         "verifier": {"companyId": VERIFIER, "name": "Bench Notified Body", "role": "verifier", "country": "DE"},
-        "declaration": {"issuerCompanyId": OEM, "packProductId": _prod(1, 0), "batteryModel": "BENCH-1",
-                        "manufacturer": {"name": "Bench Motors", "address": "1 Bench Street", "companyId": OEM},
-                        "batteryCategory": "electric_vehicle", "vehicleCategory": "M1",
-                        "plant": {"name": "Bench pack plant", "country": "JP"}, "usableEnergyKwh": "75",
-                        "cyclesPerYear": "60", "serviceLifeYears": "8", "declarationOfConformityId": "BENCH-DoC-1",
-                        "studyUrl": "https://bench-oem.example/cfp-study.pdf"},
+        "declaration": {
+            "issuerCompanyId": OEM,
+            "packProductId": _prod(1, 0),
+            "batteryModel": "BENCH-1",
+            "manufacturer": {"name": "Bench Motors", "address": "1 Bench Street", "companyId": OEM},
+            "batteryCategory": "electric_vehicle",
+            "vehicleCategory": "M1",
+            "plant": {"name": "Bench pack plant", "country": "JP"},
+            "usableEnergyKwh": "75",
+            "cyclesPerYear": "60",
+            "serviceLifeYears": "8",
+            "declarationOfConformityId": "BENCH-DoC-1",
+            "studyUrl": "https://bench-oem.example/cfp-study.pdf",
+        },
     }
 
 
@@ -107,6 +157,7 @@ def _sqlite_factory(root: Path) -> Any:
 
     def make() -> Any:
         return make_engine(f"sqlite:///{root / f'node{next(counter)}.sqlite'}")
+
     return make
 
 
@@ -134,8 +185,11 @@ async def _request_and_wait(net: Any, pack: str, what: str) -> float:
     lines = [ln for p in products for ln in (await oem.api("GET", f"/products/{p['id']}/bom")).json()]
     line = next(ln for ln in lines if ln.get("supplierProductId") == pack)
     t0 = time.perf_counter()
-    r = await oem.api("POST", "/requests", json={"bomLineId": line["id"], "message": "bench",
-                                                 "verifierCertificates": [net.verifier_pem]})
+    r = await oem.api(
+        "POST",
+        "/requests",
+        json={"bomLineId": line["id"], "message": "bench", "verifierCertificates": [net.verifier_pem]},
+    )
     if r.status_code != 201:
         raise RuntimeError(f"request refused: {r.status_code} {r.text}")
     deadline = t0 + 120
@@ -180,9 +234,14 @@ async def _one(depth: int, fanout: int) -> dict[str, Any]:
             cold = await _request_and_wait(net, _prod(1, 0, FIRST), what + ", first request")
             elapsed = await _request_and_wait(net, _prod(1, 0), what)
             detail = (await net[OEM].api("GET", "/upstream-footprints", params={"limit": 500})).text
-    return {"seconds": elapsed, "cold_seconds": cold, "setup_s": setup, "nodes": len(doc["companies"]),
-            "oem_upstream_json_bytes": len(detail),
-            "attestations": depth + (depth - 1) * (fanout - 1)}
+    return {
+        "seconds": elapsed,
+        "cold_seconds": cold,
+        "setup_s": setup,
+        "nodes": len(doc["companies"]),
+        "oem_upstream_json_bytes": len(detail),
+        "attestations": depth + (depth - 1) * (fanout - 1),
+    }
 
 
 def grid(quick: bool) -> list[tuple[int, int]]:
@@ -225,8 +284,14 @@ def real_dataspace(fixture: Path, timeout: float = 300) -> dict[str, Any]:
                     products = (await oem.get("/products")).json()["items"]
                     line = (await oem.get(f"/products/{products[0]['id']}/bom")).json()[0]
                     r0 = time.perf_counter()
-                    r = await oem.post("/requests", json={"bomLineId": line["id"], "message": "bench",
-                                                          "verifierCertificates": [space.verifier_pem]})
+                    r = await oem.post(
+                        "/requests",
+                        json={
+                            "bomLineId": line["id"],
+                            "message": "bench",
+                            "verifierCertificates": [space.verifier_pem],
+                        },
+                    )
                     r.raise_for_status()
 
                     async def held() -> bool:
@@ -243,9 +308,15 @@ def real_dataspace(fixture: Path, timeout: float = 300) -> dict[str, Any]:
             r0, t_held, t_verified, valid = asyncio.run(flow())
         finally:
             space.stop_all()
-        return {"processes": len(space.nodes), "prepare_s": prepared - t0, "start_s": started - prepared,
-                "pack_held_s": t_held - r0, "verified_s": t_verified - r0, "valid": valid,
-                "total_s": time.perf_counter() - t0}
+        return {
+            "processes": len(space.nodes),
+            "prepare_s": prepared - t0,
+            "start_s": started - prepared,
+            "pack_held_s": t_held - r0,
+            "verified_s": t_verified - r0,
+            "valid": valid,
+            "total_s": time.perf_counter() - t0,
+        }
 
 
 def connector_demo_wall() -> float:
@@ -255,8 +326,12 @@ def connector_demo_wall() -> float:
 
     with tempfile.TemporaryDirectory(prefix="bench-demo-") as tmp:
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "connector", "demo", "--out", str(Path(tmp) / "out")], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "-m", "connector", "demo", "--out", str(Path(tmp) / "out")],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         return time.perf_counter() - t0
 
 
@@ -272,17 +347,34 @@ def real_chain(depth: int, fanout: int) -> dict[str, Any]:
 def real_rows(quick: bool, chains: list[tuple[int, int]] | None = None) -> list[Row]:
     rows = []
     out = real_dataspace(DEFAULT_CHAIN)  # the example chain, shipped with the package
-    rows.append(Row(NAME, f"real HTTPS processes, demo fixture ({out['processes']} processes): pack held",
-                    out["pack_held_s"], "s", extra=out))
-    rows.append(Row(NAME, "real HTTPS processes, demo fixture: verified declaration", out["verified_s"], "s",
-                    extra=out))
+    rows.append(
+        Row(
+            NAME,
+            f"real HTTPS processes, demo fixture ({out['processes']} processes): pack held",
+            out["pack_held_s"],
+            "s",
+            extra=out,
+        )
+    )
+    rows.append(
+        Row(NAME, "real HTTPS processes, demo fixture: verified declaration", out["verified_s"], "s", extra=out)
+    )
     wall = connector_demo_wall()
     rows.append(Row(NAME, "`connector demo` wall time", wall, "s", target="< 60 s", met=wall < 60))
     for depth, fanout in chains or ([(4, 4)] if quick else [(8, 1), (4, 4), (8, 4)]):
         out = real_chain(depth, fanout)
         target, met = ("< 5 s over HTTPS", out["pack_held_s"] < 5) if (depth, fanout) == (8, 4) else ("", None)
-        rows.append(Row(NAME, f"real HTTPS processes, depth {depth}, fan-out {fanout} ({out['processes']} "
-                              "processes): pack held", out["pack_held_s"], "s", target=target, met=met, extra=out))
+        rows.append(
+            Row(
+                NAME,
+                f"real HTTPS processes, depth {depth}, fan-out {fanout} ({out['processes']} processes): pack held",
+                out["pack_held_s"],
+                "s",
+                target=target,
+                met=met,
+                extra=out,
+            )
+        )
     return rows
 
 
@@ -296,10 +388,21 @@ def run(quick: bool = False, cases: list[tuple[int, int]] | None = None, real: b
         target = met = None
         if (depth, fanout) == (8, 4):
             target, met = "< 1 s in process", out["seconds"] < 1.0
-        rows.append(Row(NAME, f"in-process depth {depth}, fan-out {fanout} ({out['nodes']} nodes), warm nodes "
-                              f"(first request: {out['cold_seconds']:.2f} s)", out["seconds"],
-                        "s", floor, f"{2 * depth} bare in-process round trips", floor / out["seconds"],
-                        target=target or "", met=met, extra=out))
+        rows.append(
+            Row(
+                NAME,
+                f"in-process depth {depth}, fan-out {fanout} ({out['nodes']} nodes), warm nodes "
+                f"(first request: {out['cold_seconds']:.2f} s)",
+                out["seconds"],
+                "s",
+                floor,
+                f"{2 * depth} bare in-process round trips",
+                floor / out["seconds"],
+                target=target or "",
+                met=met,
+                extra=out,
+            )
+        )
     if real and cases is None:
         rows.extend(real_rows(quick))
     return rows

@@ -36,10 +36,16 @@ PACK_PRODUCT = "urn:pact:pack.example:product:pack"
 DECLARATION = {
     "issuerCompanyId": OEM_ID,
     "manufacturer": {"name": "Bench Motors", "address": "1 Bench Street", "companyId": OEM_ID},
-    "batteryModel": "BENCH-75", "batteryCategory": "electric_vehicle", "vehicleCategory": "M1",
-    "plant": {"name": "Bench plant", "country": "JP"}, "packProductId": PACK_PRODUCT,
-    "usableEnergyKwh": "75", "cyclesPerYear": "60", "serviceLifeYears": "8",
-    "declarationOfConformityId": "BENCH-DoC-1", "studyUrl": "https://bench.example/study.pdf",
+    "batteryModel": "BENCH-75",
+    "batteryCategory": "electric_vehicle",
+    "vehicleCategory": "M1",
+    "plant": {"name": "Bench plant", "country": "JP"},
+    "packProductId": PACK_PRODUCT,
+    "usableEnergyKwh": "75",
+    "cyclesPerYear": "60",
+    "serviceLifeYears": "8",
+    "declarationOfConformityId": "BENCH-DoC-1",
+    "studyUrl": "https://bench.example/study.pdf",
 }
 
 
@@ -65,8 +71,12 @@ class Dataspace:
 
 def dataspace() -> Dataspace:
     pki = make_pki("Bench")
-    return Dataspace(pki=pki, trust=pki.trust(), nb=pki.company(NB_ID, "verifier", name="Bench NB"),
-                     oem=pki.company(OEM_ID, "oem", name="Bench Motors"))
+    return Dataspace(
+        pki=pki,
+        trust=pki.trust(),
+        nb=pki.company(NB_ID, "verifier", name="Bench NB"),
+        oem=pki.company(OEM_ID, "oem", name="Bench Motors"),
+    )
 
 
 def stages(*values: str) -> StageValues:
@@ -76,11 +86,18 @@ def stages(*values: str) -> StageValues:
 
 def claims_for(issuer: str, audience: str, product: str, values: dict[Stage, Decimal]) -> AttestationClaims:
     return AttestationClaims(
-        issuer=issuer, audience=audience, footprint_id=f"urn:uuid:{uuid.uuid4()}", product_ids=[product],
-        declared_unit="kilogram", stages=StageValues.from_mapping(values), total=sum(values.values(), Decimal(0)),
-        reference_period=ReferencePeriod(start=T0.replace(year=2025, month=1, day=1, hour=0),
-                                         end=T0.replace(month=1, day=1, hour=0)),
-        methodology=Methodology(rule_set="EU-2023/1542-Art7", version="2025"), primary_data_share=Decimal("80"),
+        issuer=issuer,
+        audience=audience,
+        footprint_id=f"urn:uuid:{uuid.uuid4()}",
+        product_ids=[product],
+        declared_unit="kilogram",
+        stages=StageValues.from_mapping(values),
+        total=sum(values.values(), Decimal(0)),
+        reference_period=ReferencePeriod(
+            start=T0.replace(year=2025, month=1, day=1, hour=0), end=T0.replace(month=1, day=1, hour=0)
+        ),
+        methodology=Methodology(rule_set="EU-2023/1542-Art7", version="2025"),
+        primary_data_share=Decimal("80"),
         data_quality=DataQuality(technological=Decimal(2), geographical=Decimal(2), temporal=Decimal(2)),
         rounding=ROUNDING,
     )
@@ -93,21 +110,44 @@ class Attested:
     evidence: dict[str, Any] | None
 
 
-def attest(ds: Dataspace, issuer: str, audience: str, product: str, own: StageValues,
-           upstream: list[tuple[Decimal, Attested]], *, seal: bool = True) -> Attested:
+def attest(
+    ds: Dataspace,
+    issuer: str,
+    audience: str,
+    product: str,
+    own: StageValues,
+    upstream: list[tuple[Decimal, Attested]],
+    *,
+    seal: bool = True,
+) -> Attested:
     """Issue one attestation over ``own`` + sum(quantity x upstream) and seal its evidence to the notified body."""
-    inputs = [InputClaim(attestation_digest=a.issued.digest, quantity=q, unit="kilogram",
-                         upstream=a.claims.stages, declared_unit="kilogram") for q, a in upstream]
-    values = combine_stages(own.as_dict(), [(q, a.claims.stages.as_dict()) for q, a in upstream],
-                            RoundingRule.parse(ROUNDING))
+    inputs = [
+        InputClaim(
+            attestation_digest=a.issued.digest,
+            quantity=q,
+            unit="kilogram",
+            upstream=a.claims.stages,
+            declared_unit="kilogram",
+        )
+        for q, a in upstream
+    ]
+    values = combine_stages(
+        own.as_dict(), [(q, a.claims.stages.as_dict()) for q, a in upstream], RoundingRule.parse(ROUNDING)
+    )
     claims = claims_for(issuer, audience, product, values)
     signer = ds.company(issuer) if issuer != OEM_ID else ds.oem
     issued = issue_attestation(claims, HiddenClaims(own_emissions=own, inputs=inputs), signer.key, signer.chain, at=T0)
     ds.issued.append(issued.sd_jwt)
     evidence = None
     if seal:  # flat evidence (v2): the upstream packages forwarded unchanged, ours added
-        evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures,
-                                      [(a.issued.sd_jwt, a.evidence) for _, a in upstream], [ds.nb.chain], ds.trust, T0)
+        evidence = seal_evidence_tree(
+            issued.sd_jwt,
+            issued.disclosures,
+            [(a.issued.sd_jwt, a.evidence) for _, a in upstream],
+            [ds.nb.chain],
+            ds.trust,
+            T0,
+        )
     return Attested(issued, claims, evidence)
 
 
@@ -118,10 +158,11 @@ def leaf_values(i: int) -> StageValues:
 def wide_bundle(ds: Dataspace, n: int, *, suppliers: int = 50) -> tuple[Any, int]:
     """A pack maker with ``n - 1`` direct inputs, issued by ``suppliers`` distinct companies (depth 2)."""
     pack_co = company_id(0)
-    leaves = [attest(ds, company_id(1 + i % suppliers), pack_co, f"urn:pact:x.example:product:p{i}",
-                     leaf_values(i), []) for i in range(n - 1)]
-    pack = attest(ds, pack_co, OEM_ID, PACK_PRODUCT, stages("0", "12.5"),
-                  [(Decimal("0.001"), a) for a in leaves])
+    leaves = [
+        attest(ds, company_id(1 + i % suppliers), pack_co, f"urn:pact:x.example:product:p{i}", leaf_values(i), [])
+        for i in range(n - 1)
+    ]
+    pack = attest(ds, pack_co, OEM_ID, PACK_PRODUCT, stages("0", "12.5"), [(Decimal("0.001"), a) for a in leaves])
     return _bundle(ds, pack), n
 
 

@@ -47,6 +47,7 @@ def _verifier(text: str, ds: Any) -> Any:
         report = verify_bundle(text, trust, at=AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate)
         if not report.valid:
             raise AssertionError([f.line() for f in report.failures][:5])
+
     return verify
 
 
@@ -54,6 +55,7 @@ def _floor(floor_in: list[tuple[Any, bytes, bytes]]) -> Any:
     def floor() -> None:
         for key, data, sig in floor_in:
             verify_signature("ES256", key, data, sig)
+
     return floor
 
 
@@ -90,15 +92,33 @@ def run(quick: bool = False) -> list[Row]:
             if lifted:
                 ev.MAX_EVIDENCE_BYTES = limit
             ratio = floor_s / seconds
-            rows.append(Row(NAME, f"{shape} n={n}", seconds, "s", floor_s, f"{n} raw ES256 verifies", ratio,
-                            target=">= 0.50 of floor" + (", < 3 s" if n >= 10000 else ""),
-                            met=ratio >= 0.5 and (n < 10000 or seconds < 3.0),
-                            extra={"attestations": n, "rate_per_s": n / seconds, "floor_rate_per_s": n / floor_s,
-                                   "peak_mib_tracemalloc": peak / 2**20, "bundle_mib": len(text) / 2**20,
-                                   "build_s": built, "samples": samples, "packages": len(bundle.packages),
-                                   "largest_package_mib": largest / 2**20,
-                                   "cpu_s": cpu, "over_default_evidence_limit": lifted,
-                                   "default_evidence_limit": limit}))
+            rows.append(
+                Row(
+                    NAME,
+                    f"{shape} n={n}",
+                    seconds,
+                    "s",
+                    floor_s,
+                    f"{n} raw ES256 verifies",
+                    ratio,
+                    target=">= 0.50 of floor" + (", < 3 s" if n >= 10000 else ""),
+                    met=ratio >= 0.5 and (n < 10000 or seconds < 3.0),
+                    extra={
+                        "attestations": n,
+                        "rate_per_s": n / seconds,
+                        "floor_rate_per_s": n / floor_s,
+                        "peak_mib_tracemalloc": peak / 2**20,
+                        "bundle_mib": len(text) / 2**20,
+                        "build_s": built,
+                        "samples": samples,
+                        "packages": len(bundle.packages),
+                        "largest_package_mib": largest / 2**20,
+                        "cpu_s": cpu,
+                        "over_default_evidence_limit": lifted,
+                        "default_evidence_limit": limit,
+                    },
+                )
+            )
     return rows
 
 
@@ -106,8 +126,14 @@ def show(rows: list[Row]) -> None:
     print_table("2. Offline bundle verification (evidence opened) vs raw ES256 verify of the same count", rows)
     for r in rows:
         e = r.extra
-        print(f"  {r.case}: {e['rate_per_s']:,.0f} att/s (floor {e['floor_rate_per_s']:,.0f}/s), peak "
-              f"{e['peak_mib_tracemalloc']:.0f} MiB traced, bundle {e['bundle_mib']:.1f} MiB "
-              f"({e.get('packages', 0):,} packages, largest {e.get('largest_package_mib', 0):.1f} MiB), built in "
-              f"{e['build_s']:.1f} s" + (" (over the default evidence limit: refused unless lifted)"
-                                         if e.get("over_default_evidence_limit") else ""))
+        print(
+            f"  {r.case}: {e['rate_per_s']:,.0f} att/s (floor {e['floor_rate_per_s']:,.0f}/s), peak "
+            f"{e['peak_mib_tracemalloc']:.0f} MiB traced, bundle {e['bundle_mib']:.1f} MiB "
+            f"({e.get('packages', 0):,} packages, largest {e.get('largest_package_mib', 0):.1f} MiB), built in "
+            f"{e['build_s']:.1f} s"
+            + (
+                " (over the default evidence limit: refused unless lifted)"
+                if e.get("over_default_evidence_limit")
+                else ""
+            )
+        )

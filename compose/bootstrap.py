@@ -99,9 +99,12 @@ class Api:
 
     def call(self, method: str, path: str, body: Any = None, accept: str = "application/json") -> Any:
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method,  # noqa: S310 - https only
-                                     headers={"X-API-Key": self.key, "Content-Type": "application/json",
-                                              "Accept": accept})
+        req = urllib.request.Request(  # noqa: S310 - https only
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"X-API-Key": self.key, "Content-Type": "application/json", "Accept": accept},
+        )
         try:
             with urllib.request.urlopen(req, context=self.context, timeout=60) as resp:  # noqa: S310
                 raw = resp.read()
@@ -119,8 +122,18 @@ class Api:
         known = self.partners().get(company_id)
         url = internal_url(slug(company_id))
         if known is None:
-            self.call("POST", "/partners", {"companyId": company_id, "name": name, "nodeUrl": url,
-                                            "isSupplier": supplier, "isCustomer": customer, "autoFulfil": customer})
+            self.call(
+                "POST",
+                "/partners",
+                {
+                    "companyId": company_id,
+                    "name": name,
+                    "nodeUrl": url,
+                    "isSupplier": supplier,
+                    "isCustomer": customer,
+                    "autoFulfil": customer,
+                },
+            )
             return
         change: dict[str, Any] = {"nodeUrl": url}
         if supplier:
@@ -131,15 +144,23 @@ class Api:
 
 
 def init_node(service: str, keys: dict[str, str]) -> str:
-    out = compose("exec", "-T", service, "sh", "-c",
-                  'connector init --data-dir /data --company-id "$CONNECTOR_COMPANY_ID" '
-                  '--company-name "$CONNECTOR_COMPANY_NAME" --public-url "$CONNECTOR_PUBLIC_URL"')
+    out = compose(
+        "exec",
+        "-T",
+        service,
+        "sh",
+        "-c",
+        'connector init --data-dir /data --company-id "$CONNECTOR_COMPANY_ID" '
+        '--company-name "$CONNECTOR_COMPANY_NAME" --public-url "$CONNECTOR_PUBLIC_URL"',
+    )
     found = re.search(r"ck_[A-Za-z0-9_-]+", out)
     if found:
         keys[service] = found.group(0)
     if service not in keys:
-        sys.exit(f"{service} was initialised before and its key is not in {STATE / 'api-keys.json'}; make one with "
-                 f"`docker compose exec {service} connector ...` or POST /api/v1/api-keys with another admin key")
+        sys.exit(
+            f"{service} was initialised before and its key is not in {STATE / 'api-keys.json'}; make one with "
+            f"`docker compose exec {service} connector ...` or POST /api/v1/api-keys with another admin key"
+        )
     return keys[service]
 
 
@@ -161,9 +182,13 @@ def load_keys() -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--fixture", type=Path,
-                        default=Path(os.environ.get("FIXTURES_DIR", HERE / ".." / "connector" / "demo" / "chains"))
-                        / "nmc811-chain.json", help="the fixture on the host (the same file the nodes see in /fixtures)")
+    parser.add_argument(
+        "--fixture",
+        type=Path,
+        default=Path(os.environ.get("FIXTURES_DIR", HERE / ".." / "connector" / "demo" / "chains"))
+        / "nmc811-chain.json",
+        help="the fixture on the host (the same file the nodes see in /fixtures)",
+    )
     parser.add_argument("--flow", action="store_true", help="then request the pack, declare and verify")
     args = parser.parse_args()
     document = json.loads(args.fixture.read_text())
@@ -199,15 +224,35 @@ def main() -> None:
     battery = next((p for p in products if battery_urn in p["productIds"]), None)
     if battery is None:
         plant = {k: v for k, v in decl["plant"].items() if k in ("name", "country", "subdivision")}
-        battery = oem.call("POST", "/products", {"productIds": [battery_urn], "name": f"Battery system {decl['batteryModel']}",
-                                                 "declaredUnit": "piece", "plant": plant})
-        oem.call("POST", f"/products/{battery['id']}/bom", {
-            "kind": "supplier", "supplierCompanyId": pack_maker_of(document),
-            "supplierProductId": decl["packProductId"], "quantity": "1", "unit": "piece"})
+        battery = oem.call(
+            "POST",
+            "/products",
+            {
+                "productIds": [battery_urn],
+                "name": f"Battery system {decl['batteryModel']}",
+                "declaredUnit": "piece",
+                "plant": plant,
+            },
+        )
+        oem.call(
+            "POST",
+            f"/products/{battery['id']}/bom",
+            {
+                "kind": "supplier",
+                "supplierCompanyId": pack_maker_of(document),
+                "supplierProductId": decl["packProductId"],
+                "quantity": "1",
+                "unit": "piece",
+            },
+        )
     print(f"automaker: product {battery['id']} ({battery_urn}), bill of materials = the pack")
     if args.flow:
-        flow(document, oem, battery["id"], Api(NODES[slug(document["verifier"]["companyId"])],
-                                               keys[slug(document["verifier"]["companyId"])], context))
+        flow(
+            document,
+            oem,
+            battery["id"],
+            Api(NODES[slug(document["verifier"]["companyId"])], keys[slug(document["verifier"]["companyId"])], context),
+        )
 
 
 def flow(document: dict[str, Any], oem: Api, battery_id: str, verifier: Api) -> None:
@@ -215,14 +260,20 @@ def flow(document: dict[str, Any], oem: Api, battery_id: str, verifier: Api) -> 
     verifier_service = slug(document["verifier"]["companyId"])
     verifier_pem = compose("exec", "-T", verifier_service, "cat", f"/pki/{verifier_service}/company.chain.pem")
     line = oem.call("GET", f"/products/{battery_id}/bom")[0]
-    request = oem.call("POST", "/requests", {"bomLineId": line["id"], "message": "EU Battery Regulation Art. 7",
-                                             "verifierCertificates": [verifier_pem]})
+    request = oem.call(
+        "POST",
+        "/requests",
+        {"bomLineId": line["id"], "message": "EU Battery Regulation Art. 7", "verifierCertificates": [verifier_pem]},
+    )
     print(f"request {request['id']} sent to the pack maker; waiting for the attested answers to come down")
     pack = document["declaration"]["packProductId"]
     deadline = time.monotonic() + 300
     while True:
-        held = [u for u in oem.call("GET", "/upstream-footprints?limit=500")["items"]
-                if u["productId"] == pack and u["status"] == "Active"]
+        held = [
+            u
+            for u in oem.call("GET", "/upstream-footprints?limit=500")["items"]
+            if u["productId"] == pack and u["status"] == "Active"
+        ]
         if held:
             break
         if time.monotonic() > deadline:

@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     )
     page_size_max: int = 500
     pact_read_cache_ttl: float = Field(
-        5.0, ge=0,
+        5.0,
+        ge=0,
         description="seconds a rendered PACT answer (GET /3/footprints[/{id}]) may be served from memory; writes made "
         "through this process invalidate it at once, so this bounds how long a write by another process on the same "
         "database (the CLI, another worker) can go unseen: a revoked grant, a deprecated footprint. 0 disables it",
@@ -48,11 +49,13 @@ class Settings(BaseSettings):
     tls_key_file: Path | None = None
     allow_insecure_http: bool = False
     allow_private_network_targets: bool = Field(
-        False, description="let the node call partner, verifier and token URLs on loopback, link-local or private "
+        False,
+        description="let the node call partner, verifier and token URLs on loopback, link-local or private "
         "addresses (a dataspace on one machine or one LAN: the demo, the tests); off, only public addresses are called",
     )
     insecure_dev: bool = Field(
-        False, description="set by `connector serve --insecure-dev` only (serve ignores the environment's value): "
+        False,
+        description="set by `connector serve --insecure-dev` only (serve ignores the environment's value): "
         "started without a signing identity or TLS; /health says so",
     )
     clock_skew: timedelta = timedelta(minutes=5)

@@ -25,11 +25,13 @@ def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
     """Parse a decimal string strictly: no floats, no exponents, no NaN or Infinity."""
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ValidationFailed(f"{field}: must be a finite decimal", errors=[{"field": field, "message": "not finite"}])
+            raise ValidationFailed(
+                f"{field}: must be a finite decimal", errors=[{"field": field, "message": "not finite"}]
+            )
         return value
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValidationFailed(
-            f"{field}: must be a decimal string such as \"12.5\", not {type(value).__name__}",
+            f'{field}: must be a decimal string such as "12.5", not {type(value).__name__}',
             errors=[{"field": field, "message": "decimal string required"}],
         )
     text = str(value).strip()
@@ -54,16 +56,22 @@ class _DecimalString:
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
-        from_text = core_schema.chain_schema([core_schema.str_schema(strict=True, pattern=DECIMAL_PATTERN),
-                                              core_schema.decimal_schema(allow_inf_nan=False)])
+        from_text = core_schema.chain_schema(
+            [
+                core_schema.str_schema(strict=True, pattern=DECIMAL_PATTERN),
+                core_schema.decimal_schema(allow_inf_nan=False),
+            ]
+        )
         # strings first (what every document parsed from JSON holds), in this order only: a string never reaches
         # the Decimal member and its failure (the smart union tried both, and built that member's error each time)
-        python = core_schema.union_schema([from_text, core_schema.decimal_schema(strict=True, allow_inf_nan=False)],
-                                          mode="left_to_right")
+        python = core_schema.union_schema(
+            [from_text, core_schema.decimal_schema(strict=True, allow_inf_nan=False)], mode="left_to_right"
+        )
         return core_schema.custom_error_schema(
             core_schema.json_or_python_schema(json_schema=from_text, python_schema=python),
             custom_error_type="decimal_string",
-            custom_error_message='must be a decimal string such as "12.5" (no exponent, NaN or Infinity, not a number)')
+            custom_error_message='must be a decimal string such as "12.5" (no exponent, NaN or Infinity, not a number)',
+        )
 
 
 DecimalStr = Annotated[

@@ -51,14 +51,17 @@ SCHEMAS: dict[str, tuple[type[BaseModel], list[type[BaseModel]], str]] = {
         "data of the PACT v3 DataModelExtension (specVersion 2.0.0) a node adds to each ProductFootprint: stage "
         "values, the attestation for the requester, evidence sealed to the requester's verifiers, certifications.",
     ),
-    "declaration.schema.json": (
-        Declaration, [], "Art. 7(1) battery carbon footprint declaration (credentialSubject)"),
+    "declaration.schema.json": (Declaration, [], "Art. 7(1) battery carbon footprint declaration (credentialSubject)"),
     "battery-pass-carbon-footprint.schema.json": (
-        BatteryPassCarbonFootprint, [],
-        "Battery Pass io.BatteryPass.CarbonFootprint 1.2.0 CarbonFootprintForBatteries, as exported"),
+        BatteryPassCarbonFootprint,
+        [],
+        "Battery Pass io.BatteryPass.CarbonFootprint 1.2.0 CarbonFootprintForBatteries, as exported",
+    ),
     "catenax-battery-pass-carbon-footprint.schema.json": (
-        CatenaxBatteryPassCarbonFootprint, [],
-        "Catena-X io.catenax.battery.battery_pass 6.1.0 sustainability.carbonFootprint and conformity, as exported"),
+        CatenaxBatteryPassCarbonFootprint,
+        [],
+        "Catena-X io.catenax.battery.battery_pass 6.1.0 sustainability.carbonFootprint and conformity, as exported",
+    ),
     "evidence-bundle.schema.json": (
         EvidenceBundle,
         [EvidenceContent],
@@ -69,20 +72,23 @@ SCHEMAS: dict[str, tuple[type[BaseModel], list[type[BaseModel]], str]] = {
         "cfp-certification+jwt), PEM CRLs.",
     ),
     "certification.schema.json": (
-        CertificationPayload, [],
+        CertificationPayload,
+        [],
         "Payload of a certification credential: compact JWS, typ cfp-certification+jwt, x5c of a verifier-role "
-        "certificate; sub = attestation_digest of the certified attestation."),
+        "certificate; sub = attestation_digest of the certified attestation.",
+    ),
     "verification-report.schema.json": (
-        VerificationReport, [],
+        VerificationReport,
+        [],
         "Report of connector verify / verify_bundle: the verdict, a tree of checked objects (declaration, "
-        "attestations, certifications) with their checks, and every failure listed flat."),
+        "attestations, certifications) with their checks, and every failure listed flat.",
+    ),
 }
 
 
 def schema_of(top: type[BaseModel], extra: list[type[BaseModel]], description: str) -> dict[str, Any]:
     models = [top, *extra]
-    _, defs = models_json_schema([(m, "serialization") for m in models], by_alias=True,
-                                 ref_template="#/$defs/{model}")
+    _, defs = models_json_schema([(m, "serialization") for m in models], by_alias=True, ref_template="#/$defs/{model}")
     return {"$schema": DRAFT, "description": description, "$ref": f"#/$defs/{top.__name__}", **defs}
 
 

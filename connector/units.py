@@ -21,13 +21,32 @@ _UNITS: dict[str, tuple[str, Decimal]] = {
 }
 
 _ALIASES = {
-    "g": "gram", "kg": "kilogram", "t": "ton", "wh": "watt hour", "kwh": "kilowatt hour", "mwh": "megawatt hour",
-    "mj": "megajoule", "pc": "piece", "pcs": "piece", "unit": "piece", "kilowatt-hour": "kilowatt hour",
+    "g": "gram",
+    "kg": "kilogram",
+    "t": "ton",
+    "wh": "watt hour",
+    "kwh": "kilowatt hour",
+    "mwh": "megawatt hour",
+    "mj": "megajoule",
+    "pc": "piece",
+    "pcs": "piece",
+    "unit": "piece",
+    "kilowatt-hour": "kilowatt hour",
 }
 
 # PACT v3 declaredUnitOfMeasurement values we can hold products in.
-PACT_DECLARED_UNITS = ("kilogram", "kilowatt hour", "megajoule", "piece", "liter", "cubic meter", "ton kilometer",
-                       "square meter", "hour", "megabit second")
+PACT_DECLARED_UNITS = (
+    "kilogram",
+    "kilowatt hour",
+    "megajoule",
+    "piece",
+    "liter",
+    "cubic meter",
+    "ton kilometer",
+    "square meter",
+    "hour",
+    "megabit second",
+)
 
 
 def normalize_unit(unit: str) -> str:

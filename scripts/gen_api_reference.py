@@ -97,8 +97,10 @@ def render_operation(path: str, method: str, op: dict[str, Any], schemes: dict[s
     if params:
         lines += ["| parameter | in | required | type | description |", "|---|---|---|---|---|"]
         for p in params:
-            lines.append(f"| `{p['name']}` | {p['in']} | {'yes' if p.get('required') else 'no'} | "
-                         f"{schema_name(p.get('schema'))} | {cell(p.get('description', '') or p.get('schema', {}).get('description', ''))} |")
+            lines.append(
+                f"| `{p['name']}` | {p['in']} | {'yes' if p.get('required') else 'no'} | "
+                f"{schema_name(p.get('schema'))} | {cell(p.get('description', '') or p.get('schema', {}).get('description', ''))} |"
+            )
         lines.append("")
     body = op.get("requestBody")
     if body:

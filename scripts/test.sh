@@ -6,7 +6,8 @@ python3 -m venv .venv
 . .venv/bin/activate
 python -m pip install -q --upgrade pip
 python -m pip install -q -e '.[test]'
-ruff check connector tests bench
+ruff check connector tests bench scripts compose
+ruff format --check connector tests bench scripts compose
 export CONNECTOR_TEST_DB="${CONNECTOR_TEST_DB:-all}"
 if [ "${CI:-}" = "true" ]; then export CONNECTOR_TEST_REQUIRE_POSTGRES=1; fi
 python -m pytest -q "$@"

@@ -59,8 +59,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if "postgresql" not in BACKENDS:
         terminalreporter.write_line(f"PostgreSQL half not run: CONNECTOR_TEST_DB={WANTED}", yellow=True, bold=True)
     elif _PG_OK is False:
-        terminalreporter.write_line(f"PostgreSQL half SKIPPED: not reachable at {PG_URL} (start it, or set "
-                                    "CONNECTOR_TEST_POSTGRES_URL; CI requires it)", yellow=True, bold=True)
+        terminalreporter.write_line(
+            f"PostgreSQL half SKIPPED: not reachable at {PG_URL} (start it, or set "
+            "CONNECTOR_TEST_POSTGRES_URL; CI requires it)",
+            yellow=True,
+            bold=True,
+        )
 
 
 @pytest.fixture(params=BACKENDS)
@@ -90,8 +94,9 @@ def make_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             admin.dispose()
             from sqlmodel import create_engine
 
-            engine = create_engine(normalize_url(PG_URL), connect_args={"options": f"-csearch_path={schema}"},
-                                   pool_size=5, max_overflow=10)
+            engine = create_engine(
+                normalize_url(PG_URL), connect_args={"options": f"-csearch_path={schema}"}, pool_size=5, max_overflow=10
+            )
         create_schema(engine)
         made.append((engine, schema))
         return engine

@@ -47,10 +47,23 @@ class Pki:
     root: CertificateAuthority
     inter: CertificateAuthority
 
-    def company(self, company_id: str, role: str, *, name: str | None = None, at: datetime = T0,
-                validity: timedelta = timedelta(days=397)) -> Issued:
-        return issue_company_certificate(self.inter, company_id=company_id, name=name or company_id.rsplit(":", 1)[-1],
-                                         role=role, at=at, validity=validity)
+    def company(
+        self,
+        company_id: str,
+        role: str,
+        *,
+        name: str | None = None,
+        at: datetime = T0,
+        validity: timedelta = timedelta(days=397),
+    ) -> Issued:
+        return issue_company_certificate(
+            self.inter,
+            company_id=company_id,
+            name=name or company_id.rsplit(":", 1)[-1],
+            role=role,
+            at=at,
+            validity=validity,
+        )
 
     def crl(self, *revoked: tuple[Issued, datetime], at: datetime = T0) -> object:
         return build_crl(self.inter, [Revocation(i.certificate.serial_number, when) for i, when in revoked], at=at)
@@ -66,8 +79,12 @@ def make_pki(name: str = "Test", at: datetime = T0) -> Pki:
 
 
 def stages(raw: str = "0", main: str = "0", dist: str = "0", eol: str = "0") -> StageValues:
-    return StageValues(raw_material_acquisition=Decimal(raw), main_production=Decimal(main),
-                       distribution=Decimal(dist), end_of_life=Decimal(eol))
+    return StageValues(
+        raw_material_acquisition=Decimal(raw),
+        main_production=Decimal(main),
+        distribution=Decimal(dist),
+        end_of_life=Decimal(eol),
+    )
 
 
 def make_claims(issuer: str = SUPPLIER_ID, audience: str = CUSTOMER_ID, **overrides: object) -> AttestationClaims:
@@ -97,8 +114,13 @@ def make_hidden(upstream_digest: str = "A" * 43) -> HiddenClaims:
     return HiddenClaims(
         own_emissions=stages(*SECRET_OWN),
         inputs=[
-            InputClaim(attestation_digest=upstream_digest, quantity=Decimal(SECRET_QTY), unit="kilogram",
-                       upstream=stages("7.777777", "0.333333"), declared_unit="kilogram"),
+            InputClaim(
+                attestation_digest=upstream_digest,
+                quantity=Decimal(SECRET_QTY),
+                unit="kilogram",
+                upstream=stages("7.777777", "0.333333"),
+                declared_unit="kilogram",
+            ),
         ],
     )
 
@@ -106,9 +128,11 @@ def make_hidden(upstream_digest: str = "A" * 43) -> HiddenClaims:
 def write_node_files(pki: Pki, issued: Issued, folder: Path) -> dict[str, Path]:
     """A node's key, certificate chain (leaf first) and trust anchor as PEM files in ``folder``: the Settings fields
     ``key_file``, ``cert_file`` and ``trust_anchor_files`` point at them."""
-    return {"key_file": write_private_key(folder / "node.key", issued.key),
-            "cert_file": write_certificates(folder / "node.pem", list(issued.chain)),
-            "trust_anchor": write_certificates(folder / "root.pem", [pki.root.certificate])}
+    return {
+        "key_file": write_private_key(folder / "node.key", issued.key),
+        "cert_file": write_certificates(folder / "node.pem", list(issued.chain)),
+        "trust_anchor": write_certificates(folder / "root.pem", [pki.root.certificate]),
+    }
 
 
 def signing_settings(folder: Path, company_id: str, name: str, pki_name: str = "Test") -> Settings:
@@ -117,5 +141,12 @@ def signing_settings(folder: Path, company_id: str, name: str, pki_name: str = "
     pki = make_pki(pki_name, at=datetime.now(UTC) - timedelta(days=1))
     issued = pki.company(company_id, "supplier", name=name, at=datetime.now(UTC) - timedelta(hours=1))
     files = write_node_files(pki, issued, folder)
-    return Settings(company_id=company_id, company_name=name, data_dir=folder, run_workers=False,
-                    cert_file=files["cert_file"], key_file=files["key_file"], trust_anchor_files=[files["trust_anchor"]])
+    return Settings(
+        company_id=company_id,
+        company_name=name,
+        data_dir=folder,
+        run_workers=False,
+        cert_file=files["cert_file"],
+        key_file=files["key_file"],
+        trust_anchor_files=[files["trust_anchor"]],
+    )

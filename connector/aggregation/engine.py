@@ -153,8 +153,9 @@ GC_PAUSE_LINES = 1000
 """Bills of materials at least this long are computed with the cyclic GC paused (see :func:`compute_footprint`)."""
 
 
-def _compute(own_lines: Sequence[OwnLine], inputs: Sequence[UpstreamInput],
-             rounding: RoundingRule | None) -> FootprintResult:
+def _compute(
+    own_lines: Sequence[OwnLine], inputs: Sequence[UpstreamInput], rounding: RoundingRule | None
+) -> FootprintResult:
     rounding = rounding or RoundingRule()
     own = zero_stages()
     contributions: list[Contribution] = []
@@ -165,7 +166,9 @@ def _compute(own_lines: Sequence[OwnLine], inputs: Sequence[UpstreamInput],
         for line in own_lines:
             e = line.emissions
             own[line.stage] += e
-            contributions.append(Contribution(line.label or f"own:{line.stage.value}", {**zero_stages(), line.stage: e}))
+            contributions.append(
+                Contribution(line.label or f"own:{line.stage.value}", {**zero_stages(), line.stage: e})
+            )
             share_pairs.append((abs(e), line.primary_share))
             if line.dqr is not None:
                 dqr_pairs.append((abs(e), line.dqr))
@@ -190,7 +193,8 @@ def _compute(own_lines: Sequence[OwnLine], inputs: Sequence[UpstreamInput],
     dqr = None
     if dqr_pairs:
         parts = {
-            name: _weighted([(w, getattr(d, name)) for w, d in dqr_pairs]) for name in ("technological", "geographical", "temporal")
+            name: _weighted([(w, getattr(d, name)) for w, d in dqr_pairs])
+            for name in ("technological", "geographical", "temporal")
         }
         if all(v is not None for v in parts.values()):
             dqr = DataQuality(**{k: RoundingRule(2).apply(v) for k, v in parts.items()})  # type: ignore[arg-type]
@@ -218,7 +222,7 @@ def detect_cycle(edges: Mapping[str, Iterable[str]], start: str) -> list[str] | 
         node, children = stack[-1]
         for child in children:
             if child in on_path:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             if child not in done:
                 stack.append((child, iter(edges.get(child, ()))))
                 path.append(child)
@@ -235,4 +239,6 @@ def detect_cycle(edges: Mapping[str, Iterable[str]], start: str) -> list[str] | 
 def require_acyclic(edges: Mapping[str, Iterable[str]], start: str) -> None:
     cycle = detect_cycle(edges, start)
     if cycle:
-        raise CycleError("bill of materials cycle: " + " -> ".join(cycle), errors=[{"field": "bom", "message": "cycle"}])
+        raise CycleError(
+            "bill of materials cycle: " + " -> ".join(cycle), errors=[{"field": "bom", "message": "cycle"}]
+        )

@@ -50,11 +50,15 @@ DOCS_ASSETS_URL = "/docs/assets"
 DOCS_ASSETS_DIR = Path(fastapi_offline.__file__).parent / "static"
 """Swagger UI, ReDoc and the favicon as shipped in the fastapi-offline wheel: the pages load nothing from a CDN."""
 _LOCKED = "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-SWAGGER_CSP = (f"default-src 'none'; script-src 'self' {{scripts}}; style-src 'self'; img-src 'self' data:; "
-               f"connect-src 'self'; {_LOCKED}")
+SWAGGER_CSP = (
+    f"default-src 'none'; script-src 'self' {{scripts}}; style-src 'self'; img-src 'self' data:; "
+    f"connect-src 'self'; {_LOCKED}"
+)
 """/docs and its OAuth2 redirect page: the node's own assets, plus the page's inline start-up script by its hash."""
-REDOC_CSP = (f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-             f"connect-src 'self'; worker-src blob:; {_LOCKED}")
+REDOC_CSP = (
+    f"default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    f"connect-src 'self'; worker-src blob:; {_LOCKED}"
+)
 """/redoc: ReDoc injects its styles inline and searches in a blob: worker; its footer logo from cdn.redoc.ly is
 refused (img-src), so the page asks nothing of another host."""
 _INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
@@ -84,11 +88,15 @@ def _serve_docs(app: FastAPI) -> None:
     def swagger_ui(request: Request) -> HTMLResponse:
         openapi, assets = urls(request)
         page = get_swagger_ui_html(
-            openapi_url=openapi, title=f"{app.title} - Swagger UI", oauth2_redirect_url=redirect_url,
-            swagger_js_url=f"{assets}/swagger-ui-bundle.js", swagger_css_url=f"{assets}/swagger-ui.css",
+            openapi_url=openapi,
+            title=f"{app.title} - Swagger UI",
+            oauth2_redirect_url=redirect_url,
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
             swagger_favicon_url=f"{assets}/favicon.png",
             # no badge from the online validator (validator.swagger.io) whatever the layout
-            swagger_ui_parameters={"validatorUrl": None})
+            swagger_ui_parameters={"validatorUrl": None},
+        )
         return _with_csp(page, SWAGGER_CSP)
 
     @app.get(redirect_url, include_in_schema=False)
@@ -98,9 +106,13 @@ def _serve_docs(app: FastAPI) -> None:
     @app.get("/redoc", include_in_schema=False)
     def redoc(request: Request) -> HTMLResponse:
         openapi, assets = urls(request)
-        page = get_redoc_html(openapi_url=openapi, title=f"{app.title} - ReDoc",
-                              redoc_js_url=f"{assets}/redoc.standalone.js", redoc_favicon_url=f"{assets}/favicon.png",
-                              with_google_fonts=False)
+        page = get_redoc_html(
+            openapi_url=openapi,
+            title=f"{app.title} - ReDoc",
+            redoc_js_url=f"{assets}/redoc.standalone.js",
+            redoc_favicon_url=f"{assets}/favicon.png",
+            with_google_fonts=False,
+        )
         return _with_csp(page, REDOC_CSP)
 
 
@@ -111,8 +123,14 @@ async def _warm(app: FastAPI) -> None:
         await client.get("/health")
 
 
-def create_app(settings: Settings, *, engine: Engine | None = None, identity: NodeIdentity | None = None,
-               transport: httpx.AsyncBaseTransport | None = None, lease_holder: str | None = None) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    identity: NodeIdentity | None = None,
+    transport: httpx.AsyncBaseTransport | None = None,
+    lease_holder: str | None = None,
+) -> FastAPI:
     """Build a node's app: operator API, peer API, and the outbox worker (run by the lifespan).
 
     ``transport`` replaces the network for the peer client, so a test can route many in-process nodes.
@@ -144,7 +162,7 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
         title=f"Battery CFP connector — {settings.company_name}",
         version=__version__,
         description="Operator API (/api/v1, API key), PACT v3 peer API (/3, bearer token) and OAuth2 token "
-                    "endpoint (/auth/token).",
+        "endpoint (/auth/token).",
         lifespan=lifespan,
         docs_url=None,  # served by _serve_docs, on local assets
         redoc_url=None,
@@ -153,8 +171,9 @@ def create_app(settings: Settings, *, engine: Engine | None = None, identity: No
     app.state.engine = engine
     app.state.identity = identity
     app.state.worker = None
-    app.state.token_secret = (settings.token_secret.get_secret_value().encode() if settings.token_secret
-                              else secrets.token_bytes(32))
+    app.state.token_secret = (
+        settings.token_secret.get_secret_value().encode() if settings.token_secret else secrets.token_bytes(32)
+    )
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)

@@ -54,9 +54,11 @@ def write_session(app: Any, before_commit: Callable[[Session], None] | None = No
         except DBAPIError as exc:
             _quietly(session.rollback)
             log.warning("commit failed, the database connection is lost: %s", exc.orig)
-            raise Unavailable("the database did not confirm the write (its connection was lost): it may or may not "
-                              "have been saved; send the request again with the same Idempotency-Key, or read the "
-                              "resource back before writing it again") from None
+            raise Unavailable(
+                "the database did not confirm the write (its connection was lost): it may or may not "
+                "have been saved; send the request again with the same Idempotency-Key, or read the "
+                "resource back before writing it again"
+            ) from None
         outbox.hand_over(session, worker)
     finally:
         _quietly(session.close)

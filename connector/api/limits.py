@@ -82,10 +82,20 @@ class BodySizeLimit:
         if path.startswith("/3/"):
             body, ctype = {"code": "BadRequest", "message": "request body too large"}, b"application/json"
         else:
-            body = {"type": "https://battery-cfp-connector.dev/problems/request-body-too-large", "title": "Request body too large",
-                    "status": 413, "detail": f"the request body exceeds {limit} bytes", "instance": path}
+            body = {
+                "type": "https://battery-cfp-connector.dev/problems/request-body-too-large",
+                "title": "Request body too large",
+                "status": 413,
+                "detail": f"the request body exceeds {limit} bytes",
+                "instance": path,
+            }
             ctype = b"application/problem+json"
         raw = json.dumps(body).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", ctype), (b"content-length", str(len(raw)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", ctype), (b"content-length", str(len(raw)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": raw})

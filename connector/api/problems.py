@@ -18,22 +18,44 @@ log = logging.getLogger("connector.api")
 PROBLEM = "application/problem+json"
 TYPE_BASE = "https://battery-cfp-connector.dev/problems/"
 
-_STATUS_PACT = {400: "BadRequest", 401: "AccessDenied", 403: "AccessDenied", 404: "NotFound", 405: "BadRequest",
-                413: "BadRequest", 415: "BadRequest", 422: "BadRequest", 500: "InternalError", 501: "NotImplemented"}
+_STATUS_PACT = {
+    400: "BadRequest",
+    401: "AccessDenied",
+    403: "AccessDenied",
+    404: "NotFound",
+    405: "BadRequest",
+    413: "BadRequest",
+    415: "BadRequest",
+    422: "BadRequest",
+    500: "InternalError",
+    501: "NotImplemented",
+}
 
 
 def is_pact_path(request: Request) -> bool:
     return request.url.path.startswith("/3/") or request.url.path == "/3"
 
 
-def problem(request: Request, status: int, type_: str, title: str, detail: str,
-            errors: list[dict[str, Any]] | None = None, pact_code: str | None = None,
-            headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(
+    request: Request,
+    status: int,
+    type_: str,
+    title: str,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    pact_code: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     if is_pact_path(request):
         code = pact_code or _STATUS_PACT.get(status, "BadRequest")
         return JSONResponse({"code": code, "message": detail}, status_code=status, headers=headers)
-    body: dict[str, Any] = {"type": TYPE_BASE + type_, "title": title, "status": status, "detail": detail,
-                            "instance": request.url.path}
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + type_,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
     if errors:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -67,16 +89,36 @@ def install(app: FastAPI) -> None:
         invalid = [e for e in errors if e["type"] == "json_invalid"]
         if invalid:
             why = invalid[0]["message"].removeprefix("JSON decode error").lstrip(": ")
-            return problem(request, 400, "malformed-json", "Malformed JSON",
-                           "the request body is not valid JSON" + (f": {why}" if why else ""), errors)
-        return problem(request, 422, "validation-error", "Invalid input",
-                       f"{len(errors)} invalid field(s): " + ", ".join(e["field"] for e in errors), errors)
+            return problem(
+                request,
+                400,
+                "malformed-json",
+                "Malformed JSON",
+                "the request body is not valid JSON" + (f": {why}" if why else ""),
+                errors,
+            )
+        return problem(
+            request,
+            422,
+            "validation-error",
+            "Invalid input",
+            f"{len(errors)} invalid field(s): " + ", ".join(e["field"] for e in errors),
+            errors,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(exc.status_code, "Error")
-        return problem(request, exc.status_code, title.lower().replace(" ", "-"), title, str(exc.detail),
-                       headers=getattr(exc, "headers", None))
+        title = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}.get(
+            exc.status_code, "Error"
+        )
+        return problem(
+            request,
+            exc.status_code,
+            title.lower().replace(" ", "-"),
+            title,
+            str(exc.detail),
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(DBAPIError)
     async def _database(request: Request, exc: DBAPIError) -> JSONResponse:
@@ -88,4 +130,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s", request.url.path)
-        return problem(request, 500, "internal-error", "Internal error", "an unexpected error occurred; see the node log")
+        return problem(
+            request, 500, "internal-error", "Internal error", "an unexpected error occurred; see the node log"
+        )

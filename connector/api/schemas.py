@@ -330,8 +330,12 @@ class RequestCreate(Model):
     bom_line_id: str = Field(alias="bomLineId")
     message: str | None = Field(None, max_length=2000)
     due_date: datetime | None = Field(None, alias="dueDate")
-    verifier_certificates: list[str] = Field(default_factory=list, alias="verifierCertificates", max_length=10,
-                                             description="PEM certificates of the verifiers to seal evidence to")
+    verifier_certificates: list[str] = Field(
+        default_factory=list,
+        alias="verifierCertificates",
+        max_length=10,
+        description="PEM certificates of the verifiers to seal evidence to",
+    )
 
 
 class RequestRead(Model):

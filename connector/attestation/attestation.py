@@ -182,9 +182,12 @@ def _hidden_from(disclosed: dict[str, Any]) -> HiddenClaims:
     if extra:
         raise InvalidSignature(f"unexpected disclosures {sorted(extra)}")
     try:  # one validation of the whole (nested models built by pydantic-core, not one call per input)
-        return HiddenClaims.model_validate({
-            "own_emissions": disclosed[OWN_EMISSIONS],
-            "inputs": [disclosed[f"{INPUT_PREFIX}{i}"] for i in range(count)]})
+        return HiddenClaims.model_validate(
+            {
+                "own_emissions": disclosed[OWN_EMISSIONS],
+                "inputs": [disclosed[f"{INPUT_PREFIX}{i}"] for i in range(count)],
+            }
+        )
     except ValidationError as exc:
         first = exc.errors()[0]
         where = {"own_emissions": OWN_EMISSIONS, "inputs": INPUT_PREFIX}.get(str(first["loc"][0]), "")
@@ -219,8 +222,9 @@ def presented_disclosures(sd_jwt: str, disclosures: Iterable[str] | None = None)
     return parts.issuer_jwt, given
 
 
-def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datetime,
-                  audience: str | None) -> CheckedPayload:
+def check_payload(
+    payload: dict[str, Any], issuer: CompanyIdentity, *, at: datetime, audience: str | None
+) -> CheckedPayload:
     """The checks of :func:`verify_attestation` after the JWS: ``payload`` must come from a JWS whose signature,
     times and chain (``issuer``) were verified."""
     try:
@@ -259,8 +263,7 @@ def check_payload(payload: dict[str, Any], issuer: CompanyIdentity, *, at: datet
     digests = frozenset(subject.sd)
     if len(digests) != len(subject.sd):
         raise InvalidSignature("duplicate digest in _sd")
-    return CheckedPayload(payload=model, claims=claims, digests=digests, issued_at=issued_at,
-                          valid_until=valid_until)
+    return CheckedPayload(payload=model, claims=claims, digests=digests, issued_at=issued_at, valid_until=valid_until)
 
 
 def open_disclosures(checked: CheckedPayload, given: Sequence[str]) -> HiddenClaims | None:

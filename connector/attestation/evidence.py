@@ -57,8 +57,9 @@ MAX_EVIDENCE_BYTES = 64 * 1024 * 1024
 (no package inside another), so one grows only with its attestation's direct inputs: about 5.7 KB per input."""
 
 PACKAGE_ID_PATTERN = r"^[A-Za-z0-9_-]{22}$"
-PackageId = Annotated[str, Field(pattern=PACKAGE_ID_PATTERN,
-                                 description="random 128-bit package id, unpadded base64url (22 characters)")]
+PackageId = Annotated[
+    str, Field(pattern=PACKAGE_ID_PATTERN, description="random 128-bit package id, unpadded base64url (22 characters)")
+]
 
 
 def new_package_id() -> str:
@@ -88,7 +89,8 @@ class Evidence(WireModel):
 
     package: PackageId = Field(description="id of this attestation's own package in ``packages``")
     packages: dict[PackageId, SealedEvidence] = Field(
-        min_length=1, description="package id -> evidence package (JWE); this attestation's and every upstream one")
+        min_length=1, description="package id -> evidence package (JWE); this attestation's and every upstream one"
+    )
 
 
 class MalformedEvidence(ValidationFailed):
@@ -107,8 +109,9 @@ def evidence_of(evidence: Evidence | Mapping[str, Any]) -> Evidence:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise MalformedEvidence(f"evidence is not a v2 evidence set (package id and packages map): {where}: "
-                                f"{first['msg']}") from None
+        raise MalformedEvidence(
+            f"evidence is not a v2 evidence set (package id and packages map): {where}: {first['msg']}"
+        ) from None
     if out.package not in out.packages:
         raise MalformedEvidence(f"evidence names package {out.package}, which is not in its packages")
     return out
@@ -126,6 +129,7 @@ def merge_packages(trees: Iterable[Evidence | Mapping[str, Any] | None]) -> dict
             if known is not package and known != package:
                 raise MalformedEvidence(f"package id {pid} stands for two different packages")
     return merged
+
 
 Recipient = x509.Certificate | Sequence[x509.Certificate]
 """A verifier certificate, or its chain (leaf first) when the trust store does not know the intermediate."""
@@ -226,8 +230,10 @@ def seal_evidence_tree(
     """
     trees = [evidence_of(e) if e is not None else None for _, e in upstream]
     packages = merge_packages(trees)
-    entries = [UpstreamPackage(attestation=sd_jwt, package=tree.package if tree is not None else None)
-               for (sd_jwt, _), tree in zip(upstream, trees, strict=True)]
+    entries = [
+        UpstreamPackage(attestation=sd_jwt, package=tree.package if tree is not None else None)
+        for (sd_jwt, _), tree in zip(upstream, trees, strict=True)
+    ]
     content = EvidenceContent(attestation=attestation, disclosures=list(disclosures), upstream=entries)
     own = seal_evidence(content, recipients, trust, at)
     pid = new_package_id()
@@ -270,8 +276,9 @@ def _verifier_material(verifier_key: ec.EllipticCurvePrivateKey, verifier_cert: 
     return hit
 
 
-def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: PrivateKey,
-                  verifier_cert: x509.Certificate) -> EvidenceContent:
+def open_evidence(
+    package: SealedEvidence | dict[str, Any], verifier_key: PrivateKey, verifier_cert: x509.Certificate
+) -> EvidenceContent:
     """Decrypt an evidence package with the verifier's key; return its content (upstream packages are named by id, still sealed in the map).
 
     Raises :class:`NotARecipient` when no recipient entry names ``verifier_cert`` or the key does not unwrap it, and
@@ -292,9 +299,17 @@ def open_evidence(package: SealedEvidence | dict[str, Any], verifier_key: Privat
     recipient = mine[0]
     try:
         protected, plaintext = open_ecdh_es_a256kw(
-            verifier_key, protected=sealed.protected, recipient_header=recipient.header,
-            encrypted_key=recipient.encrypted_key, iv=sealed.iv, ciphertext=sealed.ciphertext, tag=sealed.tag,
-            unprotected=sealed.unprotected, aad=sealed.aad, max_ciphertext=MAX_EVIDENCE_BYTES)
+            verifier_key,
+            protected=sealed.protected,
+            recipient_header=recipient.header,
+            encrypted_key=recipient.encrypted_key,
+            iv=sealed.iv,
+            ciphertext=sealed.ciphertext,
+            tag=sealed.tag,
+            unprotected=sealed.unprotected,
+            aad=sealed.aad,
+            max_ciphertext=MAX_EVIDENCE_BYTES,
+        )
     except JweError as exc:
         raise NotARecipient(f"cannot decrypt evidence: {exc}") from None
     if protected.get("enc") != ENC:
@@ -328,8 +343,9 @@ def reseal_evidence(
     thumb = certificate_thumbprint(verifier_cert)
     packages = {k: v.to_json_dict() for k, v in tree.packages.items()}
     for pid, package in tree.packages.items():
-        if pid != tree.package and not (recursive and any(r.header.get("x5t#S256") == thumb
-                                                          for r in package.recipients)):
+        if pid != tree.package and not (
+            recursive and any(r.header.get("x5t#S256") == thumb for r in package.recipients)
+        ):
             continue
         content = open_evidence(package, verifier_key, verifier_cert)
         packages[pid] = seal_evidence(content, new_recipients, trust, at)

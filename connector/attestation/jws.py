@@ -158,8 +158,8 @@ def decode_compact(token: str) -> CompactJws:
     first, second = _dots(token)
     try:
         header = _decode_header(token[:first])
-        payload = b64url_decode(token[first + 1:second])
-        signature = b64url_decode(token[second + 1:])
+        payload = b64url_decode(token[first + 1 : second])
+        signature = b64url_decode(token[second + 1 :])
         signing_input = token[:second].encode("ascii")
     except (ValueError, UnicodeDecodeError):
         raise InvalidSignature("malformed JWS encoding") from None
@@ -333,8 +333,12 @@ def verify_jws(
     if typ is not None and not _typ_matches(header.typ, typ):
         raise InvalidSignature(f"typ {header.typ!r}, expected {typ!r}")
     try:
-        jws = CompactJws(header=header.copy_fields(), payload=b64url_decode(token[first + 1:second]),
-                         signing_input=token[:second].encode("ascii"), signature=b64url_decode(token[second + 1:]))
+        jws = CompactJws(
+            header=header.copy_fields(),
+            payload=b64url_decode(token[first + 1 : second]),
+            signing_input=token[:second].encode("ascii"),
+            signature=b64url_decode(token[second + 1 :]),
+        )
     except (ValueError, UnicodeEncodeError):
         raise InvalidSignature("malformed JWS encoding") from None
     verify_signature(header.alg, header.leaf_key, jws.signing_input, jws.signature)

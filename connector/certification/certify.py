@@ -19,8 +19,10 @@ from ..identity.trust import TrustStore
 from ..strict_json import strict_json_loads
 from .credential import DEFAULT_CERTIFICATION_VALIDITY, certification_payload, sign_certification
 
-DEFAULT_SCOPE = ("full evidence tree: signatures, certificates and CRLs at signing time, audience binding, "
-                 "disclosures, upstream digests and values, arithmetic with the declared rounding")
+DEFAULT_SCOPE = (
+    "full evidence tree: signatures, certificates and CRLs at signing time, audience binding, "
+    "disclosures, upstream digests and values, arithmetic with the declared rounding"
+)
 
 
 class CertificationRefused(ValidationFailed):
@@ -82,8 +84,7 @@ def certify(
     if attestation_digest(content.attestation) != attestation_digest(attestation):
         raise ValidationFailed("the evidence package belongs to another attestation")
 
-    report = verify_attestation_tree(attestation, package, full, at=at, verifier_key=verifier_key,
-                                     verifier_cert=leaf)
+    report = verify_attestation_tree(attestation, package, full, at=at, verifier_key=verifier_key, verifier_cert=leaf)
     if not report.valid:
         raise CertificationRefused(f"attestation does not verify: {report.summary()}", report)
     claims = strict_json_loads(decode_compact(attestation.split("~", 1)[0]).payload)

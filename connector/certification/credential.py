@@ -66,8 +66,6 @@ class CertificationCheck:
         return self.payload.certified_company
 
 
-
-
 def peek_certification(token: str) -> dict[str, Any]:
     """The payload of a certification credential WITHOUT verifying anything (for naming it in a report)."""
     try:
@@ -138,8 +136,9 @@ def decode_certification(token: str, trust: TrustStore, *, at: datetime) -> Cert
     expires = datetime.fromtimestamp(payload.exp, UTC)
     if expires <= at:  # verify_jws checked it too; kept so the rule is visible here
         raise InvalidSignature(f"certification expired at {expires.isoformat()}")
-    return CertificationCheck(payload=payload, verifier=verified.issuer, issued_at=verified.signed_at,
-                              expires_at=expires)
+    return CertificationCheck(
+        payload=payload, verifier=verified.issuer, issued_at=verified.signed_at, expires_at=expires
+    )
 
 
 def verify_certification(token: str, attestation: str, trust: TrustStore, at: datetime) -> CertificationCheck:
@@ -160,8 +159,9 @@ def verify_certification(token: str, attestation: str, trust: TrustStore, at: da
         raise InvalidSignature(f"certification is for attestation digest {check.payload.sub}, not {digest}")
     issuer = unverified_payload(attestation.split("~", 1)[0]).get("iss")
     if check.payload.certified_company != issuer:
-        raise InvalidSignature(f"certification names {check.payload.certified_company}, the attestation's issuer "
-                               f"is {issuer}")
+        raise InvalidSignature(
+            f"certification names {check.payload.certified_company}, the attestation's issuer is {issuer}"
+        )
     return check
 
 
@@ -179,8 +179,8 @@ def to_pact_verification(cert_payload: CertificationPayload | dict[str, Any]) ->
         "providerName": data.get("verifierName") or data["iss"],
         "completedAt": completed,
         "standardName": data.get("standard") or "unspecified",
-        "comments": (f"Third-party certification of attestation digest {data['sub']} by {data['iss']}; "
-                     f"scope: {data.get('scope', 'unspecified')}; result: {data.get('result', 'valid')}."),
+        "comments": (
+            f"Third-party certification of attestation digest {data['sub']} by {data['iss']}; "
+            f"scope: {data.get('scope', 'unspecified')}; result: {data.get('result', 'valid')}."
+        ),
     }
-
-

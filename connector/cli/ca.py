@@ -84,10 +84,14 @@ def issue(
     company_id: Annotated[str | None, typer.Option("--company-id", help="Company id URN.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="Company name.")] = None,
     role: Annotated[Role | None, typer.Option("--role", help="Dataspace role.")] = None,
-    tls_host: Annotated[list[str] | None, typer.Option("--tls-host", help="Issue a TLS server certificate for this "
-                                                        "DNS name or IP (repeatable) instead.")] = None,
+    tls_host: Annotated[
+        list[str] | None,
+        typer.Option("--tls-host", help="Issue a TLS server certificate for this DNS name or IP (repeatable) instead."),
+    ] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder (default: <dir>/issued).")] = None,
-    stem: Annotated[str | None, typer.Option("--stem", help="File name stem (default from company id or host).")] = None,
+    stem: Annotated[
+        str | None, typer.Option("--stem", help="File name stem (default from company id or host).")
+    ] = None,
     country: Annotated[str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 country.")] = None,
     at: At = None,
 ) -> None:
@@ -103,8 +107,9 @@ def issue(
         else:
             if not (company_id and name and role):
                 raise _fail("a company certificate needs --company-id, --name and --role (or use --tls-host)")
-            issued = issue_company_certificate(inter, company_id=company_id, name=name, role=role, at=now,
-                                               country=country)
+            issued = issue_company_certificate(
+                inter, company_id=company_id, name=name, role=role, at=now, country=country
+            )
             stem = stem or _slug(company_id)
     except ConnectorError as exc:
         raise _fail(exc.detail) from None
@@ -150,8 +155,9 @@ def revoke(
 @ca_app.command("crl")
 def crl(
     folder: CaDir = DEFAULT_DIR,
-    out: Annotated[Path | None, typer.Option("--out", help="Where to write the issuing CA's CRL "
-                                              "(default: <dir>/crl.pem).")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Where to write the issuing CA's CRL (default: <dir>/crl.pem).")
+    ] = None,
     at: At = None,
 ) -> None:
     """Write a fresh CRL of the issuing CA (and of the root, as root-crl.pem next to it)."""

@@ -31,8 +31,9 @@ from .common import die, env_has, first_error, read_json
 from .serve import check_serve, tls_options
 from .verify import certify_command, verify_command
 
-app = typer.Typer(help="Battery carbon-footprint traceability connector.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Battery carbon-footprint traceability connector.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help=True)
 app.add_typer(footprint_app, name="footprint")
 app.add_typer(ca_app, name="ca")
@@ -44,7 +45,9 @@ app.command("certify")(certify_command)
 console = Console()
 err = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Node data folder (default: $CONNECTOR_DATA_DIR or .connector)")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Node data folder (default: $CONNECTOR_DATA_DIR or .connector)")
+]
 
 
 def _version() -> str:
@@ -67,8 +70,9 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def main(
-    show_version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                           help="Print the version and exit.")] = False,
+    show_version: Annotated[
+        bool, typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """Battery carbon-footprint traceability connector."""
 
@@ -108,8 +112,10 @@ def node_settings(data_dir: Path | None = None, **overrides: object) -> Settings
     container). The folder is made private (0700, its files 0600)."""
     folder = data_dir or _settings().data_dir
     if not (folder / "node.json").is_file() and not env_has("CONNECTOR_COMPANY_ID"):
-        die(f"no node in {folder} (no node.json): run connector init --data-dir {folder} first, "
-            "or set CONNECTOR_COMPANY_ID and the other settings in the environment")
+        die(
+            f"no node in {folder} (no node.json): run connector init --data-dir {folder} first, "
+            "or set CONNECTOR_COMPANY_ID and the other settings in the environment"
+        )
     settings = load_settings(folder, **overrides)
     secure_folder(settings.data_dir)
     return settings
@@ -150,10 +156,17 @@ def init(
     data_dir: DataDir = None,
     company_id: Annotated[str | None, typer.Option(help="Your company id URN (or CONNECTOR_COMPANY_ID)")] = None,
     company_name: Annotated[str | None, typer.Option(help="Your company name (or CONNECTOR_COMPANY_NAME)")] = None,
-    public_url: Annotated[str | None, typer.Option(help="URL partners reach this node at (or CONNECTOR_PUBLIC_URL)")] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="URL partners reach this node at (or CONNECTOR_PUBLIC_URL)")
+    ] = None,
     database_url: Annotated[str | None, typer.Option(help="Database URL (default: SQLite in the data dir)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Replace the values an existing node.json has for the "
-                                                        "options given (its other settings are kept)")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the values an existing node.json has for the options given (its other settings are kept)",
+        ),
+    ] = False,
 ) -> None:
     """Create a node: data folder, database, and the first admin API key (printed once).
 
@@ -162,8 +175,12 @@ def init(
     """
     folder = data_dir or _settings().data_dir
     config_file = folder / "node.json"
-    given = {"company_id": company_id, "company_name": company_name, "public_url": public_url,
-             "database_url": database_url}
+    given = {
+        "company_id": company_id,
+        "company_name": company_name,
+        "public_url": public_url,
+        "database_url": database_url,
+    }
     settings = load_settings(folder, **given)  # node.json merged with the options: checked before it is written
     if config_file.exists():
         config = _merged_config(config_file, {k: v for k, v in given.items() if v is not None}, force)
@@ -193,8 +210,10 @@ def _merged_config(config_file: Path, given: dict[str, object], force: bool) -> 
         die(f"node settings {config_file} must be a JSON object")
     changed = {k: v for k, v in given.items() if recorded.get(k) != v}
     if changed and not force:
-        die(f"{config_file} already sets up a node and {', '.join(changed)} would change; nothing written "
-            "(--force replaces those keys and keeps the others)")
+        die(
+            f"{config_file} already sets up a node and {', '.join(changed)} would change; nothing written "
+            "(--force replaces those keys and keeps the others)"
+        )
     return {**recorded, **changed}
 
 
@@ -203,8 +222,12 @@ def serve(
     data_dir: DataDir = None,
     host: Annotated[str | None, typer.Option(help="Listen address")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port")] = None,
-    insecure_dev: Annotated[bool, typer.Option("--insecure-dev", help="Start without a signing identity or TLS "
-                                                                      "(local development only; said in /health)")] = False,
+    insecure_dev: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-dev", help="Start without a signing identity or TLS (local development only; said in /health)"
+        ),
+    ] = False,
 ) -> None:
     """Run the node's HTTPS server (it needs a signing identity and TLS unless --insecure-dev)."""
     import uvicorn
@@ -220,8 +243,14 @@ def serve(
     except ConnectorError as exc:
         fail(exc)
     secure_folder(settings.data_dir)  # again: what start-up made there (lock files, worker slots) is private too
-    uvicorn.run(create_app(settings, identity=_identity(settings), lease_holder=holder), host=settings.listen_host,
-                port=settings.listen_port, log_level="info", timeout_graceful_shutdown=3, **tls_options(settings))
+    uvicorn.run(
+        create_app(settings, identity=_identity(settings), lease_holder=holder),
+        host=settings.listen_host,
+        port=settings.listen_port,
+        log_level="info",
+        timeout_graceful_shutdown=3,
+        **tls_options(settings),
+    )
 
 
 @app.command("import")
@@ -241,8 +270,10 @@ def import_file(
     except ConnectorError as exc:
         fail(exc)
         return
-    console.print(f"Imported {len(report.products)} product(s), skipped {len(report.skipped)} already present; "
-                  f"{len(report.partners)} supplier(s) added.")
+    console.print(
+        f"Imported {len(report.products)} product(s), skipped {len(report.skipped)} already present; "
+        f"{len(report.partners)} supplier(s) added."
+    )
 
 
 @footprint_app.command("compute")
@@ -258,7 +289,9 @@ def footprint_compute(
             found = repo.product_by_urn(ctx.session, product)
             fp, changed = exchange.compute_and_publish(ctx, found.id if found else product)
             _print_footprint(ctx, fp.id)
-            console.print("new version issued" if changed else "unchanged: the active footprint already has these values")
+            console.print(
+                "new version issued" if changed else "unchanged: the active footprint already has these values"
+            )
     except ConnectorError as exc:
         fail(exc)
 
@@ -307,14 +340,22 @@ def _print_footprint(ctx: NodeContext, footprint_id: str) -> None:
 
 @app.command()
 def declare(
-    file: Annotated[Path, typer.Argument(help="Declaration input JSON (the fixture's \"declaration\" object shape)",
-                                         exists=True)],
+    file: Annotated[
+        Path, typer.Argument(help='Declaration input JSON (the fixture\'s "declaration" object shape)', exists=True)
+    ],
     data_dir: DataDir = None,
-    out: Annotated[Path, typer.Option(help="Folder for the declaration, its VC, bundle and HTML")] = Path("declaration"),
-    catenax_passport: Annotated[Path | None, typer.Option(
-        help="The automaker's Catena-X battery_pass 6.1.0 passport without the carbon footprint (e.g. "
-             "examples/nmc811-catenax-passport.json): catenax-battery-pass.json is then the whole aspect",
-        exists=True, dir_okay=False)] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the declaration, its VC, bundle and HTML")] = Path(
+        "declaration"
+    ),
+    catenax_passport: Annotated[
+        Path | None,
+        typer.Option(
+            help="The automaker's Catena-X battery_pass 6.1.0 passport without the carbon footprint (e.g. "
+            "examples/nmc811-catenax-passport.json): catenax-battery-pass.json is then the whole aspect",
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Issue the Art. 7 declaration from the attested pack footprint this (oem) node holds."""
     from ..declaration import DeclarationInput, render_declaration_html, to_battery_pass, to_catenax_battery_pass
@@ -354,11 +395,15 @@ def declare(
     if catenax is not None:
         (out / "catenax-battery-pass.json").write_text(json.dumps(catenax, indent=2) + "\n")
     if catenax is not None and passport is None:
-        console.print("catenax-battery-pass.json is the declaration's part of the passport; the automaker merges "
-                      "(or pass --catenax-passport): " + ", ".join(catenax_left_to_merge(document)))
+        console.print(
+            "catenax-battery-pass.json is the declaration's part of the passport; the automaker merges "
+            "(or pass --catenax-passport): " + ", ".join(catenax_left_to_merge(document))
+        )
     cf = document.carbon_footprint
-    console.print(f"Declared {inp.battery_model}: [bold]{cf.value} {cf.unit}[/] "
-                  f"(absolute {document.absolute_carbon_footprint.value} kg CO2e); files in {out}")
+    console.print(
+        f"Declared {inp.battery_model}: [bold]{cf.value} {cf.unit}[/] "
+        f"(absolute {document.absolute_carbon_footprint.value} kg CO2e); files in {out}"
+    )
     if catenax is None:
         raise typer.Exit(1)
 
@@ -376,11 +421,19 @@ def audit_check(data_dir: DataDir = None) -> None:
 
 @app.command()
 def demo(
-    fixture: Annotated[Path | None, typer.Option(help="Supply-chain file (default: the packaged NMC811 example, examples/nmc811-chain.json)")] = None,
+    fixture: Annotated[
+        Path | None,
+        typer.Option(help="Supply-chain file (default: the packaged NMC811 example, examples/nmc811-chain.json)"),
+    ] = None,
     out: Annotated[Path, typer.Option(help="Output folder")] = Path("demo-output"),
     keep: Annotated[bool, typer.Option("--keep", help="Leave the nodes running and print their URLs and keys")] = False,
-    timeout: Annotated[float, typer.Option(min=1, help="Seconds to wait for the nodes to start, and again for the "
-                                                       "pack footprint to reach the automaker")] = 120,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            min=1,
+            help="Seconds to wait for the nodes to start, and again for the pack footprint to reach the automaker",
+        ),
+    ] = 120,
 ) -> None:
     """Run the demo dataspace: one HTTPS node per company, request, signed answers, declaration, verification."""
     from ..demo.run import run_demo

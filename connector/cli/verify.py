@@ -29,20 +29,35 @@ from .common import parse_at
 console = Console()
 err = Console(stderr=True)
 
-TrustOpt = Annotated[list[Path], typer.Option("--trust", help="Trust anchor (root CA) PEM; repeatable.",
-                                              exists=True, dir_okay=False)]
-KeyOpt = Annotated[Path | None, typer.Option("--key", help="The verifier's private key (PEM), to open evidence.",
-                                             exists=True, dir_okay=False)]
-CertOpt = Annotated[Path | None, typer.Option(
-    "--cert", help="The verifier's certificate or chain (PEM). Default: next to the key (NAME.chain.pem, NAME.pem).",
-    exists=True, dir_okay=False)]
-CrlOpt = Annotated[list[Path] | None, typer.Option("--crl", help="A CRL file (PEM or DER); repeatable.", exists=True,
-                                                   dir_okay=False)]
+TrustOpt = Annotated[
+    list[Path], typer.Option("--trust", help="Trust anchor (root CA) PEM; repeatable.", exists=True, dir_okay=False)
+]
+KeyOpt = Annotated[
+    Path | None,
+    typer.Option("--key", help="The verifier's private key (PEM), to open evidence.", exists=True, dir_okay=False),
+]
+CertOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--cert",
+        help="The verifier's certificate or chain (PEM). Default: next to the key (NAME.chain.pem, NAME.pem).",
+        exists=True,
+        dir_okay=False,
+    ),
+]
+CrlOpt = Annotated[
+    list[Path] | None, typer.Option("--crl", help="A CRL file (PEM or DER); repeatable.", exists=True, dir_okay=False)
+]
 AtOpt = Annotated[str | None, typer.Option("--at", help="Verification time, ISO 8601 with offset (default: now).")]
-RequireCrlOpt = Annotated[bool, typer.Option(
-    "--require-crl", help="Fail a signature whose issuing CA has no CRL current at the signing time (from --crl or "
-    "the bundle: one issued after it, or whose nextUpdate had not passed by then). Default: a missing or stale CRL "
-    "means no revocation known.")]
+RequireCrlOpt = Annotated[
+    bool,
+    typer.Option(
+        "--require-crl",
+        help="Fail a signature whose issuing CA has no CRL current at the signing time (from --crl or "
+        "the bundle: one issued after it, or whose nextUpdate had not passed by then). Default: a missing or stale CRL "
+        "means no revocation known.",
+    ),
+]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -117,13 +132,19 @@ def verify_command(
 
 
 def certify_command(
-    attestation: Annotated[Path, typer.Argument(help="File holding the attestation (SD-JWT <jwt>~).", exists=True,
-                                                dir_okay=False)],
-    evidence: Annotated[Path, typer.Argument(help="Its evidence (JSON: {package, packages}, as the PACT extension carries it; the packages sealed to you).", exists=True,
-                                             dir_okay=False)],
+    attestation: Annotated[
+        Path, typer.Argument(help="File holding the attestation (SD-JWT <jwt>~).", exists=True, dir_okay=False)
+    ],
+    evidence: Annotated[
+        Path,
+        typer.Argument(
+            help="Its evidence (JSON: {package, packages}, as the PACT extension carries it; the packages sealed to you).",
+            exists=True,
+            dir_okay=False,
+        ),
+    ],
     trust: TrustOpt,
-    key: Annotated[Path, typer.Option("--key", help="The verifier's private key (PEM).", exists=True,
-                                      dir_okay=False)],
+    key: Annotated[Path, typer.Option("--key", help="The verifier's private key (PEM).", exists=True, dir_okay=False)],
     cert: CertOpt = None,
     crl: CrlOpt = None,
     scope: Annotated[str, typer.Option("--scope", help="What the certification covers.")] = DEFAULT_SCOPE,
@@ -140,14 +161,16 @@ def certify_command(
         assert verifier_key is not None and chain is not None
         sd_jwt = attestation.read_text(encoding="utf-8").strip()
         package = strict_json_loads(evidence.read_bytes())  # sealed evidence: read strictly, as the node does
-        token = certify(sd_jwt, package, verifier_key, chain, store, scope=scope, at=when,
-                        valid_for=timedelta(days=valid_days))
+        token = certify(
+            sd_jwt, package, verifier_key, chain, store, scope=scope, at=when, valid_for=timedelta(days=valid_days)
+        )
     except CertificationRefused as exc:
         console.print(render_tree(exc.report))
         for failure in exc.report.failures:
             console.print(f"[red]✘[/] {failure.line()}", highlight=False)
-        console.print(f"INVALID: {len(exc.report.failures)} failure(s): not certified", style="bold red",
-                      highlight=False)
+        console.print(
+            f"INVALID: {len(exc.report.failures)} failure(s): not certified", style="bold red", highlight=False
+        )
         raise typer.Exit(1) from None
     except ConnectorError as exc:
         raise _fail(getattr(exc, "reason", None) or exc.detail) from None
@@ -157,8 +180,11 @@ def certify_command(
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(token + "\n", encoding="utf-8")
-        console.print(f"certification of {check.certified_company} (attestation digest {check.digest}) written to "
-                      f"{out}, valid until {check.expires_at.isoformat()}", highlight=False)
+        console.print(
+            f"certification of {check.certified_company} (attestation digest {check.digest}) written to "
+            f"{out}, valid until {check.expires_at.isoformat()}",
+            highlight=False,
+        )
         console.print(json.dumps(to_pact_verification(check.payload), indent=2), highlight=False)
     else:
         typer.echo(token)

@@ -42,8 +42,9 @@ def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def declaration_payload(declaration: Declaration, pack_attestation: str, issuer: str, *, at: datetime,
-                        valid_for: timedelta | None = None) -> dict[str, Any]:
+def declaration_payload(
+    declaration: Declaration, pack_attestation: str, issuer: str, *, at: datetime, valid_for: timedelta | None = None
+) -> dict[str, Any]:
     """The JWT payload of the declaration credential (unsigned): VC 2.0 + ``iss``, ``iat``, ``jti`` (+ ``exp``)."""
     if at.tzinfo is None:
         raise ValidationFailed("time must be timezone-aware (UTC)")
@@ -100,7 +101,8 @@ def sign_declaration(
         raise ValidationFailed(f"a declaration is signed by an oem certificate, not {role_of(chain[0])}")
     if declaration.issuer_company_id is not None and declaration.issuer_company_id != issuer:
         raise ValidationFailed(
-            f"declaration issuerCompanyId {declaration.issuer_company_id!r} is not the certificate's {issuer!r}")
+            f"declaration issuerCompanyId {declaration.issuer_company_id!r} is not the certificate's {issuer!r}"
+        )
     payload = declaration_payload(declaration, pack_attestation, issuer, at=at, valid_for=valid_for)
     return sign_jws_json(payload, key, chain, DECLARATION_TYP)
 
@@ -120,7 +122,11 @@ class VerifiedDeclaration:
 
 def parse_declaration_payload(payload: dict[str, Any]) -> tuple[Declaration, str]:
     """Structure of a declaration credential payload: (the Declaration, packAttestationDigest). InvalidSignature."""
-    if not isinstance(payload.get("@context"), list) or not payload["@context"] or payload["@context"][0] != VC_CONTEXT_V2:
+    if (
+        not isinstance(payload.get("@context"), list)
+        or not payload["@context"]
+        or payload["@context"][0] != VC_CONTEXT_V2
+    ):
         raise InvalidSignature("@context must start with the VC 2.0 context")
     types = payload.get("type")
     if not isinstance(types, list) or VC_TYPE not in types or DECLARATION_TYPE not in types:
@@ -157,8 +163,14 @@ def verify_declaration(token: str, trust: TrustStore, *, at: datetime) -> Verifi
         raise InvalidSignature("iss/issuer is not the company id of the signing certificate")
     if declaration.issuer_company_id is not None and declaration.issuer_company_id != company:
         raise InvalidSignature("issuerCompanyId is not the company id of the signing certificate")
-    return VerifiedDeclaration(declaration=declaration, pack_attestation_digest=digest, issuer=verified.issuer,
-                               issued_at=verified.signed_at, declaration_id=str(payload["jti"]), payload=payload)
+    return VerifiedDeclaration(
+        declaration=declaration,
+        pack_attestation_digest=digest,
+        issuer=verified.issuer,
+        issued_at=verified.signed_at,
+        declaration_id=str(payload["jti"]),
+        payload=payload,
+    )
 
 
 def token_digest(token: str) -> str:
@@ -173,8 +185,10 @@ class BundlePack(WireModel):
     """The pack maker's attestation to the OEM and the id of its evidence package in ``packages`` (or null)."""
 
     attestation: str = Field(min_length=1, description="SD-JWT <issuer-jwt>~ issued by the pack maker to the OEM")
-    package: PackageId | None = Field(default=None, description="id of the pack attestation's evidence package in "
-                                      "the bundle's packages, or null when it has none")
+    package: PackageId | None = Field(
+        default=None,
+        description="id of the pack attestation's evidence package in the bundle's packages, or null when it has none",
+    )
 
 
 class EvidenceBundle(WireModel):
@@ -189,10 +203,12 @@ class EvidenceBundle(WireModel):
     declaration: str = Field(min_length=1, description="the declaration credential, compact JWS typ vc+jwt")
     pack: BundlePack
     packages: dict[PackageId, SealedEvidence] = Field(
-        default_factory=dict, description="package id (random 128 bits, base64url) -> evidence package (JWE JSON, "
-        "plaintext EvidenceContent)")
-    certifications: list[str] = Field(default_factory=list,
-                                      description="certification credentials (compact JWS typ cfp-certification+jwt)")
+        default_factory=dict,
+        description="package id (random 128 bits, base64url) -> evidence package (JWE JSON, plaintext EvidenceContent)",
+    )
+    certifications: list[str] = Field(
+        default_factory=list, description="certification credentials (compact JWS typ cfp-certification+jwt)"
+    )
     crls: list[str] = Field(default_factory=list, description="PEM CRLs of the dataspace CAs the OEM holds")
 
     def to_json(self, *, indent: int | None = 2) -> str:
@@ -206,8 +222,10 @@ class EvidenceBundle(WireModel):
         try:
             obj = strict_json_loads(data) if isinstance(data, str | bytes) else data
             if isinstance(obj, dict) and obj.get("bundleVersion") == "1":
-                raise ValidationFailed("bundle: bundleVersion 1 (evidence packages nested in each other) is no longer "
-                                       "read; this verifier reads bundleVersion 2 (flat packages, decision 0004)")
+                raise ValidationFailed(
+                    "bundle: bundleVersion 1 (evidence packages nested in each other) is no longer "
+                    "read; this verifier reads bundleVersion 2 (flat packages, decision 0004)"
+                )
             return cls.model_validate(obj)
         except ValueError as exc:  # pydantic's ValidationError is a ValueError too
             if isinstance(exc, ValidationError):
@@ -266,12 +284,13 @@ def build_bundle(
         raise ValidationFailed(f"declaration: {exc.reason}") from None
     if declared_digest != digest:
         raise ValidationFailed("the declaration's packAttestationDigest is not the digest of this pack attestation")
-    return EvidenceBundle(declaration=declaration,
-                          pack=BundlePack(attestation=pack_attestation, package=evidence.package if evidence else None),
-                          packages=dict(evidence.packages) if evidence else {},
-                          certifications=list(certifications), crls=pems)
-
-
+    return EvidenceBundle(
+        declaration=declaration,
+        pack=BundlePack(attestation=pack_attestation, package=evidence.package if evidence else None),
+        packages=dict(evidence.packages) if evidence else {},
+        certifications=list(certifications),
+        crls=pems,
+    )
 
 
 __all__ = [

@@ -39,12 +39,26 @@ def customers_of(document: dict[str, Any]) -> dict[str, set[str]]:
 def entries_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Every node of the dataspace: the companies, then the notified body as a verifier without products."""
     nb = document["verifier"]
-    return [*document["companies"], {"companyId": nb["companyId"], "name": nb["name"], "role": "verifier",
-                                     "country": nb.get("country"), "products": []}]
+    return [
+        *document["companies"],
+        {
+            "companyId": nb["companyId"],
+            "name": nb["name"],
+            "role": "verifier",
+            "country": nb.get("country"),
+            "products": [],
+        },
+    ]
 
 
-def wire_company(ctx: NodeContext, document: dict[str, Any], url_of: Callable[[str], str], *,
-                 auto_fulfil: bool = True, oem_product: bool = True) -> None:
+def wire_company(
+    ctx: NodeContext,
+    document: dict[str, Any],
+    url_of: Callable[[str], str],
+    *,
+    auto_fulfil: bool = True,
+    oem_product: bool = True,
+) -> None:
     """Load this node's company from ``document`` and add its partners; the automaker gets a battery product
     whose single BOM line is the declared pack, so it can request the pack's footprint."""
     cid = ctx.company_id
@@ -52,7 +66,9 @@ def wire_company(ctx: NodeContext, document: dict[str, Any], url_of: Callable[[s
     company = next((c for c in document["companies"] if c["companyId"] == cid), None)
     if company is not None:
         importer.import_company(ctx, company, names)
-        suppliers = {ln["supplierCompanyId"] for p in company["products"] for ln in p["bom"] if "supplierCompanyId" in ln}
+        suppliers = {
+            ln["supplierCompanyId"] for p in company["products"] for ln in p["bom"] if "supplierCompanyId" in ln
+        }
         for supplier in suppliers:
             catalog.ensure_partner(ctx, supplier, names[supplier], supplier=True, node_url=url_of(supplier))
     for customer in customers_of(document).get(cid, ()):
@@ -64,12 +80,30 @@ def wire_company(ctx: NodeContext, document: dict[str, Any], url_of: Callable[[s
         pack_maker = pack_maker_of(document)
         catalog.ensure_partner(ctx, pack_maker, names[pack_maker], supplier=True, node_url=url_of(pack_maker))
         slug = cid.rsplit(":", 1)[-1]
-        product = catalog.create_product(ctx, s.ProductCreate.model_validate({
-            "productIds": [f"urn:pact:{slug}.example:product:{decl['batteryModel'].lower()}"],
-            "name": f"Battery system {decl['batteryModel']}", "declaredUnit": "piece", "plant": decl["plant"]}))
-        catalog.add_bom_line(ctx, product.id, s.SupplierLineCreate.model_validate({
-            "kind": "supplier", "supplierCompanyId": pack_maker, "supplierProductId": decl["packProductId"],
-            "quantity": "1", "unit": "piece"}))
+        product = catalog.create_product(
+            ctx,
+            s.ProductCreate.model_validate(
+                {
+                    "productIds": [f"urn:pact:{slug}.example:product:{decl['batteryModel'].lower()}"],
+                    "name": f"Battery system {decl['batteryModel']}",
+                    "declaredUnit": "piece",
+                    "plant": decl["plant"],
+                }
+            ),
+        )
+        catalog.add_bom_line(
+            ctx,
+            product.id,
+            s.SupplierLineCreate.model_validate(
+                {
+                    "kind": "supplier",
+                    "supplierCompanyId": pack_maker,
+                    "supplierProductId": decl["packProductId"],
+                    "quantity": "1",
+                    "unit": "piece",
+                }
+            ),
+        )
 
 
 __all__ = ["customers_of", "entries_of", "names_of", "pack_maker_of", "wire_company"]

@@ -119,26 +119,40 @@ class DemoDataspace:
         save_authority(self.ca_dir, root, inter)
         (self.ca_dir / ".gitignore").write_text("*\n")
         # both CAs' CRLs, as `connector ca crl` publishes them: a verifier with --require-crl needs the root's too
-        crl_paths = [write_crl(self.ca_dir / "intermediate.crl.pem", build_crl(inter, [], at=now)),
-                     write_crl(self.ca_dir / "root.crl.pem", build_crl(root, [], at=now))]
+        crl_paths = [
+            write_crl(self.ca_dir / "intermediate.crl.pem", build_crl(inter, [], at=now)),
+            write_crl(self.ca_dir / "root.crl.pem", build_crl(root, [], at=now)),
+        ]
         tls = issue_tls_certificate(inter, ["localhost", "127.0.0.1"], at=now)
-        tls_paths = {"key": write_private_key(self.ca_dir / "tls.key", tls.key),
-                     "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain))}
+        tls_paths = {
+            "key": write_private_key(self.ca_dir / "tls.key", tls.key),
+            "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain)),
+        }
         companies = list(entries_of(self.document))
         for company, port in zip(companies, free_ports(len(companies)), strict=True):
             cid = company["companyId"]
             node = DemoNode(cid, company["name"], company["role"], port, self.out / "nodes" / slug(cid))
-            issued = issue_company_certificate(inter, company_id=cid, name=company["name"], role=company["role"], at=now)
+            issued = issue_company_certificate(
+                inter, company_id=cid, name=company["name"], role=company["role"], at=now
+            )
             paths = save_issued(node.data_dir / "identity", "company", issued)
             if company["role"] == "verifier":
                 self.verifier_pem = certificates_to_pem(list(issued.chain)).decode()
             config = {
-                "company_id": cid, "company_name": company["name"], "node_name": slug(cid),
-                "public_url": node.url, "listen_host": "127.0.0.1", "listen_port": node.port,
-                "key_file": str(paths["key"]), "cert_file": str(paths["chain"]),
-                "trust_anchor_files": [str(self.ca_dir / "root.pem")], "crl_files": [str(p) for p in crl_paths],
-                "tls_cert_file": str(tls_paths["chain"]), "tls_key_file": str(tls_paths["key"]),
-                "outbox_base_delay": 0.2, "outbox_max_delay": 2.0,
+                "company_id": cid,
+                "company_name": company["name"],
+                "node_name": slug(cid),
+                "public_url": node.url,
+                "listen_host": "127.0.0.1",
+                "listen_port": node.port,
+                "key_file": str(paths["key"]),
+                "cert_file": str(paths["chain"]),
+                "trust_anchor_files": [str(self.ca_dir / "root.pem")],
+                "crl_files": [str(p) for p in crl_paths],
+                "tls_cert_file": str(tls_paths["chain"]),
+                "tls_key_file": str(tls_paths["key"]),
+                "outbox_base_delay": 0.2,
+                "outbox_max_delay": 2.0,
                 "allow_private_network_targets": True,  # every node listens on 127.0.0.1
             }
             if self.database_url is not None:
@@ -171,7 +185,10 @@ class DemoDataspace:
         env = {k: v for k, v in env.items() if not k.startswith("CONNECTOR_")}
         node.process = subprocess.Popen(
             [sys.executable, "-m", "connector", "serve", "--data-dir", str(node.data_dir)],
-            stdout=log, stderr=subprocess.STDOUT, env=env)
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         log.close()
 
     def stop(self, company_id: str) -> None:
@@ -210,8 +227,9 @@ class DemoDataspace:
 
     def client(self, company_id: str) -> httpx.AsyncClient:
         node = self.nodes[company_id]
-        return httpx.AsyncClient(base_url=f"{node.url}/api/v1", headers={"X-API-Key": node.api_key},
-                                 verify=self.ssl_context(), timeout=30)
+        return httpx.AsyncClient(
+            base_url=f"{node.url}/api/v1", headers={"X-API-Key": node.api_key}, verify=self.ssl_context(), timeout=30
+        )
 
     async def wait_healthy(self, company_ids: list[str] | None = None, timeout: float = 60) -> None:
         pending = set(company_ids or self.nodes)
@@ -221,8 +239,10 @@ class DemoDataspace:
                 for cid in list(pending):
                     node = self.nodes[cid]
                     if node.process is not None and node.process.poll() is not None:
-                        raise DemoError(f"node {node.name} exited with status {node.process.returncode}; "
-                                        f"last lines of {node.data_dir / 'node.log'}:\n{self.log_tail(cid)}")
+                        raise DemoError(
+                            f"node {node.name} exited with status {node.process.returncode}; "
+                            f"last lines of {node.data_dir / 'node.log'}:\n{self.log_tail(cid)}"
+                        )
                     try:
                         r = await http.get(f"{node.url}/health")
                         answered = r.json().get("companyId") if r.status_code == 200 else None
@@ -254,9 +274,11 @@ class DemoDataspace:
     def _not_started(self, pending: set[str], timeout: float) -> str:
         names = ", ".join(self.nodes[cid].name for cid in sorted(pending))
         first = sorted(pending)[0]
-        return (f"{len(pending)} node(s) did not answer /health within {timeout:g} s: {names} "
-                f"(raise it with --timeout); last lines of {self.nodes[first].data_dir / 'node.log'}:\n"
-                f"{self.log_tail(first)}")
+        return (
+            f"{len(pending)} node(s) did not answer /health within {timeout:g} s: {names} "
+            f"(raise it with --timeout); last lines of {self.nodes[first].data_dir / 'node.log'}:\n"
+            f"{self.log_tail(first)}"
+        )
 
     # the flow -----------------------------------------------------------------------------------------------------
 
@@ -264,8 +286,14 @@ class DemoDataspace:
         async with self.client(self.oem_id) as oem:
             product = (await oem.get("/products")).json()["items"][0]
             line = (await oem.get(f"/products/{product['id']}/bom")).json()[0]
-            r = await oem.post("/requests", json={"bomLineId": line["id"], "message": "EU Battery Regulation Art. 7",
-                                                  "verifierCertificates": [self.verifier_pem]})
+            r = await oem.post(
+                "/requests",
+                json={
+                    "bomLineId": line["id"],
+                    "message": "EU Battery Regulation Art. 7",
+                    "verifierCertificates": [self.verifier_pem],
+                },
+            )
             r.raise_for_status()
             return r.json()
 
@@ -283,8 +311,10 @@ class DemoDataspace:
                     pass
                 if time.monotonic() > deadline:
                     oem = self.nodes[self.oem_id]
-                    raise DemoError(f"the pack footprint did not reach the automaker ({oem.name}) within {timeout:g} s; "
-                                    f"last lines of {oem.data_dir / 'node.log'}:\n{self.log_tail(self.oem_id)}")
+                    raise DemoError(
+                        f"the pack footprint did not reach the automaker ({oem.name}) within {timeout:g} s; "
+                        f"last lines of {oem.data_dir / 'node.log'}:\n{self.log_tail(self.oem_id)}"
+                    )
                 await asyncio.sleep(0.2)
 
     async def declare_and_verify(self) -> dict[str, Any]:
@@ -300,8 +330,11 @@ class DemoDataspace:
             html = (await oem.get(f"/declarations/{did}/html")).text
             battery_pass = (await oem.get(f"/declarations/{did}/battery-pass")).json()
             passport = catenax_passport_of(self.fixture)  # whole aspect with it, the declaration's part without
-            r = await (oem.post(f"/declarations/{did}/catenax", json=json.loads(passport.read_text()))
-                       if passport else oem.get(f"/declarations/{did}/catenax"))
+            r = await (
+                oem.post(f"/declarations/{did}/catenax", json=json.loads(passport.read_text()))
+                if passport
+                else oem.get(f"/declarations/{did}/catenax")
+            )
             if r.is_error:
                 raise DemoError(f"the Catena-X export was refused ({passport or 'no passport'}): {r.text}")
             catenax = r.json()
@@ -328,11 +361,17 @@ def _with_verdict(document: dict[str, Any], report: dict[str, Any], verifier: di
     from ..declaration import CertificationInput, Declaration, render_declaration_html, verification_status
 
     decl = Declaration.model_validate(document)
-    check = CertificationInput(tier=0, company_name=decl.manufacturer.name, company_id=decl.issuer_company_id,
-                               verifier=verifier["name"], verifier_id=verifier["companyId"],
-                               date=datetime.fromisoformat(report["verifiedAt"].replace("Z", "+00:00")).date(),
-                               status="valid" if report["valid"] else "invalid",
-                               reference="evidence bundle verified: verification-report.json")
+    check = CertificationInput(
+        tier=0,
+        company_name=decl.manufacturer.name,
+        company_id=decl.issuer_company_id,
+        verifier=verifier["name"],
+        verifier_id=verifier["companyId"],
+        date=datetime.fromisoformat(report["verifiedAt"].replace("Z", "+00:00")).date(),
+        status="valid" if report["valid"] else "invalid",
+        reference="evidence bundle verified: verification-report.json",
+    )
     certs = [*decl.certifications, check]
-    return render_declaration_html(decl.model_copy(update={"certifications": certs,
-                                                           "verification_status": verification_status(certs)}))
+    return render_declaration_html(
+        decl.model_copy(update={"certifications": certs, "verification_status": verification_status(certs)})
+    )

@@ -32,8 +32,9 @@ def run_demo(fixture: Path, out: Path, console: Console, *, keep: bool = False, 
     space = DemoDataspace(fixture, out)
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console,
-                      transient=False) as progress:
+        with Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+        ) as progress:
             step = progress.add_task("Dataspace CA, company certificates, node databases", total=1)
             space.prepare()
             progress.update(step, completed=1)
@@ -90,20 +91,31 @@ def _report(space: DemoDataspace, result: dict[str, Any], console: Console, seco
             match &= expected is None or Decimal(value) == Decimal(expected)
         table.add_row(*shown)
     console.print(table)
-    verdict = "[bold green]valid[/]" if report["valid"] else f"[bold red]INVALID[/] ({len(report['failures'])} failures)"
+    verdict = (
+        "[bold green]valid[/]" if report["valid"] else f"[bold red]INVALID[/] ({len(report['failures'])} failures)"
+    )
     for failure in report["failures"]:
-        console.print(f"  [red]✗[/] {failure.get('companyName') or failure.get('company')}: {failure['check']}: "
-                      f"{failure['detail']}")
-    console.print(Panel.fit(
-        f"Verifier ({space.document['verifier']['name']}): {verdict}\n"
-        + (f"Values equal the fixture: {'yes' if match else '[red]no[/]'}\n" if want is not None else
-           "Values: the chain file has no expected section, nothing to compare\n")
-        + f"Results in {result['results']}\n"
-        f"  declaration.json, declaration.vc.jwt, declaration.html, bundle.json, verification-report.json,\n"
-        f"  battery-pass.json, catenax-battery-pass.json\n"
-        f"Offline check: connector verify {result['results'] / 'bundle.json'} --trust {space.ca_dir / 'root.pem'} "
-        f"--key {space.nodes[space.verifier_id].data_dir / 'identity' / 'company.key'}\n"
-        f"Wall time {seconds:.1f} s", title="Demo dataspace"))
+        console.print(
+            f"  [red]✗[/] {failure.get('companyName') or failure.get('company')}: {failure['check']}: "
+            f"{failure['detail']}"
+        )
+    console.print(
+        Panel.fit(
+            f"Verifier ({space.document['verifier']['name']}): {verdict}\n"
+            + (
+                f"Values equal the fixture: {'yes' if match else '[red]no[/]'}\n"
+                if want is not None
+                else "Values: the chain file has no expected section, nothing to compare\n"
+            )
+            + f"Results in {result['results']}\n"
+            f"  declaration.json, declaration.vc.jwt, declaration.html, bundle.json, verification-report.json,\n"
+            f"  battery-pass.json, catenax-battery-pass.json\n"
+            f"Offline check: connector verify {result['results'] / 'bundle.json'} --trust {space.ca_dir / 'root.pem'} "
+            f"--key {space.nodes[space.verifier_id].data_dir / 'identity' / 'company.key'}\n"
+            f"Wall time {seconds:.1f} s",
+            title="Demo dataspace",
+        )
+    )
     return bool(report["valid"]) and match
 
 

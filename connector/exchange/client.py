@@ -46,8 +46,15 @@ class _Token:
 
 
 class PeerClient:
-    def __init__(self, settings: Settings, identity: NodeIdentity | None, *,
-                 transport: httpx.AsyncBaseTransport | None = None, verify: Any = True, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        identity: NodeIdentity | None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        verify: Any = True,
+        timeout: float = 10.0,
+    ) -> None:
         self.settings, self.identity = settings, identity
         self._http = httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
         self._resolve = transport is None  # in-process transports (tests) connect to no address: names unresolved
@@ -133,14 +140,16 @@ class PeerClient:
                 return creds
         return None
 
-    async def _call(self, method: str, base: str, path: str, headers: dict[str, str] | None = None,
-                    **kw: Any) -> httpx.Response:
+    async def _call(
+        self, method: str, base: str, path: str, headers: dict[str, str] | None = None, **kw: Any
+    ) -> httpx.Response:
         await self._allowed(base)
         for attempt in (1, 2):
             token = await self.token(base)
             try:
-                r = await self._http.request(method, f"{base}{path}",
-                                             headers={**(headers or {}), "authorization": f"Bearer {token}"}, **kw)
+                r = await self._http.request(
+                    method, f"{base}{path}", headers={**(headers or {}), "authorization": f"Bearer {token}"}, **kw
+                )
             except httpx.HTTPError as exc:
                 raise PeerError(f"{method} {base}{path} failed: {exc!r}") from exc
             if r.status_code == 401 and attempt == 1:
@@ -150,29 +159,41 @@ class PeerClient:
         return r
 
     async def send_event(self, base: str, event: dict[str, Any]) -> None:
-        r = await self._call("POST", base, "/3/events", json=event,
-                             headers={"content-type": "application/cloudevents+json"})
+        r = await self._call(
+            "POST", base, "/3/events", json=event, headers={"content-type": "application/cloudevents+json"}
+        )
         if r.status_code >= 300:
-            raise PeerError(f"event {event['type']} to {base} answered {r.status_code}: {r.text[:300]}",
-                            permanent=400 <= r.status_code < 500 and r.status_code not in (401, 408, 409, 429))
+            raise PeerError(
+                f"event {event['type']} to {base} answered {r.status_code}: {r.text[:300]}",
+                permanent=400 <= r.status_code < 500 and r.status_code not in (401, 408, 409, 429),
+            )
 
     async def get_footprint(self, base: str, pf_id: str) -> dict[str, Any]:
         r = await self._call("GET", base, f"/3/footprints/{pf_id}")
         if r.status_code != 200:
-            raise PeerError(f"GET footprint {pf_id} from {base} answered {r.status_code}",
-                            permanent=r.status_code in (400, 403, 404))
+            raise PeerError(
+                f"GET footprint {pf_id} from {base} answered {r.status_code}",
+                permanent=r.status_code in (400, 403, 404),
+            )
         data = _answer(r).get("data")
         if not isinstance(data, dict):
             raise PeerError(f"GET footprint {pf_id} from {base}: data is not an object", permanent=True)
         return data
 
-    async def request_certification(self, base: str, attestation: str, evidence: dict[str, Any],
-                                    scope: str | None) -> str:
-        r = await self._call("POST", base, "/peer/v1/certifications",
-                             json={"attestation": attestation, "evidence": evidence, "scope": scope})
+    async def request_certification(
+        self, base: str, attestation: str, evidence: dict[str, Any], scope: str | None
+    ) -> str:
+        r = await self._call(
+            "POST",
+            base,
+            "/peer/v1/certifications",
+            json={"attestation": attestation, "evidence": evidence, "scope": scope},
+        )
         if r.status_code != 200:
-            raise PeerError(f"certification by {base} answered {r.status_code}: {r.text[:300]}",
-                            permanent=400 <= r.status_code < 500)
+            raise PeerError(
+                f"certification by {base} answered {r.status_code}: {r.text[:300]}",
+                permanent=400 <= r.status_code < 500,
+            )
         token = _answer(r).get("certification")
         if not isinstance(token, str):
             raise PeerError(f"certification by {base}: no certification in the answer", permanent=True)

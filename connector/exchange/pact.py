@@ -34,14 +34,16 @@ def iso(at: datetime) -> str:
     return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def render_footprint(*, footprint: Any, product: Any, company_id: str, company_name: str,
-                     extension: dict[str, Any] | None) -> dict[str, Any]:
+def render_footprint(
+    *, footprint: Any, product: Any, company_id: str, company_name: str, extension: dict[str, Any] | None
+) -> dict[str, Any]:
     """A PACT v3 ProductFootprint; our per-stage values, attestation and evidence go in ``extensions``."""
     ref_start, ref_end = reference_period(product, footprint)
     validity_start, validity_end = validity_period(product, footprint)
     total = Decimal(str(footprint.total))
-    positive = sum((Decimal(footprint.stages[s.value]) for s in STAGES if Decimal(footprint.stages[s.value]) > 0),
-                   Decimal(0))
+    positive = sum(
+        (Decimal(footprint.stages[s.value]) for s in STAGES if Decimal(footprint.stages[s.value]) > 0), Decimal(0)
+    )
     pcf: dict[str, Any] = {
         "declaredUnitOfMeasurement": product.declared_unit,
         "declaredUnitAmount": "1",
@@ -56,11 +58,16 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
         "ccsTechnologicalCO2CaptureIncluded": False,
         "ipccCharacterizationFactors": ["AR6"],
         "crossSectoralStandards": ["ISO14067", "PEF"],
-        "productOrSectorSpecificRules": [{"operator": "Other", "ruleNames": ["EU 2023/1542 Art. 7 CFB rules"],
-                                          "otherOperatorName": "European Commission"}],
+        "productOrSectorSpecificRules": [
+            {
+                "operator": "Other",
+                "ruleNames": ["EU 2023/1542 Art. 7 CFB rules"],
+                "otherOperatorName": "European Commission",
+            }
+        ],
         "exemptedEmissionsPercent": "0",
         "boundaryProcessesDescription": "Cradle to gate of this product, plus distribution and end-of-life stages "
-                                        "as declared under Regulation (EU) 2023/1542 Annex II.",
+        "as declared under Regulation (EU) 2023/1542 Annex II.",
     }
     where = geography(product)
     if where is not None:
@@ -68,9 +75,11 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
     if footprint.primary_data_share is not None:
         pcf["primaryDataShare"] = format_decimal(footprint.primary_data_share)
     if footprint.dqr:
-        pcf["dqi"] = {"technologicalDQR": footprint.dqr["technological"],
-                      "geographicalDQR": footprint.dqr["geographical"],
-                      "temporalDQR": footprint.dqr["temporal"]}
+        pcf["dqi"] = {
+            "technologicalDQR": footprint.dqr["technological"],
+            "geographicalDQR": footprint.dqr["geographical"],
+            "temporalDQR": footprint.dqr["temporal"],
+        }
     pf: dict[str, Any] = {
         "id": footprint.id,
         "specVersion": SPEC_VERSION,
@@ -89,14 +98,24 @@ def render_footprint(*, footprint: Any, product: Any, company_id: str, company_n
         "pcf": pcf,
     }
     if extension is not None:
-        pf["extensions"] = [{"specVersion": "2.0.0", "dataSchema": EXTENSION_SCHEMA, "documentation": EXTENSION_DOCS,
-                             "data": extension}]
+        pf["extensions"] = [
+            {"specVersion": "2.0.0", "dataSchema": EXTENSION_SCHEMA, "documentation": EXTENSION_DOCS, "data": extension}
+        ]
     return {k: v for k, v in pf.items() if v is not None}
 
 
-RENDERED_PRODUCT_FIELDS = ("name", "description", "declared_unit", "mass_per_declared_unit", "plant_country",
-                           "plant_subdivision", "classifications", "product_ids", "reference_period_start",
-                           "reference_period_end")
+RENDERED_PRODUCT_FIELDS = (
+    "name",
+    "description",
+    "declared_unit",
+    "mass_per_declared_unit",
+    "plant_country",
+    "plant_subdivision",
+    "classifications",
+    "product_ids",
+    "reference_period_start",
+    "reference_period_end",
+)
 """Every field of its product that :func:`render_footprint` reads. A footprint is immutable but its product is not (a
 new plant, other classifications): these values are part of a remembered rendering's key."""
 
@@ -128,8 +147,10 @@ def validity_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
     """The validity period a footprint states: the footprint's own, else from its creation to three years after the
     reference period's end. The validity filters read these same dates."""
     _, ref_end = reference_period(product, footprint)
-    return (footprint.validity_start or footprint.created_at,
-            footprint.validity_end or ref_end + timedelta(days=3 * 365))
+    return (
+        footprint.validity_start or footprint.created_at,
+        footprint.validity_end or ref_end + timedelta(days=3 * 365),
+    )
 
 
 def reference_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
@@ -153,8 +174,9 @@ def find_extension(pf: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-def cloud_event(type_: str, source: str, data: dict[str, Any], *, event_id: str | None = None,
-                at: datetime | None = None) -> dict[str, Any]:
+def cloud_event(
+    type_: str, source: str, data: dict[str, Any], *, event_id: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id or str(uuid.uuid4()),
@@ -181,10 +203,14 @@ class CfpExtensionData(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     stages: dict[Stage, Annotated[str, Field(pattern=DECIMAL_PATTERN)]] = Field(
-        description="the four EU life-cycle stages, kg CO2e per declared unit, decimal strings")
+        description="the four EU life-cycle stages, kg CO2e per declared unit, decimal strings"
+    )
     rounding: str = Field(description="rounding rule applied once when the footprint was issued")
     attestation: str | None = Field(None, description="SD-JWT (application/vc+sd-jwt) issued to the requester")
-    evidence: Evidence | None = Field(None, description="the attestation's evidence (decision 0004, v2): the id of its "
-                                      "own package and every package of its tree, each a JWE sealed by its issuer "
-                                      "to verifiers (this one to the verifiers the requester named)")
+    evidence: Evidence | None = Field(
+        None,
+        description="the attestation's evidence (decision 0004, v2): the id of its "
+        "own package and every package of its tree, each a JWE sealed by its issuer "
+        "to verifiers (this one to the verifiers the requester named)",
+    )
     certifications: list[CertificationEntry] = Field(default_factory=list)

@@ -23,9 +23,17 @@ log = logging.getLogger("connector.outbox")
 
 
 class OutboxWorker:
-    def __init__(self, engine: Engine, settings: Settings, identity: NodeIdentity | None, client: PeerClient,
-                 *, poll_interval: float = 1.0, clock: Callable[[], datetime] | None = None,
-                 holder: str | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        identity: NodeIdentity | None,
+        client: PeerClient,
+        *,
+        poll_interval: float = 1.0,
+        clock: Callable[[], datetime] | None = None,
+        holder: str | None = None,
+    ) -> None:
         self.engine, self.settings, self.identity, self.client = engine, settings, identity, client
         self.holder = holder or f"process-{uuid.uuid4()}"
         """Recorded on every lease this worker takes. A stable one (``runtime.lease_holder``: the data dir's node id
@@ -173,8 +181,9 @@ class OutboxWorker:
 
     def _failed(self, message: OutboxMessage, exc: PeerError) -> None:
         with Session(self.engine) as session:
-            retry_at = outbox.mark_failed(session, self.settings, message.id, str(exc), self.clock(),
-                                          permanent=exc.permanent)
+            retry_at = outbox.mark_failed(
+                session, self.settings, message.id, str(exc), self.clock(), permanent=exc.permanent
+            )
             session.commit()
         if retry_at is not None and (self._next_at is None or retry_at < self._next_at):
             self._next_at = retry_at  # the claim that leased the message saw its lease, not its retry time

@@ -157,8 +157,9 @@ def _check_aware(at: datetime) -> None:
         raise ValidationFailed("time must be timezone-aware (UTC)")
 
 
-def _ca_builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey, at: datetime, validity: timedelta,
-                path_length: int | None) -> x509.CertificateBuilder:
+def _ca_builder(
+    subject: x509.Name, issuer: x509.Name, key: PrivateKey, at: datetime, validity: timedelta, path_length: int | None
+) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
         .subject_name(subject)
@@ -170,8 +171,15 @@ def _ca_builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey, at: date
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
         .add_extension(
             x509.KeyUsage(
-                digital_signature=False, content_commitment=False, key_encipherment=False, data_encipherment=False,
-                key_agreement=False, key_cert_sign=True, crl_sign=True, encipher_only=False, decipher_only=False,
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
             ),
             critical=True,
         )
@@ -179,8 +187,9 @@ def _ca_builder(subject: x509.Name, issuer: x509.Name, key: PrivateKey, at: date
     )
 
 
-def create_root_ca(name: str, *, at: datetime, key: PrivateKey | None = None,
-                   validity: timedelta = ROOT_VALIDITY) -> CertificateAuthority:
+def create_root_ca(
+    name: str, *, at: datetime, key: PrivateKey | None = None, validity: timedelta = ROOT_VALIDITY
+) -> CertificateAuthority:
     """A self-signed dataspace root CA (EC P-256 unless ``key`` says otherwise), path length 1."""
     _check_aware(at)
     key = key or generate_key()
@@ -189,8 +198,14 @@ def create_root_ca(name: str, *, at: datetime, key: PrivateKey | None = None,
     return CertificateAuthority(key=key, certificate=cert)
 
 
-def create_intermediate_ca(parent: CertificateAuthority, name: str, *, at: datetime, key: PrivateKey | None = None,
-                           validity: timedelta = INTERMEDIATE_VALIDITY) -> CertificateAuthority:
+def create_intermediate_ca(
+    parent: CertificateAuthority,
+    name: str,
+    *,
+    at: datetime,
+    key: PrivateKey | None = None,
+    validity: timedelta = INTERMEDIATE_VALIDITY,
+) -> CertificateAuthority:
     """An issuing CA signed by ``parent`` (path length 0: it issues only end-entity certificates)."""
     _check_aware(at)
     key = key or generate_key()
@@ -203,8 +218,15 @@ def create_intermediate_ca(parent: CertificateAuthority, name: str, *, at: datet
 
 def _ee_key_usage(*, key_agreement: bool) -> x509.KeyUsage:
     return x509.KeyUsage(
-        digital_signature=True, content_commitment=False, key_encipherment=False, data_encipherment=False,
-        key_agreement=key_agreement, key_cert_sign=False, crl_sign=False, encipher_only=False, decipher_only=False,
+        digital_signature=True,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=key_agreement,
+        key_cert_sign=False,
+        crl_sign=False,
+        encipher_only=False,
+        decipher_only=False,
     )
 
 

@@ -34,8 +34,9 @@ KEY_BITS = 256
 MAX_PROTECTED_BYTES = 1024
 """Longest protected header segment accepted (base64url characters), as joserfc's registry default."""
 
-_KNOWN = frozenset({"alg", "enc", "typ", "cty", "kid", "x5t#S256", "x5t", "x5c", "x5u", "jku", "jwk",
-                    "epk", "apu", "apv"})
+_KNOWN = frozenset(
+    {"alg", "enc", "typ", "cty", "kid", "x5t#S256", "x5t", "x5c", "x5u", "jku", "jwk", "epk", "apu", "apv"}
+)
 """Header members accepted (RFC 7516 section 4.1, RFC 7518 section 4.6.1); ``zip`` and ``crit`` are refused."""
 _STRINGS = ("alg", "enc", "typ", "cty", "kid", "x5t#S256", "x5t", "x5u", "jku", "apu", "apv")
 
@@ -132,8 +133,12 @@ def open_ecdh_es_a256kw(
     epk = _ephemeral_key(joint.get("epk"))
     apu = _b64(joint["apu"], "apu") if "apu" in joint else b""
     apv = _b64(joint["apv"], "apv") if "apv" in joint else b""
-    wrapped, nonce, sealed, mac = (_b64(encrypted_key, "encrypted_key"), _b64(iv, "iv"),
-                                   _b64(ciphertext, "ciphertext"), _b64(tag, "tag"))
+    wrapped, nonce, sealed, mac = (
+        _b64(encrypted_key, "encrypted_key"),
+        _b64(iv, "iv"),
+        _b64(ciphertext, "ciphertext"),
+        _b64(tag, "tag"),
+    )
     if len(nonce) != 12:
         raise JweError("iv must be 96 bits")
     if len(mac) != 16:

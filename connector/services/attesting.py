@@ -40,8 +40,16 @@ class CannotAttest(ConnectorError):
     title = "The footprint cannot be attested"
 
 
-def attestation_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str,
-                    verifier_pems: list[str], *, issue_missing: bool = True, fresh: bool = False) -> Attestation:
+def attestation_for(
+    ctx: NodeContext,
+    fp: Footprint,
+    product: Product,
+    audience: str,
+    verifier_pems: list[str],
+    *,
+    issue_missing: bool = True,
+    fresh: bool = False,
+) -> Attestation:
     """The attestation of ``fp`` for ``audience``, issued now if this node has none for these verifiers yet
     (``issue_missing=False``: raise :class:`NotIssuedYet` instead, for read-only transactions). ``fresh=True``: the
     caller knows there is none (``fp`` was created in this transaction and nothing issued from it to ``audience``)."""
@@ -79,17 +87,25 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
     upstream: list[tuple[str, Any]] = []
     for item in fp.inputs:
         sd_jwt, evidence = _upstream_attestation(ctx, item, verifier_pems)
-        inputs.append(InputClaim(
-            attestation_digest=attestation_digest(sd_jwt),
-            quantity=Decimal(item["quantity"]),
-            unit=item["unit"],
-            upstream=StageValues.from_mapping(item["upstreamStages"]),
-            declared_unit=item["upstreamUnit"],
-        ))
+        inputs.append(
+            InputClaim(
+                attestation_digest=attestation_digest(sd_jwt),
+                quantity=Decimal(item["quantity"]),
+                unit=item["unit"],
+                upstream=StageValues.from_mapping(item["upstreamStages"]),
+                declared_unit=item["upstreamUnit"],
+            )
+        )
         upstream.append((sd_jwt, evidence))
     hidden = HiddenClaims(own_emissions=StageValues.from_mapping(fp.own_stages), inputs=inputs)
-    issued = issue_attestation(claims, hidden, identity.key, identity.chain, at=at,  # type: ignore[arg-type]
-                               valid_for=ctx.settings.attestation_validity)
+    issued = issue_attestation(
+        claims,
+        hidden,
+        identity.key,
+        identity.chain,
+        at=at,  # type: ignore[arg-type]
+        valid_for=ctx.settings.attestation_validity,
+    )
     sealed = None
     if verifier_pems:
         recipients = [load_certificates(p.encode()) for p in verifier_pems]
@@ -99,12 +115,26 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
             sealed = seal_evidence_tree(issued.sd_jwt, issued.disclosures, upstream, recipients, identity.trust, at)
         except MalformedEvidence as exc:
             raise CannotAttest(f"the evidence received with an input cannot be passed on: {exc.detail}") from None
-    row = Attestation(footprint_id=fp.id, audience=audience, sd_jwt=issued.sd_jwt, digest=issued.digest,
-                      disclosures=issued.disclosures, evidence=sealed, verifiers=sorted(set(verifier_pems)),
-                      created_at=at)
+    row = Attestation(
+        footprint_id=fp.id,
+        audience=audience,
+        sd_jwt=issued.sd_jwt,
+        digest=issued.digest,
+        disclosures=issued.disclosures,
+        evidence=sealed,
+        verifiers=sorted(set(verifier_pems)),
+        created_at=at,
+    )
     repo.insert_new(ctx.session, row)  # returned outside the session: never changed after issue
-    audit.append(ctx.session, ctx.company_id, "attestation.issued", fp.id, audience=audience, digest=issued.digest,
-                 verifiers=len(verifier_pems))
+    audit.append(
+        ctx.session,
+        ctx.company_id,
+        "attestation.issued",
+        fp.id,
+        audience=audience,
+        digest=issued.digest,
+        verifiers=len(verifier_pems),
+    )
     return row
 
 
@@ -120,13 +150,16 @@ def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems:
         return row.sd_jwt, row.evidence
     up = repo.upstream_attestation(ctx.session, item["footprintId"])
     if up is None or not up[0]:
-        raise CannotAttest(f"input {item['productId']} from {item['supplierCompanyId']} was recorded without an "
-                           "attestation; only attested inputs can be passed on as a signed footprint")
+        raise CannotAttest(
+            f"input {item['productId']} from {item['supplierCompanyId']} was recorded without an "
+            "attestation; only attested inputs can be passed on as a signed footprint"
+        )
     return up[0], up[1]
 
 
-def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None,
-                   upstream: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def extension_data(
+    ctx: NodeContext, fp: Footprint, att: Attestation | None, upstream: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Our PACT extension: the four stage values, the attestation, the evidence (the id of its package and every
     package of its tree, decision 0004 v2), certifications.
 
@@ -136,20 +169,26 @@ def extension_data(ctx: NodeContext, fp: Footprint, att: Attestation | None,
     if att is not None:
         data["attestation"] = att.sd_jwt
         data["evidence"] = att.evidence
-        data["certifications"] = [*att.certifications,
-                                  *(upstream if upstream is not None else upstream_certifications(ctx, fp))]
+        data["certifications"] = [
+            *att.certifications,
+            *(upstream if upstream is not None else upstream_certifications(ctx, fp)),
+        ]
     return data
 
 
 def upstream_certifications(ctx: NodeContext, fp: Footprint) -> list[dict[str, Any]]:
     """The certifications our suppliers passed us with the inputs of ``fp``, one level deeper (one query)."""
-    return certifications_of_inputs(fp, pact_reads.upstream_certifications(ctx.session,
-                                                                         [i["footprintId"] for i in fp.inputs]))
+    return certifications_of_inputs(
+        fp, pact_reads.upstream_certifications(ctx.session, [i["footprintId"] for i in fp.inputs])
+    )
 
 
 def certifications_of_inputs(fp: pact_reads.RenderKeyFields, held: dict[str, list[Any]]) -> list[dict[str, Any]]:
     """:func:`upstream_certifications` of ``fp`` from ``held`` (upstream footprint id -> its certifications, as
     ``pact_reads.upstream_certifications`` reads them): what the render key of ``fp``'s answer names."""
-    return [{"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1}
-            for item in fp.inputs for entry in held.get(item["footprintId"], [])
-            if isinstance(entry, dict) and entry.get("token")]
+    return [
+        {"token": entry["token"], "depth": int(entry.get("depth", 0)) + 1}
+        for item in fp.inputs
+        for entry in held.get(item["footprintId"], [])
+        if isinstance(entry, dict) and entry.get("token")
+    ]

@@ -47,8 +47,12 @@ _JSON_SCALARS = frozenset({str, int, bool, type(None)})
 
 
 def _digest(prev: str, at: datetime, actor: str, action: str, subject: str, details: dict[str, Any]) -> str:
-    body = json.dumps({"prev": prev, "at": at.isoformat(), "actor": actor, "action": action, "subject": subject,
-                       "details": details}, sort_keys=True, separators=(",", ":"), default=str)
+    body = json.dumps(
+        {"prev": prev, "at": at.isoformat(), "actor": actor, "action": action, "subject": subject, "details": details},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -208,7 +212,7 @@ class AuditWriter:
                 if self._stopping or not self._cond.wait(self.idle_exit) and not self._queue:
                     self._thread = None
                     return None
-            batch, self._queue = self._queue[:self.max_batch], self._queue[self.max_batch:]
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
         for pending in batch:
             # running: a caller that gives up waiting can no longer cancel it; an entry whose caller gave up
             # before is written all the same (the read it records happened)
@@ -259,7 +263,6 @@ class AuditWriter:
             if conn is not None:
                 conn.close()
 
-
     def _connect(self) -> Connection:
         conn = self.engine.connect()
         if conn.dialect.name == "postgresql":
@@ -308,12 +311,13 @@ def _multirow(dialect: Any, rows: list[tuple[Any, ...]]) -> list[tuple[str, tupl
     one = "(" + ",".join([mark] * len(_COLUMNS)) + ")"
     out = []
     for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start:start + _ROWS_PER_INSERT]
-        params = tuple(proc(value) if proc else value for row in chunk
-                       for proc, value in zip(procs, row, strict=True))
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        params = tuple(proc(value) if proc else value for row in chunk for proc, value in zip(procs, row, strict=True))
         # only our table's and columns' names and placeholders go into the text; every value is a parameter
-        sql = (f"INSERT INTO {table.name} ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(chunk))} "  # noqa: S608
-               "RETURNING seq, hash")
+        sql = (
+            f"INSERT INTO {table.name} ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(chunk))} "  # noqa: S608
+            "RETURNING seq, hash"
+        )
         out.append((sql, params))
     return out
 
@@ -345,7 +349,8 @@ _PG_INSERT = (
     f"INSERT INTO {AuditEntry.__table__.name} ({','.join(_COLUMNS)}) "  # type: ignore[attr-defined]  # noqa: S608
     f"SELECT {','.join(c + '::json' if c == 'details' else c for c in _COLUMNS)} FROM unnest("
     "%s::timestamptz[],%s::text[],%s::text[],%s::text[],%s::text[],%s::text[],%s::text[]) "
-    f"WITH ORDINALITY AS t({','.join(_COLUMNS)},n) ORDER BY n RETURNING seq, hash")
+    f"WITH ORDINALITY AS t({','.join(_COLUMNS)},n) ORDER BY n RETURNING seq, hash"
+)
 """One text for any batch size (one array per column, the rows inserted in the batch's order; the order is checked
 all the same): psycopg converts it once and the server prepares it once per connection."""
 
@@ -354,8 +359,7 @@ def _pg_columns(dialect: Any, rows: list[tuple[Any, ...]]) -> tuple[list[Any], .
     """The batch's values column by column, each bound as SQLAlchemy would bind it (``details`` as its JSON text)."""
     table = AuditEntry.__table__  # type: ignore[attr-defined]
     procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
-    return tuple([proc(row[i]) for row in rows] if proc else [row[i] for row in rows]
-                 for i, proc in enumerate(procs))
+    return tuple([proc(row[i]) for row in rows] if proc else [row[i] for row in rows] for i, proc in enumerate(procs))
 
 
 def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
@@ -368,8 +372,10 @@ def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
 
     raw.autocommit = True  # type: ignore[union-attr]
     with ClientCursor(raw) as first:  # type: ignore[arg-type]
-        first.execute(f"BEGIN; SELECT pg_advisory_xact_lock({PG_LOCK}); "  # noqa: S608 - constants only
-                      f"SELECT hash FROM {table} ORDER BY seq DESC LIMIT 1")
+        first.execute(
+            f"BEGIN; SELECT pg_advisory_xact_lock({PG_LOCK}); "  # noqa: S608 - constants only
+            f"SELECT hash FROM {table} ORDER BY seq DESC LIMIT 1"
+        )
         last: list[Any] = []
         while True:
             if first.description is not None:

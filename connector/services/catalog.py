@@ -24,7 +24,9 @@ def get_product(ctx: NodeContext, product_id: str) -> Product:
 def create_product(ctx: NodeContext, data: s.ProductCreate) -> Product:
     taken = [urn for urn in data.product_ids if repo.product_by_urn(ctx.session, urn) is not None]
     if taken:
-        raise Conflict(f"product id already in use: {', '.join(taken)}", errors=[{"field": "productIds", "message": "duplicate"}])
+        raise Conflict(
+            f"product id already in use: {', '.join(taken)}", errors=[{"field": "productIds", "message": "duplicate"}]
+        )
     product = Product(
         product_ids=list(data.product_ids),
         name=data.name,
@@ -63,8 +65,14 @@ def update_product(ctx: NodeContext, product_id: str, data: s.ProductUpdate) -> 
         _set_plant(product, data.plant)
     if "dqr" in fields:
         product.dqr = data.dqr.model_dump(mode="json") if data.dqr else None
-    for name in ("name", "description", "mass_per_declared_unit", "classifications", "primary_data_share",
-                 "manual_confirmation"):
+    for name in (
+        "name",
+        "description",
+        "mass_per_declared_unit",
+        "classifications",
+        "primary_data_share",
+        "manual_confirmation",
+    ):
         if name in fields:
             setattr(product, name, getattr(data, name))
     ctx.session.add(product)
@@ -99,9 +107,16 @@ def product_read(product: Product) -> s.ProductRead:
 def add_bom_line(ctx: NodeContext, product_id: str, data: s.SupplierLineCreate | s.SecondaryLineCreate) -> BomLine:
     product = get_product(ctx, product_id)
     if isinstance(data, s.SecondaryLineCreate):
-        line = BomLine(product_id=product.id, kind="secondary", quantity=data.quantity, unit=data.unit,
-                       dataset=data.dataset, dataset_version=data.dataset_version, factor=data.factor,
-                       stage=data.stage.value)
+        line = BomLine(
+            product_id=product.id,
+            kind="secondary",
+            quantity=data.quantity,
+            unit=data.unit,
+            dataset=data.dataset,
+            dataset_version=data.dataset_version,
+            factor=data.factor,
+            stage=data.stage.value,
+        )
         ctx.session.add(line)
         ctx.session.flush()
         return line
@@ -122,8 +137,14 @@ def add_bom_line(ctx: NodeContext, product_id: str, data: s.SupplierLineCreate |
         held = repo.latest_upstreams(ctx.session, [(data.supplier_company_id, data.supplier_product_id)])
         for up in held.values():
             _check_units(data.unit, up.declared_unit)
-    line = BomLine(product_id=product.id, kind="supplier", supplier_company_id=data.supplier_company_id,
-                   supplier_product_id=data.supplier_product_id, quantity=data.quantity, unit=data.unit)
+    line = BomLine(
+        product_id=product.id,
+        kind="supplier",
+        supplier_company_id=data.supplier_company_id,
+        supplier_product_id=data.supplier_product_id,
+        quantity=data.quantity,
+        unit=data.unit,
+    )
     ctx.session.add(line)
     ctx.session.flush()
     return line
@@ -207,8 +228,15 @@ def update_partner(ctx: NodeContext, partner_id: str, data: s.PartnerUpdate) -> 
     return partner
 
 
-def ensure_partner(ctx: NodeContext, company_id: str, name: str, *, supplier: bool = False,
-                   customer: bool = False, node_url: str | None = None) -> Partner:
+def ensure_partner(
+    ctx: NodeContext,
+    company_id: str,
+    name: str,
+    *,
+    supplier: bool = False,
+    customer: bool = False,
+    node_url: str | None = None,
+) -> Partner:
     _callable_node_url(ctx, node_url)
     partner = repo.partner_by_company(ctx.session, company_id)
     if partner is None:

@@ -34,9 +34,11 @@ class NotConfigured(ConnectorError):
 
 
 def _pack_footprint(ctx: NodeContext, product_id: str) -> UpstreamFootprint:
-    stmt = (select(UpstreamFootprint)
-            .where(UpstreamFootprint.product_id == product_id, UpstreamFootprint.status == "Active")
-            .order_by(col(UpstreamFootprint.received_at).desc()))
+    stmt = (
+        select(UpstreamFootprint)
+        .where(UpstreamFootprint.product_id == product_id, UpstreamFootprint.status == "Active")
+        .order_by(col(UpstreamFootprint.received_at).desc())
+    )
     held = ctx.session.exec(stmt).first()
     if held is None or not held.attestation:
         raise MissingUpstream(f"no attested footprint of {product_id} is held yet; request it from the pack maker")
@@ -59,8 +61,16 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
                 when = check.issued_at.date()
             except ConnectorError:
                 pass
-        out.append(CertificationInput(tier=depth + 1, company_name=company, company_id=company if company != "unknown"
-                                      else None, verifier=verifier, date=when, status=status))  # type: ignore[arg-type]
+        out.append(
+            CertificationInput(
+                tier=depth + 1,
+                company_name=company,
+                company_id=company if company != "unknown" else None,
+                verifier=verifier,
+                date=when,
+                status=status,
+            )
+        )  # type: ignore[arg-type]
     return out
 
 
@@ -77,23 +87,41 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
     claims = verified.claims
     pf = held.pact or {}
     contribution = SupplierContributionInput(
-        company_name=pf.get("companyName", held.supplier_company_id), company_id=held.supplier_company_id,
-        product_id=held.product_id, product_name=pf.get("productNameCompany"), quantity=Decimal(1),
-        declared_unit=claims.declared_unit, kg_co2e_per_declared_unit=claims.total)
+        company_name=pf.get("companyName", held.supplier_company_id),
+        company_id=held.supplier_company_id,
+        product_id=held.product_id,
+        product_name=pf.get("productNameCompany"),
+        quantity=Decimal(1),
+        declared_unit=claims.declared_unit,
+        kg_co2e_per_declared_unit=claims.total,
+    )
     certifications = certification_inputs(ctx, held.certifications, at)
     declaration_id = str(uuid.uuid4())
-    document = compute_declaration(inp, claims.stages.as_dict(), supplier_contributions=[contribution],
-                                   certifications=certifications, at=at, declaration_id=f"urn:uuid:{declaration_id}")
+    document = compute_declaration(
+        inp,
+        claims.stages.as_dict(),
+        supplier_contributions=[contribution],
+        certifications=certifications,
+        at=at,
+        declaration_id=f"urn:uuid:{declaration_id}",
+    )
     token = sign_declaration(document, held.attestation or "", identity.key, identity.chain, at=at)  # type: ignore[arg-type]
     tokens = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
     bundle = build_bundle(token, held.attestation or "", held.evidence, certifications=tokens, crls=identity.crls)
-    row = Declaration(id=declaration_id, battery_model=inp.battery_model, pack_product_id=inp.pack_product_id,
-                      document=document.model_dump(mode="json", by_alias=True), signed=token,
-                      bundle=bundle.model_dump(mode="json"), created_at=at)
+    row = Declaration(
+        id=declaration_id,
+        battery_model=inp.battery_model,
+        pack_product_id=inp.pack_product_id,
+        document=document.model_dump(mode="json", by_alias=True),
+        signed=token,
+        bundle=bundle.model_dump(mode="json"),
+        created_at=at,
+    )
     ctx.session.add(row)
     ctx.session.flush()
-    audit.append(ctx.session, ctx.company_id, "declaration.issued", row.id, model=inp.battery_model,
-                 pack=held.footprint_id)
+    audit.append(
+        ctx.session, ctx.company_id, "declaration.issued", row.id, model=inp.battery_model, pack=held.footprint_id
+    )
     return row
 
 
@@ -138,10 +166,22 @@ def _verifier(ctx: NodeContext) -> Any:
 def verify(ctx: NodeContext, bundle: dict[str, Any]) -> VerificationReport:
     """Verify a bundle with this verifier node's key (opens every evidence package sealed to it)."""
     identity = _verifier(ctx)
-    report = verify_bundle(bundle, identity.trust, at=ctx.now(), verifier_key=identity.key,
-                           verifier_cert=identity.chain[0], crls=identity.crls)
-    audit.append(ctx.session, ctx.company_id, "bundle.verified", report.root.attestation_id or "",
-                 valid=report.valid, failures=len(report.failures))
+    report = verify_bundle(
+        bundle,
+        identity.trust,
+        at=ctx.now(),
+        verifier_key=identity.key,
+        verifier_cert=identity.chain[0],
+        crls=identity.crls,
+    )
+    audit.append(
+        ctx.session,
+        ctx.company_id,
+        "bundle.verified",
+        report.root.attestation_id or "",
+        valid=report.valid,
+        failures=len(report.failures),
+    )
     return report
 
 
@@ -152,8 +192,9 @@ def certify_for(ctx: NodeContext, caller: str, attestation: str, evidence: dict[
     if issuer != caller:
         raise Forbidden("a company can only ask to certify its own attestations")
     kwargs = {"scope": scope} if scope else {}
-    token = certify(attestation, evidence, identity.key, identity.chain, identity.trust, at=ctx.now(),
-                    crls=identity.crls, **kwargs)
+    token = certify(
+        attestation, evidence, identity.key, identity.chain, identity.trust, at=ctx.now(), crls=identity.crls, **kwargs
+    )
     audit.append(ctx.session, caller, "attestation.certified", issuer)
     return token
 

@@ -40,8 +40,9 @@ def has_grant(ctx: NodeContext, product_id: str, company_id: str) -> bool:
 
 def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
     footprints.get_product(ctx, product_id)
-    existing = ctx.session.exec(select(Grant).where(Grant.product_id == product_id,
-                                                    Grant.company_id == company_id)).first()
+    existing = ctx.session.exec(
+        select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
+    ).first()
     if existing:
         return existing
     return _add_grant(ctx, product_id, company_id)
@@ -55,8 +56,9 @@ def _add_grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
         with ctx.session.begin_nested():
             repo.insert_new(ctx.session, row)
     except IntegrityError:
-        return ctx.session.exec(select(Grant).where(Grant.product_id == product_id,
-                                                    Grant.company_id == company_id)).one()
+        return ctx.session.exec(
+            select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
+        ).one()
     audit.append(ctx.session, ctx.company_id, "grant.created", product_id, company=company_id)
     return row
 
@@ -95,8 +97,9 @@ def visible_footprint(ctx: NodeContext, company_id: str, footprint_id: str) -> t
     return row[0], row[1]
 
 
-def render_for(ctx: NodeContext, fp: Footprint, product: Product, audience: str, *,
-               fresh: bool = False) -> dict[str, Any]:
+def render_for(
+    ctx: NodeContext, fp: Footprint, product: Product, audience: str, *, fresh: bool = False
+) -> dict[str, Any]:
     """The PACT footprint as ``audience`` gets it, with its attestation when this node can sign."""
     return json.loads(rendered_json(ctx, fp, product, audience, fresh=fresh))
 
@@ -106,12 +109,28 @@ _RENDERED_MAX = 4096
 _RENDERED_LOCK = threading.Lock()
 
 
-def render_key(ctx: NodeContext, fp: RenderKeyFields, audience: str, attestation_id: str | None, certifications: int,
-               upstream_tokens: Iterable[str], product: tuple[Any, ...]) -> tuple[Any, ...]:
+def render_key(
+    ctx: NodeContext,
+    fp: RenderKeyFields,
+    audience: str,
+    attestation_id: str | None,
+    certifications: int,
+    upstream_tokens: Iterable[str],
+    product: tuple[Any, ...],
+) -> tuple[Any, ...]:
     """Everything a rendering depends on besides the immutable footprint (see :func:`rendered_json`); ``product``:
     ``pact.product_key`` of its product, which can change."""
-    return (ctx.company_id, ctx.settings.company_name, fp.id, fp.status, audience, attestation_id, certifications,
-            tuple(upstream_tokens), product)
+    return (
+        ctx.company_id,
+        ctx.settings.company_name,
+        fp.id,
+        fp.status,
+        audience,
+        attestation_id,
+        certifications,
+        tuple(upstream_tokens),
+        product,
+    )
 
 
 def cached_rendering(key: tuple[Any, ...]) -> bytes | None:
@@ -123,8 +142,9 @@ def cached_rendering(key: tuple[Any, ...]) -> bytes | None:
         return hit
 
 
-def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: str, *,
-                  issue_missing: bool = True, fresh: bool = False) -> bytes:
+def rendered_json(
+    ctx: NodeContext, fp: Footprint, product: Product, audience: str, *, issue_missing: bool = True, fresh: bool = False
+) -> bytes:
     """:func:`render_for` as compact JSON, cached per process.
 
     A footprint is immutable but for its status; what else goes into the rendering is named in the key: its
@@ -137,19 +157,37 @@ def rendered_json(ctx: NodeContext, fp: Footprint, product: Product, audience: s
     att = None
     if ctx.identity is not None and ctx.identity.can_sign:
         try:
-            att = attesting.attestation_for(ctx, fp, product, audience, latest_verifiers(ctx, product, audience),
-                                            issue_missing=issue_missing, fresh=fresh)
+            att = attesting.attestation_for(
+                ctx,
+                fp,
+                product,
+                audience,
+                latest_verifiers(ctx, product, audience),
+                issue_missing=issue_missing,
+                fresh=fresh,
+            )
         except attesting.CannotAttest as exc:
             log.warning("footprint %s goes out unattested: %s", fp.id, exc.detail)
     upstream = attesting.upstream_certifications(ctx, fp) if att is not None else []
-    key = render_key(ctx, fp, audience, att.id if att else None, len(att.certifications) if att else 0,
-                     [e["token"] for e in upstream], pact.product_key(product))
+    key = render_key(
+        ctx,
+        fp,
+        audience,
+        att.id if att else None,
+        len(att.certifications) if att else 0,
+        [e["token"] for e in upstream],
+        pact.product_key(product),
+    )
     hit = cached_rendering(key)
     if hit is not None:
         return hit
-    pf = pact.render_footprint(footprint=fp, product=product, company_id=ctx.company_id,
-                               company_name=ctx.settings.company_name,
-                               extension=attesting.extension_data(ctx, fp, att, upstream))
+    pf = pact.render_footprint(
+        footprint=fp,
+        product=product,
+        company_id=ctx.company_id,
+        company_name=ctx.settings.company_name,
+        extension=attesting.extension_data(ctx, fp, att, upstream),
+    )
     own = [e["token"] for e in (att.certifications if att else []) if isinstance(e, dict) and e.get("depth") == 0]
     if own:
         # PACT's descriptive verification record, filled from our signed certification
@@ -173,8 +211,14 @@ def source_url(ctx: NodeContext) -> str:
     return ctx.settings.public_url.rstrip("/")
 
 
-def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = None, due_date: datetime | None = None,
-                      verifier_certs: list[str] | None = None) -> CfpRequest:
+def request_footprint(
+    ctx: NodeContext,
+    line_id: str,
+    *,
+    message: str | None = None,
+    due_date: datetime | None = None,
+    verifier_certs: list[str] | None = None,
+) -> CfpRequest:
     """Ask the supplier of a BOM line for its footprint (RequestCreated event through the outbox)."""
     line = ctx.session.get(BomLine, line_id)
     if line is None or line.kind != "supplier":
@@ -182,13 +226,21 @@ def request_footprint(ctx: NodeContext, line_id: str, *, message: str | None = N
     return _request_for_line(ctx, line, message=message, due_date=due_date, verifier_certs=verifier_certs)
 
 
-def _request_for_line(ctx: NodeContext, line: Any, *, message: str | None = None, due_date: datetime | None = None,
-                      verifier_certs: list[str] | None = None) -> CfpRequest:
+def _request_for_line(
+    ctx: NodeContext,
+    line: Any,
+    *,
+    message: str | None = None,
+    due_date: datetime | None = None,
+    verifier_certs: list[str] | None = None,
+) -> CfpRequest:
     """:func:`request_footprint` for a supplier line already read (an ORM instance or a row of its table)."""
     partner = repo.partner_row(ctx.session, line.supplier_company_id or "")
     if partner is None or not partner.node_url:
-        raise ValidationFailed(f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
-                               errors=[{"field": "supplierCompanyId", "message": "no node URL"}])
+        raise ValidationFailed(
+            f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
+            errors=[{"field": "supplierCompanyId", "message": "no node URL"}],
+        )
     repo.lock_line(ctx.session, line.id)  # one open request per line (uq_cfprequest_open_line), never a 500
     open_id = repo.open_request_for_line(ctx.session, line.id)
     if open_id is not None:
@@ -203,14 +255,29 @@ def _request_for_line(ctx: NodeContext, line: Any, *, message: str | None = None
         data[pact.X_DUE] = pact.iso(due_date)
     if verifiers:
         data[pact.X_VERIFIERS] = verifiers
-    req = CfpRequest(direction="outgoing", event_id=event_id, company_id=partner.company_id,
-                     product_ids=[line.supplier_product_id or ""], bom_line_id=line.id, message=message,
-                     due_date=due_date, verifier_certs=verifiers, created_at=ctx.now(), updated_at=ctx.now())
+    req = CfpRequest(
+        direction="outgoing",
+        event_id=event_id,
+        company_id=partner.company_id,
+        product_ids=[line.supplier_product_id or ""],
+        bom_line_id=line.id,
+        message=message,
+        due_date=due_date,
+        verifier_certs=verifiers,
+        created_at=ctx.now(),
+        updated_at=ctx.now(),
+    )
     ctx.session.add(req)
     event = pact.cloud_event(pact.REQUEST_CREATED, source_url(ctx), data, event_id=event_id, at=ctx.now())
     outbox.enqueue(ctx.session, partner.node_url, partner.company_id, outbox.SEND_EVENT, event, ctx.now())
-    audit.append(ctx.session, ctx.company_id, "request.sent", line.supplier_product_id or "", to=partner.company_id,
-                 event=event_id)
+    audit.append(
+        ctx.session,
+        ctx.company_id,
+        "request.sent",
+        line.supplier_product_id or "",
+        to=partner.company_id,
+        event=event_id,
+    )
     return req
 
 
@@ -218,8 +285,10 @@ def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: l
     """Ask every supplier whose footprint we lack for this product (used before answering a customer)."""
     made = []
     lines = repo.bom_line_rows(ctx.session, product.id)
-    held = repo.latest_upstreams(ctx.session, [(line.supplier_company_id or "", line.supplier_product_id or "")
-                                               for line in lines if line.kind == "supplier"])
+    held = repo.latest_upstreams(
+        ctx.session,
+        [(line.supplier_company_id or "", line.supplier_product_id or "") for line in lines if line.kind == "supplier"],
+    )
     for line in lines:
         if line.kind != "supplier" or line.supplier_company_id == ctx.company_id:
             if line.kind == "supplier" and line.supplier_company_id == ctx.company_id:
@@ -228,8 +297,9 @@ def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: l
                     made.extend(request_missing_inputs(ctx, inner, verifier_certs))
             continue
         if (line.supplier_company_id or "", (line.supplier_product_id or "").lower()) not in held:
-            made.append(_request_for_line(ctx, line, verifier_certs=verifier_certs,
-                                          message=f"needed for {product.name}"))
+            made.append(
+                _request_for_line(ctx, line, verifier_certs=verifier_certs, message=f"needed for {product.name}")
+            )
     return made
 
 
@@ -283,9 +353,12 @@ def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "
 def _reject(ctx: NodeContext, req: CfpRequest, reason: str, code: str = "NotFound") -> None:
     _set_state(ctx, req, "rejected", reason)
     if req.callback_url:
-        event = pact.cloud_event(pact.REQUEST_REJECTED, source_url(ctx),
-                                 {"requestEventId": req.event_id, "error": {"code": code, "message": reason}},
-                                 at=ctx.now())
+        event = pact.cloud_event(
+            pact.REQUEST_REJECTED,
+            source_url(ctx),
+            {"requestEventId": req.event_id, "error": {"code": code, "message": reason}},
+            at=ctx.now(),
+        )
         outbox.enqueue(ctx.session, req.callback_url, req.company_id, outbox.SEND_EVENT, event, ctx.now())
     audit.append(ctx.session, ctx.company_id, "request.rejected", req.event_id, to=req.company_id, reason=reason)
 
@@ -302,8 +375,9 @@ def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     return req
 
 
-def attempt_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False, active: Any = footprints.LOOK_UP,
-                   fresh: bool = False) -> bool:
+def attempt_fulfil(
+    ctx: NodeContext, req: CfpRequest, *, granted: bool = False, active: Any = footprints.LOOK_UP, fresh: bool = False
+) -> bool:
     """:func:`try_fulfil` in a savepoint: a failure is recorded on the request and never undoes the caller's work."""
     try:
         with ctx.session.begin_nested():
@@ -316,8 +390,9 @@ def attempt_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False, 
         return False
 
 
-def try_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False, active: Any = footprints.LOOK_UP,
-               fresh: bool = False) -> bool:
+def try_fulfil(
+    ctx: NodeContext, req: CfpRequest, *, granted: bool = False, active: Any = footprints.LOOK_UP, fresh: bool = False
+) -> bool:
     """Answer an accepted request if the footprint can be had now; otherwise ask our own suppliers first.
 
     What the caller has just learnt in this transaction is not asked again: ``granted=True``, it checked (or made)
@@ -336,8 +411,9 @@ def try_fulfil(ctx: NodeContext, req: CfpRequest, *, granted: bool = False, acti
             request_missing_inputs(ctx, product, list(req.verifier_certs))
             return False
     pf = render_for(ctx, fp, product, req.company_id, fresh=fresh)
-    event = pact.cloud_event(pact.REQUEST_FULFILLED, source_url(ctx), {"requestEventId": req.event_id, "pfs": [pf]},
-                             at=ctx.now())
+    event = pact.cloud_event(
+        pact.REQUEST_FULFILLED, source_url(ctx), {"requestEventId": req.event_id, "pfs": [pf]}, at=ctx.now()
+    )
     if req.callback_url:
         outbox.enqueue(ctx.session, req.callback_url, req.company_id, outbox.SEND_EVENT, event, ctx.now())
     req.footprint_ids = [fp.id]
@@ -374,12 +450,19 @@ def _on_request(ctx: NodeContext, caller: str, event_id: str, source: str, data:
     wanted = [str(p) for p in data.get("productId") or []]
     products = repo.products_by_urns(ctx.session, wanted)
     due = data.get(pact.X_DUE)
-    req = CfpRequest(direction="incoming", event_id=event_id, company_id=caller, product_ids=wanted,
-                     product_id=products[0].id if products else None, message=data.get(pact.X_MESSAGE) or data.get("comment"),
-                     due_date=datetime.fromisoformat(due.replace("Z", "+00:00")) if isinstance(due, str) else None,
-                     verifier_certs=[str(v) for v in data.get(pact.X_VERIFIERS) or []],
-                     callback_url=_reply_url(ctx, caller),  # not ``source``: the sender names it (issue 15, SSRF)
-                     created_at=ctx.now(), updated_at=ctx.now())
+    req = CfpRequest(
+        direction="incoming",
+        event_id=event_id,
+        company_id=caller,
+        product_ids=wanted,
+        product_id=products[0].id if products else None,
+        message=data.get(pact.X_MESSAGE) or data.get("comment"),
+        due_date=datetime.fromisoformat(due.replace("Z", "+00:00")) if isinstance(due, str) else None,
+        verifier_certs=[str(v) for v in data.get(pact.X_VERIFIERS) or []],
+        callback_url=_reply_url(ctx, caller),  # not ``source``: the sender names it (issue 15, SSRF)
+        created_at=ctx.now(),
+        updated_at=ctx.now(),
+    )
     ctx.session.add(req)
     ctx.session.flush()
     if not products:
@@ -428,8 +511,9 @@ def _on_fulfilled(ctx: NodeContext, caller: str, data: dict[str, Any]) -> None:
         # a repeated or late answer never undoes a fulfilled request; a new footprint in it is kept with the others
         added = [f for f in footprint_ids if f not in found.footprint_ids]
         if added:
-            repo.update_request(ctx.session, found.id, footprint_ids=[*found.footprint_ids, *added],
-                                updated_at=ctx.now())
+            repo.update_request(
+                ctx.session, found.id, footprint_ids=[*found.footprint_ids, *added], updated_at=ctx.now()
+            )
         return
     state: dict[str, Any] = {"state": "fulfilled" if footprint_ids else "pending"}
     if not footprint_ids and refusals:
@@ -458,8 +542,9 @@ def _on_published(ctx: NodeContext, caller: str, source: str, data: dict[str, An
 # receipt and propagation --------------------------------------------------------------------------------------------
 
 
-def receive_footprint(ctx: NodeContext, sender: str, pf: dict[str, Any],
-                      refusals: list[str] | None = None) -> UpstreamFootprint | None:
+def receive_footprint(
+    ctx: NodeContext, sender: str, pf: dict[str, Any], refusals: list[str] | None = None
+) -> UpstreamFootprint | None:
     """Verify and store a supplier's footprint, then recompute what depends on it. A bad one is refused and recorded
     (and its reason appended to ``refusals`` when given)."""
     try:
@@ -469,8 +554,13 @@ def receive_footprint(ctx: NodeContext, sender: str, pf: dict[str, Any],
         if refusals is not None:
             refusals.append(str(reason))
         log.warning("refused footprint %s from %s: %s", pf.get("id") if isinstance(pf, dict) else "?", sender, reason)
-        audit.append(ctx.session, sender, "footprint.refused", str(pf.get("id", "")) if isinstance(pf, dict) else "",
-                     reason=reason)
+        audit.append(
+            ctx.session,
+            sender,
+            "footprint.refused",
+            str(pf.get("id", "")) if isinstance(pf, dict) else "",
+            reason=reason,
+        )
         return None
     if row is not None:
         propagate(ctx, sender, row.product_id)
@@ -498,8 +588,11 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
     # the usual case, a footprint not held yet, in one prepared query (the row, with its evidence and PACT JSON, is
     # loaded only when held)
     held_id = pf["id"].lower()  # as record_upstream stores it: a peer may send the id in another case
-    existing = (ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == held_id)).first()
-                if repo.upstream_held(ctx.session, held_id) else None)
+    existing = (
+        ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == held_id)).first()
+        if repo.upstream_held(ctx.session, held_id)
+        else None
+    )
     if existing is not None:
         if pf.get("status") == "Deprecated" and existing.status != "Deprecated":
             existing.status = "Deprecated"
@@ -514,18 +607,28 @@ def _verify_and_store(ctx: NodeContext, sender: str, pf: dict[str, Any]) -> Upst
             republish(ctx, sender, existing.product_id)
         return None
     stages = claims.stages.as_dict()
-    body = s.UpstreamFootprintCreate.model_validate({
-        "footprintId": pf["id"], "supplierCompanyId": sender, "productId": claims.product_ids[0],
-        "declaredUnit": claims.declared_unit,
-        "stages": {st.value: str(stages[st]) for st in STAGES},
-        "primaryDataShare": str(claims.primary_data_share),
-        "dqr": claims.data_quality.model_dump(mode="json"),
-    })
+    body = s.UpstreamFootprintCreate.model_validate(
+        {
+            "footprintId": pf["id"],
+            "supplierCompanyId": sender,
+            "productId": claims.product_ids[0],
+            "declaredUnit": claims.declared_unit,
+            "stages": {st.value: str(stages[st]) for st in STAGES},
+            "primaryDataShare": str(claims.primary_data_share),
+            "dqr": claims.data_quality.model_dump(mode="json"),
+        }
+    )
     try:
-        row = footprints.record_upstream(ctx, body, source="peer", attestation=ext["attestation"],
-                                         evidence=ext.get("evidence"), pact=pf,
-                                         certifications=ext.get("certifications") or [],
-                                         not_held=True)  # the look-up above was for the id it stores
+        row = footprints.record_upstream(
+            ctx,
+            body,
+            source="peer",
+            attestation=ext["attestation"],
+            evidence=ext.get("evidence"),
+            pact=pf,
+            certifications=ext.get("certifications") or [],
+            not_held=True,
+        )  # the look-up above was for the id it stores
     except footprints.AlreadyHeld:
         return None  # the same footprint, stored by an answer that arrived at the same moment
     audit.append(ctx.session, sender, "footprint.received", pf["id"], digest=verified.digest)

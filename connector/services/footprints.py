@@ -39,26 +39,37 @@ def _stages_in(raw: dict[str, str]) -> dict[Stage, Decimal]:
 class UpstreamSource:
     """Where an input's values came from: a supplier's footprint we hold, or one of our own products."""
 
-    def __init__(self, footprint_id: str, unit: str, stages: dict[Stage, Decimal], share: Decimal | None,
-                 dqr: DataQuality | None, attestation: str | None) -> None:
+    def __init__(
+        self,
+        footprint_id: str,
+        unit: str,
+        stages: dict[Stage, Decimal],
+        share: Decimal | None,
+        dqr: DataQuality | None,
+        attestation: str | None,
+    ) -> None:
         self.footprint_id, self.unit, self.stages = footprint_id, unit, stages
         self.share, self.dqr, self.attestation = share, dqr, attestation
 
 
-def _upstream_for(ctx: NodeContext, company_id: str, product_urn: str,
-                  held: dict[tuple[str, str], Any]) -> UpstreamSource | None:
+def _upstream_for(
+    ctx: NodeContext, company_id: str, product_urn: str, held: dict[tuple[str, str], Any]
+) -> UpstreamSource | None:
     """Where a line's input comes from; ``held`` is :func:`repo.latest_upstreams` of the product's lines."""
     if company_id == ctx.company_id:
         own = repo.product_by_urn(ctx.session, product_urn)
         fp = repo.active_footprint(ctx.session, own.id) if own else None
         if fp is None or own is None:
             return None
-        return UpstreamSource(fp.id, own.declared_unit, _stages_in(fp.stages), fp.primary_data_share, _dqr(fp.dqr), None)
+        return UpstreamSource(
+            fp.id, own.declared_unit, _stages_in(fp.stages), fp.primary_data_share, _dqr(fp.dqr), None
+        )
     up = held.get((company_id, product_urn.lower()))
     if up is None:
         return None
-    return UpstreamSource(up.footprint_id, up.declared_unit, _stages_in(up.stages), up.primary_data_share,
-                          _dqr(up.dqr), up.attestation)
+    return UpstreamSource(
+        up.footprint_id, up.declared_unit, _stages_in(up.stages), up.primary_data_share, _dqr(up.dqr), up.attestation
+    )
 
 
 LOOK_UP: Any = object()
@@ -82,33 +93,49 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
     snapshot: list[dict] = []
     missing: list[str] = []
     lines = repo.bom_line_rows(ctx.session, product.id)
-    held = repo.latest_upstreams(ctx.session, [(line.supplier_company_id or "", line.supplier_product_id or "")
-                                               for line in lines if line.kind != "secondary"
-                                               and line.supplier_company_id != ctx.company_id])
+    held = repo.latest_upstreams(
+        ctx.session,
+        [
+            (line.supplier_company_id or "", line.supplier_product_id or "")
+            for line in lines
+            if line.kind != "secondary" and line.supplier_company_id != ctx.company_id
+        ],
+    )
     for line in lines:
         if line.kind == "secondary":
-            secondary.append(OwnLine(Stage(line.stage), line.quantity, line.factor, ZERO_SHARE, None,  # type: ignore[arg-type]
-                                     line.dataset or "secondary"))
+            secondary.append(
+                OwnLine(
+                    Stage(line.stage),
+                    line.quantity,
+                    line.factor,
+                    ZERO_SHARE,
+                    None,  # type: ignore[arg-type]
+                    line.dataset or "secondary",
+                )
+            )
             continue
         src = _upstream_for(ctx, line.supplier_company_id or "", line.supplier_product_id or "", held)
         if src is None:
             missing.append(f"{line.supplier_product_id} from {line.supplier_company_id}")
             continue
-        item = UpstreamInput(line.quantity, line.unit, src.unit, src.stages, src.share, src.dqr,
-                             line.supplier_product_id or "")
+        item = UpstreamInput(
+            line.quantity, line.unit, src.unit, src.stages, src.share, src.dqr, line.supplier_product_id or ""
+        )
         inputs.append(item)
-        snapshot.append({
-            "lineId": line.id,
-            "supplierCompanyId": line.supplier_company_id,
-            "productId": line.supplier_product_id,
-            "footprintId": src.footprint_id,
-            "quantity": format_decimal(line.quantity),
-            "unit": line.unit,
-            "upstreamUnit": src.unit,
-            "convertedQuantity": format_decimal(item.converted_quantity),
-            "upstreamStages": _stages_out(src.stages),
-            "hasAttestation": src.attestation is not None,
-        })
+        snapshot.append(
+            {
+                "lineId": line.id,
+                "supplierCompanyId": line.supplier_company_id,
+                "productId": line.supplier_product_id,
+                "footprintId": src.footprint_id,
+                "quantity": format_decimal(line.quantity),
+                "unit": line.unit,
+                "upstreamUnit": src.unit,
+                "convertedQuantity": format_decimal(item.converted_quantity),
+                "upstreamStages": _stages_out(src.stages),
+                "hasAttestation": src.attestation is not None,
+            }
+        )
     if missing:
         raise MissingUpstream(
             "no upstream footprint held yet for: " + "; ".join(missing),
@@ -126,14 +153,22 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
     result = compute_footprint(own_lines, inputs, rounding)
     stages = _stages_out(result.stages)
     own_stages = _stages_out({st: rounding.apply(v) for st, v in result.own.items()})
-    dqr = {k: format_decimal(getattr(result.dqr, k)) for k in ("technological", "geographical", "temporal")} \
-        if result.dqr else None
+    dqr = (
+        {k: format_decimal(getattr(result.dqr, k)) for k in ("technological", "geographical", "temporal")}
+        if result.dqr
+        else None
+    )
     if active is LOOK_UP:
         active = repo.active_footprint(ctx.session, product.id)
     # share and DQR count too: a changed data quality with equal values must not leave the old one issued
-    if (active is not None and active.stages == stages and active.inputs == snapshot
-            and active.own_stages == own_stages and active.primary_data_share == result.primary_data_share
-            and active.dqr == dqr):
+    if (
+        active is not None
+        and active.stages == stages
+        and active.inputs == snapshot
+        and active.own_stages == own_stages
+        and active.primary_data_share == result.primary_data_share
+        and active.dqr == dqr
+    ):
         return active, False
 
     now = ctx.now()
@@ -161,8 +196,9 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
         ctx.session.add(fp)
         ctx.session.flush()
     except IntegrityError as exc:  # only without the product lock: a concurrent compute issued this version first
-        raise Conflict(f"another version of product {product.id}'s footprint was issued at the same moment; "
-                       "compute again") from exc
+        raise Conflict(
+            f"another version of product {product.id}'s footprint was issued at the same moment; compute again"
+        ) from exc
     return fp, True
 
 
@@ -195,9 +231,17 @@ class AlreadyHeld(Conflict):
     """The upstream footprint id is held already (a footprint id names one immutable footprint)."""
 
 
-def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source: str = "manual",
-                    attestation: str | None = None, evidence: dict | None = None, pact: dict | None = None,
-                    certifications: list | None = None, not_held: bool = False) -> UpstreamFootprint:
+def record_upstream(
+    ctx: NodeContext,
+    data: s.UpstreamFootprintCreate,
+    *,
+    source: str = "manual",
+    attestation: str | None = None,
+    evidence: dict | None = None,
+    pact: dict | None = None,
+    certifications: list | None = None,
+    not_held: bool = False,
+) -> UpstreamFootprint:
     """Store a supplier's footprint; an older active one for the same product becomes Deprecated.
 
     ``not_held=True``: the caller has just found its (lower-case) footprint id not held, in this transaction.
@@ -225,8 +269,10 @@ def record_upstream(ctx: NodeContext, data: s.UpstreamFootprintCreate, *, source
         row.footprint_id = row.id
     if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint
-        raise AlreadyHeld(f"upstream footprint {row.footprint_id} is already held",
-                       errors=[{"field": "footprintId", "message": "duplicate"}])
+        raise AlreadyHeld(
+            f"upstream footprint {row.footprint_id} is already held",
+            errors=[{"field": "footprintId", "message": "duplicate"}],
+        )
     if previous is not None and previous[1] != row.footprint_id:
         repo.deprecate_upstream(ctx.session, previous[0])
     repo.insert_new(ctx.session, row)  # returned outside the session

@@ -53,7 +53,6 @@ class NodeIdentity:
         return True
 
 
-
 def load_identity(settings: Settings) -> NodeIdentity:
     key = load_private_key(settings.key_file.read_bytes()) if settings.key_file else None
     chain: list[x509.Certificate] = []

@@ -39,16 +39,24 @@ _COLUMNS = tuple(_TABLE.c)
 _INSERT = insert(_TABLE)
 
 
-def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any],
-            at: datetime) -> str:
+def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any], at: datetime) -> str:
     """Write a message in the caller's transaction (one prepared INSERT on its connection: no unit of work); its id.
 
     With ``session.info[DISPATCH]`` the message is written leased (as a claim would lease it) and, once the
     transaction commits, :func:`dispatched` gives it to the session's owner for the worker; otherwise the worker
     claims it when woken (``ENQUEUED``) or at its next poll."""
     message_id = new_id()
-    row = {"id": message_id, "target_url": target_url.rstrip("/"), "company_id": company_id, "kind": kind,
-           "body": body, "state": "pending", "attempts": 0, "next_attempt_at": at, "created_at": at}
+    row = {
+        "id": message_id,
+        "target_url": target_url.rstrip("/"),
+        "company_id": company_id,
+        "kind": kind,
+        "body": body,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": at,
+        "created_at": at,
+    }
     dispatch = session.info.get(DISPATCH)
     if dispatch:
         row["attempts"], row["next_attempt_at"] = 1, at + LEASE
@@ -95,8 +103,9 @@ def claim_due(session: Session, at: datetime, limit: int = 20, holder: str | Non
     return claim(session, at, limit, holder)[0]
 
 
-def claim(session: Session, at: datetime, limit: int = 20,
-          holder: str | None = None) -> tuple[list[OutboxMessage], datetime | None]:
+def claim(
+    session: Session, at: datetime, limit: int = 20, holder: str | None = None
+) -> tuple[list[OutboxMessage], datetime | None]:
     """:func:`claim_due`, and when the next pending message falls due (None: nothing pending), in one transaction.
 
     The worker sleeps until then (or until woken), instead of polling a database that has nothing for it. One query
@@ -110,25 +119,31 @@ def claim(session: Session, at: datetime, limit: int = 20,
         stmt = stmt.with_for_update(skip_locked=True)
     pending = conn.execute(stmt).all()
     due = [row for row in pending[:limit] if _aware(row.next_attempt_at, at) <= at]
-    rest = pending[len(due):]
+    rest = pending[len(due) :]
     next_at = _aware(rest[0].next_attempt_at, at) if rest else None
     rows = []
     if due:
         lease = at + LEASE
-        conn.execute(update(_TABLE).where(_TABLE.c.id.in_([row.id for row in due]))
-                     .values(next_attempt_at=lease, attempts=_TABLE.c.attempts + 1, holder=holder))
-        rows = [OutboxMessage(**{**row._mapping, "next_attempt_at": lease, "attempts": row.attempts + 1,
-                                 "holder": holder})
-                for row in due]
+        conn.execute(
+            update(_TABLE)
+            .where(_TABLE.c.id.in_([row.id for row in due]))
+            .values(next_attempt_at=lease, attempts=_TABLE.c.attempts + 1, holder=holder)
+        )
+        rows = [
+            OutboxMessage(**{**row._mapping, "next_attempt_at": lease, "attempts": row.attempts + 1, "holder": holder})
+            for row in due
+        ]
         if next_at is None or next_at > lease:
             next_at = lease  # the lease of what was just taken runs out then, if it was never marked sent
     session.commit()
     return rows, next_at
 
 
-_RECLAIM = (update(_TABLE).where(_TABLE.c.state == "pending", _TABLE.c.holder == bindparam("h"),
-                                _TABLE.c.next_attempt_at > bindparam("at"))
-            .values(next_attempt_at=bindparam("at")))
+_RECLAIM = (
+    update(_TABLE)
+    .where(_TABLE.c.state == "pending", _TABLE.c.holder == bindparam("h"), _TABLE.c.next_attempt_at > bindparam("at"))
+    .values(next_attempt_at=bindparam("at"))
+)
 
 
 def reclaim(session: Session, holder: str, at: datetime) -> int:
@@ -153,12 +168,14 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 def mark_sent(session: Session, message_ids: list[str], at: datetime) -> None:
     """Record the delivery of these messages (one UPDATE), in the caller's transaction."""
     if message_ids:
-        session.connection().execute(update(_TABLE).where(_TABLE.c.id.in_(message_ids))
-                                     .values(state="sent", sent_at=at, last_error=None))
+        session.connection().execute(
+            update(_TABLE).where(_TABLE.c.id.in_(message_ids)).values(state="sent", sent_at=at, last_error=None)
+        )
 
 
-def mark_failed(session: Session, settings: Settings, message_id: str, error: str, at: datetime,
-                permanent: bool = False) -> datetime | None:
+def mark_failed(
+    session: Session, settings: Settings, message_id: str, error: str, at: datetime, permanent: bool = False
+) -> datetime | None:
     """Record a failed attempt; returns when the message is tried again (None: given up, or unknown)."""
     row = session.get(OutboxMessage, message_id)
     if row is None:

@@ -42,11 +42,16 @@ class VisibleFootprint(NamedTuple):
 
 
 _FP, _PRODUCT, _GRANT = (t.__table__ for t in (Footprint, Product, Grant))  # type: ignore[attr-defined]
-_VISIBLE = (core_select(_FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs,
-                        *(_PRODUCT.c[name] for name in RENDERED_PRODUCT_FIELDS))
-            .select_from(_FP.join(_PRODUCT, _PRODUCT.c.id == _FP.c.product_id)
-                         .join(_GRANT, _GRANT.c.product_id == _PRODUCT.c.id))
-            .where(_FP.c.id == bindparam("f"), _GRANT.c.company_id == bindparam("c")).limit(1))
+_VISIBLE = (
+    core_select(
+        _FP.c.id, _FP.c.status, _FP.c.product_id, _FP.c.inputs, *(_PRODUCT.c[name] for name in RENDERED_PRODUCT_FIELDS)
+    )
+    .select_from(
+        _FP.join(_PRODUCT, _PRODUCT.c.id == _FP.c.product_id).join(_GRANT, _GRANT.c.product_id == _PRODUCT.c.id)
+    )
+    .where(_FP.c.id == bindparam("f"), _GRANT.c.company_id == bindparam("c"))
+    .limit(1)
+)
 
 
 def visible_footprint(session: Session, company_id: str, footprint_id: str) -> VisibleFootprint | None:
@@ -58,10 +63,15 @@ def visible_footprint(session: Session, company_id: str, footprint_id: str) -> V
 
 
 _REQ, _ATT, _UP = (t.__table__ for t in (CfpRequest, Attestation, UpstreamFootprint))  # type: ignore[attr-defined]
-_LATEST_VERIFIERS = (core_select(_REQ.c.product_id, _REQ.c.verifier_certs)
-                     .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("a"),
-                            _REQ.c.product_id.in_(bindparam("p", expanding=True)))
-                     .order_by(_REQ.c.created_at.desc()))
+_LATEST_VERIFIERS = (
+    core_select(_REQ.c.product_id, _REQ.c.verifier_certs)
+    .where(
+        _REQ.c.direction == "incoming",
+        _REQ.c.company_id == bindparam("a"),
+        _REQ.c.product_id.in_(bindparam("p", expanding=True)),
+    )
+    .order_by(_REQ.c.created_at.desc())
+)
 
 
 def latest_verifiers(session: Session, audience: str, product_ids: list[str]) -> dict[str, list[str]]:
@@ -76,30 +86,35 @@ def latest_verifiers(session: Session, audience: str, product_ids: list[str]) ->
     return out
 
 
-_ATTESTATION_KEYS = (core_select(_ATT.c.footprint_id, _ATT.c.id, _ATT.c.verifiers, _ATT.c.certifications)
-                     .where(_ATT.c.audience == bindparam("a"),
-                            _ATT.c.footprint_id.in_(bindparam("f", expanding=True))))
+_ATTESTATION_KEYS = core_select(_ATT.c.footprint_id, _ATT.c.id, _ATT.c.verifiers, _ATT.c.certifications).where(
+    _ATT.c.audience == bindparam("a"), _ATT.c.footprint_id.in_(bindparam("f", expanding=True))
+)
 
 
-def attestation_keys(session: Session, audience: str,
-                     footprint_ids: list[str]) -> dict[str, list[tuple[str, list[str], int]]]:
+def attestation_keys(
+    session: Session, audience: str, footprint_ids: list[str]
+) -> dict[str, list[tuple[str, list[str], int]]]:
     """Per footprint: (attestation id, verifiers, number of certifications) of each attestation for ``audience``."""
     if not footprint_ids:
         return {}
     out: dict[str, list[tuple[str, list[str], int]]] = {}
-    for footprint_id, att_id, verifiers, certifications in execute(session, _ATTESTATION_KEYS,
-                                                                    {"a": audience, "f": footprint_ids}):
+    for footprint_id, att_id, verifiers, certifications in execute(
+        session, _ATTESTATION_KEYS, {"a": audience, "f": footprint_ids}
+    ):
         out.setdefault(footprint_id, []).append((att_id, list(verifiers or []), len(certifications or [])))
     return out
 
 
-_HELD = (core_select(_UP.c.footprint_id, _UP.c.certifications)
-         .where(_UP.c.footprint_id.in_(bindparam("f", expanding=True))))
+_HELD = core_select(_UP.c.footprint_id, _UP.c.certifications).where(
+    _UP.c.footprint_id.in_(bindparam("f", expanding=True))
+)
 
 
 def upstream_certifications(session: Session, footprint_ids: list[str]) -> dict[str, list[Any]]:
     """Per upstream footprint id: the certifications held with it (as ``attesting.upstream_certifications``)."""
     if not footprint_ids:
         return {}
-    return {footprint_id: certifications or []
-            for footprint_id, certifications in execute(session, _HELD, {"f": footprint_ids})}
+    return {
+        footprint_id: certifications or []
+        for footprint_id, certifications in execute(session, _HELD, {"f": footprint_ids})
+    }

@@ -31,8 +31,13 @@ M = TypeVar("M", bound=SQLModel)
 
 _PRODUCT = Product.__table__  # type: ignore[attr-defined]
 _LOCK_PRODUCT = core_select(_PRODUCT.c.id).where(_PRODUCT.c.id == bindparam("i")).with_for_update()
-_LOCK_LINE = core_select(BomLine.__table__.c.id).where(  # type: ignore[attr-defined]
-    BomLine.__table__.c.id == bindparam("i")).with_for_update()  # type: ignore[attr-defined]
+_LOCK_LINE = (
+    core_select(BomLine.__table__.c.id)
+    .where(  # type: ignore[attr-defined]
+        BomLine.__table__.c.id == bindparam("i")
+    )
+    .with_for_update()
+)  # type: ignore[attr-defined]
 _ADVISORY = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
 
 
@@ -65,7 +70,9 @@ def lock_key(session: Session, key: str) -> bool:
     return True
 
 
-def page(session: Session, model: type[M], *where: object, order: object, limit: int, offset: int) -> tuple[list[M], int]:
+def page(
+    session: Session, model: type[M], *where: object, order: object, limit: int, offset: int
+) -> tuple[list[M], int]:
     stmt = select(model)
     count = select(func.count()).select_from(model)
     for cond in where:
@@ -90,11 +97,17 @@ def product_by_urn(session: Session, urn: str) -> Product | None:
     return session.get(Product, ident.product_id) if ident else None
 
 
-_PRODUCTS_BY_URNS = (select(Product)
-                     .where(col(Product.id).in_(select(ProductIdentifier.product_id)
-                                                .where(func.lower(ProductIdentifier.urn)
-                                                       .in_(bindparam("urns", expanding=True)))))
-                     .order_by(col(Product.created_at)))
+_PRODUCTS_BY_URNS = (
+    select(Product)
+    .where(
+        col(Product.id).in_(
+            select(ProductIdentifier.product_id).where(
+                func.lower(ProductIdentifier.urn).in_(bindparam("urns", expanding=True))
+            )
+        )
+    )
+    .order_by(col(Product.created_at))
+)
 
 
 def products_by_urns(session: Session, urns: Sequence[str]) -> list[Product]:
@@ -127,16 +140,20 @@ def internal_edges(session: Session, company_id: str) -> dict[str, list[str]]:
 
 # ORM look-ups of the event path built once, bound per call (building the statement, its expressions and their
 # coercions, cost as much as running it): the same SQL, the same instances
-_ACTIVE_FOOTPRINT = (select(Footprint).where(Footprint.product_id == bindparam("p"), Footprint.status == "Active")
-                     .order_by(col(Footprint.version).desc()))
+_ACTIVE_FOOTPRINT = (
+    select(Footprint)
+    .where(Footprint.product_id == bindparam("p"), Footprint.status == "Active")
+    .order_by(col(Footprint.version).desc())
+)
 
 
 def active_footprint(session: Session, product_id: str) -> Footprint | None:
     return session.exec(_ACTIVE_FOOTPRINT, params={"p": product_id}).first()
 
 
-_PENDING_INCOMING = select(CfpRequest).where(CfpRequest.direction == "incoming", CfpRequest.product_id == bindparam("p"),
-                                             CfpRequest.state == "pending")
+_PENDING_INCOMING = select(CfpRequest).where(
+    CfpRequest.direction == "incoming", CfpRequest.product_id == bindparam("p"), CfpRequest.state == "pending"
+)
 
 
 def pending_incoming(session: Session, product_id: str) -> list[CfpRequest]:
@@ -152,8 +169,9 @@ def outgoing_request(session: Session, event_id: str) -> CfpRequest | None:
     return session.exec(_OUTGOING_BY_EVENT, params={"e": event_id}).first()
 
 
-_ATTESTATIONS_FOR = select(Attestation).where(Attestation.footprint_id == bindparam("f"),
-                                              Attestation.audience == bindparam("a"))
+_ATTESTATIONS_FOR = select(Attestation).where(
+    Attestation.footprint_id == bindparam("f"), Attestation.audience == bindparam("a")
+)
 
 
 def attestations_for(session: Session, footprint_id: str, audience: str) -> list[Attestation]:
@@ -167,13 +185,15 @@ def footprint_versions(session: Session, product_id: str) -> list[Footprint]:
 
 
 _BOM = BomLine.__table__  # type: ignore[attr-defined]
-_USING_UPSTREAM = core_select(_BOM.c.product_id).where(_BOM.c.supplier_company_id == bindparam("c"),
-                                                       func.lower(_BOM.c.supplier_product_id) == bindparam("u"))
+_USING_UPSTREAM = core_select(_BOM.c.product_id).where(
+    _BOM.c.supplier_company_id == bindparam("c"), func.lower(_BOM.c.supplier_product_id) == bindparam("u")
+)
 
 
 def products_using_upstream(session: Session, supplier_company_id: str, product_urn: str) -> list[str]:
-    return sorted({row[0] for row in _rows(session, _USING_UPSTREAM, {"c": supplier_company_id,
-                                                                       "u": product_urn.lower()})})
+    return sorted(
+        {row[0] for row in _rows(session, _USING_UPSTREAM, {"c": supplier_company_id, "u": product_urn.lower()})}
+    )
 
 
 def partner_by_company(session: Session, company_id: str) -> Partner | None:
@@ -213,8 +233,11 @@ def _first(session: Session, stmt: Any, params: dict[str, Any]) -> Row[Any] | No
 
 
 _GRANT = Grant.__table__  # type: ignore[attr-defined]
-_HAS_GRANT = core_select(_GRANT.c.id).where(_GRANT.c.product_id == bindparam("p"),
-                                            _GRANT.c.company_id == bindparam("c")).limit(1)
+_HAS_GRANT = (
+    core_select(_GRANT.c.id)
+    .where(_GRANT.c.product_id == bindparam("p"), _GRANT.c.company_id == bindparam("c"))
+    .limit(1)
+)
 
 
 def has_grant(session: Session, product_id: str, company_id: str) -> bool:
@@ -223,10 +246,12 @@ def has_grant(session: Session, product_id: str, company_id: str) -> bool:
 
 _INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
 _INBOX_FIRST = {
-    "postgresql": pg_insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.event_id])
-                                   .returning(_INBOX.c.event_id),
-    "sqlite": sqlite_insert(_INBOX).on_conflict_do_nothing(index_elements=[_INBOX.c.event_id])
-                                   .returning(_INBOX.c.event_id),
+    "postgresql": pg_insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=[_INBOX.c.event_id])
+    .returning(_INBOX.c.event_id),
+    "sqlite": sqlite_insert(_INBOX)
+    .on_conflict_do_nothing(index_elements=[_INBOX.c.event_id])
+    .returning(_INBOX.c.event_id),
 }
 """RETURNING says whether a row went in (the cursor's rowcount is not reliable through every driver: -1 here)."""
 
@@ -235,24 +260,33 @@ def inbox_first(session: Session, key: str, source: str, type_: str, at: object)
     """Record an incoming event id, in one statement: True the first time, False when an earlier delivery (or a
     concurrent one, once it commits) recorded it (``INSERT ... ON CONFLICT DO NOTHING``)."""
     conn = session.connection()
-    result = conn.execute(_INBOX_FIRST[conn.dialect.name],
-                          {"event_id": key, "source": source, "type": type_, "received_at": at})
+    result = conn.execute(
+        _INBOX_FIRST[conn.dialect.name], {"event_id": key, "source": source, "type": type_, "received_at": at}
+    )
     return result.first() is not None
 
 
 _REQ = CfpRequest.__table__  # type: ignore[attr-defined]
-_LATEST_VERIFIERS = (core_select(_REQ.c.verifier_certs)
-                     .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("c"),
-                            _REQ.c.product_id == bindparam("p"))
-                     .order_by(_REQ.c.created_at.desc()).limit(1))
+_LATEST_VERIFIERS = (
+    core_select(_REQ.c.verifier_certs)
+    .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("c"), _REQ.c.product_id == bindparam("p"))
+    .order_by(_REQ.c.created_at.desc())
+    .limit(1)
+)
 
 
-_OPEN_FOR_LINE = core_select(_REQ.c.id).where(_REQ.c.direction == "outgoing", _REQ.c.bom_line_id == bindparam("l"),
-                                              _REQ.c.state == "pending").limit(1)
+_OPEN_FOR_LINE = (
+    core_select(_REQ.c.id)
+    .where(_REQ.c.direction == "outgoing", _REQ.c.bom_line_id == bindparam("l"), _REQ.c.state == "pending")
+    .limit(1)
+)
 
 
-_OUTGOING_OWNER = core_select(_REQ.c.id, _REQ.c.company_id).where(_REQ.c.direction == "outgoing",
-                                                                 _REQ.c.event_id == bindparam("e")).limit(1)
+_OUTGOING_OWNER = (
+    core_select(_REQ.c.id, _REQ.c.company_id)
+    .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"))
+    .limit(1)
+)
 
 
 def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] | None:
@@ -262,8 +296,11 @@ def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] |
     return (row[0], row[1]) if row else None
 
 
-_ANSWERED = core_select(_REQ.c.id, _REQ.c.company_id, _REQ.c.state, _REQ.c.footprint_ids).where(
-    _REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e")).limit(1)
+_ANSWERED = (
+    core_select(_REQ.c.id, _REQ.c.company_id, _REQ.c.state, _REQ.c.footprint_ids)
+    .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"))
+    .limit(1)
+)
 _ANSWERED_LOCKED = _ANSWERED.with_for_update()
 
 
@@ -274,9 +311,12 @@ def outgoing_request_answered(session: Session, event_id: str) -> Row[Any] | Non
     return _first(session, _ANSWERED_LOCKED if postgres else _ANSWERED, {"e": event_id})
 
 
-_GIVE_UP = (update(_REQ).where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"),
-                               _REQ.c.state == "pending")
-            .values(state="failed", reason=bindparam("r"), updated_at=bindparam("at")).returning(_REQ.c.id))
+_GIVE_UP = (
+    update(_REQ)
+    .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"), _REQ.c.state == "pending")
+    .values(state="failed", reason=bindparam("r"), updated_at=bindparam("at"))
+    .returning(_REQ.c.id)
+)
 
 
 def fail_request(session: Session, event_id: str, reason: str, at: object) -> str | None:
@@ -303,10 +343,16 @@ def latest_verifiers(session: Session, company_id: str, product_id: str) -> list
 
 _UP = UpstreamFootprint.__table__  # type: ignore[attr-defined]
 _UP_HELD = core_select(_UP.c.id).where(_UP.c.footprint_id == bindparam("f")).limit(1)
-_UP_LATEST_ID = (core_select(_UP.c.id, _UP.c.footprint_id)
-                 .where(_UP.c.supplier_company_id == bindparam("c"), func.lower(_UP.c.product_id) == bindparam("u"),
-                        _UP.c.status == "Active")
-                 .order_by(_UP.c.received_at.desc()).limit(1))
+_UP_LATEST_ID = (
+    core_select(_UP.c.id, _UP.c.footprint_id)
+    .where(
+        _UP.c.supplier_company_id == bindparam("c"),
+        func.lower(_UP.c.product_id) == bindparam("u"),
+        _UP.c.status == "Active",
+    )
+    .order_by(_UP.c.received_at.desc())
+    .limit(1)
+)
 
 
 _ORM_INSERTS: dict[type[SQLModel], Any] = {}
@@ -327,8 +373,7 @@ def insert_new(session: Session, row: SQLModel) -> None:
 def deprecate_upstream(session: Session, row_id: str) -> None:
     """One UPDATE (ORM-enabled: an instance of the row in the session is updated too, and the commit counts as a
     write that may change a PACT answer)."""
-    session.execute(update(UpstreamFootprint).where(col(UpstreamFootprint.id) == row_id)
-                    .values(status="Deprecated"))
+    session.execute(update(UpstreamFootprint).where(col(UpstreamFootprint.id) == row_id).values(status="Deprecated"))
 
 
 def upstream_held(session: Session, footprint_id: str) -> bool:
@@ -381,9 +426,11 @@ def grantees(session: Session, product_id: str) -> list[str]:
 # the evidence and the PACT document (the largest JSON of a node) are never needed to compute
 _LATEST_UPSTREAMS = (
     core_select(*(c for c in _UP.c if c.name not in ("evidence", "pact")))
-    .where(_UP.c.supplier_company_id.in_(bindparam("cs", expanding=True)),
-           func.lower(_UP.c.product_id).in_(bindparam("us", expanding=True)),
-           _UP.c.status == "Active")
+    .where(
+        _UP.c.supplier_company_id.in_(bindparam("cs", expanding=True)),
+        func.lower(_UP.c.product_id).in_(bindparam("us", expanding=True)),
+        _UP.c.status == "Active",
+    )
     .order_by(_UP.c.received_at.desc())
 )
 
@@ -396,8 +443,9 @@ def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict
     if not wanted:
         return {}
     found: dict[tuple[str, str], Row[Any]] = {}
-    for up in _rows(session, _LATEST_UPSTREAMS, {"cs": sorted({c for c, _ in wanted}),
-                                                 "us": sorted({u for _, u in wanted})}):
+    for up in _rows(
+        session, _LATEST_UPSTREAMS, {"cs": sorted({c for c, _ in wanted}), "us": sorted({u for _, u in wanted})}
+    ):
         key = (up.supplier_company_id, up.product_id.lower())
         if key in wanted and key not in found:  # newest first: the first row of a pair is its latest
             found[key] = up

@@ -275,8 +275,13 @@ class CfpRequest(SQLModel, table=True):
     At most one pending outgoing request per BOM line (a partial unique index): asking again returns it."""
 
     __table_args__ = (
-        Index("uq_cfprequest_open_line", "bom_line_id", unique=True, postgresql_where=OPEN_OUTGOING,
-              sqlite_where=OPEN_OUTGOING),
+        Index(
+            "uq_cfprequest_open_line",
+            "bom_line_id",
+            unique=True,
+            postgresql_where=OPEN_OUTGOING,
+            sqlite_where=OPEN_OUTGOING,
+        ),
     )
 
     id: str = Field(default_factory=new_id, primary_key=True)

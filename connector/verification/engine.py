@@ -183,8 +183,9 @@ class _Ctx:
             raise known
         return known
 
-    def signed(self, node: VerificationNode, token: str, *, typ: str, roles: Iterable[Role],
-               require_exp: bool = False) -> _Signed:
+    def signed(
+        self, node: VerificationNode, token: str, *, typ: str, roles: Iterable[Role], require_exp: bool = False
+    ) -> _Signed:
         """The JWS checks, each reported under its own name. The identity comes only from the validated chain."""
         roles = frozenset(roles)
         try:
@@ -341,8 +342,9 @@ def _stage_text(values: StageValues | dict[Any, Decimal]) -> str:
     return ", ".join(f"{getattr(s, 'value', s)}={format_decimal(v)}" for s, v in items.items())
 
 
-def _check_total(node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None,
-                 checked: bool = False) -> bool:
+def _check_total(
+    node: VerificationNode, payload: dict[str, Any], claims: AttestationClaims | None, checked: bool = False
+) -> bool:
     """The ``total`` check; ``checked``: ``claims`` passed check_payload, which refuses a total that is not the sum."""
     if checked and claims is not None:
         node.ok("total", f"{format_decimal(claims.total)} = sum of the four stages")
@@ -358,15 +360,25 @@ def _check_total(node: VerificationNode, payload: dict[str, Any], claims: Attest
             node.fail("total", "stages or total missing or malformed")
             return False
     if stages.total() != total:
-        node.fail("total", f"total {format_decimal(total)} is not the sum of the stages {format_decimal(stages.total())}")
+        node.fail(
+            "total", f"total {format_decimal(total)} is not the sum of the stages {format_decimal(stages.total())}"
+        )
         return False
     node.ok("total", f"{format_decimal(total)} = sum of the four stages")
     return True
 
 
-def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str | None,
-                 user: str, path: tuple[str, ...], ids: tuple[str, ...] = (), digest: str | None = None
-                 ) -> VerificationNode:
+def _attestation(
+    ctx: _Ctx,
+    sd_jwt: str,
+    package_id: str | None,
+    *,
+    used_by: str | None,
+    user: str,
+    path: tuple[str, ...],
+    ids: tuple[str, ...] = (),
+    digest: str | None = None,
+) -> VerificationNode:
     """Verify one attestation and (with the key) the subtree below its package ``package_id`` (an id in
     ``ctx.packages``, or None when it has no evidence). ``path``: the digests above it; ``ids``: their package ids;
     ``digest``: :func:`attestation_digest` of ``sd_jwt`` when the caller has it."""
@@ -384,11 +396,14 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     if digest in path or (package_id is not None and package_id in ids):
         _peek(node, issuer_jwt)
         if digest in path:
-            node.fail("cycle", f"attestation {digest} appears twice on one path of the evidence tree (used again by "
-                      f"{user})")
+            node.fail(
+                "cycle", f"attestation {digest} appears twice on one path of the evidence tree (used again by {user})"
+            )
         else:
-            node.fail("cycle", f"evidence package {package_id} is referenced twice on one path of the evidence tree "
-                      f"(again by {user})")
+            node.fail(
+                "cycle",
+                f"evidence package {package_id} is referenced twice on one path of the evidence tree (again by {user})",
+            )
         return node
     if len(path) >= MAX_DEPTH:
         node.fail("depth", f"evidence tree deeper than {MAX_DEPTH} tiers")
@@ -396,9 +411,12 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     ctx.visits += 1
     if ctx.visits > VISITS_PER_PACKAGE * len(ctx.packages) + VISITS_SLACK:
         _peek(node, issuer_jwt)
-        node.fail("visits", f"the evidence graph reaches more than {VISITS_PER_PACKAGE} attestations per bundled "
-                  f"package ({len(ctx.packages)} packages): packages named again and again from many paths; not "
-                  "verified further")
+        node.fail(
+            "visits",
+            f"the evidence graph reaches more than {VISITS_PER_PACKAGE} attestations per bundled "
+            f"package ({len(ctx.packages)} packages): packages named again and again from many paths; not "
+            "verified further",
+        )
         return node
 
     signed = ctx.signed(node, issuer_jwt, typ=SD_JWT_TYP, roles=ATTESTING_ROLES, require_exp=True)
@@ -433,8 +451,11 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
         if audience == used_by:
             node.ok("audience", f"issued to {audience}, used by {user}")
         else:
-            node.fail("audience", f"issued to {audience!r} but used by {user} ({used_by}): "
-                      "an attestation may only be used by the company it was issued to")
+            node.fail(
+                "audience",
+                f"issued to {audience!r} but used by {user} ({used_by}): "
+                "an attestation may only be used by the company it was issued to",
+            )
 
     for index, (check, cert_node) in enumerate(ctx.certs.get(digest, [])):
         if signed.identity is not None and check.certified_company == signed.identity.company_id:
@@ -443,16 +464,22 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
             ctx.bound.add(check.payload.jti)
             cert_node.ok("binding", f"certifies {check.certified_company}, attestation {node.attestation_id}")
             ctx.bindings.append((digest, index, cert_node.checks[-1].detail))
-            node.ok("certification", f"certified by {check.verifier.name} ({check.verifier.company_id}) until "
-                    f"{check.expires_at.isoformat()}, scope: {check.payload.scope}")
+            node.ok(
+                "certification",
+                f"certified by {check.verifier.name} ({check.verifier.company_id}) until "
+                f"{check.expires_at.isoformat()}, scope: {check.payload.scope}",
+            )
 
     if ctx.key is None or ctx.cert is None:
         node.evidence = EvidenceStatus.NOT_OPENED
         return node
     package = ctx.packages.get(package_id) if package_id is not None else None
     if package is None:
-        why = (f"no evidence package for this attestation of {company}" if package_id is None else
-               f"its evidence package {package_id} is not in the bundle")
+        why = (
+            f"no evidence package for this attestation of {company}"
+            if package_id is None
+            else f"its evidence package {package_id} is not in the bundle"
+        )
         if node.certified:
             node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
             node.ok("evidence", f"{why}; trusted on its certification")
@@ -473,16 +500,18 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
             names, thumbs = "unnamed recipients", []
         if certificate_thumbprint(ctx.cert) in thumbs and not node.certified:
             node.evidence = EvidenceStatus.FAILED
-            node.fail("evidence", f"evidence of {company} is sealed to this verifier but cannot be decrypted: "
-                      f"{exc.reason}")
+            node.fail(
+                "evidence", f"evidence of {company} is sealed to this verifier but cannot be decrypted: {exc.reason}"
+            )
             return node
         if node.certified:
             node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
             node.ok("evidence", f"sealed for {names}; trusted on its certification")
         else:
             node.evidence = EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER
-            node.fail("evidence", f"evidence sealed for another verifier ({names}), not for {ctx.verifier_id}: "
-                      f"{exc.reason}")
+            node.fail(
+                "evidence", f"evidence sealed for another verifier ({names}), not for {ctx.verifier_id}: {exc.reason}"
+            )
         return node
     except InvalidSignature as exc:
         node.evidence = EvidenceStatus.FAILED
@@ -536,21 +565,30 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
     if done is not None:
         subtrees = _merge(ctx, _in_walk_order(visiting, dict(zip(order, done, strict=True))))
     else:
-        subtrees = (_attestation(ctx, upstream[d].attestation, upstream[d].package, digest=d, **kw)
-                    for d in visiting)
+        subtrees = (_attestation(ctx, upstream[d].attestation, upstream[d].package, digest=d, **kw) for d in visiting)
     if hidden is not None:
         assert claims is not None
         node.own_emissions = {s.value: format_decimal(v) for s, v in hidden.own_emissions.as_dict().items()}
         node.inputs = []
         for i, inp in enumerate(hidden.inputs):
             item = upstream.get(inp.attestation_digest)
-            summary = instance(InputSummary, {  # validated values, built as report.unpack_node builds them
-                "attestation_digest": inp.attestation_digest, "quantity": format_decimal(inp.quantity),
-                "unit": inp.unit, "declared_unit": inp.declared_unit, "company": None})
+            summary = instance(
+                InputSummary,
+                {  # validated values, built as report.unpack_node builds them
+                    "attestation_digest": inp.attestation_digest,
+                    "quantity": format_decimal(inp.quantity),
+                    "unit": inp.unit,
+                    "declared_unit": inp.declared_unit,
+                    "company": None,
+                },
+            )
             node.inputs.append(summary)
             if item is None:
-                node.fail("input binding", f"input {i} ({format_decimal(inp.quantity)} {inp.unit}) names upstream "
-                          f"attestation {inp.attestation_digest}, which is not in the evidence")
+                node.fail(
+                    "input binding",
+                    f"input {i} ({format_decimal(inp.quantity)} {inp.unit}) names upstream "
+                    f"attestation {inp.attestation_digest}, which is not in the evidence",
+                )
                 continue
             used.add(inp.attestation_digest)
             child = next(subtrees)
@@ -561,9 +599,11 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
             if up is None:
                 node.fail("upstream values", f"input {i}: the upstream attestation's claims cannot be read")
             elif up.stages != inp.upstream or up.declared_unit != inp.declared_unit:
-                node.fail("upstream values",
-                          f"input {i} uses {_stage_text(inp.upstream)} per {inp.declared_unit}, but {child.company}'s "
-                          f"attestation says {_stage_text(up.stages)} per {up.declared_unit}")
+                node.fail(
+                    "upstream values",
+                    f"input {i} uses {_stage_text(inp.upstream)} per {inp.declared_unit}, but {child.company}'s "
+                    f"attestation says {_stage_text(up.stages)} per {up.declared_unit}",
+                )
             else:
                 node.ok("upstream values", f"input {i} matches {child.company}'s clear claims")
         _arithmetic(node, claims, hidden)
@@ -574,14 +614,23 @@ def _attestation(ctx: _Ctx, sd_jwt: str, package_id: str | None, *, used_by: str
         child = next(subtrees)
         node.children.append(child)
         if hidden is not None:
-            node.fail("upstream binding", f"upstream attestation {child.attestation_id} of {child.company} is in the "
-                      "evidence but no input uses it (swapped or extra attestation)")
+            node.fail(
+                "upstream binding",
+                f"upstream attestation {child.attestation_id} of {child.company} is in the "
+                "evidence but no input uses it (swapped or extra attestation)",
+            )
     return node
 
 
-def _disclosed(node: VerificationNode, checked: CheckedPayload | None, sd_jwt: str, content: EvidenceContent,
-               problems: list[str], upstream: dict[str, UpstreamPackage],
-               order: list[str]) -> tuple[Any, list[str]]:
+def _disclosed(
+    node: VerificationNode,
+    checked: CheckedPayload | None,
+    sd_jwt: str,
+    content: EvidenceContent,
+    problems: list[str],
+    upstream: dict[str, UpstreamPackage],
+    order: list[str],
+) -> tuple[Any, list[str]]:
     """The hidden claims the package's disclosures open (None if they cannot be trusted) with the ``disclosures``
     and ``upstream binding`` checks, and the digests of the subtrees below in the order the walk visits them: the
     inputs found, then the bundled ones no input uses."""
@@ -596,8 +645,9 @@ def _disclosed(node: VerificationNode, checked: CheckedPayload | None, sd_jwt: s
     # else: the attestation already failed; its disclosures cannot be trusted to mean anything, so not opened
     for problem in problems:
         node.fail("upstream binding", problem)
-    visiting = [i.attestation_digest for i in hidden.inputs if i.attestation_digest in upstream] \
-        if hidden is not None else []
+    visiting = (
+        [i.attestation_digest for i in hidden.inputs if i.attestation_digest in upstream] if hidden is not None else []
+    )
     named = {i.attestation_digest for i in hidden.inputs} if hidden is not None else set()
     visiting += [d for d in order if d not in named]
     return hidden, visiting
@@ -606,8 +656,7 @@ def _disclosed(node: VerificationNode, checked: CheckedPayload | None, sd_jwt: s
 def _parallel_here(ctx: _Ctx, here: tuple[str, ...], items: list[str]) -> bool:
     """Whether the subtrees below ``here`` go to worker processes: below the root only (one split, no nested
     pools), with more than one worker and subtree, for a bundle of about :data:`PARALLEL_MIN_ATTESTATIONS` packages."""
-    return (len(here) == 1 and ctx.workers > 1 and len(items) > 1
-            and len(ctx.packages) >= PARALLEL_MIN_ATTESTATIONS)
+    return len(here) == 1 and ctx.workers > 1 and len(items) > 1 and len(ctx.packages) >= PARALLEL_MIN_ATTESTATIONS
 
 
 def _in_walk_order(visiting: list[str], done: dict[str, _Visit]) -> list[_Visit]:
@@ -718,8 +767,9 @@ class _Pool:
                 for index, packed, claim, bound_here in pickle.loads(future.result()):  # noqa: S301 - our own fork
                     results[index] = (unpack_node(packed), claim, bound_here)
         visits = [v for v in results if v is not None]
-        if len(visits) != len(items) or any(n.failed("depth") or n.failed("visits")
-                                            for v in visits for n in v[0].walk()):
+        if len(visits) != len(items) or any(
+            n.failed("depth") or n.failed("visits") for v in visits for n in v[0].walk()
+        ):
             return None
         return visits
 
@@ -756,8 +806,11 @@ def _arithmetic(node: VerificationNode, claims: AttestationClaims, hidden: Any) 
         node.fail("arithmetic", f"cannot recompute: {exc.detail}")
         return
     stated = claims.stages.as_dict()
-    wrong = [f"{s.value}: stated {format_decimal(stated[s])}, recomputed {format_decimal(expected[s])}"
-             for s in STAGES if stated[s] != expected[s]]
+    wrong = [
+        f"{s.value}: stated {format_decimal(stated[s])}, recomputed {format_decimal(expected[s])}"
+        for s in STAGES
+        if stated[s] != expected[s]
+    ]
     if wrong:
         node.fail("arithmetic", "stages are not own + sum(quantity x upstream) with " + f"{rule}: " + "; ".join(wrong))
         return
@@ -794,16 +847,22 @@ def _certification_node(ctx: _Ctx, index: int, token: str) -> tuple[Verification
     return node, check
 
 
-def _certification_result(index: int, node: VerificationNode, check: CertificationCheck | None,
-                          status: str, detail: str) -> CertificationResult:
+def _certification_result(
+    index: int, node: VerificationNode, check: CertificationCheck | None, status: str, detail: str
+) -> CertificationResult:
     p = check.payload if check else None
     return CertificationResult(
-        index=index, status=status,  # type: ignore[arg-type]
-        verifier=node.company, verifier_name=node.company_name,
+        index=index,
+        status=status,  # type: ignore[arg-type]
+        verifier=node.company,
+        verifier_name=node.company_name,
         certified_company=p.certified_company if p else node.audience,
-        attestation_digest=node.digest, footprint_id=node.footprint_id,
-        scope=p.scope if p else None, issued_at=check.issued_at if check else None,
-        expires_at=check.expires_at if check else None, detail=detail,
+        attestation_digest=node.digest,
+        footprint_id=node.footprint_id,
+        scope=p.scope if p else None,
+        issued_at=check.issued_at if check else None,
+        expires_at=check.expires_at if check else None,
+        detail=detail,
     )
 
 
@@ -813,30 +872,47 @@ def _certification_result(index: int, node: VerificationNode, check: Certificati
 def _declaration_input(d: Declaration) -> DeclarationInput:
     fu = d.functional_unit
     return DeclarationInput(
-        issuer_company_id=d.issuer_company_id, manufacturer=d.manufacturer, battery_model=d.battery_model.model_id,
-        battery_category=d.battery_model.category, vehicle_category=d.battery_model.vehicle_category,
-        plant=d.manufacturing_plant, pack_product_id=d.battery_model.pack_product_id,
-        usable_energy_kwh=fu.usable_energy_kwh, cycles_per_year=fu.cycles_per_year,
-        cycles_override_reason=fu.cycles_override_reason, service_life_years=fu.service_life_years,
-        declaration_of_conformity_id=d.declaration_of_conformity_id, study_url=d.study_url,
-        methodology=d.methodology, methodology_url=d.methodology_url, declaration_url=d.declaration_url,
+        issuer_company_id=d.issuer_company_id,
+        manufacturer=d.manufacturer,
+        battery_model=d.battery_model.model_id,
+        battery_category=d.battery_model.category,
+        vehicle_category=d.battery_model.vehicle_category,
+        plant=d.manufacturing_plant,
+        pack_product_id=d.battery_model.pack_product_id,
+        usable_energy_kwh=fu.usable_energy_kwh,
+        cycles_per_year=fu.cycles_per_year,
+        cycles_override_reason=fu.cycles_override_reason,
+        service_life_years=fu.service_life_years,
+        declaration_of_conformity_id=d.declaration_of_conformity_id,
+        study_url=d.study_url,
+        methodology=d.methodology,
+        methodology_url=d.methodology_url,
+        declaration_url=d.declaration_url,
     )
 
 
 def _declaration_figures(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
     stated = pack.stages.as_dict()
-    wrong = [f"{s.value}: declared {format_decimal(d.stage(s).absolute_kg_co2e)} kg, pack attestation "
-             f"{format_decimal(stated[s])}" for s in STAGES if d.stage(s).absolute_kg_co2e != stated[s]]
+    wrong = [
+        f"{s.value}: declared {format_decimal(d.stage(s).absolute_kg_co2e)} kg, pack attestation "
+        f"{format_decimal(stated[s])}"
+        for s in STAGES
+        if d.stage(s).absolute_kg_co2e != stated[s]
+    ]
     if d.absolute_carbon_footprint.value != pack.total:
-        wrong.append(f"total: declared {format_decimal(d.absolute_carbon_footprint.value)} kg, pack attestation "
-                     f"{format_decimal(pack.total)}")
+        wrong.append(
+            f"total: declared {format_decimal(d.absolute_carbon_footprint.value)} kg, pack attestation "
+            f"{format_decimal(pack.total)}"
+        )
     if len(d.stages) != len(STAGES):
         wrong.append(f"{len(d.stages)} stages declared, expected {len(STAGES)}")
     if wrong:
         root.fail("absolute stages", "; ".join(wrong))
     else:
-        root.ok("absolute stages", f"= the pack attestation's stages (total {format_decimal(pack.total)} kg CO2e "
-                f"per {pack.declared_unit})")
+        root.ok(
+            "absolute stages",
+            f"= the pack attestation's stages (total {format_decimal(pack.total)} kg CO2e per {pack.declared_unit})",
+        )
 
     try:
         recomputed = compute_declaration(_declaration_input(d), stated, at=d.issued_at, declaration_id=d.id)
@@ -848,16 +924,19 @@ def _declaration_figures(root: VerificationNode, d: Declaration, pack: Attestati
     if d.rounding != str(DECLARED_ROUNDING):
         problems.append(f"rounding {d.rounding!r}, expected {DECLARED_ROUNDING}")
     if d.functional_unit.total_energy_kwh != recomputed.functional_unit.total_energy_kwh:
-        problems.append(f"total energy {format_decimal(d.functional_unit.total_energy_kwh)} kWh, recomputed "
-                        f"{format_decimal(recomputed.functional_unit.total_energy_kwh)}")
+        problems.append(
+            f"total energy {format_decimal(d.functional_unit.total_energy_kwh)} kWh, recomputed "
+            f"{format_decimal(recomputed.functional_unit.total_energy_kwh)}"
+        )
     for name, mine, theirs in [("carbonFootprint", d.carbon_footprint, recomputed.carbon_footprint)]:
         if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
             problems.append(f"{name} {format_decimal(mine.value)}, recomputed {format_decimal(theirs.value)}")
     for s in STAGES:
         mine, theirs = d.stage(s), recomputed.stage(s)
         if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
-            problems.append(f"{s.value} {format_decimal(mine.value)} kg CO2e/kWh, recomputed "
-                            f"{format_decimal(theirs.value)}")
+            problems.append(
+                f"{s.value} {format_decimal(mine.value)} kg CO2e/kWh, recomputed {format_decimal(theirs.value)}"
+            )
     energy = recomputed.functional_unit.total_energy_kwh
     total_abs = d.absolute_carbon_footprint.value
     with localcontext(EXACT):
@@ -865,24 +944,32 @@ def _declaration_figures(root: VerificationNode, d: Declaration, pack: Attestati
             per_kwh = DECLARED_ROUNDING.apply(c.kg_co2e / energy)
             share = SHARE_ROUNDING.apply(c.kg_co2e * 100 / total_abs) if total_abs else Decimal(0)
             if c.kg_co2e_per_kwh != per_kwh or c.share_percent != share:
-                problems.append(f"supplier contribution {c.company_name}: {format_decimal(c.kg_co2e_per_kwh)} "
-                                f"kg CO2e/kWh ({format_decimal(c.share_percent)} %), recomputed "
-                                f"{format_decimal(per_kwh)} ({format_decimal(share)} %)")
+                problems.append(
+                    f"supplier contribution {c.company_name}: {format_decimal(c.kg_co2e_per_kwh)} "
+                    f"kg CO2e/kWh ({format_decimal(c.share_percent)} %), recomputed "
+                    f"{format_decimal(per_kwh)} ({format_decimal(share)} %)"
+                )
     if problems:
         root.fail("per-kWh recompute", "; ".join(problems))
     else:
-        root.ok("per-kWh recompute", f"{format_decimal(d.carbon_footprint.value)} kg CO2e/kWh over "
-                f"{format_decimal(energy)} kWh")
+        root.ok(
+            "per-kWh recompute",
+            f"{format_decimal(d.carbon_footprint.value)} kg CO2e/kWh over {format_decimal(energy)} kWh",
+        )
 
 
 def _declared_certifications(root: VerificationNode, d: Declaration, results: list[CertificationResult]) -> None:
     backed = {r.certified_company for r in results if r.status in ("valid", "unbound")}
-    missing = [f"tier {c.tier} {c.company_name} ({c.company_id or 'no company id'}) by {c.verifier}"
-               for c in d.certifications
-               if c.tier > 0 and c.status is VerificationStatus.VALID and c.company_id not in backed]
+    missing = [
+        f"tier {c.tier} {c.company_name} ({c.company_id or 'no company id'}) by {c.verifier}"
+        for c in d.certifications
+        if c.tier > 0 and c.status is VerificationStatus.VALID and c.company_id not in backed
+    ]
     if missing:
-        root.fail("declared certifications", "listed as valid without a valid certification credential in the "
-                  "bundle: " + "; ".join(missing))
+        root.fail(
+            "declared certifications",
+            "listed as valid without a valid certification credential in the bundle: " + "; ".join(missing),
+        )
     elif d.certifications:
         root.ok("declared certifications", f"{len(d.certifications)} listed, each valid one backed by a credential")
 
@@ -896,8 +983,13 @@ def _leaf(cert: VerifierCert | None) -> x509.Certificate | None:
     return cert[0] if cert else None
 
 
-def _context(trust: TrustStore, at: datetime, verifier_key: PrivateKey | None, verifier_cert: VerifierCert | None,
-             crls: Iterable[x509.CertificateRevocationList]) -> _Ctx:
+def _context(
+    trust: TrustStore,
+    at: datetime,
+    verifier_key: PrivateKey | None,
+    verifier_cert: VerifierCert | None,
+    crls: Iterable[x509.CertificateRevocationList],
+) -> _Ctx:
     if at.tzinfo is None:
         raise InvalidSignature("verification time must be timezone-aware")
     full = trust.with_crls(crls)
@@ -905,8 +997,14 @@ def _context(trust: TrustStore, at: datetime, verifier_key: PrivateKey | None, v
     leaf = _leaf(verifier_cert)
     if (verifier_key is None) != (leaf is None):
         raise ValueError("give both the verifier key and its certificate, or neither")
-    return _Ctx(trust=full, path_trust=path_trust, at=at, key=verifier_key, cert=leaf,
-                verifier_id=company_id_of(leaf) if leaf is not None else None)
+    return _Ctx(
+        trust=full,
+        path_trust=path_trust,
+        at=at,
+        key=verifier_key,
+        cert=leaf,
+        verifier_id=company_id_of(leaf) if leaf is not None else None,
+    )
 
 
 def _certifications(ctx: _Ctx, tokens: Sequence[str]) -> list[tuple[int, VerificationNode, CertificationCheck | None]]:
@@ -919,8 +1017,9 @@ def _certifications(ctx: _Ctx, tokens: Sequence[str]) -> list[tuple[int, Verific
     return out
 
 
-def _settle_certifications(ctx: _Ctx, root: VerificationNode,
-                           certs: list[tuple[int, VerificationNode, CertificationCheck | None]]) -> list[CertificationResult]:
+def _settle_certifications(
+    ctx: _Ctx, root: VerificationNode, certs: list[tuple[int, VerificationNode, CertificationCheck | None]]
+) -> list[CertificationResult]:
     attestations = [n for n in root.walk() if n.kind == "attestation"]
     visible = all(n.evidence is EvidenceStatus.OPENED for n in attestations)
     by_digest = {n.digest: n for n in attestations}
@@ -935,11 +1034,17 @@ def _settle_certifications(ctx: _Ctx, root: VerificationNode,
             continue
         target = by_digest.get(check.digest)
         if target is not None:
-            node.fail("binding", f"certifiedCompany {check.certified_company} is not the issuer {target.company} of "
-                      f"attestation {target.attestation_id}")
+            node.fail(
+                "binding",
+                f"certifiedCompany {check.certified_company} is not the issuer {target.company} of "
+                f"attestation {target.attestation_id}",
+            )
         elif visible:
-            node.fail("binding", f"certifies attestation digest {check.digest} of {check.certified_company}, which "
-                      "matches no attestation in the bundle")
+            node.fail(
+                "binding",
+                f"certifies attestation digest {check.digest} of {check.certified_company}, which "
+                "matches no attestation in the bundle",
+            )
         else:
             node.ok("binding", "its attestation is not visible (evidence not opened): not bound, not trusted")
             results.append(_certification_result(i, node, check, "unbound", node.checks[-1].detail))
@@ -984,13 +1089,21 @@ def verify_bundle(
     collection would walk again (a fifth of the time of a 10,000-attestation bundle), and the walk makes no cycles.
     """
     with gc_paused():
-        return _verify_bundle(bundle, trust, at=at, verifier_key=verifier_key, verifier_cert=verifier_cert, crls=crls,
-                              workers=workers)
+        return _verify_bundle(
+            bundle, trust, at=at, verifier_key=verifier_key, verifier_cert=verifier_cert, crls=crls, workers=workers
+        )
 
 
-def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust: TrustStore, *, at: datetime,
-                   verifier_key: PrivateKey | None, verifier_cert: VerifierCert | None,
-                   crls: Iterable[x509.CertificateRevocationList], workers: int | None) -> VerificationReport:
+def _verify_bundle(
+    bundle: EvidenceBundle | dict[str, Any] | str | bytes,
+    trust: TrustStore,
+    *,
+    at: datetime,
+    verifier_key: PrivateKey | None,
+    verifier_cert: VerifierCert | None,
+    crls: Iterable[x509.CertificateRevocationList],
+    workers: int | None,
+) -> VerificationReport:
     ctx = _context(trust, at, verifier_key, verifier_cert, ())
     root = VerificationNode(kind="declaration")
     try:
@@ -1020,7 +1133,9 @@ def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust:
     try:
         declaration, pack_digest = parse_declaration_payload(payload)
         issuer_ok = payload.get("issuer") == payload.get("iss") and declaration.issuer_company_id in (
-            None, payload.get("iss"))
+            None,
+            payload.get("iss"),
+        )
         if issuer_ok:
             root.ok("structure", "W3C VC 2.0 BatteryCarbonFootprintDeclaration")
         else:
@@ -1032,24 +1147,34 @@ def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust:
 
     oem = signed.identity.company_id if signed.identity else payload.get("iss")
     ctx.packages = parsed.packages
-    pack = _attestation(ctx, parsed.pack.attestation, parsed.pack.package, used_by=oem if isinstance(oem, str) else None,
-                        user=f"the declaration issuer {root.company_name or oem}", path=())
+    pack = _attestation(
+        ctx,
+        parsed.pack.attestation,
+        parsed.pack.package,
+        used_by=oem if isinstance(oem, str) else None,
+        user=f"the declaration issuer {root.company_name or oem}",
+        path=(),
+    )
     root.children.append(pack)
 
     if pack_digest is not None:
         if pack_digest == pack.digest:
             root.ok("pack binding", f"packAttestationDigest = digest of {pack.company_name}'s attestation")
         else:
-            root.fail("pack binding", f"packAttestationDigest {pack_digest} is not the bundled pack attestation's "
-                      f"digest {pack.digest}")
+            root.fail(
+                "pack binding",
+                f"packAttestationDigest {pack_digest} is not the bundled pack attestation's digest {pack.digest}",
+            )
     pack_claims = ctx.claims.get(pack.digest or "")
     if declaration is not None and pack_claims is not None:
         product = declaration.battery_model.pack_product_id
         if product in pack_claims.product_ids:
             root.ok("pack product", f"{product} is the attested product")
         else:
-            root.fail("pack product", f"declared pack product {product} is not among the attestation's productIds "
-                      f"{pack_claims.product_ids}")
+            root.fail(
+                "pack product",
+                f"declared pack product {product} is not among the attestation's productIds {pack_claims.product_ids}",
+            )
         _declaration_figures(root, declaration, pack_claims)
     elif declaration is not None:
         root.fail("absolute stages", "not checked: the pack attestation's claims cannot be read")
@@ -1063,8 +1188,14 @@ def _verify_bundle(bundle: EvidenceBundle | dict[str, Any] | str | bytes, trust:
     return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=results)
 
 
-_HIDING = frozenset({EvidenceStatus.NOT_OPENED, EvidenceStatus.CERTIFIED_NOT_OPENED,
-                     EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER, EvidenceStatus.FAILED})
+_HIDING = frozenset(
+    {
+        EvidenceStatus.NOT_OPENED,
+        EvidenceStatus.CERTIFIED_NOT_OPENED,
+        EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER,
+        EvidenceStatus.FAILED,
+    }
+)
 """A package of these was not read: the ids it names are unknown."""
 
 
@@ -1081,12 +1212,17 @@ def _check_packages(ctx: _Ctx, on: VerificationNode, top: VerificationNode) -> N
     if not unreferenced:
         on.ok("packages", f"{count}, each referenced by the tree")
     elif hidden:
-        on.ok("packages", f"{count}; {len(unreferenced)} not referenced by any package opened, {hidden} package(s) "
-              "not opened: not checked")
+        on.ok(
+            "packages",
+            f"{count}; {len(unreferenced)} not referenced by any package opened, {hidden} package(s) "
+            "not opened: not checked",
+        )
     else:
         shown = ", ".join(unreferenced[:5]) + (", ..." if len(unreferenced) > 5 else "")
-        on.fail("packages", f"{len(unreferenced)} of {count} referenced by no attestation of the tree (bundled "
-                f"unused): {shown}")
+        on.fail(
+            "packages",
+            f"{len(unreferenced)} of {count} referenced by no attestation of the tree (bundled unused): {shown}",
+        )
 
 
 def verify_attestation_tree(

@@ -39,8 +39,10 @@ def _label(node: VerificationNode) -> str:
     else:
         head = f"{mark} [bold]{who}[/] [dim]{company}[/]"
         products = ", ".join(node.product_ids) or "?"
-        ref = (f"attestation {escape(node.attestation_id or '?')} digest {escape(_short(node.digest))} "
-               f"footprint {escape(node.footprint_id or '?')} products {escape(products)}")
+        ref = (
+            f"attestation {escape(node.attestation_id or '?')} digest {escape(_short(node.digest))} "
+            f"footprint {escape(node.footprint_id or '?')} products {escape(products)}"
+        )
         if node.total is not None:
             ref += f" total [bold]{escape(node.total)}[/] kg CO2e/{escape(node.declared_unit or '?')}"
     tags = []
@@ -75,7 +77,9 @@ def render_tree(report: VerificationReport, *, verbose: bool = False) -> Tree:
     """
     verdict = "[bold green]valid[/]" if report.valid else f"[bold red]{escape(report.summary())}[/]"
     scope = "evidence opened" if report.evidence_opened else "evidence not opened: signatures and bindings only"
-    tree = Tree(f"{verdict}  [dim]at {report.verified_at.isoformat()}, {scope}"
-                f"{', verifier ' + escape(report.verifier) if report.verifier else ''}[/]")
+    tree = Tree(
+        f"{verdict}  [dim]at {report.verified_at.isoformat()}, {scope}"
+        f"{', verifier ' + escape(report.verifier) if report.verifier else ''}[/]"
+    )
     _add(tree.add(_label(report.root)), report.root, verbose=verbose)
     return tree

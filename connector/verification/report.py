@@ -20,8 +20,9 @@ from ..prevalidated import instance
 
 
 class ReportModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, validate_by_name=True, validate_by_alias=True,
-                              serialize_by_alias=True, extra="forbid")
+    model_config = ConfigDict(
+        alias_generator=to_camel, validate_by_name=True, validate_by_alias=True, serialize_by_alias=True, extra="forbid"
+    )
 
 
 class EvidenceStatus(StrEnum):
@@ -115,8 +116,11 @@ class VerificationNode(ReportModel):
         return [c for c in self.checks if not c.ok and (name is None or c.name == name)]
 
     def find(self, *, company: str | None = None, digest: str | None = None) -> list[VerificationNode]:
-        return [n for n in self.walk() if (company is None or n.company == company)
-                and (digest is None or n.digest == digest)]
+        return [
+            n
+            for n in self.walk()
+            if (company is None or n.company == company) and (digest is None or n.digest == digest)
+        ]
 
     def label(self) -> str:
         who = self.company_name or self.company or "unknown company"
@@ -167,12 +171,22 @@ class VerificationReport(ReportModel):
     failures: list[Failure] = Field(default_factory=list)
 
     @classmethod
-    def from_tree(cls, root: VerificationNode, *, at: Any, verifier: str | None,
-                  certifications: list[CertificationResult]) -> VerificationReport:
+    def from_tree(
+        cls, root: VerificationNode, *, at: Any, verifier: str | None, certifications: list[CertificationResult]
+    ) -> VerificationReport:
         failures = [
-            Failure(company=n.company, company_name=n.company_name, kind=n.kind, attestation_id=n.attestation_id,
-                    digest=n.digest, check=c.name, detail=c.detail)
-            for n in root.walk() for c in n.checks if not c.ok
+            Failure(
+                company=n.company,
+                company_name=n.company_name,
+                kind=n.kind,
+                attestation_id=n.attestation_id,
+                digest=n.digest,
+                check=c.name,
+                detail=c.detail,
+            )
+            for n in root.walk()
+            for c in n.checks
+            if not c.ok
         ]
         nodes = [n for n in root.walk() if n.kind == "attestation"]
         return cls(
@@ -180,8 +194,8 @@ class VerificationReport(ReportModel):
             verified_at=at,
             verifier=verifier,
             evidence_opened=any(n.evidence is EvidenceStatus.OPENED for n in nodes),
-            complete=bool(nodes) and all(n.evidence in (EvidenceStatus.OPENED, EvidenceStatus.CERTIFIED_NOT_OPENED)
-                                         for n in nodes),
+            complete=bool(nodes)
+            and all(n.evidence in (EvidenceStatus.OPENED, EvidenceStatus.CERTIFIED_NOT_OPENED) for n in nodes),
             root=root,
             certifications=certifications,
             failures=failures,
@@ -198,8 +212,11 @@ class VerificationReport(ReportModel):
         return self.root.find(company=company, digest=digest)
 
     def failures_of(self, company: str | None = None, check: str | None = None) -> list[Failure]:
-        return [f for f in self.failures if (company is None or f.company == company)
-                and (check is None or f.check == check)]
+        return [
+            f
+            for f in self.failures
+            if (company is None or f.company == company) and (check is None or f.check == check)
+        ]
 
     def to_json_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
@@ -222,10 +239,13 @@ _NODE_FIELDS = tuple(f for f in VerificationNode.model_fields if f not in ("evid
 def pack_node(node: VerificationNode) -> tuple[Any, ...]:
     """``node`` and its subtree as nested tuples of plain values (cheap to pickle); :func:`unpack_node` inverts it."""
     d = node.__dict__
-    return (tuple(d[f] for f in _NODE_FIELDS), d["evidence"].value,
-            None if node.inputs is None else [tuple(i.__dict__.values()) for i in node.inputs],
-            [(c.name, c.ok, c.detail) for c in node.checks],
-            [pack_node(c) for c in node.children])
+    return (
+        tuple(d[f] for f in _NODE_FIELDS),
+        d["evidence"].value,
+        None if node.inputs is None else [tuple(i.__dict__.values()) for i in node.inputs],
+        [(c.name, c.ok, c.detail) for c in node.checks],
+        [pack_node(c) for c in node.children],
+    )
 
 
 _INPUT_FIELDS = tuple(InputSummary.model_fields)
@@ -238,8 +258,9 @@ def unpack_node(packed: tuple[Any, ...]) -> VerificationNode:
     values, evidence, inputs, checks, children = packed
     d = dict(zip(_NODE_FIELDS, values, strict=True))
     d["evidence"] = _EVIDENCE[evidence]
-    d["inputs"] = None if inputs is None else [instance(InputSummary, dict(zip(_INPUT_FIELDS, i, strict=True)))
-                                               for i in inputs]
+    d["inputs"] = (
+        None if inputs is None else [instance(InputSummary, dict(zip(_INPUT_FIELDS, i, strict=True))) for i in inputs]
+    )
     d["checks"] = [instance(Check, {"name": n, "ok": ok, "detail": detail}) for n, ok, detail in checks]
     d["children"] = [unpack_node(c) for c in children]
     return instance(VerificationNode, {f: d[f] for f in _ALL_FIELDS})  # in declaration order, as validated

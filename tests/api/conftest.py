@@ -72,8 +72,9 @@ async def open_api(engine: Engine, settings: Settings) -> AsyncIterator[Api]:
     secrets = seed_keys(engine)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as client:
-        yield Api(client, app, engine, settings, secrets["admin"], secrets["editor"], secrets["viewer"],
-                  secrets["admin_id"])
+        yield Api(
+            client, app, engine, settings, secrets["admin"], secrets["editor"], secrets["viewer"], secrets["admin_id"]
+        )
 
 
 @pytest.fixture

@@ -15,12 +15,26 @@ pytestmark = pytest.mark.asyncio
 K = "/api/v1/api-keys"
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-API-Key": "ck_nope_nope"}, {"X-API-Key": "not-even-shaped"},
-                                     {"X-API-Key": ""}, {"X-API-Key": "ck_"}, {"X-API-Key": "ck__"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-API-Key": "ck_nope_nope"},
+        {"X-API-Key": "not-even-shaped"},
+        {"X-API-Key": ""},
+        {"X-API-Key": "ck_"},
+        {"X-API-Key": "ck__"},
+    ],
+)
 async def test_missing_or_wrong_key_is_401(api, headers):
-    for method, url in (("GET", "/api/v1/products"), ("POST", "/api/v1/products"), ("GET", K),
-                        ("GET", "/api/v1/footprints"), ("GET", "/api/v1/partners"),
-                        ("GET", "/api/v1/upstream-footprints")):
+    for method, url in (
+        ("GET", "/api/v1/products"),
+        ("POST", "/api/v1/products"),
+        ("GET", K),
+        ("GET", "/api/v1/footprints"),
+        ("GET", "/api/v1/partners"),
+        ("GET", "/api/v1/upstream-footprints"),
+    ):
         resp = await api.client.request(method, url, headers=headers, json=product_body() if method == "POST" else None)
         assert_problem(resp, 401)
     assert (await api.get("/api/v1/products")).json()["total"] == 0

@@ -28,9 +28,14 @@ async def _bearer(api: Api) -> dict[str, str]:
 
 
 def _published(padding: int) -> bytes:
-    event = {"specversion": "1.0", "id": str(uuid.uuid4()), "source": "http://peer.test", "type":
-             "org.wbcsd.pact.ProductFootprint.PublishedEvent.3", "time": datetime.now(UTC).isoformat(),
-             "data": {"pfIds": [str(uuid.uuid4())], "x-padding": "x" * padding}}
+    event = {
+        "specversion": "1.0",
+        "id": str(uuid.uuid4()),
+        "source": "http://peer.test",
+        "type": "org.wbcsd.pact.ProductFootprint.PublishedEvent.3",
+        "time": datetime.now(UTC).isoformat(),
+        "data": {"pfIds": [str(uuid.uuid4())], "x-padding": "x" * padding},
+    }
     return json.dumps(event).encode()
 
 
@@ -46,8 +51,11 @@ async def test_operator_body_over_1_mib_is_413(api: Api) -> None:
     assert str(MIB) in body["detail"]
     assert (await api.get("/api/v1/products")).json()["total"] == 0
     # the token endpoint and every other route keep the small limit too
-    r = await api.client.post("/auth/token", content=b"grant_type=client_credentials&x=" + b"x" * (MIB + 10),
-                              headers={"content-type": "application/x-www-form-urlencoded"})
+    r = await api.client.post(
+        "/auth/token",
+        content=b"grant_type=client_credentials&x=" + b"x" * (MIB + 10),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
     assert r.status_code == 413
 
 
@@ -60,7 +68,7 @@ async def test_event_body_between_the_limits_is_accepted(api: Api) -> None:
 
     async def chunks():  # streamed, without a Content-Length: counted against the event limit too
         for i in range(0, len(raw), 256 * 1024):
-            yield raw[i:i + 256 * 1024]
+            yield raw[i : i + 256 * 1024]
 
     r = await api.client.post("/3/events", content=_published(2 * MIB), headers=headers)
     assert r.status_code == 200
@@ -68,12 +76,14 @@ async def test_event_body_between_the_limits_is_accepted(api: Api) -> None:
     assert r.status_code == 200  # the same event id again: accepted, changes nothing
     # certification requests carry evidence as well: not refused for size (this node is no verifier: a 4xx, not 413)
     big = json.dumps({"attestation": "a.b.c", "evidence": {"pad": "x" * (2 * MIB)}}).encode()
-    r = await api.client.post("/peer/v1/certifications", content=big,
-                              headers={**headers, "content-type": "application/json"})
+    r = await api.client.post(
+        "/peer/v1/certifications", content=big, headers={**headers, "content-type": "application/json"}
+    )
     assert r.status_code != 413
     # so does a bundle handed to a verifier node (this node is no verifier: refused, but not for its size)
-    r = await api.client.post("/api/v1/verify", content=big,
-                              headers={"X-API-Key": api.editor, "content-type": "application/json"})
+    r = await api.client.post(
+        "/api/v1/verify", content=big, headers={"X-API-Key": api.editor, "content-type": "application/json"}
+    )
     assert r.status_code not in (413, 500)
 
 
@@ -88,7 +98,7 @@ async def test_event_body_over_the_event_limit_is_413(engine, tmp_path) -> None:
 
         async def chunks():
             for i in range(0, len(raw), 8192):
-                yield raw[i:i + 8192]
+                yield raw[i : i + 8192]
 
         assert (await api.client.post("/3/events", content=chunks(), headers=headers)).status_code == 413
         # the larger limit is for POST on those two paths only
@@ -99,7 +109,7 @@ async def _through_middleware(http_version: str, headers: list[tuple[bytes, byte
     """(status, whether the app got the server's own receive) of a POST through BodySizeLimit(max_bytes=100)."""
     from connector.api.limits import BodySizeLimit
 
-    chunks = [body[i:i + 64] for i in range(0, len(body), 64)] or [b""]
+    chunks = [body[i : i + 64] for i in range(0, len(body), 64)] or [b""]
     sent: list[dict] = []
     got_own_receive = False
 
@@ -118,8 +128,13 @@ async def _through_middleware(http_version: str, headers: list[tuple[bytes, byte
         await snd({"type": "http.response.start", "status": 200, "headers": []})
         await snd({"type": "http.response.body", "body": b"ok"})
 
-    scope = {"type": "http", "method": "POST", "path": "/api/v1/products", "http_version": http_version,
-             "headers": headers}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/api/v1/products",
+        "http_version": http_version,
+        "headers": headers,
+    }
     await BodySizeLimit(app, 100)(scope, receive, send)
     return sent[0]["status"], got_own_receive
 

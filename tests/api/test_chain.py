@@ -66,8 +66,12 @@ async def local_id(api: Api, urn: str) -> str:
 
 
 async def record(api: Api, supplier: str, urn: str, declared_unit: str, fp: dict) -> None:
-    body = {"supplierCompanyId": supplier, "productId": urn, "declaredUnit": declared_unit,
-            "stages": {s: fp["stages"][s] for s in STAGES}}
+    body = {
+        "supplierCompanyId": supplier,
+        "productId": urn,
+        "declaredUnit": declared_unit,
+        "stages": {s: fp["stages"][s] for s in STAGES},
+    }
     if fp.get("id"):
         body["footprintId"] = fp["id"]
     resp = await api.post("/api/v1/upstream-footprints", body)
@@ -87,10 +91,16 @@ async def test_cell_from_recorded_cam_and_graphite(make_api, chain):
         import_into(api, chain, cell_company)
         cam = expected(chain, CAM)
         graphite = derived(chain, GRAPHITE)
-        await record(api, company_of(chain, CAM)["companyId"], CAM, "kilogram",
-                     {"stages": {s: str(cam[s]) for s in STAGES}})
-        await record(api, company_of(chain, GRAPHITE)["companyId"], GRAPHITE, "kilogram",
-                     {"stages": {s: str(graphite[s]) for s in STAGES}})
+        await record(
+            api, company_of(chain, CAM)["companyId"], CAM, "kilogram", {"stages": {s: str(cam[s]) for s in STAGES}}
+        )
+        await record(
+            api,
+            company_of(chain, GRAPHITE)["companyId"],
+            GRAPHITE,
+            "kilogram",
+            {"stages": {s: str(graphite[s]) for s in STAGES}},
+        )
         resp = await api.post(f"/api/v1/products/{await local_id(api, CELL)}/footprints")
         assert resp.status_code == 201, resp.text
         assert as_decimals(resp.json()["footprint"]) == expected(chain, CELL)
@@ -101,18 +111,21 @@ async def test_cam_converts_440_gram_lioh(make_api, chain):
     async with make_api(company_id=cam_company) as api:
         import_into(api, chain, cam_company)
         pcam, lioh = expected(chain, PCAM), derived(chain, LIOH)
-        await record(api, company_of(chain, PCAM)["companyId"], PCAM, "kilogram",
-                     {"stages": {s: str(pcam[s]) for s in STAGES}})
-        await record(api, company_of(chain, LIOH)["companyId"], LIOH, "kilogram",
-                     {"stages": {s: str(lioh[s]) for s in STAGES}})
+        await record(
+            api, company_of(chain, PCAM)["companyId"], PCAM, "kilogram", {"stages": {s: str(pcam[s]) for s in STAGES}}
+        )
+        await record(
+            api, company_of(chain, LIOH)["companyId"], LIOH, "kilogram", {"stages": {s: str(lioh[s]) for s in STAGES}}
+        )
         pid = await local_id(api, CAM)
         bom = (await api.get(f"/api/v1/products/{pid}/bom")).json()
         assert {(b["quantity"], b["unit"]) for b in bom} == {("0.95", "kilogram"), ("440", "gram")}
         fp = (await api.post(f"/api/v1/products/{pid}/footprints")).json()["footprint"]
         assert as_decimals(fp) == expected(chain, CAM)
         # 0.44 kg x 15.2, not 440 kg x 15.2
-        assert Decimal(fp["stages"]["raw_material_acquisition"]) == Decimal("0.95") * pcam["raw_material_acquisition"] \
-            + Decimal("0.44") * Decimal("15.2")
+        assert Decimal(fp["stages"]["raw_material_acquisition"]) == Decimal("0.95") * pcam[
+            "raw_material_acquisition"
+        ] + Decimal("0.44") * Decimal("15.2")
 
 
 async def test_whole_chain_node_by_node(make_api, chain):
@@ -126,8 +139,13 @@ async def test_whole_chain_node_by_node(make_api, chain):
             for line in item["bom"]:
                 if "supplierProductId" in line:
                     supplier_item = product_of(chain, line["supplierProductId"])
-                    await record(api, line["supplierCompanyId"], line["supplierProductId"],
-                                 supplier_item["declaredUnit"], computed[line["supplierProductId"]])
+                    await record(
+                        api,
+                        line["supplierCompanyId"],
+                        line["supplierProductId"],
+                        supplier_item["declaredUnit"],
+                        computed[line["supplierProductId"]],
+                    )
             partners = {p["companyId"] for p in (await api.get("/api/v1/partners")).json()["items"]}
             assert partners == {line["supplierCompanyId"] for line in item["bom"] if "supplierCompanyId" in line}
             resp = await api.post(f"/api/v1/products/{await local_id(api, urn)}/footprints")

@@ -33,8 +33,12 @@ async def test_compute_new_then_unchanged_then_new_version(api):
     fp1 = first.json()["footprint"]
     assert first.json()["changed"] is True
     assert fp1["version"] == 1 and fp1["status"] == "Active" and fp1["precedingPfIds"] == []
-    assert stage_values(fp1) == {"raw_material_acquisition": Decimal("6.688"), "main_production": Decimal("1.5"),
-                                 "distribution": 0, "end_of_life": 0}
+    assert stage_values(fp1) == {
+        "raw_material_acquisition": Decimal("6.688"),
+        "main_production": Decimal("1.5"),
+        "distribution": 0,
+        "end_of_life": 0,
+    }
     assert Decimal(fp1["total"]) == Decimal("8.188")
     assert fp1["rounding"] == "decimal-places:12;half-even"
     assert fp1["declaredUnit"] == "kilogram"
@@ -112,16 +116,21 @@ async def test_own_product_input_uses_its_active_footprint(api):
 async def test_secondary_and_activity_lines(api):
     pid = (await create_product(api))["id"]
     await api.post(f"{P}/{pid}/bom", secondary_line(quantity="1.25", factor="3.2"))
-    await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "amount": "12", "unit": "kWh",
-                                            "factor": "0.45", "source": "grid"})
+    await api.post(
+        f"{P}/{pid}/emissions",
+        {"stage": "main_production", "amount": "12", "unit": "kWh", "factor": "0.45", "source": "grid"},
+    )
     fp = (await api.post(f"{P}/{pid}/footprints")).json()["footprint"]
     assert Decimal(fp["stages"]["raw_material_acquisition"]) == Decimal("4")
     assert Decimal(fp["stages"]["main_production"]) == Decimal("5.4")
 
 
 async def test_primary_share_and_dqr(api):
-    pid = (await create_product(api, primaryDataShare="100",
-                                dqr={"technological": "1", "geographical": "1", "temporal": "1"}))["id"]
+    pid = (
+        await create_product(
+            api, primaryDataShare="100", dqr={"technological": "1", "geographical": "1", "temporal": "1"}
+        )
+    )["id"]
     await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "value": "3"})
     await api.post(f"{P}/{pid}/bom", supplier_line(quantity="1"))
     up = upstream_body(raw_material_acquisition="1")
@@ -129,22 +138,32 @@ async def test_primary_share_and_dqr(api):
     await api.post(UP, up)
     fp = (await api.post(f"{P}/{pid}/footprints")).json()["footprint"]
     assert Decimal(fp["primaryDataShare"]) == Decimal(75)
-    assert {k: Decimal(v) for k, v in fp["dqr"].items()} == {"technological": Decimal("1.5"),
-                                                              "geographical": Decimal("1.5"), "temporal": Decimal(2)}
+    assert {k: Decimal(v) for k, v in fp["dqr"].items()} == {
+        "technological": Decimal("1.5"),
+        "geographical": Decimal("1.5"),
+        "temporal": Decimal(2),
+    }
 
 
 async def test_record_and_list_upstream(api):
     fid = str(uuid.uuid4())
-    body = {**upstream_body(raw_material_acquisition="15.2", end_of_life="-0.2"), "footprintId": fid,
-            "primaryDataShare": "90", "dqr": {"technological": "2", "geographical": "2", "temporal": "2"}}
+    body = {
+        **upstream_body(raw_material_acquisition="15.2", end_of_life="-0.2"),
+        "footprintId": fid,
+        "primaryDataShare": "90",
+        "dqr": {"technological": "2", "geographical": "2", "temporal": "2"},
+    }
     first = await api.post(UP, body)
     assert first.status_code == 201, first.text
     read = first.json()
     assert read["footprintId"] == fid and read["status"] == "Active" and read["source"] == "manual"
     assert read["verified"] is False and read["primaryDataShare"] == "90"
     assert {k: Decimal(v) for k, v in read["stages"].items()} == {
-        "raw_material_acquisition": Decimal("15.2"), "main_production": 0, "distribution": 0,
-        "end_of_life": Decimal("-0.2")}
+        "raw_material_acquisition": Decimal("15.2"),
+        "main_production": 0,
+        "distribution": 0,
+        "end_of_life": Decimal("-0.2"),
+    }
     assert Decimal(read["total"]) == Decimal("15")
 
     second = (await api.post(UP, upstream_body(raw_material_acquisition="14"))).json()
@@ -187,5 +206,8 @@ async def test_changed_share_or_dqr_issues_a_new_version(api):
     resp = await api.post(f"{P}/{pid}/footprints")
     assert resp.status_code == 201, resp.text
     assert {k: Decimal(v) for k, v in resp.json()["footprint"]["dqr"].items()} == {
-        "technological": 2, "geographical": 2, "temporal": 2}
+        "technological": 2,
+        "geographical": 2,
+        "temporal": 2,
+    }
     assert (await api.post(f"{P}/{pid}/footprints")).status_code == 200

@@ -44,13 +44,23 @@ class Pact:
         return await self.api.client.get(url, headers=self.headers, **kw)
 
     async def event(self, body: dict[str, Any], headers: dict[str, str] | None = None):
-        return await self.api.client.post("/3/events", json=body, headers={
-            **(self.headers if headers is None else headers), "content-type": "application/cloudevents+json"})
+        return await self.api.client.post(
+            "/3/events",
+            json=body,
+            headers={**(self.headers if headers is None else headers), "content-type": "application/cloudevents+json"},
+        )
 
 
 async def _product(api: Api, urn: str, name: str, value: str, classifications: list[str]) -> tuple[str, str]:
-    return await issued_footprint(api, urn, value, name=name, massPerDeclaredUnit="1", classifications=classifications,
-                                  plant={"name": "Antofagasta", "country": "CL"})
+    return await issued_footprint(
+        api,
+        urn,
+        value,
+        name=name,
+        massPerDeclaredUnit="1",
+        classifications=classifications,
+        plant={"name": "Antofagasta", "country": "CL"},
+    )
 
 
 def _basic(client_id: str, secret: str) -> dict[str, str]:
@@ -58,8 +68,11 @@ def _basic(client_id: str, secret: str) -> dict[str, str]:
 
 
 async def _token(api: Api, client_id: str, secret: str):
-    return await api.client.post("/auth/token", data={"grant_type": "client_credentials"},
-                                 headers={**_basic(client_id, secret), "accept": "application/json"})
+    return await api.client.post(
+        "/auth/token",
+        data={"grant_type": "client_credentials"},
+        headers={**_basic(client_id, secret), "accept": "application/json"},
+    )
 
 
 @pytest_asyncio.fixture
@@ -67,16 +80,19 @@ async def node(api: Api) -> Pact:
     """Two shared footprints and one not shared; the suite's client is an auto-fulfil customer."""
     shared = [await _product(api, LIOH, "LiOH", "15.2", []), await _product(api, LI2CO3, "Li2CO3", "9.4", [CLASS])]
     _, unshared = await _product(api, "urn:pact:test-node.example:product:secret", "Secret", "1", [])
-    r = await api.post("/api/v1/partners", {"companyId": SUITE, "name": "Suite", "isCustomer": True,
-                                            "autoFulfil": True, "nodeUrl": CALLBACK})  # answers go there
+    r = await api.post(
+        "/api/v1/partners",
+        {"companyId": SUITE, "name": "Suite", "isCustomer": True, "autoFulfil": True, "nodeUrl": CALLBACK},
+    )  # answers go there
     assert r.status_code == 201, r.text
     for pid, _ in shared:
         assert (await api.post("/api/v1/grants", {"productId": pid, "companyId": SUITE})).status_code == 201
     creds = (await api.post("/api/v1/pact-clients", {"companyId": SUITE}, role="admin")).json()
     r = await _token(api, creds["clientId"], creds["clientSecret"])
     assert r.status_code == 200, r.text
-    return Pact(api, creds["clientId"], creds["clientSecret"], {"authorization": f"Bearer {r.json()['access_token']}"},
-                unshared)
+    return Pact(
+        api, creds["clientId"], creds["clientSecret"], {"authorization": f"Bearer {r.json()['access_token']}"}, unshared
+    )
 
 
 async def _first(node: Pact) -> dict[str, Any]:
@@ -84,8 +100,14 @@ async def _first(node: Pact) -> dict[str, Any]:
 
 
 def _event(type_: str, data: dict[str, Any], event_id: str | None = None) -> dict[str, Any]:
-    return {"specversion": "1.0", "id": event_id or str(uuid.uuid4()), "source": CALLBACK,
-            "time": datetime.now(UTC).isoformat(), "type": type_, "data": data}
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": CALLBACK,
+        "time": datetime.now(UTC).isoformat(),
+        "type": type_,
+        "data": data,
+    }
 
 
 def _outbox(node: Pact) -> list[OutboxMessage]:
@@ -112,11 +134,28 @@ async def test_list_and_get_footprint(node: Pact) -> None:  # cases 3, 4
     one = await node.get(f"/3/footprints/{data[0]['id']}")
     assert one.status_code == 200 and one.json()["data"] == data[0]
     pf = data[0]
-    for key in ("id", "specVersion", "created", "status", "companyName", "companyIds", "productDescription",
-                "productIds", "productNameCompany", "pcf"):
+    for key in (
+        "id",
+        "specVersion",
+        "created",
+        "status",
+        "companyName",
+        "companyIds",
+        "productDescription",
+        "productIds",
+        "productNameCompany",
+        "pcf",
+    ):
         assert pf.get(key) not in (None, "", []), key
-    assert all(isinstance(pf["pcf"][k], str) for k in ("pcfExcludingBiogenicUptake", "declaredUnitAmount",
-                                                        "productMassPerDeclaredUnit", "exemptedEmissionsPercent"))
+    assert all(
+        isinstance(pf["pcf"][k], str)
+        for k in (
+            "pcfExcludingBiogenicUptake",
+            "declaredUnitAmount",
+            "productMassPerDeclaredUnit",
+            "exemptedEmissionsPercent",
+        )
+    )
 
 
 async def test_pagination_link_is_absolute_on_the_request_host(node: Pact) -> None:  # case 5
@@ -124,7 +163,7 @@ async def test_pagination_link_is_absolute_on_the_request_host(node: Pact) -> No
     assert r.status_code == 200 and len(r.json()["data"]) == 1
     link = r.headers["link"]
     assert link.endswith('; rel="next"') and link.startswith("<http://node.test/3/footprints?")
-    url = link[1:link.index(">")]
+    url = link[1 : link.index(">")]
     nxt = await node.get(urlsplit(url).path + "?" + urlsplit(url).query)
     assert nxt.status_code == 200 and len(nxt.json()["data"]) == 1
     assert nxt.json()["data"][0]["id"] != r.json()["data"][0]["id"] and "link" not in nxt.headers
@@ -135,15 +174,22 @@ async def test_pagination_link_is_absolute_on_the_request_host(node: Pact) -> No
 async def test_the_next_link_follows_each_request_host_and_query(node: Pact) -> None:
     # the Link header is remembered per request line and host: a second host, or other parameters, get their own
     links = []
-    for host, params in [("node.test", {"limit": "1"}), ("other.test:8443", {"limit": "1"}),
-                         ("node.test", {"limit": "1", "status": "Active"}), ("node.test", {"limit": "1"})]:
+    for host, params in [
+        ("node.test", {"limit": "1"}),
+        ("other.test:8443", {"limit": "1"}),
+        ("node.test", {"limit": "1", "status": "Active"}),
+        ("node.test", {"limit": "1"}),
+    ]:
         r = await node.api.client.get("/3/footprints", params=params, headers={**node.headers, "host": host})
         assert r.status_code == 200
         links.append(r.headers["link"])
     assert links[0] == links[3] == '<http://node.test/3/footprints?limit=1&offset=1>; rel="next"'
     assert links[1].startswith("<http://other.test:8443/3/footprints?")
-    assert parse_qs(urlsplit(links[2][1:links[2].index(">")]).query) == {
-        "limit": ["1"], "status": ["Active"], "offset": ["1"]}
+    assert parse_qs(urlsplit(links[2][1 : links[2].index(">")]).query) == {
+        "limit": ["1"],
+        "status": ["Active"],
+        "offset": ["1"],
+    }
 
 
 async def test_a_malformed_list_query_is_refused_every_time_and_only_after_authentication(node: Pact) -> None:
@@ -156,13 +202,18 @@ async def test_a_malformed_list_query_is_refused_every_time_and_only_after_authe
     assert r.status_code == 200 and len(r.json()["data"]) == 2
 
 
-@pytest.mark.parametrize("method,path", [("GET", "/3/footprints"), ("GET", "/3/footprints/{id}"),
-                                         ("POST", "/3/events")])
+@pytest.mark.parametrize(
+    "method,path", [("GET", "/3/footprints"), ("GET", "/3/footprints/{id}"), ("POST", "/3/events")]
+)
 async def test_an_invalid_token_is_401_with_code_bad_request(node: Pact, method: str, path: str) -> None:  # 6, 7, 16
     pf = await _first(node)
     body = _event(pact.PUBLISHED, {"pfIds": [str(uuid.uuid4())]})
-    r = await node.api.client.request(method, path.format(id=pf["id"]), json=body if method == "POST" else None,
-                                      headers={"authorization": "Bearer very-invalid-access-token-x"})
+    r = await node.api.client.request(
+        method,
+        path.format(id=pf["id"]),
+        json=body if method == "POST" else None,
+        headers={"authorization": "Bearer very-invalid-access-token-x"},
+    )
     assert r.status_code == 401
     assert r.json()["code"] == "BadRequest" and r.json()["message"]
 
@@ -177,8 +228,19 @@ def _filters(pf: dict[str, Any]) -> list[tuple[str, list[tuple[str, str]]]]:
     return [
         ("productId", [("productId", pf["productIds"][0])]),
         ("companyId", [("companyId", pf["companyIds"][0])]),
-        ("geography", [("geography", next(pf["pcf"][g] for g in ("geographyRegionOrSubregion", "geographyCountry",
-                                                              "geographyCountrySubdivision") if g in pf["pcf"]))]),
+        (
+            "geography",
+            [
+                (
+                    "geography",
+                    next(
+                        pf["pcf"][g]
+                        for g in ("geographyRegionOrSubregion", "geographyCountry", "geographyCountrySubdivision")
+                        if g in pf["pcf"]
+                    ),
+                )
+            ],
+        ),
         ("classification", [("classification", (pf.get("productClassifications") or [""])[0])]),  # "": as absent
         ("validOn", [("validOn", pf["validityPeriodStart"])]),
         ("status", [("status", pf["status"])]),
@@ -198,17 +260,31 @@ async def test_filters_match_the_footprints_they_return(node: Pact) -> None:  # 
     assert [x["productIds"] for x in r.json()["data"]] == [[LI2CO3]]
     r = await node.get("/3/footprints", params={"productId": LIOH.upper()})  # case-insensitive
     assert [x["productIds"] for x in r.json()["data"]] == [[LIOH]]
-    r = await node.get("/3/footprints", params={"validAfter": "2000-01-01T00:00:00Z", "validBefore": "2099-01-01T00:00:00Z"})
+    r = await node.get(
+        "/3/footprints", params={"validAfter": "2000-01-01T00:00:00Z", "validBefore": "2099-01-01T00:00:00Z"}
+    )
     assert len(r.json()["data"]) == 2
 
 
-@pytest.mark.parametrize("params", [
-    {"productId": "urn:bogus:product:x"}, {"companyId": "urn:bogus:company:x"}, {"geography": "XX"},
-    {"classification": "urn:bogus:classification:x"}, {"validOn": "1900-01-01T00:00:00Z"},
-    {"validAfter": "2099-12-31T23:59:59Z"}, {"validBefore": "1900-01-01T00:00:00Z"}, {"status": "BogusStatusAbc"},
-    [("companyId", "urn:bogus:company:a"), ("productId", "urn:bogus:product:b")],
-    [("companyId", "urn:bogus:company:a"), ("companyId", "urn:bogus:company:b"), ("companyId", "urn:bogus:company:c")],
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"productId": "urn:bogus:product:x"},
+        {"companyId": "urn:bogus:company:x"},
+        {"geography": "XX"},
+        {"classification": "urn:bogus:classification:x"},
+        {"validOn": "1900-01-01T00:00:00Z"},
+        {"validAfter": "2099-12-31T23:59:59Z"},
+        {"validBefore": "1900-01-01T00:00:00Z"},
+        {"status": "BogusStatusAbc"},
+        [("companyId", "urn:bogus:company:a"), ("productId", "urn:bogus:product:b")],
+        [
+            ("companyId", "urn:bogus:company:a"),
+            ("companyId", "urn:bogus:company:b"),
+            ("companyId", "urn:bogus:company:c"),
+        ],
+    ],
+)
 async def test_filters_that_match_nothing_give_an_empty_list(node: Pact, params: Any) -> None:  # cases 30-39
     r = await node.get("/3/footprints", params=params)
     assert r.status_code == 200 and r.json() == {"data": []}

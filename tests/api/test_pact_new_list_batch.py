@@ -29,11 +29,22 @@ def test_a_page_is_rendered_as_each_footprint_alone_in_three_queries(engine, tmp
     with Session(engine, expire_on_commit=False) as session:
         ctx = NodeContext(session, settings, identity)
         for i in range(6):
-            product = catalog.create_product(ctx, s.ProductCreate.model_validate({
-                "productIds": [f"urn:pact:batch-node.example:product:p{i}"], "name": f"P{i}",
-                "declaredUnit": "kilogram", "plant": {"name": "Plant", "country": "JP"}}))
-            catalog.add_emission(ctx, product.id, s.EmissionCreate.model_validate(
-                {"stage": "raw_material_acquisition", "value": str(Decimal(i) + 1)}))
+            product = catalog.create_product(
+                ctx,
+                s.ProductCreate.model_validate(
+                    {
+                        "productIds": [f"urn:pact:batch-node.example:product:p{i}"],
+                        "name": f"P{i}",
+                        "declaredUnit": "kilogram",
+                        "plant": {"name": "Plant", "country": "JP"},
+                    }
+                ),
+            )
+            catalog.add_emission(
+                ctx,
+                product.id,
+                s.EmissionCreate.model_validate({"stage": "raw_material_acquisition", "value": str(Decimal(i) + 1)}),
+            )
             footprints.compute(ctx, product.id)
             if i != 5:  # the last one is not shared
                 exchange.grant(ctx, product.id, CUSTOMER)

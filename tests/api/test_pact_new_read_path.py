@@ -80,8 +80,9 @@ async def test_a_deprecated_footprint_is_served_with_its_new_status_at_once(api:
     url = f"/3/footprints/{shared['fid']}"
     assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"
     assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"  # cached
-    assert (await api.post(f"/api/v1/products/{shared['pid']}/emissions",
-                           {"stage": "main_production", "value": "1"})).status_code == 201
+    assert (
+        await api.post(f"/api/v1/products/{shared['pid']}/emissions", {"stage": "main_production", "value": "1"})
+    ).status_code == 201
     r = await api.post(f"/api/v1/products/{shared['pid']}/footprints")  # a new one: the old one is Deprecated
     assert r.status_code == 201, r.text
     assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Deprecated"
@@ -106,8 +107,11 @@ async def test_another_process_write_is_seen_within_the_ttl(api: Api, shared, cl
     url = f"/3/footprints/{shared['fid']}"
     assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"
     with api.engine.begin() as conn:
-        conn.execute(update(Footprint.__table__).where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
-                     .values(status="Deprecated"))
+        conn.execute(
+            update(Footprint.__table__)
+            .where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
+            .values(status="Deprecated")
+        )
         conn.execute(delete(Grant.__table__))  # type: ignore[attr-defined]
     ttl = api.settings.pact_read_cache_ttl
     assert ttl > 0
@@ -118,8 +122,7 @@ async def test_another_process_write_is_seen_within_the_ttl(api: Api, shared, cl
     assert (await api.client.get("/3/footprints", headers=h)).json()["data"] == []
 
 
-async def test_a_read_again_serves_a_remembered_rendering_only_under_the_rows_it_reads(api: Api, shared,
-                                                                                      clock) -> None:
+async def test_a_read_again_serves_a_remembered_rendering_only_under_the_rows_it_reads(api: Api, shared, clock) -> None:
     """Past the TTL an answer is read again from a few columns (the render key) and served from the renderings this
     process remembers when the key matches: a status changed by another process changes the key, so the footprint is
     rendered anew with it, by id and in the list alike."""
@@ -130,13 +133,17 @@ async def test_a_read_again_serves_a_remembered_rendering_only_under_the_rows_it
     again = await api.client.get(url, headers=h)
     assert again.content == first.content  # the same bytes, the key unchanged
     with api.engine.begin() as conn:  # unseen by this process
-        conn.execute(update(Footprint.__table__).where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
-                     .values(status="Deprecated"))
+        conn.execute(
+            update(Footprint.__table__)
+            .where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
+            .values(status="Deprecated")
+        )
     clock.now += api.settings.pact_read_cache_ttl
     r = await api.client.get(url.upper().replace("/3/FOOTPRINTS/", "/3/footprints/"), headers=h)  # id in any case
     assert r.status_code == 200 and r.json()["data"]["status"] == "Deprecated"
     assert {k: v for k, v in r.json()["data"].items() if k != "status"} == {
-        k: v for k, v in first.json()["data"].items() if k != "status"}
+        k: v for k, v in first.json()["data"].items() if k != "status"
+    }
     assert (await api.client.get("/3/footprints", headers=h)).json()["data"][0]["status"] == "Deprecated"
 
 
@@ -164,16 +171,21 @@ async def test_an_answer_cached_for_one_company_is_never_served_to_another(api: 
     assert (await api.client.get(one, headers=other)).status_code == 404
     assert (await api.client.get(page, headers=other)).json()["data"] == []
     # and once granted, it is served to the other company too
-    assert (await api.post("/api/v1/grants", {"productId": shared["pid"],
-                                              "companyId": "urn:pact:other.example:company:other"})).status_code == 201
+    assert (
+        await api.post(
+            "/api/v1/grants", {"productId": shared["pid"], "companyId": "urn:pact:other.example:company:other"}
+        )
+    ).status_code == 201
     assert (await api.client.get(one, headers=other)).json()["data"]["id"] == shared["fid"]
 
 
 async def test_every_read_is_audited_once_and_the_chain_holds_under_concurrency(api: Api, shared, clock) -> None:
     h = shared["headers"]
     url = f"/3/footprints/{shared['fid']}"
-    answers = await asyncio.gather(*(api.client.get(url, headers=h) for _ in range(40)),
-                                   *(api.client.get("/3/footprints", headers=h) for _ in range(10)))
+    answers = await asyncio.gather(
+        *(api.client.get(url, headers=h) for _ in range(40)),
+        *(api.client.get("/3/footprints", headers=h) for _ in range(10)),
+    )
     assert [r.status_code for r in answers] == [200] * 50
     gets, lists = _entries(api, "pact.get"), _entries(api, "pact.list")
     assert len(gets) == 40 and {e.subject for e in gets} == {shared["fid"]} and {e.actor for e in gets} == {CUSTOMER}
@@ -218,10 +230,25 @@ async def test_audit_entries_interleave_with_other_appenders(api: Api, shared, c
     await _chain_ok(api)
 
 
-QUERIES = ["", "limit=1", "limit=1&offset=1", "limit=1&limit=2", "status=active", "status=Deprecated&status=Active",
-           "productId=URN:PACT:TEST-NODE.EXAMPLE:PRODUCT:A", "productId=", "geography=jp&geography=cl",
-           "companyId=urn:pact:test-node.example:company:test-node", "validOn=2020-01-01T00:00:00Z",
-           "validAfter=2000-01-01", "validBefore=bad", "limit=abc", "limit=0", "offset=-1", "classification=x"]
+QUERIES = [
+    "",
+    "limit=1",
+    "limit=1&offset=1",
+    "limit=1&limit=2",
+    "status=active",
+    "status=Deprecated&status=Active",
+    "productId=URN:PACT:TEST-NODE.EXAMPLE:PRODUCT:A",
+    "productId=",
+    "geography=jp&geography=cl",
+    "companyId=urn:pact:test-node.example:company:test-node",
+    "validOn=2020-01-01T00:00:00Z",
+    "validAfter=2000-01-01",
+    "validBefore=bad",
+    "limit=abc",
+    "limit=0",
+    "offset=-1",
+    "classification=x",
+]
 
 
 async def test_the_front_routes_answer_as_the_documented_ones(api: Api, shared, clock) -> None:

@@ -13,8 +13,9 @@ SUPPLIER = "urn:pact:supplier.example:company:supplier"
 
 
 async def test_partner_crud(api):
-    created = await api.post(URL, {"companyId": SUPPLIER, "name": "Supplier Co", "nodeUrl": "https://sup.example",
-                                   "isSupplier": True})
+    created = await api.post(
+        URL, {"companyId": SUPPLIER, "name": "Supplier Co", "nodeUrl": "https://sup.example", "isSupplier": True}
+    )
     assert created.status_code == 201, created.text
     partner = created.json()
     assert partner["companyId"] == SUPPLIER and partner["isSupplier"] and not partner["isCustomer"]
@@ -39,8 +40,11 @@ async def test_partner_conflict_and_validation(api):
     assert (await api.post(URL, {"companyId": SUPPLIER, "name": "A"})).status_code == 201
     assert_problem(await api.post(URL, {"companyId": SUPPLIER, "name": "B"}), 409)
     assert_problem(await api.post(URL, {"companyId": "acme", "name": "B"}), 422, "companyId")
-    assert_problem(await api.post(URL, {"companyId": "urn:pact:b.example:company:b", "name": "B",
-                                        "nodeUrl": "ftp://b"}), 422, "nodeUrl")
+    assert_problem(
+        await api.post(URL, {"companyId": "urn:pact:b.example:company:b", "name": "B", "nodeUrl": "ftp://b"}),
+        422,
+        "nodeUrl",
+    )
     assert_problem(await api.post(URL, {"companyId": "urn:pact:b.example:company:b"}), 422, "name")
     pid = (await api.get(URL)).json()["items"][0]["id"]
     assert_problem(await api.patch(f"{URL}/{pid}", {"nodeUrl": "nope"}), 422, "nodeUrl")

@@ -48,15 +48,19 @@ class World:
 async def world_client(engine: Engine, tmp_path) -> AsyncIterator[tuple[World, httpx.AsyncClient]]:
     world = World()
     identity = NodeIdentity(world.node.key, list(world.node.chain), world.trust)
-    app = create_app(make_settings(tmp_path, company_id=NODE, public_url="http://node.test"), engine=engine,
-                     identity=identity)
+    app = create_app(
+        make_settings(tmp_path, company_id=NODE, public_url="http://node.test"), engine=engine, identity=identity
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
         yield world, client
 
 
 def _form(assertion: str) -> dict[str, str]:
-    return {"grant_type": "client_credentials", "client_assertion_type": tokens.ASSERTION_TYPE,
-            "client_assertion": assertion}
+    return {
+        "grant_type": "client_credentials",
+        "client_assertion_type": tokens.ASSERTION_TYPE,
+        "client_assertion": assertion,
+    }
 
 
 async def test_a_valid_assertion_gives_a_short_lived_token_bound_to_the_company(world_client) -> None:
@@ -81,13 +85,17 @@ async def test_a_replayed_jti_is_refused(world_client) -> None:
     assert (await client.post("/auth/token", data=_form(world.assertion(jti="once")))).status_code == 401
 
 
-@pytest.mark.parametrize("claims", [
-    {"aud": "http://elsewhere.test/auth/token"},                  # wrong audience
-    {"exp": timedelta(seconds=-5)},                                # expired assertion (relative to now)
-    {"exp": timedelta(hours=2)},                                   # lifetime far too long
-    {"iss": "urn:pact:mallory.example:company:mallory"},           # claims another company
-    {"jti": ""},                                                   # no jti
-], ids=["audience", "expired", "lifetime", "issuer", "jti"])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"aud": "http://elsewhere.test/auth/token"},  # wrong audience
+        {"exp": timedelta(seconds=-5)},  # expired assertion (relative to now)
+        {"exp": timedelta(hours=2)},  # lifetime far too long
+        {"iss": "urn:pact:mallory.example:company:mallory"},  # claims another company
+        {"jti": ""},  # no jti
+    ],
+    ids=["audience", "expired", "lifetime", "issuer", "jti"],
+)
 async def test_bad_assertions_are_refused(world_client, claims) -> None:
     world, client = world_client
     r = await client.post("/auth/token", data=_form(world.assertion(**claims)))
@@ -97,8 +105,9 @@ async def test_bad_assertions_are_refused(world_client, claims) -> None:
 
 async def test_certificates_from_another_ca_or_tampered_assertions_are_refused(world_client) -> None:
     world, client = world_client
-    stranger = make_pki("Other", at=world.now - timedelta(days=1)).company(PEER, "oem",
-                                                                          at=world.now - timedelta(hours=1))
+    stranger = make_pki("Other", at=world.now - timedelta(days=1)).company(
+        PEER, "oem", at=world.now - timedelta(hours=1)
+    )
     assert (await client.post("/auth/token", data=_form(world.assertion(issued=stranger)))).status_code == 401
     header, payload, signature = world.assertion(jti="t").split(".")
     forged = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -113,8 +122,9 @@ async def test_certificates_from_another_ca_or_tampered_assertions_are_refused(w
 async def test_tokens_are_checked_on_every_peer_route(world_client) -> None:
     world, client = world_client
     assert (await client.get("/3/footprints")).status_code == 401
-    expired = tokens.issue_access_token(b"x" * 32, tokens.Caller(PEER, "test"), "http://node.test",
-                                        world.now - timedelta(hours=1), timedelta(minutes=1))
+    expired = tokens.issue_access_token(
+        b"x" * 32, tokens.Caller(PEER, "test"), "http://node.test", world.now - timedelta(hours=1), timedelta(minutes=1)
+    )
     r = await client.get("/3/footprints", headers={"authorization": f"Bearer {expired}"})
     assert r.status_code == 401 and r.json()["code"] in ("BadRequest", "TokenExpired")
     r = await client.post("/auth/token", data={"grant_type": "password"})

@@ -14,11 +14,16 @@ P = "/api/v1/products"
 
 async def test_product_crud(api):
     urn = product_urn("crud")
-    created = await create_product(api, productIds=[urn], name="Cell", declaredUnit="piece",
-                                   massPerDeclaredUnit="0.95", plant={"name": "Himeji", "country": "JP",
-                                                                      "subdivision": "JP-28"},
-                                   primaryDataShare="80",
-                                   dqr={"technological": "1.5", "geographical": "2", "temporal": "1"})
+    created = await create_product(
+        api,
+        productIds=[urn],
+        name="Cell",
+        declaredUnit="piece",
+        massPerDeclaredUnit="0.95",
+        plant={"name": "Himeji", "country": "JP", "subdivision": "JP-28"},
+        primaryDataShare="80",
+        dqr={"technological": "1.5", "geographical": "2", "temporal": "1"},
+    )
     assert created["productIds"] == [urn]
     assert created["declaredUnit"] == "piece"
     assert created["massPerDeclaredUnit"] == "0.95"
@@ -121,8 +126,10 @@ async def test_emissions_add_list_delete(api):
     direct = await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "value": "1.52"})
     assert direct.status_code == 201, direct.text
     assert direct.json()["kind"] == "direct" and direct.json()["value"] == "1.52"
-    activity = await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "amount": "12", "unit": "kWh",
-                                                        "factor": "0.45", "source": "grid mix JP 2025"})
+    activity = await api.post(
+        f"{P}/{pid}/emissions",
+        {"stage": "main_production", "amount": "12", "unit": "kWh", "factor": "0.45", "source": "grid mix JP 2025"},
+    )
     assert activity.status_code == 201, activity.text
     assert activity.json()["kind"] == "activity" and activity.json()["unit"] == "kilowatt hour"
     credit = await api.post(f"{P}/{pid}/emissions", {"stage": "end_of_life", "value": "-2.5"})
@@ -169,10 +176,12 @@ async def test_patch_null_on_a_required_field_is_422(api, field):
 
 
 async def test_patch_null_clears_optional_fields(api):
-    product = await create_product(api, massPerDeclaredUnit="2", plant={"name": "X", "country": "JP"},
-                                   primaryDataShare="50")
-    resp = await api.patch(f"{P}/{product['id']}", {"massPerDeclaredUnit": None, "plant": None,
-                                                     "primaryDataShare": None})
+    product = await create_product(
+        api, massPerDeclaredUnit="2", plant={"name": "X", "country": "JP"}, primaryDataShare="50"
+    )
+    resp = await api.patch(
+        f"{P}/{product['id']}", {"massPerDeclaredUnit": None, "plant": None, "primaryDataShare": None}
+    )
     assert resp.status_code == 200, resp.text
     body = resp.json()
     assert body["massPerDeclaredUnit"] is None and body["plant"] is None and body["primaryDataShare"] is None

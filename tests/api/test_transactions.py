@@ -28,8 +28,15 @@ async def test_failed_commit_is_an_error_not_a_success(api, monkeypatch):
 async def test_error_rolls_back_earlier_writes_of_the_request(api):
     """A BOM line refused after the product row was loaded leaves nothing behind (one transaction)."""
     a = await create_product(api)
-    resp = await api.post(f"/api/v1/products/{a['id']}/bom", {
-        "kind": "supplier", "supplierCompanyId": api.settings.company_id,
-        "supplierProductId": a["productIds"][0], "quantity": "1", "unit": "kilogram"})
+    resp = await api.post(
+        f"/api/v1/products/{a['id']}/bom",
+        {
+            "kind": "supplier",
+            "supplierCompanyId": api.settings.company_id,
+            "supplierProductId": a["productIds"][0],
+            "quantity": "1",
+            "unit": "kilogram",
+        },
+    )
     assert_problem(resp, 422)
     assert (await api.get(f"/api/v1/products/{a['id']}/bom")).json() == []

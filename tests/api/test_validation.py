@@ -30,8 +30,27 @@ async def test_non_positive_quantity(api, quantity):
     assert await bom(api, pid) == []
 
 
-@pytest.mark.parametrize("value", ["NaN", "nan", "Infinity", "-Infinity", "inf", "sNaN", "1e3", "1E-2", "", " ", "1,5",
-                                   "0x10", "1_000", ".5", "5.", "--1"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "NaN",
+        "nan",
+        "Infinity",
+        "-Infinity",
+        "inf",
+        "sNaN",
+        "1e3",
+        "1E-2",
+        "",
+        " ",
+        "1,5",
+        "0x10",
+        "1_000",
+        ".5",
+        "5.",
+        "--1",
+    ],
+)
 async def test_not_a_decimal_string(api, value):
     pid = (await create_product(api))["id"]
     assert_problem(await api.post(f"{P}/{pid}/bom", supplier_line(quantity=value)), 422, "quantity")
@@ -61,8 +80,9 @@ async def test_json_numbers_are_refused(api, number):
 async def test_json_nan_literals_are_refused(api, literal):
     pid = (await create_product(api))["id"]
     raw = json.dumps(supplier_line()).replace('"quantity": "2"', f'"quantity": {literal}')
-    resp = await api.client.post(f"{P}/{pid}/bom", content=raw,
-                                 headers={**api.as_("editor"), "content-type": "application/json"})
+    resp = await api.client.post(
+        f"{P}/{pid}/bom", content=raw, headers={**api.as_("editor"), "content-type": "application/json"}
+    )
     assert resp.status_code in (400, 422)
     assert_problem(resp, resp.status_code)
     assert await bom(api, pid) == []
@@ -72,8 +92,14 @@ async def test_unknown_units(api):
     pid = (await create_product(api))["id"]
     assert_problem(await api.post(f"{P}/{pid}/bom", supplier_line(unit="furlong")), 422, "unit")
     assert_problem(await api.post(f"{P}/{pid}/bom", secondary_line(unit="bushel")), 422, "unit")
-    assert_problem(await api.post(f"{P}/{pid}/emissions", {"stage": "main_production", "amount": "1", "unit": "parsec",
-                                                           "factor": "1", "source": "x"}), 422, "unit")
+    assert_problem(
+        await api.post(
+            f"{P}/{pid}/emissions",
+            {"stage": "main_production", "amount": "1", "unit": "parsec", "factor": "1", "source": "x"},
+        ),
+        422,
+        "unit",
+    )
     assert_problem(await api.post(P, product_body(declaredUnit="furlong")), 422, "declaredUnit")
     up = upstream_body()
     up["declaredUnit"] = "furlong"
@@ -86,8 +112,9 @@ async def test_unknown_units(api):
 async def test_incompatible_unit_for_own_product(api):
     part = await create_product(api, declaredUnit="kilogram")
     whole = await create_product(api, declaredUnit="piece")
-    body = assert_problem(await api.post(f"{P}/{whole['id']}/bom", own_line(part["productIds"][0], "2", "kWh")),
-                          422, "unit")
+    body = assert_problem(
+        await api.post(f"{P}/{whole['id']}/bom", own_line(part["productIds"][0], "2", "kWh")), 422, "unit"
+    )
     assert "kilogram" in body["detail"]
     assert await bom(api, whole["id"]) == []
 
@@ -140,8 +167,11 @@ async def test_bad_urns_and_unknown_fields(api):
     assert_problem(await api.post(P, product_body(productIds=["not-a-urn"])), 422, "productIds")
     assert_problem(await api.post(P, product_body(productIds=[])), 422, "productIds")
     assert_problem(await api.post(P, product_body(primaryDataShare="100.5")), 422, "primaryDataShare")
-    assert_problem(await api.post(P, product_body(dqr={"technological": "0", "geographical": "1", "temporal": "1"})),
-                   422, "technological")
+    assert_problem(
+        await api.post(P, product_body(dqr={"technological": "0", "geographical": "1", "temporal": "1"})),
+        422,
+        "technological",
+    )
     assert_problem(await api.post(P, product_body(plant={"name": "x", "country": "jp"})), 422, "country")
     assert await bom(api, pid) == []
     assert (await api.get(P)).json()["total"] == 1
@@ -151,19 +181,23 @@ async def test_emission_shape(api):
     pid = (await create_product(api))["id"]
     url = f"{P}/{pid}/emissions"
     assert_problem(await api.post(url, {"stage": "main_production"}), 422)
-    assert_problem(await api.post(url, {"stage": "main_production", "value": "1", "amount": "1", "factor": "1",
-                                        "source": "x"}), 422)
+    assert_problem(
+        await api.post(url, {"stage": "main_production", "value": "1", "amount": "1", "factor": "1", "source": "x"}),
+        422,
+    )
     assert_problem(await api.post(url, {"stage": "main_production", "amount": "1", "factor": "1"}), 422)
-    assert_problem(await api.post(url, {"stage": "main_production", "amount": "-1", "factor": "1", "source": "x"}),
-                   422, "amount")
+    assert_problem(
+        await api.post(url, {"stage": "main_production", "amount": "-1", "factor": "1", "source": "x"}), 422, "amount"
+    )
     assert await emissions(api, pid) == []
 
 
 async def test_malformed_json(api):
     pid = (await create_product(api))["id"]
     for raw in ('{"kind": "secondary", ', "not json", "{'a': 1}"):
-        resp = await api.client.post(f"{P}/{pid}/bom", content=raw,
-                                     headers={**api.as_("editor"), "content-type": "application/json"})
+        resp = await api.client.post(
+            f"{P}/{pid}/bom", content=raw, headers={**api.as_("editor"), "content-type": "application/json"}
+        )
         body = assert_problem(resp, 400)
         assert "json" in body["detail"].lower()
     resp = await api.client.post(P, content="[1,", headers={**api.as_("editor"), "content-type": "application/json"})
@@ -177,14 +211,16 @@ async def test_oversized_body(engine, tmp_path):
         big = product_body(description="x" * 1000)
         body = assert_problem(await api.post(P, big), 413)
         assert "300" in body["detail"]
+
         # streamed without a Content-Length: counted as it arrives
         async def chunks():
             raw = json.dumps(big).encode()
             for i in range(0, len(raw), 100):
-                yield raw[i:i + 100]
+                yield raw[i : i + 100]
 
-        resp = await api.client.post(P, content=chunks(),
-                                     headers={**api.as_("editor"), "content-type": "application/json"})
+        resp = await api.client.post(
+            P, content=chunks(), headers={**api.as_("editor"), "content-type": "application/json"}
+        )
         assert_problem(resp, 413)
         assert (await api.get(P)).json()["total"] == 0
         assert (await api.post(P, product_body())).status_code == 201

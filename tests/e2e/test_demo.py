@@ -29,8 +29,14 @@ def _leftover(marker: str) -> list[str]:
 def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_running(tmp_path: Path) -> None:
     out = tmp_path / "demo"
     # no --fixture: the chain shipped in the package, as a user's clone or pip install has it
-    proc = subprocess.run([sys.executable, "-m", "connector", "demo", "--out", str(out)], cwd=tmp_path,
-                          capture_output=True, text=True, timeout=240, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "valid" in proc.stdout and "INVALID" not in proc.stdout
     report = (out / "results" / "verification-report.json").read_text()
@@ -40,24 +46,51 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
     expected = json.loads(FIXTURE_FILE.read_text())["expected"]["declaration"]
     assert Decimal(declared["carbonFootprint"]["value"]) == Decimal(expected["total"])
     assert {s["stage"]: Decimal(s["value"]) for s in declared["stages"]} == {
-        k: Decimal(v) for k, v in expected.items() if k in {s["stage"] for s in declared["stages"]}}
+        k: Decimal(v) for k, v in expected.items() if k in {s["stage"] for s in declared["stages"]}
+    }
     assert _leftover(str(out)) == []
 
     # the bundle verifies offline too, with the verifier's key, through the CLI; it carries both CAs' CRLs, current at
     # every signing time, so the strict revocation check passes as well
-    verify = subprocess.run([sys.executable, "-m", "connector", "verify", str(out / "results" / "bundle.json"),
-                             "--trust", str(out / "ca" / "root.pem"),
-                             "--key", str(out / "nodes" / "notified-body-0042" / "identity" / "company.key"),
-                             "--cert", str(out / "nodes" / "notified-body-0042" / "identity" / "company.chain.pem"),
-                             "--require-crl"],
-                            capture_output=True, text=True, timeout=120)
+    verify = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connector",
+            "verify",
+            str(out / "results" / "bundle.json"),
+            "--trust",
+            str(out / "ca" / "root.pem"),
+            "--key",
+            str(out / "nodes" / "notified-body-0042" / "identity" / "company.key"),
+            "--cert",
+            str(out / "nodes" / "notified-body-0042" / "identity" / "company.chain.pem"),
+            "--require-crl",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert verify.stdout.strip().splitlines()[-1] == "valid"
 
     # the automaker's node, stopped, declares again from its database through the CLI
-    declare = subprocess.run([sys.executable, "-m", "connector", "declare", str(FIXTURE_FILE),
-                              "--data-dir", str(out / "nodes" / "nippon-motors"), "--out", str(tmp_path / "cli")],
-                             capture_output=True, text=True, timeout=120)
+    declare = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connector",
+            "declare",
+            str(FIXTURE_FILE),
+            "--data-dir",
+            str(out / "nodes" / "nippon-motors"),
+            "--out",
+            str(tmp_path / "cli"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert declare.returncode == 0, declare.stdout + declare.stderr
     assert "0.164679" in declare.stdout
     assert json.loads((tmp_path / "cli" / "bundle.json").read_text())["bundleVersion"] == "2"
@@ -69,9 +102,13 @@ def test_connector_demo_runs_a_chain_without_an_expected_section(tmp_path: Path)
     chain = tmp_path / "my-chain.json"
     chain.write_text(json.dumps(document))
     out = tmp_path / "demo"
-    proc = subprocess.run([sys.executable, "-m", "connector", "demo", "--fixture", str(chain), "--out", str(out),
-                           "--timeout", "90"],
-                          capture_output=True, text=True, timeout=240, env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--fixture", str(chain), "--out", str(out), "--timeout", "90"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert "no expected section" in proc.stdout and "fixture expects" not in proc.stdout

@@ -57,14 +57,18 @@ def test_the_automaker_split_over_two_processes_on_one_database(tmp_path: Path, 
     second = None
     try:
         space.start_all()
-        second = subprocess.Popen([sys.executable, "-m", "connector", "serve", "--data-dir", str(oem.data_dir),
-                                   "--port", str(second_port)], stdout=log, stderr=subprocess.STDOUT)
+        second = subprocess.Popen(
+            [sys.executable, "-m", "connector", "serve", "--data-dir", str(oem.data_dir), "--port", str(second_port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         asyncio.run(space.wait_healthy())
 
         async def flow() -> dict:
             base = f"https://127.0.0.1:{second_port}"
-            async with httpx.AsyncClient(base_url=f"{base}/api/v1", headers={"X-API-Key": oem.api_key},
-                                         verify=space.ssl_context(), timeout=30) as other:
+            async with httpx.AsyncClient(
+                base_url=f"{base}/api/v1", headers={"X-API-Key": oem.api_key}, verify=space.ssl_context(), timeout=30
+            ) as other:
                 for _ in range(200):  # the second process: the same company, the same database
                     try:
                         if (await other.get(f"{base}/health")).json().get("companyId") == space.oem_id:
@@ -76,8 +80,14 @@ def test_the_automaker_split_over_two_processes_on_one_database(tmp_path: Path, 
                     raise AssertionError((tmp_path / "second.log").read_text()[-2000:])
                 product = (await other.get("/products")).json()["items"][0]
                 line = (await other.get(f"/products/{product['id']}/bom")).json()[0]
-                r = await other.post("/requests", json={"bomLineId": line["id"], "message": "two processes",
-                                                        "verifierCertificates": [space.verifier_pem]})
+                r = await other.post(
+                    "/requests",
+                    json={
+                        "bomLineId": line["id"],
+                        "message": "two processes",
+                        "verifierCertificates": [space.verifier_pem],
+                    },
+                )
                 assert r.status_code == 201, r.text
                 pack = space.document["declaration"]["packProductId"]
                 for _ in range(1200):  # the answer reaches the first process (the public URL), seen by the second

@@ -90,8 +90,9 @@ class Network:
         raise AssertionError(f"timed out waiting for {what}")
 
 
-async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_product: bool = True,
-                        manual: frozenset[str] = frozenset()) -> Network:
+async def build_network(
+    chain: dict, make_db: Callable[[], Engine], *, oem_product: bool = True, manual: frozenset[str] = frozenset()
+) -> Network:
     """Every company of the fixture as a node with its own database, certificates and partners.
 
     Customers are auto-fulfilled, except at the companies in ``manual``, whose operator must accept requests.
@@ -101,20 +102,33 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
     trust_anchor = pki.root.certificate
     router = Router()
     net = Network(router=router, pki=pki)
-    verifier = pki.company(chain["verifier"]["companyId"], "verifier", name=chain["verifier"]["name"],
-                           at=now - timedelta(hours=1))
+    verifier = pki.company(
+        chain["verifier"]["companyId"], "verifier", name=chain["verifier"]["name"], at=now - timedelta(hours=1)
+    )
     net.verifier = verifier
     net.verifier_pem = certificates_to_pem(list(verifier.chain)).decode()
     companies = entries_of(chain)
     for company in companies:
         cid = company["companyId"]
-        issued = (verifier if company["role"] == "verifier"
-                  else pki.company(cid, company["role"], name=company["name"], at=now - timedelta(hours=1)))
-        identity = NodeIdentity(key=issued.key, chain=list(issued.chain),
-                                trust=TrustStore([trust_anchor], intermediates=[pki.inter.certificate]))
-        settings = Settings(company_id=cid, company_name=company["name"], node_name=slug(cid),
-                            public_url=f"http://{slug(cid)}.test", outbox_base_delay=0.05, outbox_max_delay=0.2,
-                            allow_private_network_targets=False)  # names on an in-process transport: public
+        issued = (
+            verifier
+            if company["role"] == "verifier"
+            else pki.company(cid, company["role"], name=company["name"], at=now - timedelta(hours=1))
+        )
+        identity = NodeIdentity(
+            key=issued.key,
+            chain=list(issued.chain),
+            trust=TrustStore([trust_anchor], intermediates=[pki.inter.certificate]),
+        )
+        settings = Settings(
+            company_id=cid,
+            company_name=company["name"],
+            node_name=slug(cid),
+            public_url=f"http://{slug(cid)}.test",
+            outbox_base_delay=0.05,
+            outbox_max_delay=0.2,
+            allow_private_network_targets=False,
+        )  # names on an in-process transport: public
         engine = make_db()
         app = create_app(settings, engine=engine, identity=identity, transport=router)
         await net.stack.enter_async_context(app.router.lifespan_context(app))
@@ -124,8 +138,9 @@ async def build_network(chain: dict, make_db: Callable[[], Engine], *, oem_produ
         with Session(engine, expire_on_commit=False) as session:
             ctx = NodeContext(session, settings, identity)
             _, secret = keys.create_key(session, "test admin", "admin")
-            wire_company(ctx, chain, lambda c: f"http://{slug(c)}.test", auto_fulfil=cid not in manual,
-                         oem_product=oem_product)
+            wire_company(
+                ctx, chain, lambda c: f"http://{slug(c)}.test", auto_fulfil=cid not in manual, oem_product=oem_product
+            )
             session.commit()
         net.nodes[cid] = Node(cid, company["name"], settings, engine, app, secret, client, identity)
     return net

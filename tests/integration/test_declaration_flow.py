@@ -76,6 +76,7 @@ async def test_the_automaker_holds_no_hidden_value(network: Network, chain: dict
     await _request_pack(network)
     await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")
     await _declare(network, chain)
+
     def dump_all() -> str:
         engine = network[OEM].engine
         meta = MetaData()
@@ -98,8 +99,11 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
     cell = network[CELL_CO]
     attestations = (await cell.api("GET", "/attestations")).json()["items"]
     to_pack = next(a for a in attestations if a["audience"] == PACK_CO and a["verifierCount"])
-    r = await cell.api("POST", f"/attestations/{to_pack['id']}/certify",
-                       json={"verifierUrl": f"http://{network[VERIFIER].host}", "scope": "CFP per EU 2023/1542"})
+    r = await cell.api(
+        "POST",
+        f"/attestations/{to_pack['id']}/certify",
+        json={"verifierUrl": f"http://{network[VERIFIER].host}", "scope": "CFP per EU 2023/1542"},
+    )
     assert r.status_code == 200, r.text
 
     async def certified_at_oem() -> bool:
@@ -107,10 +111,12 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
         return bool(held and held[0]["certifications"])
 
     await network.wait_for(certified_at_oem, timeout=30, what="the certification at the automaker")
+
     def cell_at_pack_now() -> UpstreamFootprint:
         with Session(network[PACK_CO].engine, expire_on_commit=False) as session:
-            return session.exec(select_model(UpstreamFootprint).where(UpstreamFootprint.supplier_company_id
-                                                                      == CELL_CO)).one()
+            return session.exec(
+                select_model(UpstreamFootprint).where(UpstreamFootprint.supplier_company_id == CELL_CO)
+            ).one()
 
     cell_at_pack = await asyncio.to_thread(cell_at_pack_now)
     verification = cell_at_pack.pact["pcf"]["verification"]

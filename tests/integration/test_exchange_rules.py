@@ -46,9 +46,14 @@ async def _lioh_footprint(net: Network) -> str:
 async def _ask_for_lioh(net: Network) -> dict:
     cathode = net[CATHODE]
     product = (await cathode.api("GET", "/products")).json()["items"][0]
-    line = next(x for x in (await cathode.api("GET", f"/products/{product['id']}/bom")).json()
-                if x.get("supplierProductId") == LIOH)
-    r = await cathode.api("POST", "/requests", json={"bomLineId": line["id"], "verifierCertificates": [net.verifier_pem]})
+    line = next(
+        x
+        for x in (await cathode.api("GET", f"/products/{product['id']}/bom")).json()
+        if x.get("supplierProductId") == LIOH
+    )
+    r = await cathode.api(
+        "POST", "/requests", json={"bomLineId": line["id"], "verifierCertificates": [net.verifier_pem]}
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -142,6 +147,7 @@ async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network)
     assert await asyncio.to_thread(receive, LITHIUM, forged) is None
     ids = {u.footprint_id for u in await _held(node)}
     assert forged["id"] not in ids and held.footprint_id in ids
+
     def refused() -> list[str]:
         with Session(node.engine) as session:
             return list(session.exec(select(AuditEntry.subject).where(AuditEntry.action == "footprint.refused")))
@@ -183,8 +189,9 @@ async def test_a_duplicated_event_changes_nothing(manual_net: Network) -> None:
     incoming = await _incoming(net[LITHIUM])
     assert len(incoming) == 1 and incoming[0]["eventId"] == event["id"]
     # a different event id is a new request
-    await peer.send_event(base, pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}",
-                                                 {"productId": [LIOH]}))
+    await peer.send_event(
+        base, pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]})
+    )
     assert len(await _incoming(net[LITHIUM])) == 2
 
 
@@ -208,8 +215,9 @@ async def test_a_held_footprint_sent_again_with_its_id_in_upper_case_is_a_repeat
     lithium = net[LITHIUM].identity
     again = json.loads(json.dumps(genuine))
     again["id"] = upper
-    pact.find_extension(again)["attestation"] = (sign_jws_json(claims, lithium.key, lithium.chain, SD_JWT_TYP)
-                                                 + token[len(issuer_jwt):])
+    pact.find_extension(again)["attestation"] = (
+        sign_jws_json(claims, lithium.key, lithium.chain, SD_JWT_TYP) + token[len(issuer_jwt) :]
+    )
     node = net[CATHODE]
 
     def receive(pf: dict):
@@ -228,8 +236,11 @@ async def test_a_request_naming_a_non_verifier_for_the_evidence_is_rejected(manu
     await _lioh_footprint(net)
     cathode = net[CATHODE]
     product = (await cathode.api("GET", "/products")).json()["items"][0]
-    line = next(x for x in (await cathode.api("GET", f"/products/{product['id']}/bom")).json()
-                if x.get("supplierProductId") == LIOH)
+    line = next(
+        x
+        for x in (await cathode.api("GET", f"/products/{product['id']}/bom")).json()
+        if x.get("supplierProductId") == LIOH
+    )
     from connector.identity.keys import certificates_to_pem
 
     supplier_cert = certificates_to_pem(list(net.pki.company(CATHODE, "supplier").chain)).decode()
@@ -261,13 +272,16 @@ async def test_a_retried_call_keeps_its_headers(manual_net: Network) -> None:
 
     router.handle_async_request = spy
     peer = net[CATHODE].app.state.peer_client
-    await peer.send_event(f"http://{net[LITHIUM].host}",
-                          pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]}))
+    await peer.send_event(
+        f"http://{net[LITHIUM].host}",
+        pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]}),
+    )
     assert seen == ["application/cloudevents+json", "application/cloudevents+json"]
 
 
 async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be_asked_again(
-        manual_net: Network) -> None:
+    manual_net: Network,
+) -> None:
     net = manual_net
     await _lioh_footprint(net)
     asked = await _ask_for_lioh(net)
@@ -276,8 +290,11 @@ async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be
     def answer_without_attestation() -> None:
         with Session(node.engine, expire_on_commit=False) as session:
             unsigned = {"id": str(uuid.uuid4()), "productIds": [LIOH], "companyIds": [LITHIUM]}
-            event = pact.cloud_event(pact.REQUEST_FULFILLED, f"http://{net[LITHIUM].host}",
-                                     {"requestEventId": asked["eventId"], "pfs": [unsigned]})
+            event = pact.cloud_event(
+                pact.REQUEST_FULFILLED,
+                f"http://{net[LITHIUM].host}",
+                {"requestEventId": asked["eventId"], "pfs": [unsigned]},
+            )
             exchange.handle_event(node.ctx(session), LITHIUM, event)
             session.commit()
 

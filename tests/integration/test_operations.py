@@ -49,6 +49,7 @@ async def test_the_audit_chain_detects_an_edited_entry(network: Network) -> None
     await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")
     node = network[OEM]
     assert (await node.api("GET", "/audit/check")).json()["valid"] is True
+
     def tamper() -> int:
         with Session(node.engine) as session:
             seq = session.exec(select(AuditEntry.seq).order_by(AuditEntry.seq).offset(1).limit(1)).one()
@@ -166,8 +167,9 @@ async def _run_worker(engine, peer: _FakePeer, monkeypatch, until, timeout: floa
     from connector.exchange.worker import OutboxWorker
 
     claims = _count_claims(monkeypatch)
-    worker = OutboxWorker(engine, Settings(outbox_base_delay=0.05, outbox_max_delay=0.1), None, peer,
-                          poll_interval=30.0)  # type: ignore[arg-type]
+    worker = OutboxWorker(
+        engine, Settings(outbox_base_delay=0.05, outbox_max_delay=0.1), None, peer, poll_interval=30.0
+    )  # type: ignore[arg-type]
     worker.start()
     try:
         await _until(until, timeout)

@@ -55,7 +55,9 @@ async def test_the_events_of_a_pass_are_marked_sent_together(engine, monkeypatch
     now = utcnow()
     with Session(engine) as session:
         for i in range(4):
-            at = now - timedelta(milliseconds=4 - i)  # all due already; due order is written order (equal times are not ordered)
+            at = now - timedelta(
+                milliseconds=4 - i
+            )  # all due already; due order is written order (equal times are not ordered)
             outbox.enqueue(session, f"https://n{i % 2}.test", "urn:x:a", outbox.SEND_EVENT, {"n": i}, at)
         session.commit()
     marks: list[list[str]] = []

@@ -68,6 +68,7 @@ async def test_a_rolled_back_request_hands_the_worker_nothing(engine) -> None:
     worker = OutboxWorker(engine, Settings(), None, peer, poll_interval=30.0)  # type: ignore[arg-type]
     worker.start()
     try:
+
         def request() -> None:
             with write_session(_app(engine, worker)) as session:
                 _enqueue(session, 1)

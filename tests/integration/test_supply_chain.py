@@ -27,8 +27,11 @@ async def _request_pack(net: Network) -> dict:
     oem = net[OEM]
     products = (await oem.api("GET", "/products")).json()["items"]
     line = (await oem.api("GET", f"/products/{products[0]['id']}/bom")).json()[0]
-    r = await oem.api("POST", "/requests", json={"bomLineId": line["id"], "message": "Art. 7 declaration",
-                                                 "verifierCertificates": [net.verifier_pem]})
+    r = await oem.api(
+        "POST",
+        "/requests",
+        json={"bomLineId": line["id"], "message": "Art. 7 declaration", "verifierCertificates": [net.verifier_pem]},
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -57,8 +60,9 @@ async def test_a_change_at_the_lithium_refiner_reaches_the_automaker(network: Ne
     emissions = (await refiner.api("GET", f"/products/{product['id']}/emissions")).json()
     for e in emissions:
         assert (await refiner.api("DELETE", f"/products/{product['id']}/emissions/{e['id']}")).status_code == 204
-    r = await refiner.api("POST", f"/products/{product['id']}/emissions",
-                          json={"stage": "raw_material_acquisition", "value": "12.2"})
+    r = await refiner.api(
+        "POST", f"/products/{product['id']}/emissions", json={"stage": "raw_material_acquisition", "value": "12.2"}
+    )
     assert r.status_code == 201
     r = await refiner.api("POST", f"/products/{product['id']}/footprints")
     assert r.status_code == 201 and r.json()["changed"] is True
@@ -70,8 +74,10 @@ async def test_a_change_at_the_lithium_refiner_reaches_the_automaker(network: Ne
     second = (await network.wait_for(new_version, timeout=30, what="the new pack version at the OEM"))[0]
     # LiOH -3 kg CO2e/kg x 0.44 kg/kg CAM x 0.481 kg CAM/cell x 204 cells
     delta = Decimal("-3") * Decimal("0.44") * Decimal("0.481") * Decimal("204")
-    assert Decimal(second["stages"]["raw_material_acquisition"]) == \
-        Decimal(first["stages"]["raw_material_acquisition"]) + delta
+    assert (
+        Decimal(second["stages"]["raw_material_acquisition"])
+        == Decimal(first["stages"]["raw_material_acquisition"]) + delta
+    )
     deprecated = await _held(network[OEM], PACK, status="Deprecated")
     assert [u["footprintId"] for u in deprecated] == [first["footprintId"]]
     # the pack maker's own footprint versions chain to each other

@@ -22,8 +22,10 @@ def dq(t: str, g: str, tm: str) -> DataQuality:
 def test_own_plus_converted_inputs():
     result = compute_footprint(
         [OwnLine(MAIN, D("1.5")), OwnLine(RAW, D("0.31"), D("8.1"))],
-        [UpstreamInput(D("440"), "gram", "kilogram", {RAW: D("15.2")}),
-         UpstreamInput(D("0.95"), "kilogram", "kilogram", {RAW: D("19.821"), MAIN: D("1.52")})],
+        [
+            UpstreamInput(D("440"), "gram", "kilogram", {RAW: D("15.2")}),
+            UpstreamInput(D("0.95"), "kilogram", "kilogram", {RAW: D("19.821"), MAIN: D("1.52")}),
+        ],
     )
     assert result.stages[RAW] == D("0.31") * D("8.1") + D("0.44") * D("15.2") + D("0.95") * D("19.821")
     assert result.stages[MAIN] == D("1.5") + D("0.95") * D("1.52")
@@ -45,8 +47,7 @@ def test_negative_end_of_life_credit():
 
 def test_rounded_once_half_even_per_stage():
     third = D(1) / D(3)
-    result = compute_footprint([OwnLine(MAIN, third), OwnLine(MAIN, third), OwnLine(MAIN, third)], [],
-                               RoundingRule(2))
+    result = compute_footprint([OwnLine(MAIN, third), OwnLine(MAIN, third), OwnLine(MAIN, third)], [], RoundingRule(2))
     assert result.stages[MAIN] == D("1.00")  # summed exactly, then rounded; not 0.33 x 3 = 0.99
     assert str(result.rounding) == "decimal-places:2;half-even"
     assert compute_footprint([OwnLine(MAIN, D("0.125"))], [], RoundingRule(2)).stages[MAIN] == D("0.12")
@@ -69,8 +70,11 @@ def test_combine_stages_matches_compute():
 
 def test_primary_share_weighted_by_absolute_emissions():
     result = compute_footprint(
-        [OwnLine(MAIN, D("3"), primary_share=D(100)), OwnLine(EOL, D("-1"), primary_share=D(100)),
-         OwnLine(RAW, D("2"), primary_share=D(0))],
+        [
+            OwnLine(MAIN, D("3"), primary_share=D(100)),
+            OwnLine(EOL, D("-1"), primary_share=D(100)),
+            OwnLine(RAW, D("2"), primary_share=D(0)),
+        ],
         [UpstreamInput(D(1), "kilogram", "kilogram", {RAW: D("4")}, primary_data_share=D(50))],
     )
     # weights 3, |-1|, 2, 4 -> (300 + 100 + 0 + 200) / 10
@@ -83,8 +87,9 @@ def test_primary_share_rounds_to_two_places():
 
 
 def test_input_without_share_is_left_out_of_the_weighting():
-    result = compute_footprint([OwnLine(MAIN, D(1), primary_share=D(80))],
-                               [UpstreamInput(D(1), "kilogram", "kilogram", {RAW: D(9)})])
+    result = compute_footprint(
+        [OwnLine(MAIN, D(1), primary_share=D(80))], [UpstreamInput(D(1), "kilogram", "kilogram", {RAW: D(9)})]
+    )
     assert result.primary_data_share == D(80)
 
 
@@ -126,6 +131,7 @@ def test_energy_input_converted():
 
 
 # cycles
+
 
 def test_cycle_found_with_its_path():
     assert detect_cycle({"a": ["b"], "b": ["c"], "c": ["a"]}, "a") == ["a", "b", "c", "a"]

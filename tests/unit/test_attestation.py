@@ -111,8 +111,16 @@ def test_header_and_payload_shape(supplier) -> None:
 def test_padding_grows_in_steps(supplier) -> None:
     many = HiddenClaims(
         own_emissions=stages("1"),
-        inputs=[InputClaim(attestation_digest=UPSTREAM_DIGEST, quantity=Decimal(i + 1), unit="kilogram",
-                           upstream=stages("1"), declared_unit="kilogram") for i in range(20)],
+        inputs=[
+            InputClaim(
+                attestation_digest=UPSTREAM_DIGEST,
+                quantity=Decimal(i + 1),
+                unit="kilogram",
+                upstream=stages("1"),
+                declared_unit="kilogram",
+            )
+            for i in range(20)
+        ],
     )
     issued = issue_attestation(make_claims(), many, supplier.key, supplier.chain, at=T0)
     body = _decode_part(issued.sd_jwt.split(".")[1])
@@ -287,8 +295,7 @@ def test_revoked_before_signing(pki, supplier) -> None:
 def test_revoked_after_signing_still_valid(pki, supplier) -> None:
     crl = pki.crl((supplier, T0 + timedelta(days=1)), at=T0 + timedelta(days=2))
     issued = _issue(supplier)
-    verified = verify_attestation(issued.sd_jwt, pki.trust(crls=[crl]), at=T0 + timedelta(days=3),
-                                  audience=CUSTOMER_ID)
+    verified = verify_attestation(issued.sd_jwt, pki.trust(crls=[crl]), at=T0 + timedelta(days=3), audience=CUSTOMER_ID)
     assert verified.digest == issued.digest
 
 

@@ -154,7 +154,9 @@ def test_header_checks_apply_to_remembered_headers_too() -> None:
 
 
 @pytest.mark.parametrize("prefix", ["", "QUJD" * (SIMD_FROM // 4)], ids=["binascii", "simd"])
-@pytest.mark.parametrize("text", ["QUJD=", "QU+D", "QU/D", "QUJ\u00e9", "Q", "QUJD\n", "QU JD", "QUJD\r", "QUJ.", "QUJDQ", "\x00QUJ"])
+@pytest.mark.parametrize(
+    "text", ["QUJD=", "QU+D", "QU/D", "QUJ\u00e9", "Q", "QUJD\n", "QU JD", "QUJD\r", "QUJ.", "QUJDQ", "\x00QUJ"]
+)
 def test_b64url_decode_refuses_what_is_not_unpadded_base64url(prefix: str, text: str) -> None:
     with pytest.raises(ValueError):
         b64url_decode(prefix + text)

@@ -76,8 +76,11 @@ def test_fault_harness_copies_every_line_per_cycle_and_kills_only_middle_nodes()
     assert "expected" not in doc and pack_maker_of(doc) == pack_maker_of(original)
     middle = faults.middle_nodes(doc)
     assert pack_maker_of(doc) in middle and doc["declaration"]["issuerCompanyId"] not in middle
-    leaves = [c["companyId"] for c in original["companies"] if c["products"] and
-              all(not any("supplierCompanyId" in ln for ln in p["bom"]) for p in c["products"])]
+    leaves = [
+        c["companyId"]
+        for c in original["companies"]
+        if c["products"] and all(not any("supplierCompanyId" in ln for ln in p["bom"]) for p in c["products"])
+    ]
     assert leaves and not set(leaves) & set(middle)
 
 
@@ -87,10 +90,20 @@ def test_the_benchmarks_import_without_the_test_extras() -> None:
     import sys
     from pathlib import Path
 
-    modules = ["bench.__main__", "bench.attestation", "bench.calculation", "bench.faults", "bench.pact_api",
-               "bench.propagation", "bench.verification", "bench.synth"]
-    code = ("import sys; sys.modules['pytest'] = None\n"  # any import of pytest now fails
-            f"import importlib\nfor name in {modules!r}:\n    importlib.import_module(name)\n")
+    modules = [
+        "bench.__main__",
+        "bench.attestation",
+        "bench.calculation",
+        "bench.faults",
+        "bench.pact_api",
+        "bench.propagation",
+        "bench.verification",
+        "bench.synth",
+    ]
+    code = (
+        "import sys; sys.modules['pytest'] = None\n"  # any import of pytest now fails
+        f"import importlib\nfor name in {modules!r}:\n    importlib.import_module(name)\n"
+    )
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -99,7 +112,12 @@ def test_the_benchmarks_import_without_the_test_extras() -> None:
 
     for path in sorted((root / "bench").glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
-                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             for name in names:
                 assert name.split(".")[0] != "pytest" and name != "tests.conftest", f"{path.name} imports {name}"

@@ -172,8 +172,12 @@ def make_world(
     a secondary-data line, so the fixture's values stay the same."""
     hooks, signers, audiences, seal_to = hooks or {}, signers or {}, audiences or {}, seal_to or {}
     products = _products(fixture)
-    users = {line["supplierProductId"]: products[pid][0] for pid, (_, p) in products.items() for line in p["bom"]
-             if "supplierProductId" in line}
+    users = {
+        line["supplierProductId"]: products[pid][0]
+        for pid, (_, p) in products.items()
+        for line in p["bom"]
+        if "supplierProductId" in line
+    }
     users[fixture["declaration"]["packProductId"]] = OEM
     tiers: dict[str, Tier] = {}
     folded: dict[str, dict[Stage, Decimal]] = {}
@@ -185,27 +189,43 @@ def make_world(
         inputs: list[InputClaim] = []
         for line in product["bom"]:
             if line.get("supplierProductId") in folded:
-                q = convert(Decimal(line["quantity"]), line["unit"], products[line["supplierProductId"]][1]["declaredUnit"])
+                q = convert(
+                    Decimal(line["quantity"]), line["unit"], products[line["supplierProductId"]][1]["declaredUnit"]
+                )
                 for s, v in folded[line["supplierProductId"]].items():
                     own[s] += q * v
             elif "supplierProductId" in line:
                 up = tiers[line["supplierProductId"]]
-                inputs.append(InputClaim(attestation_digest=up.issued.digest, quantity=Decimal(line["quantity"]),
-                                         unit=line["unit"], upstream=up.claims.stages,
-                                         declared_unit=up.claims.declared_unit))
+                inputs.append(
+                    InputClaim(
+                        attestation_digest=up.issued.digest,
+                        quantity=Decimal(line["quantity"]),
+                        unit=line["unit"],
+                        upstream=up.claims.stages,
+                        declared_unit=up.claims.declared_unit,
+                    )
+                )
             else:
                 own[Stage(line["stage"])] += Decimal(line["quantity"]) * Decimal(line["factor"])
-        stages = combine_stages(own, [(convert(i.quantity, i.unit, i.declared_unit), i.upstream.as_dict())
-                                      for i in inputs], RoundingRule.parse(ROUNDING))
+        stages = combine_stages(
+            own,
+            [(convert(i.quantity, i.unit, i.declared_unit), i.upstream.as_dict()) for i in inputs],
+            RoundingRule.parse(ROUNDING),
+        )
         if attested is not None and pid not in attested:
             folded[pid] = stages
             continue
         claims = AttestationClaims(
-            issuer=company, audience=audiences.get(pid, users[pid]), footprint_id=f"urn:uuid:{_uuid(pid)}",
-            product_ids=[pid], declared_unit=product["declaredUnit"],
-            stages=StageValues.from_mapping(stages), total=sum(stages.values(), Decimal(0)),
-            reference_period=ReferencePeriod(start=T0.replace(year=2025, month=1, day=1, hour=0),
-                                             end=T0.replace(month=1, day=1, hour=0)),
+            issuer=company,
+            audience=audiences.get(pid, users[pid]),
+            footprint_id=f"urn:uuid:{_uuid(pid)}",
+            product_ids=[pid],
+            declared_unit=product["declaredUnit"],
+            stages=StageValues.from_mapping(stages),
+            total=sum(stages.values(), Decimal(0)),
+            reference_period=ReferencePeriod(
+                start=T0.replace(year=2025, month=1, day=1, hour=0), end=T0.replace(month=1, day=1, hour=0)
+            ),
             methodology=Methodology(rule_set="EU-2023/1542-Art7", version="2025"),
             primary_data_share=Decimal(product.get("primaryDataShare", "100")),
             data_quality=DataQuality(technological=Decimal(1), geographical=Decimal(1), temporal=Decimal(1)),
@@ -218,10 +238,19 @@ def make_world(
         issued = issue_attestation(claims, hidden, signer.key, signer.chain, at=T0)
         evidence = None
         if pid not in no_evidence:
-            upstream = [(tiers[line["supplierProductId"]].issued.sd_jwt, tiers[line["supplierProductId"]].evidence)
-                        for line in product["bom"] if line.get("supplierProductId") in tiers]
-            evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures, upstream,
-                                          [v.chain for v in seal_to.get(pid, [parties.nb])], parties.trust, T0)
+            upstream = [
+                (tiers[line["supplierProductId"]].issued.sd_jwt, tiers[line["supplierProductId"]].evidence)
+                for line in product["bom"]
+                if line.get("supplierProductId") in tiers
+            ]
+            evidence = seal_evidence_tree(
+                issued.sd_jwt,
+                issued.disclosures,
+                upstream,
+                [v.chain for v in seal_to.get(pid, [parties.nb])],
+                parties.trust,
+                T0,
+            )
         tiers[pid] = Tier(pid, company, claims, hidden, issued, evidence)
 
     pack = tiers[fixture["declaration"]["packProductId"]]
@@ -229,8 +258,9 @@ def make_world(
     declaration = compute_declaration(inp, pack.claims.stages.as_dict(), at=T0)
     signer = declaration_signer or parties.oem
     token = sign_declaration(declaration, pack.issued.sd_jwt, signer.key, signer.chain, at=T0)
-    bundle = build_bundle(token, pack.issued.sd_jwt, pack.evidence, certifications=certifications or [],
-                          crls=crls or [])
+    bundle = build_bundle(
+        token, pack.issued.sd_jwt, pack.evidence, certifications=certifications or [], crls=crls or []
+    )
     return World(parties, fixture, tiers, declaration, token, bundle, list(certifications or []))
 
 
@@ -254,8 +284,13 @@ def package_at(world: World, evidence: dict, path: list[str]) -> str:
     return pid
 
 
-def edit_evidence(world: World, evidence: dict, path: list[str], edit: Callable[[EvidenceContent], EvidenceContent],
-                  recipients: list[Issued] | None = None) -> dict:
+def edit_evidence(
+    world: World,
+    evidence: dict,
+    path: list[str],
+    edit: Callable[[EvidenceContent], EvidenceContent],
+    recipients: list[Issued] | None = None,
+) -> dict:
     """Open the package reached down ``path`` (company ids) from ``evidence`` as the notified body, apply ``edit``
     and re-seal that one package under the same id (flat evidence: nothing above it changes; nothing re-signed)."""
     nb = world.parties.nb
@@ -267,13 +302,15 @@ def edit_evidence(world: World, evidence: dict, path: list[str], edit: Callable[
 
 def with_pack_evidence(world: World, evidence: dict | None) -> EvidenceBundle:
     tree = Evidence.model_validate(evidence) if evidence is not None else None
-    return world.bundle.model_copy(update={
-        "pack": world.bundle.pack.model_copy(update={"package": tree.package if tree else None}),
-        "packages": dict(tree.packages) if tree else {}})
+    return world.bundle.model_copy(
+        update={
+            "pack": world.bundle.pack.model_copy(update={"package": tree.package if tree else None}),
+            "packages": dict(tree.packages) if tree else {},
+        }
+    )
 
 
 # --- fixtures ---------------------------------------------------------------------------------------------------------
-
 
 
 @pytest.fixture(scope="module")
@@ -334,8 +371,12 @@ def test_verify_declaration_refuses_non_oem(world, parties) -> None:
     from connector.declaration.signing import declaration_payload
 
     fake = parties.pki.company(OEM, "supplier", name="Nippon Motors (supplier cert)")
-    token = sign_jws_json(declaration_payload(world.declaration, world.pack().issued.sd_jwt, OEM, at=T0), fake.key,
-                          fake.chain, DECLARATION_TYP)
+    token = sign_jws_json(
+        declaration_payload(world.declaration, world.pack().issued.sd_jwt, OEM, at=T0),
+        fake.key,
+        fake.chain,
+        DECLARATION_TYP,
+    )
     with pytest.raises(InvalidSignature) as info:
         verify_declaration(token, world.trust, at=AT)
     assert "role" in info.value.reason
@@ -343,8 +384,9 @@ def test_verify_declaration_refuses_non_oem(world, parties) -> None:
 
 def test_bundle_round_trip_and_format(world, parties) -> None:
     crl = build_crl(parties.pki.inter, [Revocation(1234, T0)], at=T0)
-    bundle = build_bundle(world.token, world.pack().issued.sd_jwt, world.pack().evidence, certifications=["a.b.c"],
-                          crls=[crl])
+    bundle = build_bundle(
+        world.token, world.pack().issued.sd_jwt, world.pack().evidence, certifications=["a.b.c"], crls=[crl]
+    )
     data = json.loads(bundle.to_json())
     assert sorted(data) == ["bundleVersion", "certifications", "crls", "declaration", "pack", "packages"]
     assert data["bundleVersion"] == "2"
@@ -369,8 +411,9 @@ def test_bundle_without_evidence_and_bad_inputs(world) -> None:
     with pytest.raises(ValidationFailed, match="bundleVersion 1 .* no longer read"):
         EvidenceBundle.from_json({**json.loads(bundle.to_json()), "bundleVersion": "1"})
     with pytest.raises(ValidationFailed, match="pack evidence"):
-        build_bundle(world.token, world.pack().issued.sd_jwt, world.pack().evidence["packages"][
-            world.pack().evidence["package"]])  # a bare JWE (v1 shape) is not an evidence set
+        build_bundle(
+            world.token, world.pack().issued.sd_jwt, world.pack().evidence["packages"][world.pack().evidence["package"]]
+        )  # a bare JWE (v1 shape) is not an evidence set
     with pytest.raises(ValidationFailed, match="not JSON"):
         EvidenceBundle.from_json("{")
 
@@ -393,5 +436,3 @@ def test_world_options(parties, fixture_chain) -> None:
     assert len(w.pack().evidence["packages"]) == 6  # every attested product but LiOH (no evidence), flat
     # flat: no package is over a few KB per direct input, whatever the depth
     assert max(len(json.dumps(p)) for p in w.pack().evidence["packages"].values()) < 65536
-
-

@@ -49,8 +49,21 @@ def test_init_writes_ca(ca_dir) -> None:
 
 def test_issue_company_and_validate(ca_dir, tmp_path) -> None:
     out = tmp_path / "out"
-    run("issue", "--dir", str(ca_dir), "--company-id", SUPPLIER_ID, "--name", "Andes Lithium",
-        "--role", "supplier", "--out", str(out), "--at", AT)
+    run(
+        "issue",
+        "--dir",
+        str(ca_dir),
+        "--company-id",
+        SUPPLIER_ID,
+        "--name",
+        "Andes Lithium",
+        "--role",
+        "supplier",
+        "--out",
+        str(out),
+        "--at",
+        AT,
+    )
     chain = read_certificates(out / "andes-lithium.chain.pem")
     assert company_id_of(chain[0]) == SUPPLIER_ID and role_of(chain[0]) is Role.SUPPLIER
     assert stat.S_IMODE((out / "andes-lithium.key").stat().st_mode) == 0o600
@@ -67,13 +80,16 @@ def test_issue_tls(ca_dir) -> None:
 def test_issue_needs_company_fields(ca_dir) -> None:
     assert "--company-id" in run("issue", "--dir", str(ca_dir), "--name", "X", ok=False).output
     run("issue", "--dir", str(ca_dir), "--company-id", SUPPLIER_ID, "--name", "X", "--role", "boss", ok=False)
-    assert "URN" in run("issue", "--dir", str(ca_dir), "--company-id", "andes", "--name", "X", "--role", "oem",
-                        ok=False).output
+    assert (
+        "URN"
+        in run("issue", "--dir", str(ca_dir), "--company-id", "andes", "--name", "X", "--role", "oem", ok=False).output
+    )
 
 
 def test_issue_without_init(tmp_path) -> None:
-    result = run("issue", "--dir", str(tmp_path / "none"), "--company-id", SUPPLIER_ID, "--name", "X",
-                 "--role", "oem", ok=False)
+    result = run(
+        "issue", "--dir", str(tmp_path / "none"), "--company-id", SUPPLIER_ID, "--name", "X", "--role", "oem", ok=False
+    )
     assert "ca init" in result.output
 
 
@@ -85,8 +101,10 @@ def test_revoke_by_cert_and_serial(ca_dir) -> None:
     revoked_at = (T0 + timedelta(days=1)).isoformat()
     run("revoke", "--dir", str(ca_dir), "--cert", str(ca_dir / "issued" / "andes-lithium.pem"), "--at", revoked_at)
     run("revoke", "--dir", str(ca_dir), "--serial", f"{verifier[0].serial_number:x}", "--at", revoked_at)
-    assert "already revoked" in run("revoke", "--dir", str(ca_dir), "--serial", f"{verifier[0].serial_number:x}",
-                                    ok=False).output
+    assert (
+        "already revoked"
+        in run("revoke", "--dir", str(ca_dir), "--serial", f"{verifier[0].serial_number:x}", ok=False).output
+    )
     crl = read_crl(ca_dir / "crl.pem")
     assert {r.serial_number for r in crl} == {supplier[0].serial_number, verifier[0].serial_number}
     trust = TrustStore(read_certificates(ca_dir / "root.pem"), [crl])

@@ -129,8 +129,9 @@ def test_verify_certification_refuses_digest_mismatch(world) -> None:
 def test_verify_certification_refuses_non_verifier_signer(world, parties) -> None:
     cam = world.tiers[CAM]
     supplier = parties.companies[SETOUCHI]
-    payload = certification_payload(_payload(cam.issued.sd_jwt.split("~")[0]), cam.issued.sd_jwt, supplier.chain,
-                                     scope="self-certified", at=T0)
+    payload = certification_payload(
+        _payload(cam.issued.sd_jwt.split("~")[0]), cam.issued.sd_jwt, supplier.chain, scope="self-certified", at=T0
+    )
     token = sign_certification(payload, supplier.key, supplier.chain)
     with pytest.raises(InvalidSignature) as info:
         verify_certification(token, cam.issued.sd_jwt, world.trust, AT)
@@ -165,8 +166,10 @@ def test_certified_tier_may_stay_unopened(world, parties) -> None:
     token = _certify_cam(world)
 
     def drop(content: EvidenceContent) -> EvidenceContent:
-        items = [i.model_copy(update={"package": None}) if issuer_of(i.attestation) == HOKURIKU
-                 else i for i in content.upstream]
+        items = [
+            i.model_copy(update={"package": None}) if issuer_of(i.attestation) == HOKURIKU else i
+            for i in content.upstream
+        ]
         return content.model_copy(update={"upstream": items})
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], drop)
@@ -181,8 +184,9 @@ def test_certified_tier_may_stay_unopened(world, parties) -> None:
     assert cam.evidence is EvidenceStatus.CERTIFIED_NOT_OPENED and cam.children == []
     assert report.complete
     # without the certification the same bundle fails on missing evidence
-    bare = verify_bundle(with_pack_evidence(world, evidence), world.trust, at=AT, verifier_key=nb.key,
-                         verifier_cert=nb.certificate)
+    bare = verify_bundle(
+        with_pack_evidence(world, evidence), world.trust, at=AT, verifier_key=nb.key, verifier_cert=nb.certificate
+    )
     assert [(f.company, f.check) for f in bare.failures] == [(HOKURIKU, "evidence")]
 
 
@@ -190,8 +194,13 @@ def test_certification_with_wrong_digest_is_invalid(world, parties) -> None:
     """Signed by the notified body, but for an attestation that is not in this bundle."""
     cam = world.tiers[CAM]
     hok = parties.companies[HOKURIKU]
-    other = issue_attestation(cam.claims.model_copy(update={"footprint_id": "urn:uuid:00000000-0000-4000-8000-0000000000bb"}),
-                              cam.hidden, hok.key, hok.chain, at=T0)
+    other = issue_attestation(
+        cam.claims.model_copy(update={"footprint_id": "urn:uuid:00000000-0000-4000-8000-0000000000bb"}),
+        cam.hidden,
+        hok.key,
+        hok.chain,
+        at=T0,
+    )
     nb = parties.nb
     payload = certification_payload(_payload(other.sd_jwt.split("~")[0]), other.sd_jwt, nb.chain, scope="x", at=T0)
     token = sign_certification(payload, nb.key, nb.chain)
@@ -210,8 +219,9 @@ def test_certification_with_wrong_digest_is_invalid(world, parties) -> None:
 def test_certification_by_non_verifier_is_invalid(world, parties) -> None:
     cam = world.tiers[CAM]
     supplier = parties.companies[SETOUCHI]
-    payload = certification_payload(_payload(cam.issued.sd_jwt.split("~")[0]), cam.issued.sd_jwt, supplier.chain,
-                                    scope="self-certified", at=T0)
+    payload = certification_payload(
+        _payload(cam.issued.sd_jwt.split("~")[0]), cam.issued.sd_jwt, supplier.chain, scope="self-certified", at=T0
+    )
     token = sign_certification(payload, supplier.key, supplier.chain)
     bundle = world.bundle.model_copy(update={"certifications": [token]})
     nb = parties.nb
@@ -227,16 +237,27 @@ def test_declared_certification_must_be_backed(parties, fixture_chain, world) ->
     from connector.declaration import CertificationInput, DeclarationInput, compute_declaration
     from connector.declaration.signing import build_bundle, sign_declaration
 
-    listed = CertificationInput(tier=3, company_name="Hokuriku Cathode Co., Ltd.", company_id=HOKURIKU,
-                                verifier="Example Notified Body 0042", verifier_id=VERIFIER_ID, date=date(2026, 3, 1),
-                                status="valid")
-    decl = compute_declaration(DeclarationInput.model_validate(fixture_chain["declaration"]),
-                               world.tiers[PACK].claims.stages.as_dict(), certifications=[listed], at=T0)
+    listed = CertificationInput(
+        tier=3,
+        company_name="Hokuriku Cathode Co., Ltd.",
+        company_id=HOKURIKU,
+        verifier="Example Notified Body 0042",
+        verifier_id=VERIFIER_ID,
+        date=date(2026, 3, 1),
+        status="valid",
+    )
+    decl = compute_declaration(
+        DeclarationInput.model_validate(fixture_chain["declaration"]),
+        world.tiers[PACK].claims.stages.as_dict(),
+        certifications=[listed],
+        at=T0,
+    )
     token = sign_declaration(decl, world.tiers[PACK].issued.sd_jwt, parties.oem.key, parties.oem.chain, at=T0)
     nb = parties.nb
     unbacked = build_bundle(token, world.tiers[PACK].issued.sd_jwt, world.tiers[PACK].evidence)
     report = verify_bundle(unbacked, world.trust, at=AT, verifier_key=nb.key, verifier_cert=nb.certificate)
     assert [f.check for f in report.failures] == ["declared certifications"]
-    backed = build_bundle(token, world.tiers[PACK].issued.sd_jwt, world.tiers[PACK].evidence,
-                          certifications=[_certify_cam(world)])
+    backed = build_bundle(
+        token, world.tiers[PACK].issued.sd_jwt, world.tiers[PACK].evidence, certifications=[_certify_cam(world)]
+    )
     assert verify_bundle(backed, world.trust, at=AT, verifier_key=nb.key, verifier_cert=nb.certificate).valid

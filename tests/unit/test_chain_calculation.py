@@ -27,8 +27,14 @@ def compute_all(chain: dict) -> dict[str, FootprintResult]:
                 own.append(OwnLine(Stage(line["stage"]), D(line["quantity"]), D(line["factor"]), D(0)))
             else:
                 upstream = visit(line["supplierProductId"])
-                inputs.append(UpstreamInput(D(line["quantity"]), line["unit"],
-                                            items[line["supplierProductId"]]["declaredUnit"], upstream.stages))
+                inputs.append(
+                    UpstreamInput(
+                        D(line["quantity"]),
+                        line["unit"],
+                        items[line["supplierProductId"]]["declaredUnit"],
+                        upstream.stages,
+                    )
+                )
         done[urn] = compute_footprint(own, inputs)
         return done[urn]
 
@@ -72,8 +78,12 @@ def test_declaration_per_kwh(chain):
     pack = compute_all(chain)["urn:pact:kyushu-pack.example:product:pack-75kwh"]
     decl = chain["expected"]["declaration"]
     energy = D(decl["totalEnergyKwh"])
-    assert D(chain["declaration"]["usableEnergyKwh"]) * D(chain["declaration"]["cyclesPerYear"]) \
-        * D(chain["declaration"]["serviceLifeYears"]) == energy
+    assert (
+        D(chain["declaration"]["usableEnergyKwh"])
+        * D(chain["declaration"]["cyclesPerYear"])
+        * D(chain["declaration"]["serviceLifeYears"])
+        == energy
+    )
     assert pack.total == D(decl["absoluteKgCo2e"])
     for stage in Stage:
         assert (pack.stages[stage] / energy).quantize(D("0.000001")) == D(decl[stage.value]), stage

@@ -131,8 +131,15 @@ def test_import_defaults_to_the_node_company(runner, tmp_path):
 def test_errors_exit_non_zero_with_a_message(runner, tmp_path):
     data = tmp_path / "cam"
     assert init(runner, data, CAM_CO).exit_code == 0
-    unknown = run(runner, "import", str(FIXTURE_FILE), "--data-dir", str(data), "--company",
-                  "urn:pact:nobody.example:company:nobody")
+    unknown = run(
+        runner,
+        "import",
+        str(FIXTURE_FILE),
+        "--data-dir",
+        str(data),
+        "--company",
+        "urn:pact:nobody.example:company:nobody",
+    )
     assert unknown.exit_code == 1 and "not in the file" in unknown.output
     assert run(runner, "import", str(FIXTURE_FILE), "--data-dir", str(data)).exit_code == 0
     missing = run(runner, "footprint", "compute", CAM, "--data-dir", str(data))

@@ -125,8 +125,11 @@ def ca_init_outputs() -> set[str]:
         elif words[0] == "cp":
             *sources, dest = words[1:]
             for src in sources:
-                produced.add(dest if len(sources) == 1 and not dest.endswith("/") else
-                             str(PurePosixPath(dest) / PurePosixPath(src).name))
+                produced.add(
+                    dest
+                    if len(sources) == 1 and not dest.endswith("/")
+                    else str(PurePosixPath(dest) / PurePosixPath(src).name)
+                )
     return {p for p in produced if p.startswith("/pki/")}
 
 
@@ -162,7 +165,8 @@ def test_env_variables_are_real_settings_and_load(spec, monkeypatch):
             if nested:  # CONNECTOR_A__B: only into a dict or a model
                 annotation = fields[top].annotation
                 assert getattr(annotation, "__origin__", annotation) is dict or (
-                    isinstance(annotation, type) and issubclass(annotation, BaseModel)), f"{name}: {key}"
+                    isinstance(annotation, type) and issubclass(annotation, BaseModel)
+                ), f"{name}: {key}"
         for key in list(os.environ):
             if key.startswith("CONNECTOR_"):
                 monkeypatch.delenv(key)

@@ -49,8 +49,9 @@ class _ReusingKernel:
         self.close()
 
 
-def test_every_node_gets_its_own_port_even_from_a_kernel_that_reuses_released_ones(tmp_path: Path,
-                                                                                   monkeypatch: Any) -> None:
+def test_every_node_gets_its_own_port_even_from_a_kernel_that_reuses_released_ones(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
     monkeypatch.setattr(dataspace, "socket", SimpleNamespace(socket=_ReusingKernel))
     space = DemoDataspace(FIXTURE_FILE, tmp_path / "demo")
     space.prepare()

@@ -36,8 +36,16 @@ def test_rows_see_what_the_transaction_added_but_did_not_flush(engine) -> None:
         session.add(ProductIdentifier(urn=P, product_id=product.id))
         session.add(Partner(company_id=A, name="A", node_url="https://a.test", auto_fulfil=True))
         session.add(Grant(product_id=product.id, company_id=A))
-        session.add(BomLine(product_id=product.id, kind="supplier", supplier_company_id=A, supplier_product_id=P,
-                            quantity=Decimal("1.5"), unit="kilogram"))
+        session.add(
+            BomLine(
+                product_id=product.id,
+                kind="supplier",
+                supplier_company_id=A,
+                supplier_product_id=P,
+                quantity=Decimal("1.5"),
+                unit="kilogram",
+            )
+        )
         session.add(OwnEmission(product_id=product.id, stage="main_production", kind="direct", value=Decimal("2.25")))
         partner = repo.partner_row(session, A)
         assert partner is not None and partner.node_url == "https://a.test" and partner.auto_fulfil is True
@@ -53,9 +61,19 @@ def test_rows_see_what_the_transaction_added_but_did_not_flush(engine) -> None:
 
 def test_upstream_attestation_and_the_latest_rows_leave_the_large_columns(engine) -> None:
     with Session(engine) as session:
-        session.add(UpstreamFootprint(footprint_id="f1", supplier_company_id=A, product_id=P, declared_unit="kilogram",
-                                      stages={}, attestation="token", evidence={"packages": {}}, pact={"id": "f1"},
-                                      received_at=utcnow() - timedelta(seconds=5)))
+        session.add(
+            UpstreamFootprint(
+                footprint_id="f1",
+                supplier_company_id=A,
+                product_id=P,
+                declared_unit="kilogram",
+                stages={},
+                attestation="token",
+                evidence={"packages": {}},
+                pact={"id": "f1"},
+                received_at=utcnow() - timedelta(seconds=5),
+            )
+        )
         assert repo.upstream_attestation(session, "f1") == ("token", {"packages": {}})
         assert repo.upstream_attestation(session, "f2") is None
         row = repo.latest_upstreams(session, [(A, P)])[(A, P.lower())]
@@ -80,6 +98,8 @@ def test_table_defaults_are_fresh_and_their_factories_inspected_once() -> None:
     """The factories carry their signature (pydantic inspects it on every default it makes)."""
     for factory in (empty_list, new_id, utcnow):
         assert "__signature__" in vars(factory) and inspect.signature(factory).parameters == {}
-    a, b = CfpRequest(direction="incoming", event_id="x", company_id=A), CfpRequest(direction="incoming",
-                                                                                     event_id="y", company_id=A)
+    a, b = (
+        CfpRequest(direction="incoming", event_id="x", company_id=A),
+        CfpRequest(direction="incoming", event_id="y", company_id=A),
+    )
     assert a.verifier_certs == [] and a.verifier_certs is not b.verifier_certs and a.id != b.id

@@ -149,32 +149,45 @@ def test_malformed_package(world) -> None:
 def test_packages_forwarded_unread_side_by_side_and_resealed(world) -> None:
     # tier 2 (supplier) seals to nb; tier 1 (customer) attests using it, forwards its package unchanged, adds its own
     upstream = _content(world)
-    up_evidence = seal_evidence_tree(upstream.attestation, upstream.disclosures, [], [world["nb"].chain],
-                                     world["trust"], T0)
+    up_evidence = seal_evidence_tree(
+        upstream.attestation, upstream.disclosures, [], [world["nb"].chain], world["trust"], T0
+    )
     c = world["customer"]
     issued = issue_attestation(make_claims(issuer=CUSTOMER_ID, audience=OEM_ID), make_hidden(), c.key, c.chain, at=T0)
-    evidence = seal_evidence_tree(issued.sd_jwt, issued.disclosures, [(upstream.attestation, up_evidence)],
-                                  [world["nb"].chain], world["trust"], T0)
+    evidence = seal_evidence_tree(
+        issued.sd_jwt,
+        issued.disclosures,
+        [(upstream.attestation, up_evidence)],
+        [world["nb"].chain],
+        world["trust"],
+        T0,
+    )
 
     assert evidence["packages"][up_evidence["package"]] == up_evidence["packages"][up_evidence["package"]]
     assert len(evidence["packages"]) == 2 and evidence["package"] != up_evidence["package"]
     opened = open_evidence(evidence["packages"][evidence["package"]], world["nb"].key, world["nb"].certificate)
     assert opened.upstream == [UpstreamPackage(attestation=upstream.attestation, package=up_evidence["package"])]
-    assert open_evidence(evidence["packages"][up_evidence["package"]], world["nb"].key,
-                         world["nb"].certificate) == upstream
+    assert (
+        open_evidence(evidence["packages"][up_evidence["package"]], world["nb"].key, world["nb"].certificate)
+        == upstream
+    )
 
     # nb re-seals the whole tree for nb2, same ids
-    resealed = reseal_evidence(evidence, world["nb"].key, world["nb"].certificate, [world["nb2"].chain],
-                               world["trust"], T0)
+    resealed = reseal_evidence(
+        evidence, world["nb"].key, world["nb"].certificate, [world["nb2"].chain], world["trust"], T0
+    )
     assert resealed["package"] == evidence["package"] and sorted(resealed["packages"]) == sorted(evidence["packages"])
     top = open_evidence(resealed["packages"][resealed["package"]], world["nb2"].key, world["nb2"].certificate)
     assert top.attestation == issued.sd_jwt
-    assert open_evidence(resealed["packages"][up_evidence["package"]], world["nb2"].key,
-                         world["nb2"].certificate) == upstream
+    assert (
+        open_evidence(resealed["packages"][up_evidence["package"]], world["nb2"].key, world["nb2"].certificate)
+        == upstream
+    )
     with pytest.raises(NotARecipient):
         open_evidence(resealed["packages"][resealed["package"]], world["nb"].key, world["nb"].certificate)
-    only_top = reseal_evidence(evidence, world["nb"].key, world["nb"].certificate, [world["nb2"].chain],
-                               world["trust"], T0, recursive=False)
+    only_top = reseal_evidence(
+        evidence, world["nb"].key, world["nb"].certificate, [world["nb2"].chain], world["trust"], T0, recursive=False
+    )
     assert only_top["packages"][up_evidence["package"]] == evidence["packages"][up_evidence["package"]]
 
 
@@ -193,24 +206,39 @@ def test_conflicting_package_ids_are_refused(world) -> None:
     b = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
     clash = {"package": a["package"], "packages": {a["package"]: b["packages"][b["package"]]}}
     with pytest.raises(MalformedEvidence, match="two different packages"):
-        seal_evidence_tree(content.attestation, content.disclosures, [(content.attestation, a),
-                                                                      (content.attestation, clash)],
-                           [world["nb"].chain], world["trust"], T0)
+        seal_evidence_tree(
+            content.attestation,
+            content.disclosures,
+            [(content.attestation, a), (content.attestation, clash)],
+            [world["nb"].chain],
+            world["trust"],
+            T0,
+        )
     with pytest.raises(MalformedEvidence, match="v2 evidence set"):  # a bare JWE: the v1 shape
-        seal_evidence_tree(content.attestation, content.disclosures,
-                           [(content.attestation, a["packages"][a["package"]])], [world["nb"].chain], world["trust"], T0)
+        seal_evidence_tree(
+            content.attestation,
+            content.disclosures,
+            [(content.attestation, a["packages"][a["package"]])],
+            [world["nb"].chain],
+            world["trust"],
+            T0,
+        )
     with pytest.raises(MalformedEvidence, match="not in its packages"):
-        seal_evidence_tree(content.attestation, content.disclosures,
-                           [(content.attestation, {"package": b["package"], "packages": a["packages"]})],
-                           [world["nb"].chain], world["trust"], T0)
+        seal_evidence_tree(
+            content.attestation,
+            content.disclosures,
+            [(content.attestation, {"package": b["package"], "packages": a["packages"]})],
+            [world["nb"].chain],
+            world["trust"],
+            T0,
+        )
 
 
 def test_reseal_refuses_non_verifier(world) -> None:
     content = _content(world)
     package = seal_evidence_tree(content.attestation, content.disclosures, [], [world["nb"].chain], world["trust"], T0)
     with pytest.raises(RecipientRefused):
-        reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["oem"].chain],
-                        world["trust"], T0)
+        reseal_evidence(package, world["nb"].key, world["nb"].certificate, [world["oem"].chain], world["trust"], T0)
 
 
 def test_two_tier_binding_and_arithmetic_checkable_by_verifier(world) -> None:
@@ -222,14 +250,25 @@ def test_two_tier_binding_and_arithmetic_checkable_by_verifier(world) -> None:
     own = stages("1", "2", "0", "0")
     qty = Decimal("0.5")
     totals = {st: own.as_dict()[st] + qty * received.claims.stages.as_dict()[st] for st in STAGES}
-    hidden = HiddenClaims(own_emissions=own, inputs=[InputClaim(
-        attestation_digest=attestation_digest(up.sd_jwt), quantity=qty, unit="kilogram",
-        upstream=received.claims.stages, declared_unit=received.claims.declared_unit)])
-    claims = make_claims(issuer=CUSTOMER_ID, audience=OEM_ID, stages=StageValues.from_mapping(totals),
-                         total=sum(totals.values()))
+    hidden = HiddenClaims(
+        own_emissions=own,
+        inputs=[
+            InputClaim(
+                attestation_digest=attestation_digest(up.sd_jwt),
+                quantity=qty,
+                unit="kilogram",
+                upstream=received.claims.stages,
+                declared_unit=received.claims.declared_unit,
+            )
+        ],
+    )
+    claims = make_claims(
+        issuer=CUSTOMER_ID, audience=OEM_ID, stages=StageValues.from_mapping(totals), total=sum(totals.values())
+    )
     mine = issue_attestation(claims, hidden, c.key, c.chain, at=T0)
-    evidence = seal_evidence_tree(mine.sd_jwt, mine.disclosures, [(up.sd_jwt, up_evidence)], [nb.chain],
-                                  world["trust"], T0)
+    evidence = seal_evidence_tree(
+        mine.sd_jwt, mine.disclosures, [(up.sd_jwt, up_evidence)], [nb.chain], world["trust"], T0
+    )
     package = evidence["packages"][evidence["package"]]
 
     # --- the verifier's side
@@ -242,6 +281,9 @@ def test_two_tier_binding_and_arithmetic_checkable_by_verifier(world) -> None:
         # audience binding: the upstream attestation was issued to the company that used it
         up_verified = verify_attestation(upstream.attestation, world["trust"], at=T0, audience=top.issuer.company_id)
         assert up_verified.claims.stages == item.upstream
-    recomputed = {st: top.hidden.own_emissions.as_dict()[st]
-                  + sum(i.quantity * i.upstream.as_dict()[st] for i in top.hidden.inputs) for st in STAGES}
+    recomputed = {
+        st: top.hidden.own_emissions.as_dict()[st]
+        + sum(i.quantity * i.upstream.as_dict()[st] for i in top.hidden.inputs)
+        for st in STAGES
+    }
     assert StageValues.from_mapping(recomputed) == top.claims.stages

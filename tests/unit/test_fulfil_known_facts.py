@@ -25,15 +25,20 @@ def _settings(tmp_path) -> Settings:
 
 
 def _product(ctx: NodeContext, urn: str, name: str):
-    return catalog.create_product(ctx, s.ProductCreate.model_validate({
-        "productIds": [urn], "name": name, "declaredUnit": "kilogram", "plant": {"name": "Plant", "country": "JP"}}))
+    return catalog.create_product(
+        ctx,
+        s.ProductCreate.model_validate(
+            {"productIds": [urn], "name": name, "declaredUnit": "kilogram", "plant": {"name": "Plant", "country": "JP"}}
+        ),
+    )
 
 
 def _cell(ctx: NodeContext):
     """Our cell, made of own emissions only."""
     cell = _product(ctx, CELL, "Cell")
-    catalog.add_emission(ctx, cell.id, s.EmissionCreate.model_validate(
-        {"stage": "raw_material_acquisition", "value": "2.5"}))
+    catalog.add_emission(
+        ctx, cell.id, s.EmissionCreate.model_validate({"stage": "raw_material_acquisition", "value": "2.5"})
+    )
     return cell
 
 
@@ -46,14 +51,26 @@ def test_requests_waiting_on_a_new_footprint_share_one_attestation_per_customer(
         ctx = NodeContext(session, settings, identity)
         cell = _cell(ctx)
         pack = _product(ctx, PACK, "Pack")
-        catalog.add_bom_line(ctx, pack.id, s.SupplierLineCreate.model_validate(
-            {"supplierCompanyId": COMPANY, "supplierProductId": CELL, "quantity": "2", "unit": "kilogram"}))
+        catalog.add_bom_line(
+            ctx,
+            pack.id,
+            s.SupplierLineCreate.model_validate(
+                {"supplierCompanyId": COMPANY, "supplierProductId": CELL, "quantity": "2", "unit": "kilogram"}
+            ),
+        )
         reqs = []
         for i, company in enumerate((CUSTOMER, CUSTOMER, OTHER)):
             exchange.grant(ctx, pack.id, company)
-            req = CfpRequest(direction="incoming", event_id=f"e{i}", company_id=company, product_ids=[PACK],
-                             product_id=pack.id, callback_url=f"https://c{i}.test", created_at=ctx.now(),
-                             updated_at=ctx.now())
+            req = CfpRequest(
+                direction="incoming",
+                event_id=f"e{i}",
+                company_id=company,
+                product_ids=[PACK],
+                product_id=pack.id,
+                callback_url=f"https://c{i}.test",
+                created_at=ctx.now(),
+                updated_at=ctx.now(),
+            )
             session.add(req)
             reqs.append(req)
         session.commit()
@@ -77,16 +94,31 @@ def test_a_request_answered_from_a_footprint_computed_on_the_spot_is_attested_on
     with Session(engine, expire_on_commit=False) as session:
         ctx = NodeContext(session, settings, identity)
         cell = _cell(ctx)
-        req = CfpRequest(direction="incoming", event_id="e1", company_id=CUSTOMER, product_ids=[CELL],
-                         product_id=cell.id, callback_url="https://c.test", created_at=ctx.now(), updated_at=ctx.now())
+        req = CfpRequest(
+            direction="incoming",
+            event_id="e1",
+            company_id=CUSTOMER,
+            product_ids=[CELL],
+            product_id=cell.id,
+            callback_url="https://c.test",
+            created_at=ctx.now(),
+            updated_at=ctx.now(),
+        )
         session.add(req)
         session.commit()
         exchange.accept_request(ctx, req.id)  # grants, computes the first footprint and answers
         session.commit()
         assert req.state == "fulfilled"
-        again = CfpRequest(direction="incoming", event_id="e2", company_id=CUSTOMER, product_ids=[CELL],
-                           product_id=cell.id, callback_url="https://c.test", created_at=ctx.now(),
-                           updated_at=ctx.now())
+        again = CfpRequest(
+            direction="incoming",
+            event_id="e2",
+            company_id=CUSTOMER,
+            product_ids=[CELL],
+            product_id=cell.id,
+            callback_url="https://c.test",
+            created_at=ctx.now(),
+            updated_at=ctx.now(),
+        )
         session.add(again)
         session.commit()
         exchange.fulfil_request(ctx, again.id)  # the footprint is held now: its attestation is found, not re-issued

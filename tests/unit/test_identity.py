@@ -195,7 +195,8 @@ def test_a_stale_crl_still_proves_a_revocation() -> None:
     for strict in (False, True):
         with pytest.raises(TrustError) as err:
             TrustStore([pki.root.certificate], revoked, require_crl=strict).validate(
-                list(issued.chain), at=T0 + timedelta(days=30))
+                list(issued.chain), at=T0 + timedelta(days=30)
+            )
         assert "revoked" in err.value.reason
 
 

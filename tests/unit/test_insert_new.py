@@ -29,22 +29,54 @@ def _pairs(product_id: str, footprint_id: str) -> list[tuple[SQLModel, SQLModel]
         return Grant(product_id=product_id, company_id=company, created_at=at)
 
     def attestation(audience: str) -> Attestation:
-        return Attestation(footprint_id=footprint_id, audience=audience, sd_jwt="a.b.c~", digest="d" * 64,
-                           disclosures=["x"], evidence=None, verifiers=["pem"], created_at=at)
+        return Attestation(
+            footprint_id=footprint_id,
+            audience=audience,
+            sd_jwt="a.b.c~",
+            digest="d" * 64,
+            disclosures=["x"],
+            evidence=None,
+            verifiers=["pem"],
+            created_at=at,
+        )
 
     def upstream(fid: str, **kw: object) -> UpstreamFootprint:
-        return UpstreamFootprint(footprint_id=fid, supplier_company_id="urn:s", product_id="urn:p:x",
-                                 declared_unit="kilogram", stages={"raw_material_acquisition": "1.50"},
-                                 received_at=at, **kw)
+        return UpstreamFootprint(
+            footprint_id=fid,
+            supplier_company_id="urn:s",
+            product_id="urn:p:x",
+            declared_unit="kilogram",
+            stages={"raw_material_acquisition": "1.50"},
+            received_at=at,
+            **kw,
+        )
 
     return [
         (grant("urn:c:1"), grant("urn:c:2")),
         (attestation("urn:c:1"), attestation("urn:c:2")),
         (upstream("f1"), upstream("f2")),  # None in the nullable JSON, decimal and text columns
-        (upstream("f3", primary_data_share=Decimal("12.5"), dqr={"technological": "2"}, attestation="t",
-                  evidence={"packages": {}}, pact={"id": "f"}, source="peer", certifications=[{"token": "c"}]),
-         upstream("f4", primary_data_share=Decimal("12.5"), dqr={"technological": "2"}, attestation="t",
-                  evidence={"packages": {}}, pact={"id": "f"}, source="peer", certifications=[{"token": "c"}])),
+        (
+            upstream(
+                "f3",
+                primary_data_share=Decimal("12.5"),
+                dqr={"technological": "2"},
+                attestation="t",
+                evidence={"packages": {}},
+                pact={"id": "f"},
+                source="peer",
+                certifications=[{"token": "c"}],
+            ),
+            upstream(
+                "f4",
+                primary_data_share=Decimal("12.5"),
+                dqr={"technological": "2"},
+                attestation="t",
+                evidence={"packages": {}},
+                pact={"id": "f"},
+                source="peer",
+                certifications=[{"token": "c"}],
+            ),
+        ),
     ]
 
 
@@ -63,8 +95,9 @@ def test_an_inserted_row_is_the_row_a_flush_wrote(engine) -> None:
             assert inserted not in session
             a, b = _raw(session, type(flushed), flushed.id), _raw(session, type(inserted), inserted.id)
             different = {"id", "company_id", "audience", "footprint_id"}
-            assert {k: v for k, v in a.items() if k not in different} == \
-                {k: v for k, v in b.items() if k not in different}
+            assert {k: v for k, v in a.items() if k not in different} == {
+                k: v for k, v in b.items() if k not in different
+            }
         session.commit()
 
 

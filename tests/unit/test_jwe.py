@@ -20,11 +20,49 @@ from connector.identity.keys import b64url_decode
 from tests.pki import SUPPLIER_ID, T0, VERIFIER2_ID, VERIFIER_ID, make_claims, make_hidden, make_pki
 
 # RFC 7518 Appendix C (ECDH-ES, "A128GCM", apu "Alice", apv "Bob")
-ALICE_EPK = {"kty": "EC", "crv": "P-256", "x": "gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0",
-             "y": "SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps"}
+ALICE_EPK = {
+    "kty": "EC",
+    "crv": "P-256",
+    "x": "gI0GAILBdu7T53akrFmMyGcsF3n5dO7MmwNBHKW5SV0",
+    "y": "SLW_xSffzlPWrHEVI30DHM_4egVwt3NQqeUD7nMFpps",
+}
 BOB_D = "VEmDZpDXXK8p8N0Cndsxs924q6nS1RXFASRl6BfUqdw"
-Z = bytes([158, 86, 217, 29, 129, 113, 53, 211, 114, 131, 66, 131, 191, 132, 38, 156, 251, 49, 110, 163, 218, 128,
-           106, 72, 246, 218, 167, 121, 140, 254, 144, 196])
+Z = bytes(
+    [
+        158,
+        86,
+        217,
+        29,
+        129,
+        113,
+        53,
+        211,
+        114,
+        131,
+        66,
+        131,
+        191,
+        132,
+        38,
+        156,
+        251,
+        49,
+        110,
+        163,
+        218,
+        128,
+        106,
+        72,
+        246,
+        218,
+        167,
+        121,
+        140,
+        254,
+        144,
+        196,
+    ]
+)
 DERIVED = "VqqN6vgjbSBcIijNcacQGg"
 
 
@@ -35,7 +73,8 @@ def _b64(data: bytes) -> str:
 def test_rfc7518_appendix_c_concat_kdf() -> None:
     bob = ec.derive_private_key(int.from_bytes(b64url_decode(BOB_D), "big"), ec.SECP256R1())
     alice = ec.EllipticCurvePublicKey.from_encoded_point(
-        ec.SECP256R1(), b"\x04" + b64url_decode(ALICE_EPK["x"]) + b64url_decode(ALICE_EPK["y"]))
+        ec.SECP256R1(), b"\x04" + b64url_decode(ALICE_EPK["x"]) + b64url_decode(ALICE_EPK["y"])
+    )
     assert bob.exchange(ec.ECDH(), alice) == Z
     assert _b64(concat_kdf(Z, "A128GCM", 128, b"Alice", b"Bob")) == DERIVED
 
@@ -48,9 +87,17 @@ def _joserfc_seal(public: ec.EllipticCurvePublicKey, plaintext: bytes, **extra: 
 
 def _open(key: ec.EllipticCurvePrivateKey, package: dict, index: int = 0) -> tuple[dict, bytes]:
     r = package["recipients"][index]
-    return open_ecdh_es_a256kw(key, protected=package["protected"], recipient_header=r["header"],
-                               encrypted_key=r["encrypted_key"], iv=package["iv"], ciphertext=package["ciphertext"],
-                               tag=package["tag"], unprotected=package.get("unprotected"), aad=package.get("aad"))
+    return open_ecdh_es_a256kw(
+        key,
+        protected=package["protected"],
+        recipient_header=r["header"],
+        encrypted_key=r["encrypted_key"],
+        iv=package["iv"],
+        ciphertext=package["ciphertext"],
+        tag=package["tag"],
+        unprotected=package.get("unprotected"),
+        aad=package.get("aad"),
+    )
 
 
 @pytest.mark.parametrize("extra", [{}, {"apu": _b64(b"Alice"), "apv": _b64(b"Bob")}])
@@ -87,9 +134,16 @@ def test_ciphertext_limit() -> None:
     package = _joserfc_seal(key.public_key(), b"y" * 3000)
     r = package["recipients"][0]
     with pytest.raises(JweError, match="exceeds"):
-        open_ecdh_es_a256kw(key, protected=package["protected"], recipient_header=r["header"],
-                            encrypted_key=r["encrypted_key"], iv=package["iv"], ciphertext=package["ciphertext"],
-                            tag=package["tag"], max_ciphertext=1000)
+        open_ecdh_es_a256kw(
+            key,
+            protected=package["protected"],
+            recipient_header=r["header"],
+            encrypted_key=r["encrypted_key"],
+            iv=package["iv"],
+            ciphertext=package["ciphertext"],
+            tag=package["tag"],
+            max_ciphertext=1000,
+        )
 
 
 # --- through open_evidence: the same refusals as with joserfc ----------------------------------------------------------

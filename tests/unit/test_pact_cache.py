@@ -194,7 +194,9 @@ def test_entries_queued_while_a_batch_commits_go_together_in_the_next(engine, mo
 
 def test_the_entry_time_is_one_reading_of_the_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     # the old code read the clock twice: seconds from one reading, milliseconds from the next (could go back ~1 s)
-    readings = iter([datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 1, 100, tzinfo=UTC)])
+    readings = iter(
+        [datetime(2026, 1, 1, 0, 0, 0, 999_999, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 1, 100, tzinfo=UTC)]
+    )
     monkeypatch.setattr(audit, "utcnow", lambda: next(readings))
     assert audit._now() == datetime(2026, 1, 1, 0, 0, 0, 999_000, tzinfo=UTC)
 
@@ -257,8 +259,10 @@ def test_a_large_batch_is_written_in_chain_order(engine) -> None:
     check = _chain(engine)
     assert check.valid and check.entries == 253, check
     with Session(engine) as session:
-        assert [e.details["i"] for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "a")
-                                                     .order_by(AuditEntry.seq))] == list(range(250))
+        assert [
+            e.details["i"]
+            for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "a").order_by(AuditEntry.seq))
+        ] == list(range(250))
 
 
 def test_a_batch_numbered_out_of_order_is_rolled_back_and_written_row_by_row(engine, monkeypatch) -> None:
@@ -365,8 +369,16 @@ def test_audit_details_are_normalized_as_the_json_column_reads_them_back() -> No
 
     from connector.services.audit import _normalize
 
-    cases = [{}, {"returned": 10}, {"a": "x", "b": True, "c": None, "d": -3}, {"n": 1.5}, {"v": Decimal("1.20")},
-             {"at": datetime(2026, 1, 1, tzinfo=UTC)}, {"ids": ["a", "b"]}, {"nested": {"k": [1, {"x": None}]}}]
+    cases = [
+        {},
+        {"returned": 10},
+        {"a": "x", "b": True, "c": None, "d": -3},
+        {"n": 1.5},
+        {"v": Decimal("1.20")},
+        {"at": datetime(2026, 1, 1, tzinfo=UTC)},
+        {"ids": ["a", "b"]},
+        {"nested": {"k": [1, {"x": None}]}},
+    ]
     for details in cases:
         normalized = _normalize(details)
         assert normalized == json.loads(json.dumps(details, default=str)), details

@@ -80,8 +80,12 @@ async def test_an_unreachable_discovery_falls_back_and_is_not_remembered() -> No
         await client.token(BASE)
     finally:
         await client.aclose()
-    assert peer.calls == ["/.well-known/openid-configuration", "/auth/token",
-                          "/.well-known/openid-configuration", "/oauth/token"]
+    assert peer.calls == [
+        "/.well-known/openid-configuration",
+        "/auth/token",
+        "/.well-known/openid-configuration",
+        "/oauth/token",
+    ]
 
 
 @pytest.mark.asyncio

@@ -14,9 +14,15 @@ P, Q = "urn:pact:a.example:product:Cell", "urn:pact:a.example:product:anode"
 
 
 def _held(session: Session, company: str, product: str, age_s: int, status: str = "Active") -> UpstreamFootprint:
-    row = UpstreamFootprint(footprint_id=f"{company[-1]}{product[-4:]}{age_s}{status}", supplier_company_id=company,
-                            product_id=product, declared_unit="kilogram", stages={}, status=status,
-                            received_at=utcnow() - timedelta(seconds=age_s))
+    row = UpstreamFootprint(
+        footprint_id=f"{company[-1]}{product[-4:]}{age_s}{status}",
+        supplier_company_id=company,
+        product_id=product,
+        declared_unit="kilogram",
+        stages={},
+        status=status,
+        received_at=utcnow() - timedelta(seconds=age_s),
+    )
     session.add(row)
     return row
 
@@ -35,6 +41,7 @@ def test_latest_upstreams_matches_latest_upstream_pair_by_pair(engine) -> None:
         assert found[(A, P.lower())].id == newest.id and found[(A, Q.lower())].id == other.id
         for company, urn in pairs:  # the same answer as the one-pair query
             one = repo.latest_upstream_ids(session, company, urn)
-            assert (one[0] if one else None) == (found[(company, urn.lower())].id
-                                                 if (company, urn.lower()) in found else None)
+            assert (one[0] if one else None) == (
+                found[(company, urn.lower())].id if (company, urn.lower()) in found else None
+            )
         assert repo.latest_upstreams(session, []) == {}

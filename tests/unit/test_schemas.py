@@ -30,8 +30,15 @@ def test_written_schemas_describe_the_wire_formats(tmp_path: Path) -> None:
     written = {p.name: json.loads(p.read_text()) for p in write_schemas(tmp_path)}
     assert set(written) == set(SCHEMAS)
     declaration = _def(written["declaration.schema.json"], "Declaration")
-    assert {"manufacturer", "batteryModel", "manufacturingPlant", "carbonFootprint", "stages",
-            "declarationOfConformityId", "studyUrl"} <= set(declaration["required"])
+    assert {
+        "manufacturer",
+        "batteryModel",
+        "manufacturingPlant",
+        "carbonFootprint",
+        "stages",
+        "declarationOfConformityId",
+        "studyUrl",
+    } <= set(declaration["required"])
     battery_pass = _def(written["battery-pass-carbon-footprint.schema.json"], "BatteryPassCarbonFootprint")
     assert set(battery_pass["required"]) == set(BATTERY_PASS_REQUIRED)
     extension = _def(written["pact-cfp-extension.schema.json"], "CfpExtensionData")

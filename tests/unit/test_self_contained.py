@@ -65,8 +65,12 @@ def test_the_demo_chain_ships_in_the_package_and_in_examples(clone: Path) -> Non
 
 
 def test_the_pattern_catches_what_it_is_for() -> None:
-    for line in ("connector import ../shared/fixtures/nmc811-chain.json", "see shared/reference/pact.md",
-                 "PATH=/work/main/.venv", "${FIXTURES_DIR:-../../shared/fixtures}"):
+    for line in (
+        "connector import ../shared/fixtures/nmc811-chain.json",
+        "see shared/reference/pact.md",
+        "PATH=/work/main/.venv",
+        "${FIXTURES_DIR:-../../shared/fixtures}",
+    ):
         assert OUTSIDE.search(line), line
     for line in ("examples/nmc811-chain.json", "a shared box", "shared by two processes"):
         assert not OUTSIDE.search(line), line

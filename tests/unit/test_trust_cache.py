@@ -46,7 +46,12 @@ def test_hit_gives_the_same_identity_as_a_miss() -> None:
     _cached(store, chain)
     hit, miss = store.validate(chain, at=T0, role="oem"), cold.validate(chain, at=T0, role="oem")
     assert (hit.company_id, hit.name, hit.role, hit.certificate, hit.chain) == (
-        miss.company_id, miss.name, miss.role, miss.certificate, miss.chain)
+        miss.company_id,
+        miss.name,
+        miss.role,
+        miss.certificate,
+        miss.chain,
+    )
     assert len(cold._paths) == 0
 
 
@@ -59,8 +64,15 @@ def test_cached_chain_refused_outside_the_leaf_validity_with_the_verifier_semant
     nb, na = issued.certificate.not_valid_before_utc, issued.certificate.not_valid_after_utc
     us = timedelta(microseconds=1)
     # Both ends inclusive, and the verifier drops the microseconds of ``at``: na + 0.999999 s is still valid.
-    for at in (nb - timedelta(days=1), nb - us, nb, na, na + timedelta(seconds=1) - us, na + timedelta(seconds=1),
-               na + timedelta(days=1)):
+    for at in (
+        nb - timedelta(days=1),
+        nb - us,
+        nb,
+        na,
+        na + timedelta(seconds=1) - us,
+        na + timedelta(seconds=1),
+        na + timedelta(days=1),
+    ):
         assert _verdict(store, chain, at) == _verdict(cold, chain, at), at
     assert _verdict(store, chain, na + timedelta(seconds=1)).startswith("refused")
     assert "not valid at validation time" in _verdict(store, chain, na + timedelta(days=1))
@@ -72,8 +84,9 @@ def test_cached_chain_refused_outside_an_intermediate_validity() -> None:
     pki = make_pki()
     # An issuing CA that starts later than the leaf it issued and ends earlier than the root.
     late = create_intermediate_ca(pki.root, "Late Issuing CA", at=T0 + timedelta(days=2), validity=timedelta(days=10))
-    issued = issue_company_certificate(late, company_id=SUPPLIER_ID, name="s", role="supplier",
-                                       at=T0 + timedelta(days=1), validity=timedelta(days=60))
+    issued = issue_company_certificate(
+        late, company_id=SUPPLIER_ID, name="s", role="supplier", at=T0 + timedelta(days=1), validity=timedelta(days=60)
+    )
     chain = list(issued.chain)
     store, cold = pki.trust(), TrustStore([pki.root.certificate], path_cache_size=0)
     store.validate(chain, at=T0 + timedelta(days=5))

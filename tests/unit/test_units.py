@@ -10,23 +10,26 @@ from connector.errors import UnitError, ValidationFailed
 from connector.units import convert, dimension, normalize_unit
 
 
-@pytest.mark.parametrize(("amount", "src", "dst", "expected"), [
-    ("440", "gram", "kilogram", "0.44"),
-    ("0.44", "kilogram", "gram", "440"),
-    ("1", "ton", "kilogram", "1000"),
-    ("2.5", "tonne", "gram", "2500000"),
-    ("1", "g", "t", "0.000001"),
-    ("1500", "watt hour", "kilowatt hour", "1.5"),
-    ("1", "megawatt hour", "kilowatt hour", "1000"),
-    ("1", "kilowatt hour", "megajoule", "3.6"),
-    ("3.6", "megajoule", "kilowatt hour", "1"),
-    ("36", "MJ", "Wh", "10000"),
-    ("7.2", "megajoule", "megawatt hour", "0.002"),
-    ("1", "MWh", "MJ", "3600"),
-    ("204", "piece", "piece", "204"),
-    ("3", "pcs", "piece", "3"),
-    ("12", "kWh", "kilowatt-hour", "12"),
-])
+@pytest.mark.parametrize(
+    ("amount", "src", "dst", "expected"),
+    [
+        ("440", "gram", "kilogram", "0.44"),
+        ("0.44", "kilogram", "gram", "440"),
+        ("1", "ton", "kilogram", "1000"),
+        ("2.5", "tonne", "gram", "2500000"),
+        ("1", "g", "t", "0.000001"),
+        ("1500", "watt hour", "kilowatt hour", "1.5"),
+        ("1", "megawatt hour", "kilowatt hour", "1000"),
+        ("1", "kilowatt hour", "megajoule", "3.6"),
+        ("3.6", "megajoule", "kilowatt hour", "1"),
+        ("36", "MJ", "Wh", "10000"),
+        ("7.2", "megajoule", "megawatt hour", "0.002"),
+        ("1", "MWh", "MJ", "3600"),
+        ("204", "piece", "piece", "204"),
+        ("3", "pcs", "piece", "3"),
+        ("12", "kWh", "kilowatt-hour", "12"),
+    ],
+)
 def test_conversions_are_exact(amount, src, dst, expected):
     assert convert(D(amount), src, dst) == D(expected)
 
@@ -36,10 +39,17 @@ def test_megajoule_round_trip_is_exact():
     assert convert(convert(D("10"), "megajoule", "watt hour"), "watt hour", "megajoule") == D(10)
 
 
-@pytest.mark.parametrize(("src", "dst"), [
-    ("kilogram", "kilowatt hour"), ("piece", "kilogram"), ("megajoule", "gram"), ("liter", "kilogram"),
-    ("kilogram", "liter"), ("square meter", "piece"),
-])
+@pytest.mark.parametrize(
+    ("src", "dst"),
+    [
+        ("kilogram", "kilowatt hour"),
+        ("piece", "kilogram"),
+        ("megajoule", "gram"),
+        ("liter", "kilogram"),
+        ("kilogram", "liter"),
+        ("square meter", "piece"),
+    ],
+)
 def test_incompatible_units(src, dst):
     with pytest.raises(UnitError) as info:
         convert(D(1), src, dst)

@@ -80,9 +80,23 @@ def test_honest_bundle_verifies(world) -> None:
     assert pack.total == "5928.4337818" and pack.own_emissions["main_production"] == "278"
     assert pack.inputs[0].quantity == "204" and pack.inputs[0].company == SETOUCHI
     names = {c.name for n in report.nodes() for c in n.checks}
-    assert {"alg/typ", "certificate chain", "role", "revocation", "signature", "validity", "audience", "evidence",
-            "disclosures", "input binding", "upstream values", "arithmetic", "pack binding", "absolute stages",
-            "per-kWh recompute"} <= names
+    assert {
+        "alg/typ",
+        "certificate chain",
+        "role",
+        "revocation",
+        "signature",
+        "validity",
+        "audience",
+        "evidence",
+        "disclosures",
+        "input binding",
+        "upstream values",
+        "arithmetic",
+        "pack binding",
+        "absolute stages",
+        "per-kWh recompute",
+    } <= names
     text = rendered(report)
     assert "Hokuriku Cathode" in text and "evidence: opened" in text and text.startswith("valid")
 
@@ -93,8 +107,11 @@ def test_report_json(world, tmp_path) -> None:
     assert data["valid"] is True and data["failures"] == []
     assert data["root"]["kind"] == "declaration" and data["root"]["company"] == OEM
     pack = data["root"]["children"][0]
-    assert pack["company"] == KYUSHU and pack["evidence"] == "opened" and pack["checks"][0].keys() == {
-        "name", "ok", "detail"}
+    assert (
+        pack["company"] == KYUSHU
+        and pack["evidence"] == "opened"
+        and pack["checks"][0].keys() == {"name", "ok", "detail"}
+    )
     assert VerificationReport.model_validate(data) == report
 
 
@@ -134,8 +151,10 @@ def test_oem_without_key_sees_no_hidden_claim(world) -> None:
     assert "evidence not opened" in rendered(report)
 
     # everything the OEM can decode: the declaration, the pack attestation (no disclosures), the report, the bundle
-    decodable = [json.loads(b64url_decode(token.split("~")[0].split(".")[1]))
-                 for token in (world.token, world.bundle.pack.attestation)]
+    decodable = [
+        json.loads(b64url_decode(token.split("~")[0].split(".")[1]))
+        for token in (world.token, world.bundle.pack.attestation)
+    ]
     bundle = json.loads(world.bundle.to_json())
     decodable.append({k: v for k, v in bundle.items() if k != "pack"})
     assert world.bundle.pack.attestation.endswith("~") and world.bundle.pack.attestation.count("~") == 1
@@ -144,17 +163,27 @@ def test_oem_without_key_sees_no_hidden_claim(world) -> None:
     leaves |= {v for v in _decoded_leaves(json.loads(report.to_json()), []) if v not in ("ownEmissions", "inputs")}
     assert all(n.own_emissions is None and n.inputs is None for n in report.nodes())
     pack_own = world.tiers[PACK].hidden.own_emissions
-    secrets = {"ownEmissions", "inputCount", "attestationDigest", "204", "0.481", "440",
-               str(pack_own.main_production), str(pack_own.raw_material_acquisition),
-               world.tiers[CELL].issued.digest, world.tiers[CAM].issued.digest}
+    secrets = {
+        "ownEmissions",
+        "inputCount",
+        "attestationDigest",
+        "204",
+        "0.481",
+        "440",
+        str(pack_own.main_production),
+        str(pack_own.raw_material_acquisition),
+        world.tiers[CELL].issued.digest,
+        world.tiers[CAM].issued.digest,
+    }
     assert not leaves & secrets, leaves & secrets
     assert not any(s in leaf for leaf in leaves for s in ("ownEmissions", "attestationDigest"))
     # and the OEM's key opens nothing
     from connector.attestation import NotARecipient, open_evidence
 
     with pytest.raises(NotARecipient):
-        open_evidence(world.bundle.packages[world.bundle.pack.package], world.parties.oem.key,
-                      world.parties.oem.certificate)
+        open_evidence(
+            world.bundle.packages[world.bundle.pack.package], world.parties.oem.key, world.parties.oem.certificate
+        )
 
 
 # --- tampering ----------------------------------------------------------------------------------------------------
@@ -225,12 +254,19 @@ def test_total_edited_in_signed_payload(world) -> None:
 def test_upstream_attestation_swapped(world, parties) -> None:
     """Inside Setouchi's evidence, Hokuriku's attestation replaced by another (valid) Hokuriku attestation."""
     cam = world.tiers[CAM]
-    other = issue_attestation(cam.claims.model_copy(update={"footprint_id": "urn:uuid:00000000-0000-4000-8000-0000000000aa"}),
-                              cam.hidden, parties.companies[HOKURIKU].key, parties.companies[HOKURIKU].chain, at=T0)
+    other = issue_attestation(
+        cam.claims.model_copy(update={"footprint_id": "urn:uuid:00000000-0000-4000-8000-0000000000aa"}),
+        cam.hidden,
+        parties.companies[HOKURIKU].key,
+        parties.companies[HOKURIKU].chain,
+        at=T0,
+    )
 
     def swap(content: EvidenceContent) -> EvidenceContent:
-        items = [UpstreamPackage(attestation=other.sd_jwt, package=i.package) if issuer_of(i.attestation) == HOKURIKU
-                 else i for i in content.upstream]
+        items = [
+            UpstreamPackage(attestation=other.sd_jwt, package=i.package) if issuer_of(i.attestation) == HOKURIKU else i
+            for i in content.upstream
+        ]
         return content.model_copy(update={"upstream": items})
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], swap)
@@ -258,8 +294,11 @@ def test_pack_attestation_issued_to_another_oem(parties, fixture_chain) -> None:
 def test_revoked_supplier_certificate(parties, fixture_chain) -> None:
     """Andes' certificate was revoked an hour before it signed; the CRL travels in the bundle."""
     revoked = parties.pki.company(ANDES, "supplier", name="Andes Lithium Refining S.A.")
-    crl = build_crl(parties.pki.inter, [Revocation(revoked.certificate.serial_number, T0 - timedelta(hours=1))],
-                    at=T0 + timedelta(hours=2))
+    crl = build_crl(
+        parties.pki.inter,
+        [Revocation(revoked.certificate.serial_number, T0 - timedelta(hours=1))],
+        at=T0 + timedelta(hours=2),
+    )
     w = make_world(parties, fixture_chain, signers={LIOH: revoked}, crls=[crl])
     report = verify(w)
     assert only_failures(report) == [(ANDES, "revocation")]
@@ -272,8 +311,11 @@ def test_revoked_supplier_certificate(parties, fixture_chain) -> None:
 
 def test_revocation_after_signing_keeps_signature_valid(parties, fixture_chain) -> None:
     later = parties.pki.company(ANDES, "supplier", name="Andes Lithium Refining S.A.")
-    crl = build_crl(parties.pki.inter, [Revocation(later.certificate.serial_number, T0 + timedelta(hours=1))],
-                    at=T0 + timedelta(hours=2))
+    crl = build_crl(
+        parties.pki.inter,
+        [Revocation(later.certificate.serial_number, T0 + timedelta(hours=1))],
+        at=T0 + timedelta(hours=2),
+    )
     w = make_world(parties, fixture_chain, signers={LIOH: later}, crls=[crl])
     assert verify(w).valid
 
@@ -287,16 +329,23 @@ def test_expired_certificate(parties, fixture_chain) -> None:
 
 
 def test_expired_attestation(world) -> None:
-    report = verify_bundle(world.bundle, world.trust, at=T0 + timedelta(days=400),
-                           verifier_key=world.parties.nb.key, verifier_cert=world.parties.nb.certificate)
+    report = verify_bundle(
+        world.bundle,
+        world.trust,
+        at=T0 + timedelta(days=400),
+        verifier_key=world.parties.nb.key,
+        verifier_cert=world.parties.nb.certificate,
+    )
     assert {c for _, c in only_failures(report)} >= {"validity"}
     assert {n for n, c in only_failures(report) if c == "validity"} == {KYUSHU, SETOUCHI, HOKURIKU, ANDES}
 
 
 def test_missing_evidence(world) -> None:
     def drop(content: EvidenceContent) -> EvidenceContent:
-        items = [i.model_copy(update={"package": None}) if issuer_of(i.attestation) == HOKURIKU else i
-                 for i in content.upstream]
+        items = [
+            i.model_copy(update={"package": None}) if issuer_of(i.attestation) == HOKURIKU else i
+            for i in content.upstream
+        ]
         return content.model_copy(update={"upstream": items})
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], drop)
@@ -341,23 +390,30 @@ def test_declaration_signed_by_non_oem_certificate(world, parties) -> None:
 
 def test_declaration_figures_must_match_pack(world, parties) -> None:
     stage = world.declaration.stages[1].model_copy(update={"absolute_kg_co2e": Decimal("1")})
-    decl = world.declaration.model_copy(update={"stages": (world.declaration.stages[0], stage,
-                                                           *world.declaration.stages[2:])})
+    decl = world.declaration.model_copy(
+        update={"stages": (world.declaration.stages[0], stage, *world.declaration.stages[2:])}
+    )
     token = sign_declaration(decl, world.tiers[PACK].issued.sd_jwt, parties.oem.key, parties.oem.chain, at=T0)
     report = verify(world, world.bundle.model_copy(update={"declaration": token}))
     assert only_failures(report) == [(OEM, "absolute stages")]
 
     fig = world.declaration.carbon_footprint.model_copy(update={"value": Decimal("0.1")})
-    token = sign_declaration(world.declaration.model_copy(update={"carbon_footprint": fig}),
-                             world.tiers[PACK].issued.sd_jwt, parties.oem.key, parties.oem.chain, at=T0)
+    token = sign_declaration(
+        world.declaration.model_copy(update={"carbon_footprint": fig}),
+        world.tiers[PACK].issued.sd_jwt,
+        parties.oem.key,
+        parties.oem.chain,
+        at=T0,
+    )
     report = verify(world, world.bundle.model_copy(update={"declaration": token}))
     assert only_failures(report) == [(OEM, "per-kWh recompute")]
     assert "carbonFootprint 0.1, recomputed 0.164679" in report.failures[0].detail
 
 
 def test_declaration_for_another_pack_attestation(world, parties) -> None:
-    token = sign_declaration(world.declaration, world.tiers[CELL].issued.sd_jwt, parties.oem.key,
-                             parties.oem.chain, at=T0)
+    token = sign_declaration(
+        world.declaration, world.tiers[CELL].issued.sd_jwt, parties.oem.key, parties.oem.chain, at=T0
+    )
     report = verify(world, world.bundle.model_copy(update={"declaration": token}))
     assert only_failures(report) == [(OEM, "pack binding")]
 
@@ -388,14 +444,22 @@ def test_requires_key_and_cert_together(world) -> None:
 
 def test_failures_name_company_attestation_and_check(parties, fixture_chain) -> None:
     def hook(claims, hidden):
-        return claims, hidden.model_copy(update={"own_emissions": hidden.own_emissions.model_copy(
-            update={Stage.RAW_MATERIAL_ACQUISITION.value: Decimal("15.3")})})
+        return claims, hidden.model_copy(
+            update={
+                "own_emissions": hidden.own_emissions.model_copy(
+                    update={Stage.RAW_MATERIAL_ACQUISITION.value: Decimal("15.3")}
+                )
+            }
+        )
 
     w = make_world(parties, fixture_chain, hooks={LIOH: hook})
     report = verify(w)
     (failure,) = report.failures
-    assert (failure.company, failure.company_name, failure.check) == (ANDES, "Andes Lithium Refining S.A.",
-                                                                     "arithmetic")
+    assert (failure.company, failure.company_name, failure.check) == (
+        ANDES,
+        "Andes Lithium Refining S.A.",
+        "arithmetic",
+    )
     assert failure.attestation_id == w.tiers[LIOH].issued.attestation_id
     line = failure.line()
     assert ANDES in line and "arithmetic" in line and w.tiers[LIOH].issued.attestation_id in line
@@ -451,8 +515,9 @@ def test_package_id_referenced_twice_on_a_path_is_a_cycle(world) -> None:
     own = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU])
 
     def loop(content: EvidenceContent) -> EvidenceContent:
-        return content.model_copy(update={"upstream": [i.model_copy(update={"package": own})
-                                                       for i in content.upstream]})
+        return content.model_copy(
+            update={"upstream": [i.model_copy(update={"package": own}) for i in content.upstream]}
+        )
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU], loop)
     report = verify(world, with_pack_evidence(world, evidence))
@@ -465,8 +530,9 @@ def test_package_id_referenced_twice_on_a_path_is_a_cycle(world) -> None:
 def test_referenced_package_missing_from_the_bundle(world) -> None:
     cam = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU])
     evidence = world.tiers[PACK].evidence
-    bundle = with_pack_evidence(world, {"package": evidence["package"],
-                                        "packages": {k: v for k, v in evidence["packages"].items() if k != cam}})
+    bundle = with_pack_evidence(
+        world, {"package": evidence["package"], "packages": {k: v for k, v in evidence["packages"].items() if k != cam}}
+    )
     report = verify(world, bundle)
     assert only_failures(report) == [(HOKURIKU, "evidence"), (OEM, "packages")]  # LiOH's is then unreferenced
     assert f"its evidence package {cam} is not in the bundle" in report.failures_of(HOKURIKU, "evidence")[0].detail
@@ -491,9 +557,14 @@ def test_package_swapped_for_another_tiers(world) -> None:
     lioh = package_at(world, world.tiers[PACK].evidence, [SETOUCHI, HOKURIKU, ANDES])
 
     def swap(content: EvidenceContent) -> EvidenceContent:
-        return content.model_copy(update={"upstream": [i.model_copy(update={"package": lioh})
-                                                       if issuer_of(i.attestation) == HOKURIKU else i
-                                                       for i in content.upstream]})
+        return content.model_copy(
+            update={
+                "upstream": [
+                    i.model_copy(update={"package": lioh}) if issuer_of(i.attestation) == HOKURIKU else i
+                    for i in content.upstream
+                ]
+            }
+        )
 
     evidence = edit_evidence(world, world.tiers[PACK].evidence, [SETOUCHI], swap)
     report = verify(world, with_pack_evidence(world, evidence))
@@ -533,18 +604,35 @@ def test_shared_packages_are_verified_per_path_within_the_budget(monkeypatch) ->
 
     ds = dataspace()
     maker, pack_co = company_id(7), company_id(0)
-    leaves = [attest(ds, company_id(8), maker, f"urn:pact:x.example:product:l{i}", leaf_values(i), [])
-              for i in range(4)]
-    middles = [attest(ds, maker, pack_co, f"urn:pact:x.example:product:m{j}", stages("1"),
-                      [(Decimal("0.25"), leaf) for leaf in leaves]) for j in range(4)]
-    pack = attest(ds, pack_co, "urn:pact:oem.example:company:oem", "urn:pact:pack.example:product:pack",
-                  stages("0", "12.5"), [(Decimal("1"), m) for m in middles])
+    leaves = [
+        attest(ds, company_id(8), maker, f"urn:pact:x.example:product:l{i}", leaf_values(i), []) for i in range(4)
+    ]
+    middles = [
+        attest(
+            ds,
+            maker,
+            pack_co,
+            f"urn:pact:x.example:product:m{j}",
+            stages("1"),
+            [(Decimal("0.25"), leaf) for leaf in leaves],
+        )
+        for j in range(4)
+    ]
+    pack = attest(
+        ds,
+        pack_co,
+        "urn:pact:oem.example:company:oem",
+        "urn:pact:pack.example:product:pack",
+        stages("0", "12.5"),
+        [(Decimal("1"), m) for m in middles],
+    )
     bundle = _bundle(ds, pack)
     assert len(bundle.packages) == 9
 
     def check():
-        return verify_bundle(bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate,
-                             workers=1)
+        return verify_bundle(
+            bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate, workers=1
+        )
 
     report = check()
     assert report.valid, [f.line() for f in report.failures]
@@ -571,12 +659,21 @@ def test_a_package_named_many_times_is_opened_once(monkeypatch) -> None:
     pack = attest(ds, pack_co, OEM_ID, PACK_PRODUCT, stages("0", "12.5"), [(Decimal("1"), leaf)])
     bundle = _bundle(ds, pack).model_dump(mode="json", by_alias=True)
     big_id, pack_id = "A" * 22, pack.evidence["package"]
-    big = seal_evidence(EvidenceContent(attestation=leaf.issued.sd_jwt, disclosures=["x" * 100_000] * 4),
-                        [ds.nb.chain], ds.trust, SYNTH_AT)
+    big = seal_evidence(
+        EvidenceContent(attestation=leaf.issued.sd_jwt, disclosures=["x" * 100_000] * 4),
+        [ds.nb.chain],
+        ds.trust,
+        SYNTH_AT,
+    )
     content = open_evidence(pack.evidence["packages"][pack_id], ds.nb.key, ds.nb.certificate)
     junk = [UpstreamPackage(attestation=f"junk{i}.e30.c2ln~", package=big_id) for i in range(40)]
-    bundle["packages"] = {**bundle["packages"], big_id: big, pack_id: seal_evidence(
-        content.model_copy(update={"upstream": [*content.upstream, *junk]}), [ds.nb.chain], ds.trust, SYNTH_AT)}
+    bundle["packages"] = {
+        **bundle["packages"],
+        big_id: big,
+        pack_id: seal_evidence(
+            content.model_copy(update={"upstream": [*content.upstream, *junk]}), [ds.nb.chain], ds.trust, SYNTH_AT
+        ),
+    }
     opened: list[int] = []
     real_open = engine.open_evidence
 
@@ -585,7 +682,8 @@ def test_a_package_named_many_times_is_opened_once(monkeypatch) -> None:
         return real_open(package, *args, **kwargs)
 
     monkeypatch.setattr(engine, "open_evidence", counting)
-    report = verify_bundle(bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate,
-                           workers=1)
+    report = verify_bundle(
+        bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate, workers=1
+    )
     assert not report.valid and report.failures_of(check="upstream binding")
     assert len(opened) == 3  # the pack's, the leaf's and the big one: once each

@@ -47,8 +47,18 @@ def invoke(*args: str):
 
 
 def test_verify_valid_with_key(files) -> None:
-    result = invoke("verify", files / "bundle.json", "--trust", files / "root.pem", "--key", files / "nb" / "nb.key",
-                    "--json", files / "out" / "report.json", "--at", WHEN)
+    result = invoke(
+        "verify",
+        files / "bundle.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--json",
+        files / "out" / "report.json",
+        "--at",
+        WHEN,
+    )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
     assert lines[-1] == "valid"
@@ -65,8 +75,20 @@ def test_verify_without_key_says_not_opened(files) -> None:
 
 def test_verify_invalid_exits_non_zero(files, world) -> None:
     (files / "bad.json").write_text(with_pack_evidence(world, None).to_json())
-    result = invoke("verify", files / "bad.json", "--trust", files / "root.pem", "--key", files / "nb" / "nb.key",
-                    "--cert", files / "nb" / "nb.pem", "--json", files / "bad-report.json", "--at", WHEN)
+    result = invoke(
+        "verify",
+        files / "bad.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--cert",
+        files / "nb" / "nb.pem",
+        "--json",
+        files / "bad-report.json",
+        "--at",
+        WHEN,
+    )
     assert result.exit_code == 1
     assert result.output.strip().splitlines()[-1] == "INVALID: 1 failure(s)"
     assert "evidence missing" in result.output and "Kyushu" in result.output
@@ -76,16 +98,35 @@ def test_verify_invalid_exits_non_zero(files, world) -> None:
 def test_verify_with_other_verifier_and_crl_option(files, world) -> None:
     crl = world.parties.pki.crl()
     write_crl(files / "crl.pem", crl)
-    result = invoke("verify", files / "bundle.json", "--trust", files / "root.pem", "--key",
-                    files / "nb2" / "nb2.key", "--crl", files / "crl.pem", "--at", WHEN)
+    result = invoke(
+        "verify",
+        files / "bundle.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb2" / "nb2.key",
+        "--crl",
+        files / "crl.pem",
+        "--at",
+        WHEN,
+    )
     assert result.exit_code == 1
     assert "sealed for another verifier" in result.output
 
 
 def test_verify_require_crl_wants_crls_current_at_the_signing_time(files, world) -> None:
     pki = world.parties.pki
-    base = ("verify", files / "bundle.json", "--trust", files / "root.pem", "--key", files / "nb" / "nb.key",
-            "--at", WHEN, "--require-crl")
+    base = (
+        "verify",
+        files / "bundle.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--at",
+        WHEN,
+        "--require-crl",
+    )
     result = invoke(*base)  # the bundle carries no CRL and none is given
     assert result.exit_code == 1 and "no CRL for issuer" in result.output
     # the CRLs of both CAs, issued before the signing time T0 and valid 7 days from then: current at T0
@@ -121,17 +162,38 @@ def test_certify_command(files, world) -> None:
     cam = world.tiers[CAM]
     (files / "cam.sdjwt").write_text(cam.issued.sd_jwt + "\n")
     (files / "cam.evidence.json").write_text(json.dumps(cam.evidence))
-    result = invoke("certify", files / "cam.sdjwt", files / "cam.evidence.json", "--trust", files / "root.pem",
-                    "--key", files / "nb" / "nb.key", "--scope", "CAM CFP", "--out", files / "cam.cert.jwt",
-                    "--at", T0.isoformat())
+    result = invoke(
+        "certify",
+        files / "cam.sdjwt",
+        files / "cam.evidence.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--scope",
+        "CAM CFP",
+        "--out",
+        files / "cam.cert.jwt",
+        "--at",
+        T0.isoformat(),
+    )
     assert result.exit_code == 0, result.output
     assert "product level" in result.output and HOKURIKU in result.output
     token = (files / "cam.cert.jwt").read_text().strip()
     check = verify_certification(token, cam.issued.sd_jwt, world.trust, AT)
     assert check.payload.scope == "CAM CFP"
     # to stdout without --out
-    result = invoke("certify", files / "cam.sdjwt", files / "cam.evidence.json", "--trust", files / "root.pem",
-                    "--key", files / "nb" / "nb.key", "--at", T0.isoformat())
+    result = invoke(
+        "certify",
+        files / "cam.sdjwt",
+        files / "cam.evidence.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--at",
+        T0.isoformat(),
+    )
     assert result.exit_code == 0 and result.output.count(".") == 2
 
 
@@ -140,8 +202,17 @@ def test_certify_refuses_and_usage_errors(files, world) -> None:
     cam = world.tiers[CAM]
     (files / "cam.sdjwt").write_text(cam.issued.sd_jwt)
     (files / "pack.evidence.json").write_text(json.dumps(pack.evidence))
-    result = invoke("certify", files / "cam.sdjwt", files / "pack.evidence.json", "--trust", files / "root.pem",
-                    "--key", files / "nb" / "nb.key", "--at", T0.isoformat())
+    result = invoke(
+        "certify",
+        files / "cam.sdjwt",
+        files / "pack.evidence.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--at",
+        T0.isoformat(),
+    )
     assert result.exit_code == 2 and "another attestation" in result.output
 
 
@@ -155,14 +226,27 @@ def test_certify_refuses_tampered_subtree(files, world) -> None:
     from tests.unit.test_bundle import edit_evidence
 
     def tamper(content):
-        out = [make_disclosure(d.name, d.value).text if d.name == "ownEmissions" else t
-               for t, d in ((t, parse_disclosure(t)) for t in content.disclosures)]
+        out = [
+            make_disclosure(d.name, d.value).text if d.name == "ownEmissions" else t
+            for t, d in ((t, parse_disclosure(t)) for t in content.disclosures)
+        ]
         return content.model_copy(update={"disclosures": out})
 
     cam = world.tiers[CAM]
     (files / "cam.sdjwt").write_text(cam.issued.sd_jwt)
     (files / "cam.evidence.json").write_text(json.dumps(edit_evidence(world, cam.evidence, [], tamper)))
-    result = invoke("certify", files / "cam.sdjwt", files / "cam.evidence.json", "--trust", files / "root.pem",
-                    "--key", files / "nb" / "nb.key", "--out", files / "x.jwt", "--at", T0.isoformat())
+    result = invoke(
+        "certify",
+        files / "cam.sdjwt",
+        files / "cam.evidence.json",
+        "--trust",
+        files / "root.pem",
+        "--key",
+        files / "nb" / "nb.key",
+        "--out",
+        files / "x.jwt",
+        "--at",
+        T0.isoformat(),
+    )
     assert result.exit_code == 1 and "not certified" in result.output and "disclosures" in result.output
     assert not (files / "x.jwt").exists()

@@ -47,8 +47,11 @@ def _both(ds, bundle, **kw):
     out = []
     for workers in (1, 2):
         trust = TrustStore(ds.trust.anchors, ds.trust.crls, intermediates=ds.trust.intermediates)
-        out.append(verify_bundle(bundle, trust, at=AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate,
-                                 workers=workers, **kw))
+        out.append(
+            verify_bundle(
+                bundle, trust, at=AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate, workers=workers, **kw
+            )
+        )
     return out
 
 
@@ -75,15 +78,22 @@ def test_parallel_with_failures_and_certifications(parallel_always) -> None:
             if b == 2 and t == 2:
                 audience = company_id(999)  # wrong audience: a failure deep in subtree 2
             up = [(Decimal("0.5"), below)] if below is not None else []
-            below = attest(ds, cid, audience, f"urn:pact:x.example:product:b{b}t{t}", leaf_values(b * 10 + t), up,
-                           seal=not (b == 4 and t == 2))  # subtree 4: evidence missing below
+            below = attest(
+                ds,
+                cid,
+                audience,
+                f"urn:pact:x.example:product:b{b}t{t}",
+                leaf_values(b * 10 + t),
+                up,
+                seal=not (b == 4 and t == 2),
+            )  # subtree 4: evidence missing below
         ups.append(below)
     certified = ups[5]  # in the last share: bound in a worker process
-    token = certify(certified.issued.sd_jwt, certified.evidence, ds.nb.key, ds.nb.chain, ds.trust,
-                    at=T0 + timedelta(hours=1))
+    token = certify(
+        certified.issued.sd_jwt, certified.evidence, ds.nb.key, ds.nb.chain, ds.trust, at=T0 + timedelta(hours=1)
+    )
     pack = attest(ds, pack_co, OEM_ID, PACK_PRODUCT, stages("0", "12.5"), [(Decimal("1"), a) for a in ups])
-    declaration = compute_declaration(DeclarationInput.model_validate(DECLARATION), pack.claims.stages.as_dict(),
-                                      at=T0)
+    declaration = compute_declaration(DeclarationInput.model_validate(DECLARATION), pack.claims.stages.as_dict(), at=T0)
     signed = sign_declaration(declaration, pack.issued.sd_jwt, ds.oem.key, ds.oem.chain, at=T0)
     bundle = build_bundle(signed, pack.issued.sd_jwt, pack.evidence, certifications=[token]).to_json()
 
@@ -103,8 +113,9 @@ def test_small_bundles_and_workers_1_stay_in_process(monkeypatch) -> None:
     bundle, _ = wide_bundle(ds, 5)
     for workers in (None, 1, 2):
         trust = TrustStore(ds.trust.anchors, ds.trust.crls, intermediates=ds.trust.intermediates)
-        assert verify_bundle(bundle, trust, at=AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate,
-                             workers=workers).valid
+        assert verify_bundle(
+            bundle, trust, at=AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate, workers=workers
+        ).valid
     assert calls == []  # below PARALLEL_MIN_ATTESTATIONS
     with pytest.raises(ValueError):
         verify_bundle(bundle, ds.trust, at=AT, workers=0)

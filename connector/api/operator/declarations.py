@@ -51,14 +51,25 @@ class DeclarationSummary(BaseModel):
 
 
 def _summary(row: DeclarationRow) -> DeclarationSummary:
-    return DeclarationSummary(id=row.id, batteryModel=row.battery_model, packProductId=row.pack_product_id,
-                              createdAt=row.created_at, document=row.document, signed=row.signed)
+    return DeclarationSummary(
+        id=row.id,
+        batteryModel=row.battery_model,
+        packProductId=row.pack_product_id,
+        createdAt=row.created_at,
+        document=row.document,
+        signed=row.signed,
+    )
 
 
-@router.post("/declarations", status_code=status.HTTP_201_CREATED, response_model=DeclarationSummary,
-             response_model_by_alias=True)
-def create_declaration(ctx: ContextDep, _: EditorDep,
-                       body: Annotated[DeclarationInput, Body(openapi_examples=ex.DECLARATION)]) -> DeclarationSummary:
+@router.post(
+    "/declarations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=DeclarationSummary,
+    response_model_by_alias=True,
+)
+def create_declaration(
+    ctx: ContextDep, _: EditorDep, body: Annotated[DeclarationInput, Body(openapi_examples=ex.DECLARATION)]
+) -> DeclarationSummary:
     """Issue the Art. 7 declaration from the attested pack footprint this node holds (oem nodes)."""
     return _summary(declaring.declare(ctx, body))
 
@@ -66,11 +77,20 @@ def create_declaration(ctx: ContextDep, _: EditorDep,
 @router.get("/declarations", response_model=dict)
 def list_declarations(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> dict[str, Any]:
     """List issued declarations."""
-    items, total = repo.page(ctx.session, DeclarationRow, order=col(DeclarationRow.created_at).desc(),
-                             limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session,
+        DeclarationRow,
+        order=col(DeclarationRow.created_at).desc(),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
     paging.link(total)
-    return {"items": [_summary(r).model_dump(mode="json", by_alias=True) for r in items], "total": total,
-            "limit": paging.limit, "offset": paging.offset}
+    return {
+        "items": [_summary(r).model_dump(mode="json", by_alias=True) for r in items],
+        "total": total,
+        "limit": paging.limit,
+        "offset": paging.offset,
+    }
 
 
 @router.get("/declarations/{declaration_id}", response_model=DeclarationSummary, response_model_by_alias=True)
@@ -83,7 +103,9 @@ def get_declaration(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> Decla
 def get_bundle(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> JSONResponse:
     """The evidence bundle for the notified body (declaration, pack attestation, sealed evidence, CRLs)."""
     row = declaring.get_declaration(ctx, declaration_id)
-    return JSONResponse(declaring.bundle_of(row), headers={"Content-Disposition": f'attachment; filename="bundle-{row.id}.json"'})
+    return JSONResponse(
+        declaring.bundle_of(row), headers={"Content-Disposition": f'attachment; filename="bundle-{row.id}.json"'}
+    )
 
 
 @router.get("/declarations/{declaration_id}/html", response_class=HTMLResponse)
@@ -104,14 +126,19 @@ def get_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> JSONRespo
     conformity.declarationOfConformityId); the Catena-X-Left-To-Merge header lists the required members the
     automaker merges. POST the automaker's passport to this path for the whole aspect."""
     document = declaring.document_of(declaring.get_declaration(ctx, declaration_id))
-    return JSONResponse(to_catenax_battery_pass(document),
-                        headers={"Catena-X-Left-To-Merge": ", ".join(catenax_left_to_merge(document))})
+    return JSONResponse(
+        to_catenax_battery_pass(document),
+        headers={"Catena-X-Left-To-Merge": ", ".join(catenax_left_to_merge(document))},
+    )
 
 
 @router.post("/declarations/{declaration_id}/catenax")
-def merge_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str,
-                  passport: Annotated[dict[str, Any], Body(description=CATENAX_PASSPORT_BODY,
-                                                                 openapi_examples=ex.CATENAX_PASSPORT)]) -> dict[str, Any]:
+def merge_catenax(
+    ctx: ContextDep,
+    _: ViewerDep,
+    declaration_id: str,
+    passport: Annotated[dict[str, Any], Body(description=CATENAX_PASSPORT_BODY, openapi_examples=ex.CATENAX_PASSPORT)],
+) -> dict[str, Any]:
     """The whole Catena-X battery_pass 6.1.0 aspect: the automaker's passport (the body) with the declaration's
     carbon footprint and DoC id merged in; 422 naming every required member still missing. Nothing is stored."""
     document = declaring.document_of(declaring.get_declaration(ctx, declaration_id))
@@ -119,8 +146,13 @@ def merge_catenax(ctx: ContextDep, _: ViewerDep, declaration_id: str,
 
 
 @router.post("/declarations/{declaration_id}/conformity", response_class=HTMLResponse)
-def conformity(ctx: ContextDep, _: ViewerDep, declaration_id: str,
-               body: Annotated[ConformityInput, Body(openapi_examples=ex.CONFORMITY)], request: Request) -> Any:
+def conformity(
+    ctx: ContextDep,
+    _: ViewerDep,
+    declaration_id: str,
+    body: Annotated[ConformityInput, Body(openapi_examples=ex.CONFORMITY)],
+    request: Request,
+) -> Any:
     """The Annex IX EU declaration of conformity (HTML, or JSON with Accept: application/json)."""
     doc = declaring.conformity(declaring.get_declaration(ctx, declaration_id), body)
     if "application/json" in request.headers.get("accept", ""):
@@ -149,18 +181,37 @@ class CertifyBody(BaseModel):
 @router.get("/attestations", response_model=dict)
 def list_attestations(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> dict[str, Any]:
     """Attestations this node issued (to which customer, for which footprint, with which certifications)."""
-    items, total = repo.page(ctx.session, Attestation, order=col(Attestation.created_at).desc(),
-                             limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session, Attestation, order=col(Attestation.created_at).desc(), limit=paging.limit, offset=paging.offset
+    )
     paging.link(total)
-    return {"items": [{"id": a.id, "footprintId": a.footprint_id, "audience": a.audience, "digest": a.digest,
-                       "verifierCount": len(a.verifiers), "certifications": len(a.certifications),
-                       "createdAt": a.created_at.isoformat()} for a in items],
-            "total": total, "limit": paging.limit, "offset": paging.offset}
+    return {
+        "items": [
+            {
+                "id": a.id,
+                "footprintId": a.footprint_id,
+                "audience": a.audience,
+                "digest": a.digest,
+                "verifierCount": len(a.verifiers),
+                "certifications": len(a.certifications),
+                "createdAt": a.created_at.isoformat(),
+            }
+            for a in items
+        ],
+        "total": total,
+        "limit": paging.limit,
+        "offset": paging.offset,
+    }
 
 
 @router.post("/attestations/{attestation_id}/certify", response_model=dict)
-async def certify_attestation(request: Request, ctx: ContextDep, _: EditorDep, attestation_id: str,
-                              body: Annotated[CertifyBody, Body(openapi_examples=ex.CERTIFY)]) -> dict[str, Any]:
+async def certify_attestation(
+    request: Request,
+    ctx: ContextDep,
+    _: EditorDep,
+    attestation_id: str,
+    body: Annotated[CertifyBody, Body(openapi_examples=ex.CERTIFY)],
+) -> dict[str, Any]:
     """Ask a verifier node to certify one of our attestations; the certification then travels downstream."""
     row = await run_in_threadpool(ctx.session.get, Attestation, attestation_id)
     if row is None:

@@ -20,10 +20,23 @@ router = APIRouter(tags=["exchange"], route_class=StrictJsonRoute)
 
 
 def _read(r: CfpRequest) -> s.RequestRead:
-    return s.RequestRead(id=r.id, direction=r.direction, eventId=r.event_id, companyId=r.company_id,
-                         productIds=r.product_ids, productId=r.product_id, bomLineId=r.bom_line_id, message=r.message,
-                         dueDate=r.due_date, state=r.state, reason=r.reason, footprintIds=r.footprint_ids,
-                         verifierCount=len(r.verifier_certs), createdAt=r.created_at, updatedAt=r.updated_at)
+    return s.RequestRead(
+        id=r.id,
+        direction=r.direction,
+        eventId=r.event_id,
+        companyId=r.company_id,
+        productIds=r.product_ids,
+        productId=r.product_id,
+        bomLineId=r.bom_line_id,
+        message=r.message,
+        dueDate=r.due_date,
+        state=r.state,
+        reason=r.reason,
+        footprintIds=r.footprint_ids,
+        verifierCount=len(r.verifier_certs),
+        createdAt=r.created_at,
+        updatedAt=r.updated_at,
+    )
 
 
 def _wake(request: Request) -> None:
@@ -33,28 +46,44 @@ def _wake(request: Request) -> None:
 
 
 @router.get("/requests", response_model=s.Page[s.RequestRead])
-def list_requests(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
-                  direction: Annotated[Literal["incoming", "outgoing"] | None, Query()] = None,
-                  state: Annotated[Literal["pending", "fulfilled", "rejected", "cancelled", "refused", "failed"] | None, Query()] = None,
-                  ) -> s.Page[s.RequestRead]:
+def list_requests(
+    ctx: ContextDep,
+    _: ViewerDep,
+    paging: PagingDep,
+    direction: Annotated[Literal["incoming", "outgoing"] | None, Query()] = None,
+    state: Annotated[
+        Literal["pending", "fulfilled", "rejected", "cancelled", "refused", "failed"] | None, Query()
+    ] = None,
+) -> s.Page[s.RequestRead]:
     """List incoming and outgoing CFP requests with their state."""
     where = []
     if direction:
         where.append(CfpRequest.direction == direction)
     if state:
         where.append(CfpRequest.state == state)
-    items, total = repo.page(ctx.session, CfpRequest, *where, order=col(CfpRequest.created_at).desc(),
-                             limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session,
+        CfpRequest,
+        *where,
+        order=col(CfpRequest.created_at).desc(),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
     paging.link(total)
     return s.Page(items=[_read(r) for r in items], total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.post("/requests", status_code=status.HTTP_201_CREATED, response_model=s.RequestRead)
-def create_request(request: Request, ctx: ContextDep, _: EditorDep,
-                   body: Annotated[s.RequestCreate, Body(openapi_examples=ex.REQUEST_CREATE)]) -> s.RequestRead:
+def create_request(
+    request: Request,
+    ctx: ContextDep,
+    _: EditorDep,
+    body: Annotated[s.RequestCreate, Body(openapi_examples=ex.REQUEST_CREATE)],
+) -> s.RequestRead:
     """Ask the supplier of a BOM line for its footprint."""
-    req = exchange.request_footprint(ctx, body.bom_line_id, message=body.message, due_date=body.due_date,
-                                     verifier_certs=body.verifier_certificates)
+    req = exchange.request_footprint(
+        ctx, body.bom_line_id, message=body.message, due_date=body.due_date, verifier_certs=body.verifier_certificates
+    )
     _wake(request)
     return _read(req)
 
@@ -74,8 +103,13 @@ def accept_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: 
 
 
 @router.post("/requests/{request_id}/reject", response_model=s.RequestRead)
-def reject_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str,
-                   body: Annotated[s.RejectBody, Body(openapi_examples=ex.REJECT)]) -> s.RequestRead:
+def reject_request(
+    request: Request,
+    ctx: ContextDep,
+    _: EditorDep,
+    request_id: str,
+    body: Annotated[s.RejectBody, Body(openapi_examples=ex.REJECT)],
+) -> s.RequestRead:
     """Reject an incoming request with a reason."""
     req = exchange.reject_request(ctx, request_id, body.reason)
     _wake(request)
@@ -101,12 +135,16 @@ def list_grants(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.Gr
     """List product x customer grants."""
     items, total = repo.page(ctx.session, Grant, order=col(Grant.created_at), limit=paging.limit, offset=paging.offset)
     paging.link(total)
-    reads = [s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at) for g in items]
+    reads = [
+        s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at) for g in items
+    ]
     return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.post("/grants", status_code=status.HTTP_201_CREATED, response_model=s.GrantRead)
-def create_grant(ctx: ContextDep, _: EditorDep, body: Annotated[s.GrantCreate, Body(openapi_examples=ex.GRANT)]) -> s.GrantRead:
+def create_grant(
+    ctx: ContextDep, _: EditorDep, body: Annotated[s.GrantCreate, Body(openapi_examples=ex.GRANT)]
+) -> s.GrantRead:
     """Let a customer see a product's footprints."""
     g = exchange.grant(ctx, body.product_id, body.company_id)
     return s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at)
@@ -119,25 +157,51 @@ def delete_grant(ctx: ContextDep, _: EditorDep, grant_id: str) -> None:
 
 
 @router.post("/pact-clients", status_code=status.HTTP_201_CREATED, response_model=s.PeerClientCreated)
-def create_pact_client(ctx: ContextDep, _: AdminDep,
-                       body: Annotated[s.PeerClientCreate, Body(openapi_examples=ex.PACT_CLIENT)]) -> s.PeerClientCreated:
+def create_pact_client(
+    ctx: ContextDep, _: AdminDep, body: Annotated[s.PeerClientCreate, Body(openapi_examples=ex.PACT_CLIENT)]
+) -> s.PeerClientCreated:
     """Issue client_secret_basic credentials to a PACT partner without dataspace certificates."""
     client_id, secret = tokens.create_client(ctx.session, body.company_id)
     audit.append(ctx.session, ctx.company_id, "pact-client.created", client_id, company=body.company_id)
-    return s.PeerClientCreated(clientId=client_id, clientSecret=secret, companyId=body.company_id,
-                               tokenEndpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token")
+    return s.PeerClientCreated(
+        clientId=client_id,
+        clientSecret=secret,
+        companyId=body.company_id,
+        tokenEndpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token",
+    )
 
 
 @router.get("/outbox", response_model=s.Page[s.OutboxRead])
-def list_outbox(ctx: ContextDep, _: ViewerDep, paging: PagingDep,
-                state: Annotated[Literal["pending", "sent", "failed"] | None, Query()] = None) -> s.Page[s.OutboxRead]:
+def list_outbox(
+    ctx: ContextDep,
+    _: ViewerDep,
+    paging: PagingDep,
+    state: Annotated[Literal["pending", "sent", "failed"] | None, Query()] = None,
+) -> s.Page[s.OutboxRead]:
     """List outgoing messages and their delivery state."""
     where = [OutboxMessage.state == state] if state else []
-    items, total = repo.page(ctx.session, OutboxMessage, *where, order=col(OutboxMessage.created_at).desc(),
-                             limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session,
+        OutboxMessage,
+        *where,
+        order=col(OutboxMessage.created_at).desc(),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
     paging.link(total)
-    reads = [s.OutboxRead(id=m.id, targetUrl=m.target_url, companyId=m.company_id, kind=m.kind, state=m.state,
-                          attempts=m.attempts, nextAttemptAt=m.next_attempt_at, lastError=m.last_error) for m in items]
+    reads = [
+        s.OutboxRead(
+            id=m.id,
+            targetUrl=m.target_url,
+            companyId=m.company_id,
+            kind=m.kind,
+            state=m.state,
+            attempts=m.attempts,
+            nextAttemptAt=m.next_attempt_at,
+            lastError=m.last_error,
+        )
+        for m in items
+    ]
     return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
 
 
@@ -152,11 +216,23 @@ def retry_outbox(request: Request, ctx: ContextDep, _: EditorDep) -> dict[str, i
 @router.get("/audit", response_model=s.Page[s.AuditRead])
 def list_audit(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.AuditRead]:
     """Read the hash-chained audit log, oldest first."""
-    items, total = repo.page(ctx.session, AuditEntry, order=col(AuditEntry.seq), limit=paging.limit,
-                             offset=paging.offset)
+    items, total = repo.page(
+        ctx.session, AuditEntry, order=col(AuditEntry.seq), limit=paging.limit, offset=paging.offset
+    )
     paging.link(total)
-    reads = [s.AuditRead(seq=e.seq or 0, at=e.at, actor=e.actor, action=e.action, subject=e.subject, details=e.details,
-                         prevHash=e.prev_hash, hash=e.hash) for e in items]
+    reads = [
+        s.AuditRead(
+            seq=e.seq or 0,
+            at=e.at,
+            actor=e.actor,
+            action=e.action,
+            subject=e.subject,
+            details=e.details,
+            prevHash=e.prev_hash,
+            hash=e.hash,
+        )
+        for e in items
+    ]
     return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
 
 
@@ -164,5 +240,6 @@ def list_audit(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.Aud
 def check_audit(ctx: ContextDep, _: ViewerDep) -> s.AuditCheck:
     """Recompute the audit log's hash chain."""
     result = audit.check_chain(ctx.session)
-    return s.AuditCheck(valid=result.valid, entries=result.entries, firstBadSeq=result.first_bad_seq,
-                        reason=result.reason)
+    return s.AuditCheck(
+        valid=result.valid, entries=result.entries, firstBadSeq=result.first_bad_seq, reason=result.reason
+    )

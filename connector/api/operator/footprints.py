@@ -19,8 +19,11 @@ from .paging import PagingDep
 router = APIRouter(tags=["footprints"], route_class=StrictJsonRoute)
 
 
-@router.post("/products/{product_id}/footprints", response_model=s.ComputeResult,
-             responses={201: {"description": "A new footprint version was issued"}})
+@router.post(
+    "/products/{product_id}/footprints",
+    response_model=s.ComputeResult,
+    responses={201: {"description": "A new footprint version was issued"}},
+)
 def compute_footprint(ctx: ContextDep, _: EditorDep, product_id: str, response: Response) -> s.ComputeResult:
     """Compute the product's footprint from the latest upstream values held (new version only if it changed)."""
     fp, changed = exchange.compute_and_publish(ctx, product_id)
@@ -37,11 +40,14 @@ def list_versions(ctx: ContextDep, _: ViewerDep, product_id: str) -> list[s.Foot
 
 
 @router.get("/footprints", response_model=s.Page[s.FootprintRead])
-def list_footprints(ctx: ContextDep, _: ViewerDep, paging: PagingDep, status: str | None = None) -> s.Page[s.FootprintRead]:
+def list_footprints(
+    ctx: ContextDep, _: ViewerDep, paging: PagingDep, status: str | None = None
+) -> s.Page[s.FootprintRead]:
     """List issued footprints, optionally by status (Active or Deprecated)."""
     where = [Footprint.status == status] if status else []
-    items, total = repo.page(ctx.session, Footprint, *where, order=col(Footprint.created_at).desc(),
-                             limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session, Footprint, *where, order=col(Footprint.created_at).desc(), limit=paging.limit, offset=paging.offset
+    )
     paging.link(total)
     reads = [footprints.footprint_read(fp, catalog.get_product(ctx, fp.product_id)) for fp in items]
     return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
@@ -55,8 +61,11 @@ def get_footprint(ctx: ContextDep, _: ViewerDep, footprint_id: str) -> s.Footpri
 
 
 @router.post("/upstream-footprints", status_code=status.HTTP_201_CREATED, response_model=s.UpstreamFootprintRead)
-def record_upstream(ctx: ContextDep, _: EditorDep,
-                    body: Annotated[s.UpstreamFootprintCreate, Body(openapi_examples=ex.UPSTREAM_FOOTPRINT)]) -> s.UpstreamFootprintRead:
+def record_upstream(
+    ctx: ContextDep,
+    _: EditorDep,
+    body: Annotated[s.UpstreamFootprintCreate, Body(openapi_examples=ex.UPSTREAM_FOOTPRINT)],
+) -> s.UpstreamFootprintRead:
     """Record a supplier's footprint by hand (a supplier without a node)."""
     return footprints.upstream_read(footprints.record_upstream(ctx, body))
 
@@ -64,7 +73,14 @@ def record_upstream(ctx: ContextDep, _: EditorDep,
 @router.get("/upstream-footprints", response_model=s.Page[s.UpstreamFootprintRead])
 def list_upstream(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.UpstreamFootprintRead]:
     """List the supplier footprints this node holds."""
-    items, total = repo.page(ctx.session, UpstreamFootprint, order=col(UpstreamFootprint.received_at).desc(),
-                             limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session,
+        UpstreamFootprint,
+        order=col(UpstreamFootprint.received_at).desc(),
+        limit=paging.limit,
+        offset=paging.offset,
+    )
     paging.link(total)
-    return s.Page(items=[footprints.upstream_read(u) for u in items], total=total, limit=paging.limit, offset=paging.offset)
+    return s.Page(
+        items=[footprints.upstream_read(u) for u in items], total=total, limit=paging.limit, offset=paging.offset
+    )

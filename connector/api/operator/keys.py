@@ -27,13 +27,17 @@ def _read(k: ApiKey) -> s.ApiKeyRead:
 @router.get("/api-keys", response_model=s.Page[s.ApiKeyRead])
 def list_keys(ctx: ContextDep, _: AdminDep, paging: PagingDep) -> s.Page[s.ApiKeyRead]:
     """List API keys (never their secrets)."""
-    items, total = repo.page(ctx.session, ApiKey, order=col(ApiKey.created_at), limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session, ApiKey, order=col(ApiKey.created_at), limit=paging.limit, offset=paging.offset
+    )
     paging.link(total)
     return s.Page(items=[_read(k) for k in items], total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.post("/api-keys", status_code=status.HTTP_201_CREATED, response_model=s.ApiKeyCreated)
-def create_key(ctx: ContextDep, _: AdminDep, body: Annotated[s.ApiKeyCreate, Body(openapi_examples=ex.API_KEY)]) -> s.ApiKeyCreated:
+def create_key(
+    ctx: ContextDep, _: AdminDep, body: Annotated[s.ApiKeyCreate, Body(openapi_examples=ex.API_KEY)]
+) -> s.ApiKeyCreated:
     """Create an API key; its secret is in this response only."""
     key, secret = keys.create_key(ctx.session, body.name, body.role)
     return s.ApiKeyCreated(**_read(key).model_dump(by_alias=True), key=secret)

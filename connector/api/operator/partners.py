@@ -26,14 +26,17 @@ def _read(p: Partner) -> s.PartnerRead:
 @router.get("/partners", response_model=s.Page[s.PartnerRead])
 def list_partners(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.PartnerRead]:
     """List suppliers and customers."""
-    items, total = repo.page(ctx.session, Partner, order=col(Partner.created_at), limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session, Partner, order=col(Partner.created_at), limit=paging.limit, offset=paging.offset
+    )
     paging.link(total)
     return s.Page(items=[_read(p) for p in items], total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.post("/partners", status_code=status.HTTP_201_CREATED, response_model=s.PartnerRead)
-def create_partner(ctx: ContextDep, _: EditorDep,
-                   body: Annotated[s.PartnerCreate, Body(openapi_examples=ex.PARTNER_CREATE)]) -> s.PartnerRead:
+def create_partner(
+    ctx: ContextDep, _: EditorDep, body: Annotated[s.PartnerCreate, Body(openapi_examples=ex.PARTNER_CREATE)]
+) -> s.PartnerRead:
     """Add a supplier or customer."""
     return _read(catalog.create_partner(ctx, body))
 
@@ -45,8 +48,12 @@ def get_partner(ctx: ContextDep, _: ViewerDep, partner_id: str) -> s.PartnerRead
 
 
 @router.patch("/partners/{partner_id}", response_model=s.PartnerRead)
-def update_partner(ctx: ContextDep, _: EditorDep, partner_id: str,
-                   body: Annotated[s.PartnerUpdate, Body(openapi_examples=ex.PARTNER_UPDATE)]) -> s.PartnerRead:
+def update_partner(
+    ctx: ContextDep,
+    _: EditorDep,
+    partner_id: str,
+    body: Annotated[s.PartnerUpdate, Body(openapi_examples=ex.PARTNER_UPDATE)],
+) -> s.PartnerRead:
     """Change a partner."""
     return _read(catalog.update_partner(ctx, partner_id, body))
 

@@ -18,21 +18,25 @@ from .paging import PagingDep
 
 router = APIRouter(tags=["products"], route_class=StrictJsonRoute)
 
-BomLineBody = Annotated[s.SupplierLineCreate | s.SecondaryLineCreate,
-                        Body(discriminator="kind", openapi_examples=ex.BOM_LINE)]
+BomLineBody = Annotated[
+    s.SupplierLineCreate | s.SecondaryLineCreate, Body(discriminator="kind", openapi_examples=ex.BOM_LINE)
+]
 
 
 @router.get("/products", response_model=s.Page[s.ProductRead], response_model_by_alias=True)
 def list_products(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.ProductRead]:
     """List this company's products."""
-    items, total = repo.page(ctx.session, Product, order=col(Product.created_at), limit=paging.limit, offset=paging.offset)
+    items, total = repo.page(
+        ctx.session, Product, order=col(Product.created_at), limit=paging.limit, offset=paging.offset
+    )
     paging.link(total)
     return s.Page(items=[catalog.product_read(p) for p in items], total=total, limit=paging.limit, offset=paging.offset)
 
 
 @router.post("/products", status_code=status.HTTP_201_CREATED, response_model=s.ProductRead)
-def create_product(ctx: ContextDep, _: EditorDep,
-                   body: Annotated[s.ProductCreate, Body(openapi_examples=ex.PRODUCT_CREATE)]) -> s.ProductRead:
+def create_product(
+    ctx: ContextDep, _: EditorDep, body: Annotated[s.ProductCreate, Body(openapi_examples=ex.PRODUCT_CREATE)]
+) -> s.ProductRead:
     """Register a product."""
     return catalog.product_read(catalog.create_product(ctx, body))
 
@@ -44,8 +48,12 @@ def get_product(ctx: ContextDep, _: ViewerDep, product_id: str) -> s.ProductRead
 
 
 @router.patch("/products/{product_id}", response_model=s.ProductRead)
-def update_product(ctx: ContextDep, _: EditorDep, product_id: str,
-                   body: Annotated[s.ProductUpdate, Body(openapi_examples=ex.PRODUCT_UPDATE)]) -> s.ProductRead:
+def update_product(
+    ctx: ContextDep,
+    _: EditorDep,
+    product_id: str,
+    body: Annotated[s.ProductUpdate, Body(openapi_examples=ex.PRODUCT_UPDATE)],
+) -> s.ProductRead:
     """Change a product's descriptive fields."""
     return catalog.product_read(catalog.update_product(ctx, product_id, body))
 
@@ -60,7 +68,9 @@ def delete_product(ctx: ContextDep, _: EditorDep, product_id: str) -> None:
 def list_bom(ctx: ContextDep, _: ViewerDep, product_id: str) -> list[s.BomLineRead]:
     """List a product's bill-of-materials lines."""
     catalog.get_product(ctx, product_id)
-    return [s.BomLineRead.model_validate(line, from_attributes=True) for line in repo.bom_lines(ctx.session, product_id)]
+    return [
+        s.BomLineRead.model_validate(line, from_attributes=True) for line in repo.bom_lines(ctx.session, product_id)
+    ]
 
 
 @router.post("/products/{product_id}/bom", status_code=status.HTTP_201_CREATED, response_model=s.BomLineRead)
@@ -83,8 +93,12 @@ def list_emissions(ctx: ContextDep, _: ViewerDep, product_id: str) -> list[s.Emi
 
 
 @router.post("/products/{product_id}/emissions", status_code=status.HTTP_201_CREATED, response_model=s.EmissionRead)
-def add_emission(ctx: ContextDep, _: EditorDep, product_id: str,
-                 body: Annotated[s.EmissionCreate, Body(openapi_examples=ex.EMISSION)]) -> s.EmissionRead:
+def add_emission(
+    ctx: ContextDep,
+    _: EditorDep,
+    product_id: str,
+    body: Annotated[s.EmissionCreate, Body(openapi_examples=ex.EMISSION)],
+) -> s.EmissionRead:
     """Add an own emission line (direct value or activity x factor)."""
     return s.EmissionRead.model_validate(catalog.add_emission(ctx, product_id, body), from_attributes=True)
 

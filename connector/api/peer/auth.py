@@ -20,8 +20,11 @@ router = APIRouter(tags=["peer: auth"])
 
 def _oauth_error(status: int, error: str, description: str) -> JSONResponse:
     headers = {"WWW-Authenticate": 'Basic realm="connector"'} if status == 401 else None
-    return JSONResponse({"error": error, "error_description": description}, status_code=status,
-                        headers={**(headers or {}), "Cache-Control": "no-store"})
+    return JSONResponse(
+        {"error": error, "error_description": description},
+        status_code=status,
+        headers={**(headers or {}), "Cache-Control": "no-store"},
+    )
 
 
 @router.post("/auth/token", summary="Get an access token (client credentials)")
@@ -49,8 +52,9 @@ def _token(request: Request, ctx: NodeContext, form: dict[str, str]) -> JSONResp
                 return _oauth_error(401, "invalid_client", "malformed Basic credentials")
             caller = tokens.authenticate_basic(ctx.session, client_id, secret)
         elif form.get("client_assertion_type") == tokens.ASSERTION_TYPE and form.get("client_assertion"):
-            caller = tokens.authenticate_assertion(ctx.session, identity, str(form["client_assertion"]), endpoint,
-                                                   ctx.now())
+            caller = tokens.authenticate_assertion(
+                ctx.session, identity, str(form["client_assertion"]), endpoint, ctx.now()
+            )
         else:
             return _oauth_error(401, "invalid_client", "client authentication required")
     except InvalidSignature as exc:
@@ -62,8 +66,15 @@ def _token(request: Request, ctx: NodeContext, form: dict[str, str]) -> JSONResp
     ttl = ctx.settings.access_token_ttl
     value = tokens.issue_access_token(request.app.state.token_secret, caller, issuer_of(ctx), ctx.now(), ttl)
     audit.append(ctx.session, caller.company_id, "auth.token", "", method=caller.method)
-    return JSONResponse({"access_token": value, "token_type": "Bearer", "expires_in": int(ttl.total_seconds()),
-                         "scope": "footprint:list footprint:read"}, headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {
+            "access_token": value,
+            "token_type": "Bearer",
+            "expires_in": int(ttl.total_seconds()),
+            "scope": "footprint:list footprint:read",
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 @router.get("/.well-known/openid-configuration", summary="OAuth2 / OpenID discovery document")

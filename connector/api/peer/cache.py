@@ -24,8 +24,9 @@ from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql.elements import TextClause
 
 # tables whose rows never change a PACT answer: writes to them leave the cache alone (everything else clears it)
-IGNORED_TABLES = frozenset({"auditentry", "outboxmessage", "inboxevent", "usedassertion", "apikey", "peerclient",
-                            "alembic_version"})
+IGNORED_TABLES = frozenset(
+    {"auditentry", "outboxmessage", "inboxevent", "usedassertion", "apikey", "peerclient", "alembic_version"}
+)
 _DIRTY = "connector.pact_cache.dirty"
 
 _lock = threading.Lock()

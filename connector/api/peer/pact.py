@@ -59,10 +59,20 @@ def _given(value: str | None) -> str | None:
     return value or None
 
 
-def matches(fp: Footprint, product: Product, company_id: str, *, product_ids: frozenset[str],
-            company_ids: frozenset[str], geographies: frozenset[str], classifications: frozenset[str],
-            statuses: frozenset[str], valid_on: datetime | None, valid_after: datetime | None,
-            valid_before: datetime | None) -> bool:
+def matches(
+    fp: Footprint,
+    product: Product,
+    company_id: str,
+    *,
+    product_ids: frozenset[str],
+    company_ids: frozenset[str],
+    geographies: frozenset[str],
+    classifications: frozenset[str],
+    statuses: frozenset[str],
+    valid_on: datetime | None,
+    valid_after: datetime | None,
+    valid_before: datetime | None,
+) -> bool:
     """PACT 3.0.1 filter semantics: OR within a repeated parameter, AND across parameters, case-insensitive."""
     if product_ids and not product_ids & _lower(product.product_ids):
         return False
@@ -155,12 +165,19 @@ def routes_first(app: Any) -> None:
     first = [route for route in router.routes if isinstance(route, APIRoute)]
     for route in first:
         endpoint = _list_parsing_itself if route.endpoint is list_footprints else route.endpoint
-        app.router.add_api_route(route.path, endpoint, methods=sorted(route.methods), name=f"{route.name}_first",
-                                 include_in_schema=False, status_code=route.status_code,
-                                 response_class=route.response_class, dependencies=route.dependencies)
+        app.router.add_api_route(
+            route.path,
+            endpoint,
+            methods=sorted(route.methods),
+            name=f"{route.name}_first",
+            include_in_schema=False,
+            status_code=route.status_code,
+            response_class=route.response_class,
+            dependencies=route.dependencies,
+        )
     routes = app.router.routes
-    added = routes[len(routes) - len(first):]
-    del routes[len(routes) - len(first):]
+    added = routes[len(routes) - len(first) :]
+    del routes[len(routes) - len(first) :]
     routes[0:0] = added
 
 
@@ -194,8 +211,9 @@ def _serve_read(app: Any, caller: str, action: str, read: Any) -> tuple[str, dic
     return subject, details, result, rendered, True
 
 
-def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootprint],
-                      audience: str) -> list[bytes | None]:
+def cached_renderings(
+    ctx: NodeContext, items: Sequence[pact_reads.VisibleFootprint], audience: str
+) -> list[bytes | None]:
     """For each footprint, the bytes ``exchange.rendered_json`` made for ``audience`` and still remembers under the
     render key its rows give now (None when not rendered yet, no attestation yet, or a key that does not match): the
     key's look-ups done in three queries for all of them, and no footprint or product loaded."""
@@ -204,8 +222,7 @@ def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootpr
     session = ctx.session
     verifiers = pact_reads.latest_verifiers(session, audience, list({item.product_id for item in items}))
     attestations = pact_reads.attestation_keys(session, audience, [item.id for item in items])
-    held = pact_reads.upstream_certifications(
-        session, list({i["footprintId"] for item in items for i in item.inputs}))
+    held = pact_reads.upstream_certifications(session, list({i["footprintId"] for item in items for i in item.inputs}))
     out: list[bytes | None] = []
     for item in items:
         wanted = sorted(set(verifiers.get(item.product_id, [])))
@@ -220,15 +237,21 @@ def cached_renderings(ctx: NodeContext, items: Sequence[pact_reads.VisibleFootpr
     return out
 
 
-def render_window(ctx: NodeContext, window: list[tuple[Footprint, Product]], audience: str, *,
-                  issue_missing: bool) -> list[bytes]:
+def render_window(
+    ctx: NodeContext, window: list[tuple[Footprint, Product]], audience: str, *, issue_missing: bool
+) -> list[bytes]:
     """``exchange.rendered_json`` for a page: the remembered renderings found by :func:`cached_renderings`, the
     others (not rendered yet, no attestation yet, a key that does not match) made by ``exchange.rendered_json``
     itself. So the bytes are always exactly its bytes."""
-    cached = cached_renderings(ctx, [pact_reads.VisibleFootprint(fp.id, fp.status, p.id, fp.inputs,
-                                                                 pact.product_key(p)) for fp, p in window], audience)
-    return [raw if raw is not None else exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing)
-            for raw, (fp, p) in zip(cached, window, strict=True)]
+    cached = cached_renderings(
+        ctx,
+        [pact_reads.VisibleFootprint(fp.id, fp.status, p.id, fp.inputs, pact.product_key(p)) for fp, p in window],
+        audience,
+    )
+    return [
+        raw if raw is not None else exchange.rendered_json(ctx, fp, p, audience, issue_missing=issue_missing)
+        for raw, (fp, p) in zip(cached, window, strict=True)
+    ]
 
 
 def _json(body: bytes, headers: dict[str, str] | None = None) -> Response:
@@ -251,9 +274,22 @@ async def list_footprints(
 ) -> Response:
     """The footprints the caller has been granted, filtered and paginated (RFC 8288 Link, rel=next)."""
     caller = await get_caller(request)  # first, as a dependency would be (called here: one FastAPI layer less)
-    return await _answer_list(request, caller, ListQuery.parse(product_id, company_id, geography, classification,
-                                                               status, valid_on, valid_after, valid_before, limit,
-                                                               offset))
+    return await _answer_list(
+        request,
+        caller,
+        ListQuery.parse(
+            product_id,
+            company_id,
+            geography,
+            classification,
+            status,
+            valid_on,
+            valid_after,
+            valid_before,
+            limit,
+            offset,
+        ),
+    )
 
 
 async def _list_parsing_itself(request: Request) -> Response:
@@ -275,13 +311,23 @@ class ListQuery:
     filters: dict[str, Any]
 
     @classmethod
-    def parse(cls, product_id: list[str] | None, company_id: list[str] | None, geography: list[str] | None,
-              classification: list[str] | None, status: list[str] | None, valid_on: str | None,
-              valid_after: str | None, valid_before: str | None, limit: str | None,
-              offset: str | None) -> ListQuery:
+    def parse(
+        cls,
+        product_id: list[str] | None,
+        company_id: list[str] | None,
+        geography: list[str] | None,
+        classification: list[str] | None,
+        status: list[str] | None,
+        valid_on: str | None,
+        valid_after: str | None,
+        valid_before: str | None,
+        limit: str | None,
+        offset: str | None,
+    ) -> ListQuery:
         """BadRequest (PACT's error body) for a malformed limit, offset or date. An empty value counts as absent."""
-        valid_on, valid_after, valid_before, limit, offset = map(_given, (valid_on, valid_after, valid_before, limit,
-                                                                          offset))
+        valid_on, valid_after, valid_before, limit, offset = map(
+            _given, (valid_on, valid_after, valid_before, limit, offset)
+        )
         try:
             size = int(limit) if limit is not None else 100
             start = int(offset) if offset is not None else 0
@@ -289,12 +335,20 @@ class ListQuery:
             raise BadRequest("limit and offset must be integers") from None
         if size < 1 or start < 0:
             raise BadRequest("limit must be at least 1 and offset not negative")
-        return cls(size, start, {
-            "product_ids": _lower(product_id), "company_ids": _lower(company_id), "geographies": _lower(geography),
-            "classifications": _lower(classification), "statuses": _lower(status),
-            "valid_on": _date(valid_on, "validOn"), "valid_after": _date(valid_after, "validAfter"),
-            "valid_before": _date(valid_before, "validBefore"),
-        })
+        return cls(
+            size,
+            start,
+            {
+                "product_ids": _lower(product_id),
+                "company_ids": _lower(company_id),
+                "geographies": _lower(geography),
+                "classifications": _lower(classification),
+                "statuses": _lower(status),
+                "valid_on": _date(valid_on, "validOn"),
+                "valid_after": _date(valid_after, "validAfter"),
+                "valid_before": _date(valid_before, "validBefore"),
+            },
+        )
 
     def key(self) -> tuple[Any, ...]:
         """What the answer depends on besides the caller and the page size (hashable)."""
@@ -306,10 +360,18 @@ def _parsed_query(query_string: bytes) -> ListQuery:
     """:meth:`ListQuery.parse` of a raw query string, read as FastAPI reads it; remembered per distinct string (a
     client paging through the same list sends the same few). A malformed one raises every time (never cached)."""
     q = QueryParams(query_string)  # as Request.query_params reads it
-    return ListQuery.parse(q.getlist("productId") or None, q.getlist("companyId") or None,
-                           q.getlist("geography") or None, q.getlist("classification") or None,
-                           q.getlist("status") or None, q.get("validOn"), q.get("validAfter"), q.get("validBefore"),
-                           q.get("limit"), q.get("offset"))
+    return ListQuery.parse(
+        q.getlist("productId") or None,
+        q.getlist("companyId") or None,
+        q.getlist("geography") or None,
+        q.getlist("classification") or None,
+        q.getlist("status") or None,
+        q.get("validOn"),
+        q.get("validAfter"),
+        q.get("validBefore"),
+        q.get("limit"),
+        q.get("offset"),
+    )
 
 
 _NEXT_LINKS_MAX = 1024
@@ -321,8 +383,16 @@ def _next_link(request: Request, size: int, start: int) -> str:
     Remembered per request line, host and page (building the URL and its query is most of a cached page's cost)."""
     scope = request.scope
     host = next((v for k, v in scope["headers"] if k == b"host"), None)
-    key = (scope.get("scheme"), scope.get("server"), host, scope.get("root_path"), scope["path"],
-           scope["query_string"], size, start)
+    key = (
+        scope.get("scheme"),
+        scope.get("server"),
+        host,
+        scope.get("root_path"),
+        scope["path"],
+        scope["query_string"],
+        size,
+        start,
+    )
     link = _next_links.get(key)
     if link is None:
         link = f'<{request.url.include_query_params(limit=size, offset=start + size)}>; rel="next"'
@@ -340,15 +410,19 @@ async def _answer_list(request: Request, caller: Any, query: ListQuery) -> Respo
     key = ("list", caller.company_id, size, *query.key())
 
     def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], int, list[bytes]]:
-        selected = [(fp, p) for fp, p in exchange.visible_footprints(ctx, caller.company_id)
-                    if matches(fp, p, ctx.company_id, **filters)]
-        window = selected[start:start + size]
+        selected = [
+            (fp, p)
+            for fp, p in exchange.visible_footprints(ctx, caller.company_id)
+            if matches(fp, p, ctx.company_id, **filters)
+        ]
+        window = selected[start : start + size]
         rendered = render_window(ctx, window, caller.company_id, issue_missing=issue_missing)
         return "", {"returned": len(window)}, len(selected), rendered
 
     async def read_answer() -> tuple[tuple[int, int, bytes], int, bool]:
         _, details, total, rendered, audited = await run_in_threadpool(
-            _serve_read, request.app, caller.company_id, "pact.list", read)
+            _serve_read, request.app, caller.company_id, "pact.list", read
+        )
         body = b'{"data":[' + b",".join(rendered) + b"]}"
         return (total, details["returned"], body), len(body), audited
 
@@ -368,6 +442,7 @@ async def get_footprint(request: Request, footprint_id: str) -> Response:
         raise BadRequest("footprint id must be a UUID") from None
     reads = _reads(request.app)
     key = ("get", caller.company_id, footprint_id.lower())
+
     def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, dict[str, Any], None, list[bytes]]:
         # the render key from a few columns first: the footprint and its product are loaded only to render anew
         visible = pact_reads.visible_footprint(ctx.session, caller.company_id, footprint_id)
@@ -381,7 +456,8 @@ async def get_footprint(request: Request, footprint_id: str) -> Response:
 
     async def read_answer() -> tuple[tuple[str, bytes], int, bool]:
         subject, _, _, rendered, audited = await run_in_threadpool(
-            _serve_read, request.app, caller.company_id, "pact.get", read)
+            _serve_read, request.app, caller.company_id, "pact.get", read
+        )
         body = b'{"data":' + rendered[0] + b"}"
         return (subject, body), len(body), audited
 
