@@ -11,7 +11,8 @@ delay; odd cycles kill the first middle node seen holding a committed, unsent ou
 of the outbox hits: before leases were reclaimed at start-up, such a message waited out its 60 s lease). Reported
 per cycle:
 
-- completed: the pack footprint reached the automaker within the timeout, and the seconds it took;
+- completed: the pack footprint reached the automaker within the timeout, and the seconds it took; a cycle over
+  ``STALL_S`` (half the outbox lease) counts as stalled: something waited for a lease to run out;
 - active: the automaker's Active footprints of that pack (exactly 1; 0 is a lost answer, 2 a fork);
 - forks: products of any node with more than one Active footprint, or a version number used twice;
 - duplicates: events or footprints a node processed more than once (audit ``event.received`` / ``footprint.received``
@@ -49,6 +50,7 @@ from connector.storage.db import make_engine, read_only
 from .common import console
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+STALL_S = 30.0
 
 
 def copied_chain(document: dict[str, Any], copies: int) -> dict[str, Any]:
@@ -293,7 +295,9 @@ class Harness:
 
 
 def _clean(c: Cycle) -> bool:
-    return c.completed and c.active == 1 and c.forks == 0 and c.duplicates == 0 and c.audit_valid
+    return (
+        c.completed and c.seconds < STALL_S and c.active == 1 and c.forks == 0 and c.duplicates == 0 and c.audit_valid
+    )
 
 
 def summary(results: list[Cycle], db: str) -> dict[str, Any]:
@@ -303,6 +307,7 @@ def summary(results: list[Cycle], db: str) -> dict[str, Any]:
         "cycles": len(results),
         "completed": sum(c.completed for c in results),
         "lost": sum(1 for c in results if c.completed and c.active == 0) + sum(not c.completed for c in results),
+        "stalled": sum(1 for c in results if c.completed and c.seconds >= STALL_S),
         "forks": sum(c.forks for c in results) + sum(1 for c in results if c.active > 1),
         "duplicates": sum(c.duplicates for c in results),
         "audit_broken": sum(not c.audit_valid for c in results),
