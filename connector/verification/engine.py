@@ -43,6 +43,7 @@ from ..attestation.attestation import (
     open_disclosures,
     presented_disclosures,
 )
+from ..attestation.certification_credential import CERTIFICATION_TYP, CertificationCheck, decode_certification
 from ..attestation.evidence import (
     Evidence,
     EvidenceContent,
@@ -62,7 +63,6 @@ from ..attestation.jws import (
     x5c_chain,
 )
 from ..attestation.models import SD_JWT_TYP, AttestationClaims, SealedEvidence, StageValues
-from ..certification.credential import CERTIFICATION_TYP, CertificationCheck, decode_certification
 from ..decimals import EXACT, RoundingRule, format_decimal, parse_decimal
 from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_declaration
 from ..declaration.models import Declaration, DeclarationInput, VerificationStatus
