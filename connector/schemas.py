@@ -20,7 +20,7 @@ from .attestation.models import (
     InputClaim,
     SealedEvidence,
 )
-from .certification.credential import CertificationPayload
+from .certification import CertificationPayload
 from .declaration.exports import BatteryPassCarbonFootprint, CatenaxBatteryPassCarbonFootprint
 from .declaration.models import Declaration
 from .declaration.signing import EvidenceBundle

@@ -5,8 +5,7 @@ Pure: keys, tokens and an explicit time in; compact JWS and check results out.
 
 from __future__ import annotations
 
-from .certify import DEFAULT_SCOPE, CertificationRefused, certify
-from .credential import (
+from ..attestation.certification_credential import (
     CERTIFICATION_TYP,
     DEFAULT_CERTIFICATION_VALIDITY,
     CertificationCheck,
@@ -18,6 +17,7 @@ from .credential import (
     to_pact_verification,
     verify_certification,
 )
+from .certify import DEFAULT_SCOPE, CertificationRefused, certify
 
 __all__ = [
     "CERTIFICATION_TYP",

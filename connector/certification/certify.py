@@ -10,6 +10,11 @@ from typing import Any
 from cryptography import x509
 
 from ..attestation.attestation import attestation_digest
+from ..attestation.certification_credential import (
+    DEFAULT_CERTIFICATION_VALIDITY,
+    certification_payload,
+    sign_certification,
+)
 from ..attestation.evidence import Evidence, MalformedEvidence, evidence_of, open_evidence
 from ..attestation.jws import decode_compact
 from ..errors import InvalidSignature, TrustError, ValidationFailed
@@ -17,7 +22,7 @@ from ..identity.keys import PrivateKey, same_public_key
 from ..identity.oids import Role
 from ..identity.trust import TrustStore
 from ..strict_json import strict_json_loads
-from .credential import DEFAULT_CERTIFICATION_VALIDITY, certification_payload, sign_certification
+from ..verification import VerificationReport, verify_attestation_tree
 
 DEFAULT_SCOPE = (
     "full evidence tree: signatures, certificates and CRLs at signing time, audience binding, "
@@ -31,7 +36,7 @@ class CertificationRefused(ValidationFailed):
     type_ = "certification-refused"
     title = "The attestation did not verify; nothing was certified"
 
-    def __init__(self, detail: str, report: Any) -> None:
+    def __init__(self, detail: str, report: VerificationReport) -> None:
         super().__init__(detail, errors=[{"field": f.check, "message": f.line()} for f in report.failures])
         self.report = report
 
@@ -61,8 +66,6 @@ def certify(
                         at=datetime.now(UTC))
         to_pact_verification(verify_certification(token, fp.attestation, trust, now).payload)
     """
-    from ..verification.engine import verify_attestation_tree  # the engine imports this package's credential
-
     if not verifier_cert_chain:
         raise ValidationFailed("the verifier's certificate chain is required")
     leaf = verifier_cert_chain[0]

@@ -16,8 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from ..certification import DEFAULT_SCOPE, CertificationRefused, certify, to_pact_verification
-from ..certification.credential import decode_certification
+from ..certification import DEFAULT_SCOPE, CertificationRefused, certify, decode_certification, to_pact_verification
 from ..errors import ConnectorError
 from ..identity.files import read_certificates, read_crl, read_private_key
 from ..identity.keys import PrivateKey

@@ -108,7 +108,7 @@ def compute_declaration(
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValidationFailed("at: must be timezone-aware", errors=[{"field": "at", "message": "naive datetime"}])
     try:
-        absolute = stage_map(pack_stages)
+        absolute = stage_map(pack_stages.items())
     except ValueError as exc:
         raise ValidationFailed(f"pack_stages: {exc}", errors=[{"field": "packStages", "message": str(exc)}]) from None
     total_abs = stage_total(absolute)

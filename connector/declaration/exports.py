@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -97,7 +97,7 @@ def to_battery_pass(declaration: Declaration) -> dict[str, Any]:
 # own nesting, for the automaker to merge into its passport (decision 0010); everything it carries is valid
 # against the official schema, and CATENAX_LEFT_TO_MERGE lists the required members it leaves to the automaker.
 
-CATENAX_SPEC_VERSION = "urn:io.catenax.battery.battery_pass:6.1.0"
+CATENAX_SPEC_VERSION: Final = "urn:io.catenax.battery.battery_pass:6.1.0"
 CATENAX_HEADER_MAX = 100  # HeaderTrait of DocumentationEntity
 
 CATENAX_LIFECYCLES: dict[Stage, str] = {

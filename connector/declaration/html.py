@@ -15,7 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ..decimals import EXACT, format_decimal
 from ..stages import stage_total
 from .doc import DeclarationOfConformity
-from .models import ART7_ITEMS, Declaration
+from .models import ART7_ITEMS, Certification, Declaration
 
 # Chart geometry, in SVG user units.
 _LABEL_W = Decimal(250)
@@ -111,7 +111,7 @@ def render_declaration_html(declaration: Declaration) -> str:
     """The declaration as a standalone HTML page: Art. 7 items, stage chart, suppliers, verification."""
     contributed = sum((c.kg_co2e for c in declaration.supplier_contributions), Decimal(0))
     absolute = declaration.absolute_carbon_footprint.value
-    tiers: dict[int, list] = {}
+    tiers: dict[int, list[Certification]] = {}
     for cert in sorted(declaration.certifications, key=lambda c: (c.tier, c.company_name)):
         tiers.setdefault(cert.tier, []).append(cert)
     return (

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from cryptography import x509
 from pydantic import Field, ValidationError
@@ -34,7 +34,7 @@ from .models import Declaration
 DECLARATION_TYP = "vc+jwt"
 DECLARATION_TYPE = "BatteryCarbonFootprintDeclaration"
 PACK_DIGEST = "packAttestationDigest"
-BUNDLE_VERSION = "2"
+BUNDLE_VERSION: Final = "2"
 BUNDLE_MEDIA_TYPE = "application/vnd.cfp-evidence-bundle+json"
 
 

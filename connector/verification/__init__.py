@@ -4,7 +4,6 @@ returns a :class:`VerificationReport` (a tree of checks; ``report.valid`` is the
 
 from __future__ import annotations
 
-from .engine import MAX_DEPTH, verify_attestation_tree, verify_bundle
 from .render import render_tree
 from .report import (
     CertificationResult,
@@ -15,6 +14,8 @@ from .report import (
     VerificationNode,
     VerificationReport,
 )
+from .tree_walk import MAX_DEPTH
+from .verifier import verify_attestation_tree, verify_bundle
 
 __all__ = [
     "MAX_DEPTH",

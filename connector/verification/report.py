@@ -143,9 +143,12 @@ class Failure(ReportModel):
         return f"{who} [{self.company}] {self.kind} {ref}: {self.check}: {self.detail}"
 
 
+CertificationStatus = Literal["valid", "invalid", "unbound"]
+
+
 class CertificationResult(ReportModel):
     index: int
-    status: Literal["valid", "invalid", "unbound"]
+    status: CertificationStatus
     """``unbound``: valid signature but its attestation was not visible (evidence not opened): not a failure."""
     verifier: str | None = None
     verifier_name: str | None = None

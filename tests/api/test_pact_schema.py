@@ -16,7 +16,7 @@ import pytest
 import pytest_asyncio
 from jsonschema import Draft202012Validator
 
-from connector.certification.credential import to_pact_verification
+from connector.certification import to_pact_verification
 from connector.config import Settings
 from tests.pki import signing_settings
 

@@ -583,11 +583,11 @@ def test_report_nodes_survive_the_compact_transfer(world) -> None:
 def test_visits_are_bounded_per_package(world, monkeypatch) -> None:
     """Flat evidence is a graph: a package named from many paths is verified once per path, so the walk is bounded
     (VISITS_PER_PACKAGE per bundled package); an honest bundle is far below it."""
-    from connector.verification import engine
+    from connector.verification import tree_walk
 
     assert verify(world).valid
-    monkeypatch.setattr(engine, "VISITS_SLACK", 3)
-    monkeypatch.setattr(engine, "VISITS_PER_PACKAGE", 0)  # budget 3: Andes (4th) not verified
+    monkeypatch.setattr(tree_walk, "VISITS_SLACK", 3)
+    monkeypatch.setattr(tree_walk, "VISITS_PER_PACKAGE", 0)  # budget 3: Andes (4th) not verified
     report = verify(world)
     assert only_failures(report) == [(ANDES, "visits"), (HOKURIKU, "upstream values")]
     assert "not verified further" in report.failures_of(ANDES, "visits")[0].detail
@@ -600,7 +600,7 @@ def test_shared_packages_are_verified_per_path_within_the_budget(monkeypatch) ->
 
     from bench.synth import AT as SYNTH_AT
     from bench.synth import _bundle, attest, company_id, dataspace, leaf_values, stages
-    from connector.verification import engine
+    from connector.verification import tree_walk
 
     ds = dataspace()
     maker, pack_co = company_id(7), company_id(0)
@@ -637,8 +637,8 @@ def test_shared_packages_are_verified_per_path_within_the_budget(monkeypatch) ->
     report = check()
     assert report.valid, [f.line() for f in report.failures]
     assert len([n for n in report.nodes() if n.kind == "attestation"]) == 21
-    monkeypatch.setattr(engine, "VISITS_SLACK", 0)
-    monkeypatch.setattr(engine, "VISITS_PER_PACKAGE", 1)  # budget 9 visits
+    monkeypatch.setattr(tree_walk, "VISITS_SLACK", 0)
+    monkeypatch.setattr(tree_walk, "VISITS_PER_PACKAGE", 1)  # budget 9 visits
     report = check()
     # pack, m0 and its 4 leaves, m1 and 2 of its leaves: then its 2 other leaves, m2 and m3 are cut off
     assert not report.valid and len(report.failures_of(check="visits")) == 4
@@ -651,7 +651,7 @@ def test_a_package_named_many_times_is_opened_once(monkeypatch) -> None:
     from bench.synth import AT as SYNTH_AT
     from bench.synth import OEM_ID, PACK_PRODUCT, _bundle, attest, company_id, dataspace, leaf_values, stages
     from connector.attestation.evidence import EvidenceContent, UpstreamPackage, open_evidence, seal_evidence
-    from connector.verification import engine
+    from connector.verification import walk_context
 
     ds = dataspace()
     pack_co = company_id(0)
@@ -675,13 +675,13 @@ def test_a_package_named_many_times_is_opened_once(monkeypatch) -> None:
         ),
     }
     opened: list[int] = []
-    real_open = engine.open_evidence
+    real_open = walk_context.open_evidence
 
     def counting(package, *args, **kwargs):
         opened.append(1)
         return real_open(package, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "open_evidence", counting)
+    monkeypatch.setattr(walk_context, "open_evidence", counting)
     report = verify_bundle(
         bundle, ds.trust, at=SYNTH_AT, verifier_key=ds.nb.key, verifier_cert=ds.nb.certificate, workers=1
     )

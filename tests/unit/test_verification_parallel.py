@@ -24,22 +24,22 @@ from connector.certification import certify
 from connector.declaration import DeclarationInput, compute_declaration
 from connector.declaration.signing import build_bundle, sign_declaration
 from connector.identity import TrustStore
-from connector.verification import engine, verify_bundle
+from connector.verification import tree_walk, verify_bundle
 from tests.pki import T0
 
 
 @pytest.fixture
 def parallel_always(monkeypatch):
     """Every bundle with two or more subtrees under the pack goes to the pool; records that it did."""
-    monkeypatch.setattr(engine, "PARALLEL_MIN_ATTESTATIONS", 0)
+    monkeypatch.setattr(tree_walk, "PARALLEL_MIN_ATTESTATIONS", 0)
     calls: list[int] = []
-    real = engine._Pool.start
+    real = tree_walk.SubtreePool.start
 
     def spy(ctx, items, kw):
         calls.append(len(items))
         return real(ctx, items, kw)
 
-    monkeypatch.setattr(engine._Pool, "start", spy)
+    monkeypatch.setattr(tree_walk.SubtreePool, "start", spy)
     return calls
 
 
@@ -108,7 +108,7 @@ def test_parallel_with_failures_and_certifications(parallel_always) -> None:
 
 def test_small_bundles_and_workers_1_stay_in_process(monkeypatch) -> None:
     calls: list[int] = []
-    monkeypatch.setattr(engine._Pool, "start", lambda ctx, items, kw: calls.append(1))
+    monkeypatch.setattr(tree_walk.SubtreePool, "start", lambda ctx, items, kw: calls.append(1))
     ds = dataspace()
     bundle, _ = wide_bundle(ds, 5)
     for workers in (None, 1, 2):

@@ -1,5 +1,8 @@
 """Certification credentials: a verifier's signed statement that one attestation checked out, bound to its digest.
 
+The credential's format lives beside the attestation it is bound to: verification reads it (a bundle carries
+certifications) and :mod:`connector.certification` issues it after verifying, so both import it from here.
+
 A compact JWS (``typ: cfp-certification+jwt``, ``x5c`` of a ``verifier``-role certificate) whose ``sub`` is
 :func:`~connector.attestation.attestation_digest` of the certified attestation. It travels downstream beside the
 footprint; the declaration lists it; the end-of-chain verifier may trust the certified tier without opening it.
@@ -16,14 +19,14 @@ from typing import Any, Literal
 from cryptography import x509
 from pydantic import Field, ValidationError
 
-from ..attestation.attestation import attestation_digest
-from ..attestation.jws import sign_jws_json, unverified_payload, verify_jws
-from ..attestation.models import URN_PATTERN, WireModel
 from ..errors import InvalidSignature, ValidationFailed
 from ..identity.ca import company_id_of, name_of
 from ..identity.keys import PrivateKey
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity, TrustStore
+from .attestation import attestation_digest
+from .jws import sign_jws_json, unverified_payload, verify_jws
+from .models import URN_PATTERN, WireModel
 
 CERTIFICATION_TYP = "cfp-certification+jwt"
 DEFAULT_CERTIFICATION_VALIDITY = timedelta(days=365)

@@ -1,0 +1,175 @@
+"""The declaration figures: the declaration credential's numbers against the pack attestation and its own inputs.
+
+``pack binding`` (``packAttestationDigest`` is the bundled pack attestation's), ``pack product``, ``absolute stages``
+(= the pack attestation's stages and total), ``per-kWh recompute`` (functional unit, per-kWh stages and supplier
+contributions recomputed from the declaration's own inputs) and ``declared certifications`` (each tier listed as
+certified is backed by a valid credential in the bundle).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, localcontext
+
+from pydantic import ValidationError
+
+from ..attestation.models import AttestationClaims
+from ..decimals import EXACT, format_decimal
+from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_declaration
+from ..declaration.models import Declaration, DeclarationInput, VerificationStatus
+from ..errors import ConnectorError
+from ..stages import STAGES
+from .report import CertificationResult, VerificationNode
+
+
+def check_pack(
+    root: VerificationNode,
+    declaration: Declaration | None,
+    pack_digest: str | None,
+    pack: VerificationNode,
+    pack_claims: AttestationClaims | None,
+) -> None:
+    """``pack binding``, then (with the declaration) ``pack product`` and the figures."""
+    if pack_digest is not None:
+        if pack_digest == pack.digest:
+            root.ok("pack binding", f"packAttestationDigest = digest of {pack.company_name}'s attestation")
+        else:
+            root.fail(
+                "pack binding",
+                f"packAttestationDigest {pack_digest} is not the bundled pack attestation's digest {pack.digest}",
+            )
+    if declaration is None:
+        return
+    if pack_claims is None:
+        root.fail("absolute stages", "not checked: the pack attestation's claims cannot be read")
+        return
+    product = declaration.battery_model.pack_product_id
+    if product in pack_claims.product_ids:
+        root.ok("pack product", f"{product} is the attested product")
+    else:
+        root.fail(
+            "pack product",
+            f"declared pack product {product} is not among the attestation's productIds {pack_claims.product_ids}",
+        )
+    check_figures(root, declaration, pack_claims)
+
+
+def declaration_input(d: Declaration) -> DeclarationInput:
+    """The inputs a declaration was computed from, as the declaration states them."""
+    fu = d.functional_unit
+    return DeclarationInput(
+        issuer_company_id=d.issuer_company_id,
+        manufacturer=d.manufacturer,
+        battery_model=d.battery_model.model_id,
+        battery_category=d.battery_model.category,
+        vehicle_category=d.battery_model.vehicle_category,
+        plant=d.manufacturing_plant,
+        pack_product_id=d.battery_model.pack_product_id,
+        usable_energy_kwh=fu.usable_energy_kwh,
+        cycles_per_year=fu.cycles_per_year,
+        cycles_override_reason=fu.cycles_override_reason,
+        service_life_years=fu.service_life_years,
+        declaration_of_conformity_id=d.declaration_of_conformity_id,
+        study_url=d.study_url,
+        methodology=d.methodology,
+        methodology_url=d.methodology_url,
+        declaration_url=d.declaration_url,
+    )
+
+
+def check_figures(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
+    _check_absolute_stages(root, d, pack)
+    _check_per_kwh(root, d, pack)
+
+
+def _check_absolute_stages(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
+    stated = pack.stages.as_dict()
+    wrong = [
+        f"{s.value}: declared {format_decimal(d.stage(s).absolute_kg_co2e)} kg, pack attestation "
+        f"{format_decimal(stated[s])}"
+        for s in STAGES
+        if d.stage(s).absolute_kg_co2e != stated[s]
+    ]
+    if d.absolute_carbon_footprint.value != pack.total:
+        wrong.append(
+            f"total: declared {format_decimal(d.absolute_carbon_footprint.value)} kg, pack attestation "
+            f"{format_decimal(pack.total)}"
+        )
+    if len(d.stages) != len(STAGES):
+        wrong.append(f"{len(d.stages)} stages declared, expected {len(STAGES)}")
+    if wrong:
+        root.fail("absolute stages", "; ".join(wrong))
+    else:
+        root.ok(
+            "absolute stages",
+            f"= the pack attestation's stages (total {format_decimal(pack.total)} kg CO2e per {pack.declared_unit})",
+        )
+
+
+def _check_per_kwh(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
+    try:
+        recomputed = compute_declaration(
+            declaration_input(d), pack.stages.as_dict(), at=d.issued_at, declaration_id=d.id
+        )
+    except (ValidationError, ConnectorError) as exc:
+        detail = exc.detail if isinstance(exc, ConnectorError) else exc.errors()[0]["msg"]
+        root.fail("per-kWh recompute", f"the declaration's own inputs do not recompute: {detail}")
+        return
+    problems = []
+    if d.rounding != str(DECLARED_ROUNDING):
+        problems.append(f"rounding {d.rounding!r}, expected {DECLARED_ROUNDING}")
+    if d.functional_unit.total_energy_kwh != recomputed.functional_unit.total_energy_kwh:
+        problems.append(
+            f"total energy {format_decimal(d.functional_unit.total_energy_kwh)} kWh, recomputed "
+            f"{format_decimal(recomputed.functional_unit.total_energy_kwh)}"
+        )
+    mine, theirs = d.carbon_footprint, recomputed.carbon_footprint
+    if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
+        problems.append(f"carbonFootprint {format_decimal(mine.value)}, recomputed {format_decimal(theirs.value)}")
+    for s in STAGES:
+        stage, again = d.stage(s), recomputed.stage(s)
+        if (stage.value, stage.exact_value) != (again.value, again.exact_value):
+            problems.append(
+                f"{s.value} {format_decimal(stage.value)} kg CO2e/kWh, recomputed {format_decimal(again.value)}"
+            )
+    energy = recomputed.functional_unit.total_energy_kwh
+    problems += _contribution_problems(d, energy)
+    if problems:
+        root.fail("per-kWh recompute", "; ".join(problems))
+    else:
+        root.ok(
+            "per-kWh recompute",
+            f"{format_decimal(d.carbon_footprint.value)} kg CO2e/kWh over {format_decimal(energy)} kWh",
+        )
+
+
+def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
+    """Each supplier contribution's per-kWh value and share, recomputed over ``energy``."""
+    problems = []
+    total_abs = d.absolute_carbon_footprint.value
+    with localcontext(EXACT):
+        for c in d.supplier_contributions:
+            per_kwh = DECLARED_ROUNDING.apply(c.kg_co2e / energy)
+            share = SHARE_ROUNDING.apply(c.kg_co2e * 100 / total_abs) if total_abs else Decimal(0)
+            if c.kg_co2e_per_kwh != per_kwh or c.share_percent != share:
+                problems.append(
+                    f"supplier contribution {c.company_name}: {format_decimal(c.kg_co2e_per_kwh)} "
+                    f"kg CO2e/kWh ({format_decimal(c.share_percent)} %), recomputed "
+                    f"{format_decimal(per_kwh)} ({format_decimal(share)} %)"
+                )
+    return problems
+
+
+def check_declared_certifications(root: VerificationNode, d: Declaration, results: list[CertificationResult]) -> None:
+    backed = {r.certified_company for r in results if r.status in ("valid", "unbound")}
+    missing = [
+        f"tier {c.tier} {c.company_name} ({c.company_id or 'no company id'}) by {c.verifier}"
+        for c in d.certifications
+        if c.tier > 0 and c.status is VerificationStatus.VALID and c.company_id not in backed
+    ]
+    if missing:
+        root.fail(
+            "declared certifications",
+            "listed as valid without a valid certification credential in the bundle: " + "; ".join(missing),
+        )
+    elif d.certifications:
+        root.ok("declared certifications", f"{len(d.certifications)} listed, each valid one backed by a credential")
