@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
-from ..api import schemas as s
 from ..decimals import RoundingRule, format_decimal
 from ..errors import Conflict, MissingUpstream, NotFound
 from ..exchange.pact import period_for
 from ..stages import STAGES, Stage, stage_total
 from ..storage import repositories as repo
 from ..storage.tables import Footprint, Product, UpstreamFootprint
+from . import models as m
 from .catalog import get_product
 from .context import NodeContext
 
@@ -209,21 +209,21 @@ def get_footprint(ctx: NodeContext, footprint_id: str) -> Footprint:
     return fp
 
 
-def footprint_read(fp: Footprint, product: Product) -> s.FootprintRead:
-    return s.FootprintRead(
+def footprint_read(fp: Footprint, product: Product) -> m.FootprintRead:
+    return m.FootprintRead(
         id=fp.id,
-        productId=product.id,
-        productIds=product.product_ids,
+        product_id=product.id,
+        product_ids=product.product_ids,
         version=fp.version,
         status=fp.status,
-        precedingPfIds=fp.preceding_ids,
-        declaredUnit=product.declared_unit,
+        preceding_pf_ids=fp.preceding_ids,
+        declared_unit=product.declared_unit,
         stages=fp.stages,
         total=fp.total,
         rounding=fp.rounding,
-        primaryDataShare=fp.primary_data_share,
+        primary_data_share=fp.primary_data_share,
         dqr=fp.dqr,
-        createdAt=fp.created_at,
+        created_at=fp.created_at,
     )
 
 
@@ -233,7 +233,7 @@ class AlreadyHeld(Conflict):
 
 def record_upstream(
     ctx: NodeContext,
-    data: s.UpstreamFootprintCreate,
+    data: m.UpstreamFootprintCreate,
     *,
     source: str = "manual",
     attestation: str | None = None,
@@ -279,20 +279,20 @@ def record_upstream(
     return row
 
 
-def upstream_read(row: UpstreamFootprint) -> s.UpstreamFootprintRead:
-    return s.UpstreamFootprintRead(
+def upstream_read(row: UpstreamFootprint) -> m.UpstreamFootprintRead:
+    return m.UpstreamFootprintRead(
         id=row.id,
-        footprintId=row.footprint_id,
-        supplierCompanyId=row.supplier_company_id,
-        productId=row.product_id,
-        declaredUnit=row.declared_unit,
+        footprint_id=row.footprint_id,
+        supplier_company_id=row.supplier_company_id,
+        product_id=row.product_id,
+        declared_unit=row.declared_unit,
         stages=row.stages,
         total=stage_total(_stages_in(row.stages)),
-        primaryDataShare=row.primary_data_share,
+        primary_data_share=row.primary_data_share,
         dqr=row.dqr,
         status=row.status,
         source=row.source,
         verified=row.attestation is not None,
         certifications=row.certifications,
-        receivedAt=row.received_at,
+        received_at=row.received_at,
     )
