@@ -7,8 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
-
 from ..attestation import verify_attestation
 from ..certification import certify, decode_certification
 from ..declaration import (
@@ -21,6 +19,7 @@ from ..declaration import Declaration as DeclarationDoc
 from ..declaration.models import CertificationInput, SupplierContributionInput
 from ..declaration.signing import EvidenceBundle, build_bundle, sign_declaration
 from ..errors import ConnectorError, Forbidden, MissingUpstream, NotFound, ValidationFailed
+from ..storage import upstream_footprints
 from ..storage.tables import Attestation, Declaration, Footprint, Product, UpstreamFootprint
 from ..verification import VerificationReport, verify_bundle
 from . import audit
@@ -34,12 +33,7 @@ class NotConfigured(ConnectorError):
 
 
 def _pack_footprint(ctx: NodeContext, product_id: str) -> UpstreamFootprint:
-    stmt = (
-        select(UpstreamFootprint)
-        .where(UpstreamFootprint.product_id == product_id, UpstreamFootprint.status == "Active")
-        .order_by(col(UpstreamFootprint.received_at).desc())
-    )
-    held = ctx.session.exec(stmt).first()
+    held = upstream_footprints.newest_active(ctx.session, product_id)
     if held is None or not held.attestation:
         raise MissingUpstream(f"no attested footprint of {product_id} is held yet; request it from the pack maker")
     return held
