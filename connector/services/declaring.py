@@ -44,6 +44,7 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
     out = []
     trust = ctx.identity.trust if ctx.identity else None
     for entry in entries:
+        token: Any  # what travelled: a certification's compact JWS, refused by decode_certification otherwise
         token, depth = (entry.get("token"), int(entry.get("depth", 0))) if isinstance(entry, dict) else (entry, 0)
         status = "invalid"
         verifier = company = "unknown"
@@ -64,7 +65,7 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
                 date=when,
                 status=status,
             )
-        )  # type: ignore[arg-type]
+        )
     return out
 
 
@@ -100,7 +101,7 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
         declaration_id=f"urn:uuid:{declaration_id}",
     )
     token = sign_declaration(document, held.attestation or "", identity.key, identity.chain, at=at)  # type: ignore[arg-type]
-    tokens = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
+    tokens: list[Any] = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
     bundle = build_bundle(token, held.attestation or "", held.evidence, certifications=tokens, crls=identity.crls)
     row = Declaration(
         id=declaration_id,
@@ -185,7 +186,7 @@ def certify_for(ctx: NodeContext, caller: str, attestation: str, evidence: dict[
     issuer = pact_issuer(attestation)
     if issuer != caller:
         raise Forbidden("a company can only ask to certify its own attestations")
-    kwargs = {"scope": scope} if scope else {}
+    kwargs: dict[str, Any] = {"scope": scope} if scope else {}
     token = certify(
         attestation, evidence, identity.key, identity.chain, identity.trust, at=ctx.now(), crls=identity.crls, **kwargs
     )

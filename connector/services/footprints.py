@@ -109,7 +109,7 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
                     line.quantity,
                     line.factor,
                     ZERO_SHARE,
-                    None,  # type: ignore[arg-type]
+                    None,
                     line.dataset or "secondary",
                 )
             )
@@ -146,7 +146,7 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
     for e in repo.own_emission_rows(ctx.session, product.id):
         amount, factor = (e.value, Decimal(1)) if e.kind == "direct" else (e.amount, e.factor)
         share = own_share if e.primary else ZERO_SHARE
-        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))  # type: ignore[arg-type]
+        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))
     own_lines.extend(secondary)  # in the order they always had: own emissions, then the secondary lines
 
     rounding = RoundingRule(ctx.settings.rounding_places)
@@ -250,6 +250,7 @@ def record_upstream(
         not_held = False  # one Active per supplier product: answers arriving together take turns, and look again
     previous = repo.latest_upstream_ids(ctx.session, data.supplier_company_id, data.product_id)
     row = UpstreamFootprint(
+        footprint_id=(data.footprint_id or "").lower(),  # none given: the row's own id, below
         supplier_company_id=data.supplier_company_id,
         product_id=data.product_id,
         declared_unit=data.declared_unit,
@@ -263,9 +264,7 @@ def record_upstream(
         certifications=certifications or [],
         received_at=ctx.now(),
     )
-    if data.footprint_id:
-        row.footprint_id = data.footprint_id.lower()
-    else:
+    if not data.footprint_id:
         row.footprint_id = row.id
     if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint

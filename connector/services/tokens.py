@@ -95,6 +95,8 @@ def authenticate_assertion(
     exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
     if not isinstance(exp, int) or not isinstance(jti, str) or not jti or len(jti) > 200:
         raise InvalidSignature("assertion needs exp and jti")
+    if iat is None:  # never: verify_jws requires iat (this only tells the type checker)
+        raise InvalidSignature("assertion needs iat")
     if exp - int(iat) > MAX_ASSERTION_LIFETIME.total_seconds():
         raise InvalidSignature("assertion lifetime too long")
     peer_credentials.forget_expired_assertions(session, at)
