@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from ..storage import audit_log
+from ..storage.session_events import listen_once
 from ..storage.tables import utcnow
 from ..storage.transaction_items import TransactionItems
 
@@ -80,9 +80,9 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     if not session.in_transaction():
         session.begin()  # so that a rollback before anything else touched the database still ends it (and the entry)
     _PENDING.add(session, _Entry(actor, action, subject, _normalize(details)))
+    listen_once(session, _LISTENING, _LISTENERS)  # this session's hooks, not every session's of the process
 
 
-@event.listens_for(OrmSession, "before_commit")
 def _write_pending(session: OrmSession) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: its entries stay pending, for the enclosing transaction's commit
@@ -92,11 +92,14 @@ def _write_pending(session: OrmSession) -> None:
         _append_batch(session.connection(), pending, multirow=False)
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
     if not session.in_nested_transaction() and _PENDING.pending(session):
         # only if a root transaction was committed with a savepoint still open
         log.error("%d audit entries added after the commit began were not written", len(_PENDING.pending(session)))
+
+
+_LISTENING = "connector.audit.listening"
+_LISTENERS = (("before_commit", _write_pending), ("after_commit", _committed))
 
 
 @dataclass
