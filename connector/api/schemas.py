@@ -1,90 +1,75 @@
-"""Operator API request and response bodies (``XCreate`` / ``XUpdate`` / ``XRead``)."""
+"""Operator API request and response bodies (``XCreate`` / ``XUpdate`` / ``XRead``).
+
+The bodies the use cases take and return live with them in ``connector.services.models`` and are re-exported here;
+this module adds the schemas only the web layer uses (pages, requests, grants, keys, audit, outbox).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field
 
-from ..decimals import DecimalStr, format_decimal
-from ..errors import UnitError
-from ..stages import Stage
-from ..units import PACT_DECLARED_UNITS, normalize_unit
+from ..decimals import DecimalStr
+from ..services.models import (
+    DataQualityIn,
+    EmissionCreate,
+    FootprintRead,
+    Model,
+    PartnerCreate,
+    PartnerUpdate,
+    Plant,
+    ProductCreate,
+    ProductRead,
+    ProductUpdate,
+    SecondaryLineCreate,
+    SupplierLineCreate,
+    UpstreamFootprintCreate,
+    UpstreamFootprintRead,
+    Urn,
+)
+
+__all__ = [
+    # re-exported from connector.services.models
+    "DataQualityIn",
+    "EmissionCreate",
+    "FootprintRead",
+    "Model",
+    "PartnerCreate",
+    "PartnerUpdate",
+    "Plant",
+    "ProductCreate",
+    "ProductRead",
+    "ProductUpdate",
+    "SecondaryLineCreate",
+    "SupplierLineCreate",
+    "UpstreamFootprintCreate",
+    "UpstreamFootprintRead",
+    "Urn",
+    # the web layer's own
+    "Page",
+    "BomLineRead",
+    "EmissionRead",
+    "PartnerRead",
+    "Role",
+    "ApiKeyCreate",
+    "ApiKeyRead",
+    "ApiKeyCreated",
+    "ComputeResult",
+    "RequestCreate",
+    "RequestRead",
+    "RejectBody",
+    "GrantCreate",
+    "GrantRead",
+    "AuditRead",
+    "AuditCheck",
+    "PeerClientCreate",
+    "PeerClientCreated",
+    "OutboxRead",
+]
 
 T = TypeVar("T")
-
-Urn = Annotated[str, Field(pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$", max_length=300)]
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
-SubdivisionCode = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
-
-
-MAX_DIGITS = 30
-
-
-def _bounded(v: Decimal) -> Decimal:
-    # Stored as varchar(80) (PostgreSQL refused longer ones with a 500, SQLite kept them), and a product of two
-    # 30-digit operands stays exact under the 60-digit calculation context.
-    if len(format_decimal(v).lstrip("-").replace(".", "")) > MAX_DIGITS:
-        raise ValueError(f"at most {MAX_DIGITS} digits")
-    return v
-
-
-def _positive(v: Decimal) -> Decimal:
-    if v <= 0:
-        raise ValueError("must be greater than zero")
-    return v
-
-
-def _rating(v: Decimal) -> Decimal:
-    if not Decimal(1) <= v <= Decimal(5):
-        raise ValueError("must be between 1 and 5")
-    return v
-
-
-def _percent(v: Decimal) -> Decimal:
-    if not Decimal(0) <= v <= Decimal(100):
-        raise ValueError("must be between 0 and 100")
-    return v
-
-
-def _unit(v: str) -> str:
-    # a ValueError, so pydantic names the field (a UnitError escaped validation and named only "unit")
-    try:
-        return normalize_unit(v)
-    except UnitError as exc:
-        raise ValueError(exc.detail) from None
-
-
-InDecimal = Annotated[DecimalStr, AfterValidator(_bounded)]
-"""A decimal string in an operator request: at most MAX_DIGITS digits."""
-PositiveDecimal = Annotated[InDecimal, AfterValidator(_positive)]
-Rating = Annotated[InDecimal, AfterValidator(_rating)]
-Percent = Annotated[InDecimal, AfterValidator(_percent)]
-Unit = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_unit)]
-
-
-def _pact_unit(v: str) -> str:
-    # a product's footprints go out as PACT v3, whose declaredUnitOfMeasurement is a closed list (no gram, ton, Wh)
-    if v not in PACT_DECLARED_UNITS:
-        raise ValueError(f"a product's declared unit must be one of PACT's: {', '.join(PACT_DECLARED_UNITS)}")
-    return v
-
-
-DeclaredUnit = Annotated[Unit, AfterValidator(_pact_unit)]
-"""A product's declared unit: a unit we know (aliases normalised) that PACT v3 can carry."""
-
-
-def _not_null(cls: type, v: object) -> object:
-    # runs only for fields sent: an explicit null on a NOT NULL column was a 500
-    if v is None:
-        raise ValueError("may be omitted, but not null")
-    return v
-
-
-class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class Page(BaseModel, Generic[T]):
@@ -92,86 +77,6 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
-
-
-class DataQualityIn(Model):
-    technological: Rating
-    geographical: Rating
-    temporal: Rating
-
-
-class Plant(Model):
-    name: str = Field(min_length=1, max_length=300)
-    country: CountryCode
-    subdivision: SubdivisionCode | None = None
-
-
-class ProductCreate(Model):
-    product_ids: list[Urn] = Field(alias="productIds", min_length=1, max_length=50)
-    name: str = Field(min_length=1, max_length=300)
-    description: str = Field("", max_length=5000)
-    declared_unit: DeclaredUnit = Field(alias="declaredUnit")
-    mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
-    plant: Plant | None = None
-    classifications: list[Urn] = Field(default_factory=list, max_length=50)
-    reference_period_start: datetime | None = Field(None, alias="referencePeriodStart")
-    reference_period_end: datetime | None = Field(None, alias="referencePeriodEnd")
-    primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
-    dqr: DataQualityIn | None = None
-    manual_confirmation: bool = Field(False, alias="manualConfirmation")
-
-    @field_validator("product_ids")
-    @classmethod
-    def _unique(cls, v: list[str]) -> list[str]:
-        if len({x.lower() for x in v}) != len(v):
-            raise ValueError("productIds must be unique")
-        return v
-
-
-class ProductUpdate(Model):
-    name: str | None = Field(None, min_length=1, max_length=300)
-    description: str | None = Field(None, max_length=5000)
-    mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
-    plant: Plant | None = None
-    classifications: list[Urn] | None = None
-    primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
-    dqr: DataQualityIn | None = None
-    manual_confirmation: bool | None = Field(None, alias="manualConfirmation")
-
-    _not_null = field_validator("name", "description", "classifications", "manual_confirmation")(_not_null)
-
-
-class ProductRead(Model):
-    id: str
-    product_ids: list[str] = Field(alias="productIds")
-    name: str
-    description: str
-    declared_unit: str = Field(alias="declaredUnit")
-    mass_per_declared_unit: DecimalStr | None = Field(None, alias="massPerDeclaredUnit")
-    plant: Plant | None = None
-    classifications: list[str]
-    primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
-    dqr: DataQualityIn | None = None
-    manual_confirmation: bool = Field(alias="manualConfirmation")
-    created_at: datetime = Field(alias="createdAt")
-
-
-class SupplierLineCreate(Model):
-    kind: Literal["supplier"] = "supplier"
-    supplier_company_id: Urn = Field(alias="supplierCompanyId")
-    supplier_product_id: Urn = Field(alias="supplierProductId")
-    quantity: PositiveDecimal
-    unit: Unit
-
-
-class SecondaryLineCreate(Model):
-    kind: Literal["secondary"] = "secondary"
-    dataset: str = Field(min_length=1, max_length=300)
-    dataset_version: str | None = Field(None, alias="datasetVersion", max_length=60)
-    quantity: PositiveDecimal
-    unit: Unit
-    factor: InDecimal
-    stage: Stage
 
 
 class BomLineRead(Model):
@@ -187,28 +92,6 @@ class BomLineRead(Model):
     stage: str | None = None
 
 
-class EmissionCreate(Model):
-    """A direct value (``value``), or an activity line (``amount`` x ``factor`` with ``source``)."""
-
-    stage: Stage
-    value: InDecimal | None = None
-    amount: PositiveDecimal | None = None
-    unit: Unit | None = None
-    factor: InDecimal | None = None
-    source: str | None = Field(None, max_length=300)
-    primary: bool = True
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> EmissionCreate:
-        direct = self.value is not None
-        activity = self.amount is not None or self.factor is not None
-        if direct == activity:
-            raise ValueError("give either value, or amount and factor")
-        if activity and (self.amount is None or self.factor is None or not self.source):
-            raise ValueError("an activity line needs amount, factor and source")
-        return self
-
-
 class EmissionRead(Model):
     id: str
     stage: str
@@ -219,25 +102,6 @@ class EmissionRead(Model):
     factor: DecimalStr | None = None
     source: str | None = None
     primary: bool
-
-
-class PartnerCreate(Model):
-    company_id: Urn = Field(alias="companyId")
-    name: str = Field(min_length=1, max_length=300)
-    node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
-    is_supplier: bool = Field(False, alias="isSupplier")
-    is_customer: bool = Field(False, alias="isCustomer")
-    auto_fulfil: bool = Field(False, alias="autoFulfil")
-
-
-class PartnerUpdate(Model):
-    name: str | None = Field(None, min_length=1, max_length=300)
-    node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
-    is_supplier: bool | None = Field(None, alias="isSupplier")
-    is_customer: bool | None = Field(None, alias="isCustomer")
-    auto_fulfil: bool | None = Field(None, alias="autoFulfil")
-
-    _not_null = field_validator("name", "is_supplier", "is_customer", "auto_fulfil")(_not_null)
 
 
 class PartnerRead(Model):
@@ -269,54 +133,6 @@ class ApiKeyRead(Model):
 
 class ApiKeyCreated(ApiKeyRead):
     key: str = Field(description="The secret; shown once and never stored in clear.")
-
-
-StageValues = dict[Stage, InDecimal]
-
-
-class UpstreamFootprintCreate(Model):
-    """A supplier's footprint recorded by hand (until the supplier runs a node)."""
-
-    footprint_id: str | None = Field(None, alias="footprintId", pattern=r"^[0-9a-fA-F-]{36}$")
-    supplier_company_id: Urn = Field(alias="supplierCompanyId")
-    product_id: Urn = Field(alias="productId")
-    declared_unit: Unit = Field(alias="declaredUnit")
-    stages: StageValues
-    primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
-    dqr: DataQualityIn | None = None
-
-
-class UpstreamFootprintRead(Model):
-    id: str
-    footprint_id: str = Field(alias="footprintId")
-    supplier_company_id: str = Field(alias="supplierCompanyId")
-    product_id: str = Field(alias="productId")
-    declared_unit: str = Field(alias="declaredUnit")
-    stages: dict[str, str]
-    total: DecimalStr
-    primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
-    dqr: dict[str, str] | None = None
-    status: str
-    source: str
-    verified: bool
-    certifications: list[dict] = Field(default_factory=list)
-    received_at: datetime = Field(alias="receivedAt")
-
-
-class FootprintRead(Model):
-    id: str
-    product_id: str = Field(alias="productId")
-    product_ids: list[str] = Field(alias="productIds")
-    version: int
-    status: str
-    preceding_pf_ids: list[str] = Field(alias="precedingPfIds")
-    declared_unit: str = Field(alias="declaredUnit")
-    stages: dict[str, str]
-    total: DecimalStr
-    rounding: str
-    primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
-    dqr: dict[str, str] | None = None
-    created_at: datetime = Field(alias="createdAt")
 
 
 class ComputeResult(Model):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..api import schemas as s
 from ..services import catalog, importer
+from ..services import models as m
 from ..services.context import NodeContext
 
 
@@ -82,7 +82,7 @@ def wire_company(
         slug = cid.rsplit(":", 1)[-1]
         product = catalog.create_product(
             ctx,
-            s.ProductCreate.model_validate(
+            m.ProductCreate.model_validate(
                 {
                     "productIds": [f"urn:pact:{slug}.example:product:{decl['batteryModel'].lower()}"],
                     "name": f"Battery system {decl['batteryModel']}",
@@ -94,7 +94,7 @@ def wire_company(
         catalog.add_bom_line(
             ctx,
             product.id,
-            s.SupplierLineCreate.model_validate(
+            m.SupplierLineCreate.model_validate(
                 {
                     "kind": "supplier",
                     "supplierCompanyId": pack_maker,

@@ -65,7 +65,7 @@ def attestation_for(
 
 def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, verifier_pems: list[str]) -> Attestation:
     identity = ctx.identity
-    if identity is None or not identity.can_sign or identity.trust is None:
+    if identity is None or identity.key is None or not identity.can_sign or identity.trust is None:
         raise CannotAttest("this node has no signing certificate and trust anchors configured")
     at = ctx.now()
     start, end = reference_period(product, fp)
@@ -80,7 +80,7 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
         reference_period=ReferencePeriod(start=start, end=end),
         methodology=METHODOLOGY,
         primary_data_share=fp.primary_data_share if fp.primary_data_share is not None else Decimal(0),
-        data_quality=fp.dqr or DEFAULT_DQR,  # type: ignore[arg-type]
+        data_quality=fp.dqr or DEFAULT_DQR,
         rounding=fp.rounding,
     )
     inputs: list[InputClaim] = []
@@ -103,7 +103,7 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
         hidden,
         identity.key,
         identity.chain,
-        at=at,  # type: ignore[arg-type]
+        at=at,
         valid_for=ctx.settings.attestation_validity,
     )
     sealed = None

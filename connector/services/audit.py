@@ -13,16 +13,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session as OrmSession
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from ..storage.tables import AuditEntry, utcnow
+from ..storage import audit_log
+from ..storage.session_events import listen_once
+from ..storage.tables import utcnow
 from ..storage.transaction_items import TransactionItems
 
 GENESIS = "0" * 64
-PG_LOCK = 7243001  # pg_advisory_xact_lock key serialising every append on PostgreSQL
+PG_LOCK = audit_log.PG_LOCK  # pg_advisory_xact_lock key serialising every append on PostgreSQL
 
 log = logging.getLogger("connector.audit")
 
@@ -79,9 +80,9 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     if not session.in_transaction():
         session.begin()  # so that a rollback before anything else touched the database still ends it (and the entry)
     _PENDING.add(session, _Entry(actor, action, subject, _normalize(details)))
+    listen_once(session, _LISTENING, _LISTENERS)  # this session's hooks, not every session's of the process
 
 
-@event.listens_for(OrmSession, "before_commit")
 def _write_pending(session: OrmSession) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: its entries stay pending, for the enclosing transaction's commit
@@ -91,11 +92,14 @@ def _write_pending(session: OrmSession) -> None:
         _append_batch(session.connection(), pending, multirow=False)
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
     if not session.in_nested_transaction() and _PENDING.pending(session):
         # only if a root transaction was committed with a savepoint still open
         log.error("%d audit entries added after the commit began were not written", len(_PENDING.pending(session)))
+
+
+_LISTENING = "connector.audit.listening"
+_LISTENERS = (("before_commit", _write_pending), ("after_commit", _committed))
 
 
 @dataclass
@@ -110,7 +114,7 @@ def check_chain(session: Session) -> ChainCheck:
     """Recompute every hash; report the first entry that does not chain or whose content changed."""
     prev = GENESIS
     count = 0
-    for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.seq))):
+    for entry in audit_log.entries(session):
         count += 1
         if entry.prev_hash != prev:
             return ChainCheck(False, count, entry.seq, "previous hash does not match (entry removed or reordered)")
@@ -288,10 +292,6 @@ def _write_batch(conn: Connection, batch: list[_Pending]) -> None:
             _append_batch(conn, batch, multirow=False)
 
 
-_COLUMNS = ("at", "actor", "action", "subject", "details", "prev_hash", "hash")
-_ROWS_PER_INSERT = 100  # 700 parameters: under SQLite's oldest limit of 999
-
-
 def _chain(prev: str, batch: Sequence[_Entry | _Pending]) -> list[tuple[Any, ...]]:
     at = _now()
     rows = []
@@ -300,26 +300,6 @@ def _chain(prev: str, batch: Sequence[_Entry | _Pending]) -> list[tuple[Any, ...
         rows.append((at, p.actor, p.action, p.subject, p.details, prev, digest))
         prev = digest
     return rows
-
-
-def _multirow(dialect: Any, rows: list[tuple[Any, ...]]) -> list[tuple[str, tuple[Any, ...]]]:
-    """(SQL, parameters) of one multi-row INSERT ... RETURNING seq, hash per 100 rows, the values bound as
-    SQLAlchemy would bind them."""
-    table = AuditEntry.__table__  # type: ignore[attr-defined]
-    procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    one = "(" + ",".join([mark] * len(_COLUMNS)) + ")"
-    out = []
-    for start in range(0, len(rows), _ROWS_PER_INSERT):
-        chunk = rows[start : start + _ROWS_PER_INSERT]
-        params = tuple(proc(value) if proc else value for row in chunk for proc, value in zip(procs, row, strict=True))
-        # only our table's and columns' names and placeholders go into the text; every value is a parameter
-        sql = (
-            f"INSERT INTO {table.name} ({','.join(_COLUMNS)}) VALUES {','.join([one] * len(chunk))} "  # noqa: S608
-            "RETURNING seq, hash"
-        )
-        out.append((sql, params))
-    return out
 
 
 def _check_order(rows: list[tuple[Any, ...]], seqs: dict[str, int]) -> None:
@@ -331,66 +311,15 @@ def _check_order(rows: list[tuple[Any, ...]], seqs: dict[str, int]) -> None:
 def _append_batch(conn: Connection, batch: Sequence[_Entry | _Pending], *, multirow: bool = True) -> None:
     """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction: a transaction's own
     entries at its commit (``multirow=False``), or a batch of the group-commit writer."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_LOCK})"))
-    prev = conn.execute(select(AuditEntry.hash).order_by(col(AuditEntry.seq).desc()).limit(1)).scalar()
+    prev = audit_log.lock_and_read_last_hash(conn)
     rows = _chain(prev or GENESIS, batch)
     if not multirow:
-        # executemany without RETURNING runs the INSERTs one after the other, so seq follows the chain's order
-        conn.execute(insert(AuditEntry.__table__), [dict(zip(_COLUMNS, row, strict=True)) for row in rows])  # type: ignore[attr-defined]
+        audit_log.insert_rows(conn, rows)
         return
-    seqs: dict[str, int] = {}
-    for sql, params in _multirow(conn.dialect, rows):
-        seqs.update((h, s) for s, h in conn.exec_driver_sql(sql, params))
-    _check_order(rows, seqs)
-
-
-_PG_INSERT = (
-    f"INSERT INTO {AuditEntry.__table__.name} ({','.join(_COLUMNS)}) "  # type: ignore[attr-defined]  # noqa: S608
-    f"SELECT {','.join(c + '::json' if c == 'details' else c for c in _COLUMNS)} FROM unnest("
-    "%s::timestamptz[],%s::text[],%s::text[],%s::text[],%s::text[],%s::text[],%s::text[]) "
-    f"WITH ORDINALITY AS t({','.join(_COLUMNS)},n) ORDER BY n RETURNING seq, hash"
-)
-"""One text for any batch size (one array per column, the rows inserted in the batch's order; the order is checked
-all the same): psycopg converts it once and the server prepares it once per connection."""
-
-
-def _pg_columns(dialect: Any, rows: list[tuple[Any, ...]]) -> tuple[list[Any], ...]:
-    """The batch's values column by column, each bound as SQLAlchemy would bind it (``details`` as its JSON text)."""
-    table = AuditEntry.__table__  # type: ignore[attr-defined]
-    procs = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in _COLUMNS]
-    return tuple([proc(row[i]) for row in rows] if proc else [row[i] for row in rows] for i, proc in enumerate(procs))
+    _check_order(rows, audit_log.insert_rows_numbered(conn, rows))
 
 
 def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
-    """:func:`_append_batch` on PostgreSQL in three round trips instead of five: ``BEGIN``, the advisory lock and the
-    last hash in one simple-protocol query (each statement its own snapshot: the hash is read after the lock is
-    held), the INSERT, ``COMMIT``. Directly on the psycopg connection, put back in its non-autocommit mode after."""
-    raw = conn.connection.driver_connection
-    table = AuditEntry.__table__.name  # type: ignore[attr-defined]
-    from psycopg import ClientCursor  # simple query protocol: several statements in one query
-
-    raw.autocommit = True  # type: ignore[union-attr]
-    with ClientCursor(raw) as first:  # type: ignore[arg-type]
-        first.execute(
-            f"BEGIN; SELECT pg_advisory_xact_lock({PG_LOCK}); "  # noqa: S608 - constants only
-            f"SELECT hash FROM {table} ORDER BY seq DESC LIMIT 1"
-        )
-        last: list[Any] = []
-        while True:
-            if first.description is not None:
-                last = first.fetchall()
-            if not first.nextset():
-                break
-    with raw.cursor() as cur:  # type: ignore[union-attr]
-        rows = _chain(last[0][0] if last and last[0][0] else GENESIS, batch)
-        cur.execute(_PG_INSERT, _pg_columns(conn.dialect, rows), prepare=True)
-        seqs = {h: s for s, h in cur.fetchall()}
-        try:
-            _check_order(rows, seqs)
-        except OutOfOrder:
-            cur.execute("ROLLBACK")
-            raw.autocommit = False  # type: ignore[union-attr]
-            raise
-        cur.execute("COMMIT")
-    raw.autocommit = False  # type: ignore[union-attr]
+    """:func:`_append_batch` on PostgreSQL in three round trips instead of five, in its own transaction (see
+    :func:`connector.storage.audit_log.append_in_own_transaction_pg`)."""
+    audit_log.append_in_own_transaction_pg(conn, lambda prev: _chain(prev or GENESIS, batch), _check_order)

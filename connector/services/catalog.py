@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy.exc import IntegrityError
 
 from ..aggregation.engine import require_acyclic
-from ..api import schemas as s
 from ..errors import Conflict, NotFound, UnitError, ValidationFailed
 from ..exchange import targets
 from ..storage import repositories as repo
 from ..storage.tables import BomLine, OwnEmission, Partner, Product, ProductIdentifier
 from ..units import dimension, normalize_unit
+from . import models as m
 from .context import NodeContext
 
 
@@ -21,7 +21,7 @@ def get_product(ctx: NodeContext, product_id: str) -> Product:
     return product
 
 
-def create_product(ctx: NodeContext, data: s.ProductCreate) -> Product:
+def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
     taken = [urn for urn in data.product_ids if repo.product_by_urn(ctx.session, urn) is not None]
     if taken:
         raise Conflict(
@@ -52,13 +52,13 @@ def create_product(ctx: NodeContext, data: s.ProductCreate) -> Product:
     return product
 
 
-def _set_plant(product: Product, plant: s.Plant | None) -> None:
+def _set_plant(product: Product, plant: m.Plant | None) -> None:
     product.plant_name = plant.name if plant else None
     product.plant_country = plant.country if plant else None
     product.plant_subdivision = plant.subdivision if plant else None
 
 
-def update_product(ctx: NodeContext, product_id: str, data: s.ProductUpdate) -> Product:
+def update_product(ctx: NodeContext, product_id: str, data: m.ProductUpdate) -> Product:
     product = get_product(ctx, product_id)
     fields = data.model_dump(exclude_unset=True)
     if "plant" in fields:
@@ -84,29 +84,29 @@ def delete_product(ctx: NodeContext, product_id: str) -> None:
     ctx.session.delete(product)
 
 
-def product_read(product: Product) -> s.ProductRead:
+def product_read(product: Product) -> m.ProductRead:
     plant = None
     if product.plant_name and product.plant_country:
-        plant = s.Plant(name=product.plant_name, country=product.plant_country, subdivision=product.plant_subdivision)
-    return s.ProductRead(
+        plant = m.Plant(name=product.plant_name, country=product.plant_country, subdivision=product.plant_subdivision)
+    return m.ProductRead(
         id=product.id,
-        productIds=product.product_ids,
+        product_ids=product.product_ids,
         name=product.name,
         description=product.description,
-        declaredUnit=product.declared_unit,
-        massPerDeclaredUnit=product.mass_per_declared_unit,
+        declared_unit=product.declared_unit,
+        mass_per_declared_unit=product.mass_per_declared_unit,
         plant=plant,
         classifications=product.classifications,
-        primaryDataShare=product.primary_data_share,
-        dqr=s.DataQualityIn.model_validate(product.dqr) if product.dqr else None,
-        manualConfirmation=product.manual_confirmation,
-        createdAt=product.created_at,
+        primary_data_share=product.primary_data_share,
+        dqr=m.DataQualityIn.model_validate(product.dqr) if product.dqr else None,
+        manual_confirmation=product.manual_confirmation,
+        created_at=product.created_at,
     )
 
 
-def add_bom_line(ctx: NodeContext, product_id: str, data: s.SupplierLineCreate | s.SecondaryLineCreate) -> BomLine:
+def add_bom_line(ctx: NodeContext, product_id: str, data: m.SupplierLineCreate | m.SecondaryLineCreate) -> BomLine:
     product = get_product(ctx, product_id)
-    if isinstance(data, s.SecondaryLineCreate):
+    if isinstance(data, m.SecondaryLineCreate):
         line = BomLine(
             product_id=product.id,
             kind="secondary",
@@ -165,7 +165,7 @@ def delete_bom_line(ctx: NodeContext, product_id: str, line_id: str) -> None:
     ctx.session.delete(line)
 
 
-def add_emission(ctx: NodeContext, product_id: str, data: s.EmissionCreate) -> OwnEmission:
+def add_emission(ctx: NodeContext, product_id: str, data: m.EmissionCreate) -> OwnEmission:
     product = get_product(ctx, product_id)
     if data.unit is not None:
         normalize_unit(data.unit)
@@ -202,7 +202,7 @@ def _callable_node_url(ctx: NodeContext, url: str | None) -> None:
             raise ValidationFailed(str(exc), errors=[{"field": "nodeUrl", "message": str(exc)}]) from None
 
 
-def create_partner(ctx: NodeContext, data: s.PartnerCreate) -> Partner:
+def create_partner(ctx: NodeContext, data: m.PartnerCreate) -> Partner:
     if repo.partner_by_company(ctx.session, data.company_id):
         raise Conflict(f"partner {data.company_id} already exists")
     _callable_node_url(ctx, data.node_url)
@@ -219,7 +219,7 @@ def get_partner(ctx: NodeContext, partner_id: str) -> Partner:
     return partner
 
 
-def update_partner(ctx: NodeContext, partner_id: str, data: s.PartnerUpdate) -> Partner:
+def update_partner(ctx: NodeContext, partner_id: str, data: m.PartnerUpdate) -> Partner:
     partner = get_partner(ctx, partner_id)
     _callable_node_url(ctx, data.node_url)
     for name, value in data.model_dump(exclude_unset=True).items():

@@ -7,8 +7,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import col, select
-
 from ..attestation import verify_attestation
 from ..certification import certify, decode_certification
 from ..declaration import (
@@ -21,6 +19,7 @@ from ..declaration import Declaration as DeclarationDoc
 from ..declaration.models import CertificationInput, SupplierContributionInput
 from ..declaration.signing import EvidenceBundle, build_bundle, sign_declaration
 from ..errors import ConnectorError, Forbidden, MissingUpstream, NotFound, ValidationFailed
+from ..storage import upstream_footprints
 from ..storage.tables import Attestation, Declaration, Footprint, Product, UpstreamFootprint
 from ..verification import VerificationReport, verify_bundle
 from . import audit
@@ -34,12 +33,7 @@ class NotConfigured(ConnectorError):
 
 
 def _pack_footprint(ctx: NodeContext, product_id: str) -> UpstreamFootprint:
-    stmt = (
-        select(UpstreamFootprint)
-        .where(UpstreamFootprint.product_id == product_id, UpstreamFootprint.status == "Active")
-        .order_by(col(UpstreamFootprint.received_at).desc())
-    )
-    held = ctx.session.exec(stmt).first()
+    held = upstream_footprints.newest_active(ctx.session, product_id)
     if held is None or not held.attestation:
         raise MissingUpstream(f"no attested footprint of {product_id} is held yet; request it from the pack maker")
     return held
@@ -50,6 +44,7 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
     out = []
     trust = ctx.identity.trust if ctx.identity else None
     for entry in entries:
+        token: Any  # what travelled: a certification's compact JWS, refused by decode_certification otherwise
         token, depth = (entry.get("token"), int(entry.get("depth", 0))) if isinstance(entry, dict) else (entry, 0)
         status = "invalid"
         verifier = company = "unknown"
@@ -70,7 +65,7 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
                 date=when,
                 status=status,
             )
-        )  # type: ignore[arg-type]
+        )
     return out
 
 
@@ -106,7 +101,7 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
         declaration_id=f"urn:uuid:{declaration_id}",
     )
     token = sign_declaration(document, held.attestation or "", identity.key, identity.chain, at=at)  # type: ignore[arg-type]
-    tokens = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
+    tokens: list[Any] = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
     bundle = build_bundle(token, held.attestation or "", held.evidence, certifications=tokens, crls=identity.crls)
     row = Declaration(
         id=declaration_id,
@@ -191,7 +186,7 @@ def certify_for(ctx: NodeContext, caller: str, attestation: str, evidence: dict[
     issuer = pact_issuer(attestation)
     if issuer != caller:
         raise Forbidden("a company can only ask to certify its own attestations")
-    kwargs = {"scope": scope} if scope else {}
+    kwargs: dict[str, Any] = {"scope": scope} if scope else {}
     token = certify(
         attestation, evidence, identity.key, identity.chain, identity.trust, at=ctx.now(), crls=identity.crls, **kwargs
     )

@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
-from ..api import schemas as s
 from ..decimals import RoundingRule, format_decimal
 from ..errors import Conflict, MissingUpstream, NotFound
 from ..exchange.pact import period_for
 from ..stages import STAGES, Stage, stage_total
 from ..storage import repositories as repo
 from ..storage.tables import Footprint, Product, UpstreamFootprint
+from . import models as m
 from .catalog import get_product
 from .context import NodeContext
 
@@ -109,7 +109,7 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
                     line.quantity,
                     line.factor,
                     ZERO_SHARE,
-                    None,  # type: ignore[arg-type]
+                    None,
                     line.dataset or "secondary",
                 )
             )
@@ -146,7 +146,7 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
     for e in repo.own_emission_rows(ctx.session, product.id):
         amount, factor = (e.value, Decimal(1)) if e.kind == "direct" else (e.amount, e.factor)
         share = own_share if e.primary else ZERO_SHARE
-        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))  # type: ignore[arg-type]
+        own_lines.append(OwnLine(Stage(e.stage), amount, factor, share, own_dqr, e.source or f"own:{e.stage}"))
     own_lines.extend(secondary)  # in the order they always had: own emissions, then the secondary lines
 
     rounding = RoundingRule(ctx.settings.rounding_places)
@@ -209,21 +209,21 @@ def get_footprint(ctx: NodeContext, footprint_id: str) -> Footprint:
     return fp
 
 
-def footprint_read(fp: Footprint, product: Product) -> s.FootprintRead:
-    return s.FootprintRead(
+def footprint_read(fp: Footprint, product: Product) -> m.FootprintRead:
+    return m.FootprintRead(
         id=fp.id,
-        productId=product.id,
-        productIds=product.product_ids,
+        product_id=product.id,
+        product_ids=product.product_ids,
         version=fp.version,
         status=fp.status,
-        precedingPfIds=fp.preceding_ids,
-        declaredUnit=product.declared_unit,
+        preceding_pf_ids=fp.preceding_ids,
+        declared_unit=product.declared_unit,
         stages=fp.stages,
         total=fp.total,
         rounding=fp.rounding,
-        primaryDataShare=fp.primary_data_share,
+        primary_data_share=fp.primary_data_share,
         dqr=fp.dqr,
-        createdAt=fp.created_at,
+        created_at=fp.created_at,
     )
 
 
@@ -233,7 +233,7 @@ class AlreadyHeld(Conflict):
 
 def record_upstream(
     ctx: NodeContext,
-    data: s.UpstreamFootprintCreate,
+    data: m.UpstreamFootprintCreate,
     *,
     source: str = "manual",
     attestation: str | None = None,
@@ -250,6 +250,7 @@ def record_upstream(
         not_held = False  # one Active per supplier product: answers arriving together take turns, and look again
     previous = repo.latest_upstream_ids(ctx.session, data.supplier_company_id, data.product_id)
     row = UpstreamFootprint(
+        footprint_id=(data.footprint_id or "").lower(),  # none given: the row's own id, below
         supplier_company_id=data.supplier_company_id,
         product_id=data.product_id,
         declared_unit=data.declared_unit,
@@ -263,9 +264,7 @@ def record_upstream(
         certifications=certifications or [],
         received_at=ctx.now(),
     )
-    if data.footprint_id:
-        row.footprint_id = data.footprint_id.lower()
-    else:
+    if not data.footprint_id:
         row.footprint_id = row.id
     if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint
@@ -279,20 +278,20 @@ def record_upstream(
     return row
 
 
-def upstream_read(row: UpstreamFootprint) -> s.UpstreamFootprintRead:
-    return s.UpstreamFootprintRead(
+def upstream_read(row: UpstreamFootprint) -> m.UpstreamFootprintRead:
+    return m.UpstreamFootprintRead(
         id=row.id,
-        footprintId=row.footprint_id,
-        supplierCompanyId=row.supplier_company_id,
-        productId=row.product_id,
-        declaredUnit=row.declared_unit,
+        footprint_id=row.footprint_id,
+        supplier_company_id=row.supplier_company_id,
+        product_id=row.product_id,
+        declared_unit=row.declared_unit,
         stages=row.stages,
         total=stage_total(_stages_in(row.stages)),
-        primaryDataShare=row.primary_data_share,
+        primary_data_share=row.primary_data_share,
         dqr=row.dqr,
         status=row.status,
         source=row.source,
         verified=row.attestation is not None,
         certifications=row.certifications,
-        receivedAt=row.received_at,
+        received_at=row.received_at,
     )

@@ -7,11 +7,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ..api import schemas as s
 from ..errors import ConnectorError, UnitError, ValidationFailed
 from ..storage import repositories as repo
 from ..units import dimension
 from . import catalog
+from . import models as m
 from .context import NodeContext
 
 
@@ -97,7 +97,7 @@ def _import_product(
 ) -> None:
     product = catalog.create_product(
         ctx,
-        s.ProductCreate.model_validate(
+        m.ProductCreate.model_validate(
             {
                 "productIds": [urn],
                 "name": item.get("name"),
@@ -114,7 +114,7 @@ def _import_product(
     if not isinstance(emissions, dict):
         raise ValidationFailed("ownEmissions must be an object of stage: value")
     for stage, value in emissions.items():
-        catalog.add_emission(ctx, product.id, s.EmissionCreate.model_validate({"stage": stage, "value": value}))
+        catalog.add_emission(ctx, product.id, m.EmissionCreate.model_validate({"stage": stage, "value": value}))
     lines = item.get("bom") or []
     if not isinstance(lines, list):
         raise ValidationFailed("bom must be a list")
@@ -149,9 +149,9 @@ def _import_line(
     if not isinstance(line, dict):
         raise ValidationFailed("must be an object")
     if "supplierCompanyId" not in line:
-        catalog.add_bom_line(ctx, product_id, s.SecondaryLineCreate.model_validate({**line, "kind": "secondary"}))
+        catalog.add_bom_line(ctx, product_id, m.SecondaryLineCreate.model_validate({**line, "kind": "secondary"}))
         return
-    body = s.SupplierLineCreate.model_validate({**line, "kind": "supplier"})
+    body = m.SupplierLineCreate.model_validate({**line, "kind": "supplier"})
     declared = units.get(body.supplier_product_id.lower())
     if declared is not None and _dimension(declared) not in (None, dimension(body.unit)):
         raise UnitError(

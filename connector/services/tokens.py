@@ -12,13 +12,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from ..errors import InvalidSignature, Unauthenticated
 from ..identity import TrustStore
 from ..identity.keys import b64url, b64url_decode
+from ..storage import peer_credentials
 from ..storage.tables import PeerClient, UsedAssertion
 from .identity import NodeIdentity
 
@@ -95,9 +95,11 @@ def authenticate_assertion(
     exp, iat, jti = claims.get("exp"), claims.get("iat"), claims.get("jti")
     if not isinstance(exp, int) or not isinstance(jti, str) or not jti or len(jti) > 200:
         raise InvalidSignature("assertion needs exp and jti")
+    if iat is None:  # never: verify_jws requires iat (this only tells the type checker)
+        raise InvalidSignature("assertion needs iat")
     if exp - int(iat) > MAX_ASSERTION_LIFETIME.total_seconds():
         raise InvalidSignature("assertion lifetime too long")
-    session.execute(delete(UsedAssertion).where(UsedAssertion.expires_at < at))  # type: ignore[arg-type]
+    peer_credentials.forget_expired_assertions(session, at)
     session.add(UsedAssertion(jti=f"{company}|{jti}", expires_at=datetime.fromtimestamp(exp, at.tzinfo)))
     try:
         session.flush()

@@ -31,13 +31,8 @@ M = TypeVar("M", bound=SQLModel)
 
 _PRODUCT = Product.__table__  # type: ignore[attr-defined]
 _LOCK_PRODUCT = core_select(_PRODUCT.c.id).where(_PRODUCT.c.id == bindparam("i")).with_for_update()
-_LOCK_LINE = (
-    core_select(BomLine.__table__.c.id)
-    .where(  # type: ignore[attr-defined]
-        BomLine.__table__.c.id == bindparam("i")
-    )
-    .with_for_update()
-)  # type: ignore[attr-defined]
+_LINE = BomLine.__table__  # type: ignore[attr-defined]
+_LOCK_LINE = core_select(_LINE.c.id).where(_LINE.c.id == bindparam("i")).with_for_update()
 _ADVISORY = text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))")
 
 
@@ -228,7 +223,7 @@ def _rows(session: Session, stmt: Any, params: dict[str, Any]) -> Sequence[Row[A
     return execute(session, stmt, params).all()
 
 
-def _first(session: Session, stmt: Any, params: dict[str, Any]) -> Row[Any] | None:
+def _first(session: Session, stmt: Any, params: dict[str, Any]) -> Row[*tuple[Any, ...]] | None:
     return execute(session, stmt, params).first()
 
 

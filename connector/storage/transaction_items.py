@@ -3,15 +3,17 @@
 The audit log writes a transaction's entries at its commit; the outbox hands a transaction's messages to the worker
 after its commit. Both must lose what a rolled-back savepoint added (``attempt_fulfil`` runs in one) and everything
 when the transaction rolls back, and keep what a released savepoint added. :class:`TransactionItems` keeps that list
-in ``session.info`` and follows the session's transactions through SQLAlchemy's session events.
+in ``session.info`` and follows the session's transactions through SQLAlchemy's session events, listened to on
+the session from its first item (:mod:`connector.storage.session_events`), not on the Session class.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
+
+from .session_events import listen_once
 
 
 class TransactionItems:
@@ -25,12 +27,27 @@ class TransactionItems:
     def __init__(self, name: str) -> None:
         self._items = f"{name}.items"
         self._marks = f"{name}.savepoints"
-        event.listen(Session, "after_transaction_create", self._begun)
-        event.listen(Session, "after_commit", self._released)
-        event.listen(Session, "after_transaction_end", self._ended)
+        self._following = f"{name}.following"
+        self._listeners = (
+            ("after_transaction_create", self._begun),
+            ("after_commit", self._released),
+            ("after_transaction_end", self._ended),
+        )
 
     def add(self, session: Session, item: Any) -> None:
+        if self._following not in session.info:
+            self._follow(session)
         session.info.setdefault(self._items, []).append(item)
+
+    def _follow(self, session: Session) -> None:
+        """Listen to the session's transactions from its first item on; the savepoints open already began with no
+        item collected, so one that rolls back takes every item from here."""
+        listen_once(session, self._following, self._listeners)
+        marks = session.info.setdefault(self._marks, {})
+        transaction = session.get_nested_transaction()
+        while transaction is not None and transaction.nested:
+            marks.setdefault(transaction, 0)
+            transaction = transaction.parent
 
     def take(self, session: Session) -> list[Any]:
         """The items collected so far, removed from the session."""

@@ -60,3 +60,31 @@ def test_a_rolled_back_transaction_leaves_nothing_for_the_next_one(engine) -> No
         ITEMS.add(session, "kept")
         session.commit()
         assert session.info[TAKEN] == ["kept"]
+
+
+def test_the_first_item_inside_a_savepoint_goes_with_it(engine) -> None:
+    # the session follows its transactions from its first item: savepoints open by then count too
+    with _session(engine) as session:
+        session.exec(text("SELECT 1"))
+        try:
+            with session.begin_nested():
+                with session.begin_nested():
+                    ITEMS.add(session, "inner")
+                ITEMS.add(session, "outer")
+                raise RuntimeError("outer fails")
+        except RuntimeError:
+            pass
+        ITEMS.add(session, "kept")
+        session.commit()
+        assert session.info[TAKEN] == ["kept"]
+
+
+def test_hooks_are_listened_to_on_the_session_not_the_session_class(engine) -> None:
+    from connector.services import audit
+
+    with Session(engine) as quiet, Session(engine) as auditing:
+        audit.append(auditing, "test", "hooked")
+        assert event.contains(auditing, "before_commit", audit._write_pending)
+        assert not event.contains(quiet, "before_commit", audit._write_pending)
+        assert not event.contains(Session, "before_commit", audit._write_pending)
+        auditing.commit()

@@ -53,9 +53,9 @@ class DeclarationSummary(BaseModel):
 def _summary(row: DeclarationRow) -> DeclarationSummary:
     return DeclarationSummary(
         id=row.id,
-        batteryModel=row.battery_model,
-        packProductId=row.pack_product_id,
-        createdAt=row.created_at,
+        battery_model=row.battery_model,
+        pack_product_id=row.pack_product_id,
+        created_at=row.created_at,
         document=row.document,
         signed=row.signed,
     )

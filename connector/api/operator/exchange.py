@@ -23,19 +23,19 @@ def _read(r: CfpRequest) -> s.RequestRead:
     return s.RequestRead(
         id=r.id,
         direction=r.direction,
-        eventId=r.event_id,
-        companyId=r.company_id,
-        productIds=r.product_ids,
-        productId=r.product_id,
-        bomLineId=r.bom_line_id,
+        event_id=r.event_id,
+        company_id=r.company_id,
+        product_ids=r.product_ids,
+        product_id=r.product_id,
+        bom_line_id=r.bom_line_id,
         message=r.message,
-        dueDate=r.due_date,
+        due_date=r.due_date,
         state=r.state,
         reason=r.reason,
-        footprintIds=r.footprint_ids,
-        verifierCount=len(r.verifier_certs),
-        createdAt=r.created_at,
-        updatedAt=r.updated_at,
+        footprint_ids=r.footprint_ids,
+        verifier_count=len(r.verifier_certs),
+        created_at=r.created_at,
+        updated_at=r.updated_at,
     )
 
 
@@ -136,7 +136,7 @@ def list_grants(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.Gr
     items, total = repo.page(ctx.session, Grant, order=col(Grant.created_at), limit=paging.limit, offset=paging.offset)
     paging.link(total)
     reads = [
-        s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at) for g in items
+        s.GrantRead(id=g.id, product_id=g.product_id, company_id=g.company_id, created_at=g.created_at) for g in items
     ]
     return s.Page(items=reads, total=total, limit=paging.limit, offset=paging.offset)
 
@@ -147,7 +147,7 @@ def create_grant(
 ) -> s.GrantRead:
     """Let a customer see a product's footprints."""
     g = exchange.grant(ctx, body.product_id, body.company_id)
-    return s.GrantRead(id=g.id, productId=g.product_id, companyId=g.company_id, createdAt=g.created_at)
+    return s.GrantRead(id=g.id, product_id=g.product_id, company_id=g.company_id, created_at=g.created_at)
 
 
 @router.delete("/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)
@@ -164,10 +164,10 @@ def create_pact_client(
     client_id, secret = tokens.create_client(ctx.session, body.company_id)
     audit.append(ctx.session, ctx.company_id, "pact-client.created", client_id, company=body.company_id)
     return s.PeerClientCreated(
-        clientId=client_id,
-        clientSecret=secret,
-        companyId=body.company_id,
-        tokenEndpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token",
+        client_id=client_id,
+        client_secret=secret,
+        company_id=body.company_id,
+        token_endpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token",
     )
 
 
@@ -192,13 +192,13 @@ def list_outbox(
     reads = [
         s.OutboxRead(
             id=m.id,
-            targetUrl=m.target_url,
-            companyId=m.company_id,
+            target_url=m.target_url,
+            company_id=m.company_id,
             kind=m.kind,
             state=m.state,
             attempts=m.attempts,
-            nextAttemptAt=m.next_attempt_at,
-            lastError=m.last_error,
+            next_attempt_at=m.next_attempt_at,
+            last_error=m.last_error,
         )
         for m in items
     ]
@@ -228,7 +228,7 @@ def list_audit(ctx: ContextDep, _: ViewerDep, paging: PagingDep) -> s.Page[s.Aud
             action=e.action,
             subject=e.subject,
             details=e.details,
-            prevHash=e.prev_hash,
+            prev_hash=e.prev_hash,
             hash=e.hash,
         )
         for e in items
@@ -241,5 +241,5 @@ def check_audit(ctx: ContextDep, _: ViewerDep) -> s.AuditCheck:
     """Recompute the audit log's hash chain."""
     result = audit.check_chain(ctx.session)
     return s.AuditCheck(
-        valid=result.valid, entries=result.entries, firstBadSeq=result.first_bad_seq, reason=result.reason
+        valid=result.valid, entries=result.entries, first_bad_seq=result.first_bad_seq, reason=result.reason
     )

@@ -21,7 +21,7 @@ router = APIRouter(tags=["api keys"], route_class=StrictJsonRoute)
 
 
 def _read(k: ApiKey) -> s.ApiKeyRead:
-    return s.ApiKeyRead(id=k.id, name=k.name, role=k.role, prefix=k.prefix, revoked=k.revoked, createdAt=k.created_at)
+    return s.ApiKeyRead(id=k.id, name=k.name, role=k.role, prefix=k.prefix, revoked=k.revoked, created_at=k.created_at)
 
 
 @router.get("/api-keys", response_model=s.Page[s.ApiKeyRead])

@@ -1,0 +1,258 @@
+"""What the use cases take and return: products, bill of materials lines, own emissions, partners, footprints.
+
+The services work on these models; ``connector.api.schemas`` re-exports them as the operator API's bodies (same
+names, so the OpenAPI document is unchanged) next to the schemas only the web layer uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ..decimals import DecimalStr, format_decimal
+from ..errors import UnitError
+from ..stages import Stage
+from ..units import PACT_DECLARED_UNITS, normalize_unit
+
+Urn = Annotated[str, Field(pattern=r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,31}:\S+$", max_length=300)]
+CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
+SubdivisionCode = Annotated[str, Field(pattern=r"^[A-Z]{2}-[A-Z0-9]{1,3}$")]
+
+
+MAX_DIGITS = 30
+
+
+def _bounded(v: Decimal) -> Decimal:
+    # Stored as varchar(80) (PostgreSQL refused longer ones with a 500, SQLite kept them), and a product of two
+    # 30-digit operands stays exact under the 60-digit calculation context.
+    if len(format_decimal(v).lstrip("-").replace(".", "")) > MAX_DIGITS:
+        raise ValueError(f"at most {MAX_DIGITS} digits")
+    return v
+
+
+def _positive(v: Decimal) -> Decimal:
+    if v <= 0:
+        raise ValueError("must be greater than zero")
+    return v
+
+
+def _rating(v: Decimal) -> Decimal:
+    if not Decimal(1) <= v <= Decimal(5):
+        raise ValueError("must be between 1 and 5")
+    return v
+
+
+def _percent(v: Decimal) -> Decimal:
+    if not Decimal(0) <= v <= Decimal(100):
+        raise ValueError("must be between 0 and 100")
+    return v
+
+
+def _unit(v: str) -> str:
+    # a ValueError, so pydantic names the field (a UnitError escaped validation and named only "unit")
+    try:
+        return normalize_unit(v)
+    except UnitError as exc:
+        raise ValueError(exc.detail) from None
+
+
+InDecimal = Annotated[DecimalStr, AfterValidator(_bounded)]
+"""A decimal string in an operator request: at most MAX_DIGITS digits."""
+PositiveDecimal = Annotated[InDecimal, AfterValidator(_positive)]
+Rating = Annotated[InDecimal, AfterValidator(_rating)]
+Percent = Annotated[InDecimal, AfterValidator(_percent)]
+Unit = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_unit)]
+
+
+def _pact_unit(v: str) -> str:
+    # a product's footprints go out as PACT v3, whose declaredUnitOfMeasurement is a closed list (no gram, ton, Wh)
+    if v not in PACT_DECLARED_UNITS:
+        raise ValueError(f"a product's declared unit must be one of PACT's: {', '.join(PACT_DECLARED_UNITS)}")
+    return v
+
+
+DeclaredUnit = Annotated[Unit, AfterValidator(_pact_unit)]
+"""A product's declared unit: a unit we know (aliases normalised) that PACT v3 can carry."""
+
+
+def _not_null(cls: type, v: object) -> object:
+    # runs only for fields sent: an explicit null on a NOT NULL column was a 500
+    if v is None:
+        raise ValueError("may be omitted, but not null")
+    return v
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class DataQualityIn(Model):
+    technological: Rating
+    geographical: Rating
+    temporal: Rating
+
+
+class Plant(Model):
+    name: str = Field(min_length=1, max_length=300)
+    country: CountryCode
+    subdivision: SubdivisionCode | None = None
+
+
+class ProductCreate(Model):
+    product_ids: list[Urn] = Field(alias="productIds", min_length=1, max_length=50)
+    name: str = Field(min_length=1, max_length=300)
+    description: str = Field("", max_length=5000)
+    declared_unit: DeclaredUnit = Field(alias="declaredUnit")
+    mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
+    plant: Plant | None = None
+    classifications: list[Urn] = Field(default_factory=list, max_length=50)
+    reference_period_start: datetime | None = Field(None, alias="referencePeriodStart")
+    reference_period_end: datetime | None = Field(None, alias="referencePeriodEnd")
+    primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
+    dqr: DataQualityIn | None = None
+    manual_confirmation: bool = Field(False, alias="manualConfirmation")
+
+    @field_validator("product_ids")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len({x.lower() for x in v}) != len(v):
+            raise ValueError("productIds must be unique")
+        return v
+
+
+class ProductUpdate(Model):
+    name: str | None = Field(None, min_length=1, max_length=300)
+    description: str | None = Field(None, max_length=5000)
+    mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
+    plant: Plant | None = None
+    classifications: list[Urn] | None = None
+    primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
+    dqr: DataQualityIn | None = None
+    manual_confirmation: bool | None = Field(None, alias="manualConfirmation")
+
+    _not_null = field_validator("name", "description", "classifications", "manual_confirmation")(_not_null)
+
+
+class ProductRead(Model):
+    id: str
+    product_ids: list[str] = Field(alias="productIds")
+    name: str
+    description: str
+    declared_unit: str = Field(alias="declaredUnit")
+    mass_per_declared_unit: DecimalStr | None = Field(None, alias="massPerDeclaredUnit")
+    plant: Plant | None = None
+    classifications: list[str]
+    primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
+    dqr: DataQualityIn | None = None
+    manual_confirmation: bool = Field(alias="manualConfirmation")
+    created_at: datetime = Field(alias="createdAt")
+
+
+class SupplierLineCreate(Model):
+    kind: Literal["supplier"] = "supplier"
+    supplier_company_id: Urn = Field(alias="supplierCompanyId")
+    supplier_product_id: Urn = Field(alias="supplierProductId")
+    quantity: PositiveDecimal
+    unit: Unit
+
+
+class SecondaryLineCreate(Model):
+    kind: Literal["secondary"] = "secondary"
+    dataset: str = Field(min_length=1, max_length=300)
+    dataset_version: str | None = Field(None, alias="datasetVersion", max_length=60)
+    quantity: PositiveDecimal
+    unit: Unit
+    factor: InDecimal
+    stage: Stage
+
+
+class EmissionCreate(Model):
+    """A direct value (``value``), or an activity line (``amount`` x ``factor`` with ``source``)."""
+
+    stage: Stage
+    value: InDecimal | None = None
+    amount: PositiveDecimal | None = None
+    unit: Unit | None = None
+    factor: InDecimal | None = None
+    source: str | None = Field(None, max_length=300)
+    primary: bool = True
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> EmissionCreate:
+        direct = self.value is not None
+        activity = self.amount is not None or self.factor is not None
+        if direct == activity:
+            raise ValueError("give either value, or amount and factor")
+        if activity and (self.amount is None or self.factor is None or not self.source):
+            raise ValueError("an activity line needs amount, factor and source")
+        return self
+
+
+class PartnerCreate(Model):
+    company_id: Urn = Field(alias="companyId")
+    name: str = Field(min_length=1, max_length=300)
+    node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
+    is_supplier: bool = Field(False, alias="isSupplier")
+    is_customer: bool = Field(False, alias="isCustomer")
+    auto_fulfil: bool = Field(False, alias="autoFulfil")
+
+
+class PartnerUpdate(Model):
+    name: str | None = Field(None, min_length=1, max_length=300)
+    node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
+    is_supplier: bool | None = Field(None, alias="isSupplier")
+    is_customer: bool | None = Field(None, alias="isCustomer")
+    auto_fulfil: bool | None = Field(None, alias="autoFulfil")
+
+    _not_null = field_validator("name", "is_supplier", "is_customer", "auto_fulfil")(_not_null)
+
+
+StageValues = dict[Stage, InDecimal]
+
+
+class UpstreamFootprintCreate(Model):
+    """A supplier's footprint recorded by hand (until the supplier runs a node)."""
+
+    footprint_id: str | None = Field(None, alias="footprintId", pattern=r"^[0-9a-fA-F-]{36}$")
+    supplier_company_id: Urn = Field(alias="supplierCompanyId")
+    product_id: Urn = Field(alias="productId")
+    declared_unit: Unit = Field(alias="declaredUnit")
+    stages: StageValues
+    primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
+    dqr: DataQualityIn | None = None
+
+
+class UpstreamFootprintRead(Model):
+    id: str
+    footprint_id: str = Field(alias="footprintId")
+    supplier_company_id: str = Field(alias="supplierCompanyId")
+    product_id: str = Field(alias="productId")
+    declared_unit: str = Field(alias="declaredUnit")
+    stages: dict[str, str]
+    total: DecimalStr
+    primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
+    dqr: dict[str, str] | None = None
+    status: str
+    source: str
+    verified: bool
+    certifications: list[dict] = Field(default_factory=list)
+    received_at: datetime = Field(alias="receivedAt")
+
+
+class FootprintRead(Model):
+    id: str
+    product_id: str = Field(alias="productId")
+    product_ids: list[str] = Field(alias="productIds")
+    version: int
+    status: str
+    preceding_pf_ids: list[str] = Field(alias="precedingPfIds")
+    declared_unit: str = Field(alias="declaredUnit")
+    stages: dict[str, str]
+    total: DecimalStr
+    rounding: str
+    primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
+    dqr: dict[str, str] | None = None
+    created_at: datetime = Field(alias="createdAt")
