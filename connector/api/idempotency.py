@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
@@ -25,6 +24,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..errors import Conflict, ConnectorError, ValidationFailed
+from ..storage import idempotency_keys
 from ..storage.db import read_only
 from ..storage.tables import IdempotentResponse, utcnow
 from .problems import problem
@@ -68,7 +68,7 @@ def record(session: Session, entry: Pending) -> None:
     """Record the key in the write's transaction, just before it commits (``deps.get_session``); expired keys go."""
     now = utcnow()
     session.flush()  # the write's own rows first: their errors are theirs
-    session.execute(delete(IdempotentResponse).where(IdempotentResponse.created_at < now - RETENTION))
+    idempotency_keys.forget_before(session, now - RETENTION)
     session.add(
         IdempotentResponse(
             key=entry.key,
@@ -98,13 +98,7 @@ def _stored(engine: Any, key: str) -> IdempotentResponse | None:
 
 
 def _respond(engine: Any, key: str, status: int, media_type: str, body: bytes) -> None:
-    with Session(engine) as session:
-        session.execute(
-            update(IdempotentResponse)
-            .where(IdempotentResponse.key == key)  # type: ignore[arg-type]
-            .values(status=status, media_type=media_type, body=body.decode())
-        )
-        session.commit()
+    idempotency_keys.store_response(engine, key, status, media_type, body.decode())
 
 
 class IdempotencyKeys:

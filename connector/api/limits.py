@@ -79,6 +79,7 @@ class BodySizeLimit:
 
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         path = scope.get("path", "")
+        body: dict[str, str | int]
         if path.startswith("/3/"):
             body, ctype = {"code": "BadRequest", "message": "request body too large"}, b"application/json"
         else:

@@ -310,10 +310,10 @@ class DemoDataspace:
                 except httpx.HTTPError:
                     pass
                 if time.monotonic() > deadline:
-                    oem = self.nodes[self.oem_id]
+                    node = self.nodes[self.oem_id]
                     raise DemoError(
-                        f"the pack footprint did not reach the automaker ({oem.name}) within {timeout:g} s; "
-                        f"last lines of {oem.data_dir / 'node.log'}:\n{self.log_tail(self.oem_id)}"
+                        f"the pack footprint did not reach the automaker ({node.name}) within {timeout:g} s; "
+                        f"last lines of {node.data_dir / 'node.log'}:\n{self.log_tail(self.oem_id)}"
                     )
                 await asyncio.sleep(0.2)
 
@@ -359,6 +359,7 @@ class DemoDataspace:
 def _with_verdict(document: dict[str, Any], report: dict[str, Any], verifier: dict[str, Any]) -> str:
     """The declaration page once the notified body has checked the whole chain (tier 0: the declaration itself)."""
     from ..declaration import CertificationInput, Declaration, render_declaration_html, verification_status
+    from ..declaration.models import Certification
 
     decl = Declaration.model_validate(document)
     check = CertificationInput(
@@ -371,7 +372,7 @@ def _with_verdict(document: dict[str, Any], report: dict[str, Any], verifier: di
         status="valid" if report["valid"] else "invalid",
         reference="evidence bundle verified: verification-report.json",
     )
-    certs = [*decl.certifications, check]
+    certs: list[CertificationInput | Certification] = [*decl.certifications, check]
     return render_declaration_html(
         decl.model_copy(update={"certifications": certs, "verification_status": verification_status(certs)})
     )
