@@ -22,7 +22,7 @@ from ..services.context import NodeContext
 from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage.tables import UpstreamFootprint
-from . import outbox, propagation
+from . import outbox, propagation, requests
 
 log = logging.getLogger("connector.exchange")
 
@@ -34,7 +34,7 @@ def receive_answer(
     (a bad one refused and recorded), then the request closed (fulfilled, or refused with why)."""
     found = repo.outgoing_request_answered(ctx.session, request_id)
     if found is None or found.company_id != caller:
-        raise ValidationFailed("requestEventId does not name a request this node sent to you")
+        raise requests.NotOurRequest("the answer names no request this node sent to you")
     refusals: list[str] = []
     footprint_ids = []
     for pf in documents:

@@ -24,6 +24,10 @@ from . import grants, outbox
 log = logging.getLogger("connector.exchange")
 
 
+class NotOurRequest(ValidationFailed):
+    """A supplier's answer or refusal names no request this node sent to that supplier (its adapter words it)."""
+
+
 def request_footprint(
     ctx: NodeContext,
     line_id: str,
@@ -326,5 +330,5 @@ def rejected_by_supplier(ctx: NodeContext, caller: str, request_id: str, reason:
     """A supplier refused a request this node sent it (``reason``: as its adapter words it)."""
     req = repo.outgoing_request(ctx.session, request_id)
     if req is None or req.company_id != caller:
-        raise ValidationFailed("requestEventId does not name a request this node sent to you")
+        raise NotOurRequest("the answer names no request this node sent to you")
     set_state(ctx, req, "rejected", reason)

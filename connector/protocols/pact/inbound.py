@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from ...errors import ValidationFailed
 from ...exchange import receipt, requests
 from ...services import audit
 from ...services.context import NodeContext
@@ -15,6 +16,13 @@ PROTOCOL = "pact"
 
 def handle_event(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
     """Process one validated CloudEvent from an authenticated peer (the caller is already deduplicated)."""
+    try:
+        _handle(ctx, caller, event)
+    except requests.NotOurRequest:
+        raise ValidationFailed("requestEventId does not name a request this node sent to you") from None
+
+
+def _handle(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
     kind, data = event["type"], event["data"]
     audit.append(ctx.session, caller, "event.received", event["id"], type=kind)
     if kind == events.REQUEST_CREATED:
