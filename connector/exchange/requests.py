@@ -131,7 +131,7 @@ def cancel_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     if req.direction != "outgoing" or req.state != "pending":
         raise ValidationFailed("only a pending outgoing request can be cancelled")
     set_state(ctx, req, "cancelled")
-    if req.bom_line_id is not None and outbox.CANCEL in protocols.adapter(req.protocol).intents:
+    if outbox.CANCEL in protocols.adapter(req.protocol).intents:  # PACT v3 has no cancel event: none for it
         partner = repo.partner_row(ctx.session, req.company_id)
         if partner is not None and partner.node_url:
             cancel = {"id": str(uuid.uuid4()), "at": outbox.iso(ctx.now()), "requestId": req.event_id}
