@@ -124,7 +124,8 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
 
     from connector.api import schemas as s
     from connector.config import Settings
-    from connector.services import catalog, exchange, footprints, tokens
+    from connector.exchange import grants
+    from connector.services import catalog, footprints, tokens
     from connector.services.context import NodeContext
     from connector.services.identity import load_identity
     from connector.storage.db import create_schema, make_engine
@@ -175,7 +176,7 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
                 ),
             )
             footprints.compute(ctx, product.id)
-            exchange.grant(ctx, product.id, CUSTOMER)
+            grants.grant(ctx, product.id, CUSTOMER)
         client_id, secret = tokens.create_client(session, CUSTOMER)
         session.commit()
     engine.dispose()

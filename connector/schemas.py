@@ -24,7 +24,7 @@ from .certification import CertificationPayload
 from .declaration.exports import BatteryPassCarbonFootprint, CatenaxBatteryPassCarbonFootprint
 from .declaration.models import Declaration
 from .declaration.signing import EvidenceBundle
-from .exchange.pact import CfpExtensionData
+from .protocols.pact.rendering import CfpExtensionData
 from .verification.report import VerificationReport
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

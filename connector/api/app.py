@@ -21,10 +21,10 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
-from .. import __version__
+from .. import __version__, protocols
 from ..config import Settings
-from ..exchange.client import PeerClient
 from ..exchange.worker import OutboxWorker
+from ..protocols.pact.client import PeerClient
 from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
 from . import idempotency, problems
@@ -32,8 +32,6 @@ from .hsts import StrictTransportSecurity
 from .limits import BodySizeLimit
 from .operator import router as operator_router
 from .peer import router as peer_router
-from .peer.pact import close as close_pact_reads
-from .peer.pact import routes_first as pact_routes_first
 
 
 def _tls_verify(settings: Settings) -> Any:
@@ -156,7 +154,8 @@ def create_app(
             if worker:
                 await worker.stop()
             await client.aclose()
-            await asyncio.to_thread(close_pact_reads, app)  # audit entries still queued are written
+            for adapter in protocols.adapters():
+                await asyncio.to_thread(adapter.close, app)  # PACT: audit entries still queued are written
 
     app = FastAPI(
         title=f"Battery CFP connector — {settings.company_name}",
@@ -177,7 +176,8 @@ def create_app(
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)
-    pact_routes_first(app)  # PACT reads are the hot path: matched before the operator API's routes
+    for adapter in protocols.adapters():
+        adapter.start(app)  # PACT: its reads are the hot path, matched before the operator API's routes
     _serve_docs(app)
 
     @app.get("/health", tags=["node"])

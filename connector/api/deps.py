@@ -14,7 +14,8 @@ from sqlmodel import Session
 
 from ..config import Settings
 from ..errors import Forbidden, Unavailable
-from ..services import keys, outbox
+from ..exchange import outbox
+from ..services import keys
 from ..services.context import NodeContext
 from ..storage.tables import ApiKey
 from . import idempotency

@@ -109,6 +109,7 @@ class PartnerRead(Model):
     company_id: str = Field(alias="companyId")
     name: str
     node_url: str | None = Field(None, alias="nodeUrl")
+    protocol: str
     is_supplier: bool = Field(alias="isSupplier")
     is_customer: bool = Field(alias="isCustomer")
     auto_fulfil: bool = Field(alias="autoFulfil")

@@ -18,7 +18,8 @@ from sqlmodel import Session
 from .. import runtime
 from ..config import Settings
 from ..errors import ConnectorError
-from ..services import audit, exchange, footprints, importer, keys
+from ..exchange import propagation
+from ..services import audit, footprints, importer, keys
 from ..services.catalog import product_read
 from ..services.context import NodeContext
 from ..services.identity import load_identity
@@ -287,7 +288,7 @@ def footprint_compute(
     try:
         with node_context(settings) as ctx:
             found = repo.product_by_urn(ctx.session, product)
-            fp, changed = exchange.compute_and_publish(ctx, found.id if found else product)
+            fp, changed = propagation.compute_and_publish(ctx, found.id if found else product)
             _print_footprint(ctx, fp.id)
             console.print(
                 "new version issued" if changed else "unchanged: the active footprint already has these values"

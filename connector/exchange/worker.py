@@ -1,4 +1,7 @@
-"""The outbox worker: sends due messages with exponential backoff and jitter, gives up after the configured time."""
+"""The outbox worker: sends due messages with exponential backoff and jitter, gives up after the configured time.
+
+Each message goes out through its protocol's adapter (``connector.protocols.adapter(message.protocol)``), which turns
+the intent into its wire message and sends it with the peer client the worker holds."""
 
 from __future__ import annotations
 
@@ -8,16 +11,18 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from .. import protocols
 from ..config import Settings
-from ..services import exchange, outbox
+from ..protocols import PeerError
 from ..services.context import NodeContext
 from ..services.identity import NodeIdentity
 from ..storage.tables import OutboxMessage
-from .client import PeerClient, PeerError
+from . import outbox, receipt
 
 log = logging.getLogger("connector.outbox")
 
@@ -28,7 +33,7 @@ class OutboxWorker:
         engine: Engine,
         settings: Settings,
         identity: NodeIdentity | None,
-        client: PeerClient,
+        client: Any,
         *,
         poll_interval: float = 1.0,
         clock: Callable[[], datetime] | None = None,
@@ -193,30 +198,36 @@ class OutboxWorker:
             outbox.mark_sent(session, message_ids, self.clock())
             session.commit()
 
-    def _fetched(self, message: OutboxMessage, fetched: dict) -> None:
+    def _fetched(self, message: OutboxMessage, fetched: dict[str, Any]) -> None:
         """Store a fetched footprint and record the delivery in one transaction; the messages it left go to this
         worker (leased), as a request's do."""
         with Session(self.engine, expire_on_commit=False) as session:
             session.info[outbox.DISPATCH] = self.holder
-            exchange.receive_footprint(NodeContext(session, self.settings, self.identity), message.company_id, fetched)
+            receipt.receive_footprint(
+                NodeContext(session, self.settings, self.identity),
+                message.company_id,
+                fetched,
+                protocol=message.protocol,
+            )
             outbox.mark_sent(session, [message.id], self.clock())
             session.commit()
             outbox.hand_over(session, self)
 
     async def _deliver(self, message: OutboxMessage) -> bool:
-        """Send one message; True when it is an event delivered (for the caller to mark sent)."""
+        """Send one message; True when it was delivered (for the caller to mark sent), False when it failed or was a
+        fetch (stored and marked sent here)."""
         try:
-            if message.kind == outbox.SEND_EVENT:
-                await self.client.send_event(message.target_url, message.body)
-                return True
-            if message.kind == outbox.FETCH_FOOTPRINT:
-                fetched = await self.client.get_footprint(message.target_url, message.body["pfId"])
-            else:
-                raise PeerError(f"unknown outbox kind {message.kind}", permanent=True)
+            try:
+                adapter = protocols.adapter(message.protocol)
+            except protocols.UnknownProtocol as exc:
+                raise PeerError(str(exc), permanent=True) from None
+            fetched = await adapter.deliver(self.client, message, source=self.settings.public_url.rstrip("/"))
         except PeerError as exc:
             log.info("outbox %s to %s failed (attempt %d): %s", message.kind, message.target_url, message.attempts, exc)
             await asyncio.to_thread(self._failed, message, exc)
             return False
+        if fetched is None:
+            return True
         # database work never runs on the event loop: a blocked SQLite lock would stall every node in the process
         await asyncio.to_thread(self._fetched, message, fetched)
         return False

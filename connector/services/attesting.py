@@ -18,8 +18,8 @@ from ..attestation import (
     seal_evidence_tree,
 )
 from ..errors import ConnectorError
-from ..exchange.pact import reference_period
 from ..identity import load_certificates
+from ..periods import reference_period
 from ..storage import pact_reads
 from ..storage import repositories as repo
 from ..storage.tables import Attestation, Footprint, Product

@@ -208,7 +208,7 @@ def store_certification(ctx: NodeContext, attestation_id: str, token: str) -> At
     ctx.session.add(row)
     audit.append(ctx.session, ctx.company_id, "certification.received", row.footprint_id)
     # tell the customer: the same footprint id, fetched again, now carries the certification
-    from .exchange import publish
+    from ..exchange.propagation import publish
 
     fp = ctx.session.get(Footprint, row.footprint_id)
     product = ctx.session.get(Product, fp.product_id) if fp else None

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
 from ..decimals import RoundingRule, format_decimal
 from ..errors import Conflict, MissingUpstream, NotFound
-from ..exchange.pact import period_for
+from ..periods import period_for
 from ..stages import STAGES, Stage, stage_total
 from ..storage import repositories as repo
 from ..storage.tables import Footprint, Product, UpstreamFootprint

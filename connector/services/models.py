@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from ..decimals import DecimalStr, format_decimal
 from ..errors import UnitError
+from ..protocols import KNOWN as KNOWN_PROTOCOLS
 from ..stages import Stage
 from ..units import PACT_DECLARED_UNITS, normalize_unit
 
@@ -191,10 +192,24 @@ class EmissionCreate(Model):
         return self
 
 
+def _known_protocol(value: str) -> str:
+    if value not in KNOWN_PROTOCOLS:
+        raise ValueError(f"unknown protocol; this node speaks: {', '.join(KNOWN_PROTOCOLS)}")
+    return value
+
+
+ProtocolName = Annotated[
+    str,
+    Field(max_length=40, description="the wire protocol that reaches the partner's node URL"),
+    AfterValidator(_known_protocol),
+]
+
+
 class PartnerCreate(Model):
     company_id: Urn = Field(alias="companyId")
     name: str = Field(min_length=1, max_length=300)
     node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
+    protocol: ProtocolName = "pact"
     is_supplier: bool = Field(False, alias="isSupplier")
     is_customer: bool = Field(False, alias="isCustomer")
     auto_fulfil: bool = Field(False, alias="autoFulfil")
@@ -203,11 +218,12 @@ class PartnerCreate(Model):
 class PartnerUpdate(Model):
     name: str | None = Field(None, min_length=1, max_length=300)
     node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
+    protocol: ProtocolName | None = None
     is_supplier: bool | None = Field(None, alias="isSupplier")
     is_customer: bool | None = Field(None, alias="isCustomer")
     auto_fulfil: bool | None = Field(None, alias="autoFulfil")
 
-    _not_null = field_validator("name", "is_supplier", "is_customer", "auto_fulfil")(_not_null)
+    _not_null = field_validator("name", "protocol", "is_supplier", "is_customer", "auto_fulfil")(_not_null)
 
 
 StageValues = dict[Stage, InDecimal]

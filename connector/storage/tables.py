@@ -94,6 +94,9 @@ class Partner(SQLModel, table=True):
     company_id: str = Field(index=True, unique=True, max_length=300)
     name: str = Field(max_length=300)
     node_url: str | None = Field(default=None, max_length=500)
+    protocol: str = Field(default="pact", max_length=40, sa_column_kwargs={"server_default": "pact"})
+    """The wire protocol that reaches ``node_url`` (an adapter under ``connector/protocols``), picked by the
+    operator."""
     is_supplier: bool = False
     is_customer: bool = False
     auto_fulfil: bool = False
@@ -295,6 +298,8 @@ class CfpRequest(SQLModel, table=True):
     due_date: datetime | None = _ts(default=None, nullable=True)
     verifier_certs: list[str] = _json(default_factory=empty_list)  # PEM
     callback_url: str | None = Field(default=None, max_length=500)
+    protocol: str = Field(default="pact", max_length=40, sa_column_kwargs={"server_default": "pact"})
+    """The protocol the request travels by: an incoming one is answered over the protocol it came by."""
     state: str = Field(default="pending", max_length=20, index=True)
     reason: str | None = Field(default=None, sa_type=Text)
     footprint_ids: list[str] = _json(default_factory=empty_list)
@@ -310,7 +315,9 @@ class OutboxMessage(SQLModel, table=True):
     id: str = Field(default_factory=new_id, primary_key=True)
     target_url: str = Field(max_length=500)
     company_id: str = Field(max_length=300)
-    kind: str = Field(max_length=60)
+    kind: str = Field(max_length=60)  # an intent (exchange.outbox.INTENTS), or a kind written before them
+    protocol: str = Field(default="pact", max_length=40, sa_column_kwargs={"server_default": "pact"})
+    """The adapter that turns the intent into its wire message when it is sent."""
     body: dict[str, Any] = _json()
     state: str = Field(default="pending", max_length=20)  # pending | sent | failed
     attempts: int = 0

@@ -13,7 +13,8 @@ import pytest
 from sqlmodel import Session, select
 
 from connector.api import schemas as s
-from connector.services import exchange, footprints
+from connector.exchange import grants, propagation, requests
+from connector.services import footprints
 from connector.services.context import NodeContext
 from connector.storage.tables import CfpRequest, Footprint, Grant, UpstreamFootprint
 
@@ -64,7 +65,9 @@ async def test_concurrent_computes_never_fork_a_products_versions(api) -> None:
             f"/api/v1/products/{product['id']}/emissions", {"stage": "main_production", "value": f"1.{round_ + 1}"}
         )
         assert r.status_code == 201, r.text
-        results = await asyncio.to_thread(_together, api, lambda ctx: exchange.compute_and_publish(ctx, product["id"]))
+        results = await asyncio.to_thread(
+            _together, api, lambda ctx: propagation.compute_and_publish(ctx, product["id"])
+        )
         assert not [r for r in results if isinstance(r, BaseException)], results
         assert sum(1 for _, changed in results if changed) == 1  # one caller issued it; the others got it back
         versions = _rows(api, Footprint, Footprint.product_id == product["id"])
@@ -77,10 +80,10 @@ async def test_concurrent_computes_never_fork_a_products_versions(api) -> None:
 
 async def test_concurrent_grants_of_one_pair_make_one_grant(api) -> None:
     product = await create_product(api)
-    results = await asyncio.to_thread(_together, api, lambda ctx: exchange.grant(ctx, product["id"], CUSTOMER).id)
+    results = await asyncio.to_thread(_together, api, lambda ctx: grants.grant(ctx, product["id"], CUSTOMER).id)
     assert not [r for r in results if isinstance(r, BaseException)], results
-    grants = _rows(api, Grant, Grant.product_id == product["id"])
-    assert len(grants) == 1 and set(results) == {grants[0].id}
+    made = _rows(api, Grant, Grant.product_id == product["id"])
+    assert len(made) == 1 and set(results) == {made[0].id}
 
 
 async def test_concurrent_requests_for_one_line_open_one_request(api) -> None:
@@ -90,7 +93,7 @@ async def test_concurrent_requests_for_one_line_open_one_request(api) -> None:
     )
     assert r.status_code == 201, r.text
     line = (await api.post(f"/api/v1/products/{product['id']}/bom", supplier_line())).json()
-    results = await asyncio.to_thread(_together, api, lambda ctx: exchange.request_footprint(ctx, line["id"]).id)
+    results = await asyncio.to_thread(_together, api, lambda ctx: requests.request_footprint(ctx, line["id"]).id)
     assert not [r for r in results if isinstance(r, BaseException)], results
     pending = _rows(api, CfpRequest, CfpRequest.bom_line_id == line["id"], CfpRequest.state == "pending")
     assert len(pending) == 1 and set(results) == {pending[0].id}

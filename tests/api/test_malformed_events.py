@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session, select
 
-from connector.exchange import events, pact
+from connector.protocols.pact import events
 from connector.storage.tables import AuditEntry, CfpRequest, InboxEvent, OutboxMessage
 
 from .test_pact_conformance import LIOH, Pact, _event, node  # noqa: F401 - node is a fixture
@@ -48,36 +48,36 @@ def _pf(**changes: Any) -> dict[str, Any]:
     )
 
 
-_CREATED = _event(pact.REQUEST_CREATED, {"productId": [LIOH]})
+_CREATED = _event(events.REQUEST_CREATED, {"productId": [LIOH]})
 
 MALFORMED = {
-    "due date not a date": _event(pact.REQUEST_CREATED, {"productId": [LIOH], pact.X_DUE: "not-a-date"}),
-    "comment an object": _event(pact.REQUEST_CREATED, {"productId": [LIOH], "comment": {"a": 1}}),
-    "productId not a list": _event(pact.REQUEST_CREATED, {"productId": LIOH}),
-    "productId of numbers": _event(pact.REQUEST_CREATED, {"productId": [1, 2]}),
-    "verifiers not strings": _event(pact.REQUEST_CREATED, {"productId": [LIOH], pact.X_VERIFIERS: [{"pem": 1}]}),
-    "validOn a number": _event(pact.REQUEST_CREATED, {"productId": [LIOH], "validOn": 1700000000}),
-    "pfs of numbers": _event(pact.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": [1]}),
-    "pfs not a list": _event(pact.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": {"id": PF_ID}}),
-    "pfs empty": _event(pact.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": []}),
-    "no requestEventId": _event(pact.REQUEST_FULFILLED, {"pfs": [_pf()]}),
-    "pf id a number": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(id=5)]}),
-    "pf id not a UUID": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(id="x")]}),
-    "pf productIds of numbers": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(productIds=[1])]}),
+    "due date not a date": _event(events.REQUEST_CREATED, {"productId": [LIOH], events.X_DUE: "not-a-date"}),
+    "comment an object": _event(events.REQUEST_CREATED, {"productId": [LIOH], "comment": {"a": 1}}),
+    "productId not a list": _event(events.REQUEST_CREATED, {"productId": LIOH}),
+    "productId of numbers": _event(events.REQUEST_CREATED, {"productId": [1, 2]}),
+    "verifiers not strings": _event(events.REQUEST_CREATED, {"productId": [LIOH], events.X_VERIFIERS: [{"pem": 1}]}),
+    "validOn a number": _event(events.REQUEST_CREATED, {"productId": [LIOH], "validOn": 1700000000}),
+    "pfs of numbers": _event(events.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": [1]}),
+    "pfs not a list": _event(events.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": {"id": PF_ID}}),
+    "pfs empty": _event(events.REQUEST_FULFILLED, {"requestEventId": str(uuid.uuid4()), "pfs": []}),
+    "no requestEventId": _event(events.REQUEST_FULFILLED, {"pfs": [_pf()]}),
+    "pf id a number": _event(events.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(id=5)]}),
+    "pf id not a UUID": _event(events.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(id="x")]}),
+    "pf productIds of numbers": _event(events.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(productIds=[1])]}),
     "pf companyIds a string": _event(
-        pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(companyIds="urn:pact:x")]}
+        events.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(companyIds="urn:pact:x")]}
     ),
-    "pf without pcf": _event(pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(pcf=_DROP)]}),
+    "pf without pcf": _event(events.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(pcf=_DROP)]}),
     "pf extensions not objects": _event(
-        pact.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(extensions=["x"])]}
+        events.REQUEST_FULFILLED, {"requestEventId": "e", "pfs": [_pf(extensions=["x"])]}
     ),
-    "error a string": _event(pact.REQUEST_REJECTED, {"requestEventId": str(uuid.uuid4()), "error": "x"}),
-    "error without message": _event(pact.REQUEST_REJECTED, {"requestEventId": "e", "error": {"code": "NotFound"}}),
+    "error a string": _event(events.REQUEST_REJECTED, {"requestEventId": str(uuid.uuid4()), "error": "x"}),
+    "error without message": _event(events.REQUEST_REJECTED, {"requestEventId": "e", "error": {"code": "NotFound"}}),
     "requestEventId a number": _event(
-        pact.REQUEST_REJECTED, {"requestEventId": 7, "error": {"code": "NotFound", "message": "no"}}
+        events.REQUEST_REJECTED, {"requestEventId": 7, "error": {"code": "NotFound", "message": "no"}}
     ),
-    "pfIds not UUIDs": _event(pact.PUBLISHED, {"pfIds": ["not-a-uuid"]}),
-    "pfIds empty": _event(pact.PUBLISHED, {"pfIds": []}),
+    "pfIds not UUIDs": _event(events.PUBLISHED, {"pfIds": ["not-a-uuid"]}),
+    "pfIds empty": _event(events.PUBLISHED, {"pfIds": []}),
     "no specversion": _with(_CREATED, specversion=_DROP),
     "specversion 0.3": _with(_CREATED, specversion="0.3"),
     "wrong type": _with(_CREATED, type="org.wbcsd.pact.ProductFootprint.Bogus.3"),
@@ -152,7 +152,7 @@ async def test_json_that_is_not_strict_is_a_400_and_stores_nothing(node: Pact, c
 
 async def test_the_message_says_what_is_wrong(node: Pact) -> None:  # noqa: F811
     message = _assert_bad_request(await node.event(MALFORMED["due date not a date"]))
-    assert pact.X_DUE in message and "date-time" in message
+    assert events.X_DUE in message and "date-time" in message
     assert "pfs.0" in _assert_bad_request(await node.event(MALFORMED["pfs of numbers"]))
     assert "specversion" in _assert_bad_request(await node.event(MALFORMED["no specversion"]))
     assert "duplicate member 'id'" in _assert_bad_request(
@@ -165,19 +165,19 @@ async def test_the_well_formed_events_are_still_accepted(node: Pact) -> None:  #
     for event in (
         _with(_CREATED, source="//api.example.com/3/events", datacontenttype="application/json"),
         _event(
-            pact.REQUEST_CREATED,
+            events.REQUEST_CREATED,
             {
                 "productId": [LIOH],
                 "comment": "please",
-                pact.X_DUE: "2030-01-01T00:00:00Z",
+                events.X_DUE: "2030-01-01T00:00:00Z",
                 "x-other-field": {"any": ["thing"]},
             },
         ),
-        _event(pact.PUBLISHED, {"pfIds": [PF_ID]}),
+        _event(events.PUBLISHED, {"pfIds": [PF_ID]}),
     ):
         r = await node.event(event)
         assert r.status_code == 200, r.text
 
 
 async def test_one_model_per_pact_event_type() -> None:
-    assert tuple(m.model_fields["type"].annotation.__args__[0] for m in events.MODELS) == pact.EVENT_TYPES
+    assert tuple(m.model_fields["type"].annotation.__args__[0] for m in events.MODELS) == events.EVENT_TYPES

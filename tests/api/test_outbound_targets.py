@@ -17,8 +17,9 @@ from sqlmodel import Session, select
 
 from connector.api.app import create_app
 from connector.config import Settings
-from connector.exchange import pact, targets
-from connector.exchange.client import PeerClient, PeerError
+from connector.exchange import targets
+from connector.protocols.pact import events
+from connector.protocols.pact.client import PeerClient, PeerError
 from connector.storage.tables import CfpRequest, OutboxMessage
 
 from .conftest import assert_problem, make_settings, seed_keys
@@ -71,7 +72,7 @@ async def test_a_non_partner_event_with_a_hostile_source_queues_and_calls_nothin
                 "id": str(uuid.uuid4()),
                 "source": source,
                 "time": datetime.now(UTC).isoformat(),
-                "type": pact.REQUEST_CREATED,
+                "type": events.REQUEST_CREATED,
                 "data": {"productId": wanted},
             }
             assert (await client.post("/3/events", json=event, headers=bearer)).status_code == 200
@@ -117,7 +118,7 @@ async def test_answers_go_to_the_partner_registered_url_not_to_the_source(api) -
         "id": str(uuid.uuid4()),
         "source": "https://127.0.0.1:6379",
         "time": datetime.now(UTC).isoformat(),
-        "type": pact.REQUEST_CREATED,
+        "type": events.REQUEST_CREATED,
         "data": {"productId": [PRODUCT]},
     }
     r = await api.client.post("/3/events", json=event, headers=bearer)
@@ -153,7 +154,7 @@ def _client(recorder: Recorder, *, allow: bool, base: str) -> PeerClient:
 
 
 async def test_the_client_refuses_a_private_target_already_registered_unless_allowed() -> None:
-    event = pact.cloud_event(pact.PUBLISHED, "https://us.example", {"pfIds": [str(uuid.uuid4())]})
+    event = events.cloud_event(events.PUBLISHED, "https://us.example", {"pfIds": [str(uuid.uuid4())]})
     for url in HOSTILE:
         recorder = Recorder()
         client = _client(recorder, allow=False, base=url)
@@ -181,7 +182,7 @@ async def test_a_discovered_token_endpoint_on_a_private_address_is_refused() -> 
         Settings(outgoing_basic_credentials={base: ("c", "s")}), None, transport=httpx.MockTransport(peer)
     )
     with pytest.raises(PeerError, match="169.254.169.254") as refused:
-        await client.send_event(base, pact.cloud_event(pact.PUBLISHED, base, {"pfIds": [str(uuid.uuid4())]}))
+        await client.send_event(base, events.cloud_event(events.PUBLISHED, base, {"pfIds": [str(uuid.uuid4())]}))
     assert refused.value.permanent
     assert calls == [f"{base}/.well-known/openid-configuration"]  # asked the partner; never the address it named
     await client.aclose()

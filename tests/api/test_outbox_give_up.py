@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from sqlmodel import Session, select
 
-from connector.services import outbox
+from connector.exchange import outbox
 from connector.storage.tables import OutboxMessage, utcnow
 
 from .factories import create_product, supplier_line

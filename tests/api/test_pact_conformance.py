@@ -17,7 +17,8 @@ import pytest
 import pytest_asyncio
 from sqlmodel import Session, select
 
-from connector.exchange import pact
+from connector import protocols
+from connector.protocols.pact import events
 from connector.storage.tables import OutboxMessage
 
 from .conftest import COMPANY, Api
@@ -115,6 +116,12 @@ def _outbox(node: Pact) -> list[OutboxMessage]:
         return list(session.exec(select(OutboxMessage).where(OutboxMessage.target_url == CALLBACK)))
 
 
+def _sent(node: Pact) -> list[dict]:
+    """The PACT events the outbox will send (its messages are intents: the adapter renders each when sending)."""
+    wire = [protocols.adapter(m.protocol).wire_message(m, node.api.settings.public_url) for m in _outbox(node)]
+    return [event for event in wire if event is not None]
+
+
 async def test_token_with_valid_and_invalid_credentials(node: Pact) -> None:  # cases 1, 2, 18, 19
     r = await _token(node.api, node.client_id, node.secret)
     assert r.status_code == 200 and r.json()["token_type"] == "Bearer" and r.json()["expires_in"] > 0
@@ -207,7 +214,7 @@ async def test_a_malformed_list_query_is_refused_every_time_and_only_after_authe
 )
 async def test_an_invalid_token_is_401_with_code_bad_request(node: Pact, method: str, path: str) -> None:  # 6, 7, 16
     pf = await _first(node)
-    body = _event(pact.PUBLISHED, {"pfIds": [str(uuid.uuid4())]})
+    body = _event(events.PUBLISHED, {"pfIds": [str(uuid.uuid4())]})
     r = await node.api.client.request(
         method,
         path.format(id=pf["id"]),
@@ -293,10 +300,10 @@ async def test_filters_that_match_nothing_give_an_empty_list(node: Pact, params:
 async def test_a_request_for_a_shared_product_is_fulfilled_at_the_source(node: Pact) -> None:  # cases 12, 13
     pf = await _first(node)
     event_id = "test-run-id/12"
-    r = await node.event(_event(pact.REQUEST_CREATED, {"productId": pf["productIds"], "comment": "please"}, event_id))
+    r = await node.event(_event(events.REQUEST_CREATED, {"productId": pf["productIds"], "comment": "please"}, event_id))
     assert r.status_code == 200 and r.content == b""
-    sent = [m.body for m in _outbox(node)]
-    assert len(sent) == 1 and sent[0]["type"] == pact.REQUEST_FULFILLED
+    sent = _sent(node)
+    assert len(sent) == 1 and sent[0]["type"] == events.REQUEST_FULFILLED
     answer = sent[0]
     assert answer["specversion"] == "1.0" and answer["source"] and answer["id"] and answer["time"]
     assert answer["data"]["requestEventId"] == event_id
@@ -307,27 +314,27 @@ async def test_an_event_delivered_again_or_twice_at_once_is_handled_once(node: P
     import asyncio
 
     pf = await _first(node)
-    event = _event(pact.REQUEST_CREATED, {"productId": pf["productIds"]}, "test-run-id/twice")
+    event = _event(events.REQUEST_CREATED, {"productId": pf["productIds"]}, "test-run-id/twice")
     answers = await asyncio.gather(*(node.event(event) for _ in range(4)))
     assert [r.status_code for r in answers] == [200] * 4
     assert (await node.event(event)).status_code == 200  # later again
-    assert len([m for m in _outbox(node) if m.body["data"]["requestEventId"] == "test-run-id/twice"]) == 1
+    assert len([e for e in _sent(node) if e["data"]["requestEventId"] == "test-run-id/twice"]) == 1
 
 
 async def test_a_request_for_an_unknown_product_is_rejected_at_the_source(node: Pact) -> None:  # cases 14.A, 14.B
     event_id = "test-run-id/14.A"
-    r = await node.event(_event(pact.REQUEST_CREATED, {"productId": ["urn:pact:null"], "comment": "x"}, event_id))
+    r = await node.event(_event(events.REQUEST_CREATED, {"productId": ["urn:pact:null"], "comment": "x"}, event_id))
     assert r.status_code == 200
-    sent = [m.body for m in _outbox(node)]
-    assert len(sent) == 1 and sent[0]["type"] == pact.REQUEST_REJECTED
+    sent = _sent(node)
+    assert len(sent) == 1 and sent[0]["type"] == events.REQUEST_REJECTED
     assert sent[0]["data"]["requestEventId"] == event_id
     assert sent[0]["data"]["error"]["code"] == "NotFound" and sent[0]["data"]["error"]["message"]
 
 
 async def test_published_events(node: Pact) -> None:  # cases 15, 40
-    r = await node.event(_event(pact.PUBLISHED, {"pfIds": ["3a6c14a7-4deb-498a-b5ea-16ce2535b576"]}))
+    r = await node.event(_event(events.PUBLISHED, {"pfIds": ["3a6c14a7-4deb-498a-b5ea-16ce2535b576"]}))
     assert r.status_code == 200
-    r = await node.event(_event(pact.PUBLISHED, {"pfIds": ["urn:gtin:4712345060507"]}))
+    r = await node.event(_event(events.PUBLISHED, {"pfIds": ["urn:gtin:4712345060507"]}))
     assert r.status_code == 400 and r.json()["code"] == "BadRequest"
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlmodel import Session, select
 
-from connector.exchange import pact
+from connector.protocols.pact import events
 from connector.storage.tables import AuditEntry, InboxEvent, OutboxMessage
 
 from .test_pact_conformance import CALLBACK, Pact, _event, node  # noqa: F401 - node is a fixture
@@ -37,14 +37,14 @@ class _Worker:
 
 async def test_the_worker_is_woken_after_the_commit_that_left_it_a_message(node: Pact) -> None:  # noqa: F811
     worker = node.api.app.state.worker = _Worker(node.api.engine)
-    r = await node.event(_event(pact.REQUEST_CREATED, {"productId": ["urn:pact:nothing-here"]}))
+    r = await node.event(_event(events.REQUEST_CREATED, {"productId": ["urn:pact:nothing-here"]}))
     assert r.status_code == 200
     assert worker.seen == [1]  # once, and the rejection was already committed when it woke
 
 
 async def test_a_running_worker_is_handed_the_message_after_the_commit(node: Pact) -> None:  # noqa: F811
     worker = node.api.app.state.worker = _Worker(node.api.engine, running=True)
-    r = await node.event(_event(pact.REQUEST_CREATED, {"productId": ["urn:pact:nothing-here"]}))
+    r = await node.event(_event(events.REQUEST_CREATED, {"productId": ["urn:pact:nothing-here"]}))
     assert r.status_code == 200
     assert worker.seen == [1] and worker.submitted == [[CALLBACK]]  # once, committed, leased to it
     with Session(node.api.engine) as session:
@@ -54,7 +54,7 @@ async def test_a_running_worker_is_handed_the_message_after_the_commit(node: Pac
 
 async def test_an_event_that_leaves_nothing_to_send_does_not_wake_the_worker(node: Pact) -> None:  # noqa: F811
     worker = node.api.app.state.worker = _Worker(node.api.engine)
-    event = _event(pact.PUBLISHED, {"pfIds": ["3a6c14a7-4deb-498a-b5ea-16ce2535b576"]})  # not from a supplier
+    event = _event(events.PUBLISHED, {"pfIds": ["3a6c14a7-4deb-498a-b5ea-16ce2535b576"]})  # not from a supplier
     assert (await node.event(event)).status_code == 200
     assert (await node.event(event)).status_code == 200  # a repeat changes nothing
     assert worker.seen == []

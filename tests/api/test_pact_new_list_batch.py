@@ -8,9 +8,11 @@ from sqlalchemy import event
 from sqlmodel import Session
 
 from connector.api import schemas as s
-from connector.api.peer.pact import render_window
 from connector.config import Settings
-from connector.services import catalog, exchange, footprints
+from connector.exchange import grants
+from connector.protocols.pact import render_cache
+from connector.protocols.pact.reads import render_window
+from connector.services import catalog, footprints
 from connector.services.context import NodeContext
 from connector.services.identity import load_identity
 from tests.pki import signing_settings
@@ -47,16 +49,16 @@ def test_a_page_is_rendered_as_each_footprint_alone_in_three_queries(engine, tmp
             )
             footprints.compute(ctx, product.id)
             if i != 5:  # the last one is not shared
-                exchange.grant(ctx, product.id, CUSTOMER)
+                grants.grant(ctx, product.id, CUSTOMER)
         session.commit()
-        window = exchange.visible_footprints(ctx, CUSTOMER)
+        window = grants.visible_footprints(ctx, CUSTOMER)
         assert len(window) == 5
-        one_by_one = [exchange.rendered_json(ctx, fp, p, CUSTOMER) for fp, p in window]  # issues attestations
+        one_by_one = [render_cache.rendered_json(ctx, fp, p, CUSTOMER) for fp, p in window]  # issues attestations
         session.commit()
 
     with Session(engine, expire_on_commit=False) as session:
         ctx = NodeContext(session, settings, identity)
-        window = exchange.visible_footprints(ctx, CUSTOMER)
+        window = grants.visible_footprints(ctx, CUSTOMER)
         statements: list[str] = []
 
         def count(conn, cursor, statement, *args) -> None:
@@ -70,5 +72,5 @@ def test_a_page_is_rendered_as_each_footprint_alone_in_three_queries(engine, tmp
         assert page == one_by_one
         assert len([q for q in statements if q.lstrip().upper().startswith("SELECT")]) <= 3, statements
         # a rendering not cached yet (or no attestation yet) goes the one-footprint way, same bytes
-        exchange._RENDERED.clear()
+        render_cache._RENDERED.clear()
         assert render_window(ctx, window, CUSTOMER, issue_missing=False) == one_by_one

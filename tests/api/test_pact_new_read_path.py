@@ -14,7 +14,7 @@ import pytest_asyncio
 from sqlalchemy import delete, update
 from sqlmodel import Session, select
 
-from connector.api.peer import cache as read_cache
+from connector.protocols.pact import cache as read_cache
 from connector.services import audit
 from connector.storage.tables import AuditEntry, Footprint, Grant
 

@@ -72,3 +72,16 @@ async def test_patch_null_clears_node_url(api):
     partner = (await api.post(URL, {"companyId": SUPPLIER, "name": "A", "nodeUrl": "https://a.example"})).json()
     resp = await api.patch(f"{URL}/{partner['id']}", {"nodeUrl": None})
     assert resp.status_code == 200 and resp.json()["nodeUrl"] is None
+
+
+async def test_a_partner_records_the_protocol_that_reaches_it(api):
+    partner = (await api.post(URL, {"companyId": SUPPLIER, "name": "A", "nodeUrl": "https://a.example"})).json()
+    assert partner["protocol"] == "pact"  # the default: the only protocol before protocols were recorded
+    explicit = await api.post(URL, {"companyId": "urn:pact:b.example:company:b", "name": "B", "protocol": "pact"})
+    assert explicit.status_code == 201 and explicit.json()["protocol"] == "pact"
+    unknown = {"companyId": "urn:pact:c.example:company:c", "name": "C", "protocol": "carrier-pigeon"}
+    assert_problem(await api.post(URL, unknown), 422, "protocol")
+    assert_problem(await api.patch(f"{URL}/{partner['id']}", {"protocol": "carrier-pigeon"}), 422, "protocol")
+    assert_problem(await api.patch(f"{URL}/{partner['id']}", {"protocol": None}), 422, "protocol")
+    patched = await api.patch(f"{URL}/{partner['id']}", {"protocol": "pact"})
+    assert patched.status_code == 200 and patched.json() == partner

@@ -12,8 +12,8 @@ from sqlmodel import Session
 from sqlmodel import select as select_model
 
 from connector.demo.chains import DEFAULT_CHAIN
-from connector.exchange import pact
-from connector.exchange.pact import CfpExtensionData
+from connector.protocols.pact import rendering
+from connector.protocols.pact.rendering import CfpExtensionData
 from connector.storage.tables import UpstreamFootprint
 
 from .network import Network
@@ -121,7 +121,7 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
     cell_at_pack = await asyncio.to_thread(cell_at_pack_now)
     verification = cell_at_pack.pact["pcf"]["verification"]
     assert verification["coverage"] == "product level" and verification["providerName"]
-    ext = CfpExtensionData.model_validate(pact.find_extension(cell_at_pack.pact))
+    ext = CfpExtensionData.model_validate(rendering.find_extension(cell_at_pack.pact))
     assert [c.depth for c in ext.certifications] == [0]
     declared = await _declare(network, chain)
     certs = declared["document"]["certifications"]

@@ -13,9 +13,9 @@ import pytest_asyncio
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from connector.exchange import pact
-from connector.exchange.client import PeerError
-from connector.services import exchange
+from connector.exchange import receipt
+from connector.protocols.pact import events, inbound, rendering
+from connector.protocols.pact.client import PeerError
 from connector.storage.tables import AuditEntry, UpstreamFootprint
 
 from .network import Network, build_network
@@ -125,7 +125,7 @@ async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network)
     held = await _genuine_lioh_held(net)
 
     genuine = held.pact
-    ext = pact.find_extension(genuine)
+    ext = rendering.find_extension(genuine)
     header, payload, signature = ext["attestation"].rstrip("~").split(".")
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["credentialSubject"]["stages"]["raw_material_acquisition"] = "1.2"
@@ -134,13 +134,13 @@ async def test_a_tampered_footprint_is_refused_and_recorded(manual_net: Network)
     forged = json.loads(json.dumps(genuine))
     forged["id"] = str(uuid.uuid4())
     forged["pcf"]["pcfExcludingBiogenicUptake"] = "1.2"
-    pact.find_extension(forged)["attestation"] = f"{header}.{forged_payload}.{signature}~"
+    rendering.find_extension(forged)["attestation"] = f"{header}.{forged_payload}.{signature}~"
 
     node = net[CATHODE]
 
     def receive(sender: str, pf: dict):
         with Session(node.engine, expire_on_commit=False) as session:
-            result = exchange.receive_footprint(node.ctx(session), sender, pf)
+            result = receipt.receive_footprint(node.ctx(session), sender, pf)
             session.commit()
             return result
 
@@ -183,14 +183,14 @@ async def test_a_duplicated_event_changes_nothing(manual_net: Network) -> None:
     await _lioh_footprint(net)
     peer = net[CATHODE].app.state.peer_client
     base = f"http://{net[LITHIUM].host}"
-    event = pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]})
+    event = events.cloud_event(events.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]})
     await peer.send_event(base, event)
     await peer.send_event(base, event)
     incoming = await _incoming(net[LITHIUM])
     assert len(incoming) == 1 and incoming[0]["eventId"] == event["id"]
     # a different event id is a new request
     await peer.send_event(
-        base, pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]})
+        base, events.cloud_event(events.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]})
     )
     assert len(await _incoming(net[LITHIUM])) == 2
 
@@ -205,7 +205,7 @@ async def test_a_held_footprint_sent_again_with_its_id_in_upper_case_is_a_repeat
     held = await _genuine_lioh_held(net)
 
     genuine = held.pact
-    token = pact.find_extension(genuine)["attestation"]
+    token = rendering.find_extension(genuine)["attestation"]
     issuer_jwt = token.split("~", 1)[0]
     payload = issuer_jwt.split(".")[1]
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -215,7 +215,7 @@ async def test_a_held_footprint_sent_again_with_its_id_in_upper_case_is_a_repeat
     lithium = net[LITHIUM].identity
     again = json.loads(json.dumps(genuine))
     again["id"] = upper
-    pact.find_extension(again)["attestation"] = (
+    rendering.find_extension(again)["attestation"] = (
         sign_jws_json(claims, lithium.key, lithium.chain, SD_JWT_TYP) + token[len(issuer_jwt) :]
     )
     node = net[CATHODE]
@@ -223,7 +223,7 @@ async def test_a_held_footprint_sent_again_with_its_id_in_upper_case_is_a_repeat
     def receive(pf: dict):
         with Session(node.engine, expire_on_commit=False) as session:
             refusals: list[str] = []
-            result = exchange.receive_footprint(node.ctx(session), LITHIUM, pf, refusals)
+            result = receipt.receive_footprint(node.ctx(session), LITHIUM, pf, refusals)
             session.commit()
             return result, refusals
 
@@ -274,7 +274,7 @@ async def test_a_retried_call_keeps_its_headers(manual_net: Network) -> None:
     peer = net[CATHODE].app.state.peer_client
     await peer.send_event(
         f"http://{net[LITHIUM].host}",
-        pact.cloud_event(pact.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]}),
+        events.cloud_event(events.REQUEST_CREATED, f"http://{net[CATHODE].host}", {"productId": [LIOH]}),
     )
     assert seen == ["application/cloudevents+json", "application/cloudevents+json"]
 
@@ -290,12 +290,12 @@ async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be
     def answer_without_attestation() -> None:
         with Session(node.engine, expire_on_commit=False) as session:
             unsigned = {"id": str(uuid.uuid4()), "productIds": [LIOH], "companyIds": [LITHIUM]}
-            event = pact.cloud_event(
-                pact.REQUEST_FULFILLED,
+            event = events.cloud_event(
+                events.REQUEST_FULFILLED,
                 f"http://{net[LITHIUM].host}",
                 {"requestEventId": asked["eventId"], "pfs": [unsigned]},
             )
-            exchange.handle_event(node.ctx(session), LITHIUM, event)
+            inbound.handle_event(node.ctx(session), LITHIUM, event)
             session.commit()
 
     await asyncio.to_thread(answer_without_attestation)

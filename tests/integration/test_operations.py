@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from connector.services import audit, outbox
+from connector.exchange import outbox
+from connector.services import audit
 from connector.storage.tables import AuditEntry, OutboxMessage, utcnow
 
 from .network import Network
@@ -140,7 +141,7 @@ class _FakePeer:
         self.fail = fail
 
     async def send_event(self, url: str, body: dict) -> None:
-        from connector.exchange.client import PeerError
+        from connector.protocols.pact.client import PeerError
 
         if self.fail:
             self.fail -= 1

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import Session, select
 
-from connector.services import outbox
+from connector.exchange import outbox
 from connector.storage.tables import OutboxMessage, utcnow
 
 from .test_operations import _FakePeer, _run_worker

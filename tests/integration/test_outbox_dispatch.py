@@ -12,8 +12,8 @@ from sqlmodel import Session, select
 
 from connector.api.deps import write_session
 from connector.config import Settings
+from connector.exchange import outbox
 from connector.exchange.worker import OutboxWorker
-from connector.services import outbox
 from connector.storage.tables import OutboxMessage, utcnow
 
 from .test_operations import _count_claims, _FakePeer, _until

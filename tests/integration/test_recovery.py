@@ -11,9 +11,9 @@ import pytest
 from sqlmodel import Session
 
 from connector.config import Settings
-from connector.exchange import pact
+from connector.exchange import outbox
 from connector.exchange.worker import OutboxWorker
-from connector.services import exchange, outbox
+from connector.protocols.pact import events, inbound
 from connector.storage.tables import utcnow
 
 from .network import Network
@@ -62,11 +62,11 @@ async def test_a_repeated_or_late_answer_never_undoes_a_fulfilled_request(manual
     assert (await node.api("GET", f"/requests/{mine['id']}")).json()["footprintIds"] == [held.footprint_id]
 
     def answer(pfs: list[dict]) -> None:
-        event = pact.cloud_event(
-            pact.REQUEST_FULFILLED, f"http://{net[LITHIUM].host}", {"requestEventId": mine["eventId"], "pfs": pfs}
+        event = events.cloud_event(
+            events.REQUEST_FULFILLED, f"http://{net[LITHIUM].host}", {"requestEventId": mine["eventId"], "pfs": pfs}
         )
         with Session(node.engine, expire_on_commit=False) as session:
-            exchange.handle_event(node.ctx(session), LITHIUM, event)
+            inbound.handle_event(node.ctx(session), LITHIUM, event)
             session.commit()
 
     await asyncio.to_thread(answer, [held.pact])  # the same answer again (a new event id)

@@ -19,6 +19,7 @@ import uvicorn
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from connector import protocols
 from connector.api.app import create_app
 from connector.cli import serve as serve_module
 from connector.cli.main import app, load_settings
@@ -327,7 +328,10 @@ def _sent(data: Path) -> tuple[list[tuple[str, str, str]], str]:
     """The outbox messages written (company, target, event type) and the waiting request's state."""
     engine = make_engine(str(load_settings(data).database_url))
     with Session(engine) as session:
-        sent = sorted((m.company_id, m.target_url, m.body["type"]) for m in session.exec(select(OutboxMessage)))
+        sent = sorted(
+            (m.company_id, m.target_url, protocols.adapter(m.protocol).wire_message(m, "https://node.test")["type"])
+            for m in session.exec(select(OutboxMessage))
+        )
         state = session.exec(select(CfpRequest)).one().state
     engine.dispose()
     return sent, state

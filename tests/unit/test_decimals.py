@@ -170,7 +170,7 @@ def test_decimal_str_takes_finite_decimals_and_keeps_every_digit():
 
 @pytest.mark.parametrize("text", ["١٢", "１２", "1e2", " 1"])
 def test_the_pact_extension_stages_take_only_ascii_decimal_strings(text):
-    from connector.exchange.pact import CfpExtensionData
+    from connector.protocols.pact.rendering import CfpExtensionData
 
     with pytest.raises(ValidationError):
         CfpExtensionData.model_validate({"stages": {"raw_material_acquisition": text}, "rounding": DEFAULT_ROUNDING})

@@ -7,7 +7,8 @@ from sqlmodel import Session, select
 
 from connector.api import schemas as s
 from connector.config import Settings
-from connector.services import catalog, exchange, footprints
+from connector.exchange import grants, propagation, requests
+from connector.services import catalog, footprints
 from connector.services.context import NodeContext
 from connector.services.identity import load_identity
 from connector.storage.tables import Attestation, CfpRequest
@@ -60,7 +61,7 @@ def test_requests_waiting_on_a_new_footprint_share_one_attestation_per_customer(
         )
         reqs = []
         for i, company in enumerate((CUSTOMER, CUSTOMER, OTHER)):
-            exchange.grant(ctx, pack.id, company)
+            grants.grant(ctx, pack.id, company)
             req = CfpRequest(
                 direction="incoming",
                 event_id=f"e{i}",
@@ -76,7 +77,7 @@ def test_requests_waiting_on_a_new_footprint_share_one_attestation_per_customer(
         session.commit()
 
         footprints.compute(ctx, cell.id)
-        exchange.propagate(ctx, COMPANY, CELL)
+        propagation.propagate(ctx, COMPANY, CELL)
         session.commit()
 
         for req in reqs:
@@ -106,7 +107,7 @@ def test_a_request_answered_from_a_footprint_computed_on_the_spot_is_attested_on
         )
         session.add(req)
         session.commit()
-        exchange.accept_request(ctx, req.id)  # grants, computes the first footprint and answers
+        requests.accept_request(ctx, req.id)  # grants, computes the first footprint and answers
         session.commit()
         assert req.state == "fulfilled"
         again = CfpRequest(
@@ -121,7 +122,7 @@ def test_a_request_answered_from_a_footprint_computed_on_the_spot_is_attested_on
         )
         session.add(again)
         session.commit()
-        exchange.fulfil_request(ctx, again.id)  # the footprint is held now: its attestation is found, not re-issued
+        requests.fulfil_request(ctx, again.id)  # the footprint is held now: its attestation is found, not re-issued
         session.commit()
         assert again.footprint_ids == req.footprint_ids
         issued = session.exec(select(Attestation).where(Attestation.footprint_id == req.footprint_ids[0])).all()

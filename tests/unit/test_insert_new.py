@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select as core_select
 from sqlmodel import Session, SQLModel
 
-from connector.api.peer import cache
+from connector.protocols.pact import cache
 from connector.storage import repositories as repo
 from connector.storage.tables import Attestation, Footprint, Grant, Product, UpstreamFootprint, utcnow
 

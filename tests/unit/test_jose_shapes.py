@@ -14,7 +14,7 @@ from connector.attestation import (
     seal_evidence_tree,
 )
 from connector.declaration.signing import BundlePack, EvidenceBundle
-from connector.exchange.pact import CfpExtensionData
+from connector.protocols.pact.rendering import CfpExtensionData
 from tests.pki import SUPPLIER_ID, T0, VERIFIER_ID, make_claims, make_hidden, make_pki
 
 MEMBERS = {"protected", "recipients", "iv", "ciphertext", "tag"}

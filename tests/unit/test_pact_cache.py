@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import Session, select
 
-from connector.api.peer import cache as read_cache
 from connector.errors import Unauthenticated
+from connector.protocols.pact import cache as read_cache
 from connector.services import audit, tokens
 from connector.storage.tables import AuditEntry, Grant, Product, utcnow
 
@@ -308,7 +308,7 @@ class _App:
 
 
 def test_concurrent_misses_share_one_read_unless_a_commit_came_between() -> None:
-    from connector.api.peer.pact import _Reads
+    from connector.protocols.pact.reads import _Reads
 
     async def main() -> None:
         reads = _Reads(_App(60))
@@ -345,7 +345,7 @@ def test_concurrent_misses_share_one_read_unless_a_commit_came_between() -> None
 
 
 def test_without_the_cache_every_request_reads() -> None:
-    from connector.api.peer.pact import _Reads
+    from connector.protocols.pact.reads import _Reads
 
     async def main() -> None:
         reads = _Reads(_App(0))

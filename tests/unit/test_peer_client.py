@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from connector.config import Settings
-from connector.exchange.client import PeerClient, PeerError
+from connector.protocols.pact.client import PeerClient, PeerError
 
 BASE = "https://peer.test"
 

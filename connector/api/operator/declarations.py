@@ -20,7 +20,7 @@ from ...declaration import (
 )
 from ...declaration.exports import catenax_left_to_merge
 from ...errors import NotFound, ValidationFailed
-from ...exchange.client import PeerError
+from ...protocols import PeerError
 from ...services import declaring
 from ...storage import repositories as repo
 from ...storage.tables import Attestation

@@ -7,7 +7,8 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Request, status
 from sqlmodel import col
 
-from ...services import audit, exchange, outbox, tokens
+from ...exchange import grants, outbox, requests
+from ...services import audit, tokens
 from ...storage import repositories as repo
 from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage
 from .. import schemas as s
@@ -81,7 +82,7 @@ def create_request(
     body: Annotated[s.RequestCreate, Body(openapi_examples=ex.REQUEST_CREATE)],
 ) -> s.RequestRead:
     """Ask the supplier of a BOM line for its footprint."""
-    req = exchange.request_footprint(
+    req = requests.request_footprint(
         ctx, body.bom_line_id, message=body.message, due_date=body.due_date, verifier_certs=body.verifier_certificates
     )
     _wake(request)
@@ -91,13 +92,13 @@ def create_request(
 @router.get("/requests/{request_id}", response_model=s.RequestRead)
 def get_request(ctx: ContextDep, _: ViewerDep, request_id: str) -> s.RequestRead:
     """Get one request."""
-    return _read(exchange.get_request(ctx, request_id))
+    return _read(requests.get_request(ctx, request_id))
 
 
 @router.post("/requests/{request_id}/accept", response_model=s.RequestRead)
 def accept_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
     """Accept an incoming request: grant the product to the requester and answer when the footprint exists."""
-    req = exchange.accept_request(ctx, request_id)
+    req = requests.accept_request(ctx, request_id)
     _wake(request)
     return _read(req)
 
@@ -111,7 +112,7 @@ def reject_request(
     body: Annotated[s.RejectBody, Body(openapi_examples=ex.REJECT)],
 ) -> s.RequestRead:
     """Reject an incoming request with a reason."""
-    req = exchange.reject_request(ctx, request_id, body.reason)
+    req = requests.reject_request(ctx, request_id, body.reason)
     _wake(request)
     return _read(req)
 
@@ -119,7 +120,7 @@ def reject_request(
 @router.post("/requests/{request_id}/fulfil", response_model=s.RequestRead)
 def fulfil_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
     """Answer an accepted incoming request with the current footprint."""
-    req = exchange.fulfil_request(ctx, request_id)
+    req = requests.fulfil_request(ctx, request_id)
     _wake(request)
     return _read(req)
 
@@ -127,7 +128,7 @@ def fulfil_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: 
 @router.post("/requests/{request_id}/cancel", response_model=s.RequestRead)
 def cancel_request(ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
     """Cancel a pending outgoing request."""
-    return _read(exchange.cancel_request(ctx, request_id))
+    return _read(requests.cancel_request(ctx, request_id))
 
 
 @router.get("/grants", response_model=s.Page[s.GrantRead])
@@ -146,14 +147,14 @@ def create_grant(
     ctx: ContextDep, _: EditorDep, body: Annotated[s.GrantCreate, Body(openapi_examples=ex.GRANT)]
 ) -> s.GrantRead:
     """Let a customer see a product's footprints."""
-    g = exchange.grant(ctx, body.product_id, body.company_id)
+    g = grants.grant(ctx, body.product_id, body.company_id)
     return s.GrantRead(id=g.id, product_id=g.product_id, company_id=g.company_id, created_at=g.created_at)
 
 
 @router.delete("/grants/{grant_id}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_grant(ctx: ContextDep, _: EditorDep, grant_id: str) -> None:
     """Withdraw a grant."""
-    exchange.revoke_grant(ctx, grant_id)
+    grants.revoke_grant(ctx, grant_id)
 
 
 @router.post("/pact-clients", status_code=status.HTTP_201_CREATED, response_model=s.PeerClientCreated)

@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 from sqlmodel import col
 
-from ...services import catalog, exchange, footprints
+from ...exchange import propagation
+from ...services import catalog, footprints
 from ...storage import repositories as repo
 from ...storage.tables import Footprint, UpstreamFootprint
 from .. import schemas as s
@@ -26,7 +27,7 @@ router = APIRouter(tags=["footprints"], route_class=StrictJsonRoute)
 )
 def compute_footprint(ctx: ContextDep, _: EditorDep, product_id: str, response: Response) -> s.ComputeResult:
     """Compute the product's footprint from the latest upstream values held (new version only if it changed)."""
-    fp, changed = exchange.compute_and_publish(ctx, product_id)
+    fp, changed = propagation.compute_and_publish(ctx, product_id)
     response.status_code = status.HTTP_201_CREATED if changed else status.HTTP_200_OK
     product = catalog.get_product(ctx, product_id)
     return s.ComputeResult(footprint=footprints.footprint_read(fp, product), changed=changed)

@@ -7,10 +7,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from ...protocols.pact.deps import CallerDep
 from ...services import declaring
 from ..deps import ContextDep
 from ..strict_body import StrictJsonRoute
-from .deps import CallerDep
 
 router = APIRouter(tags=["peer: certification"], route_class=StrictJsonRoute)
 

@@ -9,10 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from ...api.deps import ContextDep
 from ...errors import InvalidSignature, Unauthenticated
 from ...services import audit, tokens
 from ...services.context import NodeContext
-from ..deps import ContextDep
 from .deps import issuer_of
 
 router = APIRouter(tags=["peer: auth"])

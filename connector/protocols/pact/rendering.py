@@ -1,37 +1,32 @@
-"""PACT v3 ProductFootprint rendering and the CloudEvents this connector sends and accepts."""
+"""PACT v3 ProductFootprint rendering: a footprint as PACT shows it, with our extension (stages, attestation,
+evidence, certifications)."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..attestation.evidence import Evidence
-from ..decimals import DECIMAL_PATTERN, format_decimal
-from ..stages import STAGES, Stage
+from ...attestation.evidence import Evidence
+from ...decimals import DECIMAL_PATTERN, format_decimal
+from ...periods import reference_period, validity_period
+from ...stages import STAGES, Stage
+from ...storage.pact_reads import RENDERED_PRODUCT_FIELDS, product_key
+
+__all__ = [
+    "RENDERED_PRODUCT_FIELDS",
+    "CfpExtensionData",
+    "find_extension",
+    "geography",
+    "product_key",
+    "render_footprint",
+]
+from .events import iso
 
 SPEC_VERSION = "3.0.0"
 EXTENSION_SCHEMA = "https://battery-cfp-connector.dev/schemas/pact-cfp-extension.schema.json"
 EXTENSION_DOCS = "https://battery-cfp-connector.dev/docs/api#pact-extension"
-
-EVENT_PREFIX = "org.wbcsd.pact.ProductFootprint."
-REQUEST_CREATED = EVENT_PREFIX + "RequestCreatedEvent.3"
-REQUEST_FULFILLED = EVENT_PREFIX + "RequestFulfilledEvent.3"
-REQUEST_REJECTED = EVENT_PREFIX + "RequestRejectedEvent.3"
-PUBLISHED = EVENT_PREFIX + "PublishedEvent.3"
-EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED)
-
-# Our additions to a RequestCreated event travel as vendor fields, as PACT allows (x-<impl>-<name>).
-X_VERIFIERS = "x-cfpconnector-verifierCertificates"
-X_DUE = "x-cfpconnector-dueDate"
-X_MESSAGE = "x-cfpconnector-message"
-
-
-def iso(at: datetime) -> str:
-    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def render_footprint(
@@ -104,30 +99,6 @@ def render_footprint(
     return {k: v for k, v in pf.items() if v is not None}
 
 
-RENDERED_PRODUCT_FIELDS = (
-    "name",
-    "description",
-    "declared_unit",
-    "mass_per_declared_unit",
-    "plant_country",
-    "plant_subdivision",
-    "classifications",
-    "product_ids",
-    "reference_period_start",
-    "reference_period_end",
-)
-"""Every field of its product that :func:`render_footprint` reads. A footprint is immutable but its product is not (a
-new plant, other classifications): these values are part of a remembered rendering's key."""
-
-
-def product_key(values: Any) -> tuple[Any, ...]:
-    """The render key's part for the product: :data:`RENDERED_PRODUCT_FIELDS` of a product, or those values in that
-    order (a row of their columns), hashable."""
-    if not isinstance(values, tuple | list):
-        values = [getattr(values, name) for name in RENDERED_PRODUCT_FIELDS]
-    return tuple(tuple(v) if isinstance(v, list) else v for v in values)
-
-
 def geography(product: Any) -> tuple[str, str] | None:
     """The one geography field a footprint carries, and its value: the plant's subdivision when known, else its
     country; None without a plant (PACT's global granularity).
@@ -143,49 +114,11 @@ def geography(product: Any) -> tuple[str, str] | None:
     return None
 
 
-def validity_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
-    """The validity period a footprint states: the footprint's own, else from its creation to three years after the
-    reference period's end. The validity filters read these same dates."""
-    _, ref_end = reference_period(product, footprint)
-    return (
-        footprint.validity_start or footprint.created_at,
-        footprint.validity_end or ref_end + timedelta(days=3 * 365),
-    )
-
-
-def reference_period(product: Any, footprint: Any) -> tuple[datetime, datetime]:
-    return period_for(product, footprint.created_at)
-
-
-def period_for(product: Any, at: datetime) -> tuple[datetime, datetime]:
-    """The product's reference period, or by default the last completed calendar year before ``at``.
-
-    A completed period keeps PACT's rule that validity starts no earlier than the reference period's end.
-    """
-    if product.reference_period_start and product.reference_period_end:
-        return product.reference_period_start, product.reference_period_end
-    return datetime(at.year - 1, 1, 1, tzinfo=UTC), datetime(at.year, 1, 1, tzinfo=UTC)
-
-
 def find_extension(pf: dict[str, Any]) -> dict[str, Any] | None:
     for ext in pf.get("extensions") or []:
         if isinstance(ext, dict) and ext.get("dataSchema") == EXTENSION_SCHEMA and isinstance(ext.get("data"), dict):
             return ext["data"]
     return None
-
-
-def cloud_event(
-    type_: str, source: str, data: dict[str, Any], *, event_id: str | None = None, at: datetime | None = None
-) -> dict[str, Any]:
-    return {
-        "specversion": "1.0",
-        "id": event_id or str(uuid.uuid4()),
-        "source": source,
-        "time": iso(at or datetime.now(UTC)),
-        "type": type_,
-        "datacontenttype": "application/json",
-        "data": data,
-    }
 
 
 class CertificationEntry(BaseModel):

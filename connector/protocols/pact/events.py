@@ -2,7 +2,7 @@
 
 An event is parsed strictly (:func:`~connector.strict_json.strict_json_loads`) and then validated here, before any
 state is touched: whatever a peer sends that these models refuse is a 400 with PACT's error body, and nothing is
-stored. The models only check shapes; what the node does with a valid event is ``services.exchange.handle_event``.
+stored. The models only check shapes; what the node does with a valid event is ``protocols.pact.inbound.handle_event``.
 Extension attributes of the envelope and vendor fields of the data (``x-<impl>-<name>``) are kept as sent.
 """
 
@@ -14,9 +14,37 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
-from . import pact
+__all__ = ["InvalidEvent", "cloud_event", "parse_event"]
 
-__all__ = ["InvalidEvent", "parse_event"]
+EVENT_PREFIX = "org.wbcsd.pact.ProductFootprint."
+REQUEST_CREATED = EVENT_PREFIX + "RequestCreatedEvent.3"
+REQUEST_FULFILLED = EVENT_PREFIX + "RequestFulfilledEvent.3"
+REQUEST_REJECTED = EVENT_PREFIX + "RequestRejectedEvent.3"
+PUBLISHED = EVENT_PREFIX + "PublishedEvent.3"
+EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED)
+
+# Our additions to a RequestCreated event travel as vendor fields, as PACT allows (x-<impl>-<name>).
+X_VERIFIERS = "x-cfpconnector-verifierCertificates"
+X_DUE = "x-cfpconnector-dueDate"
+X_MESSAGE = "x-cfpconnector-message"
+
+
+def iso(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def cloud_event(
+    type_: str, source: str, data: dict[str, Any], *, event_id: str | None = None, at: datetime | None = None
+) -> dict[str, Any]:
+    return {
+        "specversion": "1.0",
+        "id": event_id or str(uuid.uuid4()),
+        "source": source,
+        "time": iso(at or datetime.now(UTC)),
+        "type": type_,
+        "datacontenttype": "application/json",
+        "data": data,
+    }
 
 
 def _iso_datetime(value: str) -> str:
@@ -59,11 +87,11 @@ class RequestCreatedData(_Data):
     valid_before: IsoDateTime | None = Field(None, alias="validBefore")
     status: Criterion | None = None
     comment: Text | None = None
-    due_date: IsoDateTime | None = Field(None, alias=pact.X_DUE)
-    message: Text | None = Field(None, alias=pact.X_MESSAGE)
+    due_date: IsoDateTime | None = Field(None, alias=X_DUE)
+    message: Text | None = Field(None, alias=X_MESSAGE)
     verifier_certificates: (
         Annotated[list[Annotated[str, StringConstraints(max_length=20_000)]], Field(max_length=20)] | None
-    ) = Field(None, alias=pact.X_VERIFIERS)
+    ) = Field(None, alias=X_VERIFIERS)
 
 
 EventId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -145,7 +173,7 @@ class Published(_Envelope):
 
 
 MODELS = (RequestCreated, RequestFulfilled, RequestRejected, Published)
-"""One model per PACT v3 event type, in the order of ``pact.EVENT_TYPES`` (a test keeps the two in step)."""
+"""One model per PACT v3 event type, in the order of ``EVENT_TYPES`` (a test keeps the two in step)."""
 Event = Annotated[RequestCreated | RequestFulfilled | RequestRejected | Published, Field(discriminator="type")]
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 
@@ -156,7 +184,7 @@ class InvalidEvent(ValueError):
 
 def _where(error: Any) -> str:
     loc = [str(p) for p in error.get("loc", ())]
-    if loc and loc[0] in pact.EVENT_TYPES:
+    if loc and loc[0] in EVENT_TYPES:
         loc = loc[1:]  # the union's tag: the type is named in the message already
     return ".".join(loc) or "event"
 

@@ -57,7 +57,7 @@ def _not_revoked(app: Any, caller: tokens.Caller) -> None:
     trust = identity.trust if identity is not None else None
     checked = getattr(app.state, "revocation_checked", None)
     if checked is None or checked[0] is not trust:
-        checked = app.state.revocation_checked = (trust, set())
+        checked = app.state.revocation_checked = (trust, set[tokens.Caller]())
     if caller in checked[1]:
         return
     reason = tokens.revoked(trust, caller, NodeContext.now())

@@ -1,9 +1,14 @@
-"""Durable outgoing messages: written in the caller's transaction, sent later by the worker."""
+"""Durable outgoing messages: written in the caller's transaction, sent later by the worker.
+
+A message is a neutral intent (:data:`INTENTS`) with a neutral body, and the protocol that carries it: the protocol's
+adapter renders its wire message when the worker sends it. Rows written before intents (kind ``event`` with a PACT
+CloudEvent as body, kind ``fetch-footprint``) have protocol ``pact`` (migration 0003) and its adapter still sends them.
+"""
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select, update
@@ -11,14 +16,33 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 from sqlmodel import select as orm_select
 
+from .. import protocols
 from ..config import Settings
+from ..services import audit
 from ..storage import repositories as repo
 from ..storage.tables import OutboxMessage, new_id
 from ..storage.transaction_items import TransactionItems
-from . import audit
+
+ASK = "ask"
+"""Ask a supplier for a footprint. Body: ``id`` (the request's event id), ``at``, ``productIds``, ``companyIds``, and
+optional ``message``, ``dueDate``, ``verifierCertificates``."""
+ANSWER = "answer"
+"""Answer a customer's request. Body: ``id``, ``at``, ``requestId``, ``footprints`` (each a document of the protocol,
+attested to the customer: rendered in the transaction that issued the attestation)."""
+REJECT = "reject"
+"""Refuse a customer's request. Body: ``id``, ``at``, ``requestId``, ``code``, ``reason``."""
+CANCEL = "cancel"
+"""Withdraw a request sent to a supplier, for a protocol that can say so. Body: ``id``, ``at``, ``requestId``."""
+PUBLISH = "publish"
+"""Tell a customer of new footprint versions. Body: ``id``, ``at``, ``footprintIds``."""
+FETCH = "fetch"
+"""Fetch a footprint a supplier announced, and receive it. Body: ``footprintId``."""
+INTENTS = (ASK, ANSWER, REJECT, CANCEL, PUBLISH, FETCH)
 
 SEND_EVENT = "event"
+"""A kind written before intents: a PACT CloudEvent to send as it is (still sent; written now only by tests)."""
 FETCH_FOOTPRINT = "fetch-footprint"
+"""A kind written before intents: body ``pfId`` (still sent)."""
 LEASE = timedelta(seconds=60)
 ENQUEUED = "outbox.enqueued"
 """``session.info`` key set by :func:`enqueue`: the transaction left a message for the worker to claim."""
@@ -39,7 +63,21 @@ _COLUMNS = tuple(_TABLE.c)
 _INSERT = insert(_TABLE)
 
 
-def enqueue(session: Session, target_url: str, company_id: str, kind: str, body: dict[str, Any], at: datetime) -> str:
+def iso(at: datetime) -> str:
+    """A time in an intent's body: ISO 8601 in UTC."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def enqueue(
+    session: Session,
+    target_url: str,
+    company_id: str,
+    kind: str,
+    body: dict[str, Any],
+    at: datetime,
+    *,
+    protocol: str = "pact",
+) -> str:
     """Write a message in the caller's transaction (one prepared INSERT on its connection: no unit of work); its id.
 
     With ``session.info[DISPATCH]`` the message is written leased (as a claim would lease it) and, once the
@@ -51,6 +89,7 @@ def enqueue(session: Session, target_url: str, company_id: str, kind: str, body:
         "target_url": target_url.rstrip("/"),
         "company_id": company_id,
         "kind": kind,
+        "protocol": protocol,
         "body": body,
         "state": "pending",
         "attempts": 0,
@@ -191,15 +230,20 @@ def mark_failed(
     return retry_at
 
 
-REQUEST_CREATED = "org.wbcsd.pact.ProductFootprint.RequestCreatedEvent.3"  # pact.REQUEST_CREATED
-
-
 def _gave_up(session: Session, settings: Settings, row: OutboxMessage, at: datetime) -> None:
     """A request that could not be delivered is closed as ``failed`` with the reason, in the same transaction: a
     request left ``pending`` would wait forever, and asking again would only return it."""
-    if row.kind != SEND_EVENT or not isinstance(row.body, dict) or row.body.get("type") != REQUEST_CREATED:
+    if not isinstance(row.body, dict):
         return
-    event_id = str(row.body.get("id"))
+    if row.kind == ASK:
+        event_id = str(row.body.get("id"))
+    elif row.kind in INTENTS:
+        return
+    else:  # a kind written before intents: its protocol knows whether it asked
+        asked = protocols.adapter(row.protocol).request_asked(row.kind, row.body)
+        if asked is None:
+            return
+        event_id = asked
     reason = f"could not be delivered to {row.target_url}: {row.last_error}"[:2000]
     if repo.fail_request(session, event_id, reason, at) is not None:
         audit.append(session, settings.company_id, "request.failed", event_id, to=row.company_id, reason=reason)

@@ -1,4 +1,6 @@
-"""The peer client: obtains tokens (private_key_jwt, or client_secret_basic for plain PACT hosts) and calls peers.
+"""The PACT peer client: obtains tokens (PACT's OAuth2 client credentials: private_key_jwt, or client_secret_basic
+for plain PACT hosts) and calls peers' ``/3`` routes, and our certification route (``/peer/v1/certifications``, on
+the same tokens).
 
 The transport is swappable so a whole dataspace of in-process nodes can talk without sockets.
 """
@@ -12,19 +14,14 @@ from typing import Any
 
 import httpx
 
-from ..config import Settings
-from ..services import tokens
-from ..services.identity import NodeIdentity
-from ..strict_json import strict_json_loads
-from . import targets
+from ...config import Settings
+from ...exchange import targets
+from ...services import tokens
+from ...services.identity import NodeIdentity
+from ...strict_json import strict_json_loads
+from .. import PeerError
 
-
-class PeerError(Exception):
-    """A call to a peer failed; ``permanent`` means retrying cannot help (e.g. 4xx other than 401/408/429)."""
-
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.permanent = permanent
+__all__ = ["PeerClient", "PeerError"]
 
 
 def _answer(r: httpx.Response) -> dict[str, Any]:

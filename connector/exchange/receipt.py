@@ -1,0 +1,169 @@
+"""Receipt of a supplier's footprints: an answer to our request, or a new version it announced. Each footprint is
+verified against its attestation before anything is stored; a verified new one is stored and flows on (propagation).
+
+A footprint arrives as its protocol's document; the protocol's adapter reads it (``read_footprint``), so nothing here
+knows a wire format. The document is stored as received (``UpstreamFootprint.pact``).
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import Any
+
+from sqlmodel import select
+
+from .. import protocols
+from ..attestation import verify_attestation
+from ..errors import InvalidSignature, ValidationFailed
+from ..services import audit, footprints
+from ..services import models as s
+from ..services.context import NodeContext
+from ..stages import STAGES
+from ..storage import repositories as repo
+from ..storage.tables import UpstreamFootprint
+from . import outbox, propagation, requests
+
+log = logging.getLogger("connector.exchange")
+
+
+def receive_answer(
+    ctx: NodeContext, caller: str, request_id: str, documents: list[Any], *, protocol: str = protocols.DEFAULT
+) -> None:
+    """A supplier's answer to a request this node sent it: each footprint document verified and stored on its own
+    (a bad one refused and recorded), then the request closed (fulfilled, or refused with why)."""
+    found = repo.outgoing_request_answered(ctx.session, request_id)
+    if found is None or found.company_id != caller:
+        raise requests.NotOurRequest("the answer names no request this node sent to you")
+    refusals: list[str] = []
+    footprint_ids = []
+    for pf in documents:
+        before = len(refusals)
+        row = receive_footprint(ctx, caller, pf, refusals, protocol=protocol)
+        if row is not None:
+            footprint_ids.append(row.footprint_id)
+        elif len(refusals) == before and isinstance(pf, dict):
+            footprint_ids.append(str(pf.get("id", "")).lower())  # verified, and held already: it answers too
+    if found.state == "fulfilled":
+        # a repeated or late answer never undoes a fulfilled request; a new footprint in it is kept with the others
+        added = [f for f in footprint_ids if f not in found.footprint_ids]
+        if added:
+            repo.update_request(
+                ctx.session, found.id, footprint_ids=[*found.footprint_ids, *added], updated_at=ctx.now()
+            )
+        return
+    state: dict[str, Any] = {"state": "fulfilled" if footprint_ids else "pending"}
+    if not footprint_ids and refusals:
+        # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
+        # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
+        state = {"state": "refused", "reason": "answer refused: " + "; ".join(refusals)[:1000]}
+    repo.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
+
+
+def on_published(ctx: NodeContext, caller: str, footprint_ids: list[str], *, protocol: str = protocols.DEFAULT) -> None:
+    """A supplier announced new footprint versions: each fetched (by the outbox, over ``protocol``) and received."""
+    partner = repo.partner_row(ctx.session, caller)
+    if partner is None or not partner.is_supplier or not partner.node_url:
+        return  # news from someone we do not buy from: nothing to fetch
+    for pf_id in footprint_ids:
+        fetch = {"footprintId": pf_id}
+        outbox.enqueue(ctx.session, partner.node_url, caller, outbox.FETCH, fetch, ctx.now(), protocol=protocol)
+
+
+def receive_footprint(
+    ctx: NodeContext,
+    sender: str,
+    pf: dict[str, Any],
+    refusals: list[str] | None = None,
+    *,
+    protocol: str = protocols.DEFAULT,
+) -> UpstreamFootprint | None:
+    """Verify and store a supplier's footprint (a document of ``protocol``), then recompute what depends on it. A
+    bad one is refused and recorded (and its reason appended to ``refusals`` when given)."""
+    try:
+        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf))
+    except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
+        if refusals is not None:
+            refusals.append(str(reason))
+        log.warning("refused footprint %s from %s: %s", pf.get("id") if isinstance(pf, dict) else "?", sender, reason)
+        audit.append(
+            ctx.session,
+            sender,
+            "footprint.refused",
+            str(pf.get("id", "")) if isinstance(pf, dict) else "",
+            reason=reason,
+        )
+        return None
+    if row is not None:
+        propagation.propagate(ctx, sender, row.product_id)
+    return row
+
+
+def _verify_and_store(ctx: NodeContext, sender: str, got: protocols.FootprintDocument) -> UpstreamFootprint | None:
+    attestation = got.attestation
+    if not attestation:
+        raise InvalidSignature("footprint carries no attestation")
+    if ctx.identity is None or ctx.identity.trust is None:
+        raise InvalidSignature("this node has no trust anchors to verify attestations")
+    verified = verify_attestation(attestation, ctx.identity.trust, at=ctx.now(), audience=ctx.company_id)
+    claims = verified.claims
+    if claims.issuer != sender or sender not in got.company_ids:
+        raise InvalidSignature(f"attestation issuer {claims.issuer} is not the sender {sender}")
+    if claims.footprint_id != got.id:
+        raise InvalidSignature("attestation is for another footprint")
+    if {p.lower() for p in claims.product_ids} != {p.lower() for p in got.product_ids}:
+        raise InvalidSignature("attestation product ids differ from the footprint")
+    if Decimal(got.total()) != claims.total:
+        raise InvalidSignature("footprint total differs from the attested total")
+    if claims.declared_unit != got.declared_unit():
+        raise InvalidSignature("declared unit differs from the attested one")
+    pf = got.document
+    # the usual case, a footprint not held yet, in one prepared query (the row, with its evidence and PACT JSON, is
+    # loaded only when held)
+    held_id = got.id.lower()  # as record_upstream stores it: a peer may send the id in another case
+    existing = (
+        ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == held_id)).first()
+        if repo.upstream_held(ctx.session, held_id)
+        else None
+    )
+    if existing is not None:
+        if got.status == "Deprecated" and existing.status != "Deprecated":
+            existing.status = "Deprecated"
+            ctx.session.add(existing)
+        certifications = got.certifications
+        if certifications != existing.certifications:
+            # the same footprint, now certified: keep the news and pass it on to our own customers
+            existing.certifications = certifications
+            existing.pact = pf
+            ctx.session.add(existing)
+            audit.append(ctx.session, sender, "certification.received", got.id, count=len(certifications))
+            propagation.republish(ctx, sender, existing.product_id)
+        return None
+    stages = claims.stages.as_dict()
+    body = s.UpstreamFootprintCreate.model_validate(
+        {
+            "footprintId": got.id,
+            "supplierCompanyId": sender,
+            "productId": claims.product_ids[0],
+            "declaredUnit": claims.declared_unit,
+            "stages": {st.value: str(stages[st]) for st in STAGES},
+            "primaryDataShare": str(claims.primary_data_share),
+            "dqr": claims.data_quality.model_dump(mode="json"),
+        }
+    )
+    try:
+        row = footprints.record_upstream(
+            ctx,
+            body,
+            source="peer",
+            attestation=attestation,
+            evidence=got.evidence,
+            pact=pf,
+            certifications=got.certifications,
+            not_held=True,
+        )  # the look-up above was for the id it stores
+    except footprints.AlreadyHeld:
+        return None  # the same footprint, stored by an answer that arrived at the same moment
+    audit.append(ctx.session, sender, "footprint.received", got.id, digest=verified.digest)
+    return row
