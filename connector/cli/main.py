@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,22 +10,19 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session
 
 from .. import runtime
-from ..config import Settings
 from ..errors import ConnectorError
 from ..exchange import propagation
 from ..services import audit, footprints, importer, keys
 from ..services.catalog import product_read
 from ..services.context import NodeContext
-from ..services.identity import load_identity
 from ..stages import STAGES
 from ..storage import repositories as repo
-from ..storage.db import create_schema, make_engine
 from ..storage.private import secure_folder, write_private
 from .ca import ca_app
 from .common import die, env_has, first_error, read_json
+from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
 from .serve import check_serve, tls_options
 from .verify import certify_command, verify_command
 
@@ -45,10 +39,6 @@ app.command("certify")(certify_command)
 
 console = Console()
 err = Console(stderr=True)
-
-DataDir = Annotated[
-    Path | None, typer.Option("--data-dir", help="Node data folder (default: $CONNECTOR_DATA_DIR or .connector)")
-]
 
 
 def _version() -> str:
@@ -78,80 +68,6 @@ def main(
     """Battery carbon-footprint traceability connector."""
 
 
-def _settings(**values: object) -> Settings:
-    """Settings, or a one-line error naming the setting that is wrong (not a pydantic traceback)."""
-    try:
-        return Settings(**values)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        die(f"invalid setting {first_error(exc)}")
-
-
-def load_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    """Settings from ``<data-dir>/node.json``, overridden by the environment (CONNECTOR_*), then by explicit options."""
-    base = _settings()
-    folder = data_dir or base.data_dir
-    values: dict[str, object] = {}
-    config_file = folder / "node.json"
-    if config_file.exists():
-        recorded = read_json(config_file, "node settings")
-        if not isinstance(recorded, dict):
-            die(f"node settings {config_file} must be a JSON object")
-        values.update(recorded)
-    # only what the environment really set: the database_url the validator derives from the default data dir is not
-    env = base.model_dump(include=base.model_fields_set - {"data_dir", "database_url"})
-    if any(k.upper() == "CONNECTOR_DATABASE_URL" for k in os.environ):
-        env["database_url"] = base.database_url
-    values.update(env)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    values["data_dir"] = folder
-    return _settings(**values)
-
-
-def node_settings(data_dir: Path | None = None, **overrides: object) -> Settings:
-    """The settings of an existing node: a folder without ``node.json`` is refused (a mistyped --data-dir would
-    otherwise start an empty node), unless the environment configures the node (CONNECTOR_COMPANY_ID, as in a
-    container). The folder is made private (0700, its files 0600)."""
-    folder = data_dir or _settings().data_dir
-    if not (folder / "node.json").is_file() and not env_has("CONNECTOR_COMPANY_ID"):
-        die(
-            f"no node in {folder} (no node.json): run connector init --data-dir {folder} first, "
-            "or set CONNECTOR_COMPANY_ID and the other settings in the environment"
-        )
-    settings = load_settings(folder, **overrides)
-    secure_folder(settings.data_dir)
-    return settings
-
-
-def _identity(settings: Settings):  # noqa: ANN202 - NodeIdentity, imported lazily by services.identity
-    try:
-        return load_identity(settings)
-    except (OSError, ValueError) as exc:
-        die(f"cannot load the node's identity files: {exc}")
-
-
-@contextmanager
-def node_context(settings: Settings) -> Iterator[NodeContext]:
-    identity = _identity(settings)
-    engine = make_engine(str(settings.database_url))
-    create_schema(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        try:
-            yield NodeContext(session=session, settings=settings, identity=identity)
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-    engine.dispose()
-
-
-def fail(exc: ConnectorError) -> None:
-    """A service's refusal as one line: its detail, and the first field error when the detail does not say it."""
-    first = exc.errors[0] if exc.errors else None
-    if first and str(first.get("message")) not in exc.detail:
-        die(f"{exc.detail} ({first.get('field')}: {first.get('message')})")
-    die(exc.detail)
-
-
 @app.command()
 def init(
     data_dir: DataDir = None,
@@ -174,7 +90,7 @@ def init(
     On a folder that already has a node.json, nothing in it is dropped: options equal to it (or not given) change
     nothing, an option that differs is refused unless --force, which replaces just that key.
     """
-    folder = data_dir or _settings().data_dir
+    folder = data_dir or checked_settings().data_dir
     config_file = folder / "node.json"
     given = {
         "company_id": company_id,
@@ -245,7 +161,7 @@ def serve(
         fail(exc)
     secure_folder(settings.data_dir)  # again: what start-up made there (lock files, worker slots) is private too
     uvicorn.run(
-        create_app(settings, identity=_identity(settings), lease_holder=holder),
+        create_app(settings, identity=node_identity(settings), lease_holder=holder),
         host=settings.listen_host,
         port=settings.listen_port,
         log_level="info",
