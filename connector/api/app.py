@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from .. import __version__, protocols
 from ..config import Settings
 from ..exchange.worker import OutboxWorker
-from ..protocols.pact.client import PeerClient
+from ..protocols.pact.client import PactClient
 from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
 from . import idempotency, problems
@@ -142,7 +142,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        client = PeerClient(settings, identity, transport=transport, verify=_tls_verify(settings))
+        client = PactClient(settings, identity, transport=transport, verify=_tls_verify(settings))
         worker = OutboxWorker(engine, settings, identity, client, holder=lease_holder) if settings.run_workers else None
         app.state.peer_client, app.state.worker = client, worker
         if worker:

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from ..config import Settings
 from ..errors import Forbidden, Unavailable
 from ..exchange import outbox
-from ..services import keys
+from ..services import api_keys
 from ..services.context import NodeContext
 from ..storage.tables import ApiKey
 from . import idempotency
@@ -95,8 +95,8 @@ api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="O
 
 def require(role: str) -> Callable[..., ApiKey]:
     def dependency(session: SessionDep, presented: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
-        key = keys.authenticate(session, presented)
-        if not keys.has_role(key, role):
+        key = api_keys.authenticate(session, presented)
+        if not api_keys.has_role(key, role):
             raise Forbidden(f"this API key has role {key.role!r}; {role!r} is required")
         return key
 

@@ -14,7 +14,7 @@ from rich.table import Table
 from .. import runtime
 from ..errors import ConnectorError
 from ..exchange import propagation
-from ..services import audit, footprints, importer, keys
+from ..services import api_keys, audit, footprints, importer
 from ..services.catalog import product_read
 from ..services.context import NodeContext
 from ..stages import STAGES
@@ -115,7 +115,7 @@ def init(
         if repo.count_admin_keys(ctx.session) > 0:
             console.print(f"Node in {folder} already initialised; no new key made.")
             return
-        _, secret = keys.create_key(ctx.session, "initial admin", "admin")
+        _, secret = api_keys.create_key(ctx.session, "initial admin", "admin")
     console.print(f"Node for [bold]{settings.company_name}[/] ({settings.company_id}) initialised in {folder}")
     console.print(f"Admin API key (shown once, keep it safe):\n[bold]{secret}[/]")
 

@@ -104,7 +104,7 @@ class Facility(PassportModel):
     facility: str = Field(pattern=BPNA_PATTERN)
 
 
-class Manufacturer(PassportModel):
+class PassportManufacturer(PassportModel):
     facility: list[Facility]
     manufacturer: str = Field(pattern=BPNL_PATTERN)
     manufacturingDate: str | None = Field(None, pattern=DATE_PATTERN)
@@ -112,7 +112,7 @@ class Manufacturer(PassportModel):
 
 class Operation(PassportModel):
     intoServiceDate: str | None = Field(None, pattern=DATE_PATTERN)
-    manufacturer: Manufacturer
+    manufacturer: PassportManufacturer
 
 
 class Warranty(PassportModel):
@@ -154,7 +154,7 @@ class SustainabilityDocuments(PassportModel):
     sustainabilityReport: list[Doc] | None = None
 
 
-class Footprint(PassportModel):
+class PassportCarbonFootprint(PassportModel):
     value: float = Field(ge=0)
     rulebook: list[Doc]
     lifecycle: str
@@ -167,7 +167,7 @@ class Footprint(PassportModel):
 
 class Sustainability(PassportModel):
     documents: SustainabilityDocuments
-    carbonFootprint: list[Footprint]
+    carbonFootprint: list[PassportCarbonFootprint]
     status: Literal["original", "repurposed", "re-used", "remanufactured", "waste"]
 
 

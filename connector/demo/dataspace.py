@@ -33,7 +33,7 @@ from ..identity import (
 )
 from ..identity.files import save_authority, save_issued, write_certificates, write_crl, write_private_key
 from ..identity.keys import certificates_to_pem
-from ..services import keys
+from ..services import api_keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
 from .chain import entries_of, wire_company
@@ -167,7 +167,7 @@ class DemoDataspace:
             engine = make_engine(str(settings.database_url))
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
-                _, node.api_key = keys.create_key(session, "demo admin", "admin")
+                _, node.api_key = api_keys.create_key(session, "demo admin", "admin")
                 wire_company(NodeContext(session, settings), self.document, lambda c: self.nodes[c].url)
                 session.commit()
             engine.dispose()

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from connector.api.app import create_app
 from connector.config import Settings
-from connector.services import keys
+from connector.services import api_keys
 
 COMPANY = "urn:pact:test-node.example:company:test-node"
 
@@ -60,7 +60,7 @@ def seed_keys(engine: Engine) -> dict[str, str]:
     out: dict[str, str] = {}
     with Session(engine, expire_on_commit=False) as session:
         for role in ("admin", "editor", "viewer"):
-            key, secret = keys.create_key(session, f"test {role}", role)
+            key, secret = api_keys.create_key(session, f"test {role}", role)
             out[role] = secret
             out[f"{role}_id"] = key.id
         session.commit()

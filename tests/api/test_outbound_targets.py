@@ -19,7 +19,7 @@ from connector.api.app import create_app
 from connector.config import Settings
 from connector.exchange import targets
 from connector.protocols.pact import events
-from connector.protocols.pact.client import PeerClient, PeerError
+from connector.protocols.pact.client import PactClient, PeerError
 from connector.storage.tables import CfpRequest, OutboxMessage
 
 from .conftest import assert_problem, make_settings, seed_keys
@@ -148,9 +148,9 @@ async def test_a_partner_on_a_private_address_is_refused_unless_the_settings_all
             assert (await lan.post("/api/v1/partners", body)).status_code == 201, url
 
 
-def _client(recorder: Recorder, *, allow: bool, base: str) -> PeerClient:
+def _client(recorder: Recorder, *, allow: bool, base: str) -> PactClient:
     settings = Settings(outgoing_basic_credentials={base: ("client", "secret")}, allow_private_network_targets=allow)
-    return PeerClient(settings, None, transport=httpx.MockTransport(recorder))
+    return PactClient(settings, None, transport=httpx.MockTransport(recorder))
 
 
 async def test_the_client_refuses_a_private_target_already_registered_unless_allowed() -> None:
@@ -178,7 +178,7 @@ async def test_a_discovered_token_endpoint_on_a_private_address_is_refused() -> 
             return httpx.Response(200, json={"token_endpoint": "http://169.254.169.254/latest/api/token"})
         return httpx.Response(200, json={"access_token": "t", "expires_in": 60})
 
-    client = PeerClient(
+    client = PactClient(
         Settings(outgoing_basic_credentials={base: ("c", "s")}), None, transport=httpx.MockTransport(peer)
     )
     with pytest.raises(PeerError, match="169.254.169.254") as refused:

@@ -18,7 +18,7 @@ from connector.config import Settings
 from connector.demo.chain import entries_of, wire_company
 from connector.identity import TrustStore, certificate_thumbprint  # noqa: F401
 from connector.identity.keys import certificates_to_pem
-from connector.services import keys
+from connector.services import api_keys
 from connector.services.context import NodeContext
 from connector.services.identity import NodeIdentity
 from tests.pki import make_pki
@@ -137,7 +137,7 @@ async def build_network(
         await net.stack.enter_async_context(client)
         with Session(engine, expire_on_commit=False) as session:
             ctx = NodeContext(session, settings, identity)
-            _, secret = keys.create_key(session, "test admin", "admin")
+            _, secret = api_keys.create_key(session, "test admin", "admin")
             wire_company(
                 ctx, chain, lambda c: f"http://{slug(c)}.test", auto_fulfil=cid not in manual, oem_product=oem_product
             )

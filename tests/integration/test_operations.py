@@ -134,7 +134,7 @@ def test_audit_entries_chain_to_each_other(engine) -> None:
 
 
 class _FakePeer:
-    """Stands in for PeerClient: records events, refuses the first ``fail`` of them."""
+    """Stands in for PactClient: records events, refuses the first ``fail`` of them."""
 
     def __init__(self, fail: int = 0) -> None:
         self.sent: list[dict] = []

@@ -26,7 +26,7 @@ SOURCE = "https://us.test"
 
 
 class _Peer:
-    """Stands in for the PACT PeerClient: records what is sent and fetched."""
+    """Stands in for the PACT PactClient: records what is sent and fetched."""
 
     def __init__(self) -> None:
         self.sent: list[dict] = []

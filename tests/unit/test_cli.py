@@ -12,7 +12,7 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from connector.cli.main import app, load_settings
-from connector.services import keys
+from connector.services import api_keys
 from connector.storage import repositories as repo
 from connector.storage.db import make_engine
 from tests.conftest import FIXTURE_FILE
@@ -61,7 +61,7 @@ def test_init_prints_the_admin_key_once(runner, tmp_path):
 
     engine = make_engine(f"sqlite:///{data / 'connector.sqlite'}")
     with Session(engine) as session:
-        key = keys.authenticate(session, found[0])
+        key = api_keys.authenticate(session, found[0])
         assert key.role == "admin"
 
     second = init(runner, data)

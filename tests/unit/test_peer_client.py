@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from connector.config import Settings
-from connector.protocols.pact.client import PeerClient, PeerError
+from connector.protocols.pact.client import PactClient, PeerError
 
 BASE = "https://peer.test"
 
@@ -32,9 +32,9 @@ class Peer:
         return httpx.Response(404)
 
 
-def _client(peer: Peer) -> PeerClient:
+def _client(peer: Peer) -> PactClient:
     settings = Settings(outgoing_basic_credentials={BASE: ("client", "secret")})
-    return PeerClient(settings, None, transport=httpx.MockTransport(peer))
+    return PactClient(settings, None, transport=httpx.MockTransport(peer))
 
 
 @pytest.mark.asyncio
@@ -109,7 +109,7 @@ async def test_a_peer_answer_that_is_not_strict_json_is_a_peer_error(raw: bytes)
             return httpx.Response(200, content=raw, headers={"content-type": "application/json"})
         return peer(request)
 
-    client = PeerClient(
+    client = PactClient(
         Settings(outgoing_basic_credentials={BASE: ("client", "secret")}), None, transport=httpx.MockTransport(answer)
     )
     try:

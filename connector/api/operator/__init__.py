@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from . import declarations, exchange, footprints, keys, partners, products
+from . import api_keys, declarations, exchange, footprints, partners, products
 
 router = APIRouter(prefix="/api/v1")
-for module in (products, footprints, partners, exchange, declarations, keys):
+for module in (products, footprints, partners, exchange, declarations, api_keys):
     router.include_router(module.router)

@@ -21,7 +21,7 @@ from ...services.identity import NodeIdentity
 from ...strict_json import strict_json_loads
 from .. import PeerError
 
-__all__ = ["PeerClient", "PeerError"]
+__all__ = ["PactClient", "PeerError"]
 
 
 def _answer(r: httpx.Response) -> dict[str, Any]:
@@ -42,7 +42,7 @@ class _Token:
     expires: datetime
 
 
-class PeerClient:
+class PactClient:
     def __init__(
         self,
         settings: Settings,

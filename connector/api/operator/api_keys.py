@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, status
 from sqlmodel import col
 
 from ...errors import Conflict
-from ...services import keys
+from ...services import api_keys
 from ...storage import repositories as repo
 from ...storage.tables import ApiKey
 from .. import schemas as s
@@ -39,7 +39,7 @@ def create_key(
     ctx: ContextDep, _: AdminDep, body: Annotated[s.ApiKeyCreate, Body(openapi_examples=ex.API_KEY)]
 ) -> s.ApiKeyCreated:
     """Create an API key; its secret is in this response only."""
-    key, secret = keys.create_key(ctx.session, body.name, body.role)
+    key, secret = api_keys.create_key(ctx.session, body.name, body.role)
     return s.ApiKeyCreated(**_read(key).model_dump(by_alias=True), key=secret)
 
 
@@ -49,4 +49,4 @@ def revoke_key(ctx: ContextDep, current: AdminDep, key_id: str) -> None:
     key = ctx.session.get(ApiKey, key_id)
     if key is not None and key.role == "admin" and not key.revoked and repo.count_admin_keys(ctx.session) <= 1:
         raise Conflict("cannot revoke the last admin key")
-    keys.revoke_key(ctx.session, key_id)
+    api_keys.revoke_key(ctx.session, key_id)
