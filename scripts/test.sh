@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the project with its test extras in .venv, lint, and run the whole test suite on SQLite and PostgreSQL.
+# Install the project with its test extras in .venv, lint, type-check, and run the whole suite on SQLite and PostgreSQL.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
@@ -8,6 +8,7 @@ python -m pip install -q --upgrade pip
 python -m pip install -q -e '.[test]'
 ruff check connector tests bench scripts compose
 ruff format --check connector tests bench scripts compose
+mypy
 export CONNECTOR_TEST_DB="${CONNECTOR_TEST_DB:-all}"
 if [ "${CI:-}" = "true" ]; then export CONNECTOR_TEST_REQUIRE_POSTGRES=1; fi
 python -m pytest -q "$@"
