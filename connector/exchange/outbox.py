@@ -11,7 +11,6 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
@@ -20,6 +19,7 @@ from ..config import Settings
 from ..services import audit
 from ..storage import outbox_store
 from ..storage import repositories as repo
+from ..storage.session_events import listen_once
 from ..storage.tables import OutboxMessage, new_id
 from ..storage.transaction_items import TransactionItems
 
@@ -54,6 +54,8 @@ runs out, as with a claimed message, or the worker's holder takes it back at onc
 (:func:`reclaim`). Its value: the worker's lease holder id (``True``: none)."""
 _LEASED = TransactionItems("outbox.leased")
 _DISPATCHED = "outbox.dispatched"
+_HANDING_OVER = "outbox.handing_over"
+"""``session.info`` key: :func:`_committed` listens to this session's commits (from its first leased message on)."""
 
 
 def iso(at: datetime) -> str:
@@ -94,6 +96,7 @@ def enqueue(
         row["attempts"], row["next_attempt_at"] = 1, at + LEASE
         row["holder"] = dispatch if isinstance(dispatch, str) else None
         outbox_store.insert_message(session, row)
+        listen_once(session, _HANDING_OVER, _HAND_OVER_LISTENERS)  # this session's commits, not every session's
         _LEASED.add(session, OutboxMessage(**row))  # detached, as claim() returns a message; dropped on rollback
     else:
         outbox_store.insert_message(session, row)
@@ -101,12 +104,14 @@ def enqueue(
     return message_id
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
     if not session.in_nested_transaction():
         leased = _LEASED.take(session)
         if leased:
             session.info.setdefault(_DISPATCHED, []).extend(leased)
+
+
+_HAND_OVER_LISTENERS = (("after_commit", _committed),)
 
 
 def dispatched(session: Session) -> list[OutboxMessage]:
