@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
 
 from ..errors import NotFound
 from ..services import audit, footprints
 from ..services.context import NodeContext
+from ..storage import grants as grants_store
 from ..storage import repositories as repo
 from ..storage.tables import Footprint, Grant, Product
 
@@ -18,9 +18,7 @@ def has_grant(ctx: NodeContext, product_id: str, company_id: str) -> bool:
 
 def grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
     footprints.get_product(ctx, product_id)
-    existing = ctx.session.exec(
-        select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
-    ).first()
+    existing = grants_store.grant_of(ctx.session, product_id, company_id)
     if existing:
         return existing
     return add_grant(ctx, product_id, company_id)
@@ -34,9 +32,7 @@ def add_grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
         with ctx.session.begin_nested():
             repo.insert_new(ctx.session, row)
     except IntegrityError:
-        return ctx.session.exec(
-            select(Grant).where(Grant.product_id == product_id, Grant.company_id == company_id)
-        ).one()
+        return grants_store.the_grant_of(ctx.session, product_id, company_id)
     audit.append(ctx.session, ctx.company_id, "grant.created", product_id, company=company_id)
     return row
 
@@ -50,26 +46,12 @@ def revoke_grant(ctx: NodeContext, grant_id: str) -> None:
 
 
 def visible_footprints(ctx: NodeContext, company_id: str) -> list[tuple[Footprint, Product]]:
-    stmt = (
-        select(Footprint, Product)
-        .join(Product, col(Product.id) == Footprint.product_id)
-        .join(Grant, col(Grant.product_id) == Product.id)
-        .where(Grant.company_id == company_id)
-        .order_by(col(Footprint.created_at).desc(), col(Footprint.id))
-    )
-    return [(fp, prod) for fp, prod in ctx.session.exec(stmt)]
+    return grants_store.visible_footprints(ctx.session, company_id)
 
 
 def visible_footprint(ctx: NodeContext, company_id: str, footprint_id: str) -> tuple[Footprint, Product]:
     """The footprint, its product and the caller's grant in one query; unshared answers exactly like missing."""
-    stmt = (
-        select(Footprint, Product)
-        .join(Product, col(Product.id) == Footprint.product_id)
-        .join(Grant, col(Grant.product_id) == Product.id)
-        .where(Footprint.id == footprint_id.lower(), Grant.company_id == company_id)
-        .limit(1)
-    )
-    row = ctx.session.exec(stmt).first()
+    row = grants_store.visible_footprint(ctx.session, company_id, footprint_id)
     if row is None:
         raise NotFound("footprint not found")
-    return row[0], row[1]
+    return row

@@ -11,15 +11,15 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
-from sqlmodel import select as orm_select
 
 from .. import protocols
 from ..config import Settings
 from ..services import audit
+from ..storage import outbox_store
 from ..storage import repositories as repo
+from ..storage.session_events import listen_once
 from ..storage.tables import OutboxMessage, new_id
 from ..storage.transaction_items import TransactionItems
 
@@ -54,13 +54,8 @@ runs out, as with a claimed message, or the worker's holder takes it back at onc
 (:func:`reclaim`). Its value: the worker's lease holder id (``True``: none)."""
 _LEASED = TransactionItems("outbox.leased")
 _DISPATCHED = "outbox.dispatched"
-
-
-_TABLE = OutboxMessage.__table__  # type: ignore[attr-defined]
-_COLUMNS = tuple(_TABLE.c)
-
-
-_INSERT = insert(_TABLE)
+_HANDING_OVER = "outbox.handing_over"
+"""``session.info`` key: :func:`_committed` listens to this session's commits (from its first leased message on)."""
 
 
 def iso(at: datetime) -> str:
@@ -100,20 +95,23 @@ def enqueue(
     if dispatch:
         row["attempts"], row["next_attempt_at"] = 1, at + LEASE
         row["holder"] = dispatch if isinstance(dispatch, str) else None
-        session.connection().execute(_INSERT, row)
+        outbox_store.insert_message(session, row)
+        listen_once(session, _HANDING_OVER, _HAND_OVER_LISTENERS)  # this session's commits, not every session's
         _LEASED.add(session, OutboxMessage(**row))  # detached, as claim() returns a message; dropped on rollback
     else:
-        session.connection().execute(_INSERT, row)
+        outbox_store.insert_message(session, row)
         session.info[ENQUEUED] = True  # the request's session wakes the worker once this is committed
     return message_id
 
 
-@event.listens_for(OrmSession, "after_commit")
 def _committed(session: OrmSession) -> None:
     if not session.in_nested_transaction():
         leased = _LEASED.take(session)
         if leased:
             session.info.setdefault(_DISPATCHED, []).extend(leased)
+
+
+_HAND_OVER_LISTENERS = (("after_commit", _committed),)
 
 
 def dispatched(session: Session) -> list[OutboxMessage]:
@@ -152,22 +150,14 @@ def claim(
     first row left (due or not) says when to look again. The messages are returned detached, as leased, with the
     lease recorded as ``holder``'s (see :func:`reclaim`).
     """
-    conn = session.connection()
-    stmt = select(*_COLUMNS).where(_TABLE.c.state == "pending").order_by(_TABLE.c.next_attempt_at).limit(limit + 1)
-    if conn.dialect.name == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    pending = conn.execute(stmt).all()
+    pending = outbox_store.pending_in_due_order(session, limit + 1)
     due = [row for row in pending[:limit] if _aware(row.next_attempt_at, at) <= at]
     rest = pending[len(due) :]
     next_at = _aware(rest[0].next_attempt_at, at) if rest else None
     rows = []
     if due:
         lease = at + LEASE
-        conn.execute(
-            update(_TABLE)
-            .where(_TABLE.c.id.in_([row.id for row in due]))
-            .values(next_attempt_at=lease, attempts=_TABLE.c.attempts + 1, holder=holder)
-        )
+        outbox_store.lease(session, [row.id for row in due], lease, holder)
         rows = [
             OutboxMessage(**{**row._mapping, "next_attempt_at": lease, "attempts": row.attempts + 1, "holder": holder})
             for row in due
@@ -178,20 +168,13 @@ def claim(
     return rows, next_at
 
 
-_RECLAIM = (
-    update(_TABLE)
-    .where(_TABLE.c.state == "pending", _TABLE.c.holder == bindparam("h"), _TABLE.c.next_attempt_at > bindparam("at"))
-    .values(next_attempt_at=bindparam("at"))
-)
-
-
 def reclaim(session: Session, holder: str, at: datetime) -> int:
     """Make the messages leased to ``holder`` due now, in the caller's transaction; how many.
 
     A worker starting under the holder id it had before a crash calls this: its leases belonged to a worker that is
     gone, so its messages go out at once instead of when the leases run out. Leases of other holders (other
     processes on the same PostgreSQL database, alive or not) are left to run out."""
-    return session.connection().execute(_RECLAIM, {"h": holder, "at": at}).rowcount or 0
+    return outbox_store.reclaim(session, holder, at)
 
 
 def _aware(value: datetime, like: datetime) -> datetime:
@@ -207,9 +190,7 @@ def backoff(settings: Settings, attempts: int) -> timedelta:
 def mark_sent(session: Session, message_ids: list[str], at: datetime) -> None:
     """Record the delivery of these messages (one UPDATE), in the caller's transaction."""
     if message_ids:
-        session.connection().execute(
-            update(_TABLE).where(_TABLE.c.id.in_(message_ids)).values(state="sent", sent_at=at, last_error=None)
-        )
+        outbox_store.mark_sent(session, message_ids, at)
 
 
 def mark_failed(
@@ -251,10 +232,7 @@ def _gave_up(session: Session, settings: Settings, row: OutboxMessage, at: datet
 
 def retry_now(session: Session, at: datetime, company_id: str | None = None) -> int:
     """Make every pending message due now (e.g. when a partner announces it is back)."""
-    stmt = orm_select(OutboxMessage).where(OutboxMessage.state == "pending")
-    if company_id:
-        stmt = stmt.where(OutboxMessage.company_id == company_id)
-    rows = list(session.exec(stmt))
+    rows = outbox_store.pending(session, company_id)
     for row in rows:
         row.next_attempt_at = at
         session.add(row)

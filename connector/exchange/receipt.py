@@ -11,8 +11,6 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import select
-
 from .. import protocols
 from ..attestation import verify_attestation
 from ..errors import InvalidSignature, ValidationFailed
@@ -21,6 +19,7 @@ from ..services import models as s
 from ..services.context import NodeContext
 from ..stages import STAGES
 from ..storage import repositories as repo
+from ..storage import upstream_footprints
 from ..storage.tables import UpstreamFootprint
 from . import outbox, propagation, requests
 
@@ -122,11 +121,7 @@ def _verify_and_store(ctx: NodeContext, sender: str, got: protocols.FootprintDoc
     # the usual case, a footprint not held yet, in one prepared query (the row, with its evidence and PACT JSON, is
     # loaded only when held)
     held_id = got.id.lower()  # as record_upstream stores it: a peer may send the id in another case
-    existing = (
-        ctx.session.exec(select(UpstreamFootprint).where(UpstreamFootprint.footprint_id == held_id)).first()
-        if repo.upstream_held(ctx.session, held_id)
-        else None
-    )
+    existing = upstream_footprints.held(ctx.session, held_id)
     if existing is not None:
         if got.status == "Deprecated" and existing.status != "Deprecated":
             existing.status = "Deprecated"

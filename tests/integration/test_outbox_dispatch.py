@@ -8,6 +8,8 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, select
 
 from connector.api.deps import write_session
@@ -107,3 +109,21 @@ def test_without_a_running_worker_messages_wait_for_a_claim(engine) -> None:
     with Session(engine) as session:  # due now, not leased: the first claim takes it
         taken = outbox.claim_due(session, utcnow())
     assert [m.body for m in taken] == [{"n": 1}] and taken[0].attempts == 1
+
+
+def test_the_hand_over_hook_is_the_leasing_sessions_only(engine) -> None:
+    """The hook that hands a transaction's leased messages over listens on that session, not on every session of
+    the process (two apps in one process must not run each other's)."""
+    assert not event.contains(OrmSession, "after_commit", outbox._committed)
+    with Session(engine) as leasing:
+        leasing.info[outbox.DISPATCH] = True
+        _enqueue(leasing, 1)
+        _enqueue(leasing, 2)
+        assert event.contains(leasing, "after_commit", outbox._committed)
+        leasing.commit()
+        assert [m.body["n"] for m in outbox.dispatched(leasing)] == [1, 2]
+    with Session(engine) as other:  # the worker claims what this one writes
+        _enqueue(other, 3)
+        assert not event.contains(other, "after_commit", outbox._committed)
+        other.commit()
+        assert outbox.dispatched(other) == []
