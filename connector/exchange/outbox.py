@@ -18,7 +18,7 @@ from .. import protocols
 from ..config import Settings
 from ..services import audit
 from ..storage import outbox_store
-from ..storage import repositories as repo
+from ..storage import requests as request_rows
 from ..storage.session_events import listen_once
 from ..storage.tables import OutboxMessage, new_id
 from ..storage.transaction_items import TransactionItems
@@ -226,7 +226,7 @@ def _gave_up(session: Session, settings: Settings, row: OutboxMessage, at: datet
             return
         event_id = asked
     reason = f"could not be delivered to {row.target_url}: {row.last_error}"[:2000]
-    if repo.fail_request(session, event_id, reason, at) is not None:
+    if request_rows.fail_request(session, event_id, reason, at) is not None:
         audit.append(session, settings.company_id, "request.failed", event_id, to=row.company_id, reason=reason)
 
 

@@ -10,6 +10,7 @@ from ..errors import MissingUpstream
 from ..services import audit, footprints
 from ..services.context import NodeContext
 from ..storage import repositories as repo
+from ..storage import requests as request_rows
 from ..storage.tables import CfpRequest, Footprint, Product
 from . import outbox, requests
 
@@ -56,7 +57,7 @@ def republish(ctx: NodeContext, supplier: str, product_urn: str) -> None:
 
 
 def pending_incoming(ctx: NodeContext, product_id: str) -> list[CfpRequest]:
-    return repo.pending_incoming(ctx.session, product_id)
+    return request_rows.pending_incoming(ctx.session, product_id)
 
 
 def publish(ctx: NodeContext, product: Product, fp: Footprint, skip: set[str] | None = None) -> int:

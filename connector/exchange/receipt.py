@@ -19,6 +19,7 @@ from ..services import models as s
 from ..services.context import NodeContext
 from ..stages import STAGES
 from ..storage import repositories as repo
+from ..storage import requests as request_rows
 from ..storage import upstream_footprints
 from ..storage.tables import UpstreamFootprint
 from . import outbox, propagation, requests
@@ -31,7 +32,7 @@ def receive_answer(
 ) -> None:
     """A supplier's answer to a request this node sent it: each footprint document verified and stored on its own
     (a bad one refused and recorded), then the request closed (fulfilled, or refused with why)."""
-    found = repo.outgoing_request_answered(ctx.session, request_id)
+    found = request_rows.outgoing_request_answered(ctx.session, request_id)
     if found is None or found.company_id != caller:
         raise requests.NotOurRequest("the answer names no request this node sent to you")
     refusals: list[str] = []
@@ -47,7 +48,7 @@ def receive_answer(
         # a repeated or late answer never undoes a fulfilled request; a new footprint in it is kept with the others
         added = [f for f in footprint_ids if f not in found.footprint_ids]
         if added:
-            repo.update_request(
+            request_rows.update_request(
                 ctx.session, found.id, footprint_ids=[*found.footprint_ids, *added], updated_at=ctx.now()
             )
         return
@@ -56,7 +57,7 @@ def receive_answer(
         # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
         # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
         state = {"state": "refused", "reason": "answer refused: " + "; ".join(refusals)[:1000]}
-    repo.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
+    request_rows.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
 
 
 def on_published(ctx: NodeContext, caller: str, footprint_ids: list[str], *, protocol: str = protocols.DEFAULT) -> None:

@@ -18,6 +18,7 @@ from ..identity import load_certificates
 from ..services import audit, footprints
 from ..services.context import NodeContext
 from ..storage import repositories as repo
+from ..storage import requests as request_rows
 from ..storage.tables import BomLine, CfpRequest, Product
 from . import grants, outbox
 
@@ -59,7 +60,7 @@ def request_for_line(
             errors=[{"field": "supplierCompanyId", "message": "no node URL"}],
         )
     repo.lock_line(ctx.session, line.id)  # one open request per line (uq_cfprequest_open_line), never a 500
-    open_id = repo.open_request_for_line(ctx.session, line.id)
+    open_id = request_rows.open_request_for_line(ctx.session, line.id)
     if open_id is not None:
         return get_request(ctx, open_id)
     event_id = str(uuid.uuid4())
@@ -328,7 +329,7 @@ def refused_verifiers(ctx: NodeContext, pems: list[str]) -> str | None:
 
 def rejected_by_supplier(ctx: NodeContext, caller: str, request_id: str, reason: str) -> None:
     """A supplier refused a request this node sent it (``reason``: as its adapter words it)."""
-    req = repo.outgoing_request(ctx.session, request_id)
+    req = request_rows.outgoing_request(ctx.session, request_id)
     if req is None or req.company_id != caller:
         raise NotOurRequest("the answer names no request this node sent to you")
     set_state(ctx, req, "rejected", reason)

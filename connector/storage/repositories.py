@@ -15,7 +15,6 @@ from .tables import (
     ApiKey,
     Attestation,
     BomLine,
-    CfpRequest,
     Footprint,
     Grant,
     InboxEvent,
@@ -146,24 +145,6 @@ def active_footprint(session: Session, product_id: str) -> Footprint | None:
     return session.exec(_ACTIVE_FOOTPRINT, params={"p": product_id}).first()
 
 
-_PENDING_INCOMING = select(CfpRequest).where(
-    CfpRequest.direction == "incoming", CfpRequest.product_id == bindparam("p"), CfpRequest.state == "pending"
-)
-
-
-def pending_incoming(session: Session, product_id: str) -> list[CfpRequest]:
-    """The incoming requests for the product still waiting for an answer."""
-    return list(session.exec(_PENDING_INCOMING, params={"p": product_id}))
-
-
-_OUTGOING_BY_EVENT = select(CfpRequest).where(CfpRequest.direction == "outgoing", CfpRequest.event_id == bindparam("e"))
-
-
-def outgoing_request(session: Session, event_id: str) -> CfpRequest | None:
-    """The request this node sent with the RequestCreated event ``event_id``."""
-    return session.exec(_OUTGOING_BY_EVENT, params={"e": event_id}).first()
-
-
 _ATTESTATIONS_FOR = select(Attestation).where(
     Attestation.footprint_id == bindparam("f"), Attestation.audience == bindparam("a")
 )
@@ -187,7 +168,7 @@ _USING_UPSTREAM = core_select(_BOM.c.product_id).where(
 
 def products_using_upstream(session: Session, supplier_company_id: str, product_urn: str) -> list[str]:
     return sorted(
-        {row[0] for row in _rows(session, _USING_UPSTREAM, {"c": supplier_company_id, "u": product_urn.lower()})}
+        {row[0] for row in rows(session, _USING_UPSTREAM, {"c": supplier_company_id, "u": product_urn.lower()})}
     )
 
 
@@ -215,15 +196,15 @@ def execute(session: Session, stmt: Any, params: dict[str, Any]) -> Result[Any]:
     return session.connection().execute(stmt, params)
 
 
-def _scalar(session: Session, stmt: object, params: dict[str, object]) -> object:
+def scalar(session: Session, stmt: object, params: dict[str, object]) -> object:
     return execute(session, stmt, params).scalar()
 
 
-def _rows(session: Session, stmt: Any, params: dict[str, Any]) -> Sequence[Row[Any]]:
+def rows(session: Session, stmt: Any, params: dict[str, Any]) -> Sequence[Row[Any]]:
     return execute(session, stmt, params).all()
 
 
-def _first(session: Session, stmt: Any, params: dict[str, Any]) -> Row[*tuple[Any, ...]] | None:
+def first_row(session: Session, stmt: Any, params: dict[str, Any]) -> Row[*tuple[Any, ...]] | None:
     return execute(session, stmt, params).first()
 
 
@@ -236,7 +217,7 @@ _HAS_GRANT = (
 
 
 def has_grant(session: Session, product_id: str, company_id: str) -> bool:
-    return _scalar(session, _HAS_GRANT, {"p": product_id, "c": company_id}) is not None
+    return scalar(session, _HAS_GRANT, {"p": product_id, "c": company_id}) is not None
 
 
 _INBOX = InboxEvent.__table__  # type: ignore[attr-defined]
@@ -259,81 +240,6 @@ def inbox_first(session: Session, key: str, source: str, type_: str, at: object)
         _INBOX_FIRST[conn.dialect.name], {"event_id": key, "source": source, "type": type_, "received_at": at}
     )
     return result.first() is not None
-
-
-_REQ = CfpRequest.__table__  # type: ignore[attr-defined]
-_LATEST_VERIFIERS = (
-    core_select(_REQ.c.verifier_certs)
-    .where(_REQ.c.direction == "incoming", _REQ.c.company_id == bindparam("c"), _REQ.c.product_id == bindparam("p"))
-    .order_by(_REQ.c.created_at.desc())
-    .limit(1)
-)
-
-
-_OPEN_FOR_LINE = (
-    core_select(_REQ.c.id)
-    .where(_REQ.c.direction == "outgoing", _REQ.c.bom_line_id == bindparam("l"), _REQ.c.state == "pending")
-    .limit(1)
-)
-
-
-_OUTGOING_OWNER = (
-    core_select(_REQ.c.id, _REQ.c.company_id)
-    .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"))
-    .limit(1)
-)
-
-
-def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] | None:
-    """(id, company id) of the request this node sent with the RequestCreated event ``event_id``, without loading
-    it (:func:`outgoing_request` loads it)."""
-    row = _first(session, _OUTGOING_OWNER, {"e": event_id})
-    return (row[0], row[1]) if row else None
-
-
-_ANSWERED = (
-    core_select(_REQ.c.id, _REQ.c.company_id, _REQ.c.state, _REQ.c.footprint_ids)
-    .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"))
-    .limit(1)
-)
-_ANSWERED_LOCKED = _ANSWERED.with_for_update()
-
-
-def outgoing_request_answered(session: Session, event_id: str) -> Row[Any] | None:
-    """(id, company_id, state, footprint_ids) of the request sent with the RequestCreated event ``event_id``, for its
-    answer to update; locked on PostgreSQL, so answers arriving together are applied one after the other."""
-    postgres = session.connection().dialect.name == "postgresql"
-    return _first(session, _ANSWERED_LOCKED if postgres else _ANSWERED, {"e": event_id})
-
-
-_GIVE_UP = (
-    update(_REQ)
-    .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"), _REQ.c.state == "pending")
-    .values(state="failed", reason=bindparam("r"), updated_at=bindparam("at"))
-    .returning(_REQ.c.id)
-)
-
-
-def fail_request(session: Session, event_id: str, reason: str, at: object) -> str | None:
-    """Close the pending outgoing request sent with ``event_id`` as ``failed`` (its RequestCreated event could not be
-    delivered); its id, or None when it was no longer pending."""
-    return execute(session, _GIVE_UP, {"e": event_id, "r": reason, "at": at}).scalar()
-
-
-def update_request(session: Session, request_id: str, **values: Any) -> None:
-    """One UPDATE of a request (ORM-enabled: an instance of it in the session is updated too, and the commit counts
-    as a write that may change a PACT answer)."""
-    session.execute(update(CfpRequest).where(col(CfpRequest.id) == request_id).values(**values))
-
-
-def open_request_for_line(session: Session, line_id: str) -> str | None:
-    """The id of the pending outgoing request for a BOM line, if there is one."""
-    return _scalar(session, _OPEN_FOR_LINE, {"l": line_id})  # type: ignore[return-value]
-
-
-def latest_verifiers(session: Session, company_id: str, product_id: str) -> list[str]:
-    """The verifier certificates named by the customer's latest request for the product."""
-    return list(_scalar(session, _LATEST_VERIFIERS, {"c": company_id, "p": product_id}) or [])  # type: ignore[call-overload]
 
 
 _UP = UpstreamFootprint.__table__  # type: ignore[attr-defined]
@@ -372,12 +278,12 @@ def deprecate_upstream(session: Session, row_id: str) -> None:
 
 
 def upstream_held(session: Session, footprint_id: str) -> bool:
-    return _scalar(session, _UP_HELD, {"f": footprint_id}) is not None
+    return scalar(session, _UP_HELD, {"f": footprint_id}) is not None
 
 
 def latest_upstream_ids(session: Session, supplier_company_id: str, product_urn: str) -> tuple[str, str] | None:
     """(row id, footprint id) of the newest active upstream footprint of one pair, without loading the row."""
-    row = _first(session, _UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()})
+    row = first_row(session, _UP_LATEST_ID, {"c": supplier_company_id, "u": product_urn.lower()})
     return (row[0], row[1]) if row else None
 
 
@@ -389,7 +295,7 @@ _BOM_OF = core_select(_BOM).where(_BOM.c.product_id == bindparam("p")).order_by(
 
 def bom_line_rows(session: Session, product_id: str) -> Sequence[Row[Any]]:
     """:func:`bom_lines` as read-only rows."""
-    return _rows(session, _BOM_OF, {"p": product_id})
+    return rows(session, _BOM_OF, {"p": product_id})
 
 
 _OWN = OwnEmission.__table__  # type: ignore[attr-defined]
@@ -398,7 +304,7 @@ _OWN_OF = core_select(_OWN).where(_OWN.c.product_id == bindparam("p")).order_by(
 
 def own_emission_rows(session: Session, product_id: str) -> Sequence[Row[Any]]:
     """:func:`own_emissions` as read-only rows."""
-    return _rows(session, _OWN_OF, {"p": product_id})
+    return rows(session, _OWN_OF, {"p": product_id})
 
 
 _PARTNER = Partner.__table__  # type: ignore[attr-defined]
@@ -407,7 +313,7 @@ _PARTNER_OF = core_select(_PARTNER).where(_PARTNER.c.company_id == bindparam("c"
 
 def partner_row(session: Session, company_id: str) -> Row[Any] | None:
     """:func:`partner_by_company` as a read-only row."""
-    return _first(session, _PARTNER_OF, {"c": company_id})
+    return first_row(session, _PARTNER_OF, {"c": company_id})
 
 
 _GRANTEES = core_select(_GRANT.c.company_id).where(_GRANT.c.product_id == bindparam("p"))
@@ -415,7 +321,7 @@ _GRANTEES = core_select(_GRANT.c.company_id).where(_GRANT.c.product_id == bindpa
 
 def grantees(session: Session, product_id: str) -> list[str]:
     """The companies holding a grant on the product."""
-    return [row[0] for row in _rows(session, _GRANTEES, {"p": product_id})]
+    return [row[0] for row in rows(session, _GRANTEES, {"p": product_id})]
 
 
 # the evidence and the PACT document (the largest JSON of a node) are never needed to compute
@@ -438,7 +344,7 @@ def latest_upstreams(session: Session, pairs: Iterable[tuple[str, str]]) -> dict
     if not wanted:
         return {}
     found: dict[tuple[str, str], Row[Any]] = {}
-    for up in _rows(
+    for up in rows(
         session, _LATEST_UPSTREAMS, {"cs": sorted({c for c, _ in wanted}), "us": sorted({u for _, u in wanted})}
     ):
         key = (up.supplier_company_id, up.product_id.lower())
@@ -452,5 +358,5 @@ _UP_ATTESTATION = core_select(_UP.c.attestation, _UP.c.evidence).where(_UP.c.foo
 
 def upstream_attestation(session: Session, footprint_id: str) -> tuple[str | None, Any] | None:
     """(attestation, sealed evidence) of an upstream footprint we hold, or None when not held."""
-    row = _first(session, _UP_ATTESTATION, {"f": footprint_id})
+    row = first_row(session, _UP_ATTESTATION, {"f": footprint_id})
     return (row[0], row[1]) if row else None

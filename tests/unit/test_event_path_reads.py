@@ -9,6 +9,7 @@ from decimal import Decimal
 from sqlmodel import Session, select
 
 from connector.storage import repositories as repo
+from connector.storage import requests as request_rows
 from connector.storage.tables import (
     BomLine,
     CfpRequest,
@@ -86,11 +87,11 @@ def test_prebuilt_orm_statements_return_instances_of_the_session(engine) -> None
         req = CfpRequest(direction="outgoing", event_id="e1", company_id=A, product_ids=[P])
         incoming = CfpRequest(direction="incoming", event_id="e2", company_id=A, product_ids=[P], product_id="p1")
         session.add_all([req, incoming])
-        assert repo.outgoing_request(session, "e1") is req
-        assert repo.outgoing_request(session, "e2") is None  # an incoming request is not one we sent
-        assert repo.pending_incoming(session, "p1") == [incoming]
+        assert request_rows.outgoing_request(session, "e1") is req
+        assert request_rows.outgoing_request(session, "e2") is None  # an incoming request is not one we sent
+        assert request_rows.pending_incoming(session, "p1") == [incoming]
         incoming.state = "fulfilled"
-        assert repo.pending_incoming(session, "p1") == []
+        assert request_rows.pending_incoming(session, "p1") == []
         assert session.exec(select(CfpRequest)).all()  # the session is still usable as before
 
 

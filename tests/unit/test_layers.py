@@ -136,3 +136,12 @@ def test_sql_is_written_only_in_storage() -> None:
                 if names:
                     found.append(f"{module}: from {node.module} import {', '.join(sorted(names))}")
     assert found == []
+
+
+def test_no_module_is_over_400_lines() -> None:
+    long = [
+        f"{p.relative_to(PACKAGE.parent)}: {n}"
+        for p in sorted(PACKAGE.rglob("*.py"))
+        if "migrations" not in p.parts and (n := len(p.read_text().splitlines())) > 400
+    ]
+    assert long == []

@@ -13,7 +13,7 @@ from typing import Any
 from ...certification import peek_certification, to_pact_verification
 from ...services import attesting
 from ...services.context import NodeContext
-from ...storage import repositories as repo
+from ...storage import requests as request_rows
 from ...storage.pact_reads import RenderKeyFields, product_key
 from ...storage.tables import Footprint, Product
 from . import rendering
@@ -125,4 +125,4 @@ def rendered_json(
 
 
 def latest_verifiers(ctx: NodeContext, product: Product, audience: str) -> list[str]:
-    return repo.latest_verifiers(ctx.session, audience, product.id)
+    return request_rows.latest_verifiers(ctx.session, audience, product.id)
