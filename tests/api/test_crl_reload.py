@@ -24,11 +24,9 @@ NODE = "urn:pact:node.example:company:node"
 PEER = "urn:pact:peer.example:company:peer"
 
 
-async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -> None:
-    now = datetime.now(UTC)
-    pki = make_pki("Reload", at=now - timedelta(days=1))
+def _node(engine, tmp_path, pki, now: datetime):
+    """A node of NODE with its CRL file (empty for now), the app and its identity."""
     node = pki.company(NODE, "supplier", at=now - timedelta(hours=2))
-    peer = pki.company(PEER, "oem", at=now - timedelta(hours=2))
     files = write_node_files(pki, node, tmp_path)
     crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
     settings = make_settings(
@@ -41,21 +39,36 @@ async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -
         crl_files=[crl_path],
     )
     identity = load_identity(settings)
-    app = create_app(settings, engine=engine, identity=identity)
+    return create_app(settings, engine=engine, identity=identity), identity, crl_path
 
-    def assertion(jti: str) -> dict[str, str]:
-        t = int(datetime.now(UTC).timestamp())
-        token = sign_jws_json(
-            {"iss": PEER, "sub": PEER, "aud": "http://node.test/auth/token", "iat": t, "exp": t + 60, "jti": jti},
-            peer.key,
-            list(peer.chain),
-            "JWT",
-        )
-        return {
-            "grant_type": "client_credentials",
-            "client_assertion_type": tokens.ASSERTION_TYPE,
-            "client_assertion": token,
-        }
+
+def _assertion(company: str, issued) -> dict[str, str]:
+    """The token request of ``company`` (its key and chain in ``issued``), with a fresh jti."""
+    t = int(datetime.now(UTC).timestamp())
+    claims = {
+        "iss": company,
+        "sub": company,
+        "aud": "http://node.test/auth/token",
+        "iat": t,
+        "exp": t + 60,
+        "jti": os.urandom(8).hex(),
+    }
+    token = sign_jws_json(claims, issued.key, list(issued.chain), "JWT")
+    return {
+        "grant_type": "client_credentials",
+        "client_assertion_type": tokens.ASSERTION_TYPE,
+        "client_assertion": token,
+    }
+
+
+async def test_a_replaced_crl_file_is_used_without_a_restart(engine, tmp_path) -> None:
+    now = datetime.now(UTC)
+    pki = make_pki("Reload", at=now - timedelta(days=1))
+    peer = pki.company(PEER, "oem", at=now - timedelta(hours=2))
+    app, identity, crl_path = _node(engine, tmp_path, pki, now)
+
+    def assertion(_label: str) -> dict[str, str]:
+        return _assertion(PEER, peer)
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
         assert (await client.post("/auth/token", data=assertion("a"))).status_code == 200
@@ -81,45 +94,14 @@ async def test_a_token_issued_before_a_revocation_is_refused_once_the_crl_is_rel
     the node loads the new CRL, not when it expires (10 minutes). A token of another company keeps working."""
     now = datetime.now(UTC)
     pki = make_pki("Revoke", at=now - timedelta(days=1))
-    node = pki.company(NODE, "supplier", at=now - timedelta(hours=2))
     peers = {
         PEER: pki.company(PEER, "oem", at=now - timedelta(hours=2)),
         OTHER: pki.company(OTHER, "oem", at=now - timedelta(hours=2)),
     }
-    files = write_node_files(pki, node, tmp_path)
-    crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
-    settings = make_settings(
-        tmp_path,
-        company_id=NODE,
-        public_url="http://node.test",
-        key_file=files["key_file"],
-        cert_file=files["cert_file"],
-        trust_anchor_files=[files["trust_anchor"]],
-        crl_files=[crl_path],
-    )
-    identity = load_identity(settings)
-    app = create_app(settings, engine=engine, identity=identity)
+    app, identity, crl_path = _node(engine, tmp_path, pki, now)
 
     def assertion(company: str) -> dict[str, str]:
-        t = int(datetime.now(UTC).timestamp())
-        token = sign_jws_json(
-            {
-                "iss": company,
-                "sub": company,
-                "aud": "http://node.test/auth/token",
-                "iat": t,
-                "exp": t + 60,
-                "jti": os.urandom(8).hex(),
-            },
-            peers[company].key,
-            list(peers[company].chain),
-            "JWT",
-        )
-        return {
-            "grant_type": "client_credentials",
-            "client_assertion_type": tokens.ASSERTION_TYPE,
-            "client_assertion": token,
-        }
+        return _assertion(company, peers[company])
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
         bearer = {}
