@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from connector.aggregation.engine import DataQuality, OwnLine, UpstreamInput, combine_stages, compute_footprint
+from connector.aggregation.engine import DataQualityRatings, OwnLine, UpstreamInput, combine_stages, compute_footprint
 from connector.decimals import RoundingRule
 from connector.stages import STAGES, Stage
 
@@ -19,7 +19,7 @@ NAME = "calculation"
 
 
 def bom(lines: int) -> list[UpstreamInput]:
-    dqr = DataQuality(Decimal(2), Decimal(3), Decimal("1.5"))
+    dqr = DataQualityRatings(Decimal(2), Decimal(3), Decimal("1.5"))
     out = []
     for i in range(lines):
         values = {

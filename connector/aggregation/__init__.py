@@ -2,7 +2,7 @@
 
 from .engine import (
     Contribution,
-    DataQuality,
+    DataQualityRatings,
     FootprintResult,
     OwnLine,
     UpstreamInput,
@@ -13,7 +13,7 @@ from .engine import (
 
 __all__ = [
     "Contribution",
-    "DataQuality",
+    "DataQualityRatings",
     "FootprintResult",
     "OwnLine",
     "UpstreamInput",

@@ -18,7 +18,7 @@ from ..units import convert
 
 
 @dataclass(frozen=True)
-class DataQuality:
+class DataQualityRatings:
     """PEF data quality ratings, 1 (best) to 5."""
 
     technological: Decimal
@@ -44,7 +44,7 @@ class OwnLine:
     amount: Decimal
     factor: Decimal = Decimal(1)
     primary_share: Decimal = Decimal(100)
-    dqr: DataQuality | None = None
+    dqr: DataQualityRatings | None = None
     label: str = ""
 
     @property
@@ -65,7 +65,7 @@ class UpstreamInput:
     upstream_unit: str
     values: Mapping[Stage, Decimal]
     primary_data_share: Decimal | None = None
-    dqr: DataQuality | None = None
+    dqr: DataQualityRatings | None = None
     label: str = ""
 
     @property
@@ -93,7 +93,7 @@ class FootprintResult:
     own: dict[Stage, Decimal]
     rounding: RoundingRule
     primary_data_share: Decimal | None
-    dqr: DataQuality | None
+    dqr: DataQualityRatings | None
     contributions: list[Contribution] = field(default_factory=list)
 
     @property
@@ -160,7 +160,7 @@ def _compute(
     own = zero_stages()
     contributions: list[Contribution] = []
     share_pairs: list[tuple[Decimal, Decimal]] = []
-    dqr_pairs: list[tuple[Decimal, DataQuality]] = []
+    dqr_pairs: list[tuple[Decimal, DataQualityRatings]] = []
 
     with localcontext(EXACT):
         for line in own_lines:
@@ -197,7 +197,7 @@ def _compute(
             for name in ("technological", "geographical", "temporal")
         }
         if all(v is not None for v in parts.values()):
-            dqr = DataQuality(**{k: RoundingRule(2).apply(v) for k, v in parts.items()})  # type: ignore[arg-type]
+            dqr = DataQualityRatings(**{k: RoundingRule(2).apply(v) for k, v in parts.items()})  # type: ignore[arg-type]
     share = _weighted(share_pairs)
     return FootprintResult(
         exact=exact,

@@ -20,7 +20,7 @@ from ..declaration.models import CertificationInput, SupplierContributionInput
 from ..declaration.signing import EvidenceBundle, build_bundle, sign_declaration
 from ..errors import ConnectorError, Forbidden, MissingUpstream, NotFound, ValidationFailed
 from ..storage import upstream_footprints
-from ..storage.tables import Attestation, Declaration, Footprint, Product, UpstreamFootprint
+from ..storage.tables import Attestation, DeclarationRecord, Footprint, Product, UpstreamFootprint
 from ..verification import VerificationReport, verify_bundle
 from . import audit
 from .context import NodeContext
@@ -69,7 +69,7 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
     return out
 
 
-def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
+def declare(ctx: NodeContext, inp: DeclarationInput) -> DeclarationRecord:
     """Compute, sign and bundle the declaration of ``inp.pack_product_id`` from the attested footprint held."""
     identity = ctx.identity
     if identity is None or not identity.can_sign or identity.trust is None or identity.role != "oem":
@@ -103,7 +103,7 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
     token = sign_declaration(document, held.attestation or "", identity.key, identity.chain, at=at)  # type: ignore[arg-type]
     tokens: list[Any] = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
     bundle = build_bundle(token, held.attestation or "", held.evidence, certifications=tokens, crls=identity.crls)
-    row = Declaration(
+    row = DeclarationRecord(
         id=declaration_id,
         battery_model=inp.battery_model,
         pack_product_id=inp.pack_product_id,
@@ -120,28 +120,28 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> Declaration:
     return row
 
 
-def get_declaration(ctx: NodeContext, declaration_id: str) -> Declaration:
-    row = ctx.session.get(Declaration, declaration_id)
+def get_declaration(ctx: NodeContext, declaration_id: str) -> DeclarationRecord:
+    row = ctx.session.get(DeclarationRecord, declaration_id)
     if row is None:
         raise NotFound(f"declaration {declaration_id} not found")
     return row
 
 
-def document_of(row: Declaration) -> DeclarationDoc:
+def document_of(row: DeclarationRecord) -> DeclarationDoc:
     return DeclarationDoc.model_validate(row.document)
 
 
-def bundle_of(row: Declaration) -> dict[str, Any]:
+def bundle_of(row: DeclarationRecord) -> dict[str, Any]:
     """The stored bundle as JSON, written again through the model: a bundle stored before evidence packages left out
     their absent optional JWE members (RFC 7516) carried them as nulls, which other JOSE libraries refuse."""
     return EvidenceBundle.model_validate(row.bundle).to_json_dict()
 
 
-def conformity(row: Declaration, data: ConformityInput) -> Any:
+def conformity(row: DeclarationRecord, data: ConformityInput) -> Any:
     return build_declaration_of_conformity(document_of(row), data)
 
 
-def self_check(ctx: NodeContext, row: Declaration) -> VerificationReport:
+def self_check(ctx: NodeContext, row: DeclarationRecord) -> VerificationReport:
     """What the OEM can check itself: signatures, chains, audience, digests; never the sealed evidence."""
     if ctx.identity is None or ctx.identity.trust is None:
         raise NotConfigured("this node has no trust anchors")

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from ..aggregation import DataQuality, OwnLine, UpstreamInput, compute_footprint
+from ..aggregation import DataQualityRatings, OwnLine, UpstreamInput, compute_footprint
 from ..decimals import RoundingRule, format_decimal
 from ..errors import Conflict, MissingUpstream, NotFound
 from ..periods import period_for
@@ -22,10 +22,10 @@ from .context import NodeContext
 ZERO_SHARE = Decimal(0)
 
 
-def _dqr(raw: dict[str, str] | None) -> DataQuality | None:
+def _dqr(raw: dict[str, str] | None) -> DataQualityRatings | None:
     if not raw:
         return None
-    return DataQuality(Decimal(raw["technological"]), Decimal(raw["geographical"]), Decimal(raw["temporal"]))
+    return DataQualityRatings(Decimal(raw["technological"]), Decimal(raw["geographical"]), Decimal(raw["temporal"]))
 
 
 def _stages_out(values: dict[Stage, Decimal]) -> dict[str, str]:
@@ -45,7 +45,7 @@ class UpstreamSource:
         unit: str,
         stages: dict[Stage, Decimal],
         share: Decimal | None,
-        dqr: DataQuality | None,
+        dqr: DataQualityRatings | None,
         attestation: str | None,
     ) -> None:
         self.footprint_id, self.unit, self.stages = footprint_id, unit, stages

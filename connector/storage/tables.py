@@ -364,8 +364,10 @@ class AuditEntry(SQLModel, table=True):
     hash: str = Field(max_length=64)
 
 
-class Declaration(SQLModel, table=True):
-    """An OEM declaration issued by this node (signed VC and its inputs)."""
+class DeclarationRecord(SQLModel, table=True):
+    """An OEM declaration issued by this node (signed VC and its inputs); the document is declaration.Declaration."""
+
+    __tablename__ = "declaration"
 
     id: str = Field(default_factory=new_id, primary_key=True)
     battery_model: str = Field(max_length=200)

@@ -135,7 +135,7 @@ async def test_a_certified_tier_shows_in_the_declaration(network: Network, chain
 async def test_a_bundle_stored_with_null_jwe_members_is_served_without_them(network: Network, chain: dict) -> None:
     """Bundles stored before the JWE fix carry ``"unprotected": null`` and ``"aad": null`` (RFC 7516 says omit them;
     jwcrypto refuses such packages): the automaker serves them written again, and they still verify."""
-    from connector.storage.tables import Declaration as DeclarationRow
+    from connector.storage.tables import DeclarationRecord as DeclarationRow
 
     await _request_pack(network)
     await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")

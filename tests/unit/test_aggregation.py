@@ -6,7 +6,14 @@ from decimal import Decimal as D
 
 import pytest
 
-from connector.aggregation import DataQuality, OwnLine, UpstreamInput, combine_stages, compute_footprint, detect_cycle
+from connector.aggregation import (
+    DataQualityRatings,
+    OwnLine,
+    UpstreamInput,
+    combine_stages,
+    compute_footprint,
+    detect_cycle,
+)
 from connector.aggregation.engine import require_acyclic
 from connector.decimals import RoundingRule
 from connector.errors import CycleError, UnitError, ValidationFailed
@@ -15,8 +22,8 @@ from connector.stages import STAGES, Stage
 RAW, MAIN, DIST, EOL = Stage.RAW_MATERIAL_ACQUISITION, Stage.MAIN_PRODUCTION, Stage.DISTRIBUTION, Stage.END_OF_LIFE
 
 
-def dq(t: str, g: str, tm: str) -> DataQuality:
-    return DataQuality(D(t), D(g), D(tm))
+def dq(t: str, g: str, tm: str) -> DataQualityRatings:
+    return DataQualityRatings(D(t), D(g), D(tm))
 
 
 def test_own_plus_converted_inputs():
@@ -99,7 +106,7 @@ def test_dqr_weighted_by_absolute_emissions():
         [UpstreamInput(D("2"), "kilogram", "kilogram", {RAW: D("1")}, dqr=dq("2", "4", "5"))],
     )
     # weights 1, 1, 2
-    assert result.dqr == DataQuality(D("2.00"), D("2.50"), D("3.25"))
+    assert result.dqr == DataQualityRatings(D("2.00"), D("2.50"), D("3.25"))
 
 
 def test_no_dqr_no_share_when_nothing_weighs():

@@ -24,7 +24,7 @@ from ...protocols import PeerError
 from ...services import declaring
 from ...storage import repositories as repo
 from ...storage.tables import Attestation
-from ...storage.tables import Declaration as DeclarationRow
+from ...storage.tables import DeclarationRecord as DeclarationRow
 from ..deps import ContextDep, EditorDep, ViewerDep
 from ..strict_body import StrictJsonRoute
 from . import examples as ex
