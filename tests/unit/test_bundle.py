@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,6 +45,7 @@ from connector.declaration.signing import (
     sign_declaration,
     verify_declaration,
 )
+from connector.demo.chains import DEFAULT_CHAIN
 from connector.errors import InvalidSignature, ValidationFailed
 from connector.identity import Issued, Revocation, build_crl
 from connector.identity.keys import b64url_decode
@@ -53,7 +53,7 @@ from connector.stages import STAGES, Stage
 from connector.units import convert
 from tests.pki import T0, VERIFIER2_ID, VERIFIER_ID, Pki, make_pki
 
-FIXTURE = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "nmc811-chain.json"
+FIXTURE = DEFAULT_CHAIN
 AT = T0 + timedelta(days=1)
 """When the verifier checks the bundle."""
 ROUNDING = "decimal-places:12;half-even"

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal as D
-from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
@@ -20,10 +19,11 @@ from connector.declaration import (
     VerificationStatus,
     compute_declaration,
 )
+from connector.demo.chains import DEFAULT_CHAIN
 from connector.errors import ValidationFailed
 from connector.stages import Stage
 
-FIXTURE = Path(__file__).resolve().parents[2] / ".." / "shared" / "fixtures" / "nmc811-chain.json"
+FIXTURE = DEFAULT_CHAIN
 AT = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 
 
