@@ -52,7 +52,7 @@ def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
     return product
 
 
-def _set_plant(product: Product, plant: m.Plant | None) -> None:
+def _set_plant(product: Product, plant: m.ProductPlant | None) -> None:
     product.plant_name = plant.name if plant else None
     product.plant_country = plant.country if plant else None
     product.plant_subdivision = plant.subdivision if plant else None
@@ -87,7 +87,9 @@ def delete_product(ctx: NodeContext, product_id: str) -> None:
 def product_read(product: Product) -> m.ProductRead:
     plant = None
     if product.plant_name and product.plant_country:
-        plant = m.Plant(name=product.plant_name, country=product.plant_country, subdivision=product.plant_subdivision)
+        plant = m.ProductPlant(
+            name=product.plant_name, country=product.plant_country, subdivision=product.plant_subdivision
+        )
     return m.ProductRead(
         id=product.id,
         product_ids=product.product_ids,

@@ -96,7 +96,7 @@ class DataQualityIn(Model):
     temporal: Rating
 
 
-class Plant(Model):
+class ProductPlant(Model):
     name: str = Field(min_length=1, max_length=300)
     country: CountryCode
     subdivision: SubdivisionCode | None = None
@@ -108,7 +108,7 @@ class ProductCreate(Model):
     description: str = Field("", max_length=5000)
     declared_unit: DeclaredUnit = Field(alias="declaredUnit")
     mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
-    plant: Plant | None = None
+    plant: ProductPlant | None = None
     classifications: list[Urn] = Field(default_factory=list, max_length=50)
     reference_period_start: datetime | None = Field(None, alias="referencePeriodStart")
     reference_period_end: datetime | None = Field(None, alias="referencePeriodEnd")
@@ -128,7 +128,7 @@ class ProductUpdate(Model):
     name: str | None = Field(None, min_length=1, max_length=300)
     description: str | None = Field(None, max_length=5000)
     mass_per_declared_unit: PositiveDecimal | None = Field(None, alias="massPerDeclaredUnit")
-    plant: Plant | None = None
+    plant: ProductPlant | None = None
     classifications: list[Urn] | None = None
     primary_data_share: Percent | None = Field(None, alias="primaryDataShare")
     dqr: DataQualityIn | None = None
@@ -144,7 +144,7 @@ class ProductRead(Model):
     description: str
     declared_unit: str = Field(alias="declaredUnit")
     mass_per_declared_unit: DecimalStr | None = Field(None, alias="massPerDeclaredUnit")
-    plant: Plant | None = None
+    plant: ProductPlant | None = None
     classifications: list[str]
     primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
     dqr: DataQualityIn | None = None
