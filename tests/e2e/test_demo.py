@@ -94,6 +94,43 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
     assert declare.returncode == 0, declare.stdout + declare.stderr
     assert "0.164679" in declare.stdout
     assert json.loads((tmp_path / "cli" / "bundle.json").read_text())["bundleVersion"] == "2"
+    assert "the automaker merges" in " ".join(declare.stdout.split())  # no passport: the fragment, and what to merge
+
+    # with the automaker's passport the Catena-X file is the whole aspect; a passport lacking a required member is
+    # refused before anything is declared
+    passport = json.loads(FIXTURE_FILE.with_name("nmc811-catenax-passport.json").read_text())
+    whole = _declare_cli(out, tmp_path / "whole", FIXTURE_FILE.with_name("nmc811-catenax-passport.json"))
+    assert whole.returncode == 0, whole.stdout + whole.stderr
+    written = json.loads((tmp_path / "whole" / "catenax-battery-pass.json").read_text())
+    assert set(passport) <= set(written) and written["sustainability"]["carbonFootprint"]
+    del passport["metadata"]
+    (tmp_path / "lacking.json").write_text(json.dumps(passport))
+    lacking = _declare_cli(out, tmp_path / "lacking", tmp_path / "lacking.json")
+    assert lacking.returncode != 0 and "/metadata" in " ".join((lacking.stdout + lacking.stderr).split())
+    assert "Traceback" not in lacking.stdout + lacking.stderr
+    assert not (tmp_path / "lacking").exists()
+
+
+def _declare_cli(demo: Path, out: Path, passport: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "connector",
+            "declare",
+            str(FIXTURE_FILE),
+            "--data-dir",
+            str(demo / "nodes" / "nippon-motors"),
+            "--out",
+            str(out),
+            "--catenax-passport",
+            str(passport),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
 
 
 def test_connector_demo_runs_a_chain_without_an_expected_section(tmp_path: Path) -> None:
