@@ -229,6 +229,18 @@ class PartnerUpdate(Model):
 StageValues = dict[Stage, InDecimal]
 
 
+SOURCE_KINDS = (
+    "pact-file",  # a PACT v3 ProductFootprint JSON file, from any conformant producer
+    "catenax-pcf-file",  # a Catena-X PCF (io.catenax.pcf) JSON file
+    "battery-pass-file",  # a Battery Pass export
+    "pact-partner",  # a PACT partner that sent the footprint without our attestation
+    "ouranos-partner",  # a partner on an Ouranos platform, without our attestation
+    "catenax-partner",  # a Catena-X partner, without our attestation
+    "document",  # a value typed from a document (a supplier's PDF, a spreadsheet...)
+)
+"""The kinds of source an entered upstream value can come from (``UpstreamFootprint.source_kind``)."""
+
+
 class UpstreamFootprintCreate(Model):
     """A supplier's footprint recorded by hand (until the supplier runs a node)."""
 

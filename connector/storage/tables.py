@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String, Text, TypeDecorator, UniqueConstraint, text
+from sqlalchemy import JSON, Column, DateTime, Index, LargeBinary, String, Text, TypeDecorator, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from ..decimals import format_decimal
@@ -176,7 +176,20 @@ class UpstreamFootprint(SQLModel, table=True):
     primary_data_share: Decimal | None = _dec(default=None, nullable=True)
     dqr: dict[str, str] | None = _json(default=None, nullable=True)
     status: str = Field(default="Active", max_length=20)
-    source: str = Field(default="manual", max_length=20)  # "manual" | "peer"
+    source: str = Field(default="manual", max_length=20)  # how it arrived: "manual" | "peer" | "import"
+    basis: str = Field(default="attested", max_length=20, sa_column_kwargs={"server_default": "attested"})
+    """"attested" (carries an attestation this node verified) or "entered" (a value without one: typed, imported
+    from a file, or sent unsigned by a partner); an entered value carries its provenance below."""
+    source_kind: str | None = Field(default=None, max_length=40)
+    """For an entered value, the kind of source (see :data:`connector.services.models.SOURCE_KINDS`)."""
+    document_sha256: str | None = Field(default=None, max_length=64)
+    """Lower-case hex SHA-256 of the source document; sealed into the evidence with the document."""
+    document: bytes | None = Field(default=None, sa_type=LargeBinary)
+    """The source document as received (a PACT or Catena-X JSON file, a PDF...): private to this node and its
+    verifiers."""
+    document_media_type: str | None = Field(default=None, max_length=100)
+    entered_by: str | None = Field(default=None, max_length=200)
+    """Who entered it: ``api-key:<name>``, ``user:<login>`` or ``partner:<company id>``."""
     attestation: str | None = Field(default=None, sa_type=Text)
     evidence: dict[str, Any] | None = _json(default=None, nullable=True)
     certifications: list[Any] = _json(default_factory=empty_list)
