@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -231,6 +233,25 @@ class AlreadyHeld(Conflict):
     """The upstream footprint id is held already (a footprint id names one immutable footprint)."""
 
 
+@dataclass(frozen=True)
+class Provenance:
+    """Where an entered upstream value came from (issue 17): the kind of source (one of ``m.SOURCE_KINDS``), who
+    entered it (``api-key:<name>``, ``user:<login>`` or ``partner:<company id>``), and the source document, whose
+    SHA-256 is stored and sealed with the document into the evidence for verifiers. ``digest`` stands for the
+    document when only its digest is known (a value typed from a document that was not uploaded)."""
+
+    source_kind: str
+    entered_by: str
+    document: bytes | None = None
+    media_type: str | None = None
+    digest: str | None = None
+
+    def sha256(self) -> str | None:
+        if self.document is not None:
+            return hashlib.sha256(self.document).hexdigest()
+        return self.digest.lower() if self.digest else None
+
+
 def record_upstream(
     ctx: NodeContext,
     data: m.UpstreamFootprintCreate,
@@ -241,10 +262,13 @@ def record_upstream(
     pact: dict | None = None,
     certifications: list | None = None,
     not_held: bool = False,
+    provenance: Provenance | None = None,
 ) -> UpstreamFootprint:
     """Store a supplier's footprint; an older active one for the same product becomes Deprecated.
 
-    ``not_held=True``: the caller has just found its (lower-case) footprint id not held, in this transaction.
+    Its basis is "attested" when it carries an attestation (verified by the caller), else "entered", with
+    ``provenance`` saying where it came from. ``not_held=True``: the caller has just found its (lower-case) footprint
+    id not held, in this transaction.
     """
     if repo.lock_key(ctx.session, f"upstream|{data.supplier_company_id}|{data.product_id.lower()}"):
         not_held = False  # one Active per supplier product: answers arriving together take turns, and look again
@@ -263,7 +287,14 @@ def record_upstream(
         pact=pact,
         certifications=certifications or [],
         received_at=ctx.now(),
+        basis="attested" if attestation else "entered",
     )
+    if attestation is None and provenance is not None:
+        row.source_kind = provenance.source_kind
+        row.entered_by = provenance.entered_by
+        row.document = provenance.document
+        row.document_media_type = provenance.media_type
+        row.document_sha256 = provenance.sha256()
     if not data.footprint_id:
         row.footprint_id = row.id
     if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
