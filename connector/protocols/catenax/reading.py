@@ -1,0 +1,115 @@
+"""A received io.catenax.pcf 9.0.0 payload, read for the core's receipt (``protocols.FootprintDocument``).
+
+Each member is read from the document when asked for, so a malformed one fails where the receipt reads it and is
+refused there. Without our ``attestationOfConformance`` entry (a Catena-X partner without a node of ours) the
+attestation is None, and the receipt stores the value as entered, never as attested.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from ...stages import STAGES, Stage
+from . import pcf_model
+
+
+def _first(group: Any, name: str) -> dict[str, Any]:
+    if not isinstance(group, list) or not group or not isinstance(group[0], dict):
+        raise ValueError(f"{name} must be a non-empty list of objects")
+    first: dict[str, Any] = group[0]
+    return first
+
+
+class CatenaxFootprint:
+    __slots__ = ("_ext", "_read", "document")
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        if not isinstance(document, dict):
+            raise TypeError("a PCF must be a JSON object")
+        self.document = document
+        self._ext: dict[str, Any] | None = None
+        self._read = False
+
+    @property
+    def extension(self) -> dict[str, Any] | None:
+        if not self._read:
+            self._ext = pcf_model.find_extension(self.document)
+            self._read = True
+        return self._ext
+
+    def _assessment(self) -> dict[str, Any]:
+        method = _first(self.document.get("pcfAssessmentAndMethodology"), "pcfAssessmentAndMethodology")
+        return _first(method.get("pcfAssessmentInformation"), "pcfAssessmentInformation")
+
+    def _id_and_version(self) -> dict[str, Any]:
+        return _first(self._assessment().get("idAndVersion"), "idAndVersion")
+
+    def _product(self) -> dict[str, Any]:
+        info = _first(self.document.get("companyAndProductInformation"), "companyAndProductInformation")
+        return _first(info.get("productInformation"), "productInformation")
+
+    @property
+    def id(self) -> str:
+        value = self._id_and_version()["id"]
+        if not isinstance(value, str):
+            raise TypeError("idAndVersion.id must be a string")
+        return value.removeprefix("urn:uuid:")
+
+    @property
+    def company_ids(self) -> list[str]:
+        info = _first(self.document.get("companyAndProductInformation"), "companyAndProductInformation")
+        company = _first(info.get("companyInformation"), "companyInformation")
+        return [str(c) for c in company.get("companyIds") or []]
+
+    @property
+    def product_ids(self) -> list[str]:
+        return [str(p) for p in self._product()["productIds"]]
+
+    @property
+    def product_name(self) -> str:
+        return str(self._product().get("productNameCompany") or "")
+
+    @property
+    def status(self) -> str | None:
+        value = self._id_and_version().get("status")
+        return str(value) if value is not None else None
+
+    @property
+    def attestation(self) -> str | None:
+        ext = self.extension
+        return ext.get("attestation") if ext else None
+
+    @property
+    def evidence(self) -> Any:
+        ext = self.extension
+        return ext.get("evidence") if ext else None
+
+    @property
+    def certifications(self) -> list[Any]:
+        ext = self.extension
+        return (ext.get("certifications") or []) if ext else []
+
+    def stages(self) -> dict[Stage, Decimal]:
+        """The four Annex II stages: ours from the extension; a PCF without it gives its cradle-to-gate value as main
+        production and its distribution stage (when included) as distribution (decision 0023)."""
+        ext = self.extension
+        if ext:
+            return {s: Decimal(ext["stages"][s.value]) for s in STAGES}
+        life = _first(self.document.get("productLifeCycleStagesAndEmissions"), "productLifeCycleStagesAndEmissions")
+        production = _first(life.get("productionStage"), "productionStage")
+        out = {s: Decimal(0) for s in STAGES}
+        out[Stage.MAIN_PRODUCTION] = Decimal(str(production["pcfExcludingBiogenicUptake"]))
+        distribution = (life.get("distributionStage") or [{}])[0]
+        if isinstance(distribution, dict) and distribution.get("distributionStageIncluded") is True:
+            out[Stage.DISTRIBUTION] = Decimal(str(distribution.get("distributionStagePcfExcludingBiogenicUptake", 0)))
+        return out
+
+    def total(self) -> Decimal:
+        return sum(self.stages().values(), Decimal(0))
+
+    def declared_unit(self) -> Any:
+        return self._product()["declaredUnitOfMeasurement"]
+
+    def declared_amount(self) -> Decimal:
+        return Decimal(str(self._product()["declaredUnitAmount"]))
