@@ -1,0 +1,115 @@
+"""One tier pair over Catena-X (the automaker asks the pack maker through its EDC; the pack maker answers through
+its own), the rest of the chain over PACT: the pack footprint arrives verified and exact, and the data plane's
+headers are what the pack maker's PCF API checks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from connector.demo.catenax_edc import Participant, SimulatedEdcs
+
+from .network import Network
+from .test_supply_chain import OEM, PACK, PACK_CO, STAGES, _held, _request_pack
+
+pytestmark = pytest.mark.asyncio
+
+OEM_BPNL = "BPNL00000000OEM1"
+PACK_BPNL = "BPNL0000000PACK1"
+
+
+async def _partner_id(node, company_id: str) -> str:
+    items = (await node.api("GET", "/partners", params={"limit": 500})).json()["items"]
+    return next(p["id"] for p in items if p["companyId"] == company_id)
+
+
+async def catenax_pair(net: Network) -> SimulatedEdcs:
+    edcs = SimulatedEdcs(net.router)
+    people = {
+        OEM: Participant(OEM_BPNL, "oem", net[OEM].settings.public_url, "oem-proxy-secret"),
+        PACK_CO: Participant(PACK_BPNL, "pack", net[PACK_CO].settings.public_url, "pack-proxy-secret"),
+    }
+    for p in people.values():
+        edcs.add(p)
+    for host, app in edcs.apps().items():
+        net.router.apps[host] = httpx.ASGITransport(app=app)
+    for cid, me in people.items():
+        cx = net[cid].settings.catenax
+        cx.bpnl, cx.api_key = me.bpnl, SecretStr(me.api_key)
+        cx.edc_management_url, cx.edc_api_key = me.management, SecretStr(me.management_key)
+        other = PACK_CO if cid == OEM else OEM
+        pid = await _partner_id(net[cid], other)
+        r = await net[cid].api(
+            "PATCH",
+            f"/partners/{pid}",
+            json={"protocol": "catenax", "bpnl": people[other].bpnl, "nodeUrl": people[other].dsp},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["bpnl"] == people[other].bpnl
+    return edcs
+
+
+async def test_the_pack_footprint_crosses_catena_x_verified_and_exact(network: Network, chain: dict) -> None:
+    edcs = await catenax_pair(network)
+    req = await _request_pack(network)
+    held = await network.wait_for(lambda: _held(network[OEM], PACK), timeout=40, what="the pack footprint at the OEM")
+    expected = chain["expected"]["footprints"][PACK]
+    assert {s: Decimal(held[0]["stages"][s]) for s in STAGES} == {s: Decimal(expected[s]) for s in STAGES}
+    assert held[0]["verified"] is True
+    assert (await network[OEM].api("GET", f"/requests/{req['id']}")).json()["state"] == "fulfilled"
+    # the request and the answer each went through the other side's data plane, over the footprintExchange paths
+    assert ("pack", "GET", f"/footprintExchange/{req['eventId']}") in edcs.calls or any(
+        c[0] == "pack" and c[1] == "GET" and c[2].startswith("/footprintExchange/") for c in edcs.calls
+    )
+    assert any(c[0] == "oem" and c[1] == "PUT" and c[2].startswith("/footprintExchange/") for c in edcs.calls)
+
+
+async def test_the_pcf_api_refuses_calls_without_the_data_plane_headers(network: Network) -> None:
+    await catenax_pair(network)
+    pack = network[PACK_CO]
+    path = "/catenax/submodel/urn:pact:kyushu-pack.example:product:pack-75kwh"
+    r = await pack.client.get(path, headers={"edc-bpn": OEM_BPNL})
+    assert r.status_code == 401 and r.json()["code"] == "AccessDenied"
+    r = await pack.client.get(path, headers={"x-api-key": "wrong", "edc-bpn": OEM_BPNL})
+    assert r.status_code == 401
+    r = await pack.client.get(path, headers={"x-api-key": "pack-proxy-secret"})
+    assert r.status_code == 400 and "Edc-Bpn" in r.json()["message"]
+    r = await pack.client.get(path, headers={"x-api-key": "pack-proxy-secret", "edc-bpn": "not-a-bpn"})
+    assert r.status_code == 400
+    # a known partner without a grant: 404, exactly like an unknown product
+    r = await pack.client.get(path, headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL})
+    assert r.status_code == 404 and r.json()["code"] == "NotFound"
+    r = await pack.client.get(
+        "/catenax/submodel/urn:pact:nowhere.example:product:none",
+        headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL},
+    )
+    assert r.status_code == 404
+    r = await pack.client.get(
+        "/catenax/footprintExchange/abc",
+        params={"manufacturerPartId": PACK, "dataModelVersion": "10.0.0"},
+        headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL},
+    )
+    assert r.status_code == 400 and "9.0.0" in r.json()["message"]
+    r = await pack.client.get(
+        "/catenax/footprintExchange/abc", headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL}
+    )
+    assert r.status_code == 400 and "manufacturerPartId" in r.json()["message"]
+
+
+async def test_the_submodel_get_serves_the_granted_pcf(network: Network) -> None:
+    await catenax_pair(network)
+    await _request_pack(network)
+    await network.wait_for(lambda: _held(network[OEM], PACK), timeout=40, what="the pack footprint at the OEM")
+    pack = network[PACK_CO]
+    headers = {"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL}
+    r = await pack.client.get(f"/catenax/submodel/{PACK}", headers=headers)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    info = doc["companyAndProductInformation"][0]["productInformation"][0]
+    assert info["productIds"] == [PACK]
+    assert doc["attestationOfConformance"][0]["providerId"] == f"urn:{PACK_BPNL}"
+    again = await pack.client.get(f"/catenax/submodel/{PACK}/$value", headers=headers)
+    assert again.content == r.content
