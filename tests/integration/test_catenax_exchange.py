@@ -4,7 +4,13 @@ headers are what the pack maker's PCF API checks."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
+import sys
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -113,3 +119,17 @@ async def test_the_submodel_get_serves_the_granted_pcf(network: Network) -> None
     assert doc["attestationOfConformance"][0]["providerId"] == f"urn:{PACK_BPNL}"
     again = await pack.client.get(f"/catenax/submodel/{PACK}/$value", headers=headers)
     assert again.content == r.content
+    schema_path = os.environ.get("CATENAX_PCF_SCHEMA")
+    if schema_path:  # the payload a real node sends, against the official schema
+        result = _validator().validate(json.loads(Path(schema_path).read_text()), doc, fragment=False)
+        assert result.errors == []
+
+
+def _validator() -> Any:
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("validate_passports", root / "scripts" / "validate-passports.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
