@@ -169,26 +169,14 @@ class EdcClient:
         raise PeerError(f"the EDC discovered no connector of {bpnl}", permanent=True)
 
     async def catalog(self, address: str, bpnl: str) -> dict[str, Any]:
-        """The partner's catalog, filtered to PCF exchange assets."""
+        """The partner's catalog (filtered here, by :func:`pick_offer`: the contract types a filter's operands as
+        objects, which the EDC does not take)."""
         body = {
             "@context": CONTEXT,
             "@type": "CatalogRequest",
             "counterPartyAddress": address,
             "counterPartyId": bpnl,
             "protocol": self.settings.catenax.dsp_protocol,
-            "querySpec": {
-                "@type": "QuerySpec",
-                "offset": 0,
-                "limit": 50,
-                "filterExpression": [
-                    {
-                        "@type": "Criterion",
-                        "operandLeft": DCT + "type",
-                        "operator": "=",
-                        "operandRight": CX_TAXO + PCF_ASSET_TYPE,
-                    }
-                ],
-            },
         }
         catalog = await self._call("POST", "/v3/catalog/request", body)
         if not isinstance(catalog, dict):
