@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from connector.demo.catenax_edc import Participant, SimulatedEdcs
 
-from .network import Network
+from .network import Network, build_network
 from .test_supply_chain import OEM, PACK, PACK_CO, STAGES, _held, _request_pack
 
 pytestmark = pytest.mark.asyncio
@@ -40,6 +40,7 @@ async def catenax_pair(net: Network) -> SimulatedEdcs:
     }
     for p in people.values():
         edcs.add(p)
+    net.edcs = edcs  # type: ignore[attr-defined]
     for host, app in edcs.apps().items():
         net.router.apps[host] = httpx.ASGITransport(app=app)
     for cid, me in people.items():
@@ -67,10 +68,72 @@ async def test_the_pack_footprint_crosses_catena_x_verified_and_exact(network: N
     assert held[0]["verified"] is True
     assert (await network[OEM].api("GET", f"/requests/{req['id']}")).json()["state"] == "fulfilled"
     # the request and the answer each went through the other side's data plane, over the footprintExchange paths
-    assert ("pack", "GET", f"/footprintExchange/{req['eventId']}") in edcs.calls or any(
-        c[0] == "pack" and c[1] == "GET" and c[2].startswith("/footprintExchange/") for c in edcs.calls
-    )
-    assert any(c[0] == "oem" and c[1] == "PUT" and c[2].startswith("/footprintExchange/") for c in edcs.calls)
+    assert ("pack", "GET", f"/footprintExchange/{req['eventId']}") in edcs.calls
+    assert ("oem", "PUT", f"/footprintExchange/{req['eventId']}") in edcs.calls
+    assert [c for c in edcs.calls if c[1] == "POST"] == [
+        ("oem", "POST", "catalog"),
+        ("oem", "POST", "edrs"),
+        ("pack", "POST", "catalog"),
+        ("pack", "POST", "edrs"),
+    ]  # one negotiation each way: the EDR is reused
+
+
+async def test_a_pcf_without_our_attestation_never_enters_as_attested(chain: dict, make_db: Any) -> None:
+    net = await build_network(chain, make_db, manual=frozenset({PACK_CO}))
+    async with net.stack:
+        await catenax_pair(net)
+        req = await _request_pack(net)
+        oem = net[OEM]
+        await net.wait_for(
+            lambda: ("pack", "GET", f"/footprintExchange/{req['eventId']}") in net_calls(net),
+            what="the request at the pack maker",
+        )
+        doc = json.loads(_script().sample_payload())
+        del doc["attestationOfConformance"]
+        doc["companyAndProductInformation"][0]["productInformation"][0]["productIds"] = [PACK]
+        doc["companyAndProductInformation"][0]["companyInformation"][0]["companyIds"] = [f"urn:{PACK_BPNL}", PACK_CO]
+        r = await oem.client.put(
+            f"/catenax/footprintExchange/{req['eventId']}",
+            content=json.dumps(doc),
+            headers={"x-api-key": "oem-proxy-secret", "edc-bpn": PACK_BPNL, "content-type": "application/json"},
+        )
+        assert r.status_code == 200, r.text
+        state = (await oem.api("GET", f"/requests/{req['id']}")).json()
+        assert state["state"] in ("refused", "fulfilled"), state  # refused until unattested values can enter
+        if state["state"] == "refused":
+            assert "attestation" in state["reason"]
+        held = (await oem.api("GET", "/upstream-footprints", params={"limit": 500})).json()["items"]
+        assert all(not u["verified"] for u in held if u["productId"] == PACK)
+        for u in held:
+            if u["productId"] == PACK and "basis" in u:
+                assert u["basis"] == "entered"
+        # a PUT naming a request the OEM never sent to this partner is refused
+        r = await oem.client.put(
+            "/catenax/footprintExchange/not-ours",
+            content=json.dumps(doc),
+            headers={"x-api-key": "oem-proxy-secret", "edc-bpn": PACK_BPNL},
+        )
+        assert r.status_code == 404 and r.json()["code"] == "NotFound"
+        r = await oem.client.put(
+            f"/catenax/footprintExchange/{req['eventId']}",
+            content=b'{"a":1,"a":2}',
+            headers={"x-api-key": "oem-proxy-secret", "edc-bpn": PACK_BPNL},
+        )
+        assert r.status_code == 400
+
+
+def net_calls(net: Network) -> list[tuple[str, str, str]]:
+    return list(net.edcs.calls) if hasattr(net, "edcs") else []
+
+
+def _script() -> Any:
+    root = Path(__file__).resolve().parents[2]
+    spec = importlib.util.spec_from_file_location("validate_catenax_pcf", root / "scripts" / "validate-catenax-pcf.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 async def test_the_pcf_api_refuses_calls_without_the_data_plane_headers(network: Network) -> None:
