@@ -351,11 +351,17 @@ def demo(
             help="Seconds to wait for the nodes to start, and again for the pack footprint to reach the automaker",
         ),
     ] = 120,
+    catenax: Annotated[
+        bool,
+        typer.Option(
+            "--catenax", help="The automaker asks the pack maker over Catena-X (EDC hop simulated at the boundary)"
+        ),
+    ] = False,
 ) -> None:
     """Run the demo dataspace: one HTTPS node per company, request, signed answers, declaration, verification."""
     from ..demo.run import run_demo
 
-    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout)
+    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout, catenax=catenax)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -1,14 +1,15 @@
 """The EDC hop, simulated at the boundary, for in-process Catena-X networks (the tests, the demo).
 
-Each company's "EDC" is two hosts on the in-process transport: its Management API (``edc-<slug>.test``, the subset
-our client calls: catalog, ``/v3/edrs``, ``/v3/edrs/request``, the EDR data address) and its data plane
-(``dp-<slug>.test``). A data plane call with a token it issued is forwarded to the company's node under ``/catenax``
+One app (:meth:`SimulatedEdcs.app`) at ``base`` plays every company's EDC: under ``/<slug>/management`` its
+Management API (the subset our client calls: catalog, ``/v3/edrs``, ``/v3/edrs/request``, the EDR data address),
+under ``/<slug>/api/public`` its data plane, and ``/<slug>/api/v1/dsp`` names its connector. A data plane call with a token it issued is forwarded to the company's node under ``/catenax``
 with what a Tractus-X data plane adds: ``Edc-Bpn`` (the consumer's BPNL) and the asset's proxy secret. No DSP is
 simulated: negotiation is immediate. Not a connector; a stand-in for two real EDCs.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -20,32 +21,39 @@ from fastapi import FastAPI, Request, Response
 ASSET_ID = "pcf-exchange"
 
 
+def demo_bpnl(company_id: str) -> str:
+    """A stable, made-up BPNL for a demo company."""
+    return "BPNL" + hashlib.sha256(company_id.encode()).hexdigest()[:12].upper()
+
+
 @dataclass
 class Participant:
     bpnl: str
     slug: str
     backend: str  # the node's base URL, e.g. http://a.test
     api_key: str  # the proxy secret the asset's data address carries
+    base: str = "http://edc.test"  # where the simulated EDCs are served
     management_key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
     @property
     def dsp(self) -> str:
-        return f"http://edc-{self.slug}.test/api/v1/dsp"
+        return f"{self.base}/{self.slug}/api/v1/dsp"
 
     @property
     def management(self) -> str:
-        return f"http://edc-{self.slug}.test/management"
+        return f"{self.base}/{self.slug}/management"
 
     @property
     def data_plane(self) -> str:
-        return f"http://dp-{self.slug}.test/api/public"
+        return f"{self.base}/{self.slug}/api/public"
 
 
 class SimulatedEdcs:
-    """Every participant's EDC; ``transport`` reaches the nodes (the network's router)."""
+    """Every participant's EDC; ``transport`` (or ``verify``, for real HTTPS nodes) reaches the nodes."""
 
-    def __init__(self, transport: httpx.AsyncBaseTransport) -> None:
-        self.transport = transport
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None, *, verify: Any = True) -> None:
+        self.transport, self.verify = transport, verify
+        self._http: httpx.AsyncClient | None = None
         self.by_bpnl: dict[str, Participant] = {}
         self.negotiations: dict[str, tuple[str, str]] = {}  # negotiation id -> (consumer bpnl, provider bpnl)
         self.tokens: dict[str, tuple[str, str]] = {}  # token -> (consumer bpnl, provider bpnl)
@@ -54,13 +62,18 @@ class SimulatedEdcs:
     def add(self, participant: Participant) -> None:
         self.by_bpnl[participant.bpnl] = participant
 
-    def apps(self) -> dict[str, Any]:
-        """host -> ASGI app, to register on the network's router."""
-        out: dict[str, Any] = {}
+    def app(self) -> FastAPI:
+        """Every participant's Management API and data plane, under ``/<slug>``."""
+        app = FastAPI()
         for p in self.by_bpnl.values():
-            out[f"edc-{p.slug}.test"] = self._management(p)
-            out[f"dp-{p.slug}.test"] = self._data_plane(p)
-        return out
+            app.mount(f"/{p.slug}/management", self._management(p))
+            app.mount(f"/{p.slug}/api/public", self._data_plane(p))
+        return app
+
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(transport=self.transport, verify=self.verify, timeout=30)
+        return self._http
 
     def _provider_at(self, address: str) -> Participant | None:
         return next((p for p in self.by_bpnl.values() if p.dsp == address.rstrip("/")), None)
@@ -73,7 +86,7 @@ class SimulatedEdcs:
                 return Response(status_code=401)
             return None
 
-        @app.post("/management/v3/catalog/request")
+        @app.post("/v3/catalog/request")
         async def catalog(request: Request) -> Any:
             if (r := refuse(request)) is not None:
                 return r
@@ -97,7 +110,7 @@ class SimulatedEdcs:
                 "dspace:participantId": provider.bpnl,
             }
 
-        @app.post("/management/v3/edrs")
+        @app.post("/v3/edrs")
         async def edrs(request: Request) -> Any:
             if (r := refuse(request)) is not None:
                 return r
@@ -110,7 +123,7 @@ class SimulatedEdcs:
             self.calls.append((me.slug, "POST", "edrs"))
             return {"@id": negotiation, "createdAt": 0}
 
-        @app.post("/management/v3/edrs/request")
+        @app.post("/v3/edrs/request")
         async def edr_entries(request: Request) -> Any:
             if (r := refuse(request)) is not None:
                 return r
@@ -120,7 +133,7 @@ class SimulatedEdcs:
                 return []
             return [{"@id": wanted, "transferProcessId": f"tp-{wanted}", "contractNegotiationId": wanted}]
 
-        @app.get("/management/v3/edrs/{tp}/dataaddress")
+        @app.get("/v3/edrs/{tp}/dataaddress")
         async def data_address(request: Request, tp: str) -> Any:
             if (r := refuse(request)) is not None:
                 return r
@@ -139,7 +152,7 @@ class SimulatedEdcs:
     def _data_plane(self, me: Participant) -> FastAPI:
         app = FastAPI()
 
-        @app.api_route("/api/public/{path:path}", methods=["GET", "PUT"])
+        @app.api_route("/{path:path}", methods=["GET", "PUT"])
         async def proxy(request: Request, path: str) -> Response:
             found = self.tokens.get(request.headers.get("authorization", ""))
             if found is None or found[1] != me.bpnl:
@@ -148,14 +161,76 @@ class SimulatedEdcs:
             headers = {"edc-bpn": found[0], "x-api-key": me.api_key}
             if request.headers.get("content-type"):
                 headers["content-type"] = request.headers["content-type"]
-            async with httpx.AsyncClient(transport=self.transport) as client:
-                r = await client.request(
-                    request.method,
-                    f"{me.backend}/catenax/{path}",
-                    params=request.query_params,
-                    content=await request.body(),
-                    headers=headers,
-                )
+            r = await self.http().request(
+                request.method,
+                f"{me.backend}/catenax/{path}",
+                params=str(request.query_params),
+                content=await request.body(),
+                headers=headers,
+            )
             return Response(content=r.content, status_code=r.status_code, media_type="application/json")
 
         return app
+
+
+class DemoEdcs:
+    """The demo's simulated EDCs for the pairs its chain file puts on Catena-X, served on 127.0.0.1 by uvicorn in a
+    thread of the demo process (the nodes call it as their EDC; it calls the nodes over HTTPS)."""
+
+    def __init__(self, document: dict[str, Any], node_urls: dict[str, str], port: int, verify: Any) -> None:
+        from .chain import pair_protocols
+
+        members = {c for pair, protocol in pair_protocols(document).items() if protocol == "catenax" for c in pair}
+        self.base = f"http://127.0.0.1:{port}"
+        self.port = port
+        self.edcs = SimulatedEdcs(verify=verify)
+        self.participants = {
+            cid: Participant(
+                demo_bpnl(cid), cid.rsplit(":", 1)[-1], node_urls[cid], secrets.token_urlsafe(16), base=self.base
+            )
+            for cid in sorted(members)
+        }
+        for p in self.participants.values():
+            self.edcs.add(p)
+        self._server: Any = None
+        self._thread: Any = None
+
+    def settings_of(self, company_id: str) -> dict[str, Any]:
+        """The node's ``catenax`` settings (none when it speaks no Catena-X)."""
+        p = self.participants.get(company_id)
+        if p is None:
+            return {}
+        return {
+            "catenax": {
+                "bpnl": p.bpnl,
+                "api_key": p.api_key,
+                "edc_management_url": p.management,
+                "edc_api_key": p.management_key,
+            }
+        }
+
+    def address(self, company_id: str) -> tuple[str, str]:
+        p = self.participants[company_id]
+        return p.dsp, p.bpnl
+
+    def start(self) -> None:
+        import threading
+        import time
+
+        import uvicorn
+
+        if not self.participants:
+            return
+        config = uvicorn.Config(self.edcs.app(), host="127.0.0.1", port=self.port, log_level="warning")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="demo-edcs", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+            self._server = None

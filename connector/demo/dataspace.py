@@ -36,7 +36,8 @@ from ..identity.keys import certificates_to_pem
 from ..services import api_keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
-from .chain import entries_of, wire_company
+from .catenax_edc import DemoEdcs
+from .chain import entries_of, pack_maker_of, wire_company
 from .chains import catenax_passport_of
 
 
@@ -94,10 +95,16 @@ class DemoDataspace:
     verifier_pem: str = ""
     database_url: Callable[[str], str] | None = None
     """A database URL per company id (e.g. a PostgreSQL schema each, for the fault harness); None: SQLite files."""
+    catenax: bool = False
+    """The automaker asks the pack maker over Catena-X (EDC hop simulated at the boundary); the rest speaks PACT."""
+    edcs: DemoEdcs | None = None
 
     def __post_init__(self) -> None:
         self.document = json.loads(self.fixture.read_text())
         self.ca_dir = self.out / "ca"
+        if self.catenax:
+            pair = {"customer": self.oem_id, "supplier": pack_maker_of(self.document), "protocol": "catenax"}
+            self.document.setdefault("protocols", []).append(pair)
 
     # set-up -------------------------------------------------------------------------------------------------------
 
@@ -129,7 +136,10 @@ class DemoDataspace:
             "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain)),
         }
         companies = list(entries_of(self.document))
-        for company, port in zip(companies, free_ports(len(companies)), strict=True):
+        *ports, edc_port = free_ports(len(companies) + 1)
+        urls = {c["companyId"]: f"https://127.0.0.1:{port}" for c, port in zip(companies, ports, strict=True)}
+        self.edcs = DemoEdcs(self.document, urls, edc_port, self.ssl_context())
+        for company, port in zip(companies, ports, strict=True):
             cid = company["companyId"]
             node = DemoNode(cid, company["name"], company["role"], port, self.out / "nodes" / slug(cid))
             issued = issue_company_certificate(
@@ -154,6 +164,7 @@ class DemoDataspace:
                 "outbox_base_delay": 0.2,
                 "outbox_max_delay": 2.0,
                 "allow_private_network_targets": True,  # every node listens on 127.0.0.1
+                **self.edcs.settings_of(cid),
             }
             if self.database_url is not None:
                 node.database_url = config["database_url"] = self.database_url(cid)
@@ -168,7 +179,12 @@ class DemoDataspace:
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
                 _, node.api_key = api_keys.create_key(session, "demo admin", "admin")
-                wire_company(NodeContext(session, settings), self.document, lambda c: self.nodes[c].url)
+                wire_company(
+                    NodeContext(session, settings),
+                    self.document,
+                    lambda c: self.nodes[c].url,
+                    catenax=self.edcs.address if self.edcs else None,
+                )
                 session.commit()
             engine.dispose()
         keys_file = self.out / "nodes" / "api-keys.json"
@@ -211,6 +227,8 @@ class DemoDataspace:
         node.process = None
 
     def start_all(self) -> None:
+        if self.edcs is not None:
+            self.edcs.start()
         for cid in self.nodes:
             self.start(cid)
 
@@ -221,6 +239,8 @@ class DemoDataspace:
                 node.process.terminate()
         for cid in self.nodes:
             self.stop(cid)
+        if self.edcs is not None:
+            self.edcs.stop()
 
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_dir / "root.pem"))

@@ -22,14 +22,16 @@ def _sigterm(_signo: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def run_demo(fixture: Path, out: Path, console: Console, *, keep: bool = False, timeout: float = 120) -> bool:
+def run_demo(
+    fixture: Path, out: Path, console: Console, *, keep: bool = False, timeout: float = 120, catenax: bool = False
+) -> bool:
     """Run the demo dataspace end to end; True when the verifier's verdict is valid and the values match.
 
     ``timeout`` bounds the nodes' start-up and, again, the pack footprint's trip; either running out is reported with
     the node to blame and the end of its log, not a traceback.
     """
     started = time.monotonic()
-    space = DemoDataspace(fixture, out)
+    space = DemoDataspace(fixture, out, catenax=catenax)
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         with Progress(

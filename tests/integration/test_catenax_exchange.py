@@ -41,8 +41,7 @@ async def catenax_pair(net: Network) -> SimulatedEdcs:
     for p in people.values():
         edcs.add(p)
     net.edcs = edcs  # type: ignore[attr-defined]
-    for host, app in edcs.apps().items():
-        net.router.apps[host] = httpx.ASGITransport(app=app)
+    net.router.apps["edc.test"] = httpx.ASGITransport(app=edcs.app())
     for cid, me in people.items():
         cx = net[cid].settings.catenax
         cx.bpnl, cx.api_key = me.bpnl, SecretStr(me.api_key)
@@ -69,6 +68,10 @@ async def test_the_pack_footprint_crosses_catena_x_verified_and_exact(network: N
     assert (await network[OEM].api("GET", f"/requests/{req['id']}")).json()["state"] == "fulfilled"
     # the request and the answer each went through the other side's data plane, over the footprintExchange paths
     assert ("pack", "GET", f"/footprintExchange/{req['eventId']}") in edcs.calls
+    # the verifier the automaker named reached the pack maker (so its evidence is sealed to the notified body)
+    incoming = (await network[PACK_CO].api("GET", "/requests", params={"limit": 500})).json()["items"]
+    asked = next(r for r in incoming if r["eventId"] == req["eventId"])
+    assert asked["verifierCount"] == 1 and asked["direction"] == "incoming"
     assert ("oem", "PUT", f"/footprintExchange/{req['eventId']}") in edcs.calls
     assert [c for c in edcs.calls if c[1] == "POST"] == [
         ("oem", "POST", "catalog"),
@@ -166,6 +169,12 @@ async def test_the_pcf_api_refuses_calls_without_the_data_plane_headers(network:
         "/catenax/footprintExchange/abc", headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL}
     )
     assert r.status_code == 400 and "manufacturerPartId" in r.json()["message"]
+    r = await pack.client.get(
+        "/catenax/footprintExchange/abc",
+        params={"manufacturerPartId": PACK, "x-cfpconnector-verifiers": "bm90IGEgY2VydA"},
+        headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL},
+    )
+    assert r.status_code == 400 and "x-cfpconnector-verifiers" in r.json()["message"]
 
 
 async def test_the_submodel_get_serves_the_granted_pcf(network: Network) -> None:

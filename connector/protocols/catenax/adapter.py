@@ -62,9 +62,11 @@ class CatenaxAdapter:
         kind, body = message.kind, message.body
         version = _app(source).state.settings.catenax.data_model_version if source in _NODES else "9.0.0"
         if kind == outbox.ASK:
-            query = {"manufacturerPartId": body["productIds"][0], "dataModelVersion": version}
+            query: dict[str, Any] = {"manufacturerPartId": body["productIds"][0], "dataModelVersion": version}
             if body.get("message"):
                 query["message"] = str(body["message"])[: router.MESSAGE_MAX]
+            if body.get("verifierCertificates"):  # so the supplier seals its evidence to them (decision 0023)
+                query[router.X_VERIFIERS] = [router.encode_verifier(pem) for pem in body["verifierCertificates"]]
             return {"method": "GET", "path": f"/footprintExchange/{quote(body['id'], safe='')}", "query": query}
         if kind == outbox.ANSWER:
             return {

@@ -15,6 +15,7 @@ missing one. Errors are ``{"code", "message"}`` JSON bodies, never a 500.
 
 from __future__ import annotations
 
+import base64
 import hmac
 import re
 from typing import Any
@@ -36,6 +37,12 @@ from . import cache, pcf_model, render
 
 PROTOCOL = "catenax"
 router = APIRouter(prefix="/catenax", tags=["peer: Catena-X PCF API"])
+
+X_VERIFIERS = "x-cfpconnector-verifiers"
+"""Our query parameter (repeatable) naming the verifiers a customer wants the evidence sealed to: each a certificate
+chain PEM, base64url-encoded. Another Catena-X provider ignores it; the data plane passes query parameters on."""
+VERIFIERS_MAX = 8
+VERIFIER_BYTES_MAX = 16_384
 
 _BPNL = re.compile(r"^BPNL[0-9A-Z]{12}$")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9:._-]{1,200}$")
@@ -95,6 +102,26 @@ def _message(request: Request) -> str | None:
     return message or None
 
 
+def encode_verifier(pem: str) -> str:
+    return base64.urlsafe_b64encode(pem.encode()).decode().rstrip("=")
+
+
+def _verifiers(request: Request) -> list[str]:
+    values = request.query_params.getlist(X_VERIFIERS)
+    if len(values) > VERIFIERS_MAX or any(len(v) > VERIFIER_BYTES_MAX for v in values):
+        raise ApiError(400, "BadRequest", f"at most {VERIFIERS_MAX} {X_VERIFIERS}, each at most {VERIFIER_BYTES_MAX}")
+    out = []
+    for value in values:
+        try:
+            pem = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
+        except (ValueError, UnicodeDecodeError):
+            raise ApiError(400, "BadRequest", f"{X_VERIFIERS} must be base64url PEM certificates") from None
+        if "-----BEGIN CERTIFICATE-----" not in pem:
+            raise ApiError(400, "BadRequest", f"{X_VERIFIERS} must be base64url PEM certificates")
+        out.append(pem)
+    return out
+
+
 def _partner(ctx: NodeContext, bpnl: str) -> Any:
     partner = bpn.partner_by_bpnl(ctx.session, bpnl)
     if partner is None:
@@ -123,7 +150,9 @@ def _guarded(handler: Any) -> Any:
 # -- asynchronous requests ----------------------------------------------------------------------------------------
 
 
-def _receive_request(app: Any, bpnl: str, request_id: str, part_id: str, message: str | None) -> None:
+def _receive_request(
+    app: Any, bpnl: str, request_id: str, part_id: str, message: str | None, verifiers: list[str]
+) -> None:
     with write_session(app) as session:
         ctx = NodeContext(session, app.state.settings, app.state.identity)
         caller = _partner(ctx, bpnl).company_id
@@ -137,7 +166,7 @@ def _receive_request(app: Any, bpnl: str, request_id: str, part_id: str, message
             product_ids=[part_id],
             message=message,
             due_date=None,
-            verifier_certs=[],
+            verifier_certs=verifiers,
             protocol=PROTOCOL,
         )
 
@@ -146,7 +175,8 @@ async def _accepted(request: Request, request_id: str, part_id: str) -> Response
     bpnl = _caller_bpnl(request)
     _version(request)
     message = _message(request)
-    await run_in_threadpool(_receive_request, request.app, bpnl, request_id, part_id, message)
+    verifiers = _verifiers(request)
+    await run_in_threadpool(_receive_request, request.app, bpnl, request_id, part_id, message, verifiers)
     return Response(status_code=202)
 
 
