@@ -191,6 +191,11 @@ async def test_the_submodel_get_serves_the_granted_pcf(network: Network) -> None
     assert doc["attestationOfConformance"][0]["providerId"] == f"urn:{PACK_BPNL}"
     again = await pack.client.get(f"/catenax/submodel/{PACK}/$value", headers=headers)
     assert again.content == r.content
+    third = await pack.client.get(f"/catenax/submodel/{PACK}", headers=headers)  # from the answer cache
+    assert third.content == r.content
+    entries = (await pack.api("GET", "/audit", params={"limit": 500})).json()["items"]
+    reads = [e for e in entries if e["action"] == "catenax.get"]
+    assert len(reads) == 3 and {e["actor"] for e in reads} == {OEM}  # every read audited, cached or not
     schema_path = os.environ.get("CATENAX_PCF_SCHEMA")
     if schema_path:  # the payload a real node sends, against the official schema
         result = _validator().validate(json.loads(Path(schema_path).read_text()), doc, fragment=False)

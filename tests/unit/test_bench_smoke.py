@@ -128,7 +128,7 @@ def test_catenax_api_smoke() -> None:
     from bench import catenax_api, pact_api
 
     try:
-        rows = catenax_api.run(n=2, seconds=0.3)
+        rows = catenax_api.run(n=2, seconds=0.3, backends=("sqlite",))
     except pact_api.Skip as exc:  # uvicorn could not start here
         pytest.skip(str(exc))
     assert rows[0].measured > 0 and rows[0].extra["errors"] == 0

@@ -245,9 +245,9 @@ async def product_ids_put(request: Request) -> Response:
 # -- synchronous submodel ----------------------------------------------------------------------------------------
 
 
-def _read_submodel(app: Any, bpnl: str, product_urn: str, version: str) -> tuple[str, str, bytes]:
-    """(caller, footprint id, PCF bytes) in a read-only transaction; again in a write one when the caller's
-    attestation must be issued first (its first read), audited there."""
+def _read_submodel(app: Any, bpnl: str, product_urn: str, version: str) -> tuple[tuple[str, str, bytes], bool]:
+    """((caller, footprint id, PCF bytes), audited) in a read-only transaction; again in a write one when the
+    caller's attestation must be issued first (its first read), audited there."""
     settings, identity = app.state.settings, app.state.identity
 
     def read(ctx: NodeContext, issue_missing: bool) -> tuple[str, str, bytes]:
@@ -270,13 +270,13 @@ def _read_submodel(app: Any, bpnl: str, product_urn: str, version: str) -> tuple
         try:
             found = read(NodeContext(session, settings, identity), False)
             session.rollback()
-            return found
+            return found, False
         except attesting.NotIssuedYet:
             session.rollback()
     with write_session(app) as session:
         found = read(NodeContext(session, settings, identity), True)
         audit.append(session, found[0], "catenax.get", found[1])
-    return found[0], "", found[2]  # audited already
+    return found, True
 
 
 def _reader(app: Any) -> Any:
@@ -307,14 +307,13 @@ async def submodel_get(request: Request) -> Response:
     product_urn = request.path_params["productId"]
     answers = cache.cache_of(request.app)
     key = (bpnl, product_urn.lower(), version)
-    hit = answers.get(key)
-    if hit is None:
+    found, audited = answers.get(key), False
+    if found is None:
         generation = cache.generation()
-        caller, subject, body = await run_in_threadpool(_read_submodel, request.app, bpnl, product_urn, version)
-        answers.put(key, (caller, subject or None, body), generation)
-    else:
-        caller, subject, body = hit
-    if subject:  # committed before any byte of the answer leaves (one group commit for many readers)
+        found, audited = await run_in_threadpool(_read_submodel, request.app, bpnl, product_urn, version)
+        answers.put(key, found, generation)
+    caller, subject, body = found
+    if not audited:  # committed before any byte of the answer leaves (one group commit for many readers)
         await _audit_writer(request.app).append(caller, "catenax.get", subject)
     return Response(content=body, media_type="application/json")
 
