@@ -357,9 +357,10 @@ def refresh(ctx: NodeContext, refresh_token: str) -> TokenPair:
 
 
 def logout(ctx: NodeContext, access_token: str) -> User | None:
-    """Revoke every token of the login the access token belongs to (its family); the user, or None if unknown."""
+    """Revoke every token of the login a live access token belongs to (its family); the user, or None if the token
+    is unknown, expired or revoked already."""
     row = _live_token(ctx, access_token, "access")
-    if row is None:
+    if row is None or row.revoked_at is not None or row.expires_at <= ctx.now():
         return None
     store.revoke_family(ctx.session, row.family, ctx.now())
     user = ctx.session.get(User, row.user_id)
