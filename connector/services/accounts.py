@@ -318,11 +318,11 @@ def issue_tokens(ctx: NodeContext, user: User, *, family: str | None = None) -> 
     return TokenPair(access, refresh_token, access_exp, refresh_exp)
 
 
-def _live_token(ctx: NodeContext, token: str, kind: str) -> UserToken | None:
+def _live_token(ctx: NodeContext, token: str, kind: str, *, lock: bool = False) -> UserToken | None:
     prefix = ACCESS_PREFIX if kind == "access" else REFRESH_PREFIX
     if not token.startswith(prefix) or len(token) > 100:
         return None
-    row = store.token_by_hash(ctx.session, _digest(token))
+    row = store.token_by_hash(ctx.session, _digest(token), lock=lock)
     return row if row is not None and row.kind == kind else None
 
 
@@ -339,7 +339,7 @@ def refresh(ctx: NodeContext, refresh_token: str) -> TokenPair:
     """A new pair for a live refresh token, which is spent (rotated). Presenting a spent one again means it was
     stolen (or the client is broken): the whole family is revoked, and InvalidToken raised. Commit even when this
     raises: the revocation and the audit entry are part of the answer."""
-    row = _live_token(ctx, refresh_token, "refresh")
+    row = _live_token(ctx, refresh_token, "refresh", lock=True)
     now = ctx.now()
     if row is None:
         raise InvalidToken("unknown refresh token")

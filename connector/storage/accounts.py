@@ -59,8 +59,10 @@ def all_users(session: Session) -> list[User]:
     return list(session.exec(select(User).order_by(col(User.login))))
 
 
-def token_by_hash(session: Session, token_hash: str) -> UserToken | None:
-    return session.exec(select(UserToken).where(UserToken.token_hash == token_hash)).first()
+def token_by_hash(session: Session, token_hash: str, *, lock: bool = False) -> UserToken | None:
+    """The token row; ``lock``: FOR UPDATE (PostgreSQL), so two refreshes of one token cannot both rotate it."""
+    stmt = select(UserToken).where(UserToken.token_hash == token_hash)
+    return session.exec(stmt.with_for_update() if lock else stmt).first()
 
 
 def revoke_family(session: Session, family: str, at: datetime) -> None:
