@@ -1,7 +1,7 @@
 """a partner's Catena-X Business Partner Number (BPNL)
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-07 07:20:00
 
 A Catena-X data plane names the calling company by its BPNL (the ``Edc-Bpn`` header); the PCF API finds the
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision = '0006'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 
