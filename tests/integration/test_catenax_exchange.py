@@ -94,7 +94,7 @@ async def test_a_pcf_without_our_attestation_never_enters_as_attested(chain: dic
         doc = json.loads(_script().sample_payload())
         del doc["attestationOfConformance"]
         doc["companyAndProductInformation"][0]["productInformation"][0]["productIds"] = [PACK]
-        doc["companyAndProductInformation"][0]["companyInformation"][0]["companyIds"] = [f"urn:{PACK_BPNL}", PACK_CO]
+        doc["companyAndProductInformation"][0]["companyInformation"][0]["companyIds"] = [f"urn:{PACK_BPNL}"]
         r = await oem.client.put(
             f"/catenax/footprintExchange/{req['eventId']}",
             content=json.dumps(doc),

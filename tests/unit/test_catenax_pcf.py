@@ -165,3 +165,16 @@ def test_our_numeric_members_are_the_schemas() -> None:
 
     walk(schema)
     assert numbers == pcf_model.NUMERIC
+
+
+def test_a_pcf_naming_only_the_senders_bpnl_names_the_sender() -> None:
+    from connector.protocols.catenax.reading import sent_by
+
+    _, doc = _sample()
+    doc["companyAndProductInformation"][0]["companyInformation"][0]["companyIds"] = ["urn:BPNL0000000PACK1"]
+    got = CatenaxFootprint(doc)
+    assert got.company_ids == ["urn:BPNL0000000PACK1"]  # read outside a receipt: as written
+    with sent_by("BPNL0000000PACK1", "urn:pact:kyushu-pack.example:company:kyushu-pack"):
+        assert got.company_ids == ["urn:BPNL0000000PACK1", "urn:pact:kyushu-pack.example:company:kyushu-pack"]
+    with sent_by("BPNL0000000OTHR", "urn:pact:other.example:company:other"):
+        assert got.company_ids == ["urn:BPNL0000000PACK1"]  # another sender's BPNL names nobody else

@@ -7,11 +7,30 @@ attestation is None, and the receipt stores the value as entered, never as attes
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
 from ...stages import STAGES, Stage
 from . import pcf_model
+
+_SENDER: ContextVar[tuple[str, str] | None] = ContextVar("catenax_sender", default=None)
+_BPNL_IN = re.compile(r"(BPNL[0-9A-Z]{12})$")
+
+
+@contextmanager
+def sent_by(bpnl: str, company_id: str) -> Iterator[None]:
+    """While a PCF received from the partner ``company_id`` (named ``bpnl`` by the data plane) is read: its
+    ``companyIds`` naming that BPNL (``BPNL…``, ``urn:BPNL…``, ``urn:bpn:BPNL…``) name the partner too, so a Catena-X
+    partner whose PCF lists only its BPNL is the sender the receipt checks for."""
+    token = _SENDER.set((bpnl, company_id))
+    try:
+        yield
+    finally:
+        _SENDER.reset(token)
 
 
 def _first(group: Any, name: str) -> dict[str, Any]:
@@ -60,7 +79,12 @@ class CatenaxFootprint:
     def company_ids(self) -> list[str]:
         info = _first(self.document.get("companyAndProductInformation"), "companyAndProductInformation")
         company = _first(info.get("companyInformation"), "companyInformation")
-        return [str(c) for c in company.get("companyIds") or []]
+        ids = [str(c) for c in company.get("companyIds") or []]
+        sender = _SENDER.get()
+        if sender is not None and sender[1] not in ids:
+            if any((m := _BPNL_IN.search(i.upper())) and m.group(1) == sender[0] for i in ids):
+                ids.append(sender[1])
+        return ids
 
     @property
     def product_ids(self) -> list[str]:

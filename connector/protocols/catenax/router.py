@@ -33,7 +33,7 @@ from ...services.context import NodeContext
 from ...storage import bpn
 from ...storage import repositories as repo
 from ...storage.db import read_only
-from . import cache, pcf_model, render
+from . import cache, pcf_model, reading, render
 
 PROTOCOL = "catenax"
 router = APIRouter(prefix="/catenax", tags=["peer: Catena-X PCF API"])
@@ -204,17 +204,19 @@ async def product_ids_get(request: Request) -> Response:
 def _receive_pcf(app: Any, bpnl: str, request_id: str | None, document: dict[str, Any]) -> None:
     with write_session(app) as session:
         ctx = NodeContext(session, app.state.settings, app.state.identity)
-        caller = _partner(ctx, bpnl).company_id
+        partner = _partner(ctx, bpnl)
+        caller = partner.company_id
         audit.append(ctx.session, caller, "catenax.pcf.received", request_id or "")
-        if request_id is None:  # API 1.1 update: a new version of a PCF asked for before
-            if not (partner := repo.partner_row(ctx.session, caller)) or not partner.is_supplier:
-                raise ApiError(403, "AccessDenied", "updates are taken from suppliers only")
-            receipt.receive_footprint(ctx, caller, document, protocol=PROTOCOL)
-            return
-        try:
-            receipt.receive_answer(ctx, caller, request_id, [document], protocol=PROTOCOL)
-        except requests.NotOurRequest:
-            raise ApiError(404, "NotFound", "requestId names no request this node sent to you") from None
+        with reading.sent_by(bpnl, caller):
+            if request_id is None:  # API 1.1 update: a new version of a PCF asked for before
+                if not partner.is_supplier:
+                    raise ApiError(403, "AccessDenied", "updates are taken from suppliers only")
+                receipt.receive_footprint(ctx, caller, document, protocol=PROTOCOL)
+                return
+            try:
+                receipt.receive_answer(ctx, caller, request_id, [document], protocol=PROTOCOL)
+            except requests.NotOurRequest:
+                raise ApiError(404, "NotFound", "requestId names no request this node sent to you") from None
 
 
 async def _put(request: Request, request_id: str | None) -> Response:
@@ -331,7 +333,8 @@ for _path, _method, _endpoint, _summary in _ROUTES:
 
 
 def routes_first(app: Any) -> None:
-    """The submodel GET first in the app's route table (as PACT's reads are), hidden from the OpenAPI document."""
+    """The submodel GET early in the app's route table (after the routes other protocols put first, PACT's reads),
+    before the operator API, hidden from the OpenAPI document."""
     first = [r for r in router.routes if isinstance(r, APIRoute) and r.endpoint is submodel_get]
     for route in first:
         app.router.add_api_route(
@@ -340,4 +343,5 @@ def routes_first(app: Any) -> None:
     routes = app.router.routes
     added = routes[len(routes) - len(first) :]
     del routes[len(routes) - len(first) :]
-    routes[0:0] = added
+    at = next((i for i, r in enumerate(routes) if not str(getattr(r, "name", "")).endswith("_first")), len(routes))
+    routes[at:at] = added
