@@ -151,6 +151,12 @@ async def test_the_pcf_api_refuses_calls_without_the_data_plane_headers(network:
     assert r.status_code == 400 and "Edc-Bpn" in r.json()["message"]
     r = await pack.client.get(path, headers={"x-api-key": "pack-proxy-secret", "edc-bpn": "not-a-bpn"})
     assert r.status_code == 400
+    for method, bad in (
+        ("GET", "/catenax/footprintExchange/bad%20id"),
+        ("PUT", "/catenax/productIds/x?requestId=b%20d"),
+    ):
+        r = await pack.client.request(method, bad, headers={"edc-bpn": OEM_BPNL})
+        assert r.status_code == 401  # the secret first: nothing else is said without it
     # a known partner without a grant: 404, exactly like an unknown product
     r = await pack.client.get(path, headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL})
     assert r.status_code == 404 and r.json()["code"] == "NotFound"

@@ -171,8 +171,7 @@ def _receive_request(
         )
 
 
-async def _accepted(request: Request, request_id: str, part_id: str) -> Response:
-    bpnl = _caller_bpnl(request)
+async def _accepted(request: Request, bpnl: str, request_id: str, part_id: str) -> Response:
     _version(request)
     message = _message(request)
     verifiers = _verifiers(request)
@@ -183,19 +182,21 @@ async def _accepted(request: Request, request_id: str, part_id: str) -> Response
 @_guarded
 async def footprint_exchange_get(request: Request) -> Response:
     """Ask for the PCF of one part (API 1.2/1.3): 202, the PCF follows as a PUT to the caller's PCF asset."""
+    bpnl = _caller_bpnl(request)  # first: nothing is said to a caller without the data plane's secret
     request_id = _request_id(request.path_params.get("requestId"))
     query = request.query_params
     part = query.get("manufacturerPartId") or query.get("customerPartId")
     if not part:
         raise ApiError(400, "BadRequest", "manufacturerPartId or customerPartId is required")
-    return await _accepted(request, request_id, part)
+    return await _accepted(request, bpnl, request_id, part)
 
 
 @_guarded
 async def product_ids_get(request: Request) -> Response:
     """Ask for the PCF of one product (API 1.1, deprecated): 202, the PCF follows as a PUT with the requestId."""
+    bpnl = _caller_bpnl(request)
     request_id = _request_id(request.query_params.get("requestId"))
-    return await _accepted(request, request_id, request.path_params["productId"])
+    return await _accepted(request, bpnl, request_id, request.path_params["productId"])
 
 
 # -- answers -----------------------------------------------------------------------------------------------------
@@ -219,8 +220,7 @@ def _receive_pcf(app: Any, bpnl: str, request_id: str | None, document: dict[str
                 raise ApiError(404, "NotFound", "requestId names no request this node sent to you") from None
 
 
-async def _put(request: Request, request_id: str | None) -> Response:
-    bpnl = _caller_bpnl(request)
+async def _put(request: Request, bpnl: str, request_id: str | None) -> Response:
     try:
         document = pcf_model.loads(await request.body())
     except (ValueError, RecursionError, UnicodeDecodeError) as exc:
@@ -234,14 +234,16 @@ async def _put(request: Request, request_id: str | None) -> Response:
 @_guarded
 async def footprint_exchange_put(request: Request) -> Response:
     """A supplier's PCF for our request ``requestId`` (``update=true``: a new version of one sent before)."""
-    return await _put(request, _request_id(request.path_params.get("requestId")))
+    bpnl = _caller_bpnl(request)
+    return await _put(request, bpnl, _request_id(request.path_params.get("requestId")))
 
 
 @_guarded
 async def product_ids_put(request: Request) -> Response:
     """API 1.1: a PCF answering ``requestId``, or without it an update of one sent before."""
+    bpnl = _caller_bpnl(request)
     raw = request.query_params.get("requestId")
-    return await _put(request, _request_id(raw) if raw is not None else None)
+    return await _put(request, bpnl, _request_id(raw) if raw is not None else None)
 
 
 # -- synchronous submodel ----------------------------------------------------------------------------------------
