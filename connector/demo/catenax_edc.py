@@ -157,7 +157,8 @@ class SimulatedEdcs:
             found = self.tokens.get(request.headers.get("authorization", ""))
             if found is None or found[1] != me.bpnl:
                 return Response(status_code=403)
-            self.calls.append((me.slug, request.method, f"/{path}"))
+            update = request.query_params.get("update") == "true"
+            self.calls.append((me.slug, f"{request.method}-update" if update else request.method, f"/{path}"))
             headers = {"edc-bpn": found[0], "x-api-key": me.api_key}
             if request.headers.get("content-type"):
                 headers["content-type"] = request.headers["content-type"]

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from connector.demo.catenax_edc import Participant, SimulatedEdcs
 
 from .network import Network, build_network
-from .test_supply_chain import OEM, PACK, PACK_CO, STAGES, _held, _request_pack
+from .test_supply_chain import LITHIUM, OEM, PACK, PACK_CO, STAGES, _held, _request_pack
 
 pytestmark = pytest.mark.asyncio
 
@@ -79,6 +79,31 @@ async def test_the_pack_footprint_crosses_catena_x_verified_and_exact(network: N
         ("pack", "POST", "catalog"),
         ("pack", "POST", "edrs"),
     ]  # one negotiation each way: the EDR is reused
+
+
+async def test_a_new_version_reaches_the_automaker_as_an_update_of_its_request(network: Network) -> None:
+    edcs = await catenax_pair(network)
+    req = await _request_pack(network)
+    first = (await network.wait_for(lambda: _held(network[OEM], PACK), timeout=40, what="the first pack footprint"))[0]
+    refiner = network[LITHIUM]
+    product = (await refiner.api("GET", "/products")).json()["items"][0]
+    for e in (await refiner.api("GET", f"/products/{product['id']}/emissions")).json():
+        assert (await refiner.api("DELETE", f"/products/{product['id']}/emissions/{e['id']}")).status_code == 204
+    r = await refiner.api(
+        "POST", f"/products/{product['id']}/emissions", json={"stage": "raw_material_acquisition", "value": "12.2"}
+    )
+    assert r.status_code == 201
+    assert (await refiner.api("POST", f"/products/{product['id']}/footprints")).json()["changed"] is True
+
+    async def new_version() -> list[dict]:
+        return [u for u in await _held(network[OEM], PACK) if u["footprintId"] != first["footprintId"]]
+
+    second = (await network.wait_for(new_version, timeout=40, what="the new pack version at the automaker"))[0]
+    assert second["verified"] is True and second["stages"] != first["stages"]
+    # it came as an update of the automaker's request, through its data plane
+    assert ("oem", "PUT-update", f"/footprintExchange/{req['eventId']}") in edcs.calls
+    state = (await network[OEM].api("GET", f"/requests/{req['id']}")).json()
+    assert state["state"] == "fulfilled" and second["footprintId"] in state["footprintIds"]
 
 
 async def test_a_pcf_without_our_attestation_never_enters_as_attested(chain: dict, make_db: Any) -> None:

@@ -4,7 +4,8 @@
 |---------|--------------------------------------------------------------------------------------------------|
 | ask     | ``GET {data plane}/footprintExchange/{request id}?manufacturerPartId=&dataModelVersion=&message=`` |
 | answer  | ``PUT {data plane}/footprintExchange/{request id}`` with the PCF (io.catenax.pcf 9.0.0)            |
-| others  | none: the PCF API has no rejection, cancellation or announcement (the core enqueues none)         |
+| publish | ``PUT {data plane}/footprintExchange/{the customer's last request id}?update=true`` with the new PCF |
+| others  | none: the PCF API has no rejection or cancellation (the core enqueues none)                       |
 
 The data plane is the partner's, reached with an EDR our EDC negotiated for the partner's ``PcfExchange`` asset
 (:mod:`.edc`); the partner is named by its BPNL (a partner field), its connector by the partner's node URL (its DSP
@@ -21,9 +22,12 @@ import httpx
 from fastapi import APIRouter
 from sqlmodel import Session
 
+from ...api.deps import write_session
 from ...exchange import outbox
 from ...services.context import NodeContext
 from ...storage import bpn
+from ...storage import repositories as repo
+from ...storage.tables import Footprint, Product
 from .. import PeerError
 from . import pcf_model, reading, render, router
 from .edc import EdcClient
@@ -36,7 +40,7 @@ _EDCS: dict[tuple[str, int], EdcClient] = {}
 
 class CatenaxAdapter:
     name = "catenax"
-    intents = frozenset({outbox.ASK, outbox.ANSWER})
+    intents = frozenset({outbox.ASK, outbox.ANSWER, outbox.PUBLISH})
     router: APIRouter
 
     def __init__(self) -> None:
@@ -75,12 +79,24 @@ class CatenaxAdapter:
                 "query": {},
                 "bodies": body["footprints"],
             }
+        if kind == outbox.PUBLISH:
+            return {"method": "PUT", "path": None, "query": {"update": "true"}, "footprintIds": body["footprintIds"]}
         raise PeerError(f"the Catena-X adapter carries no {kind} message", permanent=True)
 
     async def deliver(self, client: Any, message: Any, *, source: str) -> dict[str, Any] | None:
         call = self.wire_message(message, source)
         assert call is not None
         app = _app(source)
+        if message.kind == outbox.PUBLISH:
+            updates = await asyncio.to_thread(_updates, app, message.company_id, call["footprintIds"])
+            for request_id, pcf in updates:
+                update = {**call, "path": f"/footprintExchange/{quote(request_id, safe='')}", "bodies": [pcf]}
+                await self._send(app, client, message, update)
+            return None  # a customer that never asked over Catena-X gets no update: the PCF API has no push
+        await self._send(app, client, message, call)
+        return None
+
+    async def _send(self, app: Any, client: Any, message: Any, call: dict[str, Any]) -> None:
         bpnl = await asyncio.to_thread(_bpnl_of, app, message.company_id)
         if not bpnl:
             raise PeerError(f"partner {message.company_id} has no BPNL to reach it over Catena-X", permanent=True)
@@ -105,7 +121,6 @@ class CatenaxAdapter:
                     f"{r.text[:300]}",
                     permanent=r.status_code in (400, 404, 422),
                 )
-        return None
 
     def start(self, app: Any) -> None:
         _NODES[app.state.settings.public_url.rstrip("/")] = app
@@ -128,6 +143,25 @@ def _app(source: str) -> Any:
 def _bpnl_of(app: Any, company_id: str) -> str | None:
     with Session(app.state.engine) as session:
         return bpn.bpnl_of(NodeContext(session, app.state.settings, None).session, company_id)
+
+
+def _updates(app: Any, customer: str, footprint_ids: list[str]) -> list[tuple[str, dict[str, Any]]]:
+    """For each new footprint: the customer's last request id for its product, and the PCF as the customer gets it
+    (its attestation issued here when missing, so in a write transaction)."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    with write_session(app) as session:
+        ctx = NodeContext(session, app.state.settings, app.state.identity)
+        version = ctx.settings.catenax.data_model_version
+        for footprint_id in footprint_ids:
+            fp = session.get(Footprint, footprint_id)
+            product = session.get(Product, fp.product_id) if fp is not None else None
+            if fp is None or product is None or not repo.has_grant(session, product.id, customer):
+                continue
+            request_id = bpn.last_request_id(session, customer, product.id, "catenax")
+            if request_id is not None:
+                pcf = render.pcf_bytes(ctx, fp, product, customer, version=version)
+                out.append((request_id, pcf_model.loads(pcf)))
+    return out
 
 
 def _edc(app: Any, client: Any) -> EdcClient:
