@@ -206,6 +206,18 @@ async def test_the_pcf_api_refuses_calls_without_the_data_plane_headers(network:
         headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL},
     )
     assert r.status_code == 400 and "x-cfpconnector-verifiers" in r.json()["message"]
+    # a request for a product the pack maker does not make: 202, recorded as rejected, and nothing queued to send
+    # (the PCF API has no rejection message)
+    r = await pack.client.get(
+        "/catenax/footprintExchange/req-unknown",
+        params={"manufacturerPartId": "urn:pact:nowhere.example:product:none"},
+        headers={"x-api-key": "pack-proxy-secret", "edc-bpn": OEM_BPNL},
+    )
+    assert r.status_code == 202
+    incoming = (await pack.api("GET", "/requests", params={"limit": 500})).json()["items"]
+    assert next(q for q in incoming if q["eventId"] == "req-unknown")["state"] == "rejected"
+    queued = (await pack.api("GET", "/outbox", params={"limit": 500})).json()["items"]
+    assert not [m for m in queued if m.get("protocol") == "catenax" or m.get("kind") == "reject"]
 
 
 async def test_the_submodel_get_serves_the_granted_pcf(network: Network) -> None:
