@@ -59,6 +59,16 @@ RequireCrlOpt = Annotated[
 ]
 
 
+RequireAttestedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--require-attested",
+        help="Fail any input entered without an attestation, anywhere in the tree (default: listed, and the verdict "
+        "says how much is attested).",
+    ),
+]
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {message}")
     return typer.Exit(2)
@@ -104,6 +114,7 @@ def verify_command(
     at: AtOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed check.")] = False,
     require_crl: RequireCrlOpt = False,
+    require_attested: RequireAttestedOpt = False,
 ) -> None:
     """Verify an evidence bundle offline: signatures, certificates, CRLs, audiences and, with --key, every sum."""
     when = parse_at(at)
@@ -115,7 +126,9 @@ def verify_command(
         raise _fail(exc.detail) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(str(exc)) from None
-    report = verify_bundle(text, store, at=when, verifier_key=verifier_key, verifier_cert=chain)
+    report = verify_bundle(
+        text, store, at=when, verifier_key=verifier_key, verifier_cert=chain, require_attested=require_attested
+    )
     console.print(render_tree(report, verbose=verbose))
     if json_report is not None:
         json_report.parent.mkdir(parents=True, exist_ok=True)

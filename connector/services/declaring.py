@@ -158,8 +158,9 @@ def _verifier(ctx: NodeContext) -> Any:
     return identity
 
 
-def verify(ctx: NodeContext, bundle: dict[str, Any]) -> VerificationReport:
-    """Verify a bundle with this verifier node's key (opens every evidence package sealed to it)."""
+def verify(ctx: NodeContext, bundle: dict[str, Any], *, require_attested: bool = False) -> VerificationReport:
+    """Verify a bundle with this verifier node's key (opens every evidence package sealed to it); with
+    ``require_attested`` any entered input in the tree is a failure."""
     identity = _verifier(ctx)
     report = verify_bundle(
         bundle,
@@ -168,6 +169,7 @@ def verify(ctx: NodeContext, bundle: dict[str, Any]) -> VerificationReport:
         verifier_key=identity.key,
         verifier_cert=identity.chain[0],
         crls=identity.crls,
+        require_attested=require_attested,
     )
     audit.append(
         ctx.session,
