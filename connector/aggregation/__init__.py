@@ -11,6 +11,7 @@ from .coverage import (
     coverage_of_inputs,
     entered_count,
     input_share,
+    input_shares,
     round_down,
 )
 from .engine import (
@@ -35,6 +36,7 @@ __all__ = [
     "coverage_of_inputs",
     "entered_count",
     "input_share",
+    "input_shares",
     "round_down",
     "Contribution",
     "DataQualityRatings",

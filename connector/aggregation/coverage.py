@@ -96,26 +96,31 @@ def compute_coverage(own: Mapping[Stage, Decimal], inputs: Sequence[CoverageInpu
     with localcontext(EXACT):
         for s in STAGES:
             own_mass = abs(own.get(s, ZERO))
-            a, m = own_mass, own_mass
+            weighted, m = ZERO, own_mass  # weighted: sum of mass x percent, divided by 100 once
             for item in inputs:
                 w = item.mass(s)
                 m += w
                 if item.coverage is not None:
-                    a += w * item.coverage.get(s, FULL) / FULL
-            attested[s], mass[s] = a, m
+                    weighted += w * item.coverage.get(s, FULL)
+            attested[s], mass[s] = own_mass + weighted / FULL, m
         total_a, total_m = sum(attested.values(), ZERO), sum(mass.values(), ZERO)
     return Coverage({s: _share(attested[s], mass[s]) for s in STAGES}, _share(total_a, total_m))
 
 
-def input_share(own: Mapping[Stage, Decimal], inputs: Sequence[CoverageInput], index: int) -> Decimal:
-    """The share (percent, rounded down) of the footprint's absolute mass, all stages, that input ``index`` carries."""
+def input_shares(own: Mapping[Stage, Decimal], inputs: Sequence[CoverageInput]) -> list[Decimal]:
+    """The share (percent, rounded down) of the footprint's absolute mass, all stages, that each input carries (0 for
+    every input when the whole mass is 0). Linear in the inputs: a pack may have thousands."""
     with localcontext(EXACT):
-        whole = sum((abs(own.get(s, ZERO)) for s in STAGES), ZERO)
-        whole += sum((item.mass(s) for item in inputs for s in STAGES), ZERO)
-        part = sum((inputs[index].mass(s) for s in STAGES), ZERO)
+        parts = [sum((item.mass(s) for s in STAGES), ZERO) for item in inputs]
+        whole = sum((abs(own.get(s, ZERO)) for s in STAGES), ZERO) + sum(parts, ZERO)
     if whole == ZERO:
-        return ZERO
-    return _share(part, whole)
+        return [ZERO for _ in parts]
+    return [_share(part, whole) for part in parts]
+
+
+def input_share(own: Mapping[Stage, Decimal], inputs: Sequence[CoverageInput], index: int) -> Decimal:
+    """The share of input ``index`` (see :func:`input_shares`)."""
+    return input_shares(own, inputs)[index]
 
 
 def entered_count(own_entered: int, upstream_counts: Sequence[int]) -> int:

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..decimals import DecimalStr, format_decimal
 from ..errors import UnitError
@@ -265,11 +265,15 @@ class EnteredUpstreamCreate(UpstreamFootprintCreate):
 
     source_kind: str = Field("document", alias="sourceKind", description="one of " + ", ".join(SOURCE_KINDS))
     document_sha256: str | None = Field(None, alias="documentSha256", pattern=r"^[0-9a-fA-F]{64}$")
+    media_type: str | None = Field(
+        None,
+        alias="mediaType",
+        pattern=r"^[\w.+-]+/[\w.+-]+$",
+        max_length=100,
+        description="the document's media type, e.g. application/pdf (required with document)",
+    )
     document: str | None = Field(
         None, max_length=MAX_DOCUMENT_BASE64, description="the source document, base64 (RFC 4648, padded)"
-    )
-    media_type: str | None = Field(
-        None, alias="mediaType", pattern=r"^[\w.+-]+/[\w.+-]+$", max_length=100, description="e.g. application/pdf"
     )
 
     @field_validator("source_kind")
@@ -279,27 +283,34 @@ class EnteredUpstreamCreate(UpstreamFootprintCreate):
             raise ValueError(f"sourceKind must be one of {', '.join(SOURCE_KINDS)}")
         return v
 
-    @model_validator(mode="after")
-    def _document(self) -> EnteredUpstreamCreate:
-        if self.document is None:
-            if self.media_type is not None:
-                raise ValueError("mediaType describes a document: give document too")
-            return self
-        if self.media_type is None:
+    @field_validator("document")
+    @classmethod
+    def _document(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        digest = hashlib.sha256(_base64(v)).hexdigest()
+        given = info.data.get("document_sha256")
+        if given is not None and given.lower() != digest:
+            raise ValueError(f"documentSha256 {given} is not the SHA-256 of document ({digest})")
+        if info.data.get("media_type") is None and "media_type" in info.data:
             raise ValueError("a document needs its mediaType (e.g. application/pdf)")
-        data = self.document_bytes()
-        digest = hashlib.sha256(data).hexdigest()
-        if self.document_sha256 is not None and self.document_sha256.lower() != digest:
-            raise ValueError(f"documentSha256 is not the SHA-256 of document ({digest})")
+        return v
+
+    @model_validator(mode="after")
+    def _media_type_alone(self) -> EnteredUpstreamCreate:
+        if self.media_type is not None and self.document is None:
+            raise ValueError("mediaType describes a document: give document too")
         return self
 
     def document_bytes(self) -> bytes:
-        if self.document is None:
-            return b""
-        try:
-            return base64.b64decode(self.document, validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("document is not base64 (RFC 4648, padded)") from None
+        return b"" if self.document is None else _base64(self.document)
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("document is not base64 (RFC 4648, padded)") from None
 
 
 class UpstreamFootprintRead(Model):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from ..aggregation import CoverageInput, claimed_coverage, claimed_entered, coverage_of_inputs, input_share
+from ..aggregation import CoverageInput, claimed_coverage, claimed_entered, coverage_of_inputs, input_shares
 from ..attestation.evidence import EvidenceContent
 from ..attestation.models import AttestationClaims, InputClaim
 from ..decimals import format_decimal
@@ -121,8 +121,8 @@ def check_coverage(
 
 def add_shares(node: VerificationNode, own: dict[Stage, Decimal], items: list[CoverageInput]) -> None:
     """Each input line's share of the attestation's absolute mass."""
-    for i, summary in enumerate(node.inputs or []):
-        summary.__dict__["share_percent"] = format_decimal(input_share(own, items, i))
+    for summary, share in zip(node.inputs or [], input_shares(own, items), strict=False):
+        summary.__dict__["share_percent"] = format_decimal(share)
 
 
 def require_attested_at_top(ctx: WalkContext, top: VerificationNode) -> None:
