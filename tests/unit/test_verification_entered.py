@@ -154,3 +154,19 @@ def test_require_attested_fails_the_entered_input(pki) -> None:
 def test_wrong_coverage_claims_and_documents_fail(pki, change, check) -> None:
     sd_jwt, evidence, _ = _chain(pki, **change)
     assert _failures(_verify(pki, sd_jwt, evidence)) == [(CUSTOMER_ID, check)]
+
+
+def test_packages_without_entered_inputs_keep_the_v2_shape(pki) -> None:
+    """No ``documents`` member unless there is a document: packages without entered inputs are as before, and a
+    package written before (no member) reads with none."""
+    from connector.attestation import EvidenceContent, open_evidence
+
+    trust, nb = pki["pki"].trust(), pki["nb"]
+    s = issue_attestation(
+        make_claims(), HiddenClaims(own_emissions=stages("1")), pki["supplier"].key, pki["supplier"].chain, at=T0
+    )
+    evidence = seal_evidence_tree(s.sd_jwt, s.disclosures, [], [nb.chain], trust, T0)
+    content = open_evidence(evidence["packages"][evidence["package"]], nb.key, nb.chain[0])
+    assert content.documents == {} and "documents" not in content.to_json_dict()
+    old = EvidenceContent.model_validate({"attestation": s.sd_jwt, "disclosures": s.disclosures, "upstream": []})
+    assert old.documents == {}
