@@ -11,9 +11,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from typer.testing import CliRunner
 
 from connector.attestation import EvidenceDocument, open_evidence, seal_evidence
 from connector.attestation.sdjwt import make_disclosure, parse_disclosure
+from connector.cli.verify import verify_app
+from connector.identity.files import save_issued, write_certificates
 from connector.identity.trust import TrustStore
 from connector.verification import verify_bundle
 
@@ -175,6 +178,31 @@ async def test_an_entered_supplier_value_flows_down_with_its_provenance(network:
     assert offline.valid and offline.summary() == f"valid, {coverage['total']} % attested (1 entered input)"
     strict_offline = _verify(network, bundle, require_attested=True)
     assert not strict_offline.valid and strict_offline.failures_of(CATHODE, "attested")
+
+
+async def test_connector_verify_lists_the_entered_input_and_refuses_it_on_demand(
+    network: Network, chain: dict, tmp_path
+) -> None:
+    await _enter_lithium(network, await _lithium_values(network))
+    await _request_pack(network)
+    await network.wait_for(lambda: _held(network[OEM], PACK), timeout=30, what="the pack footprint")
+    declared = (await network[OEM].api("POST", "/declarations", json=dict(chain["declaration"]))).json()
+    bundle = (await network[OEM].api("GET", f"/declarations/{declared['id']}/bundle")).json()
+    (tmp_path / "bundle.json").write_text(json.dumps(bundle))
+    write_certificates(tmp_path / "root.pem", [network.pki.root.certificate, network.pki.inter.certificate])
+    save_issued(tmp_path / "nb", "nb", network.verifier)
+    args = ["verify", str(tmp_path / "bundle.json"), "--trust", str(tmp_path / "root.pem")]
+    args += ["--key", str(tmp_path / "nb" / "nb.key"), "--json", str(tmp_path / "report.json")]
+    result = CliRunner(env={"COLUMNS": "300"}).invoke(verify_app, args)
+    assert result.exit_code == 0, result.output
+    coverage = declared["document"]["attestedCoverage"]["total"]
+    assert result.output.strip().splitlines()[-1] == f"valid, {coverage} % attested (1 entered input)"
+    assert f"entered input 440 gram from {LITHIUM} (pact-file), entered by api-key:test admin" in result.output
+    assert json.loads((tmp_path / "report.json").read_text())["enteredInputs"] == 1
+    strict = CliRunner(env={"COLUMNS": "300"}).invoke(verify_app, [*args, "--require-attested"])
+    assert strict.exit_code == 1, strict.output
+    assert "attested: input 1 (440 gram) is an entered value" in strict.output
+    assert strict.output.strip().splitlines()[-1] == "INVALID: 1 failure(s)"
 
 
 def _walk(node: dict):
