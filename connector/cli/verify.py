@@ -22,7 +22,7 @@ from ..identity.files import read_certificates, read_crl, read_private_key
 from ..identity.keys import PrivateKey
 from ..identity.trust import TrustStore
 from ..strict_json import strict_json_loads
-from ..verification import render_tree, verify_bundle
+from ..verification import render_html, render_tree, verify_bundle
 from .common import parse_at
 
 console = Console()
@@ -113,6 +113,7 @@ def verify_command(
     json_report: Annotated[Path | None, typer.Option("--json", help="Write the JSON report to this file.")] = None,
     at: AtOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed check.")] = False,
+    html_report: Annotated[Path | None, typer.Option("--html", help="Write the report as an HTML page.")] = None,
     require_crl: RequireCrlOpt = False,
     require_attested: RequireAttestedOpt = False,
 ) -> None:
@@ -134,6 +135,10 @@ def verify_command(
         json_report.parent.mkdir(parents=True, exist_ok=True)
         json_report.write_text(report.to_json(), encoding="utf-8")
         console.print(f"[dim]report written to {json_report}[/]")
+    if html_report is not None:
+        html_report.parent.mkdir(parents=True, exist_ok=True)
+        html_report.write_text(render_html(report, verbose=verbose), encoding="utf-8")
+        console.print(f"[dim]HTML report written to {html_report}[/]")
     if report.valid and not report.evidence_opened:
         console.print("[yellow]evidence not opened: signatures, certificates and bindings only (give --key)[/]")
     for failure in report.failures:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
@@ -111,3 +114,14 @@ def render_tree(report: VerificationReport, *, verbose: bool = False) -> Tree:
     )
     _add(tree.add(_label(report.root)), report.root, verbose=verbose)
     return tree
+
+
+def render_html(report: VerificationReport, *, verbose: bool = False) -> str:
+    """The report as a standalone HTML page (the same tree as :func:`render_tree`, inline styles, no scripts): the
+    verdict, every node with its checks, the attested coverage and each entered input, then the failures."""
+    console = Console(record=True, width=200, file=io.StringIO(), color_system="truecolor")
+    console.print(render_tree(report, verbose=verbose))
+    for failure in report.failures:
+        console.print(f"[red]✘[/] {escape(failure.line())}", highlight=False)
+    console.print(report.summary(), style="bold green" if report.valid else "bold red", highlight=False)
+    return console.export_html(inline_styles=True)

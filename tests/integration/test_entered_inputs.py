@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -193,12 +195,17 @@ async def test_connector_verify_lists_the_entered_input_and_refuses_it_on_demand
     save_issued(tmp_path / "nb", "nb", network.verifier)
     args = ["verify", str(tmp_path / "bundle.json"), "--trust", str(tmp_path / "root.pem")]
     args += ["--key", str(tmp_path / "nb" / "nb.key"), "--json", str(tmp_path / "report.json")]
+    args += ["--html", str(tmp_path / "report.html")]
     result = CliRunner(env={"COLUMNS": "300"}).invoke(verify_app, args)
     assert result.exit_code == 0, result.output
     coverage = declared["document"]["attestedCoverage"]["total"]
     assert result.output.strip().splitlines()[-1] == f"valid, {coverage} % attested (1 entered input)"
     assert f"entered input 440 gram from {LITHIUM} (pact-file), entered by api-key:test admin" in result.output
     assert json.loads((tmp_path / "report.json").read_text())["enteredInputs"] == 1
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<script" not in page
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert f"valid, {coverage} % attested" in text and f"entered input 440 gram from {LITHIUM}" in text
     strict = CliRunner(env={"COLUMNS": "300"}).invoke(verify_app, [*args, "--require-attested"])
     assert strict.exit_code == 1, strict.output
     assert "attested: input 1 (440 gram) is an entered value" in strict.output
