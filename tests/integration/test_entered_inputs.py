@@ -113,6 +113,8 @@ async def test_an_entered_supplier_value_flows_down_with_its_provenance(network:
     coverage = declared["document"]["attestedCoverage"]
     assert coverage["fullyAttested"] is False and coverage["enteredDeeperTiers"] == 1
     assert coverage["enteredTier1"] == []  # the pack maker is attested; the lithium value is 3 tiers down: a count
+    signed = json.loads(base64.urlsafe_b64decode(declared["signed"].split(".")[1] + "==="))
+    assert signed["credentialSubject"]["attestedCoverage"] == coverage  # the signed VC says the same
     html = (await network[OEM].api("GET", f"/declarations/{declared['id']}/html")).text
     assert f'data-attested-coverage="{coverage["total"]}"' in html and "1 entered value deeper" in html
 
