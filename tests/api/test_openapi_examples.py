@@ -39,7 +39,9 @@ MODELS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/declarations"): DeclarationInput,
     ("post", "/api/v1/declarations/{declaration_id}/conformity"): ConformityInput,
     ("post", "/api/v1/declarations/{declaration_id}/catenax"): dict[str, Any],
-    ("post", "/api/v1/upstream-footprints/import"): dict[str, Any],  # read by its format's reader: test_footprint_import
+    ("post", "/api/v1/upstream-footprints/import"): dict[
+        str, Any
+    ],  # read by its format's reader: test_footprint_import
     ("post", "/api/v1/attestations/{attestation_id}/certify"): CertifyBody,
 }
 # a body without examples: an evidence bundle is what GET .../bundle returned, too long to show
