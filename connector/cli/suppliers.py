@@ -147,9 +147,10 @@ def supplier_data_command(
             entered,
             request,
         )
+    out = Console()  # made now: the terminal's width (COLUMNS) as it is when the command runs
     if not lines:
-        console.print("No supplier lines.")
+        out.print("No supplier lines.")
         return
-    console.print(table)
+    out.print(table)
     missing = sum(1 for line in lines if line.state == "missing")
-    console.print(f"{len(lines)} supplier line(s), {missing} missing.")
+    out.print(f"{len(lines)} supplier line(s), {missing} missing.")
