@@ -134,7 +134,8 @@ def supplier_data_command(
         entered = ""
         if line.state == "entered":
             when = line.received_at.strftime("%Y-%m-%d %H:%M") if line.received_at else ""
-            entered = f"{line.source_kind or '?'} by {line.entered_by or '?'} {when}".strip()
+            who = f" by {line.entered_by}" if line.entered_by else ""
+            entered = f"{line.source_kind or 'by hand'}{who} {when}".strip()
         request = ""
         if line.request is not None:
             request = line.request.state + (f": {line.request.reason}" if line.request.reason else "")
