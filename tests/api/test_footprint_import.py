@@ -3,7 +3,9 @@ for the BOM line it is for, and the "missing supplier data" view (issue 17)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
@@ -145,7 +147,7 @@ async def test_our_own_pact_rendering_keeps_its_four_stages(api) -> None:
         primary_data_share=Decimal(40),
         dqr=None,
         preceding_ids=[],
-        created_at=__import__("datetime").datetime(2026, 1, 1, tzinfo=__import__("datetime").UTC),
+        created_at=datetime(2026, 1, 1, tzinfo=UTC),
         status="Active",
         validity_start=None,
         validity_end=None,
@@ -303,7 +305,7 @@ async def test_the_file_as_sent_is_kept_as_the_document(api, engine) -> None:
     with Session(engine) as session:
         (row,) = session.exec(select(UpstreamFootprint)).all()
         assert row.basis == "entered" and row.source_kind == "pact-file" and row.document == raw
-        assert row.document_sha256 == __import__("hashlib").sha256(raw).hexdigest()
+        assert row.document_sha256 == hashlib.sha256(raw).hexdigest()
 
 
 async def test_the_view_shows_missing_and_attested_lines_and_the_request(api) -> None:
