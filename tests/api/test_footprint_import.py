@@ -332,3 +332,20 @@ async def test_the_documented_examples_import_as_written(api) -> None:
         assert r.status_code == 201, (name, r.text)
         got[name] = Decimal(r.json()[0]["stages"]["raw_material_acquisition"])
     assert got == {"pact": Decimal("15.2"), "catenax": Decimal("21.341")}
+
+
+async def test_a_v2_file_with_numbers_and_a_get_answer_are_read(api) -> None:
+    await _product_with(api, supplier_line(SUPPLIER, LIOH, unit="kilogram"))
+    v2 = official_shape(declaredUnitAmount=None, pcfExcludingBiogenicUptake=None, primaryDataShare=None, dqi=None)
+    v2["specVersion"] = "2.0.0"
+    v2["pcf"].update({"pCfExcludingBiogenic": "1.63", "primaryDataShare": 12.9})
+    v2["pcf"]["dqi"] = {"technologicalDQR": 1.6, "temporalDQR": 2.6, "geographicalDQR": 1.8, "coveragePercent": 78}
+    r = await api.post(IMPORT, {"data": v2})  # the shape of a GET /footprints/{id} answer
+    assert r.status_code == 201, r.text
+    (held,) = await _upstream(api)
+    assert held["primaryDataShare"] == "12.9"
+    assert held["dqr"] == {"technological": "1.6", "geographical": "1.8", "temporal": "2.6"}
+    assert Decimal(held["total"]) == Decimal("1.63")
+    # v3 keeps its decimal strings: a number there is refused, naming the member
+    v3 = official_shape(UUID_2, primaryDataShare=12.9)
+    assert_problem(await api.post(IMPORT, v3), 422, "primaryDataShare")

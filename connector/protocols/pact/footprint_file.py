@@ -1,8 +1,8 @@
 """A PACT ProductFootprint from any conformant producer, read as an entered upstream value (issue 17).
 
 Our own model of the members an entered value needs, checked strictly: a PACT v3 ProductFootprint (or, from an older
-producer, the v2 names ``pCfExcludingBiogenic``, ``declaredUnit`` and ``unitaryProductAmount``), a bare footprint or a
-``{"data": [...]}`` list answer. The stages (decision 0019): our own extension's four stages when the footprint
+producer, the v2 names ``pCfExcludingBiogenic``, ``declaredUnit`` and ``unitaryProductAmount``, and v2's numbers for
+``primaryDataShare`` and the ``dqi`` ratings), a bare footprint or a ``{"data": [...]}`` list answer. The stages (decision 0019): our own extension's four stages when the footprint
 carries it (a footprint one of our nodes rendered); otherwise PACT gives one cradle-to-gate total, which is booked to
 raw material acquisition, the stage a bought input belongs to in its buyer's declaration.
 """
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ...decimals import DECIMAL_PATTERN, EXACT
+from ...decimals import DECIMAL_PATTERN, EXACT, format_decimal
 from ...errors import ValidationFailed
 from ...services.footprint_import import ForeignFootprint
 from ...stages import STAGES, Stage, stage_total
@@ -65,7 +65,7 @@ class ProductFootprint(BaseModel):
 
 def is_pact(document: Any) -> bool:
     """Whether a parsed JSON file looks like a PACT footprint or list answer (rather than another format)."""
-    if isinstance(document, dict) and isinstance(document.get("data"), list):
+    if isinstance(document, dict) and isinstance(document.get("data"), list | dict):
         return True
     return (
         isinstance(document, dict)
@@ -79,12 +79,15 @@ def _fail(where: str, field_name: str, message: str) -> ValidationFailed:
 
 
 def read_file(document: Any) -> list[ForeignFootprint]:
-    """Every footprint of a PACT file: a bare ProductFootprint, or a ``{"data": [...]}`` list answer."""
+    """Every footprint of a PACT file: a bare ProductFootprint, a ``{"data": [...]}`` list answer, or a
+    ``{"data": {...}}`` answer of GET /footprints/{id}."""
     if isinstance(document, dict) and isinstance(document.get("data"), list):
         items = document["data"]
         if not items:
             raise _fail("file", "data", "the list holds no footprint")
         return [read_footprint(pf, f"data[{i}]") for i, pf in enumerate(items)]
+    if isinstance(document, dict) and isinstance(document.get("data"), dict):  # a GET /footprints/{id} answer
+        return [read_footprint(document["data"], "data")]
     return [read_footprint(document, "footprint")]
 
 
@@ -92,6 +95,8 @@ def read_footprint(pf: Any, where: str = "footprint") -> ForeignFootprint:
     """One PACT ProductFootprint as an entered value; ValidationFailed naming the field that is wrong."""
     if not isinstance(pf, dict):
         raise _fail(where, "footprint", "must be a JSON object")
+    if str(pf.get("specVersion", "")).startswith("2."):
+        pf = _v2_numbers(pf)
     try:
         model = ProductFootprint.model_validate(pf, strict=True)
     except ValidationError as exc:
@@ -123,6 +128,24 @@ def read_footprint(pf: Any, where: str = "footprint") -> ForeignFootprint:
         dqr=dqr,
         where=where,
     )
+
+
+def _v2_numbers(pf: dict[str, Any]) -> dict[str, Any]:
+    """PACT v2 has ``primaryDataShare`` and the ``dqi`` ratings as JSON numbers (v3: decimal strings): as strings."""
+    pcf = pf.get("pcf")
+    if not isinstance(pcf, dict):
+        return pf
+
+    def text(value: Any) -> Any:
+        is_number = isinstance(value, int | Decimal) and not isinstance(value, bool)
+        return format_decimal(Decimal(value)) if is_number else value
+
+    pcf = {**pcf, "primaryDataShare": text(pcf.get("primaryDataShare"))}
+    if pcf["primaryDataShare"] is None:
+        del pcf["primaryDataShare"]
+    if isinstance(pcf.get("dqi"), dict):
+        pcf["dqi"] = {k: text(v) for k, v in pcf["dqi"].items()}
+    return {**pf, "pcf": pcf}
 
 
 def _stages(pf: dict[str, Any], total: Decimal, where: str) -> dict[Stage, Decimal]:
