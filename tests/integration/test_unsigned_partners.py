@@ -159,3 +159,12 @@ async def test_a_pact_partner_refusing_our_event_type_ends_the_message() -> None
     ask = {"id": "a", "at": "2026-01-01T00:00:00Z", "productIds": [LIOH], "companyIds": [LITHIUM]}
     with pytest.raises(PeerError):  # other intents refused by the partner still fail
         await ADAPTER.deliver(_Client(PeerError("400", permanent=True)), _message(outbox.ASK, ask), source="x")
+
+
+async def test_a_refusal_naming_no_request_of_the_sender_is_refused(manual_net: Network) -> None:
+    net = manual_net
+    peer = net[CATHODE].app.state.peer_client
+    data = {"requestEventId": str(uuid.uuid4()), "error": {"code": "AnswerRefused", "message": "x"}}
+    event = events.cloud_event(events.ANSWER_REFUSED, f"http://{net[CATHODE].host}", data)
+    with pytest.raises(PeerError, match="answered 422"):  # as an answer naming no request: PACT's BadRequest body
+        await peer.send_event(f"http://{net[LITHIUM].host}", event)
