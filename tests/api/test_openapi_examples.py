@@ -15,6 +15,7 @@ from pydantic import Field, TypeAdapter
 from connector.api import schemas as s
 from connector.api.app import create_app
 from connector.api.operator import examples as ex
+from connector.api.operator import users
 from connector.api.operator.declarations import CertifyBody
 from connector.declaration import ConformityInput, DeclarationInput
 
@@ -43,6 +44,10 @@ MODELS: dict[tuple[str, str], Any] = {
         str, Any
     ],  # read by its format's reader: test_footprint_import
     ("post", "/api/v1/attestations/{attestation_id}/certify"): CertifyBody,
+    ("post", "/api/v1/auth/token"): users.LoginBody,
+    ("post", "/api/v1/auth/token/refresh"): users.RefreshBody,
+    ("post", "/api/v1/users"): users.UserCreate,
+    ("patch", "/api/v1/users/{login}"): users.UserUpdate,
 }
 # a body without examples: an evidence bundle is what GET .../bundle returned, too long to show
 WITHOUT_EXAMPLES = {("post", "/api/v1/verify")}

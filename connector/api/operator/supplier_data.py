@@ -41,7 +41,7 @@ class ImportedFootprint(Model):
 async def import_footprint_file(
     request: Request,
     ctx: ContextDep,
-    key: EditorDep,
+    caller: EditorDep,
     body: Annotated[dict[str, Any], Body(openapi_examples=ex.FOOTPRINT_FILE)],
     supplier: Annotated[
         str | None, Query(max_length=300, description="the supplier's company id, when the file's is ambiguous")
@@ -63,7 +63,7 @@ async def import_footprint_file(
             fp,
             document=raw,
             source_kind=kind,
-            entered_by=f"api-key:{key.name}",
+            entered_by=caller.actor,  # api-key:<name> or user:<login>
             supplier=supplier,
             product=product,
         )
