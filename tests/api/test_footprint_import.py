@@ -349,3 +349,15 @@ async def test_a_v2_file_with_numbers_and_a_get_answer_are_read(api) -> None:
     # v3 keeps its decimal strings: a number there is refused, naming the member
     v3 = official_shape(UUID_2, primaryDataShare=12.9)
     assert_problem(await api.post(IMPORT, v3), 422, "primaryDataShare")
+
+
+async def test_a_logged_in_user_is_named_as_who_entered_it(api) -> None:
+    from .test_users import bearer
+
+    await _product_with(api, supplier_line(SUPPLIER, LIOH))
+    headers = await bearer(api, "nadia", "editor")
+    r = await api.client.post(IMPORT, json=official_shape(), headers=headers)
+    assert r.status_code == 201, r.text
+    assert r.json()[0]["enteredBy"] == "user:nadia"
+    (line,) = (await api.get("/api/v1/supplier-data")).json()
+    assert line["enteredBy"] == "user:nadia"
