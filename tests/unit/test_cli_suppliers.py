@@ -3,6 +3,7 @@ no node (issue 17)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from decimal import Decimal
 
@@ -101,3 +102,39 @@ def test_a_file_that_is_not_json_or_of_no_known_format(runner, tmp_path):  # noq
     assert out.exit_code == 1 and "neither a PACT" in out.output
     out = run(runner, "import-footprint", str(tmp_path / "absent.json"), "--data-dir", str(data))
     assert out.exit_code == 1 and "cannot read" in out.output
+
+
+def test_record_upstream_reads_the_api_body_and_checks_the_document(runner, tmp_path):  # noqa: F811
+    """The CLI takes the body of POST /upstream-footprints (sourceKind, documentSha256) and refuses a document that
+    is not the one the file names."""
+    data = tmp_path / "cam"
+    assert init(runner, data, CAM_CO).exit_code == 0
+    assert run(runner, "import", str(FIXTURE_FILE), "--data-dir", str(data)).exit_code == 0
+    pdf = tmp_path / "declaration.pdf"
+    pdf.write_bytes(b"%PDF-1.4 a battery pass export")
+    body = {
+        "supplierCompanyId": PCAM_CO,
+        "productId": PCAM,
+        "declaredUnit": "kilogram",
+        "stages": {"raw_material_acquisition": "19.821", "main_production": "1.52"},
+        "sourceKind": "battery-pass-file",
+        "documentSha256": "0" * 64,
+    }
+    value = tmp_path / "pcam.json"
+    value.write_text(json.dumps(body))
+    refused = run(runner, "record-upstream", str(value), "--document", str(pdf), "--data-dir", str(data))
+    assert refused.exit_code == 1 and "documentSha256" in refused.output
+
+    value.write_text(json.dumps({**body, "sourceKind": "spreadsheet"}))
+    refused = run(runner, "record-upstream", str(value), "--data-dir", str(data))
+    assert refused.exit_code == 1 and "sourceKind" in refused.output
+
+    value.write_text(json.dumps({k: v for k, v in body.items() if k != "documentSha256"}))
+    done = run(runner, "record-upstream", str(value), "--document", str(pdf), "--data-dir", str(data))
+    assert done.exit_code == 0, done.output
+    settings = load_settings(data)
+    with Session(make_engine(str(settings.database_url))) as session:
+        row = session.exec(select(UpstreamFootprint)).one()
+    assert row.source_kind == "battery-pass-file" and row.document == pdf.read_bytes()
+    assert row.document_sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
+    assert row.document_media_type == "application/pdf" and row.basis == "entered"
