@@ -174,6 +174,14 @@ class SimulatedEdcs:
         return app
 
 
+def pack_pair_over_catenax(document: dict[str, Any]) -> None:
+    """Put the automaker and the pack maker of a chain file on Catena-X (``connector demo --catenax``)."""
+    from .chain import pack_maker_of
+
+    pair = {"customer": document["declaration"]["issuerCompanyId"], "supplier": pack_maker_of(document)}
+    document.setdefault("protocols", []).append({**pair, "protocol": "catenax"})
+
+
 class DemoEdcs:
     """The demo's simulated EDCs for the pairs its chain file puts on Catena-X, served on 127.0.0.1 by uvicorn in a
     thread of the demo process (the nodes call it as their EDC; it calls the nodes over HTTPS)."""

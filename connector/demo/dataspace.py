@@ -36,8 +36,8 @@ from ..identity.keys import certificates_to_pem
 from ..services import api_keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
-from .catenax_edc import DemoEdcs
-from .chain import entries_of, pack_maker_of, wire_company
+from .catenax_edc import DemoEdcs, pack_pair_over_catenax
+from .chain import entries_of, wire_company
 from .chains import catenax_passport_of
 
 
@@ -103,8 +103,7 @@ class DemoDataspace:
         self.document = json.loads(self.fixture.read_text())
         self.ca_dir = self.out / "ca"
         if self.catenax:
-            pair = {"customer": self.oem_id, "supplier": pack_maker_of(self.document), "protocol": "catenax"}
-            self.document.setdefault("protocols", []).append(pair)
+            pack_pair_over_catenax(self.document)
 
     # set-up -------------------------------------------------------------------------------------------------------
 
@@ -179,11 +178,9 @@ class DemoDataspace:
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
                 _, node.api_key = api_keys.create_key(session, "demo admin", "admin")
+                catenax = self.edcs.address if self.edcs else None
                 wire_company(
-                    NodeContext(session, settings),
-                    self.document,
-                    lambda c: self.nodes[c].url,
-                    catenax=self.edcs.address if self.edcs else None,
+                    NodeContext(session, settings), self.document, lambda c: self.nodes[c].url, catenax=catenax
                 )
                 session.commit()
             engine.dispose()

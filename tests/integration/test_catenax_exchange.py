@@ -119,6 +119,7 @@ async def test_a_pcf_without_our_attestation_never_enters_as_attested(chain: dic
         doc = json.loads(_script().sample_payload())
         del doc["attestationOfConformance"]
         doc["companyAndProductInformation"][0]["productInformation"][0]["productIds"] = [PACK]
+        doc["companyAndProductInformation"][0]["productInformation"][0]["declaredUnitOfMeasurement"] = "piece"
         doc["companyAndProductInformation"][0]["companyInformation"][0]["companyIds"] = [f"urn:{PACK_BPNL}"]
         r = await oem.client.put(
             f"/catenax/footprintExchange/{req['eventId']}",
@@ -127,14 +128,13 @@ async def test_a_pcf_without_our_attestation_never_enters_as_attested(chain: dic
         )
         assert r.status_code == 200, r.text
         state = (await oem.api("GET", f"/requests/{req['id']}")).json()
-        assert state["state"] in ("refused", "fulfilled"), state  # refused until unattested values can enter
-        if state["state"] == "refused":
-            assert "attestation" in state["reason"]
-        held = (await oem.api("GET", "/upstream-footprints", params={"limit": 500})).json()["items"]
-        assert all(not u["verified"] for u in held if u["productId"] == PACK)
-        for u in held:
-            if u["productId"] == PACK and "basis" in u:
-                assert u["basis"] == "entered"
+        assert state["state"] == "fulfilled", state
+        held = [u for u in (await _held(oem, PACK))]
+        assert len(held) == 1 and held[0]["verified"] is False and held[0]["basis"] == "entered"
+        assert held[0]["sourceKind"] == "catenax-partner" and held[0]["supplierCompanyId"] == PACK_CO
+        # decision 0019: the cradle-to-gate value as raw material acquisition, the included distribution stage
+        assert Decimal(held[0]["stages"]["raw_material_acquisition"]) == Decimal("73.623456789012")
+        assert Decimal(held[0]["stages"]["distribution"]) == Decimal("0.75")
         # a PUT naming a request the OEM never sent to this partner is refused
         r = await oem.client.put(
             "/catenax/footprintExchange/not-ours",

@@ -14,8 +14,9 @@ from contextvars import ContextVar
 from decimal import Decimal
 from typing import Any
 
+from ...services.footprint_import import ForeignFootprint
 from ...stages import STAGES, Stage
-from . import pcf_model
+from . import pcf, pcf_model
 
 _SENDER: ContextVar[tuple[str, str] | None] = ContextVar("catenax_sender", default=None)
 _BPNL_IN = re.compile(r"(BPNL[0-9A-Z]{12})$")
@@ -115,19 +116,19 @@ class CatenaxFootprint:
         return (ext.get("certifications") or []) if ext else []
 
     def stages(self) -> dict[Stage, Decimal]:
-        """The four Annex II stages: ours from the extension; a PCF without it gives its cradle-to-gate value as main
-        production and its distribution stage (when included) as distribution (decision 0023)."""
+        """The four Annex II stages per declared unit: ours from our entry; a PCF without it read as an entered value
+        is (:func:`.pcf.read_pcf`, decision 0019: the cradle-to-gate value as raw material acquisition, an included
+        distribution stage as distribution)."""
         ext = self.extension
         if ext:
             return {s: Decimal(ext["stages"][s.value]) for s in STAGES}
-        life = _first(self.document.get("productLifeCycleStagesAndEmissions"), "productLifeCycleStagesAndEmissions")
-        production = _first(life.get("productionStage"), "productionStage")
-        out = {s: Decimal(0) for s in STAGES}
-        out[Stage.MAIN_PRODUCTION] = Decimal(str(production["pcfExcludingBiogenicUptake"]))
-        distribution = (life.get("distributionStage") or [{}])[0]
-        if isinstance(distribution, dict) and distribution.get("distributionStageIncluded") is True:
-            out[Stage.DISTRIBUTION] = Decimal(str(distribution.get("distributionStagePcfExcludingBiogenicUptake", 0)))
-        return out
+        per_unit: dict[Stage, Decimal] = self.entered_values().per_unit()
+        return per_unit
+
+    def entered_values(self) -> ForeignFootprint:
+        """For a PCF without our attestation: its values as an entered upstream value (one reader of the model for
+        received PCFs and imported files)."""
+        return pcf.read_pcf(self.document)
 
     def total(self) -> Decimal:
         return sum(self.stages().values(), Decimal(0))
