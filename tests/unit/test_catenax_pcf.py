@@ -178,3 +178,16 @@ def test_a_pcf_naming_only_the_senders_bpnl_names_the_sender() -> None:
         assert got.company_ids == ["urn:BPNL0000000PACK1", "urn:pact:kyushu-pack.example:company:kyushu-pack"]
     with sent_by("BPNL0000000OTHR", "urn:pact:other.example:company:other"):
         assert got.company_ids == ["urn:BPNL0000000PACK1"]  # another sender's BPNL names nobody else
+
+
+def test_what_we_send_is_what_the_file_import_reads() -> None:
+    from connector.protocols.catenax import pcf
+
+    raw, _ = _sample()
+    doc = pcf_model.loads(raw)
+    assert pcf.is_catenax_pcf(doc)
+    values = pcf.read_pcf(doc)
+    assert values.product_ids == ["urn:pact:kyushu-pack.example:product:pack-75kwh"]
+    assert values.declared_unit == "kilowatt hour" and values.declared_amount == 1
+    assert values.dqr == {"technological": "1.5", "geographical": "2", "temporal": "1"}
+    assert values.primary_data_share == Decimal("42.5")

@@ -22,6 +22,7 @@ from typing import Any
 from ...decimals import DECIMAL_PATTERN, format_decimal
 from ...periods import reference_period, validity_period
 from ...stages import STAGES, Stage
+from .pcf import SPEC_PREFIX
 
 EXTENSION_SCHEMA = "https://battery-cfp-connector.dev/schemas/pact-cfp-extension.schema.json"
 """The schema of our extension's data (the same data PACT carries in its ``extensions``)."""
@@ -31,7 +32,7 @@ SUPPORTED_VERSIONS = ("9.0.0",)
 9.0.0 when none is named)."""
 DEFAULT_VERSION = "9.0.0"
 SEMANTIC_ID = "urn:samm:io.catenax.pcf:{version}#Pcf"
-SPEC_VERSION = "urn:io.catenax.pcf:datamodel:version:{version}"
+SPEC_VERSION = SPEC_PREFIX + "{version}"
 EXTENSION_TYPE = "battery-cfp-connector attestation (SD-JWT VC) with sealed evidence"
 EXTENSION_STANDARD_NAME = "Regulation (EU) 2023/1542 Art. 7 carbon footprint declaration"
 

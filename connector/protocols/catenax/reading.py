@@ -42,7 +42,10 @@ def _first(group: Any, name: str) -> dict[str, Any]:
 
 
 class CatenaxFootprint:
-    __slots__ = ("_ext", "_read", "document")
+    """The members the receipt reads come from :func:`.pcf.read_pcf` (the model of a received PCF, shared with file
+    imports); the status and our entry from the document."""
+
+    __slots__ = ("_ext", "_read", "_values", "document")
 
     def __init__(self, document: dict[str, Any]) -> None:
         if not isinstance(document, dict):
@@ -50,6 +53,7 @@ class CatenaxFootprint:
         self.document = document
         self._ext: dict[str, Any] | None = None
         self._read = False
+        self._values: ForeignFootprint | None = None
 
     @property
     def extension(self) -> dict[str, Any] | None:
@@ -58,29 +62,28 @@ class CatenaxFootprint:
             self._read = True
         return self._ext
 
-    def _assessment(self) -> dict[str, Any]:
-        method = _first(self.document.get("pcfAssessmentAndMethodology"), "pcfAssessmentAndMethodology")
-        return _first(method.get("pcfAssessmentInformation"), "pcfAssessmentInformation")
+    def entered_values(self) -> ForeignFootprint:
+        """The PCF's values (as an entered upstream value, for a PCF without our attestation): one reader of the
+        model for received PCFs and imported files."""
+        if self._values is None:
+            self._values = pcf.read_pcf(self.document)
+        return self._values
 
     def _id_and_version(self) -> dict[str, Any]:
-        return _first(self._assessment().get("idAndVersion"), "idAndVersion")
-
-    def _product(self) -> dict[str, Any]:
-        info = _first(self.document.get("companyAndProductInformation"), "companyAndProductInformation")
-        return _first(info.get("productInformation"), "productInformation")
+        method = _first(self.document.get("pcfAssessmentAndMethodology"), "pcfAssessmentAndMethodology")
+        info = _first(method.get("pcfAssessmentInformation"), "pcfAssessmentInformation")
+        return _first(info.get("idAndVersion"), "idAndVersion")
 
     @property
     def id(self) -> str:
-        value = self._id_and_version()["id"]
-        if not isinstance(value, str):
-            raise TypeError("idAndVersion.id must be a string")
-        return value.removeprefix("urn:uuid:")
+        found = self.entered_values().id
+        if found is None:
+            raise ValueError("the PCF has no id")
+        return found.removeprefix("urn:uuid:")
 
     @property
     def company_ids(self) -> list[str]:
-        info = _first(self.document.get("companyAndProductInformation"), "companyAndProductInformation")
-        company = _first(info.get("companyInformation"), "companyInformation")
-        ids = [str(c) for c in company.get("companyIds") or []]
+        ids = list(self.entered_values().company_ids)
         sender = _SENDER.get()
         if sender is not None and sender[1] not in ids:
             if any((m := _BPNL_IN.search(i.upper())) and m.group(1) == sender[0] for i in ids):
@@ -89,11 +92,7 @@ class CatenaxFootprint:
 
     @property
     def product_ids(self) -> list[str]:
-        return [str(p) for p in self._product()["productIds"]]
-
-    @property
-    def product_name(self) -> str:
-        return str(self._product().get("productNameCompany") or "")
+        return list(self.entered_values().product_ids)
 
     @property
     def status(self) -> str | None:
@@ -125,16 +124,8 @@ class CatenaxFootprint:
         per_unit: dict[Stage, Decimal] = self.entered_values().per_unit()
         return per_unit
 
-    def entered_values(self) -> ForeignFootprint:
-        """For a PCF without our attestation: its values as an entered upstream value (one reader of the model for
-        received PCFs and imported files)."""
-        return pcf.read_pcf(self.document)
-
     def total(self) -> Decimal:
         return sum(self.stages().values(), Decimal(0))
 
     def declared_unit(self) -> Any:
-        return self._product()["declaredUnitOfMeasurement"]
-
-    def declared_amount(self) -> Decimal:
-        return Decimal(str(self._product()["declaredUnitAmount"]))
+        return self.entered_values().declared_unit
