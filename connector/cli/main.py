@@ -357,11 +357,21 @@ def demo(
             help="Seconds to wait for the nodes to start, and again for the pack footprint to reach the automaker",
         ),
     ] = 120,
+    without_node: Annotated[
+        str | None,
+        typer.Option(
+            "--without-node",
+            metavar="COMPANY[,COMPANY]",
+            help="Companies that run no node (ids or their last part, e.g. sulawesi-nickel,inner-graphite): their "
+            "customers enter their values from the files in NAME-without-node/ beside the chain",
+        ),
+    ] = None,
 ) -> None:
     """Run the demo dataspace: one HTTPS node per company, request, signed answers, declaration, verification."""
     from ..demo.run import run_demo
 
-    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout)
+    names = [n for n in (without_node or "").split(",") if n.strip()]
+    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout, without_node=names)
     raise typer.Exit(0 if ok else 1)
 
 

@@ -38,6 +38,7 @@ from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
 from .chain import entries_of, wire_company
 from .chains import catenax_passport_of
+from .entered import EnteredSupplier, enter
 
 
 def free_ports(count: int) -> list[int]:
@@ -94,6 +95,8 @@ class DemoDataspace:
     verifier_pem: str = ""
     database_url: Callable[[str], str] | None = None
     """A database URL per company id (e.g. a PostgreSQL schema each, for the fault harness); None: SQLite files."""
+    without_node: list[EnteredSupplier] = field(default_factory=list)
+    """Companies that run no node: their customers enter their values (:meth:`enter_values`)."""
 
     def __post_init__(self) -> None:
         self.document = json.loads(self.fixture.read_text())
@@ -128,7 +131,8 @@ class DemoDataspace:
             "key": write_private_key(self.ca_dir / "tls.key", tls.key),
             "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain)),
         }
-        companies = list(entries_of(self.document))
+        nodeless = {s.company_id for s in self.without_node}
+        companies = [c for c in entries_of(self.document) if c["companyId"] not in nodeless]
         for company, port in zip(companies, free_ports(len(companies)), strict=True):
             cid = company["companyId"]
             node = DemoNode(cid, company["name"], company["role"], port, self.out / "nodes" / slug(cid))
@@ -168,7 +172,8 @@ class DemoDataspace:
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
                 _, node.api_key = api_keys.create_key(session, "demo admin", "admin")
-                wire_company(NodeContext(session, settings), self.document, lambda c: self.nodes[c].url)
+                url_of = lambda c: self.nodes[c].url if c in self.nodes else None  # noqa: E731
+                wire_company(NodeContext(session, settings), self.document, url_of)
                 session.commit()
             engine.dispose()
         keys_file = self.out / "nodes" / "api-keys.json"
@@ -281,6 +286,13 @@ class DemoDataspace:
         )
 
     # the flow -----------------------------------------------------------------------------------------------------
+
+    async def enter_values(self) -> None:
+        """Each customer of a company without a node enters that supplier's value on its own node."""
+        for supplier in self.without_node:
+            for customer in supplier.customers:
+                async with self.client(customer) as client:
+                    await enter(client, supplier, self.nodes[customer].name)
 
     async def request_pack(self) -> dict[str, Any]:
         async with self.client(self.oem_id) as oem:
