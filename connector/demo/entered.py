@@ -107,24 +107,27 @@ def entered_suppliers(chain: Path, document: dict[str, Any], names: Sequence[str
     must_run = {document["declaration"]["issuerCompanyId"]: "it declares", pack_maker_of(document): "it makes the pack"}
     found: list[EnteredSupplier] = []
     chosen = {_company_id(document, n.strip()) for n in names if n.strip()}
-    for cid in sorted(chosen):
+    buyers: dict[str, tuple[str, ...]] = {}
+    for cid in sorted(chosen):  # first what no file can mend
         name = company_names[cid]
         if cid in must_run:
             raise WithoutNodeError(
                 f"--without-node: {name} must run a node ({must_run[cid]}: the declaration rests on the pack's "
                 "attestation)"
             )
-        buyers = tuple(sorted(c for c in customers.get(cid, ()) if c not in chosen))
-        if not buyers:
+        buyers[cid] = tuple(sorted(c for c in customers.get(cid, ()) if c not in chosen))
+        if not buyers[cid]:
             raise WithoutNodeError(f"--without-node: no customer of {name} runs a node to enter its value")
+    for cid in sorted(chosen):
+        name = company_names[cid]
         slug = cid.rsplit(":", 1)[-1]
         pact, value = folder / f"{slug}.pact.json", folder / f"{slug}.value.json"
         documents = sorted(folder.glob(f"{slug}.document.*"))
         if pact.is_file():
-            found.append(EnteredSupplier(cid, name, buyers, "pact-file", pact))
+            found.append(EnteredSupplier(cid, name, buyers[cid], "pact-file", pact))
         elif value.is_file() and len(documents) == 1:
             kind = json.loads(value.read_text()).get("sourceKind", "document")
-            found.append(EnteredSupplier(cid, name, buyers, kind, value, documents[0]))
+            found.append(EnteredSupplier(cid, name, buyers[cid], kind, value, documents[0]))
         else:
             raise WithoutNodeError(
                 f"--without-node: no value to enter for {name}: put {slug}.pact.json (a PACT or Catena-X file), or "
