@@ -123,7 +123,8 @@ def init(
             return
         _, secret = api_keys.create_key(ctx.session, "initial admin", "admin")
     console.print(f"Node for [bold]{settings.company_name}[/] ({settings.company_id}) initialised in {folder}")
-    console.print(f"Admin API key (shown once, keep it safe):\n[bold]{secret}[/]")
+    console.print("Admin API key (shown once, keep it safe):")
+    console.print(f"[bold]{secret}[/]", soft_wrap=True, highlight=False)  # never wrapped: copied or captured whole
 
 
 def _merged_config(config_file: Path, given: dict[str, object], force: bool) -> dict[str, object]:

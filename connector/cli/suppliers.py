@@ -84,8 +84,8 @@ def record_upstream_command(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Record a supplier's footprint typed from a document, as an entered value (its ``sourceKind``, default
-    ``document``), with the document it was typed from kept and sealed for verifiers."""
+    """Record a supplier's footprint typed from a document, as an entered value (its sourceKind, default
+    document), with the document it was typed from kept and sealed for verifiers."""
     settings = node_settings(data_dir)
     raw = read_json(file, "upstream footprint file")
     try:
