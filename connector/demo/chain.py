@@ -60,14 +60,15 @@ def entries_of(document: dict[str, Any]) -> list[dict[str, Any]]:
 def wire_company(
     ctx: NodeContext,
     document: dict[str, Any],
-    url_of: Callable[[str], str],
+    url_of: Callable[[str], str | None],
     *,
     auto_fulfil: bool = True,
     oem_product: bool = True,
     catenax: Callable[[str], tuple[str, str]] | None = None,
 ) -> None:
-    """Load this node's company from ``document`` and add its partners; the automaker gets a battery product
-    whose single BOM line is the declared pack, so it can request the pack's footprint.
+    """Load this node's company from ``document`` and add its partners (``url_of``: a partner's node URL, None for
+    a company that runs no node); the automaker gets a battery product whose single BOM line is the declared pack, so
+    it can request the pack's footprint.
 
     A pair the chain file puts on Catena-X (``protocols``) is reached through the partner's connector:
     ``catenax(company id)`` gives its DSP address and BPNL."""
