@@ -39,7 +39,7 @@ def receive_answer(
     footprint_ids = []
     for pf in documents:
         before = len(refusals)
-        row = receive_footprint(ctx, caller, pf, refusals, protocol=protocol)
+        row = receive_footprint(ctx, caller, pf, refusals, protocol=protocol, asked=found.product_ids)
         if row is not None:
             footprint_ids.append(row.footprint_id)
         elif len(refusals) == before and isinstance(pf, dict):
@@ -77,11 +77,14 @@ def receive_footprint(
     refusals: list[str] | None = None,
     *,
     protocol: str = protocols.DEFAULT,
+    asked: list[str] | None = None,
 ) -> UpstreamFootprint | None:
     """Verify and store a supplier's footprint (a document of ``protocol``), then recompute what depends on it. A
-    bad one is refused and recorded (and its reason appended to ``refusals`` when given)."""
+    bad one is refused and recorded (and its reason appended to ``refusals`` when given). An answer to a request is
+    filed under the product id the request ``asked`` for when the footprint carries it (a supplier may list our
+    part number after its own: Ouranos' linked parts), else under its first."""
     try:
-        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf))
+        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf), asked)
     except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
         if refusals is not None:
@@ -100,7 +103,9 @@ def receive_footprint(
     return row
 
 
-def _verify_and_store(ctx: NodeContext, sender: str, got: protocols.FootprintDocument) -> UpstreamFootprint | None:
+def _verify_and_store(
+    ctx: NodeContext, sender: str, got: protocols.FootprintDocument, asked: list[str] | None = None
+) -> UpstreamFootprint | None:
     attestation = got.attestation
     if not attestation:
         raise InvalidSignature("footprint carries no attestation")
@@ -141,7 +146,7 @@ def _verify_and_store(ctx: NodeContext, sender: str, got: protocols.FootprintDoc
         {
             "footprintId": got.id,
             "supplierCompanyId": sender,
-            "productId": claims.product_ids[0],
+            "productId": _filed_under(claims.product_ids, asked),
             "declaredUnit": claims.declared_unit,
             "stages": {st.value: str(stages[st]) for st in STAGES},
             "primaryDataShare": str(claims.primary_data_share),
@@ -163,3 +168,8 @@ def _verify_and_store(ctx: NodeContext, sender: str, got: protocols.FootprintDoc
         return None  # the same footprint, stored by an answer that arrived at the same moment
     audit.append(ctx.session, sender, "footprint.received", got.id, digest=verified.digest)
     return row
+
+
+def _filed_under(product_ids: list[str], asked: list[str] | None) -> str:
+    wanted = {urn.lower() for urn in asked or []}
+    return next((urn for urn in product_ids if urn.lower() in wanted), product_ids[0])

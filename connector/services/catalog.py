@@ -21,13 +21,14 @@ def get_product(ctx: NodeContext, product_id: str) -> Product:
     return product
 
 
-def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
+def create_product(ctx: NodeContext, data: m.ProductCreate, *, product_id: str | None = None) -> Product:
     taken = [urn for urn in data.product_ids if repo.product_by_urn(ctx.session, urn) is not None]
     if taken:
         raise Conflict(
             f"product id already in use: {', '.join(taken)}", errors=[{"field": "productIds", "message": "duplicate"}]
         )
     product = Product(
+        **({"id": product_id} if product_id else {}),
         product_ids=list(data.product_ids),
         name=data.name,
         description=data.description,
@@ -50,6 +51,23 @@ def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
     except IntegrityError as exc:  # a concurrent insert of the same URN
         raise Conflict("product id already in use") from exc
     return product
+
+
+def add_identifiers(ctx: NodeContext, product: Product, urns: list[str]) -> None:
+    """Add ``urns`` to the product's ids (those it has already are skipped); one held by another product is a
+    conflict."""
+    held = {urn.lower() for urn in product.product_ids}
+    for urn in urns:
+        if urn.lower() in held:
+            continue
+        other = repo.product_by_urn(ctx.session, urn)
+        if other is not None:
+            raise Conflict(f"product id {urn} belongs to another product", errors=[{"field": "productIds"}])
+        ctx.session.add(ProductIdentifier(urn=urn, product_id=product.id))
+        product.product_ids = [*product.product_ids, urn]
+        held.add(urn.lower())
+    ctx.session.add(product)
+    ctx.session.flush()
 
 
 def _set_plant(product: Product, plant: m.ProductPlant | None) -> None:
