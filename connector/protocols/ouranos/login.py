@@ -40,7 +40,7 @@ def refresh(call: Call) -> Response | DtsError:
     try:
         pair = accounts.refresh(call.ctx, body.refresh_token)
     except accounts.InvalidToken:
-        return DtsError(401, "Invalid or expired token", source="auth")
+        return DtsError(400, "Validation failed, refreshToken: invalid or expired", source="auth")  # no 401 in #refresh
     return json_response({"accessToken": pair.access_token, "refreshToken": pair.refresh_token}, 201)
 
 
