@@ -109,3 +109,8 @@ def attestations_of(session: Session, footprint_id: str) -> list[Attestation]:
     """Every attestation issued for a footprint, oldest first."""
     stmt = select(Attestation).where(col(Attestation.footprint_id) == footprint_id)
     return list(session.exec(stmt.order_by(col(Attestation.created_at), col(Attestation.id))))
+
+
+def requests_by_event(session: Session, event_id: str) -> list[CfpRequest]:
+    """The requests (ours and a partner's, when both live on this node) asked by one event."""
+    return list(session.exec(select(CfpRequest).where(col(CfpRequest.event_id) == event_id)))

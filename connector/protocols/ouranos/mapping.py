@@ -41,8 +41,17 @@ def plant_id(company_id: str, plant_name: str | None) -> str:
     return derived("plant", company_id, plant_name or "")
 
 
-def status_id(request_id: str) -> str:
-    return derived("status", request_id)
+def trade_id(req: CfpRequest) -> str:
+    """The id both sides of a request know it by: the asking event's id (a UUID for our own nodes' requests), so the
+    downstream's and the upstream's tradeId agree."""
+    try:
+        return str(uuid.UUID(req.event_id)) if len(req.event_id) == 36 else derived("trade", req.event_id)
+    except ValueError:
+        return derived("trade", req.event_id)
+
+
+def status_id(trade: str) -> str:
+    return derived("status", trade)
 
 
 def cfp_id(product_id: str) -> str:
@@ -145,9 +154,10 @@ CFP_STATUS = {
 
 def status_model(req: CfpRequest) -> dict[str, Any]:
     done = req.state == "fulfilled"
+    trade = trade_id(req)
     return {
-        "statusId": status_id(req.id),
-        "tradeId": req.id,
+        "statusId": status_id(trade),
+        "tradeId": trade,
         "requestStatus": {
             "cfpResponseStatus": CFP_STATUS.get(req.state, "NOT_COMPLETED"),
             "tradeTreeStatus": "TERMINATED" if done else "UNTERMINATED",

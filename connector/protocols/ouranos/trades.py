@@ -43,14 +43,14 @@ def trade_model(call: Call, req: CfpRequest) -> dict[str, Any]:
     if req.direction == "outgoing":
         done = req.state == "fulfilled"
         return {
-            "tradeId": req.id,
+            "tradeId": mapping.trade_id(req),
             "downstreamOperatorId": ours,
             "upstreamOperatorId": theirs,
             "downstreamTraceId": _downstream_trace(call, req),
             "upstreamTraceId": mapping.derived("part", req.company_id, asked) if done else None,
         }
     return {
-        "tradeId": req.id,
+        "tradeId": mapping.trade_id(req),
         "downstreamOperatorId": theirs,
         "upstreamOperatorId": ours,
         "downstreamTraceId": mapping.trace_of_urn(req.company_id, asked),
@@ -163,11 +163,24 @@ def response_model(call: Call, req: CfpRequest) -> dict[str, Any]:
     return {"tradeModel": trade, "statusModel": mapping.status_model(req), "partsModel": part}
 
 
-def _incoming(call: Call, trade_id: str) -> CfpRequest:
-    req = call.ctx.session.get(CfpRequest, trade_id)
-    if req is None or req.direction != "incoming":
+def find_request(call: Call, trade_id: str, direction: str | None = None) -> CfpRequest:
+    """The request a tradeId names (the asking event's id, or derived from it), or a 400."""
+    session = call.ctx.session
+    found = catalog_reads.requests_by_event(session, trade_id)
+    if not found:  # an event id that is no UUID: its tradeId is derived
+        found = [
+            r
+            for r in catalog_reads.requests_page(session, direction=direction, after=None, limit=100_000)
+            if mapping.trade_id(r) == trade_id
+        ]
+    found = [r for r in found if direction is None or r.direction == direction]
+    if not found:
         raise bad_request(f"Validation failed, tradeId: request {trade_id} does not exist.", "traceability")
-    return req
+    return found[0]
+
+
+def _incoming(call: Call, trade_id: str) -> CfpRequest:
+    return find_request(call, trade_id, "incoming")
 
 
 def put_trade_response(call: Call) -> Response:
@@ -199,7 +212,7 @@ def get_status(call: Call) -> Response:
     if status_id is not None or (trace_id is not None and target == "REQUEST"):
         rows = catalog_reads.requests_page(session, direction=direction, after=None, limit=10_000)
         if status_id is not None:
-            rows = [r for r in rows if mapping.status_id(r.id) == status_id]
+            rows = [r for r in rows if mapping.status_id(mapping.trade_id(r)) == status_id]
         if trace_id is not None and target == "REQUEST":
             rows = [r for r in rows if _downstream_trace(call, r) == trace_id]
         return json_response([mapping.status_model(r) for r in rows])
@@ -216,9 +229,9 @@ def put_status(call: Call) -> Response:
     wanted = status.request_status.cfp_response_status
     if wanted is None or status.request_status.trade_tree_status is None:
         raise bad_request("Validation failed, requestStatus: cfpResponseStatus and tradeTreeStatus are required.")
-    req = call.ctx.session.get(CfpRequest, status.trade_id.lower())
-    if req is None or mapping.status_id(req.id) != status.status_id.lower():
-        raise bad_request("Validation failed, statusId: no such request.", "traceability")
+    req = find_request(call, status.trade_id.lower())
+    if mapping.status_id(mapping.trade_id(req)) != status.status_id.lower():
+        raise bad_request("Validation failed, statusId: it is not the status of this trade.", "traceability")
     if wanted == "CANCEL":
         if req.direction != "outgoing":
             raise bad_request("Validation failed, cfpResponseStatus: only the requester can cancel (CANCEL).")
