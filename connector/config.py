@@ -68,6 +68,24 @@ class Settings(BaseSettings):
     )
     rounding_places: int = 12
 
+    # Ouranos data-transport API (connector/protocols/ouranos, docs/ouranos.md)
+    corporate_number: str | None = Field(
+        None,
+        pattern=r"^[0-9A-Za-z]{1,20}$",
+        description="the company's corporate number (Japan: 13 digits), its Ouranos openOperatorId; the Ouranos "
+        "data-transport API (/api/v1/datatransport, /api/v1/authInfo) answers only when it is set",
+    )
+    company_address: str = Field("", max_length=256, description="the company's address (Ouranos operatorAddress)")
+    partner_corporate_numbers: dict[str, str] = Field(
+        default_factory=dict,
+        description="partner company id -> its corporate number, shown as its Ouranos openOperatorId",
+    )
+    hold_unmatched_requests: bool = Field(
+        False,
+        description="an incoming request naming no product of ours waits for the operator to link one (Ouranos: "
+        "PUT tradeResponse) instead of being rejected at once",
+    )
+
     # identity and trust (paths to PEM files); empty in a bare single-node setup
     cert_file: Path | None = None
     key_file: Path | None = None

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from .. import __version__, protocols
 from ..config import Settings
 from ..exchange.worker import OutboxWorker
+from ..protocols.ouranos import server as ouranos_server
 from ..protocols.pact.client import PactClient
 from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
@@ -176,6 +177,7 @@ def create_app(
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)
+    ouranos_server.install(app)  # the Ouranos data-transport API (docs/ouranos.md)
     for adapter in protocols.adapters():
         adapter.start(app)  # PACT: its reads are the hot path, matched before the operator API's routes
     _serve_docs(app)

@@ -45,7 +45,7 @@ def receive_answer(
     footprint_ids = []
     for pf in documents:
         before = len(refusals)
-        row = receive_footprint(ctx, caller, pf, refusals, protocol=protocol)
+        row = receive_footprint(ctx, caller, pf, refusals, protocol=protocol, asked=found.product_ids)
         if row is not None:
             footprint_ids.append(row.footprint_id)
         elif len(refusals) == before and isinstance(pf, dict):
@@ -93,11 +93,14 @@ def receive_footprint(
     refusals: list[str] | None = None,
     *,
     protocol: str = protocols.DEFAULT,
+    asked: list[str] | None = None,
 ) -> UpstreamFootprint | None:
     """Verify and store a supplier's footprint (a document of ``protocol``), then recompute what depends on it. A
-    bad one is refused and recorded (and its reason appended to ``refusals`` when given)."""
+    bad one is refused and recorded (and its reason appended to ``refusals`` when given). An answer to a request is
+    filed under the product id the request ``asked`` for when the footprint carries it (a supplier may list our
+    part number after its own: Ouranos' linked parts), else under its first."""
     try:
-        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf), protocol)
+        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf), protocol, asked)
     except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
         if refusals is not None:
@@ -117,7 +120,11 @@ def receive_footprint(
 
 
 def _verify_and_store(
-    ctx: NodeContext, sender: str, got: protocols.FootprintDocument, protocol: str = protocols.DEFAULT
+    ctx: NodeContext,
+    sender: str,
+    got: protocols.FootprintDocument,
+    protocol: str = protocols.DEFAULT,
+    asked: list[str] | None = None,
 ) -> UpstreamFootprint | None:
     attestation = got.attestation
     if not attestation:
@@ -159,7 +166,7 @@ def _verify_and_store(
         {
             "footprintId": got.id,
             "supplierCompanyId": sender,
-            "productId": claims.product_ids[0],
+            "productId": _filed_under(claims.product_ids, asked if asked is not None else _used(ctx, sender, claims)),
             "declaredUnit": claims.declared_unit,
             "stages": {st.value: str(stages[st]) for st in STAGES},
             "primaryDataShare": str(claims.primary_data_share),
@@ -181,6 +188,21 @@ def _verify_and_store(
         return None  # the same footprint, stored by an answer that arrived at the same moment
     audit.append(ctx.session, sender, "footprint.received", got.id, digest=verified.digest)
     return row
+
+
+def _used(ctx: NodeContext, sender: str, claims: Any) -> list[str]:
+    """For a footprint not answering a request (announced, then fetched) with several product ids: those a line of
+    ours names for that supplier, so a new version is filed where the one it replaces was."""
+    ids = claims.product_ids
+    if len(ids) < 2:
+        return []
+    lines = supplier_data.supplier_lines_for(ctx.session, ids)
+    return [line.supplier_product_id for line in lines if line.supplier_company_id == sender]
+
+
+def _filed_under(product_ids: list[str], asked: list[str] | None) -> str:
+    wanted = {urn.lower() for urn in asked or []}
+    return next((urn for urn in product_ids if urn.lower() in wanted), product_ids[0])
 
 
 def _store_entered(

@@ -16,7 +16,7 @@ from typing import Any
 from .. import protocols
 from ..errors import ConnectorError, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
 from ..identity import load_certificates
-from ..services import audit, footprints
+from ..services import audit, catalog, footprints
 from ..services.context import NodeContext
 from ..storage import repositories as repo
 from ..storage import requests as request_rows
@@ -170,6 +170,28 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     return req
 
 
+def link_product(ctx: NodeContext, request_id: str, product_id: str) -> CfpRequest:
+    """Our operator names the product of ours that answers a pending incoming request (Ouranos: the supplier links
+    its part to the trade). The ids the customer asked for become identifiers of that product, so the footprint
+    answering it carries the id the customer's bill of materials names; the customer is granted the product. The
+    answer goes at once when the product has a footprint, otherwise when one is computed (propagation)."""
+    req = get_request(ctx, request_id)
+    if req.direction != "incoming" or req.state != "pending":
+        raise ValidationFailed("only a pending incoming request can be linked to a product")
+    product = ctx.session.get(Product, product_id)
+    if product is None:
+        raise NotFound(f"product {product_id} not found")
+    catalog.add_identifiers(ctx, product, req.product_ids)
+    req.product_id = product.id
+    req.callback_url = reply_url(ctx, req.company_id)
+    ctx.session.add(req)
+    grants.grant(ctx, product.id, req.company_id)
+    audit.append(ctx.session, ctx.company_id, "request.linked", req.event_id, product=product.id)
+    if repo.active_footprint(ctx.session, product.id) is not None:
+        attempt_fulfil(ctx, req, granted=True)
+    return req
+
+
 def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "NotFound") -> CfpRequest:
     req = get_request(ctx, request_id)
     if req.direction != "incoming" or req.state != "pending":
@@ -298,6 +320,9 @@ def receive_request(
     ctx.session.add(req)
     ctx.session.flush()
     if not products:
+        if ctx.settings.hold_unmatched_requests:  # the operator links one of our products (link_product) or rejects
+            audit.append(ctx.session, ctx.company_id, "request.unmatched", event_id, by=caller)
+            return
         reject(ctx, req, "no product matches the request", "NotFound")
         return
     refused = refused_verifiers(ctx, req.verifier_certs)

@@ -21,7 +21,7 @@ def get_product(ctx: NodeContext, product_id: str) -> Product:
     return product
 
 
-def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
+def create_product(ctx: NodeContext, data: m.ProductCreate, *, product_id: str | None = None) -> Product:
     taken = [urn for urn in data.product_ids if repo.product_by_urn(ctx.session, urn) is not None]
     if taken:
         raise Conflict(
@@ -40,6 +40,8 @@ def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
         dqr=data.dqr.model_dump(mode="json") if data.dqr else None,
         manual_confirmation=data.manual_confirmation,
     )
+    if product_id:
+        product.id = product_id  # the caller's id (Ouranos: the traceId its product id names), not yet flushed
     _set_plant(product, data.plant)
     ctx.session.add(product)
     ctx.session.flush()
@@ -50,6 +52,23 @@ def create_product(ctx: NodeContext, data: m.ProductCreate) -> Product:
     except IntegrityError as exc:  # a concurrent insert of the same URN
         raise Conflict("product id already in use") from exc
     return product
+
+
+def add_identifiers(ctx: NodeContext, product: Product, urns: list[str]) -> None:
+    """Add ``urns`` to the product's ids (those it has already are skipped); one held by another product is a
+    conflict."""
+    held = {urn.lower() for urn in product.product_ids}
+    for urn in urns:
+        if urn.lower() in held:
+            continue
+        other = repo.product_by_urn(ctx.session, urn)
+        if other is not None:
+            raise Conflict(f"product id {urn} belongs to another product", errors=[{"field": "productIds"}])
+        ctx.session.add(ProductIdentifier(urn=urn, product_id=product.id))
+        product.product_ids = [*product.product_ids, urn]
+        held.add(urn.lower())
+    ctx.session.add(product)
+    ctx.session.flush()
 
 
 def _set_plant(product: Product, plant: m.ProductPlant | None) -> None:

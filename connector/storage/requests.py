@@ -70,7 +70,7 @@ def outgoing_request_owner(session: Session, event_id: str) -> tuple[str, str] |
 
 
 _ANSWERED = (
-    core_select(_REQ.c.id, _REQ.c.company_id, _REQ.c.state, _REQ.c.footprint_ids)
+    core_select(_REQ.c.id, _REQ.c.company_id, _REQ.c.state, _REQ.c.footprint_ids, _REQ.c.product_ids)
     .where(_REQ.c.direction == "outgoing", _REQ.c.event_id == bindparam("e"))
     .limit(1)
 )
@@ -78,7 +78,7 @@ _ANSWERED_LOCKED = _ANSWERED.with_for_update()
 
 
 def outgoing_request_answered(session: Session, event_id: str) -> Row[Any] | None:
-    """(id, company_id, state, footprint_ids) of the request sent with the RequestCreated event ``event_id``, for its
+    """(id, company_id, state, footprint_ids, product_ids) of the request sent with the RequestCreated event ``event_id``, for its
     answer to update; locked on PostgreSQL, so answers arriving together are applied one after the other."""
     postgres = session.connection().dialect.name == "postgresql"
     return first_row(session, _ANSWERED_LOCKED if postgres else _ANSWERED, {"e": event_id})
