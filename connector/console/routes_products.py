@@ -1,0 +1,158 @@
+"""Products: the list, one product's BOM tree and charts, own emissions, footprint versions and re-issue."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from ..exchange import propagation, requests
+from ..services import catalog, overview
+from ..services import models as m
+from ..storage import console_reads
+from ..storage import repositories as repo
+from . import charts
+from .forms import Outcome, act, parse
+from .i18n import N_, STAGE_NAMES, Translator
+from .render import page, redirect, translator
+from .session import EditorForm, Viewer, ViewerDep
+
+router = APIRouter()
+PAGE_SIZE = 50
+EMISSION_FIELDS = ("stage", "value", "amount", "unit", "factor", "source")
+
+
+@router.get("/products")
+def list_products(request: Request, viewer: ViewerDep, q: str = "", page_no: int = 1) -> Response:
+    number = max(1, int(request.query_params.get("page", page_no) or 1))
+    items, total = console_reads.products_page(viewer.ctx.session, PAGE_SIZE, (number - 1) * PAGE_SIZE, q.strip())
+    pages = max(1, -(-total // PAGE_SIZE))
+    return page(
+        request, "products.html.j2", viewer=viewer, active="products", items=items, total=total, q=q, page=number,
+        pages=pages,
+    )  # fmt: skip
+
+
+def _stage_chart(t: Translator, values: dict[str, Any] | None) -> charts.BarChart | None:
+    if not values:
+        return None
+    stages = overview.stage_values(values)
+    rows = [(t.stage(s), v, t.number(v, 4), f"b-{s.value}") for s, v in stages.items()]
+    total = sum(stages.values(), Decimal(0))
+    rows.append((t.gettext(N_("Total")), total, t.number(total, 4), "b-total"))
+    return charts.bars(t.gettext(N_("Footprint per life-cycle stage (kg CO2e per declared unit)")), rows)
+
+
+def product_page(request: Request, viewer: Viewer, product_id: str, outcome: Outcome | None = None) -> Response:
+    ctx = viewer.ctx
+    t = translator(request)
+    product = catalog.get_product(ctx, product_id)
+    lines, coverage = overview.bom_tree(ctx, product)
+    active = repo.active_footprint(ctx.session, product.id)
+    shares = overview.contributions(ctx, product)
+    contribution_chart = (
+        charts.bars(
+            t.gettext(N_("Contributions to the footprint (kg CO2e per declared unit)")),
+            [(name, value, t.number(value, 4), "b-supplier") for name, value in shares],
+        )
+        if shares
+        else None
+    )
+    coverage_chart = charts.stack(
+        t.gettext(N_("Supplier data coverage")),
+        [
+            (t.gettext(N_("attested")), coverage.attested, "c-attested"),
+            (t.gettext(N_("entered")), coverage.entered, "c-entered"),
+            (t.gettext(N_("missing")), coverage.missing, "c-missing"),
+        ],
+    )
+    form = {k: viewer.field(k) for k in EMISSION_FIELDS} if outcome else dict.fromkeys(EMISSION_FIELDS, "")
+    return page(
+        request,
+        "product.html.j2",
+        viewer=viewer,
+        status=422 if outcome and not outcome.ok else 200,
+        active="products",
+        product=product,
+        lines=lines,
+        coverage=coverage,
+        stage_chart=_stage_chart(t, active.stages if active else None),
+        coverage_chart=coverage_chart,
+        contribution_chart=contribution_chart,
+        emissions=repo.own_emissions(ctx.session, product.id),
+        versions=repo.footprint_versions(ctx.session, product.id),
+        stage_options=[(s.value, t.gettext(name)) for s, name in STAGE_NAMES.items()],
+        form=form,
+        error=outcome.error if outcome else None,
+        errors=outcome.fields if outcome else {},
+    )
+
+
+@router.get("/products/{product_id}")
+def show_product(request: Request, viewer: ViewerDep, product_id: str) -> Response:
+    return product_page(request, viewer, product_id)
+
+
+@router.post("/products/{product_id}/emissions")
+def add_emission(request: Request, viewer: EditorForm, product_id: str) -> Response:
+    data = {k: viewer.field(k) for k in EMISSION_FIELDS}
+
+    def run() -> Any:
+        body = parse(m.EmissionCreate, data)
+        return catalog.add_emission(viewer.ctx, product_id, body)  # type: ignore[arg-type]
+
+    outcome = act(viewer, "emission.added", product_id, run, stage=data["stage"])
+    if not outcome.ok:
+        return product_page(request, viewer, product_id, outcome)
+    return redirect(request, f"/products/{product_id}", done="saved")
+
+
+@router.post("/products/{product_id}/emissions/{emission_id}/delete")
+def delete_emission(request: Request, viewer: EditorForm, product_id: str, emission_id: str) -> Response:
+    outcome = act(
+        viewer, "emission.deleted", product_id, lambda: catalog.delete_emission(viewer.ctx, product_id, emission_id)
+    )
+    if not outcome.ok:
+        return product_page(request, viewer, product_id, outcome)
+    return redirect(request, f"/products/{product_id}", done="deleted")
+
+
+@router.post("/products/{product_id}/compute")
+def compute(request: Request, viewer: EditorForm, product_id: str) -> Response:
+    outcome = act(
+        viewer, "footprint.computed", product_id, lambda: propagation.compute_and_publish(viewer.ctx, product_id)
+    )
+    if not outcome.ok:
+        return product_page(request, viewer, product_id, outcome)
+    _wake(request)
+    return redirect(request, f"/products/{product_id}", done="issued" if outcome.value[1] else "unchanged")
+
+
+@router.post("/products/{product_id}/ask/{line_id}")
+def ask_supplier(request: Request, viewer: EditorForm, product_id: str, line_id: str) -> Response:
+    outcome = act(viewer, "request.sent", line_id, lambda: requests.request_footprint(viewer.ctx, line_id))
+    if not outcome.ok:
+        return product_page(request, viewer, product_id, outcome)
+    _wake(request)
+    return redirect(request, f"/products/{product_id}", done="requested")
+
+
+@router.post("/products/{product_id}/ask-missing")
+def ask_missing(request: Request, viewer: EditorForm, product_id: str) -> Response:
+    def run() -> Any:
+        return requests.request_missing_inputs(viewer.ctx, catalog.get_product(viewer.ctx, product_id), [])
+
+    outcome = act(viewer, "request.missing_sent", product_id, run)
+    if not outcome.ok:
+        return product_page(request, viewer, product_id, outcome)
+    _wake(request)
+    return redirect(request, f"/products/{product_id}", done="requested")
+
+
+def _wake(request: Request) -> None:
+    """Messages left in the outbox go out now (the operator API's routes do the same)."""
+    worker = getattr(request.app.state, "worker", None)
+    if worker is not None:
+        worker.wake()
