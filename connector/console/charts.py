@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
-WIDTH = Decimal(640)
-LABEL_W = Decimal(230)
+WIDTH = Decimal(720)
+LABEL_W = Decimal(290)
 VALUE_W = Decimal(120)
 BAR_H = Decimal(22)
 GAP = Decimal(10)

@@ -7,8 +7,8 @@ catalog complete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import datetime as dt
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 from functools import cache
@@ -38,6 +38,20 @@ STAGE_NAMES: dict[Stage, str] = {
     Stage.END_OF_LIFE: N_("End of life and recycling"),
 }
 """Annex II point 4 of Regulation (EU) 2023/1542, in its English wording (the catalog holds the Japanese)."""
+
+WORDS = (
+    # request and footprint states, input states, roles
+    N_("pending"), N_("fulfilled"), N_("rejected"), N_("cancelled"), N_("refused"), N_("failed"), N_("sent"),
+    N_("Active"), N_("Deprecated"), N_("attested"), N_("entered"), N_("missing"), N_("secondary"), N_("internal"),
+    N_("viewer"), N_("editor"), N_("admin"), N_("verifier"),
+    # verification report: kinds of signed object, evidence states
+    N_("bundle"), N_("declaration"), N_("attestation"), N_("certification"),
+    N_("opened"), N_("not opened"), N_("certified, not opened"), N_("sealed for another verifier"),
+    N_("not applicable"),
+    # battery categories (Art. 7)
+    N_("electric_vehicle"), N_("lmt"), N_("industrial"), N_("industrial_external_storage"),
+)  # fmt: skip
+"""Words the pages show from data (a state, a role...): listed here so that the catalog has them."""
 
 
 @cache

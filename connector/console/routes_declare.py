@@ -172,7 +172,7 @@ DOWNLOADS = {
 @router.get("/declarations/{declaration_id}/download/{kind}")
 def download(request: Request, viewer: ViewerDep, declaration_id: str, kind: str) -> Response:
     if kind not in DOWNLOADS:
-        return page(request, "refused.html.j2", viewer=viewer, status=404, message="Unknown download.")
+        return page(request, "refused.html.j2", viewer=viewer, status=404, message=N_("Unknown download."))
     row = declaring.get_declaration(viewer.ctx, declaration_id)
     document = declaring.document_of(row)
     body: str

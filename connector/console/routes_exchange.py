@@ -15,6 +15,7 @@ from ..services import models as m
 from ..storage import repositories as repo
 from ..storage.tables import CfpRequest, Grant, Partner, Product
 from .forms import Outcome, act, parse
+from .i18n import N_
 from .render import page, redirect
 from .routes_products import _wake
 from .session import EditorForm, Viewer, ViewerDep
@@ -79,7 +80,7 @@ def reject(request: Request, viewer: EditorForm, request_id: str) -> Response:
     reason = viewer.field("reason")
     if not reason:
         return requests_page(
-            request, viewer, Outcome(error="Give the customer a reason for the rejection."), request_id
+            request, viewer, Outcome(error=N_("Give the customer a reason for the rejection.")), request_id
         )
     outcome = act(
         viewer, "request.rejected", request_id, lambda: requests.reject_request(viewer.ctx, request_id, reason)

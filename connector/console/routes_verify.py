@@ -13,10 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from ..services import verifying
 from .forms import Outcome, act
+from .i18n import N_
 from .render import finish, page
 from .session import VerifierForm, Viewer, ViewerDep
 
@@ -46,12 +48,9 @@ def verify_page(request: Request, viewer: Viewer, outcome: Outcome | None = None
         viewer=viewer,
         status=422 if outcome and not outcome.ok else 200,
         active="verify",
-        report=None,
-        report_id=None,
-        certification=None,
         error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
-        **values,
+        **{"report": None, "report_id": None, "certification": None, **values},
     )
 
 
@@ -65,35 +64,36 @@ async def verify(request: Request, viewer: VerifierForm) -> Response:
     bundle = await _upload(viewer, "bundle")
     anchors = await _upload(viewer, "anchors")
     if bundle is None:
-        return verify_page(request, viewer, Outcome(error="Choose a bundle file.", fields={"bundle": "required"}))
+        return verify_page(
+            request, viewer, Outcome(error=N_("Choose a bundle file."), fields={"bundle": N_("required")})
+        )
     certify = viewer.field("certify") == "on"
-
-    def run() -> Any:
-        report = verifying.verify_upload(viewer.ctx, bundle, anchors, viewer.actor)
-        token = None
-        if certify and report.valid:
-            token = verifying.certify_pack(viewer.ctx, bundle, anchors, viewer.actor, viewer.field("scope") or None)
-        return report, token
-
-    from starlette.concurrency import run_in_threadpool
-
-    outcome = await run_in_threadpool(act, viewer, "bundle.uploaded", "", run)
+    scope = viewer.field("scope") or None
+    outcome = await run_in_threadpool(
+        act, viewer, "bundle.uploaded", "", lambda: verifying.verify_upload(viewer.ctx, bundle, anchors, viewer.actor)
+    )
     if not outcome.ok:
         return verify_page(request, viewer, outcome)
-    report, token = outcome.value
+    report, token, refused = outcome.value, None, None
+    if certify and report.valid:
+        certified = await run_in_threadpool(
+            act, viewer, "attestation.certify", "",
+            lambda: verifying.certify_pack(viewer.ctx, bundle, anchors, viewer.actor, scope),
+        )  # fmt: skip
+        token, refused = certified.value, certified
     report_id = secrets.token_urlsafe(16)
     kept = _kept(request)
     kept[report_id] = (viewer.user.id, report.model_dump_json(indent=2))
     while len(kept) > KEPT:
         kept.popitem(last=False)
-    return verify_page(request, viewer, report=report, report_id=report_id, certification=token)
+    return verify_page(request, viewer, refused, report=report, report_id=report_id, certification=token)
 
 
 @router.get("/verify/reports/{report_id}")
 def download_report(request: Request, viewer: ViewerDep, report_id: str) -> Response:
     kept = _kept(request).get(report_id)
     if kept is None or kept[0] != viewer.user.id:
-        return page(request, "refused.html.j2", viewer=viewer, status=404, message="This report is no longer kept.")
+        return page(request, "refused.html.j2", viewer=viewer, status=404, message=N_("This report is no longer kept."))
     response = Response(kept[1], media_type="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="verification-report-{report_id[:8]}.json"'
     return finish(request, response)

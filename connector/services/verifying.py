@@ -84,13 +84,16 @@ def certify_pack(ctx: NodeContext, raw: bytes, anchors_pem: bytes | None, actor:
     key, _ = _verifier_key(ctx)
     if key is None or ctx.identity is None:
         raise NotConfigured("only a node holding a verifier-role certificate can certify")
-    package = bundle.packages.get(bundle.pack.package) if bundle.pack.package else None
-    if package is None:
+    if not bundle.pack.package or bundle.pack.package not in bundle.packages:
         raise ValidationFailed("the pack attestation has no evidence package in this bundle")
+    evidence = {
+        "package": bundle.pack.package,
+        "packages": {k: v.model_dump(mode="json", exclude_none=True) for k, v in bundle.packages.items()},
+    }
     kwargs: dict[str, Any] = {"scope": scope} if scope else {}
     token = certify(
         bundle.pack.attestation,
-        package.model_dump(mode="json", exclude_none=True),
+        evidence,
         key,
         ctx.identity.chain,
         _trust(ctx, anchors_pem),
