@@ -15,7 +15,7 @@ from ..services import accounts, overview
 from ..services.context import NodeContext
 from . import i18n
 from .render import PREFIX, finish, page
-from .session import COOKIE, NotAllowed, SessionData, ViewerDep, anonymous, check_csrf, remember, unseal
+from .session import COOKIE, NotAllowed, SessionData, ViewerDep, anonymous, remember, unseal
 
 router = APIRouter()
 
@@ -71,12 +71,12 @@ def _to(request: Request, path: str) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
+def logout(request: Request, csrf: Annotated[str, Form(max_length=200)] = "") -> Response:
     data = unseal(request, request.cookies.get(COOKIE))
-    form = await request.form()
     if data is None or data.access is None:
         return _to(request, f"{PREFIX}/login")
-    check_csrf(data.csrf, form)
+    if not secrets.compare_digest(data.csrf.encode(), csrf.encode()):
+        raise NotAllowed("csrf")
     with write_session(request.app) as session:
         ctx = NodeContext(session, request.app.state.settings, request.app.state.identity)
         accounts.logout(ctx, data.access)

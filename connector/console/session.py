@@ -138,14 +138,21 @@ class Viewer:
         return value.strip() if isinstance(value, str) else default
 
 
-def _refresh(request: Request, token: str) -> accounts.TokenPair | None:
-    """A new token pair, in a transaction of its own: a refused refresh token's revocation is committed too."""
+def _resolve(request: Request, data: SessionData) -> User | None:
+    """The session's user, its access token renewed with the refresh token when it ran out; in a transaction of its
+    own, before the request's session reads anything (on SQLite a reader open in the request's session would block
+    this write), and committed even when the refresh token is refused (its revocation is part of the answer)."""
     with write_session(request.app) as session:
         ctx = NodeContext(session, request.app.state.settings, request.app.state.identity)
-        try:
-            return accounts.refresh(ctx, token)
-        except accounts.InvalidToken:
-            return None
+        user = accounts.user_for_access_token(ctx, data.access or "")
+        if user is None and data.refresh:
+            try:
+                pair = accounts.refresh(ctx, data.refresh)
+            except accounts.InvalidToken:
+                return None
+            data.access, data.refresh = pair.access_token, pair.refresh_token
+            user = accounts.user_for_access_token(ctx, data.access)
+        return user
 
 
 def current_viewer(request: Request, ctx: ContextDep) -> Viewer:
@@ -155,14 +162,9 @@ def current_viewer(request: Request, ctx: ContextDep) -> Viewer:
         raise LoginRequired()
     now = int(time.time())
     if now - data.seen > ctx.settings.console_idle_timeout.total_seconds():
-        _logout_quietly(ctx, data)
+        _end(request, data)
         raise LoginRequired(expired=True)
-    user = accounts.user_for_access_token(ctx, data.access)
-    if user is None and data.refresh:
-        pair = _refresh(request, data.refresh)
-        if pair is not None:
-            data.access, data.refresh = pair.access_token, pair.refresh_token
-            user = accounts.user_for_access_token(ctx, data.access)
+    user = _resolve(request, data)
     if user is None:
         remember(request, None)
         raise LoginRequired(expired=True)
@@ -171,9 +173,11 @@ def current_viewer(request: Request, ctx: ContextDep) -> Viewer:
     return Viewer(user=user, csrf=data.csrf, ctx=ctx)
 
 
-def _logout_quietly(ctx: NodeContext, data: SessionData) -> None:
+def _end(request: Request, data: SessionData) -> None:
+    """Revoke an expired session's tokens, in a transaction of its own (the request's is rolled back)."""
     if data.access:
-        accounts.logout(ctx, data.access)
+        with write_session(request.app) as session:
+            accounts.logout(NodeContext(session, request.app.state.settings, request.app.state.identity), data.access)
 
 
 ViewerDep = Annotated[Viewer, Depends(current_viewer)]

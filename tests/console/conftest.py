@@ -1,4 +1,4 @@
-"""Fixtures of the console tests: one Chromium per session (Debian's, by its path), a live dataspace per module.
+"""Fixtures of the console tests: one Chromium for the browser tests (Debian's, by its path), a live dataspace per module.
 
 Browser tests are skipped, saying why, where no Chromium is installed (CI installs Debian's ``chromium``: .ci/run);
 set ``CONNECTOR_TEST_CHROMIUM`` to use another binary. Screenshots go to tests/e2e/screenshots/ (git-ignored).
@@ -36,11 +36,15 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped, not session: the sync API keeps an event loop on the main thread while it runs, which the
+    asyncio tests of other modules cannot share. Every browser test lives in test_browser.py: one launch."""
     executable = chromium_path()
     if executable is None:
-        pytest.skip("no Chromium installed (apt-get install chromium fonts-noto-cjk; .ci/run does): browser tests skipped")
+        pytest.skip(
+            "no Chromium installed (apt-get install chromium fonts-noto-cjk; .ci/run does): browser tests skipped"
+        )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -84,7 +88,9 @@ def log_in(page: Any, space: LiveDataspace, company_id: str, role: str = "editor
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def module_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Engine]]:
+def module_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[], Engine]]:
     """``make_db`` for a whole module: one live dataspace serves every browser test of the module."""
     _require_backend(request.param)
     made: list[tuple[Engine, str | None]] = []

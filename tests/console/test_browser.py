@@ -87,7 +87,11 @@ def test_supplier_answers_a_request_from_the_form(dataspace: LiveDataspace, new_
     line = next(ln for ln in _api(dataspace, HOKURIKU, "GET", f"/products/{product['id']}/bom") if
                 ln.get("supplierCompanyId") == ANDES)  # fmt: skip
     assert dataspace.net is not None
-    body = {"bomLineId": line["id"], "message": "CFP for Q3 please", "verifierCertificates": [dataspace.net.verifier_pem]}
+    body = {
+        "bomLineId": line["id"],
+        "message": "CFP for Q3 please",
+        "verifierCertificates": [dataspace.net.verifier_pem],
+    }
     _api(dataspace, HOKURIKU, "POST", "/requests", json=body)
 
     page = new_page()
@@ -223,7 +227,9 @@ def test_verifier_sees_the_failing_check_of_a_tampered_bundle(
     page.get_by_label("Certify the pack attestation if the bundle is valid").check()
     page.get_by_role("button", name="Verify", exact=True).click()
     assert page.locator("[data-verdict]").count() == 1, page.locator("main").inner_text()
-    assert page.locator("[data-verdict]").get_attribute("data-verdict") == "valid", page.locator(".failures").inner_text()
+    assert page.locator("[data-verdict]").get_attribute("data-verdict") == "valid", page.locator(
+        ".failures"
+    ).inner_text()
     assert page.locator("table.figures.opened").first.is_visible()
     assert page.get_by_label("Certification credential").input_value().count(".") == 2
     with page.expect_download() as download:
