@@ -104,8 +104,9 @@ class Translator:
             return "—"
         amount = Decimal(value) if not isinstance(value, Decimal) else value
         if places is not None:
-            amount = round(amount, places)
-        return numbers.format_decimal(amount, locale=self.lang, decimal_quantization=places is not None)
+            amount = round(amount, places).normalize()  # at most ``places`` digits, no trailing zeros
+            amount = amount if amount else Decimal(0)  # -0.00001 shown to 4 places is 0, not -0
+        return numbers.format_decimal(amount, locale=self.lang, decimal_quantization=False)
 
     def percent(self, value: Decimal | None) -> str:
         if value is None:

@@ -94,6 +94,7 @@ class TreeLine:
     quantity: Decimal
     unit: str
     state: str  # attested | entered | missing | secondary | internal
+    supplier_name: str | None = None
     received_at: datetime | None = None
     request: CfpRequest | None = None
     total: Decimal | None = None
@@ -132,6 +133,8 @@ def bom_tree(ctx: NodeContext, product: Product, depth: int = 0) -> tuple[list[T
         urn = ln.supplier_product_id or ""
         item = TreeLine(ln.id, "supplier", urn, ln.supplier_company_id, ln.quantity, ln.unit, "missing")
         item.request = asked.get(ln.id)
+        partner = repo.partner_row(ctx.session, ln.supplier_company_id or "")
+        item.supplier_name = partner.name if partner is not None else None
         if ln.supplier_company_id == ctx.company_id:
             inner = repo.product_by_urn(ctx.session, urn)
             item.state = "internal"
@@ -170,7 +173,9 @@ def contributions(ctx: NodeContext, product: Product) -> list[tuple[str, Decimal
         company = str(item.get("supplierCompanyId") or "?")
         per_unit = sum((Decimal(v) for v in (item.get("upstreamStages") or {}).values()), Decimal(0))
         value = per_unit * Decimal(str(item.get("convertedQuantity") or "0"))
-        out[company] = out.get(company, Decimal(0)) + value
+        partner = repo.partner_row(ctx.session, company)
+        name = partner.name if partner is not None else company
+        out[name] = out.get(name, Decimal(0)) + value
     own = sum((Decimal(v) for v in fp.own_stages.values()), Decimal(0))
     if own:
         out[ctx.settings.company_name] = out.get(ctx.settings.company_name, Decimal(0)) + own

@@ -237,3 +237,98 @@ def test_verifier_sees_the_failing_check_of_a_tampered_bundle(
     report = json.loads(Path(download.value.path()).read_text())
     assert report["valid"] is True and report["evidenceOpened"] is True
     screenshot(page, "verify-valid")
+
+
+UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button'))
+  .filter(el => {
+    if (el.tagName === 'BUTTON') return !el.innerText.trim() && !el.getAttribute('aria-label');
+    const label = el.id && document.querySelector('label[for="' + CSS.escape(el.id) + '"]');
+    return !(label && label.innerText.trim()) && !el.getAttribute('aria-label') && !el.closest('label');
+  }).map(el => el.outerHTML)"""
+
+
+def _main_pages(space: LiveDataspace, company_id: str) -> list[str]:
+    products = _api(space, company_id, "GET", "/products")["items"]
+    pages = ["/", "/products", "/requests?direction=incoming", "/requests?direction=outgoing", "/partners",
+             "/declarations", "/declarations/new", "/verify"]  # fmt: skip
+    declarations = _api(space, company_id, "GET", "/declarations")["items"]
+    return (
+        pages + [f"/products/{p['id']}" for p in products[:1]] + [f"/declarations/{d['id']}" for d in declarations[:1]]
+    )
+
+
+def test_every_field_has_a_label_and_every_page_a_title_and_one_heading(
+    dataspace: LiveDataspace, new_page: Any
+) -> None:
+    _latest_bundle(dataspace)  # the automaker has a declaration page to check too
+    for company_id, role in ((HOKURIKU, "editor"), (OEM, "editor"), (NB, "verifier")):
+        page = new_page()
+        page.goto(dataspace.url(company_id, "/login"))
+        assert page.evaluate(UNLABELLED) == []
+        log_in(page, dataspace, company_id, role)
+        for path in _main_pages(dataspace, company_id):
+            page.goto(dataspace.url(company_id, path))
+            assert page.evaluate(UNLABELLED) == [], path
+            assert page.locator("h1").count() == 1, path
+            assert page.title(), path
+            for chart in page.locator("svg").all():
+                assert chart.get_attribute("role") == "img" and chart.get_attribute("aria-labelledby"), path
+        if company_id == HOKURIKU:
+            product = _api(dataspace, company_id, "GET", "/products")["items"][0]["id"]
+            page.goto(dataspace.url(company_id, f"/products/{product}"))
+            assert page.locator("ul.tree [data-state]").count() >= 2
+            screenshot(page, "product-bom")
+
+
+def test_the_main_flows_work_from_the_keyboard(dataspace: LiveDataspace, new_page: Any) -> None:
+    """Log in, go to a product and enter an own emission with Tab, typing and Enter only."""
+    page = new_page()
+    page.goto(dataspace.url(ANDES, "/login"))
+
+    def tab_to(predicate: str, limit: int = 120) -> None:
+        for _ in range(limit):
+            if page.evaluate(predicate):
+                return
+            page.keyboard.press("Tab")
+        raise AssertionError(f"the keyboard never reached: {predicate}")
+
+    login, password = dataspace.login(ANDES)
+    tab_to("document.activeElement.id === 'f-login'")
+    page.keyboard.type(login)
+    page.keyboard.press("Tab")
+    page.keyboard.type(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    tab_to("document.activeElement.textContent === 'Products'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: url.endswith("/products"))
+    tab_to("document.activeElement.closest('table') !== null && document.activeElement.tagName === 'A'")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/products/" in url)
+    before = page.locator("#h-own + table tbody tr").count()
+    tab_to("document.activeElement.id === 'f-value'")
+    page.keyboard.type("0.5")
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "done=saved" in url)
+    assert page.locator(".notice.ok").inner_text() == "Saved."
+    assert page.locator("#h-own + table tbody tr").count() == before + 1
+
+
+def test_japanese_from_the_browser_and_english_from_the_switch(dataspace: LiveDataspace, new_page: Any) -> None:
+    page = new_page(locale="ja-JP")
+    page.goto(dataspace.url(HOKURIKU, "/login"))
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert page.locator("h1").inner_text() == "ログイン"
+    log_in(page, dataspace, HOKURIKU)
+    assert page.locator("h1").inner_text() == "ダッシュボード"
+    screenshot(page, "dashboard-ja")
+    product = _api(dataspace, HOKURIKU, "GET", "/products")["items"][0]["id"]
+    page.goto(dataspace.url(HOKURIKU, f"/products/{product}"))
+    assert "原材料の取得及び前処理" in page.locator("#emission-form").inner_text()
+    screenshot(page, "product-ja")
+    page.get_by_role("link", name="English").click()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.url.endswith(f"/products/{product}")
+    assert "Raw material acquisition and pre-processing" in page.locator("#emission-form").inner_text()
