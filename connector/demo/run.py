@@ -121,9 +121,12 @@ def _report(space: DemoDataspace, result: dict[str, Any], console: Console, seco
 
 def _print_nodes(space: DemoDataspace, console: Console) -> None:
     table = Table(title="Running nodes", title_justify="left")
-    for col in ("company", "role", "URL", "API docs", "operator key"):
+    for col in ("company", "role", "console", "login", "password", "operator key"):
         table.add_column(col)
     for node in space.nodes.values():
-        table.add_row(node.name, node.role, node.url, f"{node.url}/docs", node.api_key)
+        table.add_row(
+            node.name, node.role, f"{node.url}/console/", node.console_login, node.console_password, node.api_key
+        )
     console.print(table)
+    console.print("API docs: <URL>/docs. The browser warns about the demo CA's certificate: trust the anchor below.")
     console.print(f"TLS trust anchor: {space.ca_dir / 'root.pem'} (curl --cacert ...)")
