@@ -121,3 +121,11 @@ def test_the_benchmarks_import_without_the_test_extras() -> None:
             )
             for name in names:
                 assert name.split(".")[0] != "pytest" and name != "tests.conftest", f"{path.name} imports {name}"
+
+
+def test_console_smoke() -> None:
+    from bench import console
+
+    rows = console.run(quick=True, products=5, requests=20)
+    assert [r.case.split(",")[0] for r in rows] == ["dashboard", "products list", "product page", "requests (incoming)"]
+    assert all(r.measured > 0 for r in rows)
