@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
 
 WIDTH = Decimal(720)
-LABEL_W = Decimal(290)
+LABEL_W = Decimal(310)
 VALUE_W = Decimal(120)
 BAR_H = Decimal(22)
 GAP = Decimal(10)

@@ -73,9 +73,9 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         context.close()
 
 
-def screenshot(page: Any, name: str) -> None:
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 def log_in(page: Any, space: LiveDataspace, company_id: str, role: str = "editor", path: str = "/") -> None:

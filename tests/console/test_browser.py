@@ -277,7 +277,8 @@ def test_every_field_has_a_label_and_every_page_a_title_and_one_heading(
             product = _api(dataspace, company_id, "GET", "/products")["items"][0]["id"]
             page.goto(dataspace.url(company_id, f"/products/{product}"))
             assert page.locator("ul.tree [data-state]").count() >= 2
-            screenshot(page, "product-bom")
+            page.set_viewport_size({"width": 1280, "height": 760})
+            screenshot(page, "product-bom", full_page=False)  # docs/images/console-product.png is one of these
 
 
 def test_the_main_flows_work_from_the_keyboard(dataspace: LiveDataspace, new_page: Any) -> None:
