@@ -29,7 +29,7 @@ MODELS: dict[tuple[str, str], Any] = {
     ("patch", "/api/v1/products/{product_id}"): s.ProductUpdate,
     ("post", "/api/v1/products/{product_id}/bom"): BomLine,
     ("post", "/api/v1/products/{product_id}/emissions"): s.EmissionCreate,
-    ("post", "/api/v1/upstream-footprints"): s.UpstreamFootprintCreate,
+    ("post", "/api/v1/upstream-footprints"): s.EnteredUpstreamCreate,
     ("post", "/api/v1/partners"): s.PartnerCreate,
     ("patch", "/api/v1/partners/{partner_id}"): s.PartnerUpdate,
     ("post", "/api/v1/grants"): s.GrantCreate,

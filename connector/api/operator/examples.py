@@ -153,6 +153,23 @@ UPSTREAM_FOOTPRINT: dict[str, Example] = {
             "primaryDataShare": "100",
         },
     ),
+    "typed-from-pdf": _one(
+        "Typed from the supplier's PDF, with the document (sealed into the evidence for verifiers)",
+        {
+            "supplierCompanyId": LITHIUM_MAKER,
+            "productId": LIOH,
+            "declaredUnit": "kilogram",
+            "stages": {
+                "raw_material_acquisition": "15.2",
+                "main_production": "0",
+                "distribution": "0",
+                "end_of_life": "0",
+            },
+            "sourceKind": "document",
+            "document": "JVBERi0xLjcKJcK1wrYK",
+            "mediaType": "application/pdf",
+        },
+    ),
 }
 
 PARTNER_CREATE: dict[str, Example] = {
