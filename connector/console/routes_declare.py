@@ -136,9 +136,17 @@ def declaration_page(request: Request, viewer: Viewer, declaration_id: str, outc
         (c.company_name, c.kg_co2e_per_kwh, t.number(c.kg_co2e_per_kwh), "b-supplier")
         for c in doc.supplier_contributions
     ]
+    coverage = doc.attested_coverage
+    coverage_chart = None
+    if coverage is not None:
+        shares = [(t.stage(c.stage), c.percent, f"{t.number(c.percent)} %", "c-attested") for c in coverage.stages]
+        shares.append((t.gettext(N_("Total")), coverage.total, f"{t.number(coverage.total)} %", "c-attested"))
+        coverage_chart = charts.bars(t.gettext(N_("Share resting on attested values, per stage (%)")), shares)
     return page(
         request,
         "declaration.html.j2",
+        coverage=coverage,
+        coverage_chart=coverage_chart,
         chart=charts.bars(t.gettext(N_("Carbon footprint per life-cycle stage (kg CO2e per kWh)")), rows),
         supplier_chart=charts.bars(t.gettext(N_("Supplier contributions (kg CO2e per kWh)")), suppliers)
         if suppliers
