@@ -6,6 +6,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -41,12 +42,12 @@ class Console:
 
 @pytest_asyncio.fixture
 async def console(tmp_path: Any, make_db: Callable[[], Engine]) -> AsyncIterator[Console]:
-    settings = make_settings(tmp_path, login_max_failures=3)
+    settings = make_settings(tmp_path, login_max_failures=3, user_access_token_ttl=timedelta(seconds=1))
     engine = make_db()
     app = create_app(settings, engine=engine)
     with Session(engine) as session:
         ctx = NodeContext(session, settings, app.state.identity)
-        for role in ("viewer", "editor"):
+        for role in ("viewer", "editor", "verifier"):
             accounts.create_user(ctx, role, PASSWORD, role)
         product = catalog.create_product(
             ctx,
@@ -217,3 +218,37 @@ async def test_the_operator_api_still_answers_problem_json(console: Console) -> 
     async with console.client() as client:
         r = await client.get("/api/v1/products/nope", headers={"X-API-Key": "ck_nope"})
         assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_an_active_session_outlives_its_access_token(console: Console) -> None:
+    """The access token lives a second here: the console renews it with the refresh token, in a new cookie."""
+    async with console.client() as client:
+        await _log_in(client, "editor")
+        first = client.cookies.get(console_session.COOKIE)
+        time.sleep(1.2)
+        r = await client.get("/console/")
+        assert r.status_code == 200
+        assert client.cookies.get(console_session.COOKIE) != first
+        time.sleep(1.2)
+        assert (await client.get("/console/products")).status_code == 200
+
+
+async def test_only_a_role_that_may_verify_gets_the_upload_form(console: Console) -> None:
+    async with console.client() as client:
+        await _log_in(client, "viewer")
+        page = await client.get("/console/verify")
+        assert 'name="bundle"' not in page.text
+        r = await client.post(
+            "/console/verify", data={"csrf": _csrf(page.text)}, files={"bundle": ("b.json", b"{}", "application/json")}
+        )
+        assert r.status_code == 403
+    async with console.client() as client:
+        await _log_in(client, "verifier")
+        page = await client.get("/console/verify")
+        assert 'name="bundle"' in page.text
+        r = await client.post(
+            "/console/verify",
+            data={"csrf": _csrf(page.text)},
+            files={"bundle": ("b.json", b"not json", "application/json")},
+        )
+        assert r.status_code == 422 and "not an evidence bundle" in r.text
