@@ -48,6 +48,9 @@ WORDS = (
     N_("bundle"), N_("declaration"), N_("attestation"), N_("certification"),
     N_("opened"), N_("not opened"), N_("certified, not opened"), N_("sealed for another verifier"),
     N_("not applicable"),
+    # where an entered supplier value comes from (services.models.SOURCE_KINDS)
+    N_("pact-file"), N_("catenax-pcf-file"), N_("battery-pass-file"), N_("pact-partner"), N_("ouranos-partner"),
+    N_("catenax-partner"), N_("document"),
     # battery categories (Art. 7)
     N_("electric_vehicle"), N_("lmt"), N_("industrial"), N_("industrial_external_storage"),
 )  # fmt: skip

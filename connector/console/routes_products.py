@@ -7,12 +7,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
 
+from ..errors import NotFound, ValidationFailed
 from ..exchange import propagation, requests
-from ..services import catalog, overview
+from ..services import catalog, footprints, overview
 from ..services import models as m
 from ..storage import console_reads
 from ..storage import repositories as repo
+from ..storage.tables import BomLine
 from . import charts
 from .forms import Outcome, act, parse
 from .i18n import N_, STAGE_NAMES, Translator
@@ -22,6 +26,7 @@ from .session import EditorForm, Viewer, ViewerDep
 router = APIRouter()
 PAGE_SIZE = 50
 EMISSION_FIELDS = ("stage", "value", "amount", "unit", "factor", "source")
+MAX_DOCUMENT = 10 * 1024 * 1024
 
 
 @router.get("/products")
@@ -84,6 +89,8 @@ def product_page(request: Request, viewer: Viewer, product_id: str, outcome: Out
         emissions=repo.own_emissions(ctx.session, product.id),
         versions=repo.footprint_versions(ctx.session, product.id),
         stage_options=[(s.value, t.gettext(name)) for s, name in STAGE_NAMES.items()],
+        stage_keys=[s.value for s in STAGE_NAMES],
+        source_kinds=m.SOURCE_KINDS,
         form=form,
         error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
@@ -156,3 +163,39 @@ def _wake(request: Request) -> None:
     worker = getattr(request.app.state, "worker", None)
     if worker is not None:
         worker.wake()
+
+
+@router.post("/products/{product_id}/lines/{line_id}/enter")
+async def enter_upstream(request: Request, viewer: EditorForm, product_id: str, line_id: str) -> Response:
+    """A supplier's value typed in from a document (a supplier without a node): stored as *entered*, with who
+    entered it, the kind of source and the document (sealed into the evidence for verifiers)."""
+    upload = viewer.form.get("document") if viewer.form is not None else None
+    document = await upload.read(MAX_DOCUMENT + 1) if isinstance(upload, UploadFile) else b""
+    media_type = upload.content_type if isinstance(upload, UploadFile) else None
+    stages = {s.value: viewer.field(s.value) for s in STAGE_NAMES if viewer.field(s.value)}
+
+    def run() -> Any:
+        line = viewer.ctx.session.get(BomLine, line_id)
+        if line is None or line.product_id != product_id or line.kind != "supplier":
+            raise NotFound(f"supplier line {line_id} of product {product_id} not found")
+        kind = viewer.field("sourceKind") or "document"
+        if kind not in m.SOURCE_KINDS or len(document) > MAX_DOCUMENT:
+            raise ValidationFailed("unknown source kind, or a document over 10 MiB")
+        data = parse(
+            m.UpstreamFootprintCreate,
+            {
+                "supplierCompanyId": line.supplier_company_id,
+                "productId": line.supplier_product_id,
+                "declaredUnit": viewer.field("declaredUnit"),
+                "stages": stages,
+            },
+        )
+        provenance = footprints.Provenance(kind, viewer.actor, document or None, media_type if document else None)
+        return footprints.record_upstream(viewer.ctx, data, provenance=provenance)  # type: ignore[arg-type]
+
+    outcome = await run_in_threadpool(act, viewer, "upstream.entered", line_id, run)
+    if not outcome.ok:
+        if outcome.fields:
+            outcome.error = "; ".join(f"{k}: {v}" for k, v in outcome.fields.items())
+        return await run_in_threadpool(product_page, request, viewer, product_id, outcome)
+    return redirect(request, f"/products/{product_id}", done="saved")

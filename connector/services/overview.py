@@ -95,6 +95,8 @@ class TreeLine:
     unit: str
     state: str  # attested | entered | missing | secondary | internal
     supplier_name: str | None = None
+    source_kind: str | None = None
+    entered_by: str | None = None
     received_at: datetime | None = None
     request: CfpRequest | None = None
     total: Decimal | None = None
@@ -149,6 +151,7 @@ def bom_tree(ctx: NodeContext, product: Product, depth: int = 0) -> tuple[list[T
         row = held.get((ln.supplier_company_id or "", urn.lower()))
         if row is not None:
             item.state = "entered" if row.basis == "entered" else "attested"
+            item.source_kind, item.entered_by = row.source_kind, row.entered_by
             item.received_at = row.received_at
             item.total = sum((Decimal(v) for v in row.stages.values()), Decimal(0))
         coverage.add(item.state)

@@ -55,6 +55,18 @@ async def console(tmp_path: Any, make_db: Callable[[], Engine]) -> AsyncIterator
                 {"productIds": ["urn:pact:test.example:product:cell"], "name": "Cell", "declaredUnit": "piece"}
             ),
         )
+        catalog.add_bom_line(
+            ctx,
+            product.id,
+            m.SupplierLineCreate.model_validate(
+                {
+                    "supplierCompanyId": "urn:pact:paper.example:company:paper",
+                    "supplierProductId": "urn:pact:paper.example:product:separator",
+                    "quantity": "2",
+                    "unit": "kilogram",
+                }
+            ),
+        )
         session.commit()
         product_id = product.id
     async with app.router.lifespan_context(app):
@@ -252,3 +264,30 @@ async def test_only_a_role_that_may_verify_gets_the_upload_form(console: Console
             files={"bundle": ("b.json", b"not json", "application/json")},
         )
         assert r.status_code == 422 and "not an evidence bundle" in r.text
+
+
+async def test_a_missing_supplier_value_is_entered_with_its_source(console: Console) -> None:
+    """A supplier without a node sent a PDF: the editor types its values in; the line turns from missing to entered,
+    naming the user and the kind of source, and the document is kept with the value."""
+    from connector.storage.tables import UpstreamFootprint
+
+    async with console.client() as client:
+        await _log_in(client, "editor")
+        page = await client.get(f"/console/products/{console.product_id}")
+        assert 'data-state="missing"' in page.text
+        line_id = re.search(r"/lines/([0-9a-f-]+)/enter", page.text)
+        assert line_id is not None
+        url = f"/console/products/{console.product_id}/lines/{line_id.group(1)}/enter"
+        fields = {"csrf": _csrf(page.text), "declaredUnit": "kilogram", "sourceKind": "document"}
+        r = await client.post(url, data={**fields, "raw_material_acquisition": "1,5"})
+        assert r.status_code == 422 and "raw_material_acquisition" in r.text  # a decimal comma, refused by name
+        pdf = ("sheet.pdf", b"%PDF-1.4 separator CFP 1.5 kg", "application/pdf")
+        r = await client.post(url, data={**fields, "raw_material_acquisition": "1.5", "main_production": "0.25"},
+                              files={"document": pdf})  # fmt: skip
+        assert r.status_code == 303
+        page = await client.get(f"/console/products/{console.product_id}")
+        assert 'data-state="entered"' in page.text and "user:editor" in page.text
+    with Session(console.engine) as session:
+        held = session.exec(select(UpstreamFootprint)).one()
+    assert held.basis == "entered" and held.entered_by == "user:editor" and held.source_kind == "document"
+    assert held.stages["raw_material_acquisition"] == "1.5" and held.document == pdf[1]
