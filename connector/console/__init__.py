@@ -8,6 +8,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -51,7 +52,7 @@ def install(app: FastAPI) -> None:
     async def _login(request: Request, exc: LoginRequired) -> Response:
         remember(request, None)
         query = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        target = f"{PREFIX}/login?next={query if request.method == 'GET' else PREFIX + '/'}"
+        target = f"{PREFIX}/login?next={quote(query if request.method == 'GET' else PREFIX + '/', safe='/')}"
         if exc.expired:
             target += "&expired=1"
         anonymous(request)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
@@ -30,8 +30,10 @@ MAX_DOCUMENT = 10 * 1024 * 1024
 
 
 @router.get("/products")
-def list_products(request: Request, viewer: ViewerDep, q: str = "", page_no: int = 1) -> Response:
-    number = max(1, int(request.query_params.get("page", page_no) or 1))
+def list_products(
+    request: Request, viewer: ViewerDep, q: Annotated[str, Query(max_length=200)] = "",
+    number: Annotated[int, Query(alias="page", ge=1, le=100_000)] = 1,
+) -> Response:  # fmt: skip
     items, total = console_reads.products_page(viewer.ctx.session, PAGE_SIZE, (number - 1) * PAGE_SIZE, q.strip())
     pages = max(1, -(-total // PAGE_SIZE))
     return page(

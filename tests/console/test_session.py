@@ -291,3 +291,12 @@ async def test_a_missing_supplier_value_is_entered_with_its_source(console: Cons
         held = session.exec(select(UpstreamFootprint)).one()
     assert held.basis == "entered" and held.entered_by == "user:editor" and held.source_kind == "document"
     assert held.stages["raw_material_acquisition"] == "1.5" and held.document == pdf[1]
+
+
+async def test_the_product_list_searches_and_refuses_a_bad_page_number(console: Console) -> None:
+    async with console.client() as client:
+        await _log_in(client, "viewer")
+        assert "Cell" in (await client.get("/console/products", params={"q": "cel"})).text
+        assert "Cell</a>" not in (await client.get("/console/products", params={"q": "anode"})).text
+        r = await client.get("/console/products", params={"page": "0"})
+        assert r.status_code == 422 and "<html" in r.text
