@@ -300,3 +300,16 @@ async def test_the_product_list_searches_and_refuses_a_bad_page_number(console: 
         assert "Cell</a>" not in (await client.get("/console/products", params={"q": "anode"})).text
         r = await client.get("/console/products", params={"page": "0"})
         assert r.status_code == 422 and "<html" in r.text
+
+
+async def test_a_bundle_upload_may_exceed_the_operator_body_limit(console: Console) -> None:
+    """A deep chain's bundle is megabytes: the console's upload takes the evidence routes' limit, not 1 MiB."""
+    limit = console.app.state.settings.max_body_bytes
+    async with console.client() as client:
+        await _log_in(client, "verifier")
+        page = await client.get("/console/verify")
+        big = b'{"pad": "' + b"x" * (limit + 10) + b'"}'
+        r = await client.post(
+            "/console/verify", data={"csrf": _csrf(page.text)}, files={"bundle": ("b.json", big, "application/json")}
+        )
+        assert r.status_code == 422 and "not an evidence bundle" in r.text  # read whole, then refused for its content
