@@ -40,6 +40,9 @@ MODELS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/declarations"): DeclarationInput,
     ("post", "/api/v1/declarations/{declaration_id}/conformity"): ConformityInput,
     ("post", "/api/v1/declarations/{declaration_id}/catenax"): dict[str, Any],
+    ("post", "/api/v1/upstream-footprints/import"): dict[
+        str, Any
+    ],  # read by its format's reader: test_footprint_import
     ("post", "/api/v1/attestations/{attestation_id}/certify"): CertifyBody,
     ("post", "/api/v1/auth/token"): users.LoginBody,
     ("post", "/api/v1/auth/token/refresh"): users.RefreshBody,

@@ -287,6 +287,69 @@ CATENAX_PASSPORT: dict[str, Example] = {
     ),
 }
 
+FOOTPRINT_FILE: dict[str, Example] = {
+    "pact": _one(
+        "A PACT v3 ProductFootprint from the lithium refiner's own PACT software",
+        {
+            "id": "7d1f0c2e-5a43-4b8e-9f61-2c8e4a7b3d90",
+            "specVersion": "3.0.0",
+            "created": "2026-01-15T00:00:00Z",
+            "status": "Active",
+            "companyName": "Andes Lithium",
+            "companyIds": [LITHIUM_MAKER],
+            "productDescription": "Lithium hydroxide monohydrate, battery grade",
+            "productIds": [LIOH],
+            "productNameCompany": "LiOH·H2O battery grade",
+            "pcf": {
+                "declaredUnitOfMeasurement": "kilogram",
+                "declaredUnitAmount": "1",
+                "productMassPerDeclaredUnit": "1",
+                "referencePeriodStart": "2025-01-01T00:00:00Z",
+                "referencePeriodEnd": "2026-01-01T00:00:00Z",
+                "pcfExcludingBiogenicUptake": "15.2",
+                "pcfIncludingBiogenicUptake": "15.2",
+                "fossilGhgEmissions": "15.2",
+                "primaryDataShare": "100",
+            },
+        },
+        "Recorded as an entered value for the BOM line buying this product from this company; a PACT total with "
+        "no per-stage extension is booked to raw material acquisition (decision 0019).",
+    ),
+    "catenax": _one(
+        "A Catena-X PCF (io.catenax.pcf 9.0.0) from the precursor maker, per tonne",
+        {
+            "scopeOfPcfForm": [
+                {"partialFullPcf": "Cradle-to-gate", "specVersion": "urn:io.catenax.pcf:datamodel:version:9.0.0"}
+            ],
+            "companyAndProductInformation": [
+                {
+                    "productInformation": [
+                        {
+                            "declaredUnitOfMeasurement": "ton",
+                            "declaredUnitAmount": 1,
+                            "productIds": [PCAM],
+                            "productNameCompany": "NMC811 precursor",
+                        }
+                    ],
+                    "companyInformation": [{"companyIds": [PCAM_MAKER], "companyName": "Kansai Precursor"}],
+                }
+            ],
+            "productLifeCycleStagesAndEmissions": [
+                {"productionStage": [{"pcfExcludingBiogenicUptake": 21341, "pcfIncludingBiogenicUptake": 21341}]}
+            ],
+            "pcfAssessmentAndMethodology": [
+                {
+                    "dataSourcesAndQuality": [{"primaryDataShare": 80}],
+                    "pcfAssessmentInformation": [
+                        {"idAndVersion": [{"id": "0b6e9a54-1f3c-4d27-8a5e-6c9d2b7f4e13", "version": 0}]}
+                    ],
+                }
+            ],
+        },
+        "Per tonne in the file, recorded per kilogram (the BOM line's unit).",
+    ),
+}
+
 
 LOGIN: dict[str, Example] = {
     "login": _one("Log in", {"login": "sustainability.lead", "password": "correct horse battery staple"}),
