@@ -16,6 +16,7 @@ from ..stages import STAGES, Stage
 from ..storage import console_reads
 from ..storage import repositories as repo
 from ..storage.tables import CfpRequest, Product
+from . import supplier_data
 from .context import NodeContext
 
 STALLED_AFTER = timedelta(days=3)
@@ -98,7 +99,7 @@ class TreeLine:
     source_kind: str | None = None
     entered_by: str | None = None
     received_at: datetime | None = None
-    request: CfpRequest | None = None
+    request: Any = None  # the line's latest request (supplier_data.LineRequest)
     total: Decimal | None = None
     children: list[TreeLine] = field(default_factory=list)
 
@@ -119,11 +120,12 @@ class Coverage:
 
 
 def bom_tree(ctx: NodeContext, product: Product, depth: int = 0) -> tuple[list[TreeLine], Coverage]:
-    """The product's lines with their state, our own products' lines nested below them, and the coverage."""
+    """The product's lines with their state (issue 17's supplier data view), our own products' lines nested below
+    them, and the coverage."""
     lines = repo.bom_lines(ctx.session, product.id)
+    view = {v.line_id: v for v in supplier_data.supplier_data_view(ctx, product.id)}
     pairs = [(ln.supplier_company_id or "", ln.supplier_product_id or "") for ln in lines if ln.kind == "supplier"]
     held = repo.latest_upstreams(ctx.session, pairs)
-    asked = console_reads.outgoing_for_lines(ctx.session, [ln.id for ln in lines])
     coverage = Coverage()
     out = []
     for ln in lines:
@@ -134,7 +136,8 @@ def bom_tree(ctx: NodeContext, product: Product, depth: int = 0) -> tuple[list[T
             continue
         urn = ln.supplier_product_id or ""
         item = TreeLine(ln.id, "supplier", urn, ln.supplier_company_id, ln.quantity, ln.unit, "missing")
-        item.request = asked.get(ln.id)
+        seen = view.get(ln.id)
+        item.request = seen.request if seen is not None else None
         partner = repo.partner_row(ctx.session, ln.supplier_company_id or "")
         item.supplier_name = partner.name if partner is not None else None
         if ln.supplier_company_id == ctx.company_id:
@@ -148,12 +151,12 @@ def bom_tree(ctx: NodeContext, product: Product, depth: int = 0) -> tuple[list[T
                         setattr(coverage, name, getattr(coverage, name) + getattr(below, name))
             out.append(item)
             continue
-        row = held.get((ln.supplier_company_id or "", urn.lower()))
-        if row is not None:
-            item.state = "entered" if row.basis == "entered" else "attested"
-            item.source_kind, item.entered_by = row.source_kind, row.entered_by
-            item.received_at = row.received_at
-            item.total = sum((Decimal(v) for v in row.stages.values()), Decimal(0))
+        if seen is not None and seen.state in ("attested", "entered"):
+            item.state = seen.state
+            item.received_at, item.source_kind, item.entered_by = seen.received_at, seen.source_kind, seen.entered_by
+            row = held.get((ln.supplier_company_id or "", urn.lower()))
+            if row is not None:
+                item.total = sum((Decimal(v) for v in row.stages.values()), Decimal(0))
         coverage.add(item.state)
         out.append(item)
     return out, coverage
