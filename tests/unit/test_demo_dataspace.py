@@ -153,3 +153,16 @@ def test_every_company_gets_a_console_login_that_works(space: DemoDataspace) -> 
             user = accounts.authenticate(NodeContext(session, settings), entry["login"], entry["password"])
             assert user.role == ("verifier" if node.role == "verifier" else "editor")
         engine.dispose()
+
+
+def test_demo_keep_prints_whole_console_urls_and_logins_on_a_narrow_terminal(space: DemoDataspace) -> None:
+    from rich.console import Console
+
+    from connector.demo.run import _print_nodes
+
+    narrow = Console(width=40, record=True)
+    _print_nodes(space, narrow)
+    text = narrow.export_text()
+    for node in space.nodes.values():
+        assert f"{node.url}/console/" in text
+        assert node.console_login in text and node.console_password in text and node.api_key in text
