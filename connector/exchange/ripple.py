@@ -32,6 +32,7 @@ class Tier:
     verified: bool = False
     certified: int = 0
     certifiers: list[str] = field(default_factory=list)
+    sealed: int = 0  # signed attestations of the chain below, whose evidence travelled sealed to the verifier
 
 
 @dataclass
@@ -39,6 +40,7 @@ class PackLine:
     product: str
     line_id: str
     supplier: str
+    supplier_name: str
     supplier_product: str
     request: CfpRequest | None
     held: Any
@@ -60,9 +62,11 @@ def pack_lines(ctx: NodeContext) -> list[PackLine]:
         )
         for ln in lines:
             key = (ln.supplier_company_id or "", (ln.supplier_product_id or "").lower())
+            partner = repo.partner_row(ctx.session, ln.supplier_company_id or "")
+            name = partner.name if partner is not None else ln.supplier_company_id or ""
             out.append(
                 PackLine(
-                    product.name, ln.id, ln.supplier_company_id or "", ln.supplier_product_id or "",
+                    product.name, ln.id, ln.supplier_company_id or "", name, ln.supplier_product_id or "",
                     asked.get(ln.id), held.get(key),
                 )
             )  # fmt: skip
@@ -76,7 +80,7 @@ def tiers(ctx: NodeContext) -> list[Tier]:
     first = Tier(1)
     certs: list[Any] = []
     for line in lines:
-        first.companies.append(line.supplier)
+        first.companies.append(line.supplier_name)
         if line.request is not None:
             first.asked = line.request.created_at
             first.request_state = line.request.state
@@ -84,6 +88,9 @@ def tiers(ctx: NodeContext) -> list[Tier]:
             first.answered = line.held.received_at
             first.verified = bool(line.held.attestation)
             certs.extend(line.held.certifications or [])
+            held = repo.upstream_attestation(ctx.session, line.held.footprint_id)
+            evidence = held[1] if held is not None else None
+            first.sealed += len(evidence.get("packages") or {}) if isinstance(evidence, dict) else 0
     out = {1: first}
     for c in declaring.certification_inputs(ctx, certs, ctx.now()):
         tier = out.setdefault(c.tier, Tier(c.tier))

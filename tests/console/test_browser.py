@@ -142,6 +142,7 @@ def test_automaker_issues_a_declaration_from_the_form_and_downloads_it(
     _pack_held(dataspace)
     page.goto(dataspace.url(OEM, "/declarations"))
     assert "verified" in page.locator("[data-tier='1']").inner_text()
+    assert int(page.locator("[data-sealed]").get_attribute("data-sealed") or 0) >= 6  # the tiers above the pack
     screenshot(page, "declarations-ripple")
 
     page.get_by_role("link", name="Issue a declaration").click()
