@@ -48,6 +48,7 @@ class Dashboard:
     outbox_pending: int
     counts: dict[str, int]
     expiries: list[Expiry]
+    names: dict[str, str] = field(default_factory=dict)  # company id -> partner name, for the stalled rows
 
 
 def dashboard(ctx: NodeContext) -> Dashboard:
@@ -63,6 +64,7 @@ def dashboard(ctx: NodeContext) -> Dashboard:
         outbox_pending=outbox.get("pending", 0),
         counts=console_reads.table_counts(ctx.session),
         expiries=expiries(ctx),
+        names={r.company_id: row.name for r in rows if (row := repo.partner_row(ctx.session, r.company_id))},
     )
 
 

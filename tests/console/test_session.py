@@ -313,3 +313,28 @@ async def test_a_bundle_upload_may_exceed_the_operator_body_limit(console: Conso
             "/console/verify", data={"csrf": _csrf(page.text)}, files={"bundle": ("b.json", big, "application/json")}
         )
         assert r.status_code == 422 and "not an evidence bundle" in r.text  # read whole, then refused for its content
+
+
+async def test_the_dashboard_counts_and_names_a_stalled_request(console: Console) -> None:
+    from datetime import UTC, datetime
+
+    from connector.storage.tables import CfpRequest, Partner
+
+    long_ago = datetime.now(UTC) - timedelta(days=5)
+    with Session(console.engine) as session:
+        session.add(Partner(company_id="urn:pact:slow.example:company:slow", name="Slow Supplier KK", is_supplier=True))
+        session.add(
+            CfpRequest(direction="outgoing", event_id="e-1", company_id="urn:pact:slow.example:company:slow",
+                       product_ids=["urn:pact:slow.example:product:x"], created_at=long_ago, updated_at=long_ago)
+        )  # fmt: skip
+        session.add(
+            CfpRequest(direction="incoming", event_id="e-2", company_id="urn:pact:slow.example:company:slow",
+                       product_ids=["urn:pact:test.example:product:cell"])
+        )  # fmt: skip
+        session.commit()
+    async with console.client() as client:
+        await _log_in(client, "viewer")
+        page = (await client.get("/console/")).text
+    assert re.search(r'data-figure="outgoing-stalled">1<', page)
+    assert re.search(r'data-figure="incoming-waiting">1<', page)
+    assert "Slow Supplier KK" in page
