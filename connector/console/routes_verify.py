@@ -6,7 +6,6 @@ nothing of a bundle someone handed over is written to the database but the audit
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections import OrderedDict
 from typing import Any
@@ -97,7 +96,3 @@ def download_report(request: Request, viewer: ViewerDep, report_id: str) -> Resp
     response = Response(kept[1], media_type="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="verification-report-{report_id[:8]}.json"'
     return finish(request, response)
-
-
-def report_json(report: Any) -> str:
-    return json.dumps(report.model_dump(mode="json"), indent=2)
