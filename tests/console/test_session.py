@@ -338,3 +338,45 @@ async def test_the_dashboard_counts_and_names_a_stalled_request(console: Console
     assert re.search(r'data-figure="outgoing-stalled">1<', page)
     assert re.search(r'data-figure="incoming-waiting">1<', page)
     assert "Slow Supplier KK" in page
+
+
+async def test_requests_are_rejected_with_a_reason_cancelled_and_sent_again(console: Console) -> None:
+    from connector.storage.tables import BomLine, CfpRequest, Partner
+
+    with Session(console.engine) as session:
+        line = session.exec(select(BomLine)).one()
+        session.add(Partner(company_id=line.supplier_company_id or "", name="Paper Co", node_url="https://paper.example",
+                            is_supplier=True))  # fmt: skip
+        incoming = CfpRequest(direction="incoming", event_id="ask-1", company_id="urn:pact:oem.example:company:oem",
+                              product_ids=["urn:pact:test.example:product:cell"], product_id=console.product_id)  # fmt: skip
+        outgoing = CfpRequest(direction="outgoing", event_id="ask-2", company_id=line.supplier_company_id or "",
+                              product_ids=[line.supplier_product_id or ""], bom_line_id=line.id)  # fmt: skip
+        session.add_all([incoming, outgoing])
+        session.commit()
+        incoming_id, outgoing_id = incoming.id, outgoing.id
+
+    def state(request_id: str) -> tuple[str, str | None]:
+        with Session(console.engine) as session:
+            row = session.get(CfpRequest, request_id)
+            assert row is not None
+            return row.state, row.reason
+
+    async with console.client() as client:
+        await _log_in(client, "editor")
+        page = await client.get("/console/requests", params={"direction": "incoming"})
+        csrf = _csrf(page.text)
+        url = f"/console/requests/{incoming_id}/reject?direction=incoming"
+        r = await client.post(url, data={"csrf": csrf, "reason": ""})
+        assert r.status_code == 422 and "reason" in r.text and state(incoming_id)[0] == "pending"
+        r = await client.post(url, data={"csrf": csrf, "reason": "we do not sell this cell to you"})
+        assert r.status_code == 303 and state(incoming_id) == ("rejected", "we do not sell this cell to you")
+
+        r = await client.post(f"/console/requests/{outgoing_id}/cancel?direction=outgoing", data={"csrf": csrf})
+        assert r.status_code == 303 and state(outgoing_id)[0] == "cancelled"
+        r = await client.post(f"/console/requests/{outgoing_id}/resend?direction=outgoing", data={"csrf": csrf})
+        assert r.status_code == 303
+        page = await client.get("/console/requests", params={"direction": "outgoing", "state": "pending"})
+        assert page.text.count("data-request=") == 1 and "Paper Co" in page.text
+    with Session(console.engine) as session:
+        actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "user:editor"))]
+    assert {"console.request.rejected", "console.request.cancelled", "console.request.resent"} <= set(actions)
