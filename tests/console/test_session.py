@@ -380,3 +380,25 @@ async def test_requests_are_rejected_with_a_reason_cancelled_and_sent_again(cons
     with Session(console.engine) as session:
         actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "user:editor"))]
     assert {"console.request.rejected", "console.request.cancelled", "console.request.resent"} <= set(actions)
+
+
+async def test_partners_and_grants_from_the_forms(console: Console) -> None:
+    from connector.storage.tables import Grant
+
+    async with console.client() as client:
+        await _log_in(client, "editor")
+        csrf = _csrf((await client.get("/console/partners")).text)
+        bad = {"csrf": csrf, "companyId": "not a urn", "name": "Auto Co", "isCustomer": "on"}
+        r = await client.post("/console/partners", data=bad)
+        assert r.status_code == 422 and 'id="e-companyId"' in r.text and 'value="Auto Co"' in r.text
+        r = await client.post("/console/partners", data={**bad, "companyId": "urn:pact:auto.example:company:auto"})
+        assert r.status_code == 303
+        page = await client.get("/console/partners")
+        assert "Auto Co" in page.text
+        data = {"csrf": csrf, "productId": console.product_id, "grantCompanyId": "urn:pact:auto.example:company:auto"}
+        assert (await client.post("/console/grants", data=data)).status_code == 303
+        with Session(console.engine) as session:
+            grant = session.exec(select(Grant)).one()
+        assert (await client.post(f"/console/grants/{grant.id}/delete", data={"csrf": csrf})).status_code == 303
+        with Session(console.engine) as session:
+            assert session.exec(select(Grant)).first() is None
