@@ -55,10 +55,20 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+REFUSALS = tuple(f"the server responded with a status of {code}" for code in (401, 403, 422))
+"""A refused form is answered 401/403/422 with its page on purpose: Chromium logs those as failed loads."""
+
+
+def _an_error(message: Any) -> bool:
+    return message.type == "error" and not any(r in message.text for r in REFUSALS)
+
+
 @pytest.fixture
 def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
-    """Pages in fresh browser contexts (own cookies), English unless ``locale`` says otherwise."""
+    """Pages in fresh browser contexts (own cookies), English unless ``locale`` says otherwise. A page that logs an
+    error (a script error, a resource the Content-Security-Policy refused) fails the test."""
     contexts: list[Any] = []
+    errors: list[str] = []
 
     def make(locale: str = "en-US") -> Any:
         context = browser.new_context(locale=locale, accept_downloads=True, viewport={"width": 1280, "height": 900})
@@ -66,11 +76,14 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         contexts.append(context)
         page = context.new_page()
         page.on("dialog", lambda dialog: dialog.accept())
+        page.on("console", lambda message: errors.append(message.text) if _an_error(message) else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
         return page
 
     yield make
     for context in contexts:
         context.close()
+    assert errors == [], errors
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
