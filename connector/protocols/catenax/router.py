@@ -311,11 +311,13 @@ async def submodel_get(request: Request) -> Response:
     product_urn = request.path_params["productId"]
     answers = cache.cache_of(request.app)
     key = (bpnl, product_urn.lower(), version)
-    found, audited = answers.get(key), False
-    if found is None:
+    hit, audited = answers.get(key), False
+    if hit is None:
         generation = cache.generation()
         found, audited = await run_in_threadpool(_read_submodel, request.app, bpnl, product_urn, version)
-        answers.put(key, found, generation)
+        answers.put(key, found, generation, len(found[2]))
+    else:
+        found = hit
     caller, subject, body = found
     if not audited:  # committed before any byte of the answer leaves (one group commit for many readers)
         await _audit_writer(request.app).append(caller, "catenax.get", subject)

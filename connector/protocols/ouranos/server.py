@@ -87,7 +87,7 @@ def _authenticate(call: Call, request: Request, *, bearer: bool) -> Any:
     return user
 
 
-def _answers(request: Request) -> AnswerCache:
+def _answers(request: Request) -> AnswerCache[bytes]:
     found = getattr(request.app.state, "ouranos_answers", None)
     if found is None:
         found = request.app.state.ouranos_answers = AnswerCache(request.app.state.settings.pact_read_cache_ttl)
@@ -131,7 +131,8 @@ async def _serve(request: Request, target: str, run: Callable[[Call, Request], R
     try:
         response = await run_in_threadpool(work)
         if cacheable and response.status_code == 200 and "link" not in response.headers:
-            _answers(request).put(_cache_key(request), bytes(response.body), read_generation)
+            body = bytes(response.body)
+            _answers(request).put(_cache_key(request), body, read_generation, len(body))
         return response
     except DtsError as exc:
         return error_response(exc, target, method)
