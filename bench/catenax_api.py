@@ -25,7 +25,7 @@ from connector.demo.dataspace import free_ports
 
 from .common import Row, print_table
 from .load import combine, load
-from .pact_api import CUSTOMER, PG_URL, ROUNDS, _cpu_seconds, _serve, _uvicorn, seed
+from .pact_api import CUSTOMER, PG_URL, ROUNDS, _cpu_seconds, _serve, _uvicorn, fresh_pg_database, seed
 
 NAME = "catenax_api"
 BPNL = "BPNL0000000CUST1"
@@ -51,15 +51,7 @@ def _register_partner(config: dict[str, Any]) -> None:
 
 
 def _pg_database() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("DROP DATABASE IF EXISTS bench_catenax WITH (FORCE)")
-            conn.execute("CREATE DATABASE bench_catenax")
-    except Exception:
-        return None
-    return PG_URL.rsplit("/", 1)[0] + "/bench_catenax"
+    return fresh_pg_database("bench_catenax")
 
 
 def run(

@@ -24,7 +24,7 @@ from connector.demo.dataspace import free_ports
 
 from .common import Row, print_table
 from .load import LoadResult, combine, load
-from .pact_api import PG_URL, ROUNDS, _cpu_seconds, _serve, _uvicorn
+from .pact_api import PG_URL, ROUNDS, _cpu_seconds, _serve, _uvicorn, fresh_pg_database
 
 NAME = "ouranos_api"
 COMPANY = "urn:pact:bench-node.example:company:bench-node"
@@ -32,15 +32,7 @@ PASSWORD = "bench-password-123"
 
 
 def _pg_database() -> str | None:
-    try:
-        import psycopg
-
-        with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("DROP DATABASE IF EXISTS bench_ouranos WITH (FORCE)")
-            conn.execute("CREATE DATABASE bench_ouranos")
-    except Exception:
-        return None
-    return PG_URL.rsplit("/", 1)[0] + "/bench_ouranos"
+    return fresh_pg_database("bench_ouranos")
 
 
 def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, Any], str, list[str]]:

@@ -104,16 +104,22 @@ def _uvicorn(factory: str, port: int) -> list[str]:
     ]
 
 
-def _pg_database() -> str | None:
+def fresh_pg_database(name: str) -> str | None:
+    """The URL of a new, empty PostgreSQL database ``name`` (dropped first if left by an earlier run); None when
+    PostgreSQL cannot be reached."""
     try:
         import psycopg
 
         with psycopg.connect(PG_URL, autocommit=True, connect_timeout=3) as conn:
-            conn.execute("DROP DATABASE IF EXISTS bench_pact WITH (FORCE)")
-            conn.execute("CREATE DATABASE bench_pact")
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+            conn.execute(f"CREATE DATABASE {name}")
     except Exception:
         return None
-    return PG_URL.rsplit("/", 1)[0] + "/bench_pact"
+    return PG_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _pg_database() -> str | None:
+    return fresh_pg_database("bench_pact")
 
 
 def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, Any], str, str]:
