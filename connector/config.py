@@ -88,6 +88,15 @@ class Settings(BaseSettings):
     )
     attestation_validity: timedelta = timedelta(days=365)
 
+    # operator accounts (docs/security-model.md, "Operator accounts")
+    user_access_token_ttl: timedelta = Field(timedelta(minutes=15), description="lifetime of a user's access token")
+    user_refresh_token_ttl: timedelta = Field(
+        timedelta(hours=12), description="lifetime of a user's refresh token (rotated on every use)"
+    )
+    login_max_failures: int = Field(5, ge=1, description="failed logins in a row that lock an account")
+    login_lockout: timedelta = Field(timedelta(minutes=15), description="how long a locked account stays locked")
+    password_min_length: int = Field(12, ge=8)
+
     # outbox
     outbox_give_up_after: timedelta = timedelta(hours=72)
     outbox_base_delay: float = 0.5

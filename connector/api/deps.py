@@ -5,19 +5,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Security
-from fastapi.security import APIKeyHeader
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from ..config import Settings
 from ..errors import Forbidden, Unavailable
 from ..exchange import outbox
-from ..services import api_keys
+from ..services import accounts, api_keys
 from ..services.context import NodeContext
-from ..storage.tables import ApiKey
+from ..storage.accounts import User
 from . import idempotency
 
 log = logging.getLogger("connector.api")
@@ -91,18 +92,59 @@ async def get_context(request: Request, session: SessionDep, settings: SettingsD
 ContextDep = Annotated[NodeContext, Depends(get_context)]
 
 api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Operator API key (ck_...)")
+user_bearer = HTTPBearer(
+    auto_error=False,
+    description="A user's access token (cua_...) from POST /api/v1/auth/token",
+    scheme_name="UserToken",
+)
 
 
-def require(role: str) -> Callable[..., ApiKey]:
-    def dependency(session: SessionDep, presented: Annotated[str | None, Security(api_key_header)]) -> ApiKey:
-        key = api_keys.authenticate(session, presented)
-        if not api_keys.has_role(key, role):
-            raise Forbidden(f"this API key has role {key.role!r}; {role!r} is required")
-        return key
+@dataclass(frozen=True)
+class Operator:
+    """Who calls the operator API: an API key or a logged-in user, with its role."""
+
+    kind: str  # key | user
+    id: str
+    name: str  # the key's name or the user's login
+    role: str
+    user: User | None = None
+
+    @property
+    def actor(self) -> str:
+        """How the audit log names it."""
+        return f"user:{self.name}" if self.kind == "user" else f"api-key:{self.name}"
+
+
+def authenticate(ctx: NodeContext, presented: str | None, bearer: HTTPAuthorizationCredentials | None) -> Operator:
+    """The API key if one is presented (X-API-Key), else the user of a bearer access token; Unauthenticated."""
+    if presented is None and bearer is not None:
+        user = accounts.user_for_access_token(ctx, bearer.credentials)
+        if user is None:
+            raise accounts.InvalidToken("the access token is unknown, expired or revoked: log in again or refresh it")
+        return Operator("user", user.id, user.login, user.role, user)
+    key = api_keys.authenticate(ctx.session, presented)
+    return Operator("key", key.id, key.name, key.role)
+
+
+def require(needed: str) -> Callable[..., Operator]:
+    """A dependency admitting callers whose role allows ``needed`` (a role, or "verify": accounts.role_allows)."""
+
+    def dependency(
+        ctx: ContextDep,
+        presented: Annotated[str | None, Security(api_key_header)],
+        bearer: Annotated[HTTPAuthorizationCredentials | None, Security(user_bearer)],
+    ) -> Operator:
+        caller = authenticate(ctx, presented, bearer)
+        if not accounts.role_allows(caller.role, needed):
+            what = "user" if caller.kind == "user" else "API key"
+            raise Forbidden(f"this {what} has role {caller.role!r}; {needed!r} is required")
+        return caller
 
     return dependency
 
 
-ViewerDep = Annotated[ApiKey, Depends(require("viewer"))]
-EditorDep = Annotated[ApiKey, Depends(require("editor"))]
-AdminDep = Annotated[ApiKey, Depends(require("admin"))]
+ViewerDep = Annotated[Operator, Depends(require("viewer"))]
+EditorDep = Annotated[Operator, Depends(require("editor"))]
+AdminDep = Annotated[Operator, Depends(require("admin"))]
+VerifyDep = Annotated[Operator, Depends(require("verify"))]
+"""Verifying an evidence bundle: verifiers, editors and admins."""

@@ -6,7 +6,7 @@ whose node's database connection failed (a 503, a reset, a timeout) sends the re
 gets: the stored response, when the write was committed; a first execution, when it was not; or, in the narrow case
 of a write committed whose response could not be recorded, a 409 saying so (read the resource back). Only
 successful writes record a key: an error leaves nothing, so the retry runs again. Keys are scoped to the API key
-presenting them and kept for :data:`RETENTION`.
+(or a user's access token) presenting them and kept for :data:`RETENTION`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ REPLAYED = "Idempotent-Replayed"
 RETENTION = timedelta(hours=24)
 MAX_KEY = 200
 PREFIX = "/api/v1/"
-SECRET_PATHS = ("/api/v1/api-keys", "/api/v1/pact-clients")
+SECRET_PATHS = ("/api/v1/api-keys", "/api/v1/pact-clients", "/api/v1/auth/")
 """Writes whose response holds a secret shown once: never stored, so they take no key."""
 STATE = "connector_idempotency"
 NOT_RECORDED = 0
@@ -135,7 +135,10 @@ class IdempotencyKeys:
         body = await request.body()
         engine = scope["app"].state.engine
         entry = Pending(
-            _digest(request.headers.get("X-API-Key", "").encode(), key.encode()),
+            # scoped to the credential: the API key, else a user's bearer access token
+            _digest(
+                (request.headers.get("X-API-Key") or request.headers.get("Authorization", "")).encode(), key.encode()
+            ),
             scope["method"],
             scope["path"],
             _digest(scope["method"].encode(), scope["path"].encode(), body),

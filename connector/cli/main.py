@@ -24,6 +24,7 @@ from .ca import ca_app
 from .common import die, env_has, first_error, read_json
 from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
 from .serve import check_serve, tls_options
+from .users import user_app
 from .verify import certify_command, verify_command
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app = typer.Typer(
 footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help=True)
 app.add_typer(footprint_app, name="footprint")
 app.add_typer(ca_app, name="ca")
+app.add_typer(user_app, name="user", no_args_is_help=True)
 audit_app = typer.Typer(help="The node's audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("verify")(verify_command)

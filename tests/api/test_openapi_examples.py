@@ -15,6 +15,7 @@ from pydantic import Field, TypeAdapter
 from connector.api import schemas as s
 from connector.api.app import create_app
 from connector.api.operator import examples as ex
+from connector.api.operator import users
 from connector.api.operator.declarations import CertifyBody
 from connector.declaration import ConformityInput, DeclarationInput
 
@@ -40,6 +41,10 @@ MODELS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/declarations/{declaration_id}/conformity"): ConformityInput,
     ("post", "/api/v1/declarations/{declaration_id}/catenax"): dict[str, Any],
     ("post", "/api/v1/attestations/{attestation_id}/certify"): CertifyBody,
+    ("post", "/api/v1/auth/token"): users.LoginBody,
+    ("post", "/api/v1/auth/token/refresh"): users.RefreshBody,
+    ("post", "/api/v1/users"): users.UserCreate,
+    ("patch", "/api/v1/users/{login}"): users.UserUpdate,
 }
 # a body without examples: an evidence bundle is what GET .../bundle returned, too long to show
 WITHOUT_EXAMPLES = {("post", "/api/v1/verify")}

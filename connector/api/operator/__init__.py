@@ -1,9 +1,9 @@
-"""The operator door: ``/api/v1``, for the company's own staff, authenticated by API key."""
+"""The operator door: ``/api/v1``, for the company's own staff, authenticated by API key or a user's bearer token."""
 
 from fastapi import APIRouter
 
-from . import api_keys, declarations, exchange, footprints, partners, products
+from . import api_keys, declarations, exchange, footprints, partners, products, users
 
 router = APIRouter(prefix="/api/v1")
-for module in (products, footprints, partners, exchange, declarations, api_keys):
+for module in (products, footprints, partners, exchange, declarations, api_keys, users):
     router.include_router(module.router)

@@ -25,7 +25,7 @@ from ...services import declaring
 from ...storage import repositories as repo
 from ...storage.tables import Attestation
 from ...storage.tables import DeclarationRecord as DeclarationRow
-from ..deps import ContextDep, EditorDep, ViewerDep
+from ..deps import ContextDep, EditorDep, VerifyDep, ViewerDep
 from ..strict_body import StrictJsonRoute
 from . import examples as ex
 from .paging import PagingDep
@@ -168,7 +168,7 @@ def self_check(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> dict[str, 
 
 
 @router.post("/verify")
-def verify(ctx: ContextDep, _: EditorDep, body: dict[str, Any]) -> dict[str, Any]:
+def verify(ctx: ContextDep, _: VerifyDep, body: dict[str, Any]) -> dict[str, Any]:
     """Verify an evidence bundle with this verifier node's key; returns the full report."""
     return declaring.verify(ctx, body).model_dump(mode="json")
 

@@ -269,3 +269,38 @@ CATENAX_PASSPORT: dict[str, Example] = {
         json.loads((CHAINS / "nmc811-catenax-passport.json").read_text(encoding="utf-8")),
     ),
 }
+
+
+LOGIN: dict[str, Example] = {
+    "login": _one("Log in", {"login": "sustainability.lead", "password": "correct horse battery staple"}),
+}
+
+REFRESH: dict[str, Example] = {
+    "refresh": _one(
+        "Exchange a refresh token for a new pair",
+        {"refreshToken": "cur_5pW0p1hQmS7m2Yk4Xn8dJq3vB6tZr9cLfE1aHgU0sKw"},
+        "The refresh token of the last pair; it is spent by this call.",
+    ),
+}
+
+USER_CREATE: dict[str, Example] = {
+    "editor": _one(
+        "A sustainability engineer who enters emissions",
+        {
+            "login": "sustainability.lead",
+            "displayName": "Sustainability lead (Toyama plant)",
+            "role": "editor",
+            "password": "correct horse battery staple",
+        },
+    ),
+    "verifier": _one(
+        "A notified-body auditor who verifies evidence bundles",
+        {"login": "auditor@notified-body.example", "role": "verifier", "password": "a long passphrase of words"},
+    ),
+}
+
+USER_UPDATE: dict[str, Example] = {
+    "promote": _one("Make a user an administrator", {"role": "admin"}),
+    "disable": _one("Disable a user (its tokens are revoked)", {"disabled": True}),
+    "reset": _one("Set a new password (its tokens are revoked)", {"password": "another long passphrase"}),
+}
