@@ -1,0 +1,162 @@
+"""The Ouranos adapter: our node as a participant on an Ouranos platform (decision 0022). A partner whose protocol is
+``ouranos`` is reached at its node URL, the platform's DTS endpoint, with the login ``ouranos_platforms`` holds
+for it; the platform pushes nothing, so what comes back is read by the poller (:mod:`.poller`).
+
+| intent  | Ouranos (DTS 3.0.0)                                                                                  |
+|---------|------------------------------------------------------------------------------------------------------|
+| ask     | ``PUT parts`` (the part we buy, once) + ``PUT tradeRequest``; the poller follows ``status``           |
+| answer  | ``PUT parts`` (our product, once) + ``PUT tradeResponse`` (link) + ``PUT cfp``                         |
+| reject  | ``PUT status`` REJECT, the reason as ``replyMessage``                                                 |
+| cancel  | ``PUT status`` CANCEL                                                                                 |
+| publish | nothing: a platform has no news event; our customer reads the CFP of the linked part when it wants     |
+| fetch   | none (no ``publish`` reaches us over Ouranos)                                                         |
+
+The DTS server (our node as the platform) is mounted by ``api.app``; this adapter's router adds the route that
+serves the certification files' content (:mod:`.files`).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter
+
+from ...exchange import outbox
+from .. import PeerError
+from .. import adapter as protocol_adapter
+from . import answering, asking, files, mapping, poller, proof
+
+
+class OuranosFootprint:
+    """Values read from a platform without a certification file of ours: no attestation, so the receipt takes them
+    as an entered upstream value (source kind ``ouranos-partner``), never as attested."""
+
+    __slots__ = ("document",)
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+
+    @property
+    def id(self) -> str:
+        return str(self.document["id"])
+
+    @property
+    def company_ids(self) -> list[str]:
+        return list(self.document["companyIds"])
+
+    @property
+    def product_ids(self) -> list[str]:
+        return list(self.document["productIds"])
+
+    @property
+    def status(self) -> str | None:
+        return "Active"
+
+    @property
+    def attestation(self) -> str | None:
+        return None
+
+    @property
+    def evidence(self) -> Any:
+        return None
+
+    @property
+    def certifications(self) -> list[Any]:
+        return []
+
+    def total(self) -> Decimal:
+        return sum((Decimal(v) for v in self.document["stages"].values()), Decimal(0))
+
+    def declared_unit(self) -> Any:
+        return self.document["declaredUnit"]
+
+    def entered_values(self) -> Any:
+        """The values as an entered footprint (per one declared unit; the two stages Ouranos has, the others 0)."""
+        from ...services.footprint_import import ForeignFootprint  # type: ignore[import-not-found,unused-ignore]
+        from ...stages import STAGES, Stage
+
+        stages = {st: Decimal(self.document["stages"].get(st.value, "0")) for st in STAGES}
+        got = self.document.get("dqr") or {}
+        ratings = {
+            ours: got.get(k) for k, ours in (("TeR", "technological"), ("GeR", "geographical"), ("TiR", "temporal"))
+        }
+        usable = all(v is not None and Decimal(1) <= Decimal(v) <= Decimal(5) for v in ratings.values())
+        return ForeignFootprint(
+            id=self.id,
+            company_ids=self.company_ids,
+            product_ids=self.product_ids,
+            declared_unit=self.declared_unit(),
+            declared_amount=Decimal(1),
+            stages={Stage(k): v for k, v in stages.items()},
+            dqr={k: str(v) for k, v in ratings.items()} if usable else None,
+            where=f"Ouranos trade {self.document.get('tradeId')}",
+        )
+
+
+def _dqr(product: Any) -> dict[str, str | None]:
+    raw = product.dqr or {}
+    return {k: raw.get(ours) for k, ours in (("TeR", "technological"), ("GeR", "geographical"), ("TiR", "temporal"))}
+
+
+class OuranosAdapter:
+    name = "ouranos"
+    intents = frozenset({outbox.ASK, outbox.ANSWER, outbox.REJECT, outbox.CANCEL, outbox.PUBLISH})
+    router: APIRouter
+
+    def __init__(self) -> None:
+        self.router = APIRouter()
+        self.router.include_router(files.router)
+
+    def footprint_document(
+        self, ctx: Any, footprint: Any, product: Any, audience: str, *, fresh: bool = False
+    ) -> dict[str, Any]:
+        """What the answer writes on the platform: our part and its four base values; and the footprint as PACT
+        renders it for the customer (its attestation and sealed evidence), kept with the intent."""
+        return {
+            "productId": product.id,
+            "partsName": product.name[:50],
+            "unit": mapping.ouranos_unit(product.declared_unit),
+            "values": answering.cfp_values(footprint),
+            "dqr": _dqr(product),
+            "proof": proof.rendered(ctx, footprint, product, audience, fresh=fresh),
+        }
+
+    def read_footprint(self, document: dict[str, Any]) -> Any:
+        if document.get("ouranos") is True:
+            return OuranosFootprint(document)
+        return protocol_adapter("pact").read_footprint(document)  # a certification file's: read as PACT's
+
+    def request_asked(self, kind: str, body: dict[str, Any]) -> str | None:
+        return None  # every Ouranos message is an intent
+
+    def wire_message(self, message: Any, source: str) -> dict[str, Any] | None:
+        return None  # several DTS calls per intent: see deliver
+
+    async def deliver(self, client: Any, message: Any, *, source: str) -> dict[str, Any] | None:
+        kind = message.kind
+        if kind == outbox.PUBLISH:
+            return None
+        steps = {
+            outbox.ASK: asking.ask,
+            outbox.CANCEL: asking.cancel,
+            outbox.ANSWER: answering.answer,
+            outbox.REJECT: answering.reject,
+        }
+        step = steps.get(kind)
+        if step is None:
+            raise PeerError(f"the Ouranos adapter cannot send {kind}", permanent=True)
+        node = poller.node_of(client)
+        platform = message.target_url.rstrip("/")
+        await node.allowed(platform)
+        await step(node, node.dts(platform), platform, message.body)
+        return None
+
+    def start(self, app: Any) -> None:
+        pass  # the poller starts with the app's lifespan (api.app)
+
+    def close(self, app: Any) -> None:
+        pass
+
+
+ADAPTER = OuranosAdapter()
