@@ -36,6 +36,10 @@ def bare_app() -> Any:
     def get_list() -> Response:
         return Response(content=many, media_type="application/json")
 
+    @app.get("/api/v1/datatransport")
+    def ouranos_get() -> Response:  # bench/ouranos_api.py: GET cfp, the bytes the node answered
+        return Response(content=one, media_type="application/json")
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}

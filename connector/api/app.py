@@ -25,7 +25,7 @@ from .. import __version__, protocols
 from ..config import Settings
 from ..exchange.worker import OutboxWorker
 from ..protocols.ouranos import poller as ouranos_poller
-from ..protocols.ouranos.server import router as ouranos_router
+from ..protocols.ouranos import server as ouranos_server
 from ..protocols.pact.client import PactClient
 from ..services.identity import NodeIdentity, load_identity
 from ..storage.db import create_schema, make_engine
@@ -180,7 +180,7 @@ def create_app(
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)
-    app.include_router(ouranos_router)  # the Ouranos data-transport API (docs/ouranos.md)
+    ouranos_server.install(app)  # the Ouranos data-transport API (docs/ouranos.md)
     for adapter in protocols.adapters():
         adapter.start(app)  # PACT: its reads are the hot path, matched before the operator API's routes
     _serve_docs(app)

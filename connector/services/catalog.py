@@ -28,7 +28,6 @@ def create_product(ctx: NodeContext, data: m.ProductCreate, *, product_id: str |
             f"product id already in use: {', '.join(taken)}", errors=[{"field": "productIds", "message": "duplicate"}]
         )
     product = Product(
-        **({"id": product_id} if product_id else {}),
         product_ids=list(data.product_ids),
         name=data.name,
         description=data.description,
@@ -41,6 +40,8 @@ def create_product(ctx: NodeContext, data: m.ProductCreate, *, product_id: str |
         dqr=data.dqr.model_dump(mode="json") if data.dqr else None,
         manual_confirmation=data.manual_confirmation,
     )
+    if product_id:
+        product.id = product_id  # the caller's id (Ouranos: the traceId its product id names), not yet flushed
     _set_plant(product, data.plant)
     ctx.session.add(product)
     ctx.session.flush()

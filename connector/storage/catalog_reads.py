@@ -34,10 +34,10 @@ def products_page(
         stmt = stmt.where(col(Product.name) == name)
     if plant_names is not None:
         named = [n for n in plant_names if n is not None]
-        cond = col(Product.plant_name).in_(named)
         if None in plant_names:
-            cond = or_(cond, col(Product.plant_name).is_(None))
-        stmt = stmt.where(cond)
+            stmt = stmt.where(or_(col(Product.plant_name).in_(named), col(Product.plant_name).is_(None)))
+        else:
+            stmt = stmt.where(col(Product.plant_name).in_(named))
     if ids_in is not None:
         stmt = stmt.where(col(Product.id).in_(list(ids_in)))
     if ids_out:

@@ -303,3 +303,29 @@ async def test_cfp_rules(dts: Dts, mutate) -> None:
     trace = (await dts.put("parts", part(dts, plant, "Anode"))).json()["traceId"]
     resp = await dts.put("cfp", mutate(cfp_body(trace, {"preProduction": 1})))
     assert resp.status_code == 400, resp.text
+
+
+async def test_cached_reads_see_every_write_and_revocation_at_once(dts: Dts, engine: Engine) -> None:
+    from sqlmodel import Session
+
+    from connector.services import api_keys, catalog
+    from connector.services.context import NodeContext
+
+    plant = await dts.plant_id()
+    trace = (await dts.put("parts", part(dts, plant, "Cached"))).json()["traceId"]
+    await dts.put("cfp", cfp_body(trace, {"preProduction": 1}))
+    first = await dts.get("cfp", traceIds=trace)
+    assert (await dts.get("cfp", traceIds=trace)).content == first.content  # served again (cached or not)
+    with Session(engine, expire_on_commit=False) as session:  # a write through another session of this process
+        catalog.update_product(
+            NodeContext(session, dts.settings), trace, catalog.m.ProductUpdate.model_validate({"name": "Renamed"})
+        )
+        session.commit()
+    renamed = await dts.get("parts", traceId=trace)
+    assert renamed.json()[0]["partsName"] == "Renamed"
+    with Session(engine, expire_on_commit=False) as session:
+        key = api_keys.authenticate(session, dts.api_key)
+        api_keys.revoke_key(session, key.id)
+        session.commit()
+    refused = await dts.get("cfp", traceIds=trace)
+    assert refused.status_code == 403 and refused.json()["message"] == "Invalid key"
