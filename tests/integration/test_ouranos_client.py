@@ -284,3 +284,22 @@ async def test_answering_links_our_part_and_writes_our_cfp(answering_nodes: dict
     assert Decimal(got.stages[RAW]) == Decimal("10.12346")
     assert Decimal(got.stages[MAIN]) == Decimal("2.25")
     assert part.trace_id
+
+
+async def test_a_proof_file_that_fails_verification_refuses_the_answer(
+    asking_nodes: dict[str, PlatformNode], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A certification file that does not verify is never dropped for the unsigned values: the answer is refused."""
+
+    async def forged(dts: Any, trace: str) -> list[dict[str, Any]]:
+        return [{"sdJwt": "eyJhbGciOiJFUzI1NiJ9.e30.c2lnbmF0dXJl~", "evidence": None, "certifications": []}]
+
+    monkeypatch.setattr(asking, "_proofs", forged)
+    pack, cell = asking_nodes["pack"], asking_nodes["cell"]
+    cell_id = make_cell(cell)
+    event_id = ask_for_cell(pack)
+    held = await wait_for(lambda: held_request(cell), "the request at the supplier")
+    link_at_supplier(cell, held.id, cell_id)
+    done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "answer")
+    assert done.state == "refused", done.reason
+    assert upstream(pack) is None

@@ -24,13 +24,13 @@ from fastapi import APIRouter
 
 from ...exchange import outbox
 from .. import PeerError
-from .. import adapter as protocol_adapter
-from . import answering, asking, files, mapping, poller, proof
+from . import answering, asking, files, mapping, poller
 
 
 class OuranosFootprint:
-    """Values read from a platform without a certification file of ours: no attestation, so the receipt takes them
-    as an entered upstream value (source kind ``ouranos-partner``), never as attested."""
+    """A footprint read from a platform (:func:`asking.read_answer`): with the attestation of its certification file,
+    verified by the receipt as a PACT answer's is; without one, the receipt takes its values as an entered upstream
+    value (source kind ``ouranos-partner``), never as attested."""
 
     __slots__ = ("document",)
 
@@ -55,17 +55,19 @@ class OuranosFootprint:
 
     @property
     def attestation(self) -> str | None:
-        return None
+        return self.document.get("attestation")
 
     @property
     def evidence(self) -> Any:
-        return None
+        return self.document.get("evidence")
 
     @property
     def certifications(self) -> list[Any]:
-        return []
+        return list(self.document.get("certifications") or [])
 
     def total(self) -> Decimal:
+        if "total" in self.document:
+            return Decimal(self.document["total"])
         return sum((Decimal(v) for v in self.document["stages"].values()), Decimal(0))
 
     def declared_unit(self) -> Any:
@@ -111,21 +113,18 @@ class OuranosAdapter:
     def footprint_document(
         self, ctx: Any, footprint: Any, product: Any, audience: str, *, fresh: bool = False
     ) -> dict[str, Any]:
-        """What the answer writes on the platform: our part and its four base values; and the footprint as PACT
-        renders it for the customer (its attestation and sealed evidence), kept with the intent."""
+        """What the answer writes on the platform: our part and its four base values. DTS has no route to write a
+        certification file, so our attestation stays here (decision 0022)."""
         return {
             "productId": product.id,
             "partsName": product.name[:50],
             "unit": mapping.ouranos_unit(product.declared_unit),
             "values": answering.cfp_values(footprint),
             "dqr": _dqr(product),
-            "proof": proof.rendered(ctx, footprint, product, audience, fresh=fresh),
         }
 
-    def read_footprint(self, document: dict[str, Any]) -> Any:
-        if document.get("ouranos") is True:
-            return OuranosFootprint(document)
-        return protocol_adapter("pact").read_footprint(document)  # a certification file's: read as PACT's
+    def read_footprint(self, document: dict[str, Any]) -> OuranosFootprint:
+        return OuranosFootprint(document)
 
     def request_asked(self, kind: str, body: dict[str, Any]) -> str | None:
         return None  # every Ouranos message is an intent

@@ -20,6 +20,8 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from ...attestation import verify_attestation
+from ...errors import InvalidSignature, ValidationFailed
 from ...exchange import receipt, requests
 from ...services.context import NodeContext
 from ...storage import ouranos_links as links
@@ -141,7 +143,7 @@ async def follow(node: Node, dts: DtsClient, platform: str) -> None:
             continue
         said = (status.get("requestStatus") or {}).get("cfpResponseStatus")
         if said == "COMPLETED":
-            document = await read_answer(dts, platform, company, trade_id, trace, asked)
+            document = await read_answer(node, dts, platform, company, trade_id, trace, asked)
             if document is None:
                 continue  # completed, but the values are not readable yet
             await node.db(partial(_received, company, event_id, document))
@@ -167,10 +169,12 @@ def _cancelled(event_id: str, ctx: NodeContext) -> None:
 
 
 async def read_answer(
-    dts: DtsClient, platform: str, company: str, trade_id: str, trace: str, asked: list[str]
+    node: Node, dts: DtsClient, platform: str, company: str, trade_id: str, trace: str, asked: list[str]
 ) -> dict[str, Any] | None:
-    """The answer as the receipt reads it: the attested footprint of a matching certification file, else the
-    platform's values as an unsigned Ouranos document (:class:`adapter.OuranosFootprint`)."""
+    """The answer as the receipt reads it (:class:`adapter.OuranosFootprint`): with the attestation of a certification
+    file issued by the partner to us whose values are the platform's (then the attested values, exact, all four
+    stages); else the platform's values, unsigned. A file that names the partner but fails verification goes to the
+    receipt as it is, to be refused there, never dropped in favour of the unsigned values."""
     rows = await dts.get("cfp", traceIds=trace)
     got = {r["cfpType"]: r for r in rows or [] if isinstance(r, dict) and r.get("traceId") == trace}
     pre, main = got.get("preProductionResponse"), got.get("mainProductionResponse")
@@ -178,20 +182,47 @@ async def read_answer(
         return None
     values = {RAW: Decimal(pre["ghgEmission"]), MAIN: Decimal(main["ghgEmission"])}
     unit = str(pre.get("ghgDeclaredUnit", "")).removeprefix("kgCO2e/")
-    for document in await _proofs(dts, trace):
-        if company in (document.get("companyIds") or []) and _agrees(document, values):
-            return document
-    return {
-        "ouranos": True,
+    base = {"ouranos": True, "companyIds": [company], "tradeId": trade_id, "platform": platform}
+    bad: dict[str, Any] | None = None
+    for file in await _proofs(dts, trace):
+        try:
+            claims = verify_attestation(
+                file["sdJwt"], _trust(node), at=datetime.now(UTC), audience=node.settings.company_id
+            ).claims
+        except (InvalidSignature, ValidationFailed, ValueError) as exc:
+            log.warning("certification file of trade %s on %s not verified: %s", trade_id, platform, exc)
+            bad = bad or file
+            continue
+        if claims.issuer != company or not _agrees(claims.stages.as_dict(), values):
+            continue  # another company's, or another version's: not the proof of these values
+        return {
+            **base,
+            "id": claims.footprint_id,
+            "productIds": list(claims.product_ids),
+            "declaredUnit": claims.declared_unit,
+            "stages": {st.value: str(v) for st, v in claims.stages.as_dict().items()},
+            "total": str(claims.total),
+            "attestation": file["sdJwt"],
+            "evidence": file["evidence"],
+            "certifications": file["certifications"],
+        }
+    unsigned = {
+        **base,
         "id": mapping.derived("ouranos-cfp", platform, trade_id, str(values[RAW]), str(values[MAIN]), unit),
-        "companyIds": [company],
         "productIds": asked[:1],
-        "tradeId": trade_id,
-        "platform": platform,
         "declaredUnit": mapping.TO_OURS.get(unit, unit),
         "stages": {RAW: str(values[RAW]), MAIN: str(values[MAIN])},
         "dqr": {k: str(v) for k, v in (pre.get("dqrValue") or {}).items() if v is not None},
     }
+    if bad is not None:
+        unsigned.update(attestation=bad["sdJwt"], evidence=bad["evidence"], certifications=bad["certifications"])
+    return unsigned
+
+
+def _trust(node: Node) -> Any:
+    if node.identity is None or node.identity.trust is None:
+        raise InvalidSignature("this node has no trust anchors to verify attestations")
+    return node.identity.trust
 
 
 async def _proofs(dts: DtsClient, trace: str) -> list[dict[str, Any]]:
@@ -205,10 +236,7 @@ async def _proofs(dts: DtsClient, trace: str) -> list[dict[str, Any]]:
     return found
 
 
-def _agrees(document: dict[str, Any], values: dict[str, Decimal]) -> bool:
+def _agrees(stages: dict[Any, Decimal], values: dict[str, Decimal]) -> bool:
     """The platform's values are the attested ones as DTS carries them (5 decimals, rounded up)."""
-    stages = proof.stages_of(document)
-    try:
-        return all(mapping.wire_number(Decimal(str(stages[st]))) == values[st] for st in (RAW, MAIN))
-    except (KeyError, ArithmeticError, ValueError):
-        return False
+    by_name = {getattr(k, "value", k): v for k, v in stages.items()}
+    return all(mapping.wire_number(Decimal(by_name.get(st, 0))) == values[st] for st in (RAW, MAIN))

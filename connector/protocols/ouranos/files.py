@@ -2,16 +2,15 @@
 ?dataTarget=cfpCertification`` (DTS 3.0.0 lists files but has no route for their content; a platform serves them by
 its own download URLs). Same credentials as every DTS call: the ``apiKey`` header and an operator's bearer token.
 
-A file of ours is :mod:`.proof`'s: the footprint as PACT renders it, with its attestation and sealed evidence. A
-``fileId`` is an attestation we issued (the footprint as its audience got it) or a supplier's footprint we hold
-with its attestation (as it reached us)."""
+A file of ours is :mod:`.proof`'s: an attestation with its sealed evidence. A ``fileId`` is an attestation we
+issued, or a supplier's footprint we hold with its attestation (issued to us)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from ...storage.tables import Attestation, Footprint, Product, UpstreamFootprint
+from ...storage.tables import Attestation, UpstreamFootprint
 from . import proof
 from .call import Call
 from .mapping import require_uuid
@@ -27,14 +26,11 @@ def _file(call: Call, request: Request) -> Response:
     file_id = require_uuid(call.query.get("fileId"), "fileId")
     session = call.ctx.session
     held = session.get(UpstreamFootprint, file_id)
-    if held is not None and held.attestation and held.pact:
-        return _answer(proof.file_bytes(held.pact))
+    if held is not None and held.attestation:
+        return _answer(proof.file_bytes(held.attestation, held.evidence, held.certifications))
     att = session.get(Attestation, file_id)
     if att is not None:
-        fp = session.get(Footprint, att.footprint_id)
-        product = session.get(Product, fp.product_id) if fp is not None else None
-        if fp is not None and product is not None:
-            return _answer(proof.file_bytes(proof.rendered(call.ctx, fp, product, att.audience)))
+        return _answer(proof.file_bytes(att.sd_jwt, att.evidence, att.certifications))
     raise DtsError(404, f"Validation failed, fileId: file {file_id} does not exist.", source="traceability")
 
 

@@ -1,10 +1,10 @@
 """The certification file that carries a footprint's proof over Ouranos (decisions 0021 and 0022).
 
-Ouranos values are not signed. Next to them, a connector node lists a ``cfpCertification`` file of media type
-:data:`MEDIA_TYPE` (one constant, ``cfp.MEDIA_TYPE``, for the server and the client): a JSON object
-``{"mediaType": MEDIA_TYPE, "productFootprint": <PACT v3 ProductFootprint>}``, the footprint as the reader's company
-gets it over PACT, whose extension carries the signed attestation addressed to it and the sealed evidence. A reader
-that holds the file verifies it as it verifies a PACT answer; one that finds none takes the values as entered.
+Ouranos values are not signed. Next to them, a connector node lists ``cfpCertification`` files of media type
+:data:`MEDIA_TYPE` (one constant, ``cfp.MEDIA_TYPE``, for the server and the client), each a JSON object
+``{"sdJwt": <the SD-JWT attestation>, "evidence": <the sealed evidence bundle or null>, "certifications": [...]}``:
+an attestation issued to the reader's company. A reader that verifies one whose values are the platform's keeps
+the value attested, exact, with its evidence; one that finds none takes the values as entered.
 """
 
 from __future__ import annotations
@@ -12,37 +12,24 @@ from __future__ import annotations
 from typing import Any
 
 from ...strict_json import canonical_json, strict_json_loads
-from .. import adapter
 from .cfp import MEDIA_TYPE
 
-__all__ = ["MEDIA_TYPE", "file_bytes", "read_file", "rendered", "stages_of"]
+__all__ = ["MEDIA_TYPE", "file_bytes", "read_file"]
 
 
-def rendered(ctx: Any, footprint: Any, product: Any, audience: str, *, fresh: bool = False) -> dict[str, Any]:
-    """The footprint as ``audience`` gets it over PACT, attested to it (through the registry: one protocol's folder
-    never imports another's)."""
-    return adapter("pact").footprint_document(ctx, footprint, product, audience, fresh=fresh)
-
-
-def stages_of(document: dict[str, Any]) -> dict[str, Any]:
-    """The per-stage values our extension of a ProductFootprint carries (empty when it has none)."""
-    for ext in document.get("extensions") or []:
-        data = ext.get("data") if isinstance(ext, dict) else None
-        if isinstance(data, dict) and isinstance(data.get("stages"), dict):
-            return data["stages"]
-    return {}
-
-
-def file_bytes(document: dict[str, Any]) -> bytes:
-    return canonical_json({"mediaType": MEDIA_TYPE, "productFootprint": document})
+def file_bytes(sd_jwt: str, evidence: Any, certifications: list[Any] | None) -> bytes:
+    return canonical_json({"sdJwt": sd_jwt, "evidence": evidence, "certifications": list(certifications or [])})
 
 
 def read_file(raw: bytes) -> dict[str, Any]:
-    """The ProductFootprint a certification file carries; ValueError when it is not one of ours."""
+    """A certification file of ours; ValueError when it is not one."""
     body = strict_json_loads(raw)
-    if not isinstance(body, dict) or body.get("mediaType") != MEDIA_TYPE:
-        raise ValueError(f"not a {MEDIA_TYPE} file")
-    document = body.get("productFootprint")
-    if not isinstance(document, dict):
-        raise ValueError("the file carries no productFootprint object")
-    return document
+    if not isinstance(body, dict) or not isinstance(body.get("sdJwt"), str) or not body["sdJwt"]:
+        raise ValueError(f"not a {MEDIA_TYPE} file: no sdJwt")
+    if not isinstance(body.get("certifications", []), list):
+        raise ValueError(f"not a {MEDIA_TYPE} file: certifications is not a list")
+    return {
+        "sdJwt": body["sdJwt"],
+        "evidence": body.get("evidence"),
+        "certifications": body.get("certifications") or [],
+    }
