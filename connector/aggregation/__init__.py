@@ -1,5 +1,19 @@
 """The footprint calculation: exact Decimal, per EU stage, with data quality weighting. Pure; no I/O."""
 
+from .coverage import (
+    COVERAGE_PLACES,
+    Coverage,
+    CoverageInput,
+    claimed_coverage,
+    claimed_entered,
+    compute_coverage,
+    coverage_claim,
+    coverage_of_inputs,
+    entered_count,
+    input_share,
+    input_shares,
+    round_down,
+)
 from .engine import (
     Contribution,
     DataQualityRatings,
@@ -12,6 +26,18 @@ from .engine import (
 )
 
 __all__ = [
+    "COVERAGE_PLACES",
+    "Coverage",
+    "CoverageInput",
+    "claimed_coverage",
+    "claimed_entered",
+    "compute_coverage",
+    "coverage_claim",
+    "coverage_of_inputs",
+    "entered_count",
+    "input_share",
+    "input_shares",
+    "round_down",
     "Contribution",
     "DataQualityRatings",
     "FootprintResult",

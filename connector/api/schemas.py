@@ -15,6 +15,7 @@ from ..decimals import DecimalStr
 from ..services.models import (
     DataQualityIn,
     EmissionCreate,
+    EnteredUpstreamCreate,
     FootprintRead,
     Model,
     PartnerCreate,
@@ -44,6 +45,7 @@ __all__ = [
     "ProductUpdate",
     "SecondaryLineCreate",
     "SupplierLineCreate",
+    "EnteredUpstreamCreate",
     "UpstreamFootprintCreate",
     "UpstreamFootprintRead",
     "Urn",

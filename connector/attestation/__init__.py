@@ -15,6 +15,7 @@ from .attestation import (
 from .evidence import (
     Evidence,
     EvidenceContent,
+    EvidenceDocument,
     MalformedEvidence,
     NotARecipient,
     RecipientRefused,
@@ -30,6 +31,7 @@ from .jws import VerifiedJws, sign_jws_json, verify_jws
 from .models import (
     AttestationClaims,
     AttestationPayload,
+    CoverageClaim,
     DataQuality,
     HiddenClaims,
     InputClaim,
@@ -42,9 +44,11 @@ from .models import (
 __all__ = [
     "AttestationClaims",
     "AttestationPayload",
+    "CoverageClaim",
     "DataQuality",
     "Evidence",
     "EvidenceContent",
+    "EvidenceDocument",
     "HiddenClaims",
     "InputClaim",
     "IssuedAttestation",

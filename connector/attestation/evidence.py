@@ -26,6 +26,8 @@ by the ``attestationDigest`` of an input.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import secrets
 import threading
 from collections import OrderedDict
@@ -74,13 +76,41 @@ class UpstreamPackage(WireModel):
     package: PackageId | None = Field(default=None, description="id of its evidence package in the same map")
 
 
+class EvidenceDocument(WireModel):
+    """The source document of an entered input (issue 17), so that the verifier can open it and hash it again."""
+
+    media_type: str = Field(min_length=1, max_length=100, description="e.g. application/json, application/pdf")
+    content: str = Field(description="the document's bytes, base64 (RFC 4648, padded)")
+
+    def data(self) -> bytes:
+        """The document's bytes; InvalidSignature when ``content`` is not base64."""
+        try:
+            return base64.b64decode(self.content, validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidSignature("an evidence document is not base64") from None
+
+    @classmethod
+    def of(cls, data: bytes, media_type: str) -> EvidenceDocument:
+        return cls(media_type=media_type, content=base64.b64encode(data).decode("ascii"))
+
+
+def _empty(value: object) -> bool:
+    return not value
+
+
 class EvidenceContent(WireModel):
     """The plaintext of an evidence package (v2): one attestation's disclosures and its upstream attestations, each
-    with the id of its package (sealed on its own, side by side in the map)."""
+    with the id of its package (sealed on its own, side by side in the map), and the source documents of its entered
+    inputs by their SHA-256 (lower-case hex; omitted when there are none, so packages without are as before)."""
 
     attestation: str = Field(description="the SD-JWT as given to the customer (issuer JWT followed by ~)")
     disclosures: list[str] = Field(default_factory=list)
     upstream: list[UpstreamPackage] = Field(default_factory=list)
+    documents: dict[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")], EvidenceDocument] = Field(
+        default_factory=dict,
+        exclude_if=_empty,
+        description="source documents of this attestation's entered inputs, by lower-case hex SHA-256",
+    )
 
 
 class Evidence(WireModel):
@@ -216,11 +246,13 @@ def seal_evidence_tree(
     recipients: Sequence[Recipient],
     trust: TrustStore,
     at: datetime,
+    documents: Mapping[str, EvidenceDocument] | None = None,
 ) -> dict[str, Any]:
     """Seal ``attestation``'s package to ``recipients`` and return its :class:`Evidence` as JSON: a new random
     package id and the packages of every upstream evidence (forwarded unchanged) plus the new one.
 
-    ``upstream`` is (upstream SD-JWT, its evidence or None) per input, in input order. Raises MalformedEvidence when
+    ``upstream`` is (upstream SD-JWT, its evidence or None) per attested input, in input order; ``documents`` the
+    source documents of the entered inputs by SHA-256 hex. Raises MalformedEvidence when
     an upstream evidence is not the v2 shape, RecipientRefused as :func:`seal_evidence`.
 
     Example::
@@ -234,7 +266,9 @@ def seal_evidence_tree(
         UpstreamPackage(attestation=sd_jwt, package=tree.package if tree is not None else None)
         for (sd_jwt, _), tree in zip(upstream, trees, strict=True)
     ]
-    content = EvidenceContent(attestation=attestation, disclosures=list(disclosures), upstream=entries)
+    content = EvidenceContent(
+        attestation=attestation, disclosures=list(disclosures), upstream=entries, documents=dict(documents or {})
+    )
     own = seal_evidence(content, recipients, trust, at)
     pid = new_package_id()
     while pid in packages:  # 2^-128: never, but a clash must not replace a package

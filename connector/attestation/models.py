@@ -99,6 +99,25 @@ class DataQuality(WireModel):
         return v
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
+class CoverageClaim(WireModel):
+    """The share of a footprint that rests on attested values, in percent, per stage and overall (decimal strings,
+    rounded down to 2 places; :func:`connector.aggregation.compute_coverage` defines it)."""
+
+    stages: StageValues = Field(description="percent of each stage's absolute mass resting on attested values")
+    total: DecimalStr = Field(description="percent of the whole absolute mass resting on attested values")
+
+    @model_validator(mode="after")
+    def _percent(self) -> CoverageClaim:
+        for value in (*self.stages.as_dict().values(), self.total):
+            if not Decimal(0) <= value <= Decimal(100):
+                raise ValueError("coverage must be between 0 and 100 (percent)")
+        return self
+
+
 class ClaimValues(WireModel):
     """The clear claims of a CFP attestation except who issued it to whom: what ``credentialSubject`` carries.
 
@@ -115,6 +134,18 @@ class ClaimValues(WireModel):
     primary_data_share: DecimalStr = Field(description="percent, 0 to 100")
     data_quality: DataQuality
     rounding: str = Field(description="e.g. decimal-places:12;half-even", examples=["decimal-places:12;half-even"])
+    attested_coverage: CoverageClaim | None = Field(
+        default=None,
+        exclude_if=_absent,
+        description="share of the footprint resting on attested values (issue 17); absent: made before entered "
+        "inputs existed, read as 100 %",
+    )
+    entered_inputs: int | None = Field(
+        default=None,
+        ge=0,
+        exclude_if=_absent,
+        description="entered (not attested) inputs in the whole tree below, counted; absent: 0",
+    )
 
     @field_validator("primary_data_share")
     @classmethod
@@ -144,15 +175,60 @@ class AttestationClaims(ClaimValues):
 
 
 class InputClaim(WireModel):
-    """One bill-of-materials input, bound to the upstream attestation it used (hidden from the customer)."""
+    """One bill-of-materials input (hidden from the customer): bound to the upstream attestation it used
+    (``basis: attested``), or a value entered without one (``basis: entered``) with its provenance.
 
-    attestation_digest: str = Field(
-        pattern=r"^[A-Za-z0-9_-]{43}$", description="base64url SHA-256 of the upstream SD-JWT (see attestation_digest)"
+    An input disclosed without ``basis`` (attestations made before entered inputs existed) is attested.
+    """
+
+    basis: Literal["attested", "entered"] = Field(default="attested", description="attested or entered")
+    attestation_digest: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        description="base64url SHA-256 of the upstream SD-JWT (see attestation_digest); attested inputs only",
     )
     quantity: DecimalStr = Field(description="quantity of the upstream product per declared unit of this product")
     unit: str = Field(min_length=1)
-    upstream: StageValues = Field(description="the upstream attestation's per-stage values per its declared unit")
-    declared_unit: str = Field(min_length=1, description="the upstream attestation's declared unit")
+    upstream: StageValues = Field(description="the upstream per-stage values per its declared unit")
+    declared_unit: str = Field(min_length=1, description="the upstream declared unit")
+    document_digest: str | None = Field(
+        default=None,
+        exclude_if=_absent,
+        pattern=r"^[0-9a-f]{64}$",
+        description="entered inputs: lower-case hex SHA-256 of the source document (sealed in the evidence)",
+    )
+    source_kind: str | None = Field(
+        default=None, exclude_if=_absent, min_length=1, max_length=40, description="entered inputs: kind of source"
+    )
+    entered_by: str | None = Field(
+        default=None, exclude_if=_absent, min_length=1, max_length=200, description="entered inputs: who entered it"
+    )
+    entered_at: AwareDatetime | None = Field(
+        default=None, exclude_if=_absent, description="entered inputs: when it was recorded"
+    )
+    supplier: str | None = Field(
+        default=None, exclude_if=_absent, min_length=1, max_length=300, description="entered inputs: claimed supplier"
+    )
+
+    @model_validator(mode="after")
+    def _basis(self) -> InputClaim:
+        provenance = (self.document_digest, self.source_kind, self.entered_by, self.entered_at, self.supplier)
+        if self.basis == "attested":
+            if self.attestation_digest is None:
+                raise ValueError("an attested input needs attestationDigest")
+            if any(v is not None for v in provenance):
+                raise ValueError("an attested input carries no provenance of an entered value")
+        else:
+            if self.attestation_digest is not None:
+                raise ValueError("an entered input has no attestationDigest")
+            if None in (self.source_kind, self.entered_by, self.entered_at, self.supplier):
+                raise ValueError("an entered input needs sourceKind, enteredBy, enteredAt and supplier")
+        return self
+
+    @property
+    def entered(self) -> bool:
+        return self.basis == "entered"
 
 
 class HiddenClaims(WireModel):
@@ -191,10 +267,6 @@ class JweRecipient(BaseModel):
 
     header: dict[str, Any]
     encrypted_key: str
-
-
-def _absent(value: object) -> bool:
-    return value is None
 
 
 def _omitted_not_null(schema: dict[str, Any]) -> None:
@@ -248,6 +320,7 @@ __all__ = [
     "AttestationClaims",
     "AttestationPayload",
     "ClaimValues",
+    "CoverageClaim",
     "CredentialSubject",
     "DataQuality",
     "HiddenClaims",

@@ -24,6 +24,7 @@ from .ca import ca_app
 from .common import die, env_has, first_error, read_json
 from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
 from .serve import check_serve, tls_options
+from .suppliers import import_footprint_command, record_upstream_command, supplier_data_command
 from .users import user_app
 from .verify import certify_command, verify_command
 
@@ -38,6 +39,9 @@ audit_app = typer.Typer(help="The node's audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("verify")(verify_command)
 app.command("certify")(certify_command)
+app.command("import-footprint")(import_footprint_command)
+app.command("record-upstream")(record_upstream_command)
+app.command("supplier-data")(supplier_data_command)
 
 console = Console()
 err = Console(stderr=True)

@@ -22,7 +22,7 @@ from ..identity.files import read_certificates, read_crl, read_private_key
 from ..identity.keys import PrivateKey
 from ..identity.trust import TrustStore
 from ..strict_json import strict_json_loads
-from ..verification import render_tree, verify_bundle
+from ..verification import render_html, render_tree, verify_bundle
 from .common import parse_at
 
 console = Console()
@@ -55,6 +55,16 @@ RequireCrlOpt = Annotated[
         help="Fail a signature whose issuing CA has no CRL current at the signing time (from --crl or "
         "the bundle: one issued after it, or whose nextUpdate had not passed by then). Default: a missing or stale CRL "
         "means no revocation known.",
+    ),
+]
+
+
+RequireAttestedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--require-attested",
+        help="Fail any input entered without an attestation, anywhere in the tree (default: listed, and the verdict "
+        "says how much is attested).",
     ),
 ]
 
@@ -103,7 +113,9 @@ def verify_command(
     json_report: Annotated[Path | None, typer.Option("--json", help="Write the JSON report to this file.")] = None,
     at: AtOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List every passed check.")] = False,
+    html_report: Annotated[Path | None, typer.Option("--html", help="Write the report as an HTML page.")] = None,
     require_crl: RequireCrlOpt = False,
+    require_attested: RequireAttestedOpt = False,
 ) -> None:
     """Verify an evidence bundle offline: signatures, certificates, CRLs, audiences and, with --key, every sum."""
     when = parse_at(at)
@@ -115,12 +127,18 @@ def verify_command(
         raise _fail(exc.detail) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise _fail(str(exc)) from None
-    report = verify_bundle(text, store, at=when, verifier_key=verifier_key, verifier_cert=chain)
+    report = verify_bundle(
+        text, store, at=when, verifier_key=verifier_key, verifier_cert=chain, require_attested=require_attested
+    )
     console.print(render_tree(report, verbose=verbose))
     if json_report is not None:
         json_report.parent.mkdir(parents=True, exist_ok=True)
         json_report.write_text(report.to_json(), encoding="utf-8")
         console.print(f"[dim]report written to {json_report}[/]")
+    if html_report is not None:
+        html_report.parent.mkdir(parents=True, exist_ok=True)
+        html_report.write_text(render_html(report, verbose=verbose), encoding="utf-8")
+        console.print(f"[dim]HTML report written to {html_report}[/]")
     if report.valid and not report.evidence_opened:
         console.print("[yellow]evidence not opened: signatures, certificates and bindings only (give --key)[/]")
     for failure in report.failures:

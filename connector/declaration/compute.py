@@ -13,16 +13,19 @@ from ..stages import STAGES, Stage, stage_map, stage_total
 from .models import (
     STAGE_TITLES,
     AbsoluteFootprint,
+    AttestedCoverage,
     BatteryModelInfo,
     CarbonFootprint,
     Certification,
     CertificationInput,
     Declaration,
     DeclarationInput,
+    EnteredSupplier,
     FunctionalUnit,
     PerformanceClassResult,
     PerformanceClassScheme,
     PerformanceClassStatus,
+    StageCoverage,
     StageFootprint,
     SupplierContribution,
     SupplierContributionInput,
@@ -87,13 +90,15 @@ def compute_declaration(
     certifications: Iterable[CertificationInput] = (),
     at: datetime,
     declaration_id: str | None = None,
+    attested_coverage: AttestedCoverage | None = None,
 ) -> Declaration:
     """Compute the Art. 7(1) declaration from the declared product's footprint per stage (kg CO2e per battery).
 
     ``E_total = usable kWh x cycles per year x years``; each stage and the total are divided by it exactly, then
     rounded once, independently, to 6 decimal places half-even for the declared figure (the exact quotient is
     kept beside it), so the declared stages need not add up to the declared total in the last digit. Supplier
-    lines give each direct supplier's contribution; certifications give the verification status.
+    lines give each direct supplier's contribution; certifications give the verification status;
+    ``attested_coverage`` (see :func:`declared_coverage`) how much of it rests on attested values.
 
     Example::
 
@@ -165,6 +170,26 @@ def compute_declaration(
         supplier_contributions=tuple(_contribution(c, total_abs, energy) for c in supplier_contributions),
         certifications=certs,
         verification_status=verification_status(certs),
+        attested_coverage=attested_coverage,
+    )
+
+
+def declared_coverage(
+    stages: Mapping[Stage, Decimal],
+    total: Decimal,
+    *,
+    entered_tier1: Iterable[EnteredSupplier] = (),
+    entered_deeper_tiers: int = 0,
+) -> AttestedCoverage:
+    """The declaration's coverage section from the pack attestation's coverage (percent per stage and overall)."""
+    tier1 = tuple(entered_tier1)
+    full = not tier1 and entered_deeper_tiers == 0 and total == 100 and all(stages[s] == 100 for s in STAGES)
+    return AttestedCoverage(
+        stages=tuple(StageCoverage(stage=s, percent=stages[s]) for s in STAGES),
+        total=total,
+        fully_attested=full,
+        entered_tier1=tier1,
+        entered_deeper_tiers=entered_deeper_tiers,
     )
 
 

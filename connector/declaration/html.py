@@ -6,6 +6,7 @@ package (``templates/``) and are rendered with autoescaping on.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
@@ -15,7 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from ..decimals import EXACT, format_decimal
 from ..stages import stage_total
 from .doc import DeclarationOfConformity
-from .models import ART7_ITEMS, Certification, Declaration
+from .models import ART7_ITEMS, STAGE_TITLES, Certification, Declaration
 
 # Chart geometry, in SVG user units.
 _LABEL_W = Decimal(250)
@@ -107,8 +108,24 @@ def _env() -> Environment:
     return env
 
 
-def render_declaration_html(declaration: Declaration) -> str:
-    """The declaration as a standalone HTML page: Art. 7 items, stage chart, suppliers, verification."""
+@dataclass(frozen=True)
+class BundleCheck:
+    """A notified body's verification of the declaration's evidence bundle, made after the declaration was signed:
+    shown beside the declaration, never folded into its signed verification status."""
+
+    verifier: str
+    verifier_id: str | None
+    date: dt.date
+    valid: bool
+    summary: str
+    """The verifier's verdict, e.g. ``valid, 87.5 % attested (1 entered input)``."""
+    reference: str | None = None
+
+
+def render_declaration_html(declaration: Declaration, check: BundleCheck | None = None) -> str:
+    """The declaration as a standalone HTML page: Art. 7 items, stage chart, suppliers, attested coverage,
+    verification. Every figure and status is the declaration's own (the signed document); ``check``, a verification of
+    its bundle, is shown in a section of its own."""
     contributed = sum((c.kg_co2e for c in declaration.supplier_contributions), Decimal(0))
     absolute = declaration.absolute_carbon_footprint.value
     tiers: dict[int, list[Certification]] = {}
@@ -124,6 +141,9 @@ def render_declaration_html(declaration: Declaration) -> str:
             stage_sum=stage_total({s.stage: s.value for s in declaration.stages}),
             remainder=absolute - contributed,
             tiers=sorted(tiers.items()),
+            cov=declaration.attested_coverage,
+            stage_titles=STAGE_TITLES,
+            check=check,
         )
     )
 

@@ -302,6 +302,32 @@ class Certification(CamelModel):
     reference: str | None
 
 
+class StageCoverage(CamelModel):
+    stage: Stage
+    percent: DecimalStr = Field(description="percent of the stage resting on attested values, rounded down")
+
+
+class EnteredSupplier(CamelModel):
+    """A tier-1 supplier whose value the declaring company entered itself (no attestation)."""
+
+    company_id: str
+    company_name: str | None = None
+    product_id: str
+    source_kind: str | None = None
+
+
+class AttestedCoverage(CamelModel):
+    """How much of the declared footprint rests on attested values (issue 17), for the notified body: per stage and
+    overall (the pack attestation's clear claim), the tier-1 suppliers whose values were entered, by name, and the
+    entered values deeper in the chain as a count only (the declaring company does not know whose they are)."""
+
+    stages: tuple[StageCoverage, ...]
+    total: DecimalStr = Field(description="percent of the whole footprint resting on attested values, rounded down")
+    fully_attested: bool
+    entered_tier1: tuple[EnteredSupplier, ...] = ()
+    entered_deeper_tiers: int = Field(ge=0, description="entered values below tier 1, as a count")
+
+
 class Declaration(CamelModel):
     """The Art. 7(1) carbon footprint declaration of one battery model per manufacturing plant."""
 
@@ -327,6 +353,9 @@ class Declaration(CamelModel):
     supplier_contributions: tuple[SupplierContribution, ...]
     certifications: tuple[Certification, ...]
     verification_status: VerificationStatus
+    attested_coverage: AttestedCoverage | None = Field(
+        default=None, description="share resting on attested values; absent in declarations made before issue 17"
+    )
 
     def stage(self, stage: Stage) -> StageFootprint:
         return next(s for s in self.stages if s.stage is stage)

@@ -37,7 +37,11 @@ PUBLISH = "publish"
 """Tell a customer of new footprint versions. Body: ``id``, ``at``, ``footprintIds``."""
 FETCH = "fetch"
 """Fetch a footprint a supplier announced, and receive it. Body: ``footprintId``."""
-INTENTS = (ASK, ANSWER, REJECT, CANCEL, PUBLISH, FETCH)
+REFUSED = "refused"
+"""Tell a supplier its answer to our request was refused (issue 17: no silent refusals). Body: ``id``, ``at``,
+``requestId``, ``reason``. A courtesy: a partner whose protocol cannot take it refuses it, and nothing else depends on
+it."""
+INTENTS = (ASK, ANSWER, REJECT, CANCEL, PUBLISH, FETCH, REFUSED)
 
 SEND_EVENT = "event"
 """A kind written before intents: a PACT CloudEvent to send as it is (still sent; written now only by tests)."""

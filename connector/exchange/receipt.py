@@ -1,5 +1,7 @@
-"""Receipt of a supplier's footprints: an answer to our request, or a new version it announced. Each footprint is
-verified against its attestation before anything is stored; a verified new one is stored and flows on (propagation).
+"""Receipt of a supplier's footprints: an answer to our request, or a new version it announced. A footprint with an
+attestation is verified against it before anything is stored (a bad one is refused); one without is stored as an
+entered value with its provenance (the partner, the document as received; decision 0019). A new one flows on
+(propagation). An answer refused as a whole is told to the supplier (the ``refused`` intent).
 
 A footprint arrives as its protocol's document; the protocol's adapter reads it (``read_footprint``), so nothing here
 knows a wire format. The document is stored as received (``UpstreamFootprint.pact``).
@@ -8,20 +10,24 @@ knows a wire format. The document is stored as received (``UpstreamFootprint.pac
 from __future__ import annotations
 
 import logging
+import uuid
 from decimal import Decimal
 from typing import Any
 
 from .. import protocols
 from ..attestation import verify_attestation
+from ..decimals import format_decimal
 from ..errors import InvalidSignature, ValidationFailed
 from ..services import audit, footprints
 from ..services import models as s
 from ..services.context import NodeContext
+from ..services.footprint_import import ForeignFootprint
 from ..stages import STAGES
 from ..storage import repositories as repo
 from ..storage import requests as request_rows
-from ..storage import upstream_footprints
+from ..storage import supplier_data, upstream_footprints
 from ..storage.tables import UpstreamFootprint
+from ..strict_json import canonical_json
 from . import outbox, propagation, requests
 
 log = logging.getLogger("connector.exchange")
@@ -57,7 +63,17 @@ def receive_answer(
         # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
         # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
         state = {"state": "refused", "reason": "answer refused: " + "; ".join(refusals)[:1000]}
+        _tell_refused(ctx, caller, request_id, state["reason"], protocol)
     request_rows.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
+
+
+def _tell_refused(ctx: NodeContext, supplier: str, request_id: str, reason: str, protocol: str) -> None:
+    """The supplier learns that its answer was refused, and why (no silent refusals), when its protocol can say it."""
+    partner = repo.partner_row(ctx.session, supplier)
+    if partner is None or not partner.node_url or outbox.REFUSED not in protocols.adapter(protocol).intents:
+        return
+    body = {"id": str(uuid.uuid4()), "at": outbox.iso(ctx.now()), "requestId": request_id, "reason": reason}
+    outbox.enqueue(ctx.session, partner.node_url, supplier, outbox.REFUSED, body, ctx.now(), protocol=protocol)
 
 
 def on_published(ctx: NodeContext, caller: str, footprint_ids: list[str], *, protocol: str = protocols.DEFAULT) -> None:
@@ -84,7 +100,7 @@ def receive_footprint(
     filed under the product id the request ``asked`` for when the footprint carries it (a supplier may list our
     part number after its own: Ouranos' linked parts), else under its first."""
     try:
-        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf), asked)
+        row = _verify_and_store(ctx, sender, protocols.adapter(protocol).read_footprint(pf), protocol, asked)
     except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
         if refusals is not None:
@@ -104,11 +120,15 @@ def receive_footprint(
 
 
 def _verify_and_store(
-    ctx: NodeContext, sender: str, got: protocols.FootprintDocument, asked: list[str] | None = None
+    ctx: NodeContext,
+    sender: str,
+    got: protocols.FootprintDocument,
+    protocol: str = protocols.DEFAULT,
+    asked: list[str] | None = None,
 ) -> UpstreamFootprint | None:
     attestation = got.attestation
     if not attestation:
-        raise InvalidSignature("footprint carries no attestation")
+        return _store_entered(ctx, sender, got, protocol)
     if ctx.identity is None or ctx.identity.trust is None:
         raise InvalidSignature("this node has no trust anchors to verify attestations")
     verified = verify_attestation(attestation, ctx.identity.trust, at=ctx.now(), audience=ctx.company_id)
@@ -173,3 +193,49 @@ def _verify_and_store(
 def _filed_under(product_ids: list[str], asked: list[str] | None) -> str:
     wanted = {urn.lower() for urn in asked or []}
     return next((urn for urn in product_ids if urn.lower() in wanted), product_ids[0])
+
+
+def _store_entered(
+    ctx: NodeContext, sender: str, got: protocols.FootprintDocument, protocol: str
+) -> UpstreamFootprint | None:
+    """A footprint a partner sent without an attestation: stored as an entered value (source kind
+    ``<protocol>-partner``, entered by ``partner:<sender>``, the document as received in canonical JSON), never as an
+    attested one. A footprint that names another company than its sender is refused."""
+    if sender not in got.company_ids:
+        raise ValidationFailed(f"footprint names the companies {got.company_ids}, not the sender {sender}")
+    values: ForeignFootprint = got.entered_values()
+    if upstream_footprints.held(ctx.session, got.id.lower()) is not None:
+        return None  # held already (a footprint id names one immutable footprint)
+    if values.declared_amount <= 0:
+        raise ValidationFailed("declaredUnitAmount must be greater than zero")
+    per_unit = values.per_unit()
+    # the product id our BOM lines buy it under, when one does (ids compare case-insensitively)
+    ours = [
+        line.supplier_product_id
+        for line in supplier_data.supplier_lines_for(ctx.session, values.product_ids)
+        if line.supplier_company_id == sender
+    ]
+    body = s.UpstreamFootprintCreate.model_validate(
+        {
+            "footprintId": got.id,
+            "supplierCompanyId": sender,
+            "productId": ours[0] if ours else values.product_ids[0],
+            "declaredUnit": values.declared_unit,
+            "stages": {st.value: format_decimal(per_unit[st]) for st in STAGES},
+            "primaryDataShare": None
+            if values.primary_data_share is None
+            else format_decimal(values.primary_data_share),
+            "dqr": values.dqr,
+        }
+    )
+    provenance = footprints.Provenance(
+        f"{protocol}-partner", f"partner:{sender}", document=canonical_json(got.document), media_type="application/json"
+    )
+    try:
+        row = footprints.record_upstream(
+            ctx, body, source="peer", pact=got.document, not_held=True, provenance=provenance
+        )
+    except footprints.AlreadyHeld:
+        return None
+    audit.append(ctx.session, sender, "footprint.received", got.id, basis="entered", digest=row.document_sha256)
+    return row

@@ -2,7 +2,8 @@
 
 States: ``pending`` -> ``fulfilled`` | ``rejected`` | ``cancelled`` (outgoing, by our operator) | ``failed`` (an
 outgoing request that could not be delivered: ``outbox``) | ``refused`` (every footprint of the answer was refused:
-``receipt``). Every message to a partner is an intent in the outbox, carried by the request's protocol.
+``receipt``; the supplier's incoming request goes to ``refused`` too, with the same reason, when the customer tells
+it). Every message to a partner is an intent in the outbox, carried by the request's protocol.
 """
 
 from __future__ import annotations
@@ -358,3 +359,13 @@ def rejected_by_supplier(ctx: NodeContext, caller: str, request_id: str, reason:
     if req is None or req.company_id != caller:
         raise NotOurRequest("the answer names no request this node sent to you")
     set_state(ctx, req, "rejected", reason)
+
+
+def answer_refused_by_customer(ctx: NodeContext, caller: str, request_id: str, reason: str) -> None:
+    """A customer refused our answer to its request (its node could not accept the footprint): the request shows it,
+    as ``refused`` with the customer's reason, the state the customer's operator sees it in."""
+    req = request_rows.incoming_request(ctx.session, request_id, caller)
+    if req is None:
+        raise NotOurRequest("the refusal names no request you sent this node")
+    set_state(ctx, req, "refused", reason[:2000] or "answer refused")
+    audit.append(ctx.session, caller, "request.answer-refused", req.event_id, reason=reason[:1000])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
+from ..aggregation import coverage_claim, coverage_of_inputs
 from ..attestation import (
     AttestationClaims,
+    EvidenceDocument,
     HiddenClaims,
     InputClaim,
     MalformedEvidence,
@@ -17,10 +20,12 @@ from ..attestation import (
     issue_attestation,
     seal_evidence_tree,
 )
+from ..attestation.jws import unverified_payload
+from ..attestation.models import ClaimValues
 from ..errors import ConnectorError
 from ..identity import load_certificates
 from ..periods import reference_period
-from ..storage import pact_reads
+from ..storage import pact_reads, upstream_footprints
 from ..storage import repositories as repo
 from ..storage.tables import Attestation, Footprint, Product
 from . import audit
@@ -85,11 +90,22 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
     )
     inputs: list[InputClaim] = []
     upstream: list[tuple[str, Any]] = []
+    documents: dict[str, EvidenceDocument] = {}
+    upstream_claims: dict[str, ClaimValues] = {}
     for item in fp.inputs:
+        entered = _entered_input(ctx, item)
+        if entered is not None:
+            claim, document = entered
+            inputs.append(claim)
+            if document is not None and claim.document_digest is not None:
+                documents[claim.document_digest] = document
+            continue
         sd_jwt, evidence = _upstream_attestation(ctx, item, verifier_pems)
+        digest = attestation_digest(sd_jwt)
+        upstream_claims[digest] = clear_claims(sd_jwt)
         inputs.append(
             InputClaim(
-                attestation_digest=attestation_digest(sd_jwt),
+                attestation_digest=digest,
                 quantity=Decimal(item["quantity"]),
                 unit=item["unit"],
                 upstream=StageValues.from_mapping(item["upstreamStages"]),
@@ -98,6 +114,8 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
         )
         upstream.append((sd_jwt, evidence))
     hidden = HiddenClaims(own_emissions=StageValues.from_mapping(fp.own_stages), inputs=inputs)
+    coverage, entered_below, _ = coverage_of_inputs(hidden.own_emissions.as_dict(), inputs, upstream_claims.get)
+    claims = claims.model_copy(update={"attested_coverage": coverage_claim(coverage), "entered_inputs": entered_below})
     issued = issue_attestation(
         claims,
         hidden,
@@ -112,7 +130,9 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
         # flat evidence (decision 0004, v2): our package names each input's package by id; the packages we
         # received are forwarded unchanged, ours added
         try:
-            sealed = seal_evidence_tree(issued.sd_jwt, issued.disclosures, upstream, recipients, identity.trust, at)
+            sealed = seal_evidence_tree(
+                issued.sd_jwt, issued.disclosures, upstream, recipients, identity.trust, at, documents
+            )
         except MalformedEvidence as exc:
             raise CannotAttest(f"the evidence received with an input cannot be passed on: {exc.detail}") from None
     row = Attestation(
@@ -136,6 +156,39 @@ def issue(ctx: NodeContext, fp: Footprint, product: Product, audience: str, veri
         verifiers=len(verifier_pems),
     )
     return row
+
+
+def clear_claims(sd_jwt: str) -> ClaimValues:
+    """The clear claims of an attestation this node verified when it received it (or issued itself)."""
+    subject = unverified_payload(sd_jwt.split("~", 1)[0]).get("credentialSubject", {})
+    return ClaimValues.model_validate({k: v for k, v in subject.items() if k != "_sd"})
+
+
+def _entered_input(ctx: NodeContext, item: dict[str, Any]) -> tuple[InputClaim, EvidenceDocument | None] | None:
+    """The hidden claim of an input whose upstream value was entered (no attestation), with its source document
+    when this node holds it; None for an attested input (or one of our own products)."""
+    if item["supplierCompanyId"] == ctx.company_id:
+        return None
+    row = upstream_footprints.held(ctx.session, item["footprintId"])
+    if row is None or row.attestation:
+        return None
+    entered_at = row.received_at if row.received_at.tzinfo else row.received_at.replace(tzinfo=UTC)
+    claim = InputClaim(
+        basis="entered",
+        quantity=Decimal(item["quantity"]),
+        unit=item["unit"],
+        upstream=StageValues.from_mapping(item["upstreamStages"]),
+        declared_unit=item["upstreamUnit"],
+        document_digest=row.document_sha256,
+        source_kind=row.source_kind or "document",
+        entered_by=row.entered_by or f"source:{row.source}",
+        entered_at=entered_at,
+        supplier=row.supplier_company_id,
+    )
+    document = None
+    if row.document is not None:
+        document = EvidenceDocument.of(row.document, row.document_media_type or "application/octet-stream")
+    return claim, document
 
 
 def _upstream_attestation(ctx: NodeContext, item: dict[str, Any], verifier_pems: list[str]) -> tuple[str, Any]:

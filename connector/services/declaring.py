@@ -7,13 +7,16 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from ..attestation import verify_attestation
+from ..aggregation import claimed_coverage, claimed_entered
+from ..attestation import AttestationClaims, verify_attestation
 from ..certification import certify, decode_certification
 from ..declaration import (
+    AttestedCoverage,
     ConformityInput,
     DeclarationInput,
     build_declaration_of_conformity,
     compute_declaration,
+    declared_coverage,
 )
 from ..declaration import Declaration as DeclarationDoc
 from ..declaration.models import CertificationInput, SupplierContributionInput
@@ -69,6 +72,15 @@ def certification_inputs(ctx: NodeContext, entries: list[Any], at: datetime) -> 
     return out
 
 
+def coverage_of_pack(claims: AttestationClaims) -> AttestedCoverage:
+    """The declaration's coverage: the pack attestation's clear claim (per stage, overall, and the entered values
+    below it as a count). The pack is this node's only tier-1 input and a declaration needs its attestation, so no
+    tier-1 value of this node is entered; the pack maker's entered inputs and deeper ones are counted, not named
+    (this node cannot see whose they are)."""
+    coverage = claimed_coverage(claims)
+    return declared_coverage(coverage.stages, coverage.total, entered_deeper_tiers=claimed_entered(claims))
+
+
 def declare(ctx: NodeContext, inp: DeclarationInput) -> DeclarationRecord:
     """Compute, sign and bundle the declaration of ``inp.pack_product_id`` from the attested footprint held."""
     identity = ctx.identity
@@ -99,6 +111,7 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> DeclarationRecord:
         certifications=certifications,
         at=at,
         declaration_id=f"urn:uuid:{declaration_id}",
+        attested_coverage=coverage_of_pack(claims),
     )
     token = sign_declaration(document, held.attestation or "", identity.key, identity.chain, at=at)  # type: ignore[arg-type]
     tokens: list[Any] = [e.get("token") if isinstance(e, dict) else e for e in held.certifications]
@@ -158,8 +171,9 @@ def _verifier(ctx: NodeContext) -> Any:
     return identity
 
 
-def verify(ctx: NodeContext, bundle: dict[str, Any]) -> VerificationReport:
-    """Verify a bundle with this verifier node's key (opens every evidence package sealed to it)."""
+def verify(ctx: NodeContext, bundle: dict[str, Any], *, require_attested: bool = False) -> VerificationReport:
+    """Verify a bundle with this verifier node's key (opens every evidence package sealed to it); with
+    ``require_attested`` any entered input in the tree is a failure."""
     identity = _verifier(ctx)
     report = verify_bundle(
         bundle,
@@ -168,6 +182,7 @@ def verify(ctx: NodeContext, bundle: dict[str, Any]) -> VerificationReport:
         verifier_key=identity.key,
         verifier_cert=identity.chain[0],
         crls=identity.crls,
+        require_attested=require_attested,
     )
     audit.append(
         ctx.session,

@@ -325,4 +325,23 @@ def upstream_read(row: UpstreamFootprint) -> m.UpstreamFootprintRead:
         verified=row.attestation is not None,
         certifications=row.certifications,
         received_at=row.received_at,
+        basis=row.basis,
+        source_kind=row.source_kind,
+        document_sha256=row.document_sha256,
+        entered_by=row.entered_by,
     )
+
+
+def record_entered(ctx: NodeContext, data: m.EnteredUpstreamCreate, entered_by: str) -> UpstreamFootprint:
+    """Record a supplier's footprint entered by hand (``entered_by``: ``api-key:<name>``...) with its provenance."""
+    provenance = Provenance(
+        source_kind=data.source_kind,
+        entered_by=entered_by,
+        document=data.document_bytes() if data.document is not None else None,
+        media_type=data.media_type,
+        digest=data.document_sha256,
+    )
+    base = m.UpstreamFootprintCreate.model_validate(
+        data.model_dump(include=set(m.UpstreamFootprintCreate.model_fields))
+    )
+    return record_upstream(ctx, base, provenance=provenance)

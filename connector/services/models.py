@@ -6,11 +6,14 @@ names, so the OpenAPI document is unchanged) next to the schemas only the web la
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..decimals import DecimalStr, format_decimal
 from ..errors import UnitError
@@ -229,6 +232,9 @@ class PartnerUpdate(Model):
 StageValues = dict[Stage, InDecimal]
 
 
+MAX_DOCUMENT_BASE64 = 14 * 1024 * 1024
+"""Longest base64 source document the operator API takes with a value entered by hand (about 10 MiB)."""
+
 SOURCE_KINDS = (
     "pact-file",  # a PACT v3 ProductFootprint JSON file, from any conformant producer
     "catenax-pcf-file",  # a Catena-X PCF (io.catenax.pcf) JSON file
@@ -253,6 +259,60 @@ class UpstreamFootprintCreate(Model):
     dqr: DataQualityIn | None = None
 
 
+class EnteredUpstreamCreate(UpstreamFootprintCreate):
+    """A supplier's footprint entered by hand with where it came from (issue 17): the kind of source and the source
+    document (base64, with its media type) or only its SHA-256. Who entered it is the API key's name."""
+
+    source_kind: str = Field("document", alias="sourceKind", description="one of " + ", ".join(SOURCE_KINDS))
+    document_sha256: str | None = Field(None, alias="documentSha256", pattern=r"^[0-9a-fA-F]{64}$")
+    media_type: str | None = Field(
+        None,
+        alias="mediaType",
+        pattern=r"^[\w.+-]+/[\w.+-]+$",
+        max_length=100,
+        description="the document's media type, e.g. application/pdf (required with document)",
+    )
+    document: str | None = Field(
+        None, max_length=MAX_DOCUMENT_BASE64, description="the source document, base64 (RFC 4648, padded)"
+    )
+
+    @field_validator("source_kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        if v not in SOURCE_KINDS:
+            raise ValueError(f"sourceKind must be one of {', '.join(SOURCE_KINDS)}")
+        return v
+
+    @field_validator("document")
+    @classmethod
+    def _document(cls, v: str | None, info: ValidationInfo) -> str | None:
+        if v is None:
+            return v
+        digest = hashlib.sha256(_base64(v)).hexdigest()
+        given = info.data.get("document_sha256")
+        if given is not None and given.lower() != digest:
+            raise ValueError(f"documentSha256 {given} is not the SHA-256 of document ({digest})")
+        if info.data.get("media_type") is None and "media_type" in info.data:
+            raise ValueError("a document needs its mediaType (e.g. application/pdf)")
+        return v
+
+    @model_validator(mode="after")
+    def _media_type_alone(self) -> EnteredUpstreamCreate:
+        if self.media_type is not None and self.document is None:
+            raise ValueError("mediaType describes a document: give document too")
+        return self
+
+    def document_bytes(self) -> bytes:
+        return b"" if self.document is None else _base64(self.document)
+
+
+def _base64(text: str) -> bytes:
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError("document is not base64 (RFC 4648, padded)") from None
+
+
 class UpstreamFootprintRead(Model):
     id: str
     footprint_id: str = Field(alias="footprintId")
@@ -268,6 +328,10 @@ class UpstreamFootprintRead(Model):
     verified: bool
     certifications: list[dict] = Field(default_factory=list)
     received_at: datetime = Field(alias="receivedAt")
+    basis: str = Field("attested", description="attested, or entered (no attestation; see sourceKind)")
+    source_kind: str | None = Field(None, alias="sourceKind")
+    document_sha256: str | None = Field(None, alias="documentSha256")
+    entered_by: str | None = Field(None, alias="enteredBy")
 
 
 class FootprintRead(Model):

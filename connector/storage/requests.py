@@ -29,6 +29,16 @@ def outgoing_request(session: Session, event_id: str) -> CfpRequest | None:
     return session.exec(_OUTGOING_BY_EVENT, params={"e": event_id}).first()
 
 
+_INCOMING_BY_EVENT = select(CfpRequest).where(
+    CfpRequest.direction == "incoming", CfpRequest.event_id == bindparam("e"), CfpRequest.company_id == bindparam("c")
+)
+
+
+def incoming_request(session: Session, event_id: str, company_id: str) -> CfpRequest | None:
+    """The request ``company_id`` sent this node with the event ``event_id``."""
+    return session.exec(_INCOMING_BY_EVENT, params={"e": event_id, "c": company_id}).first()
+
+
 _REQ = CfpRequest.__table__  # type: ignore[attr-defined]
 _LATEST_VERIFIERS = (
     core_select(_REQ.c.verifier_certs)

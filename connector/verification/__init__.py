@@ -4,7 +4,7 @@ returns a :class:`VerificationReport` (a tree of checks; ``report.valid`` is the
 
 from __future__ import annotations
 
-from .render import render_tree
+from .render import render_html, render_tree
 from .report import (
     CertificationResult,
     Check,
@@ -26,6 +26,7 @@ __all__ = [
     "InputSummary",
     "VerificationNode",
     "VerificationReport",
+    "render_html",
     "render_tree",
     "verify_attestation_tree",
     "verify_bundle",

@@ -80,6 +80,13 @@ def _fill(node: VerificationNode, payload: dict[str, Any], claims: AttestationCl
         node.declared_unit = claims.declared_unit
         node.stages = {s.value: format_decimal(v) for s, v in claims.stages.as_dict().items()}
         node.total = format_decimal(claims.total)
+        coverage = claims.attested_coverage
+        if coverage is not None:
+            node.attested_coverage = {
+                **{s.value: format_decimal(v) for s, v in coverage.stages.as_dict().items()},
+                "total": format_decimal(coverage.total),
+            }
+        node.entered_inputs = claims.entered_inputs or 0
 
 
 def stage_text(values: StageValues | dict[Stage, Decimal]) -> str:

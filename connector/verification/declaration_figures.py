@@ -12,6 +12,7 @@ from decimal import Decimal, localcontext
 
 from pydantic import ValidationError
 
+from ..aggregation import claimed_coverage, claimed_entered
 from ..attestation.models import AttestationClaims
 from ..decimals import EXACT, format_decimal
 from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_declaration
@@ -51,6 +52,37 @@ def check_pack(
             f"declared pack product {product} is not among the attestation's productIds {pack_claims.product_ids}",
         )
     check_figures(root, declaration, pack_claims)
+    check_declared_coverage(root, declaration, pack_claims)
+
+
+def check_declared_coverage(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
+    """``declared coverage``: the declaration's attested coverage is the pack attestation's claim, and its deeper
+    tiers count is the pack attestation's entered inputs (declarations made before issue 17 state none: not checked
+    unless the pack rests on entered values)."""
+    coverage, entered = claimed_coverage(pack), claimed_entered(pack)
+    declared = d.attested_coverage
+    if declared is None:
+        if coverage.full and entered == 0:
+            return
+        root.fail("declared coverage", f"the declaration states no coverage; the pack is {coverage.total} % attested")
+        return
+    stages = {c.stage: c.percent for c in declared.stages}
+    problems = [
+        f"{s.value} {stages.get(s)} % (pack: {coverage.stages[s]} %)"
+        for s in STAGES
+        if stages.get(s) != coverage.stages[s]
+    ]
+    if declared.total != coverage.total:
+        problems.append(f"total {declared.total} % (pack: {coverage.total} %)")
+    if declared.entered_deeper_tiers != entered:
+        problems.append(f"{declared.entered_deeper_tiers} entered values below tier 1 (pack: {entered})")
+    full = coverage.full and entered == 0 and not declared.entered_tier1
+    if declared.fully_attested != full:
+        problems.append(f"fullyAttested {declared.fully_attested}")
+    if problems:
+        root.fail("declared coverage", "; ".join(problems))
+    else:
+        root.ok("declared coverage", f"{format_decimal(declared.total)} % attested, as the pack attestation claims")
 
 
 def declaration_input(d: Declaration) -> DeclarationInput:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
+from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
-from .report import EvidenceStatus, VerificationNode, VerificationReport
+from .report import EvidenceStatus, InputSummary, VerificationNode, VerificationReport
 
 _EVIDENCE_STYLE = {
     EvidenceStatus.OPENED: "green",
@@ -66,8 +69,29 @@ def _add(tree: Tree, node: VerificationNode, *, verbose: bool) -> None:
     if node.own_emissions is not None:
         own = ", ".join(f"{k}={v}" for k, v in node.own_emissions.items())
         tree.add(f"[magenta]own emissions[/] [dim](hidden from customers)[/]: {escape(own)}")
+    if node.attested_coverage is not None and (node.entered_inputs or node.attested_coverage.get("total") != "100"):
+        stages = ", ".join(f"{k}={v} %" for k, v in node.attested_coverage.items() if k != "total")
+        tree.add(
+            f"[yellow]attested coverage {escape(node.attested_coverage.get('total', '?'))} %[/], "
+            f"{node.entered_inputs or 0} entered input(s) below [dim]({escape(stages)})[/]"
+        )
+    for line in node.inputs or []:
+        if line.basis == "entered":
+            tree.add(entered_line(line))
     for child in node.children:
         _add(tree.add(_label(child)), child, verbose=verbose)
+
+
+def entered_line(line: InputSummary) -> str:
+    """One entered input, as the text report shows it."""
+    style = {"pass": "green", "fail": "bold red"}.get(line.document_check or "", "yellow")
+    media = f", {line.document_media_type}, {line.document_size} bytes" if line.document_size is not None else ""
+    return (
+        f"[yellow]entered input[/] {escape(line.quantity)} {escape(line.unit)} from {escape(line.supplier or '?')} "
+        f"({escape(line.source_kind or '?')}), entered by {escape(line.entered_by or '?')} at "
+        f"{escape(line.entered_at or '?')}, share {escape(line.share_percent or '?')} %; document "
+        f"{escape(line.document_digest or 'none')}{escape(media)}: [{style}]{escape(line.document_check or '?')}[/]"
+    )
 
 
 def render_tree(report: VerificationReport, *, verbose: bool = False) -> Tree:
@@ -75,7 +99,14 @@ def render_tree(report: VerificationReport, *, verbose: bool = False) -> Tree:
 
     ``verbose`` lists every passed check with its detail; by default passed checks are one dim line per node.
     """
-    verdict = "[bold green]valid[/]" if report.valid else f"[bold red]{escape(report.summary())}[/]"
+    if report.valid:
+        verdict = (
+            f"[bold green]{escape(report.summary())}[/]"
+            if report.fully_attested
+            else f"[bold yellow]{escape(report.summary())}[/]"
+        )
+    else:
+        verdict = f"[bold red]{escape(report.summary())}[/]"
     scope = "evidence opened" if report.evidence_opened else "evidence not opened: signatures and bindings only"
     tree = Tree(
         f"{verdict}  [dim]at {report.verified_at.isoformat()}, {scope}"
@@ -83,3 +114,14 @@ def render_tree(report: VerificationReport, *, verbose: bool = False) -> Tree:
     )
     _add(tree.add(_label(report.root)), report.root, verbose=verbose)
     return tree
+
+
+def render_html(report: VerificationReport, *, verbose: bool = False) -> str:
+    """The report as a standalone HTML page (the same tree as :func:`render_tree`, inline styles, no scripts): the
+    verdict, every node with its checks, the attested coverage and each entered input, then the failures."""
+    console = Console(record=True, width=200, file=io.StringIO(), color_system="truecolor")
+    console.print(render_tree(report, verbose=verbose))
+    for failure in report.failures:
+        console.print(f"[red]✘[/] {escape(failure.line())}", highlight=False)
+    console.print(report.summary(), style="bold green" if report.valid else "bold red", highlight=False)
+    return console.export_html(inline_styles=True)

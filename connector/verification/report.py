@@ -44,13 +44,30 @@ class Check(ReportModel):
 
 
 class InputSummary(ReportModel):
-    """One disclosed input of an opened attestation (verifier's eyes only)."""
+    """One disclosed input of an opened attestation (verifier's eyes only): attested (its upstream attestation's
+    digest and company) or entered (issue 17: who entered it, when, the claimed supplier, the source document)."""
 
-    attestation_digest: str
+    attestation_digest: str | None = None
     quantity: str
     unit: str
     declared_unit: str
     company: str | None = None
+    basis: Literal["attested", "entered"] = "attested"
+    source_kind: str | None = None
+    entered_by: str | None = None
+    entered_at: str | None = None
+    supplier: str | None = Field(default=None, description="entered: the supplier the value is claimed to come from")
+    document_digest: str | None = Field(default=None, description="entered: SHA-256 hex of the source document")
+    document_media_type: str | None = None
+    document_size: int | None = Field(default=None, description="entered: bytes of the document opened from evidence")
+    document_check: Literal["pass", "fail", "not sealed", "no document"] | None = Field(
+        default=None,
+        description="entered: the document opened from the evidence hashes to the digest (pass/fail); 'not sealed': "
+        "only its digest is known; 'no document': none was recorded",
+    )
+    share_percent: str | None = Field(
+        default=None, description="share of this attestation's absolute mass (all stages) the input carries, percent"
+    )
 
 
 class VerificationNode(ReportModel):
@@ -77,6 +94,10 @@ class VerificationNode(ReportModel):
     own_emissions: dict[str, str] | None = Field(default=None, description="hidden; only when evidence was opened")
     inputs: list[InputSummary] | None = Field(default=None, description="hidden; only when evidence was opened")
     package: str | None = Field(default=None, description="id of its evidence package in the bundle, if it has one")
+    attested_coverage: dict[str, str] | None = Field(
+        default=None, description="clear claim: percent resting on attested values, per stage and 'total'"
+    )
+    entered_inputs: int | None = Field(default=None, description="clear claim: entered inputs in the tree below")
     checks: list[Check] = Field(default_factory=list)
     children: list[VerificationNode] = Field(default_factory=list)
 
@@ -172,10 +193,28 @@ class VerificationReport(ReportModel):
     root: VerificationNode
     certifications: list[CertificationResult] = Field(default_factory=list)
     failures: list[Failure] = Field(default_factory=list)
+    attested_coverage: dict[str, str] | None = Field(
+        default=None,
+        description="the top attestation's attested coverage (percent per stage and 'total'), as it claims it "
+        "(recomputed and checked when its evidence was opened); absent when it cannot be read",
+    )
+    entered_inputs: int = Field(
+        default=0, description="entered inputs in the whole tree, as the top attestation claims"
+    )
+    fully_attested: bool = Field(
+        default=True, description="the top attestation claims 100 % coverage on every stage and no entered input"
+    )
+    require_attested: bool = Field(default=False, description="entered inputs were failures in this verification")
 
     @classmethod
     def from_tree(
-        cls, root: VerificationNode, *, at: Any, verifier: str | None, certifications: list[CertificationResult]
+        cls,
+        root: VerificationNode,
+        *,
+        at: Any,
+        verifier: str | None,
+        certifications: list[CertificationResult],
+        require_attested: bool = False,
     ) -> VerificationReport:
         failures = [
             Failure(
@@ -192,7 +231,14 @@ class VerificationReport(ReportModel):
             if not c.ok
         ]
         nodes = [n for n in root.walk() if n.kind == "attestation"]
+        top = nodes[0] if nodes else None
+        coverage = top.attested_coverage if top is not None else None
+        entered = (top.entered_inputs or 0) if top is not None else 0
         return cls(
+            attested_coverage=coverage,
+            entered_inputs=entered,
+            fully_attested=entered == 0 and (coverage is None or all(v == "100" for v in coverage.values())),
+            require_attested=require_attested,
             valid=not failures,
             verified_at=at,
             verifier=verifier,
@@ -205,8 +251,16 @@ class VerificationReport(ReportModel):
         )
 
     def summary(self) -> str:
-        """``valid`` or ``INVALID: n failure(s)``: the CLI's last line."""
-        return "valid" if self.valid else f"INVALID: {len(self.failures)} failure(s)"
+        """``valid, fully attested``, ``valid, 87.5 % attested (2 entered inputs)`` or ``INVALID: n failure(s)``: the
+        CLI's last line."""
+        if not self.valid:
+            return f"INVALID: {len(self.failures)} failure(s)"
+        if self.fully_attested:
+            return "valid, fully attested"
+        total = (self.attested_coverage or {}).get("total", "?")
+        return (
+            f"valid, {total} % attested ({self.entered_inputs} entered input{'' if self.entered_inputs == 1 else 's'})"
+        )
 
     def nodes(self) -> list[VerificationNode]:
         return list(self.root.walk())
@@ -252,6 +306,14 @@ def pack_node(node: VerificationNode) -> tuple[Any, ...]:
 
 
 _INPUT_FIELDS = tuple(InputSummary.model_fields)
+_INPUT_DEFAULTS = {name: f.default for name, f in InputSummary.model_fields.items()}
+
+
+def input_summary(**values: Any) -> InputSummary:
+    """An :class:`InputSummary` of values the walk validated (every field, defaults for the ones not given)."""
+    return instance(InputSummary, {f: values[f] if f in values else _INPUT_DEFAULTS[f] for f in _INPUT_FIELDS})
+
+
 _ALL_FIELDS = tuple(VerificationNode.model_fields)
 _EVIDENCE = {e.value: e for e in EvidenceStatus}
 

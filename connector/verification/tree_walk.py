@@ -25,7 +25,6 @@ from ..attestation.evidence import EvidenceContent, UpstreamPackage
 from ..attestation.models import AttestationClaims, HiddenClaims
 from ..decimals import format_decimal
 from ..errors import InvalidSignature
-from ..prevalidated import instance
 from .attestation_check import (
     check_arithmetic,
     check_attestation,
@@ -35,7 +34,8 @@ from .attestation_check import (
     peek,
     stage_text,
 )
-from .report import InputSummary, VerificationNode, pack_node, unpack_node
+from .entered import add_shares, check_coverage, check_documents, entered_summary
+from .report import VerificationNode, input_summary, pack_node, unpack_node
 from .walk_context import Binding, WalkContext
 
 MAX_DEPTH = 32
@@ -178,8 +178,13 @@ def _walk_upstream(
     used: set[str] = set()
     if hidden is not None:
         assert claims is not None
-        _bind_inputs(ctx, node, hidden, upstream, subtrees, used)
+        _bind_inputs(ctx, node, hidden, upstream, subtrees, used, content)
         check_arithmetic(node, claims, hidden)
+        own = hidden.own_emissions.as_dict()
+        items = check_coverage(node, claims, own, hidden.inputs, ctx)
+        check_documents(node, hidden.inputs, content)
+        if items is not None:
+            add_shares(node, own, items)
     for d in order:
         if d in used:
             continue
@@ -198,7 +203,7 @@ def _visiting_order(hidden: HiddenClaims | None, upstream: dict[str, UpstreamPac
     input uses."""
     if hidden is None:
         return list(order)
-    visiting = [i.attestation_digest for i in hidden.inputs if i.attestation_digest in upstream]
+    visiting = [d for i in hidden.inputs if (d := i.attestation_digest) is not None and d in upstream]
     named = {i.attestation_digest for i in hidden.inputs}
     return visiting + [d for d in order if d not in named]
 
@@ -210,20 +215,21 @@ def _bind_inputs(
     upstream: dict[str, UpstreamPackage],
     subtrees: Iterator[VerificationNode],
     used: set[str],
+    content: EvidenceContent,
 ) -> None:
-    """``input binding`` and ``upstream values`` of each disclosed input; its subtree becomes a child."""
+    """``input binding`` and ``upstream values`` of each disclosed input; its subtree becomes a child. An entered
+    input has neither: its provenance and document are checked (:mod:`.entered`)."""
     node.own_emissions = {s.value: format_decimal(v) for s, v in hidden.own_emissions.as_dict().items()}
     node.inputs = []
     for i, inp in enumerate(hidden.inputs):
-        summary = instance(
-            InputSummary,
-            {  # validated values, built as report.unpack_node builds them
-                "attestation_digest": inp.attestation_digest,
-                "quantity": format_decimal(inp.quantity),
-                "unit": inp.unit,
-                "declared_unit": inp.declared_unit,
-                "company": None,
-            },
+        if inp.attestation_digest is None:
+            node.inputs.append(entered_summary(ctx, node, i, inp, content))
+            continue
+        summary = input_summary(  # validated values, built as report.unpack_node builds them
+            attestation_digest=inp.attestation_digest,
+            quantity=format_decimal(inp.quantity),
+            unit=inp.unit,
+            declared_unit=inp.declared_unit,
         )
         node.inputs.append(summary)
         if inp.attestation_digest not in upstream:

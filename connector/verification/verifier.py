@@ -24,6 +24,7 @@ from ..identity.keys import PrivateKey
 from ..identity.oids import Role
 from ..identity.trust import TrustStore
 from .declaration_figures import check_declared_certifications, check_pack
+from .entered import require_attested_at_top
 from .reachability import check_packages
 from .report import EvidenceStatus, VerificationNode, VerificationReport
 from .signed_objects import SignedObject, bundle_crls, check_certifications, check_signed, settle_certifications
@@ -42,6 +43,7 @@ def verify_bundle(
     verifier_cert: VerifierCert | None = None,
     crls: Iterable[x509.CertificateRevocationList] = (),
     workers: int | None = None,
+    require_attested: bool = False,
 ) -> VerificationReport:
     """Verify an evidence bundle offline and return the full report (``report.valid`` is the verdict).
 
@@ -50,6 +52,9 @@ def verify_bundle(
     certificate every evidence package is opened and the whole chain is recomputed; an attestation covered by a
     valid certification may stay unopened (``certified, not opened``). CRLs from the bundle and ``crls`` are used,
     at each object's signing time.
+
+    Entered inputs (issue 17) are listed with their provenance and source document, and the pack's attested coverage
+    is recomputed; ``require_attested=True`` makes any entered input anywhere in the tree a failure (``attested``).
 
     ``workers``: with more than one, the subtrees under the pack attestation of a large opened bundle (about
     :data:`PARALLEL_MIN_ATTESTATIONS` or more) are verified in that many forked processes and merged in order; the
@@ -70,7 +75,14 @@ def verify_bundle(
     """
     with gc_paused():
         return _verify_bundle(
-            bundle, trust, at=at, verifier_key=verifier_key, verifier_cert=verifier_cert, crls=crls, workers=workers
+            bundle,
+            trust,
+            at=at,
+            verifier_key=verifier_key,
+            verifier_cert=verifier_cert,
+            crls=crls,
+            workers=workers,
+            require_attested=require_attested,
         )
 
 
@@ -83,6 +95,7 @@ def _verify_bundle(
     verifier_cert: VerifierCert | None,
     crls: Iterable[x509.CertificateRevocationList],
     workers: int | None,
+    require_attested: bool,
 ) -> VerificationReport:
     ctx = new_context(trust, at, verifier_key, verifier_cert, ())
     root = VerificationNode(kind="declaration")
@@ -94,6 +107,7 @@ def _verify_bundle(
         return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=[])
     ctx = new_context(trust, at, verifier_key, verifier_cert, [*bundle_crls(root, parsed.crls), *crls])
     ctx.workers = worker_count(workers)
+    ctx.require_attested = require_attested
 
     certs = check_certifications(ctx, parsed.certifications)
     signed, declaration, pack_digest = _check_declaration(ctx, root, parsed.declaration)
@@ -109,6 +123,7 @@ def _verify_bundle(
         ),
     )
     root.children.append(pack)
+    require_attested_at_top(ctx, pack)
     check_pack(root, declaration, pack_digest, pack, ctx.claims.get(pack.digest or ""))
 
     check_packages(ctx, root, pack)
@@ -116,7 +131,9 @@ def _verify_bundle(
     results = settle_certifications(ctx, root, certs)
     if declaration is not None:
         check_declared_certifications(root, declaration, results)
-    return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=results)
+    return VerificationReport.from_tree(
+        root, at=at, verifier=ctx.verifier_id, certifications=results, require_attested=require_attested
+    )
 
 
 def _check_declaration(
@@ -158,6 +175,7 @@ def verify_attestation_tree(
     audience: str | None = None,
     certifications: Sequence[str] = (),
     crls: Iterable[x509.CertificateRevocationList] = (),
+    require_attested: bool = False,
 ) -> VerificationReport:
     """Verify one attestation and (with the key) its whole evidence subtree: the report's root is that attestation.
 
@@ -167,6 +185,7 @@ def verify_attestation_tree(
     received. Sequential (no worker processes).
     """
     ctx = new_context(trust, at, verifier_key, verifier_cert, crls)
+    ctx.require_attested = require_attested
     certs = check_certifications(ctx, certifications)
     package_id: str | None = None
     malformed: str | None = None
@@ -181,7 +200,10 @@ def verify_attestation_tree(
         root.checks = [c for c in root.checks if c.name != "evidence"]  # not "missing": there, but unreadable
         root.evidence = EvidenceStatus.FAILED
         root.fail("evidence", malformed)
+    require_attested_at_top(ctx, root)
     check_packages(ctx, root, root)
     root.children.extend(node for _, node, _ in certs)
     results = settle_certifications(ctx, root, certs)
-    return VerificationReport.from_tree(root, at=at, verifier=ctx.verifier_id, certifications=results)
+    return VerificationReport.from_tree(
+        root, at=at, verifier=ctx.verifier_id, certifications=results, require_attested=require_attested
+    )

@@ -47,6 +47,8 @@ class WalkContext:
     bound: set[str] = field(default_factory=set)
     claims: dict[str, AttestationClaims] = field(default_factory=dict)
     workers: int = 1
+    require_attested: bool = False
+    """Entered inputs (issue 17) are failures (``connector verify --require-attested``)."""
     visits: int = 0
     """Attestations visited so far (see :data:`~connector.verification.tree_walk.VISITS_PER_PACKAGE`)."""
     bindings: list[Binding] = field(default_factory=list)

@@ -72,7 +72,7 @@ def test_connector_demo_ends_valid_with_the_fixture_values_and_leaves_nothing_ru
         timeout=120,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    assert verify.stdout.strip().splitlines()[-1] == "valid"
+    assert verify.stdout.strip().splitlines()[-1] == "valid, fully attested"
 
     # the automaker's node, stopped, declares again from its database through the CLI
     declare = subprocess.run(

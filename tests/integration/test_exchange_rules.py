@@ -58,6 +58,10 @@ async def _ask_for_lioh(net: Network) -> dict:
     return r.json()
 
 
+async def _incoming_in(node, state: str) -> list[dict]:
+    return [r for r in await _incoming(node) if r["state"] == state]
+
+
 async def _incoming(node) -> list[dict]:
     return (await node.api("GET", "/requests", params={"direction": "incoming"})).json()["items"]
 
@@ -287,9 +291,9 @@ async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be
     asked = await _ask_for_lioh(net)
     node = net[CATHODE]
 
-    def answer_without_attestation() -> None:
+    def answer_malformed() -> None:
         with Session(node.engine, expire_on_commit=False) as session:
-            unsigned = {"id": str(uuid.uuid4()), "productIds": [LIOH], "companyIds": [LITHIUM]}
+            unsigned = {"id": str(uuid.uuid4()), "productIds": [LIOH], "companyIds": [LITHIUM]}  # no pcf
             event = events.cloud_event(
                 events.REQUEST_FULFILLED,
                 f"http://{net[LITHIUM].host}",
@@ -298,10 +302,13 @@ async def test_a_refused_answer_closes_the_request_with_the_reason_and_it_can_be
             inbound.handle_event(node.ctx(session), LITHIUM, event)
             session.commit()
 
-    await asyncio.to_thread(answer_without_attestation)
+    await asyncio.to_thread(answer_malformed)
     got = (await node.api("GET", f"/requests/{asked['id']}")).json()
     assert got["state"] == "refused"
-    assert "answer refused" in got["reason"] and "no attestation" in got["reason"]
+    assert "answer refused" in got["reason"] and "pcf" in got["reason"]
+    # the supplier learns it: its request shows the same state and reason (issue 17: no silent refusals)
+    seen = await net.wait_for(lambda: _incoming_in(net[LITHIUM], "refused"), what="the refusal at the refiner")
+    assert [(r["eventId"], r["reason"]) for r in seen] == [(asked["eventId"], got["reason"])]
     assert not await _held(node)
     listed = (await node.api("GET", "/requests", params={"direction": "outgoing", "state": "refused"})).json()
     assert [r["id"] for r in listed["items"]] == [asked["id"]]

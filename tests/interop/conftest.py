@@ -21,6 +21,7 @@ from connector.attestation import EvidenceContent, open_evidence
 from connector.identity import Issued
 from connector.storage.db import create_schema, make_engine
 from tests.integration.network import build_network
+from tests.integration.test_entered_inputs import _enter_lithium, _lithium_values
 from tests.integration.test_supply_chain import OEM, PACK, PACK_CO, _held, _request_pack
 from tests.pki import Pki
 
@@ -71,9 +72,11 @@ class ChainRun:
         return list(dict.fromkeys(found))
 
 
-async def _run(chain: dict[str, Any], make_db: Callable[[], Engine]) -> ChainRun:
+async def _run(chain: dict[str, Any], make_db: Callable[[], Engine], *, entered: bool = False) -> ChainRun:
     net = await build_network(chain, make_db)
     async with net.stack:
+        if entered:  # the cathode maker enters its lithium supplier's value with the source document (issue 17)
+            await _enter_lithium(net, await _lithium_values(net))
         await _request_pack(net)
         held = await net.wait_for(lambda: _held(net[OEM], PACK), timeout=60, what="the pack footprint")
         r = await net[OEM].api("POST", "/declarations", json=dict(chain["declaration"]))
@@ -105,3 +108,15 @@ def run(chain: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Chai
         return engine
 
     return asyncio.run(_run(chain, make_db))
+
+
+@pytest.fixture(scope="session")
+def run_entered(chain: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> ChainRun:
+    """The example chain run once with the lithium refiner's value entered by hand at the cathode maker."""
+
+    def make_db() -> Engine:
+        engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('interop-entered') / 'node.sqlite'}")
+        create_schema(engine)
+        return engine
+
+    return asyncio.run(_run(chain, make_db, entered=True))

@@ -70,7 +70,7 @@ def rendered(report: VerificationReport) -> str:
 def test_honest_bundle_verifies(world) -> None:
     report = verify(world)
     assert report.valid, [f.line() for f in report.failures]
-    assert report.summary() == "valid"
+    assert report.summary() == "valid, fully attested"
     assert report.evidence_opened and report.complete
     assert report.verifier == VERIFIER_ID
     companies = [n.company for n in report.nodes() if n.kind == "attestation"]

@@ -61,7 +61,7 @@ def test_verify_valid_with_key(files) -> None:
     )
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[-1] == "valid"
+    assert lines[-1] == "valid, fully attested"
     assert "Hokuriku Cathode" in result.output and "evidence: opened" in result.output
     report = json.loads((files / "out" / "report.json").read_text())
     assert report["valid"] is True and report["verifier"] == "urn:pact:nb.example:company:notified-body-0042"
@@ -70,7 +70,7 @@ def test_verify_valid_with_key(files) -> None:
 def test_verify_without_key_says_not_opened(files) -> None:
     result = invoke("verify", files / "bundle.json", "--trust", files / "root.pem", "--at", WHEN)
     assert result.exit_code == 0, result.output
-    assert "evidence not opened" in result.output and result.output.strip().endswith("valid")
+    assert "evidence not opened" in result.output and result.output.strip().endswith("valid, fully attested")
 
 
 def test_verify_invalid_exits_non_zero(files, world) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Request, status
+from fastapi import APIRouter, Body, Query, Request, status
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import col
@@ -168,9 +168,21 @@ def self_check(ctx: ContextDep, _: ViewerDep, declaration_id: str) -> dict[str, 
 
 
 @router.post("/verify")
-def verify(ctx: ContextDep, _: VerifyDep, body: dict[str, Any]) -> dict[str, Any]:
-    """Verify an evidence bundle with this verifier node's key; returns the full report."""
-    return declaring.verify(ctx, body).model_dump(mode="json")
+def verify(
+    ctx: ContextDep,
+    _: VerifyDep,
+    body: dict[str, Any],
+    require_attested: Annotated[
+        bool,
+        Query(
+            alias="requireAttested",
+            description="Make any input entered without an attestation, anywhere in the tree, a failure.",
+        ),
+    ] = False,
+) -> dict[str, Any]:
+    """Verify an evidence bundle with this verifier node's key; returns the full report (its ``attestedCoverage``,
+    ``enteredInputs`` and ``fullyAttested`` say how much rests on attested values)."""
+    return declaring.verify(ctx, body, require_attested=require_attested).model_dump(mode="json")
 
 
 class CertifyBody(BaseModel):

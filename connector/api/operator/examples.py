@@ -153,6 +153,23 @@ UPSTREAM_FOOTPRINT: dict[str, Example] = {
             "primaryDataShare": "100",
         },
     ),
+    "typed-from-pdf": _one(
+        "Typed from the supplier's PDF, with the document (sealed into the evidence for verifiers)",
+        {
+            "supplierCompanyId": LITHIUM_MAKER,
+            "productId": LIOH,
+            "declaredUnit": "kilogram",
+            "stages": {
+                "raw_material_acquisition": "15.2",
+                "main_production": "0",
+                "distribution": "0",
+                "end_of_life": "0",
+            },
+            "sourceKind": "document",
+            "document": "JVBERi0xLjcKJcK1wrYK",
+            "mediaType": "application/pdf",
+        },
+    ),
 }
 
 PARTNER_CREATE: dict[str, Example] = {
@@ -267,6 +284,69 @@ CATENAX_PASSPORT: dict[str, Example] = {
     "nmc811": _one(
         "The automaker's Catena-X passport of one pack, without the carbon footprint (examples/)",
         json.loads((CHAINS / "nmc811-catenax-passport.json").read_text(encoding="utf-8")),
+    ),
+}
+
+FOOTPRINT_FILE: dict[str, Example] = {
+    "pact": _one(
+        "A PACT v3 ProductFootprint from the lithium refiner's own PACT software",
+        {
+            "id": "7d1f0c2e-5a43-4b8e-9f61-2c8e4a7b3d90",
+            "specVersion": "3.0.0",
+            "created": "2026-01-15T00:00:00Z",
+            "status": "Active",
+            "companyName": "Andes Lithium",
+            "companyIds": [LITHIUM_MAKER],
+            "productDescription": "Lithium hydroxide monohydrate, battery grade",
+            "productIds": [LIOH],
+            "productNameCompany": "LiOH·H2O battery grade",
+            "pcf": {
+                "declaredUnitOfMeasurement": "kilogram",
+                "declaredUnitAmount": "1",
+                "productMassPerDeclaredUnit": "1",
+                "referencePeriodStart": "2025-01-01T00:00:00Z",
+                "referencePeriodEnd": "2026-01-01T00:00:00Z",
+                "pcfExcludingBiogenicUptake": "15.2",
+                "pcfIncludingBiogenicUptake": "15.2",
+                "fossilGhgEmissions": "15.2",
+                "primaryDataShare": "100",
+            },
+        },
+        "Recorded as an entered value for the BOM line buying this product from this company; a PACT total with "
+        "no per-stage extension is booked to raw material acquisition (decision 0019).",
+    ),
+    "catenax": _one(
+        "A Catena-X PCF (io.catenax.pcf 9.0.0) from the precursor maker, per tonne",
+        {
+            "scopeOfPcfForm": [
+                {"partialFullPcf": "Cradle-to-gate", "specVersion": "urn:io.catenax.pcf:datamodel:version:9.0.0"}
+            ],
+            "companyAndProductInformation": [
+                {
+                    "productInformation": [
+                        {
+                            "declaredUnitOfMeasurement": "ton",
+                            "declaredUnitAmount": 1,
+                            "productIds": [PCAM],
+                            "productNameCompany": "NMC811 precursor",
+                        }
+                    ],
+                    "companyInformation": [{"companyIds": [PCAM_MAKER], "companyName": "Kansai Precursor"}],
+                }
+            ],
+            "productLifeCycleStagesAndEmissions": [
+                {"productionStage": [{"pcfExcludingBiogenicUptake": 21341, "pcfIncludingBiogenicUptake": 21341}]}
+            ],
+            "pcfAssessmentAndMethodology": [
+                {
+                    "dataSourcesAndQuality": [{"primaryDataShare": 80}],
+                    "pcfAssessmentInformation": [
+                        {"idAndVersion": [{"id": "0b6e9a54-1f3c-4d27-8a5e-6c9d2b7f4e13", "version": 0}]}
+                    ],
+                }
+            ],
+        },
+        "Per tonne in the file, recorded per kilogram (the BOM line's unit).",
     ),
 }
 

@@ -64,11 +64,14 @@ def get_footprint(ctx: ContextDep, _: ViewerDep, footprint_id: str) -> s.Footpri
 @router.post("/upstream-footprints", status_code=status.HTTP_201_CREATED, response_model=s.UpstreamFootprintRead)
 def record_upstream(
     ctx: ContextDep,
-    _: EditorDep,
-    body: Annotated[s.UpstreamFootprintCreate, Body(openapi_examples=ex.UPSTREAM_FOOTPRINT)],
+    caller: EditorDep,
+    body: Annotated[s.EnteredUpstreamCreate, Body(openapi_examples=ex.UPSTREAM_FOOTPRINT)],
 ) -> s.UpstreamFootprintRead:
-    """Record a supplier's footprint by hand (a supplier without a node)."""
-    return footprints.upstream_read(footprints.record_upstream(ctx, body))
+    """Record a supplier's footprint by hand (a supplier without a node): an entered value, with where it came from
+    (``sourceKind``, default ``document``; the source document as base64 with its ``mediaType``, or only its
+    ``documentSha256``). The document is sealed into the evidence for verifiers when this node attests a footprint
+    that uses the value; who entered it is the caller (``api-key:<name>`` or ``user:<login>``)."""
+    return footprints.upstream_read(footprints.record_entered(ctx, body, caller.actor))
 
 
 @router.get("/upstream-footprints", response_model=s.Page[s.UpstreamFootprintRead])

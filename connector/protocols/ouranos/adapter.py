@@ -75,7 +75,7 @@ class OuranosFootprint:
 
     def entered_values(self) -> Any:
         """The values as an entered footprint (per one declared unit; the two stages Ouranos has, the others 0)."""
-        from ...services.footprint_import import ForeignFootprint  # type: ignore[import-not-found,unused-ignore]
+        from ...services.footprint_import import ForeignFootprint
         from ...stages import STAGES, Stage
 
         stages = {st: Decimal(self.document["stages"].get(st.value, "0")) for st in STAGES}

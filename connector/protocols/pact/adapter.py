@@ -9,10 +9,12 @@ received ProductFootprint for the core's receipt, and mounts the ``/3`` and ``/a
 | publish   | ``PublishedEvent`` ``{pfIds}``                                                     |
 | fetch     | ``GET /3/footprints/{id}``                                                         |
 | cancel    | none: PACT v3 has no event for it, so the core enqueues none (``intents``)         |
+| refused   | our own ``AnswerRefusedEvent`` (decision 0019); a partner that refuses the type is let be |
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +23,9 @@ from fastapi import APIRouter
 
 from ...exchange import outbox
 from .. import PeerError
-from . import auth, events, render_cache, rendering, router
+from . import auth, events, footprint_file, render_cache, rendering, router
+
+log = logging.getLogger("connector.protocols.pact")
 
 
 class PactFootprint:
@@ -68,6 +72,9 @@ class PactFootprint:
     def declared_unit(self) -> Any:
         return self.document["pcf"]["declaredUnitOfMeasurement"]
 
+    def entered_values(self) -> Any:
+        return footprint_file.read_footprint(self.document)
+
 
 def _at(body: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(body["at"]).replace("Z", "+00:00"))
@@ -75,7 +82,7 @@ def _at(body: dict[str, Any]) -> datetime:
 
 class PactAdapter:
     name = "pact"
-    intents = frozenset({outbox.ASK, outbox.ANSWER, outbox.REJECT, outbox.PUBLISH, outbox.FETCH})
+    intents = frozenset({outbox.ASK, outbox.ANSWER, outbox.REJECT, outbox.PUBLISH, outbox.FETCH, outbox.REFUSED})
     router: APIRouter
 
     def __init__(self) -> None:
@@ -120,6 +127,9 @@ class PactAdapter:
         if kind == outbox.PUBLISH:
             data = {"pfIds": body["footprintIds"]}
             return events.cloud_event(events.PUBLISHED, source, data, event_id=body["id"], at=_at(body))
+        if kind == outbox.REFUSED:
+            data = {"requestEventId": body["requestId"], "error": {"code": "AnswerRefused", "message": body["reason"]}}
+            return events.cloud_event(events.ANSWER_REFUSED, source, data, event_id=body["id"], at=_at(body))
         if kind in (outbox.FETCH, outbox.FETCH_FOOTPRINT):
             return None
         raise PeerError(f"unknown outbox kind {kind} for PACT", permanent=True)
@@ -127,7 +137,14 @@ class PactAdapter:
     async def deliver(self, client: Any, message: Any, *, source: str) -> dict[str, Any] | None:
         event = self.wire_message(message, source)
         if event is not None:
-            await client.send_event(message.target_url, event)
+            try:
+                await client.send_event(message.target_url, event)
+            except PeerError as exc:
+                if message.kind != outbox.REFUSED or not exc.permanent:
+                    raise
+                # a PACT node that is not ours answers 400 to an event type it does not know: the refusal is a
+                # courtesy (our request shows it), so its refusal ends the message rather than failing it
+                log.info("partner %s does not take %s: %s", message.target_url, events.ANSWER_REFUSED, exc)
             return None
         pf_id = message.body["footprintId"] if message.kind == outbox.FETCH else message.body["pfId"]
         fetched: dict[str, Any] = await client.get_footprint(message.target_url, pf_id)

@@ -21,7 +21,11 @@ REQUEST_CREATED = EVENT_PREFIX + "RequestCreatedEvent.3"
 REQUEST_FULFILLED = EVENT_PREFIX + "RequestFulfilledEvent.3"
 REQUEST_REJECTED = EVENT_PREFIX + "RequestRejectedEvent.3"
 PUBLISHED = EVENT_PREFIX + "PublishedEvent.3"
-EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED)
+ANSWER_REFUSED = "dev.battery-cfp-connector.ProductFootprint.AnswerRefusedEvent.1"
+"""Ours, not PACT's (decision 0019): a customer tells its supplier that the answer to its request was refused (data
+as RequestRejectedEvent's: ``requestEventId`` and ``error``). Sent to PACT nodes that are not ours too: they answer
+400 to a type they do not know, and the sender lets it be."""
+EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED, ANSWER_REFUSED)
 
 # Our additions to a RequestCreated event travel as vendor fields, as PACT allows (x-<impl>-<name>).
 X_VERIFIERS = "x-cfpconnector-verifierCertificates"
@@ -172,9 +176,16 @@ class Published(_Envelope):
     data: PublishedData
 
 
-MODELS = (RequestCreated, RequestFulfilled, RequestRejected, Published)
+class AnswerRefused(_Envelope):
+    type: Literal["dev.battery-cfp-connector.ProductFootprint.AnswerRefusedEvent.1"]
+    data: RequestRejectedData
+
+
+MODELS = (RequestCreated, RequestFulfilled, RequestRejected, Published, AnswerRefused)
 """One model per PACT v3 event type, in the order of ``EVENT_TYPES`` (a test keeps the two in step)."""
-Event = Annotated[RequestCreated | RequestFulfilled | RequestRejected | Published, Field(discriminator="type")]
+Event = Annotated[
+    RequestCreated | RequestFulfilled | RequestRejected | Published | AnswerRefused, Field(discriminator="type")
+]
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 
 

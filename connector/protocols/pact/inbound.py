@@ -45,5 +45,8 @@ def _handle(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
         error = data.get("error") or {}
         reason = f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
         requests.rejected_by_supplier(ctx, caller, str(data.get("requestEventId")), reason)
+    elif kind == events.ANSWER_REFUSED:
+        error = data.get("error") or {}
+        requests.answer_refused_by_customer(ctx, caller, str(data.get("requestEventId")), str(error.get("message", "")))
     elif kind == events.PUBLISHED:
         receipt.on_published(ctx, caller, list(data["pfIds"]), protocol=PROTOCOL)

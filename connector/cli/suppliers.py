@@ -1,0 +1,162 @@
+"""Suppliers without a node (issue 17): ``connector import-footprint``, ``connector record-upstream`` and
+``connector supplier-data``, over the same services as the operator API."""
+
+from __future__ import annotations
+
+import base64
+import getpass
+import hashlib
+import mimetypes
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from ..api import footprint_files
+from ..errors import ConnectorError
+from ..services import footprint_import, footprints
+from ..services import models as m
+from ..services.supplier_data import supplier_data_view
+from ..storage import repositories as repo
+from .common import die, first_error, read_json
+from .node import DataDir, fail, node_context, node_settings
+
+console = Console()
+
+
+def cli_user() -> str:
+    """Who enters a value from the command line: ``cli:<os user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        die(f"cannot read {what} {path}: {exc}")
+
+
+def import_footprint_command(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help='A PACT v3 ProductFootprint JSON (or a {"data": [...]} list) or a '
+            "Catena-X PCF JSON (io.catenax.pcf 7.x or 9.0.0)"
+        ),
+    ],
+    data_dir: DataDir = None,
+    supplier: Annotated[
+        str | None, typer.Option(help="The supplier's company id, when the file's is ambiguous")
+    ] = None,
+    product: Annotated[str | None, typer.Option(help="The upstream product id, when the file's is ambiguous")] = None,
+) -> None:
+    """Import a supplier's footprint file as an entered value for the BOM line it is for (unit converted to the
+    line's, split into the four stages as decision 0019 says)."""
+    settings = node_settings(data_dir)
+    raw = _read(file, "footprint file")
+    try:
+        kind, found = footprint_files.read(footprint_files.parse(raw))
+        with node_context(settings) as ctx:
+            for fp in found:
+                done = footprint_import.import_footprint(
+                    ctx, fp, document=raw, source_kind=kind, entered_by=cli_user(), supplier=supplier, product=product
+                )
+                total = sum((footprints.Decimal(v) for v in done.stages.values()), footprints.Decimal(0))
+                console.print(
+                    f"Recorded {done.supplier_company_id} {done.product_id} for {done.product_name} "
+                    f"({kind}, entered by {done.entered_by}): {footprints.format_decimal(total)} kg CO2e per "
+                    f"{done.declared_unit}, footprint {done.footprint_id}"
+                )
+    except ConnectorError as exc:
+        fail(exc)
+
+
+def record_upstream_command(
+    file: Annotated[Path, typer.Argument(help="The value as JSON, the body of POST /api/v1/upstream-footprints")],
+    document: Annotated[
+        Path | None, typer.Option(help="The document the value was typed from (a PDF, a spreadsheet...), kept with it")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Record a supplier's footprint typed from a document, as an entered value (its ``sourceKind``, default
+    ``document``), with the document it was typed from kept and sealed for verifiers."""
+    settings = node_settings(data_dir)
+    raw = read_json(file, "upstream footprint file")
+    try:
+        body = m.EnteredUpstreamCreate.model_validate(raw)
+    except ValidationError as exc:
+        die(f"upstream footprint file {file}: {first_error(exc)}")
+    if document is not None:
+        if body.document is not None:
+            die(f"upstream footprint file {file}: give the document either in the file or with --document, not both")
+        content = _read(document, "document")
+        if body.document_sha256 and body.document_sha256.lower() != hashlib.sha256(content).hexdigest():
+            die(f"{document}: its SHA-256 differs from the file's documentSha256")
+        media_type = body.media_type or mimetypes.guess_type(document.name)[0] or "application/octet-stream"
+        body = body.model_copy(
+            update={"document": base64.b64encode(content).decode(), "media_type": media_type, "document_sha256": None}
+        )
+    try:
+        with node_context(settings) as ctx:
+            row = footprints.record_entered(ctx, body, cli_user())
+            console.print(
+                f"Recorded {row.supplier_company_id} {row.product_id} (entered by {row.entered_by}"
+                + (f", document sha256 {row.document_sha256}" if row.document_sha256 else ", no document")
+                + f"): footprint {row.footprint_id}"
+            )
+    except ConnectorError as exc:
+        fail(exc)
+
+
+def supplier_data_command(
+    product: Annotated[str | None, typer.Argument(help="Product URN or local id (default: every product)")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Show per product each supplier BOM line: missing (no value), entered (from where, by whom, when) or attested,
+    and the latest request sent for it."""
+    settings = node_settings(data_dir)
+    try:
+        with node_context(settings) as ctx:
+            pid = None
+            if product is not None:
+                found = repo.product_by_urn(ctx.session, product)
+                pid = found.id if found else product
+            lines = supplier_data_view(ctx, pid)
+    except ConnectorError as exc:
+        fail(exc)
+        return
+    table = Table(title="Supplier data", title_justify="left")
+    for name in ("product", "supplier", "upstream product", "quantity", "state", "entered", "request"):
+        table.add_column(name)
+    colours = {"missing": "red", "entered": "yellow", "attested": "green", "own": "green"}
+    for line in lines:
+        entered = ""
+        if line.state == "entered":
+            when = line.received_at.strftime("%Y-%m-%d %H:%M") if line.received_at else ""
+            who = f" by {line.entered_by}" if line.entered_by else ""
+            entered = f"{line.source_kind or 'by hand'}{who} {when}".strip()
+        request = ""
+        if line.request is not None:
+            request = line.request.state + (f": {line.request.reason}" if line.request.reason else "")
+        table.add_row(
+            line.product_name,
+            line.supplier_company_id,
+            line.supplier_product_id,
+            f"{footprints.format_decimal(line.quantity)} {line.unit}",
+            f"[{colours[line.state]}]{line.state}[/]",
+            entered,
+            request,
+        )
+    out = Console()  # made now: the terminal's width (COLUMNS) as it is when the command runs
+    if not lines:
+        out.print("No supplier lines.")
+        return
+    out.print(table)
+    missing = sum(1 for line in lines if line.state == "missing")
+    out.print(f"{len(lines)} supplier line(s), {missing} missing.")
