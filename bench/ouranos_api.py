@@ -1,15 +1,18 @@
-"""6. Ouranos GET /api/v1/datatransport?dataTarget=cfp&traceIds={id}: requests/s and p50/p99 latency, against a bare
+"""8. Ouranos GET /api/v1/datatransport?dataTarget=cfp&traceIds={id}: requests/s and p50/p99 latency, against a bare
 FastAPI endpoint on the same uvicorn answering the same path with the very bytes the node returned (as bench 4 does
 for PACT), in alternating rounds with both servers up.
 
 The node is seeded with N products, each with own emissions and a computed footprint, one operator account logged in
 (bearer token) and one API key (``apiKey`` header); every request carries both, as DTS requires. SQLite (a file) and
-PostgreSQL (``BENCH_POSTGRES_URL``; a database ``bench_ouranos`` is made) when reachable.
+PostgreSQL (``BENCH_POSTGRES_URL``; a database ``bench_ouranos`` is made) when reachable. The node runs with its
+answer cache (decision 0021; ``pact_read_cache_ttl``, default 5 s): set ``BENCH_PACT_CACHE_TTL=0`` to measure every
+request read from the database.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -61,6 +64,8 @@ def seed(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str, An
     }
     if database_url:
         config["database_url"] = database_url
+    if os.environ.get("BENCH_PACT_CACHE_TTL"):  # the same setting bounds both answer caches; 0 disables them
+        config["pact_read_cache_ttl"] = float(os.environ["BENCH_PACT_CACHE_TTL"])
     settings = Settings(**config)
     engine = make_engine(str(settings.database_url))
     create_schema(engine)
@@ -187,6 +192,7 @@ def run(
                         "parts": n,
                         "round_ratios": [round(r, 3) for r in res["round_ratios"]],
                         "cpu_us_per_request": round(res["cpu_us"]["node"], 1),
+                        "cache_ttl": os.environ.get("BENCH_PACT_CACHE_TTL", "default"),
                         "bare_cpu_us_per_request": round(res["cpu_us"]["bare"], 1),
                     },
                 )
@@ -195,4 +201,4 @@ def run(
 
 
 def show(rows: list[Row]) -> None:
-    print_table("6. Ouranos GET cfp: node vs bare FastAPI endpoint (same bytes, same uvicorn)", rows)
+    print_table("8. Ouranos GET cfp: node vs bare FastAPI endpoint (same bytes, same uvicorn)", rows)

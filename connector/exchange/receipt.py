@@ -166,7 +166,7 @@ def _verify_and_store(
         {
             "footprintId": got.id,
             "supplierCompanyId": sender,
-            "productId": _filed_under(claims.product_ids, asked),
+            "productId": _filed_under(claims.product_ids, asked if asked is not None else _used(ctx, sender, claims)),
             "declaredUnit": claims.declared_unit,
             "stages": {st.value: str(stages[st]) for st in STAGES},
             "primaryDataShare": str(claims.primary_data_share),
@@ -188,6 +188,15 @@ def _verify_and_store(
         return None  # the same footprint, stored by an answer that arrived at the same moment
     audit.append(ctx.session, sender, "footprint.received", got.id, digest=verified.digest)
     return row
+
+
+def _used(ctx: NodeContext, sender: str, claims: Any) -> list[str]:
+    """For a footprint not answering a request (announced, then fetched) with several product ids: those a line of
+    ours names for that supplier, so a new version is filed where the one it replaces was."""
+    ids = claims.product_ids
+    if len(ids) < 2:
+        return []
+    return [urn for urn in ids if repo.products_using_upstream(ctx.session, sender, urn)]
 
 
 def _filed_under(product_ids: list[str], asked: list[str] | None) -> str:

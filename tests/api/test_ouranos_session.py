@@ -199,7 +199,25 @@ async def test_scripted_ouranos_session(pair: dict[str, Dts]) -> None:
     assert totals["mainComponent"] == Decimal("2.25") * 4 + 1 * 2
     # the proof came along: the upstream's attestation is a certification file of the bought part
     certs = (await down.get("cfpCertification", traceId=cell_part)).json()
-    assert certs and certs[0]["cfpCertificationFileInfo"][0]["operatorId"] == cell["operatorId"]
+    info = certs[0]["cfpCertificationFileInfo"][0]
+    assert info["operatorId"] == cell["operatorId"]
+    file = await down.client.get(
+        f"/api/v1/datatransport/cfpCertificationFiles/{info['fileId']}", headers=down.headers()
+    )
+    assert file.status_code == 200 and file.headers["content-type"] == "application/vnd.cfp-connector.attestation+json"
+    proof = file.json()
+    assert proof["sdJwt"].count("~") >= 1 and "evidence" in proof  # the SD-JWT (and evidence when sealed to us)
+    anonymous = await down.client.get(f"/api/v1/datatransport/cfpCertificationFiles/{info['fileId']}")
+    assert anonymous.status_code == 403
+
+    # a new version of the supplier's value flows down unasked: announced, fetched, and filed under our part's id
+    again = cfp_body(own, {"preProduction": 11, "mainProduction": 2.25}, unit="kgCO2e/unit")
+    assert (await up.put("cfp", again)).status_code == 201
+
+    async def updated() -> bool:
+        return values((await down.get("cfp", traceIds=cell_part)).json()).get("preProductionResponse") == Decimal(11)
+
+    await wait_for(updated, "the new version at the downstream")
 
     # cancel: the downstream withdraws a second request
     other = (await down.put("parts", part(down, plant, "Cell-spare", unit="unit"))).json()["traceId"]

@@ -55,6 +55,17 @@ def test_pact_api_smoke() -> None:
     assert measured and all(r.measured > 0 and r.extra["errors"] == 0 for r in measured)
 
 
+@pytest.mark.e2e
+def test_ouranos_api_smoke() -> None:
+    from bench import ouranos_api, pact_api
+
+    try:
+        rows = ouranos_api.run(n=2, seconds=0.3, backends=("sqlite",))
+    except pact_api.Skip as exc:  # uvicorn could not start here
+        pytest.skip(str(exc))
+    assert rows and all(r.measured > 0 and r.extra["errors"] == 0 for r in rows)
+
+
 def test_fault_harness_copies_every_line_per_cycle_and_kills_only_middle_nodes() -> None:
     import json
 

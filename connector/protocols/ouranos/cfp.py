@@ -22,11 +22,11 @@ from ...services import models as m
 from ...stages import Stage
 from ...storage import catalog_reads
 from ...storage import repositories as repo
-from ...storage.tables import BomLine, OwnEmission, Product
+from ...storage.tables import Attestation, BomLine, OwnEmission, Product, UpstreamFootprint
 from . import mapping
 from .call import Call, id_list, parse
 from .models import BASE_CFP_TYPES, DQR_OF, MAX_TRACE_IDS, CfpModel
-from .wire import bad_request, json_response
+from .wire import DtsError, bad_request, dumps, json_response, track
 
 RAW, MAIN = Stage.RAW_MATERIAL_ACQUISITION.value, Stage.MAIN_PRODUCTION.value
 MEDIA_TYPE = "application/vnd.cfp-connector.attestation+json"
@@ -247,3 +247,23 @@ def get_certifications(call: Call) -> Response:
 
 def _file(operator: str, file_id: str) -> dict[str, Any]:
     return {"operatorId": operator, "fileId": file_id, "fileName": f"attestation-{file_id}.json"}
+
+
+def certification_file(call: Call, file_id: str) -> Response:
+    """A cfpCertification file (``fileId`` of ``GET cfpCertification``): the signed attestation, its sealed evidence
+    and its certifications, as :data:`MEDIA_TYPE` ``{"sdJwt", "evidence", "certifications"}``. Ours are the
+    attestations issued for our footprints; a bought part's is the supplier's, as received and verified."""
+    session = call.ctx.session
+    ours = session.get(Attestation, file_id)
+    if ours is not None:
+        body = {"sdJwt": ours.sd_jwt, "evidence": ours.evidence, "certifications": ours.certifications}
+    else:
+        theirs = session.get(UpstreamFootprint, file_id)
+        if theirs is None or not theirs.attestation:
+            raise DtsError(404, f"no cfpCertification file {file_id}", source="traceability")
+        body = {"sdJwt": theirs.attestation, "evidence": theirs.evidence, "certifications": theirs.certifications}
+    return Response(
+        dumps(body),
+        media_type=MEDIA_TYPE,
+        headers={"x-track": track(), "Content-Disposition": f'attachment; filename="attestation-{file_id}.json"'},
+    )

@@ -12,7 +12,7 @@ from ...errors import ConnectorError
 from ...services import accounts
 from .call import Call
 from .models import ChangePasswordInput, LoginInput, RefreshInput
-from .wire import DtsError, json_response
+from .wire import DtsError, json_response, track
 
 
 def bearer_role(call: Call, token: str) -> tuple[str, Any] | None:
@@ -50,4 +50,4 @@ def change(call: Call, user: Any) -> Response:
         accounts.set_password(call.ctx, user, body.new_password, actor=f"user:{user.login}")
     except ConnectorError as exc:
         raise DtsError(400, f"Validation failed, newPassword: {exc.detail}", source="auth") from None
-    return Response(status_code=201, headers={"x-track": call.headers.get("x-track", "")})
+    return Response(status_code=201, headers={"x-track": track()})

@@ -22,7 +22,7 @@ from ...errors import ConnectorError, Forbidden, Unauthenticated, Unavailable
 from ...services import api_keys
 from ...services.context import NodeContext
 from ...storage import write_generation
-from . import authinfo, cfp, login, parts, trades
+from . import authinfo, cfp, login, mapping, parts, trades
 from .cache import AnswerCache
 from .call import Call
 from .wire import DtsError, error_response, json_response
@@ -168,6 +168,17 @@ async def datatransport(request: Request) -> Response:
 @router.api_route("/api/v1/authInfo", methods=ALL)
 async def auth_info(request: Request) -> Response:
     return await _serve(request, request.query_params.get("dataTarget", ""), _dispatch(AUTHINFO, _AI_TARGETS))
+
+
+@router.get("/api/v1/datatransport/cfpCertificationFiles/{file_id}")
+async def certification_file(request: Request, file_id: str) -> Response:
+    """Not a DTS route (DTS has no download): the file a ``cfpCertificationFileInfo`` names, with both credentials."""
+
+    def run(call: Call, request: Request) -> Response:
+        _authenticate(call, request, bearer=True)
+        return cfp.certification_file(call, mapping.require_uuid(file_id, "fileId"))
+
+    return await _serve(request, "cfpCertificationFiles", run)
 
 
 @router.get("/api/v1/datatransport/health")
