@@ -199,13 +199,13 @@ async def test_without_a_certification_file_values_are_never_attested(
     link_at_supplier(cell, held.id, cell_id)
     done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "answer")
     got = upstream(pack)
-    if done.state == "fulfilled":  # issue 17: stored as an entered value, with where it came from
-        assert got is not None and got.basis == "entered" and got.attestation is None
-        assert got.source_kind == "ouranos-partner" and got.entered_by == f"partner:{CELL}"
-        assert Decimal(got.stages[RAW]) == Decimal("10.12346")  # as the platform carries it
-    else:
-        assert done.state == "refused" and "attestation" in (done.reason or ""), done.reason
-        assert got is None
+    assert done.state == "fulfilled", done.reason
+    # issue 17: stored as an entered value, with where it came from, never as attested
+    assert got is not None and got.basis == "entered" and got.attestation is None
+    assert got.source_kind == "ouranos-partner" and got.entered_by == f"partner:{CELL}"
+    assert got.product_id == CELL_URN
+    assert Decimal(got.stages[RAW]) == Decimal("10.12346")  # as the platform carries it
+    assert Decimal(got.stages[DIST]) == 0  # a stage Ouranos does not have
 
 
 async def test_a_rejection_on_the_platform_rejects_the_request(asking_nodes: dict[str, PlatformNode]) -> None:
