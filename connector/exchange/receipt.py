@@ -196,7 +196,8 @@ def _used(ctx: NodeContext, sender: str, claims: Any) -> list[str]:
     ids = claims.product_ids
     if len(ids) < 2:
         return []
-    return [urn for urn in ids if repo.products_using_upstream(ctx.session, sender, urn)]
+    lines = supplier_data.supplier_lines_for(ctx.session, ids)
+    return [line.supplier_product_id for line in lines if line.supplier_company_id == sender]
 
 
 def _filed_under(product_ids: list[str], asked: list[str] | None) -> str:
