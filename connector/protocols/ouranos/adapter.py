@@ -11,8 +11,7 @@ for it; the platform pushes nothing, so what comes back is read by the poller (:
 | publish | nothing: a platform has no news event; our customer reads the CFP of the linked part when it wants     |
 | fetch   | none (no ``publish`` reaches us over Ouranos)                                                         |
 
-The DTS server (our node as the platform) is mounted by ``api.app``; this adapter's router adds the route that
-serves the certification files' content (:mod:`.files`).
+The DTS server (our node as the platform, decision 0021) is mounted by ``api.app``; this adapter adds no route.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from fastapi import APIRouter
 
 from ...exchange import outbox
 from .. import PeerError
-from . import answering, asking, files, mapping, poller
+from . import answering, asking, mapping, poller
 
 
 class OuranosFootprint:
@@ -108,7 +107,6 @@ class OuranosAdapter:
 
     def __init__(self) -> None:
         self.router = APIRouter()
-        self.router.include_router(files.router)
 
     def footprint_document(
         self, ctx: Any, footprint: Any, product: Any, audience: str, *, fresh: bool = False

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -19,7 +20,8 @@ from . import wire
 
 DATATRANSPORT = "/api/v1/datatransport"
 AUTH_INFO = "/api/v1/authInfo"
-FILE = "/api/v1/datatransport/cfpCertificationFile"
+FILES = "/api/v1/datatransport/cfpCertificationFiles/"
+"""Not DTS (it lists files, serves none): a connector node serves each file there (decision 0021)."""
 RETRYABLE = (401, 408, 429)
 
 
@@ -180,7 +182,7 @@ class DtsClient:
         return str(plants[0]["plantId"])
 
     async def certification_file(self, file_id: str) -> bytes:
-        return (await self.send("GET", FILE, {"fileId": file_id})).content
+        return (await self.send("GET", FILES + quote(file_id, safe=""))).content
 
 
 def _next_after(link: str) -> str | None:

@@ -11,14 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...strict_json import canonical_json, strict_json_loads
+from ...strict_json import strict_json_loads
 from .cfp import MEDIA_TYPE
 
-__all__ = ["MEDIA_TYPE", "file_bytes", "read_file"]
-
-
-def file_bytes(sd_jwt: str, evidence: Any, certifications: list[Any] | None) -> bytes:
-    return canonical_json({"sdJwt": sd_jwt, "evidence": evidence, "certifications": list(certifications or [])})
+__all__ = ["MEDIA_TYPE", "read_file"]
 
 
 def read_file(raw: bytes) -> dict[str, Any]:
