@@ -11,7 +11,8 @@ for it; the platform pushes nothing, so what comes back is read by the poller (:
 | publish | nothing: a platform has no news event; our customer reads the CFP of the linked part when it wants     |
 | fetch   | none (no ``publish`` reaches us over Ouranos)                                                         |
 
-The DTS server (our node as the platform, decision 0021) is mounted by ``api.app``; this adapter adds no route.
+The adapter's router is the DTS server's (our node as the platform, decision 0021): ``api.app`` also installs its
+routes at the front of the route table (``server.install``), where they are matched.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fastapi import APIRouter
 
 from ...exchange import outbox
 from .. import PeerError
-from . import answering, asking, mapping, poller
+from . import answering, asking, mapping, poller, server
 
 
 class OuranosFootprint:
@@ -106,7 +107,7 @@ class OuranosAdapter:
     router: APIRouter
 
     def __init__(self) -> None:
-        self.router = APIRouter()
+        self.router = server.router  # the inbound door: the DTS API (decision 0021)
 
     def footprint_document(
         self, ctx: Any, footprint: Any, product: Any, audience: str, *, fresh: bool = False
