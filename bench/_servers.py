@@ -40,6 +40,14 @@ def bare_app() -> Any:
     def ouranos_get() -> Response:  # bench/ouranos_api.py: GET cfp, the bytes the node answered
         return Response(content=one, media_type="application/json")
 
+    cx = root / "cx.json"
+    if cx.exists():  # bench/catenax_api.py
+        pcf = cx.read_bytes()
+
+        @app.get("/catenax/submodel/{product_id:path}")
+        def get_pcf(product_id: str) -> Response:
+            return Response(content=pcf, media_type="application/json")
+
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}

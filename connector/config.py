@@ -17,6 +17,35 @@ class OuranosLogin(BaseModel):
     password: SecretStr
 
 
+class CatenaxSettings(BaseModel):
+    """Catena-X (CX-0136 PCF exchange) settings, ``CONNECTOR_CATENAX__<NAME>``; see docs/catena-x.md."""
+
+    bpnl: str | None = Field(None, pattern=r"^BPNL[0-9A-Z]{12}$", description="this company's Business Partner Number")
+    plant_bpns: dict[str, str] = Field(
+        default_factory=dict, description="a BPNS (site number) per plant name of our products"
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        description="the proxy secret our EDC data plane sends to the PCF API (the asset data address's "
+        "authKey/authCode); unset, the PCF API refuses every call",
+    )
+    api_key_header: str = Field("X-Api-Key", description="the header it comes in (the data address's authKey)")
+    data_model_version: str = Field("9.0.0", description="io.catenax.pcf version we send when none is asked for")
+    allocation_waste_incineration: str = Field(
+        "cut-off", description="io.catenax.pcf allocationWasteIncineration (a required member our data lacks)"
+    )
+    edc_management_url: str | None = Field(None, description="our own Tractus-X EDC Management API base URL")
+    edc_api_key: SecretStr | None = Field(None, description="its X-Api-Key")
+    discovery: str = Field(
+        "partner",
+        pattern=r"^(partner|edc)$",
+        description="where a partner's connector address comes from: its node URL (partner), or the EDC's "
+        "connector discovery from its BPNL (edc)",
+    )
+    dsp_protocol: str = "dataspace-protocol-http"
+    edr_wait: float = Field(30.0, gt=0, description="seconds to wait for a negotiated EDR")
+
+
 class Settings(BaseSettings):
     """Node settings; every field can be set as ``CONNECTOR_<NAME>`` (nested with ``__``)."""
 
@@ -106,6 +135,8 @@ class Settings(BaseSettings):
         " keyed by base URL",
     )
     attestation_validity: timedelta = timedelta(days=365)
+
+    catenax: CatenaxSettings = Field(default_factory=CatenaxSettings)
 
     # operator accounts (docs/security-model.md, "Operator accounts")
     user_access_token_ttl: timedelta = Field(timedelta(minutes=15), description="lifetime of a user's access token")

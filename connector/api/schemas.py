@@ -112,6 +112,7 @@ class PartnerRead(Model):
     name: str
     node_url: str | None = Field(None, alias="nodeUrl")
     protocol: str
+    bpnl: str | None = None
     is_supplier: bool = Field(alias="isSupplier")
     is_customer: bool = Field(alias="isCustomer")
     auto_fulfil: bool = Field(alias="autoFulfil")

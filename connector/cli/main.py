@@ -123,7 +123,8 @@ def init(
             return
         _, secret = api_keys.create_key(ctx.session, "initial admin", "admin")
     console.print(f"Node for [bold]{settings.company_name}[/] ({settings.company_id}) initialised in {folder}")
-    console.print(f"Admin API key (shown once, keep it safe):\n[bold]{secret}[/]")
+    console.print("Admin API key (shown once, keep it safe):")
+    console.print(f"[bold]{secret}[/]", soft_wrap=True, highlight=False)  # never wrapped: copied or captured whole
 
 
 def _merged_config(config_file: Path, given: dict[str, object], force: bool) -> dict[str, object]:
@@ -357,11 +358,29 @@ def demo(
             help="Seconds to wait for the nodes to start, and again for the pack footprint to reach the automaker",
         ),
     ] = 120,
+    catenax: Annotated[
+        bool,
+        typer.Option(
+            "--catenax", help="The automaker asks the pack maker over Catena-X (EDC hop simulated at the boundary)"
+        ),
+    ] = False,
+    without_node: Annotated[
+        str | None,
+        typer.Option(
+            "--without-node",
+            metavar="COMPANY[,COMPANY]",
+            help="Companies that run no node (ids or their last part, e.g. sulawesi-nickel,inner-graphite): their "
+            "customers enter their values from the files in NAME-without-node/ beside the chain",
+        ),
+    ] = None,
 ) -> None:
     """Run the demo dataspace: one HTTPS node per company, request, signed answers, declaration, verification."""
     from ..demo.run import run_demo
 
-    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout)
+    names = [n for n in (without_node or "").split(",") if n.strip()]
+    ok = run_demo(
+        fixture or default_fixture(), out, console, keep=keep, timeout=timeout, catenax=catenax, without_node=names
+    )
     raise typer.Exit(0 if ok else 1)
 
 

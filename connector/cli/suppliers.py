@@ -84,24 +84,25 @@ def record_upstream_command(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Record a supplier's footprint typed from a document, as an entered value (its ``sourceKind``, default
-    ``document``), with the document it was typed from kept and sealed for verifiers."""
+    """Record a supplier's footprint typed from a document, as an entered value (its sourceKind, default
+    document), with the document it was typed from kept and sealed for verifiers."""
     settings = node_settings(data_dir)
     raw = read_json(file, "upstream footprint file")
+    if document is not None and isinstance(raw, dict):
+        # the document joins the body before it is checked: a file that names the document's mediaType (or its
+        # documentSha256) describes the document given here, and is not "a mediaType without a document"
+        if raw.get("document") is not None:
+            die(f"upstream footprint file {file}: give the document either in the file or with --document, not both")
+        content = _read(document, "document")
+        given = raw.get("documentSha256")
+        if isinstance(given, str) and given.lower() != hashlib.sha256(content).hexdigest():
+            die(f"{document}: its SHA-256 differs from the file's documentSha256")
+        media_type = raw.get("mediaType") or mimetypes.guess_type(document.name)[0] or "application/octet-stream"
+        raw = {**raw, "document": base64.b64encode(content).decode(), "mediaType": media_type}
     try:
         body = m.EnteredUpstreamCreate.model_validate(raw)
     except ValidationError as exc:
         die(f"upstream footprint file {file}: {first_error(exc)}")
-    if document is not None:
-        if body.document is not None:
-            die(f"upstream footprint file {file}: give the document either in the file or with --document, not both")
-        content = _read(document, "document")
-        if body.document_sha256 and body.document_sha256.lower() != hashlib.sha256(content).hexdigest():
-            die(f"{document}: its SHA-256 differs from the file's documentSha256")
-        media_type = body.media_type or mimetypes.guess_type(document.name)[0] or "application/octet-stream"
-        body = body.model_copy(
-            update={"document": base64.b64encode(content).decode(), "media_type": media_type, "document_sha256": None}
-        )
     try:
         with node_context(settings) as ctx:
             row = footprints.record_entered(ctx, body, cli_user())

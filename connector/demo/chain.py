@@ -36,6 +36,12 @@ def customers_of(document: dict[str, Any]) -> dict[str, set[str]]:
     return customers
 
 
+def pair_protocols(document: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(customer, supplier) -> the protocol between them, from the chain file's optional ``protocols`` list
+    (``{"customer", "supplier", "protocol"}``); a pair not listed speaks PACT."""
+    return {(p["customer"], p["supplier"]): p["protocol"] for p in document.get("protocols") or []}
+
+
 def entries_of(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Every node of the dataspace: the companies, then the notified body as a verifier without products."""
     nb = document["verifier"]
@@ -54,13 +60,18 @@ def entries_of(document: dict[str, Any]) -> list[dict[str, Any]]:
 def wire_company(
     ctx: NodeContext,
     document: dict[str, Any],
-    url_of: Callable[[str], str],
+    url_of: Callable[[str], str | None],
     *,
     auto_fulfil: bool = True,
     oem_product: bool = True,
+    catenax: Callable[[str], tuple[str, str]] | None = None,
 ) -> None:
-    """Load this node's company from ``document`` and add its partners; the automaker gets a battery product
-    whose single BOM line is the declared pack, so it can request the pack's footprint."""
+    """Load this node's company from ``document`` and add its partners (``url_of``: a partner's node URL, None for
+    a company that runs no node); the automaker gets a battery product whose single BOM line is the declared pack, so
+    it can request the pack's footprint.
+
+    A pair the chain file puts on Catena-X (``protocols``) is reached through the partner's connector:
+    ``catenax(company id)`` gives its DSP address and BPNL."""
     cid = ctx.company_id
     names = names_of(document)
     company = next((c for c in document["companies"] if c["companyId"] == cid), None)
@@ -104,6 +115,16 @@ def wire_company(
                 }
             ),
         )
+    for (customer, supplier), protocol in pair_protocols(document).items():
+        if protocol == "pact" or cid not in (customer, supplier):
+            continue
+        if protocol != "catenax" or catenax is None:
+            raise ValueError(f"the chain file puts {customer} and {supplier} on {protocol}, not wired here")
+        other = supplier if cid == customer else customer
+        partner = catalog.ensure_partner(ctx, other, names[other])
+        partner.node_url, partner.bpnl = catenax(other)
+        partner.protocol = "catenax"
+        ctx.session.add(partner)
 
 
-__all__ = ["customers_of", "entries_of", "names_of", "pack_maker_of", "wire_company"]
+__all__ = ["customers_of", "entries_of", "names_of", "pack_maker_of", "pair_protocols", "wire_company"]

@@ -36,8 +36,11 @@ from ..identity.keys import certificates_to_pem
 from ..services import api_keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
+from .catenax_edc import DemoEdcs, pack_pair_over_catenax
 from .chain import entries_of, wire_company
 from .chains import catenax_passport_of
+from .declaration_page import page_with_verdict
+from .entered import EnteredSupplier, enter
 
 
 def free_ports(count: int) -> list[int]:
@@ -94,10 +97,17 @@ class DemoDataspace:
     verifier_pem: str = ""
     database_url: Callable[[str], str] | None = None
     """A database URL per company id (e.g. a PostgreSQL schema each, for the fault harness); None: SQLite files."""
+    catenax: bool = False
+    """The automaker asks the pack maker over Catena-X (EDC hop simulated at the boundary); the rest speaks PACT."""
+    edcs: DemoEdcs | None = None
+    without_node: list[EnteredSupplier] = field(default_factory=list)
+    """Companies that run no node: their customers enter their values (:meth:`enter_values`)."""
 
     def __post_init__(self) -> None:
         self.document = json.loads(self.fixture.read_text())
         self.ca_dir = self.out / "ca"
+        if self.catenax:
+            pack_pair_over_catenax(self.document)
 
     # set-up -------------------------------------------------------------------------------------------------------
 
@@ -128,8 +138,12 @@ class DemoDataspace:
             "key": write_private_key(self.ca_dir / "tls.key", tls.key),
             "chain": write_certificates(self.ca_dir / "tls.chain.pem", list(tls.chain)),
         }
-        companies = list(entries_of(self.document))
-        for company, port in zip(companies, free_ports(len(companies)), strict=True):
+        nodeless = {s.company_id for s in self.without_node}
+        companies = [c for c in entries_of(self.document) if c["companyId"] not in nodeless]
+        *ports, edc_port = free_ports(len(companies) + 1)
+        urls = {c["companyId"]: f"https://127.0.0.1:{port}" for c, port in zip(companies, ports, strict=True)}
+        self.edcs = DemoEdcs(self.document, urls, edc_port, self.ssl_context())
+        for company, port in zip(companies, ports, strict=True):
             cid = company["companyId"]
             node = DemoNode(cid, company["name"], company["role"], port, self.out / "nodes" / slug(cid))
             issued = issue_company_certificate(
@@ -154,6 +168,7 @@ class DemoDataspace:
                 "outbox_base_delay": 0.2,
                 "outbox_max_delay": 2.0,
                 "allow_private_network_targets": True,  # every node listens on 127.0.0.1
+                **self.edcs.settings_of(cid),
             }
             if self.database_url is not None:
                 node.database_url = config["database_url"] = self.database_url(cid)
@@ -168,7 +183,9 @@ class DemoDataspace:
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
                 _, node.api_key = api_keys.create_key(session, "demo admin", "admin")
-                wire_company(NodeContext(session, settings), self.document, lambda c: self.nodes[c].url)
+                catenax = self.edcs.address if self.edcs else None
+                url_of = lambda c: self.nodes[c].url if c in self.nodes else None  # noqa: E731
+                wire_company(NodeContext(session, settings), self.document, url_of, catenax=catenax)
                 session.commit()
             engine.dispose()
         keys_file = self.out / "nodes" / "api-keys.json"
@@ -211,6 +228,8 @@ class DemoDataspace:
         node.process = None
 
     def start_all(self) -> None:
+        if self.edcs is not None:
+            self.edcs.start()
         for cid in self.nodes:
             self.start(cid)
 
@@ -221,6 +240,8 @@ class DemoDataspace:
                 node.process.terminate()
         for cid in self.nodes:
             self.stop(cid)
+        if self.edcs is not None:
+            self.edcs.stop()
 
     def ssl_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_dir / "root.pem"))
@@ -282,6 +303,13 @@ class DemoDataspace:
 
     # the flow -----------------------------------------------------------------------------------------------------
 
+    async def enter_values(self) -> None:
+        """Each customer of a company without a node enters that supplier's value on its own node."""
+        for supplier in self.without_node:
+            for customer in supplier.customers:
+                async with self.client(customer) as client:
+                    await enter(client, supplier, self.nodes[customer].name)
+
     async def request_pack(self) -> dict[str, Any]:
         async with self.client(self.oem_id) as oem:
             product = (await oem.get("/products")).json()["items"][0]
@@ -341,7 +369,7 @@ class DemoDataspace:
             r = await nb.post("/verify", json=bundle)
             r.raise_for_status()
             report = r.json()
-        html = _with_verdict(declared["document"], report, self.document["verifier"])
+        html = page_with_verdict(declared["document"], report, self.document["verifier"])
         files = {
             "declaration.json": json.dumps(declared["document"], indent=2),
             "declaration.vc.jwt": declared["signed"],
@@ -354,29 +382,3 @@ class DemoDataspace:
         for name, text in files.items():
             (results / name).write_text(text + ("\n" if not text.endswith("\n") else ""))
         return {"declaration": declared["document"], "report": report, "results": results}
-
-
-def _with_verdict(document: dict[str, Any], report: dict[str, Any], verifier: dict[str, Any]) -> str:
-    """The declaration page with the notified body's check of its bundle beside it. The page's figures and
-    verification status are the signed declaration's own (the same state as declaration.json): the check is shown in
-    a section of its own, never folded in as a certification (it was, and the page said "valid, 1 certification"
-    while declaration.json of the same run said "not-verified")."""
-    from ..declaration import Declaration, render_declaration_html
-    from ..declaration.html import BundleCheck
-
-    if not report["valid"]:
-        summary = f"INVALID: {len(report.get('failures', []))} failure(s)"
-    elif report.get("fullyAttested", True):
-        summary = "valid, fully attested"
-    else:
-        coverage = (report.get("attestedCoverage") or {}).get("total", "?")
-        summary = f"valid, {coverage} % attested ({report.get('enteredInputs', 0)} entered input(s))"
-    check = BundleCheck(
-        verifier=verifier["name"],
-        verifier_id=verifier["companyId"],
-        date=datetime.fromisoformat(report["verifiedAt"].replace("Z", "+00:00")).date(),
-        valid=bool(report["valid"]),
-        summary=summary,
-        reference="verification-report.json",
-    )
-    return render_declaration_html(Declaration.model_validate(document), check)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,21 +16,38 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..stages import STAGES
+from .coverage_summary import print_coverage
 from .dataspace import DemoDataspace, DemoError
+from .entered import WithoutNodeError, entered_suppliers
 
 
 def _sigterm(_signo: int, _frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def run_demo(fixture: Path, out: Path, console: Console, *, keep: bool = False, timeout: float = 120) -> bool:
+def run_demo(
+    fixture: Path,
+    out: Path,
+    console: Console,
+    *,
+    keep: bool = False,
+    timeout: float = 120,
+    catenax: bool = False,
+    without_node: Sequence[str] = (),
+) -> bool:
     """Run the demo dataspace end to end; True when the verifier's verdict is valid and the values match.
 
     ``timeout`` bounds the nodes' start-up and, again, the pack footprint's trip; either running out is reported with
-    the node to blame and the end of its log, not a traceback.
+    the node to blame and the end of its log, not a traceback. ``without_node``: companies (ids or their last part)
+    that run no node; their customers enter their values from the files beside the chain (:mod:`.entered`).
     """
     started = time.monotonic()
-    space = DemoDataspace(fixture, out)
+    space = DemoDataspace(fixture, out, catenax=catenax)
+    try:
+        space.without_node = entered_suppliers(fixture, space.document, without_node)
+    except WithoutNodeError as exc:
+        console.print(f"[bold red]demo stopped:[/] {exc}", highlight=False, markup=True)
+        return False
     previous = signal.signal(signal.SIGTERM, _sigterm)
     try:
         with Progress(
@@ -42,6 +60,11 @@ def run_demo(fixture: Path, out: Path, console: Console, *, keep: bool = False, 
             space.start_all()
             asyncio.run(space.wait_healthy(timeout=timeout))
             progress.update(step, completed=1)
+            if space.without_node:
+                names = ", ".join(s.name for s in space.without_node)
+                step = progress.add_task(f"No node for {names}: their customers enter their values", total=1)
+                asyncio.run(space.enter_values())
+                progress.update(step, completed=1)
             step = progress.add_task("Automaker requests the pack footprint; it ripples up 6 tiers and back", total=1)
             asyncio.run(space.request_pack())
             asyncio.run(space.wait_for_pack(timeout=timeout))
@@ -56,7 +79,7 @@ def run_demo(fixture: Path, out: Path, console: Console, *, keep: bool = False, 
             while True:
                 time.sleep(3600)
         return ok
-    except DemoError as exc:
+    except (DemoError, WithoutNodeError) as exc:
         console.print(f"[bold red]demo stopped:[/] {exc}", highlight=False, markup=True)
         return False
     except KeyboardInterrupt:
@@ -94,6 +117,10 @@ def _report(space: DemoDataspace, result: dict[str, Any], console: Console, seco
     verdict = (
         "[bold green]valid[/]" if report["valid"] else f"[bold red]INVALID[/] ({len(report['failures'])} failures)"
     )
+    strict = ""
+    if space.without_node or not report.get("fullyAttested", True):
+        verdict = print_coverage(space, decl, report, console) if report["valid"] else verdict
+        strict = " (add --require-attested to refuse entered values)"
     for failure in report["failures"]:
         console.print(
             f"  [red]✗[/] {failure.get('companyName') or failure.get('company')}: {failure['check']}: "
@@ -111,7 +138,7 @@ def _report(space: DemoDataspace, result: dict[str, Any], console: Console, seco
             f"  declaration.json, declaration.vc.jwt, declaration.html, bundle.json, verification-report.json,\n"
             f"  battery-pass.json, catenax-battery-pass.json\n"
             f"Offline check: connector verify {result['results'] / 'bundle.json'} --trust {space.ca_dir / 'root.pem'} "
-            f"--key {space.nodes[space.verifier_id].data_dir / 'identity' / 'company.key'}\n"
+            f"--key {space.nodes[space.verifier_id].data_dir / 'identity' / 'company.key'}{strict}\n"
             f"Wall time {seconds:.1f} s",
             title="Demo dataspace",
         )

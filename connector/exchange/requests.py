@@ -203,7 +203,7 @@ def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "
 
 def reject(ctx: NodeContext, req: CfpRequest, reason: str, code: str = "NotFound") -> None:
     set_state(ctx, req, "rejected", reason)
-    if req.callback_url:
+    if req.callback_url and outbox.REJECT in protocols.adapter(req.protocol).intents:  # Catena-X has no rejection
         rejection = {
             "id": str(uuid.uuid4()),
             "at": outbox.iso(ctx.now()),

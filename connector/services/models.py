@@ -208,11 +208,17 @@ ProtocolName = Annotated[
 ]
 
 
+Bpnl = Annotated[
+    str, Field(pattern=r"^BPNL[0-9A-Z]{12}$", description="its Catena-X Business Partner Number (legal entity)")
+]
+
+
 class PartnerCreate(Model):
     company_id: Urn = Field(alias="companyId")
     name: str = Field(min_length=1, max_length=300)
     node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
     protocol: ProtocolName = "pact"
+    bpnl: Bpnl | None = None
     is_supplier: bool = Field(False, alias="isSupplier")
     is_customer: bool = Field(False, alias="isCustomer")
     auto_fulfil: bool = Field(False, alias="autoFulfil")
@@ -222,6 +228,7 @@ class PartnerUpdate(Model):
     name: str | None = Field(None, min_length=1, max_length=300)
     node_url: str | None = Field(None, alias="nodeUrl", pattern=r"^https?://", max_length=500)
     protocol: ProtocolName | None = None
+    bpnl: Bpnl | None = None
     is_supplier: bool | None = Field(None, alias="isSupplier")
     is_customer: bool | None = Field(None, alias="isCustomer")
     auto_fulfil: bool | None = Field(None, alias="autoFulfil")

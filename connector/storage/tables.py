@@ -97,6 +97,8 @@ class Partner(SQLModel, table=True):
     protocol: str = Field(default="pact", max_length=40, sa_column_kwargs={"server_default": "pact"})
     """The wire protocol that reaches ``node_url`` (an adapter under ``connector/protocols``), picked by the
     operator."""
+    bpnl: str | None = Field(default=None, max_length=16, unique=True, index=True)
+    """Its Catena-X Business Partner Number (legal entity): who a Catena-X data plane says is calling."""
     is_supplier: bool = False
     is_customer: bool = False
     auto_fulfil: bool = False

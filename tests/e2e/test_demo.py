@@ -194,3 +194,29 @@ def test_plain_http_is_refused_by_a_node_serving_tls(tmp_path: Path) -> None:
             httpx.get(f"http://127.0.0.1:{node.port}/health", timeout=5)
     finally:
         space.stop_all()
+
+
+def test_connector_demo_over_catena_x_for_one_pair_ends_valid_and_exact(tmp_path: Path) -> None:
+    import sqlite3
+
+    out = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--catenax", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "valid" in proc.stdout and "INVALID" not in proc.stdout
+    assert "Values equal the fixture: yes" in proc.stdout
+    with sqlite3.connect(out / "nodes" / "nippon-motors" / "connector.sqlite") as db:
+        partner = db.execute(
+            "SELECT protocol, bpnl FROM partner WHERE company_id = ?",
+            ("urn:pact:kyushu-pack.example:company:kyushu-pack",),
+        ).fetchone()
+        asked = db.execute("SELECT protocol, state FROM cfprequest WHERE direction = 'outgoing'").fetchall()
+    assert partner[0] == "catenax" and partner[1].startswith("BPNL")
+    assert ("catenax", "fulfilled") in asked
+    assert _leftover(str(out)) == []

@@ -91,11 +91,17 @@ class Network:
 
 
 async def build_network(
-    chain: dict, make_db: Callable[[], Engine], *, oem_product: bool = True, manual: frozenset[str] = frozenset()
+    chain: dict,
+    make_db: Callable[[], Engine],
+    *,
+    oem_product: bool = True,
+    manual: frozenset[str] = frozenset(),
+    without_node: frozenset[str] = frozenset(),
 ) -> Network:
     """Every company of the fixture as a node with its own database, certificates and partners.
 
-    Customers are auto-fulfilled, except at the companies in ``manual``, whose operator must accept requests.
+    Customers are auto-fulfilled, except at the companies in ``manual``, whose operator must accept requests. The
+    companies in ``without_node`` run none: their customers know them as partners without a node URL.
     """
     now = datetime.now(UTC)
     pki = make_pki("Dataspace", at=now - timedelta(days=1))
@@ -107,7 +113,7 @@ async def build_network(
     )
     net.verifier = verifier
     net.verifier_pem = certificates_to_pem(list(verifier.chain)).decode()
-    companies = entries_of(chain)
+    companies = [c for c in entries_of(chain) if c["companyId"] not in without_node]
     for company in companies:
         cid = company["companyId"]
         issued = (
@@ -139,7 +145,11 @@ async def build_network(
             ctx = NodeContext(session, settings, identity)
             _, secret = api_keys.create_key(session, "test admin", "admin")
             wire_company(
-                ctx, chain, lambda c: f"http://{slug(c)}.test", auto_fulfil=cid not in manual, oem_product=oem_product
+                ctx,
+                chain,
+                lambda c: None if c in without_node else f"http://{slug(c)}.test",
+                auto_fulfil=cid not in manual,
+                oem_product=oem_product,
             )
             session.commit()
         net.nodes[cid] = Node(cid, company["name"], settings, engine, app, secret, client, identity)

@@ -132,3 +132,14 @@ def test_the_benchmarks_import_without_the_test_extras() -> None:
             )
             for name in names:
                 assert name.split(".")[0] != "pytest" and name != "tests.conftest", f"{path.name} imports {name}"
+
+
+@pytest.mark.e2e
+def test_catenax_api_smoke() -> None:
+    from bench import catenax_api, pact_api
+
+    try:
+        rows = catenax_api.run(n=2, seconds=0.3, backends=("sqlite",))
+    except pact_api.Skip as exc:  # uvicorn could not start here
+        pytest.skip(str(exc))
+    assert rows[0].measured > 0 and rows[0].extra["errors"] == 0

@@ -138,3 +138,32 @@ def test_record_upstream_reads_the_api_body_and_checks_the_document(runner, tmp_
     assert row.source_kind == "battery-pass-file" and row.document == pdf.read_bytes()
     assert row.document_sha256 == hashlib.sha256(pdf.read_bytes()).hexdigest()
     assert row.document_media_type == "application/pdf" and row.basis == "entered"
+
+
+def test_record_upstream_takes_the_documents_media_type_from_the_file(runner, tmp_path):  # noqa: F811
+    """A value file naming the mediaType of the document given with --document was refused ("mediaType describes a
+    document: give document too"): the file was checked before the document joined it."""
+    data = tmp_path / "cam"
+    assert init(runner, data, CAM_CO).exit_code == 0
+    assert run(runner, "import", str(FIXTURE_FILE), "--data-dir", str(data)).exit_code == 0
+    scan = tmp_path / "kansai-statement.bin"  # a name no media type can be guessed from
+    scan.write_bytes(b"%PDF-1.4 the supplier's statement, scanned")
+    body = {
+        "supplierCompanyId": PCAM_CO,
+        "productId": PCAM,
+        "declaredUnit": "kilogram",
+        "stages": {"raw_material_acquisition": "19.821", "main_production": "1.52"},
+        "mediaType": "application/pdf",
+    }
+    value = tmp_path / "pcam.json"
+    value.write_text(json.dumps(body))
+    done = run(runner, "record-upstream", str(value), "--document", str(scan), "--data-dir", str(data))
+    assert done.exit_code == 0, done.output
+    settings = load_settings(data)
+    with Session(make_engine(str(settings.database_url))) as session:
+        row = session.exec(select(UpstreamFootprint)).one()
+    assert row.document == scan.read_bytes() and row.document_media_type == "application/pdf"
+    assert row.document_sha256 == hashlib.sha256(scan.read_bytes()).hexdigest()
+    # without --document the mediaType alone is still refused
+    refused = run(runner, "record-upstream", str(value), "--data-dir", str(data))
+    assert refused.exit_code == 1 and "mediaType describes a document" in refused.output

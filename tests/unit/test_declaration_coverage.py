@@ -16,7 +16,7 @@ from connector.declaration import (
     render_declaration_html,
 )
 from connector.demo.chains import DEFAULT_CHAIN
-from connector.demo.dataspace import _with_verdict
+from connector.demo.declaration_page import page_with_verdict
 from connector.stages import STAGES, Stage
 
 AT = datetime(2026, 4, 10, 9, 0, tzinfo=UTC)
@@ -47,7 +47,7 @@ def test_demo_page_and_json_show_the_same_verification_status() -> None:
     1 certification") while declaration.json of the same run said "not-verified"."""
     document = _declaration().model_dump(mode="json", by_alias=True)
     assert document["verificationStatus"] == "not-verified"
-    html = _with_verdict(document, _report(), VERIFIER)
+    html = page_with_verdict(document, _report(), VERIFIER)
     assert _status_in_html(html) == document["verificationStatus"]
     assert "0 certifications" in html
     assert 'data-bundle-check="valid"' in html and "valid, fully attested" in html
@@ -56,9 +56,9 @@ def test_demo_page_and_json_show_the_same_verification_status() -> None:
 def test_demo_page_says_how_much_is_attested() -> None:
     document = _declaration().model_dump(mode="json", by_alias=True)
     report = _report(fullyAttested=False, attestedCoverage={"total": "93.5"}, enteredInputs=1)
-    html = _with_verdict(document, report, VERIFIER)
+    html = page_with_verdict(document, report, VERIFIER)
     assert "valid, 93.5 % attested (1 entered input(s))" in html
-    invalid = _with_verdict(document, _report(valid=False, failures=[{}, {}]), VERIFIER)
+    invalid = page_with_verdict(document, _report(valid=False, failures=[{}, {}]), VERIFIER)
     assert 'data-bundle-check="invalid"' in invalid and "INVALID: 2 failure(s)" in invalid
     assert _status_in_html(invalid) == "not-verified"
 

@@ -70,6 +70,12 @@ def test_the_demo_chain_ships_in_the_package_and_in_examples(clone: Path) -> Non
     assert shipped.is_file() and shipped.read_bytes() == (clone / "examples" / "nmc811-chain.json").read_bytes()
     pyproject = (clone / "pyproject.toml").read_text()
     assert '"demo/chains/*.json"' in pyproject  # package data: a pip install has the chain too
+    # and the files its customers enter for the suppliers without a node (connector demo --without-node)
+    assert '"demo/chains/*-without-node/*"' in pyproject
+    folder = clone / "examples" / "nmc811-without-node"
+    assert folder.is_symlink() and sorted(p.name for p in folder.iterdir()) == sorted(
+        p.name for p in (shipped.parent / "nmc811-without-node").iterdir()
+    )
 
 
 def test_the_pattern_catches_what_it_is_for() -> None:

@@ -1,7 +1,7 @@
 """what an Ouranos platform calls our requests and products (decision 0022)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-07 07:40:00
 
 One new table, empty after the upgrade: no partner spoke Ouranos before this revision.
@@ -14,7 +14,7 @@ from alembic import op
 import connector.storage.tables
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 
