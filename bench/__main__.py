@@ -1,7 +1,7 @@
 """``python -m bench [--quick] [--only NAME] [--json out.json]``: run the benchmarks, print tables, save JSON.
 
-Names: attestation, verification, propagation, pact_api, catenax_api, calculation, ouranos_api. Never part of the test suite's timing;
-tests/unit/test_bench_smoke.py only runs each once at its smallest size.
+Names: attestation, verification, propagation, pact_api, catenax_api, ouranos_api, calculation, console. Never
+part of the test suite's timing; tests/unit/test_bench_smoke.py only runs each once at its smallest size.
 """
 
 from __future__ import annotations
@@ -19,7 +19,16 @@ if str(ROOT) not in sys.path:  # tests.pki and tests.integration.network are imp
 
 from .common import console, machine  # noqa: E402
 
-NAMES = ["attestation", "verification", "propagation", "pact_api", "catenax_api", "calculation", "ouranos_api"]
+NAMES = [
+    "attestation",
+    "verification",
+    "propagation",
+    "pact_api",
+    "catenax_api",
+    "ouranos_api",
+    "calculation",
+    "console",
+]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -36,10 +36,6 @@ def bare_app() -> Any:
     def get_list() -> Response:
         return Response(content=many, media_type="application/json")
 
-    @app.get("/api/v1/datatransport")
-    def ouranos_get() -> Response:  # bench/ouranos_api.py: GET cfp, the bytes the node answered
-        return Response(content=one, media_type="application/json")
-
     cx = root / "cx.json"
     if cx.exists():  # bench/catenax_api.py
         pcf = cx.read_bytes()
@@ -47,6 +43,10 @@ def bare_app() -> Any:
         @app.get("/catenax/submodel/{product_id:path}")
         def get_pcf(product_id: str) -> Response:
             return Response(content=pcf, media_type="application/json")
+
+    @app.get("/api/v1/datatransport")
+    def ouranos_get() -> Response:  # bench/ouranos_api.py: GET cfp, the bytes the node answered
+        return Response(content=one, media_type="application/json")
 
     @app.get("/health")
     def health() -> dict[str, str]:

@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     outbox_max_delay: float = 300.0
     run_workers: bool = True
 
+    # browser console (docs/console.md)
+    console_idle_timeout: timedelta = Field(
+        timedelta(minutes=30), description="a console session unused this long is logged out"
+    )
+
     @model_validator(mode="after")
     def _default_database(self) -> Settings:
         if not self.database_url:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 
 from .. import __version__, protocols
 from ..config import Settings
+from ..console import install as install_console
 from ..exchange.worker import OutboxWorker
 from ..protocols.ouranos import poller as ouranos_poller
 from ..protocols.ouranos import server as ouranos_server
@@ -184,6 +185,7 @@ def create_app(
     for adapter in protocols.adapters():
         adapter.start(app)  # PACT: its reads are the hot path, matched before the operator API's routes
     _serve_docs(app)
+    install_console(app)  # /console, and / for browsers
 
     @app.get("/health", tags=["node"])
     def health() -> dict[str, str]:

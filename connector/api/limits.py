@@ -20,9 +20,9 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"the request body exceeds {max_bytes} bytes")
 
 
-EVENT_PATHS = frozenset({"/3/events", "/peer/v1/certifications", "/api/v1/verify"})
+EVENT_PATHS = frozenset({"/3/events", "/peer/v1/certifications", "/api/v1/verify", "/console/verify"})
 """The routes that carry evidence and accept ``max_event_bytes`` (exact paths, POST only): the peer events and
-certification requests, and the verifier node's bundle verification."""
+certification requests, and the verifier node's bundle verification (operator API and console upload)."""
 
 
 class BodySizeLimit:

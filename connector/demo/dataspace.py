@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import secrets
 import shutil
 import socket
 import ssl
@@ -33,7 +34,7 @@ from ..identity import (
 )
 from ..identity.files import save_authority, save_issued, write_certificates, write_crl, write_private_key
 from ..identity.keys import certificates_to_pem
-from ..services import api_keys
+from ..services import accounts, api_keys
 from ..services.context import NodeContext
 from ..storage.db import create_schema, make_engine
 from .catenax_edc import DemoEdcs, pack_pair_over_catenax
@@ -79,6 +80,8 @@ class DemoNode:
     port: int
     data_dir: Path
     api_key: str = ""
+    console_login: str = ""
+    console_password: str = ""
     process: subprocess.Popen[bytes] | None = None
     database_url: str | None = None  # None: the SQLite file in the data folder
 
@@ -183,15 +186,22 @@ class DemoDataspace:
             create_schema(engine)
             with Session(engine, expire_on_commit=False) as session:
                 _, node.api_key = api_keys.create_key(session, "demo admin", "admin")
+                ctx = NodeContext(session, settings)
+                node.console_login, node.console_password = slug(node.company_id), secrets.token_urlsafe(12)
+                role = "verifier" if node.role == "verifier" else "editor"  # a console login per company
+                accounts.create_user(ctx, node.console_login, node.console_password, role, node.name)
                 catenax = self.edcs.address if self.edcs else None
                 url_of = lambda c: self.nodes[c].url if c in self.nodes else None  # noqa: E731
-                wire_company(NodeContext(session, settings), self.document, url_of, catenax=catenax)
+                wire_company(ctx, self.document, url_of, catenax=catenax)
                 session.commit()
             engine.dispose()
         keys_file = self.out / "nodes" / "api-keys.json"
         fd = os.open(keys_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
-            json.dump({n.company_id: {"url": n.url, "apiKey": n.api_key} for n in self.nodes.values()}, fh, indent=2)
+            nodes = {n.company_id: {"url": n.url, "apiKey": n.api_key, "console": f"{n.url}/console/",
+                                    "login": n.console_login, "password": n.console_password}
+                     for n in self.nodes.values()}  # fmt: skip
+            json.dump(nodes, fh, indent=2)
 
     # processes ----------------------------------------------------------------------------------------------------
 

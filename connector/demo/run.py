@@ -147,10 +147,18 @@ def _report(space: DemoDataspace, result: dict[str, Any], console: Console, seco
 
 
 def _print_nodes(space: DemoDataspace, console: Console) -> None:
-    table = Table(title="Running nodes", title_justify="left")
-    for col in ("company", "role", "URL", "API docs", "operator key"):
-        table.add_column(col)
+    """One block per node, never cut to the terminal's width (a URL or a password cut short is useless)."""
+    console.print("[bold]Running nodes[/]: open a console URL and log in (operator API docs at <URL>/docs)")
     for node in space.nodes.values():
-        table.add_row(node.name, node.role, node.url, f"{node.url}/docs", node.api_key)
-    console.print(table)
-    console.print(f"TLS trust anchor: {space.ca_dir / 'root.pem'} (curl --cacert ...)")
+        lines = (
+            f"{node.name} ({node.role})\n"
+            f"  console   {node.url}/console/\n"
+            f"  login     {node.console_login}   password {node.console_password}\n"
+            f"  API key   {node.api_key}"
+        )
+        console.print(lines, soft_wrap=True, highlight=False, markup=False)
+    console.print(
+        f"TLS trust anchor: {space.ca_dir / 'root.pem'} (the browser warns until you trust it; curl --cacert ...)",
+        soft_wrap=True,
+        highlight=False,
+    )

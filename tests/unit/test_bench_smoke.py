@@ -143,3 +143,11 @@ def test_catenax_api_smoke() -> None:
     except pact_api.Skip as exc:  # uvicorn could not start here
         pytest.skip(str(exc))
     assert rows[0].measured > 0 and rows[0].extra["errors"] == 0
+
+
+def test_console_smoke() -> None:
+    from bench import console
+
+    rows = console.run(quick=True, products=5, requests=20)
+    assert [r.case.split(",")[0] for r in rows] == ["dashboard", "products list", "product page", "requests (incoming)"]
+    assert all(r.measured > 0 for r in rows)

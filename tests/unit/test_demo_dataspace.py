@@ -132,3 +132,37 @@ def test_run_demo_reports_a_start_up_timeout_in_a_sentence_not_a_traceback(tmp_p
     text = out.getvalue()
     assert ok is False
     assert "demo stopped" in text and "did not answer /health within 0.5 s" in text and "Traceback" not in text
+
+
+def test_every_company_gets_a_console_login_that_works(space: DemoDataspace) -> None:
+    """`connector demo --keep` prints each node's console URL and login: the login exists in that node's database."""
+    from sqlmodel import Session
+
+    from connector.config import Settings
+    from connector.services import accounts
+    from connector.services.context import NodeContext
+    from connector.storage.db import make_engine
+
+    listed = json.loads((space.out / "nodes" / "api-keys.json").read_text())
+    for node in space.nodes.values():
+        entry = listed[node.company_id]
+        assert entry["console"] == f"{node.url}/console/" and entry["login"] == node.console_login
+        settings = Settings(**json.loads((node.data_dir / "node.json").read_text()), data_dir=node.data_dir)
+        engine = make_engine(str(settings.database_url))
+        with Session(engine) as session:
+            user = accounts.authenticate(NodeContext(session, settings), entry["login"], entry["password"])
+            assert user.role == ("verifier" if node.role == "verifier" else "editor")
+        engine.dispose()
+
+
+def test_demo_keep_prints_whole_console_urls_and_logins_on_a_narrow_terminal(space: DemoDataspace) -> None:
+    from rich.console import Console
+
+    from connector.demo.run import _print_nodes
+
+    narrow = Console(width=40, record=True)
+    _print_nodes(space, narrow)
+    text = narrow.export_text()
+    for node in space.nodes.values():
+        assert f"{node.url}/console/" in text
+        assert node.console_login in text and node.console_password in text and node.api_key in text

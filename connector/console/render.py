@@ -1,0 +1,96 @@
+"""Rendering console pages: the Jinja2 environment, the language of a request, the headers every page carries."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from . import charts, i18n
+from .forms import NOTICES
+from .session import COOKIE, SessionData, Viewer, seal
+
+PREFIX = "/console"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+"""No inline script or style anywhere in the console: the charts are inline SVG with presentation attributes."""
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("connector.console", "templates"),
+        autoescape=select_autoescape(["html", "j2"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals.update(charts=charts, stages=list(i18n.STAGE_NAMES), prefix=PREFIX)
+    return env
+
+
+def translator(request: Request) -> i18n.Translator:
+    lang = getattr(request.state, "console_lang", None)
+    if lang is None:
+        lang = i18n.choose(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language"))
+        request.state.console_lang = lang
+    return i18n.Translator(lang)
+
+
+def here(request: Request) -> str:
+    """This page's path and query, for the language switch and the login page's way back."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{request.url.path}{query}"
+
+
+def finish(request: Request, response: Response) -> Response:
+    """Every console response: the session cookie (renewed, or cleared) and the headers of a private page."""
+    if hasattr(request.state, "console_cookie"):
+        data: SessionData | None = request.state.console_cookie
+        if data is None:
+            response.delete_cookie(COOKIE, path=PREFIX, secure=True, httponly=True, samesite="strict")
+        else:
+            response.set_cookie(COOKIE, seal(request, data), path=PREFIX, secure=True, httponly=True, samesite="strict")
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    return response
+
+
+def page(
+    request: Request, template: str, *, viewer: Viewer | None = None, status: int = 200, **values: Any
+) -> Response:
+    t = translator(request)
+    csrf = viewer.csrf if viewer else getattr(getattr(request.state, "console_cookie", None), "csrf", "")
+    settings = request.app.state.settings
+    html = (
+        environment()
+        .get_template(template)
+        .render(
+            t=t,
+            _=t.gettext,
+            lang=t.lang,
+            viewer=viewer,
+            csrf=csrf,
+            here=here(request),
+            here_quoted=quote(here(request), safe=""),
+            company=settings.company_name,
+            company_id=settings.company_id,
+            node_role=request.app.state.identity.role if request.app.state.identity else None,
+            notice=request.query_params.get("done"),
+            **{"notices": NOTICES, "error": None, "active": "", "errors": {}, **values},
+        )
+    )
+    return finish(request, HTMLResponse(html, status_code=status))
+
+
+def redirect(request: Request, path: str, **query: str) -> Response:
+    target = f"{PREFIX}{path}" + (f"?{urlencode(query)}" if query else "")
+    return finish(request, RedirectResponse(target, status_code=303))
