@@ -9,6 +9,14 @@ from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+class OuranosLogin(BaseModel):
+    """What our operator holds on an Ouranos platform: the application's API key and the operator account's login."""
+
+    api_key: SecretStr
+    login: str
+    password: SecretStr
+
+
 class CatenaxSettings(BaseModel):
     """Catena-X (CX-0136 PCF exchange) settings, ``CONNECTOR_CATENAX__<NAME>``; see docs/catena-x.md."""
 
@@ -79,6 +87,17 @@ class Settings(BaseSettings):
     partner_corporate_numbers: dict[str, str] = Field(
         default_factory=dict,
         description="partner company id -> its corporate number, shown as its Ouranos openOperatorId",
+    )
+    ouranos_platforms: dict[str, OuranosLogin] = Field(
+        default_factory=dict,
+        description="Ouranos platforms this node reaches partners through, keyed by the platform's base URL (a "
+        "partner's node URL when its protocol is ouranos): {api_key, login, password} (docs/ouranos.md)",
+    )
+    ouranos_poll_interval: float = Field(
+        5.0, gt=0, description="seconds between two polls of each Ouranos platform (status, tradeResponse)"
+    )
+    ouranos_poll_max_delay: float = Field(
+        300.0, gt=0, description="longest wait between polls of a platform that keeps failing (doubling back-off)"
     )
     hold_unmatched_requests: bool = Field(
         False,

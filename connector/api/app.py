@@ -25,6 +25,7 @@ from .. import __version__, protocols
 from ..config import Settings
 from ..console import install as install_console
 from ..exchange.worker import OutboxWorker
+from ..protocols.ouranos import poller as ouranos_poller
 from ..protocols.ouranos import server as ouranos_server
 from ..protocols.pact.client import PactClient
 from ..services.identity import NodeIdentity, load_identity
@@ -149,10 +150,12 @@ def create_app(
         app.state.peer_client, app.state.worker = client, worker
         if worker:
             worker.start()
+        ouranos = ouranos_poller.start(app)  # our node as a participant on Ouranos platforms (docs/ouranos.md)
         await _warm(app)
         try:
             yield
         finally:
+            await ouranos_poller.stop(ouranos)
             if worker:
                 await worker.stop()
             await client.aclose()

@@ -26,7 +26,7 @@ __all__ = [
 ]
 
 DEFAULT = "pact"
-KNOWN = ("pact", "catenax")
+KNOWN = ("pact", "ouranos", "catenax")
 """The protocols this node speaks: each a package ``connector.protocols.<name>`` whose ``adapter`` module has
 ``ADAPTER``."""
 
