@@ -180,6 +180,10 @@ class RejectBody(Model):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class LinkBody(Model):
+    product_id: str = Field(alias="productId", min_length=1, max_length=36)
+
+
 class GrantCreate(Model):
     product_id: str = Field(alias="productId")
     company_id: Urn = Field(alias="companyId")

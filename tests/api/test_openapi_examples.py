@@ -35,6 +35,7 @@ MODELS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/grants"): s.GrantCreate,
     ("post", "/api/v1/requests"): s.RequestCreate,
     ("post", "/api/v1/requests/{request_id}/reject"): s.RejectBody,
+    ("post", "/api/v1/requests/{request_id}/link"): s.LinkBody,
     ("post", "/api/v1/pact-clients"): s.PeerClientCreate,
     ("post", "/api/v1/api-keys"): s.ApiKeyCreate,
     ("post", "/api/v1/declarations"): DeclarationInput,

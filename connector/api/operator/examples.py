@@ -223,6 +223,12 @@ REJECT: dict[str, Example] = {
     "not-ours": _one("Reject with a reason", {"reason": "We do not supply this product to your company."}),
 }
 
+LINK: dict[str, Example] = {
+    "our-cell": _one(
+        "Answer the request with one of our products", {"productId": "3f0c7e4a-1d2b-4c5e-9f60-7a8b9c0d1e2f"}
+    ),
+}
+
 PACT_CLIENT: dict[str, Example] = {"customer": _one("A PACT client of the cell maker", {"companyId": CELL_MAKER})}
 
 API_KEY: dict[str, Example] = {"erp": _one("A key for the ERP import", {"name": "ERP import", "role": "editor"})}

@@ -117,6 +117,22 @@ def reject_request(
     return _read(req)
 
 
+@router.post("/requests/{request_id}/link", response_model=s.RequestRead)
+def link_request(
+    request: Request,
+    ctx: ContextDep,
+    _: EditorDep,
+    request_id: str,
+    body: Annotated[s.LinkBody, Body(openapi_examples=ex.LINK)],
+) -> s.RequestRead:
+    """Link a pending incoming request to one of our products (a request naming ids we do not know, held for the
+    operator: an Ouranos trade names the customer's part). The ids asked for become identifiers of the product, the
+    requester is granted it, and the answer goes as soon as the product has a footprint."""
+    req = requests.link_product(ctx, request_id, body.product_id)
+    _wake(request)
+    return _read(req)
+
+
 @router.post("/requests/{request_id}/fulfil", response_model=s.RequestRead)
 def fulfil_request(request: Request, ctx: ContextDep, _: EditorDep, request_id: str) -> s.RequestRead:
     """Answer an accepted incoming request with the current footprint."""

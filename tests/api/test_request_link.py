@@ -1,0 +1,58 @@
+"""``POST /requests/{id}/link``: the operator names the product of ours that answers a held incoming request (an
+Ouranos trade names the customer's part, which no product of ours carries). Bad input is problem+json."""
+
+from __future__ import annotations
+
+import pytest
+from sqlmodel import Session, select
+
+from connector.storage.tables import CfpRequest, Grant
+
+from .conftest import Api, assert_problem
+from .factories import create_product
+
+pytestmark = pytest.mark.asyncio
+
+CUSTOMER = "urn:pact:kyushu-pack.example:company:kyushu-pack"
+ASKED = "urn:ouranos:part:0f6e2b1c-9d8a-4e3f-8a7b-6c5d4e3f2a1b"
+
+
+def held_request(api: Api, state: str = "pending", direction: str = "incoming") -> str:
+    with Session(api.engine, expire_on_commit=False) as session:
+        row = CfpRequest(direction=direction, event_id="evt-1", company_id=CUSTOMER, product_ids=[ASKED], state=state)
+        session.add(row)
+        session.commit()
+        return row.id
+
+
+async def test_linking_a_held_request_names_our_product_and_grants_it(api: Api) -> None:
+    product = await create_product(api)
+    request_id = held_request(api)
+    resp = await api.post(f"/api/v1/requests/{request_id}/link", {"productId": product["id"]})
+    assert resp.status_code == 200, resp.text
+    assert resp.json()["productId"] == product["id"]
+    assert resp.json()["state"] == "pending"  # no footprint yet: answered once one is computed
+    got = (await api.get(f"/api/v1/products/{product['id']}")).json()
+    assert ASKED in got["productIds"]  # the customer's id now names our product
+    with Session(api.engine) as session:
+        assert session.get(CfpRequest, request_id).product_id == product["id"]
+        grants = [g for g in session.exec(select(Grant)).all() if g.company_id == CUSTOMER]
+        assert [g.product_id for g in grants] == [product["id"]]
+
+
+async def test_link_errors_are_problems(api: Api) -> None:
+    product = await create_product(api)
+    pending = held_request(api)
+    assert_problem(await api.post(f"/api/v1/requests/{pending}/link", {"productId": "no-such-product"}), 404)
+    assert_problem(await api.post(f"/api/v1/requests/{pending}/link", {}), 422, "productId")
+    assert_problem(await api.post(f"/api/v1/requests/{pending}/link", {"productId": product["id"], "x": 1}), 422)
+    assert_problem(await api.post("/api/v1/requests/no-such-request/link", {"productId": product["id"]}), 404)
+    for state, direction in (("fulfilled", "incoming"), ("pending", "outgoing")):
+        other = held_request(api, state=state, direction=direction)
+        wrong = await api.post(f"/api/v1/requests/{other}/link", {"productId": product["id"]})
+        assert wrong.status_code == 422 and wrong.headers["content-type"].startswith("application/problem+json")
+        assert "only a pending incoming request" in wrong.json()["detail"]
+    viewer = await api.client.post(
+        f"/api/v1/requests/{pending}/link", json={"productId": product["id"]}, headers=api.as_("viewer")
+    )
+    assert_problem(viewer, 403)
