@@ -181,7 +181,16 @@ class RejectBody(Model):
 
 
 class LinkBody(Model):
+    """Answer a held incoming request with one of our products."""
+
     product_id: str = Field(alias="productId", min_length=1, max_length=36)
+    verifier_certificates: list[str] = Field(
+        default_factory=list,
+        alias="verifierCertificates",
+        max_length=10,
+        description="PEM certificates of the verifiers to seal the answer's evidence to, in place of those the "
+        "request named (an Ouranos trade names none)",
+    )
 
 
 class GrantCreate(Model):

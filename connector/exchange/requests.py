@@ -170,17 +170,30 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     return req
 
 
-def link_product(ctx: NodeContext, request_id: str, product_id: str) -> CfpRequest:
+def link_product(
+    ctx: NodeContext, request_id: str, product_id: str, verifier_certs: list[str] | None = None
+) -> CfpRequest:
     """Our operator names the product of ours that answers a pending incoming request (Ouranos: the supplier links
     its part to the trade). The ids the customer asked for become identifiers of that product, so the footprint
     answering it carries the id the customer's bill of materials names; the customer is granted the product. The
-    answer goes at once when the product has a footprint, otherwise when one is computed (propagation)."""
+    answer goes at once when the product has a footprint, otherwise when one is computed (propagation).
+
+    ``verifier_certs`` (PEM), when given, are the verifiers the answer's evidence is sealed to, in place of those the
+    request named: a DTS trade carries none (decision 0022). Each must be a verifier of the dataspace."""
     req = get_request(ctx, request_id)
     if req.direction != "incoming" or req.state != "pending":
         raise ValidationFailed("only a pending incoming request can be linked to a product")
     product = ctx.session.get(Product, product_id)
     if product is None:
         raise NotFound(f"product {product_id} not found")
+    if verifier_certs:
+        refused = refused_verifiers(ctx, verifier_certs)
+        if refused:
+            raise ValidationFailed(
+                f"evidence can only be sealed to dataspace verifiers: {refused}",
+                errors=[{"field": "verifierCertificates", "message": refused}],
+            )
+        req.verifier_certs = list(verifier_certs)
     catalog.add_identifiers(ctx, product, req.product_ids)
     req.product_id = product.id
     req.callback_url = reply_url(ctx, req.company_id)

@@ -56,3 +56,51 @@ async def test_link_errors_are_problems(api: Api) -> None:
         f"/api/v1/requests/{pending}/link", json={"productId": product["id"]}, headers=api.as_("viewer")
     )
     assert_problem(viewer, 403)
+
+
+async def test_link_can_name_the_verifiers_a_trade_could_not_carry(engine, tmp_path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    from connector.api.app import create_app
+    from connector.identity import TrustStore
+    from connector.services.identity import NodeIdentity
+    from tests.pki import VERIFIER_ID, make_pki
+
+    from .conftest import COMPANY, Api, make_settings, seed_keys
+
+    now = datetime.now(UTC)
+    pki = make_pki("Link", at=now - timedelta(days=1))
+    issued = pki.company(COMPANY, "supplier", at=now - timedelta(hours=1))
+    identity = NodeIdentity(
+        key=issued.key,
+        chain=list(issued.chain),
+        trust=TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate]),
+    )
+    settings = make_settings(tmp_path)
+    app = create_app(settings, engine=engine, identity=identity)
+    keys = seed_keys(engine)
+    verifier = pki.company(VERIFIER_ID, "verifier", at=now - timedelta(hours=1))
+    not_verifier = pki.company("urn:pact:other.example:company:other", "supplier", at=now - timedelta(hours=1))
+
+    def pem(cert) -> str:
+        return cert.certificate.public_bytes(Encoding.PEM).decode()
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
+        api = Api(client, app, engine, settings, keys["admin"], keys["editor"], keys["viewer"], keys["admin_id"])
+        product = await create_product(api)
+        request_id = held_request(api)
+        bad = await api.post(
+            f"/api/v1/requests/{request_id}/link",
+            {"productId": product["id"], "verifierCertificates": [pem(not_verifier)]},
+        )
+        assert_problem(bad, 422, "verifierCertificates")
+        good = await api.post(
+            f"/api/v1/requests/{request_id}/link", {"productId": product["id"], "verifierCertificates": [pem(verifier)]}
+        )
+        assert good.status_code == 200, good.text
+        assert good.json()["verifierCount"] == 1
+    with Session(engine) as session:
+        assert session.get(CfpRequest, request_id).verifier_certs == [pem(verifier)]

@@ -128,7 +128,7 @@ def link_request(
     """Link a pending incoming request to one of our products (a request naming ids we do not know, held for the
     operator: an Ouranos trade names the customer's part). The ids asked for become identifiers of the product, the
     requester is granted it, and the answer goes as soon as the product has a footprint."""
-    req = requests.link_product(ctx, request_id, body.product_id)
+    req = requests.link_product(ctx, request_id, body.product_id, body.verifier_certificates)
     _wake(request)
     return _read(req)
 
