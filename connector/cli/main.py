@@ -364,6 +364,13 @@ def demo(
             "--catenax", help="The automaker asks the pack maker over Catena-X (EDC hop simulated at the boundary)"
         ),
     ] = False,
+    ouranos: Annotated[
+        bool,
+        typer.Option(
+            "--ouranos",
+            help="The pack maker asks its cell maker over Ouranos DTS, through a platform played by one more node",
+        ),
+    ] = False,
     without_node: Annotated[
         str | None,
         typer.Option(
@@ -379,7 +386,14 @@ def demo(
 
     names = [n for n in (without_node or "").split(",") if n.strip()]
     ok = run_demo(
-        fixture or default_fixture(), out, console, keep=keep, timeout=timeout, catenax=catenax, without_node=names
+        fixture or default_fixture(),
+        out,
+        console,
+        keep=keep,
+        timeout=timeout,
+        catenax=catenax,
+        without_node=names,
+        ouranos=ouranos,
     )
     raise typer.Exit(0 if ok else 1)
 

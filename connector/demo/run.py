@@ -34,6 +34,7 @@ def run_demo(
     timeout: float = 120,
     catenax: bool = False,
     without_node: Sequence[str] = (),
+    ouranos: bool = False,
 ) -> bool:
     """Run the demo dataspace end to end; True when the verifier's verdict is valid and the values match.
 
@@ -42,7 +43,12 @@ def run_demo(
     that run no node; their customers enter their values from the files beside the chain (:mod:`.entered`).
     """
     started = time.monotonic()
-    space = DemoDataspace(fixture, out, catenax=catenax)
+    if ouranos:
+        from .ouranos_hop import OuranosDataspace
+
+        space: DemoDataspace = OuranosDataspace(fixture, out, catenax=catenax)
+    else:
+        space = DemoDataspace(fixture, out, catenax=catenax)
     try:
         space.without_node = entered_suppliers(fixture, space.document, without_node)
     except WithoutNodeError as exc:
@@ -73,6 +79,9 @@ def run_demo(
             result = asyncio.run(space.declare_and_verify())
             progress.update(step, completed=1)
         ok = _report(space, result, console, time.monotonic() - started)
+        hop = getattr(space, "hop_summary", None)
+        if hop is not None:
+            console.print(hop(), highlight=False, markup=False)
         if keep:
             _print_nodes(space, console)
             console.print("Nodes keep running; press Ctrl-C to stop them.")

@@ -220,3 +220,41 @@ def test_connector_demo_over_catena_x_for_one_pair_ends_valid_and_exact(tmp_path
     assert partner[0] == "catenax" and partner[1].startswith("BPNL")
     assert ("catenax", "fulfilled") in asked
     assert _leftover(str(out)) == []
+
+
+def test_connector_demo_over_ouranos_for_one_pair_ends_valid_and_exact(tmp_path: Path) -> None:
+    import sqlite3
+
+    out = tmp_path / "demo"
+    proc = subprocess.run(
+        [sys.executable, "-m", "connector", "demo", "--ouranos", "--out", str(out)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    assert "valid" in proc.stdout and "INVALID" not in proc.stdout
+    assert "Values equal the fixture: yes" in proc.stdout
+    said = " ".join(proc.stdout.split())
+    assert "Ouranos hop: Kyushu Battery Systems Corp. asked Setouchi Cell Manufacturing K.K. over Ouranos DTS" in said
+    assert "linked its cell to the trade" in said
+    cell_co = "urn:pact:setouchi-cell.example:company:setouchi-cell"
+    pack_co = "urn:pact:kyushu-pack.example:company:kyushu-pack"
+    with sqlite3.connect(out / "nodes" / "kyushu-pack" / "connector.sqlite") as db:
+        asked = db.execute(
+            "SELECT protocol, state FROM cfprequest WHERE direction = 'outgoing' AND company_id = ?", (cell_co,)
+        ).fetchall()
+        trades = db.execute("SELECT count(*) FROM ouranoslink WHERE kind = 'trade'").fetchone()[0]
+        basis = db.execute("SELECT basis FROM upstreamfootprint WHERE supplier_company_id = ?", (cell_co,)).fetchall()
+    assert asked == [("ouranos", "fulfilled")] and trades == 1 and basis == [("attested",)]
+    with sqlite3.connect(out / "nodes" / "setouchi-cell" / "connector.sqlite") as db:
+        linked = db.execute(
+            "SELECT state, product_id, verifier_certs FROM cfprequest WHERE direction = 'incoming' AND company_id = ?",
+            (pack_co,),
+        ).fetchall()
+    assert len(linked) == 1 and linked[0][0] == "fulfilled" and linked[0][1]
+    assert "BEGIN CERTIFICATE" in linked[0][2]  # sealed to the notified body named when linking
+    assert _leftover(str(out)) == []
