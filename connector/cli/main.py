@@ -365,11 +365,7 @@ def demo(
         ),
     ] = False,
     ouranos: Annotated[
-        bool,
-        typer.Option(
-            "--ouranos",
-            help="The pack maker asks its cell maker over Ouranos DTS, through a platform played by one more node",
-        ),
+        bool, typer.Option("--ouranos", help="The pack maker asks its cell maker over Ouranos DTS (a platform node)")
     ] = False,
     without_node: Annotated[
         str | None,
@@ -385,16 +381,8 @@ def demo(
     from ..demo.run import run_demo
 
     names = [n for n in (without_node or "").split(",") if n.strip()]
-    ok = run_demo(
-        fixture or default_fixture(),
-        out,
-        console,
-        keep=keep,
-        timeout=timeout,
-        catenax=catenax,
-        without_node=names,
-        ouranos=ouranos,
-    )
+    pairs = {"catenax": catenax, "ouranos": ouranos}
+    ok = run_demo(fixture or default_fixture(), out, console, keep=keep, timeout=timeout, without_node=names, **pairs)
     raise typer.Exit(0 if ok else 1)
 
 
