@@ -78,13 +78,18 @@ def publish(ctx: NodeContext, product: Product, fp: Footprint, skip: set[str] | 
 
 
 def compute_and_publish(ctx: NodeContext, product_id: str) -> tuple[Footprint, bool]:
-    """The operator's "compute": a new version is published to customers and flows on to internal users."""
+    """The operator's "compute": a new version is published to customers and flows on to internal users.
+
+    As in :func:`propagate`, a customer whose request waits for it gets the footprint in the answer only, not also
+    a "new version" announcement: the two were delivered independently, and the fetch the announcement causes could
+    overtake the answer at the customer (filed before the answer named the product it asked for)."""
     fp, changed = footprints.compute(ctx, product_id)
     if changed:
         product = footprints.get_product(ctx, product_id)
-        publish(ctx, product, fp)
+        waiting = pending_incoming(ctx, product_id)
+        publish(ctx, product, fp, skip={r.company_id for r in waiting})
         for urn in product.product_ids:
             propagate(ctx, ctx.company_id, urn)
-        for req in pending_incoming(ctx, product_id):
+        for req in waiting:
             requests.attempt_fulfil(ctx, req)
     return fp, changed

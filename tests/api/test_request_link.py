@@ -104,3 +104,50 @@ async def test_link_can_name_the_verifiers_a_trade_could_not_carry(engine, tmp_p
         assert good.json()["verifierCount"] == 1
     with Session(engine) as session:
         assert session.get(CfpRequest, request_id).verifier_certs == [pem(verifier)]
+
+
+async def test_a_requester_waiting_gets_the_answer_not_also_the_announcement(engine, tmp_path) -> None:
+    """The supplier computes the footprint a linked request waits for: the requester gets the answer and no
+    'new version' announcement of the same footprint besides. The two used to race at the customer (the session
+    test's KeyError 'preProductionResponse' when the announcement's fetch overtook the answer)."""
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from connector.api.app import create_app
+    from connector.identity import TrustStore
+    from connector.services.identity import NodeIdentity
+    from tests.pki import make_pki
+
+    from .conftest import COMPANY, Api, make_settings, seed_keys
+
+    now = datetime.now(UTC)
+    pki = make_pki("Answer", at=now - timedelta(days=1))
+    issued = pki.company(COMPANY, "supplier", at=now - timedelta(hours=1))
+    identity = NodeIdentity(
+        key=issued.key,
+        chain=list(issued.chain),
+        trust=TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate]),
+    )
+    settings = make_settings(tmp_path)
+    app = create_app(settings, engine=engine, identity=identity)
+    keys = seed_keys(engine)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
+        api = Api(client, app, engine, settings, keys["admin"], keys["editor"], keys["viewer"], keys["admin_id"])
+        partner = {
+            "companyId": CUSTOMER,
+            "name": "Kyushu Pack",
+            "nodeUrl": "https://kyushu-pack.test",
+            "isCustomer": True,
+        }
+        assert (await api.post("/api/v1/partners", partner)).status_code == 201
+        product = await create_product(api)
+        request_id = held_request(api)
+        assert (await api.post(f"/api/v1/requests/{request_id}/link", {"productId": product["id"]})).status_code == 200
+        emission = {"stage": "raw_material_acquisition", "value": "2.5"}
+        assert (await api.post(f"/api/v1/products/{product['id']}/emissions", emission)).status_code == 201
+        assert (await api.post(f"/api/v1/products/{product['id']}/footprints")).status_code == 201
+        queued = (await api.get("/api/v1/outbox")).json()["items"]
+        to_customer = sorted(m["kind"] for m in queued if m["companyId"] == CUSTOMER)
+        assert to_customer == ["answer"], queued
+        assert (await api.get(f"/api/v1/requests/{request_id}")).json()["state"] == "fulfilled"
