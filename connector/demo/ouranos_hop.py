@@ -72,6 +72,8 @@ class OuranosDataspace(DemoDataspace):
         super().prepare()
         pack = pack_maker_of(self.document)
         cell, cell_product = cell_maker_of(self.document)
+        if cell not in self.nodes:
+            raise DemoError(f"--ouranos needs a node for the cell maker {cell}: leave it out of --without-node")
         (port,) = free_ports(1)
         pack_node = self.nodes[pack]
         platform = DemoNode(
