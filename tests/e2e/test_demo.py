@@ -196,12 +196,12 @@ def test_plain_http_is_refused_by_a_node_serving_tls(tmp_path: Path) -> None:
         space.stop_all()
 
 
-def test_connector_demo_over_catena_x_for_one_pair_ends_valid_and_exact(tmp_path: Path) -> None:
-    import sqlite3
-
+def _run_demo_variant(tmp_path: Path, option: str) -> tuple[Path, str]:
+    """``connector demo <option>`` in a subprocess; asserts it ended valid with the fixture's values and returns
+    its output folder and stdout."""
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "connector", "demo", "--catenax", "--out", str(out)],
+        [sys.executable, "-m", "connector", "demo", option, "--out", str(out)],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -209,8 +209,16 @@ def test_connector_demo_over_catena_x_for_one_pair_ends_valid_and_exact(tmp_path
         env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
     assert "valid" in proc.stdout and "INVALID" not in proc.stdout
     assert "Values equal the fixture: yes" in proc.stdout
+    return out, proc.stdout
+
+
+def test_connector_demo_over_catena_x_for_one_pair_ends_valid_and_exact(tmp_path: Path) -> None:
+    import sqlite3
+
+    out, _ = _run_demo_variant(tmp_path, "--catenax")
     with sqlite3.connect(out / "nodes" / "nippon-motors" / "connector.sqlite") as db:
         partner = db.execute(
             "SELECT protocol, bpnl FROM partner WHERE company_id = ?",
@@ -225,20 +233,8 @@ def test_connector_demo_over_catena_x_for_one_pair_ends_valid_and_exact(tmp_path
 def test_connector_demo_over_ouranos_for_one_pair_ends_valid_and_exact(tmp_path: Path) -> None:
     import sqlite3
 
-    out = tmp_path / "demo"
-    proc = subprocess.run(
-        [sys.executable, "-m", "connector", "demo", "--ouranos", "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env={"COLUMNS": "200", "PATH": "/usr/bin:/bin"},
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "Traceback" not in proc.stdout + proc.stderr
-    assert "valid" in proc.stdout and "INVALID" not in proc.stdout
-    assert "Values equal the fixture: yes" in proc.stdout
-    said = " ".join(proc.stdout.split())
+    out, stdout = _run_demo_variant(tmp_path, "--ouranos")
+    said = " ".join(stdout.split())
     assert "Ouranos hop: Kyushu Battery Systems Corp. asked Setouchi Cell Manufacturing K.K. over Ouranos DTS" in said
     assert "linked its cell to the trade" in said
     cell_co = "urn:pact:setouchi-cell.example:company:setouchi-cell"
