@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from . import charts, i18n
-from .forms import NOTICES
+from .forms import NOTICES, Outcome
 from .session import COOKIE, SessionData, Viewer, seal
 
 PREFIX = "/console"
@@ -65,8 +65,19 @@ def finish(request: Request, response: Response) -> Response:
 
 
 def page(
-    request: Request, template: str, *, viewer: Viewer | None = None, status: int = 200, **values: Any
+    request: Request,
+    template: str,
+    *,
+    viewer: Viewer | None = None,
+    status: int = 200,
+    outcome: Outcome | None = None,
+    **values: Any,
 ) -> Response:
+    """``template`` rendered for ``viewer``; a form's failed ``outcome`` makes it a 422 with the outcome's error."""
+    if outcome is not None and not outcome.ok:
+        status = 422
+    if outcome is not None:
+        values.setdefault("error", outcome.error)
     t = translator(request)
     csrf = viewer.csrf if viewer else getattr(getattr(request.state, "console_cookie", None), "csrf", "")
     settings = request.app.state.settings

@@ -65,12 +65,11 @@ def declarations_page(request: Request, viewer: Viewer, outcome: Outcome | None 
         request,
         "declarations.html.j2",
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="declarations",
         declarations=rows,
         tiers=ripple.tiers(ctx),
         packs=ripple.pack_lines(ctx),
-        error=outcome.error if outcome else None,
     )
 
 
@@ -95,13 +94,12 @@ def form_page(request: Request, viewer: Viewer, outcome: Outcome | None = None) 
         request,
         "declaration_form.html.j2",
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="declarations",
         form=form,
         packs=ripple.held_packs(viewer.ctx),
         battery_categories=[c.value for c in BatteryCategory],
         vehicle_categories=[c.value for c in VehicleCategory],
-        error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
     )
 
@@ -152,12 +150,11 @@ def declaration_page(request: Request, viewer: Viewer, declaration_id: str, outc
         if suppliers
         else None,
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="declarations",
         row=row,
         doc=doc,
         form={k: viewer.field(k) for k in CONFORMITY_FIELDS} if outcome else {},
-        error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
     )
 

@@ -44,7 +44,7 @@ def requests_page(request: Request, viewer: Viewer, outcome: Outcome | None = No
         request,
         "requests.html.j2",
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="requests",
         items=items,
         total=total,
@@ -53,7 +53,6 @@ def requests_page(request: Request, viewer: Viewer, outcome: Outcome | None = No
         company_filter=supplier,
         partners=partners,
         states=STATES,
-        error=outcome.error if outcome else None,
         failed_id=failed_id,
     )
 
@@ -130,12 +129,11 @@ def partners_page(request: Request, viewer: Viewer, outcome: Outcome | None = No
         request,
         "partners.html.j2",
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="partners",
         partners=partners,
         grants=granted,
         products={p.id: p for p in products},
-        error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
         form={k: viewer.field(k) for k in (*PARTNER_FIELDS, "productId", "grantCompanyId")} if outcome else {},
     )

@@ -80,7 +80,7 @@ def product_page(request: Request, viewer: Viewer, product_id: str, outcome: Out
         request,
         "product.html.j2",
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="products",
         product=product,
         lines=lines,
@@ -94,7 +94,6 @@ def product_page(request: Request, viewer: Viewer, product_id: str, outcome: Out
         stage_keys=[s.value for s in STAGE_NAMES],
         source_kinds=m.SOURCE_KINDS,
         form=form,
-        error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
     )
 

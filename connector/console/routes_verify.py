@@ -45,9 +45,8 @@ def verify_page(request: Request, viewer: Viewer, outcome: Outcome | None = None
         request,
         "verify.html.j2",
         viewer=viewer,
-        status=422 if outcome and not outcome.ok else 200,
+        outcome=outcome,
         active="verify",
-        error=outcome.error if outcome else None,
         errors=outcome.fields if outcome else {},
         **{"report": None, "report_id": None, "certification": None, **values},
     )
