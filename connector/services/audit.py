@@ -74,7 +74,7 @@ def append(session: Session, actor: str, action: str, subject: str = "", **detai
     """Add an entry to the caller's transaction.
 
     The entries of a transaction are chained after the last entry and written together when it commits (one read of
-    the last hash and one INSERT for all of them, under the write lock: see :func:`_write_pending`); if it rolls
+    the last entry and one INSERT for all of them, under the write lock: see :func:`_write_pending`); if it rolls
     back they are gone, and so are the ones added inside a savepoint that rolls back.
     """
     if not session.in_transaction():
@@ -89,7 +89,7 @@ def _write_pending(session: OrmSession) -> None:
     pending = _PENDING.take(session)
     if pending:
         # core SQL on the session's connection: no unit of work, and no ORM event marks the PACT cache stale
-        _append_batch(session.connection(), pending, multirow=False)
+        _append_batch(session.connection(), pending)
 
 
 def _committed(session: OrmSession) -> None:
@@ -158,7 +158,8 @@ class AuditWriter:
 
     The thread starts on the first submission and exits when idle for ``idle_exit`` seconds (it is started again on
     the next one); :meth:`close` writes what is queued and stops it. Entries written by :func:`append` in other
-    transactions (or other processes) interleave safely: each batch reads the last hash under the lock.
+    transactions (or other processes) interleave safely: each batch is chained after the last entry as read under
+    the lock (on PostgreSQL, the INSERT checks there that the tail the thread remembers is still the last entry).
     """
 
     def __init__(self, engine: Engine, *, max_batch: int = 1000, idle_exit: float = 2.0) -> None:
@@ -244,13 +245,15 @@ class AuditWriter:
 
     def _run(self) -> None:
         conn: Connection | None = None  # one connection while the thread lives: no pool checkout (or ping) per batch
+        tail: audit_log.Tail | None = None  # the log's last entry as this thread's last batch left it
         try:
             while (batch := self._take()) is not None:
                 try:
                     conn = conn if conn is not None else self._connect()
-                    _write_batch(conn, batch)
+                    tail = _write_batch(conn, batch, tail)
                 except BaseException as exc:  # noqa: BLE001 - every waiting caller must hear of it
                     log.error("audit batch of %d entries not written: %s", len(batch), exc)
+                    tail = None
                     if conn is not None:
                         conn.invalidate()  # it may be broken (or mid-transaction): closed, never back to the pool
                         conn.close()
@@ -275,51 +278,33 @@ class AuditWriter:
         return conn
 
 
-class OutOfOrder(Exception):
-    """A multi-row INSERT numbered the batch's entries in another order than the chain's (never seen; checked)."""
+def _write_batch(
+    conn: Connection, batch: Sequence[_Entry | _Pending], tail: audit_log.Tail | None = None
+) -> audit_log.Tail:
+    """Append ``batch`` in its own transaction; the log's new tail. ``tail``, the tail this connection's last batch
+    left, lets PostgreSQL do it in one round trip when nobody else appended since."""
+    if conn.dialect.name == "postgresql":
+        return audit_log.append_in_own_transaction_pg(conn, lambda last: _chain(last, batch), tail)
+    with conn.begin():
+        return _append_batch(conn, batch)
 
 
-def _write_batch(conn: Connection, batch: list[_Pending]) -> None:
-    try:
-        if conn.dialect.name == "postgresql":
-            _append_batch_pg(conn, batch)
-        else:
-            with conn.begin():
-                _append_batch(conn, batch)
-    except OutOfOrder:  # rolled back: the same batch again, one INSERT per entry
-        log.warning("audit batch numbered out of order by the multi-row INSERT; written row by row")
-        with conn.begin():
-            _append_batch(conn, batch, multirow=False)
-
-
-def _chain(prev: str, batch: Sequence[_Entry | _Pending]) -> list[tuple[Any, ...]]:
+def _chain(tail: audit_log.Tail | None, batch: Sequence[_Entry | _Pending]) -> list[tuple[Any, ...]]:
+    """The rows of ``batch`` numbered and chained after ``tail`` (the log's last entry; None: it is empty)."""
+    seq, prev = tail if tail is not None else (0, GENESIS)
     at = _now()
     rows = []
     for p in batch:
+        seq += 1
         digest = _digest(prev, at, p.actor, p.action, p.subject, p.details)
-        rows.append((at, p.actor, p.action, p.subject, p.details, prev, digest))
+        rows.append((seq, at, p.actor, p.action, p.subject, p.details, prev, digest))
         prev = digest
     return rows
 
 
-def _check_order(rows: list[tuple[Any, ...]], seqs: dict[str, int]) -> None:
-    numbered = [seqs.get(row[6]) for row in rows]
-    if None in numbered or any(b <= a for a, b in zip(numbered, numbered[1:], strict=False)):  # type: ignore[operator]
-        raise OutOfOrder(numbered)
-
-
-def _append_batch(conn: Connection, batch: Sequence[_Entry | _Pending], *, multirow: bool = True) -> None:
+def _append_batch(conn: Connection, batch: Sequence[_Entry | _Pending]) -> audit_log.Tail:
     """Chain ``batch`` after the last entry, in order, in the connection's (write) transaction: a transaction's own
-    entries at its commit (``multirow=False``), or a batch of the group-commit writer."""
-    prev = audit_log.lock_and_read_last_hash(conn)
-    rows = _chain(prev or GENESIS, batch)
-    if not multirow:
-        audit_log.insert_rows(conn, rows)
-        return
-    _check_order(rows, audit_log.insert_rows_numbered(conn, rows))
-
-
-def _append_batch_pg(conn: Connection, batch: list[_Pending]) -> None:
-    """:func:`_append_batch` on PostgreSQL in three round trips instead of five, in its own transaction (see
-    :func:`connector.storage.audit_log.append_in_own_transaction_pg`)."""
-    audit_log.append_in_own_transaction_pg(conn, lambda prev: _chain(prev or GENESIS, batch), _check_order)
+    entries at its commit, or a batch of the group-commit writer on SQLite."""
+    rows = _chain(audit_log.lock_and_read_tail(conn), batch)
+    audit_log.insert_rows(conn, rows)
+    return rows[-1][0], rows[-1][-1]

@@ -199,10 +199,12 @@ async def test_a_failed_audit_commit_is_a_500_without_data(api: Api, shared, clo
     url = f"/3/footprints/{shared['fid']}"
     assert (await api.client.get(url, headers=h)).status_code == 200  # cached now
 
-    def broken(rows: Any, seqs: Any) -> None:  # the batch inserted, not committed
-        raise RuntimeError("disk full")
+    real_chain = audit._chain
 
-    monkeypatch.setattr(audit, "_check_order", broken)
+    def colliding(tail: Any, batch: Any) -> Any:  # numbered over the first entry: the INSERT fails in the database
+        return [(1, *row[1:]) for row in real_chain(tail, batch)]
+
+    monkeypatch.setattr(audit, "_chain", colliding)
     transport = httpx.ASGITransport(app=api.app, raise_app_exceptions=False)  # answer as a server would
     async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as client:
         answers = await asyncio.gather(*(client.get(url, headers=h) for _ in range(5)))
