@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from .errors import UnitError
 
@@ -47,6 +48,37 @@ PACT_DECLARED_UNITS = (
     "hour",
     "megabit second",
 )
+
+
+_MASS_NOT_RELEVANT = frozenset({"kilowatt hour", "megajoule", "ton kilometer", "hour", "megabit second"})
+"""PACT v3 declared units of energy, logistics and services: their productMassPerDeclaredUnit SHALL be 0."""
+
+
+def mass_per_declared_unit(declared_unit: str, given: Decimal | None) -> Decimal | None:
+    """The product mass in kg of one declared unit, as PACT v3's ``productMassPerDeclaredUnit`` (and Catena-X's)
+    means it: the operator's figure when given; 1 for a product declared per kilogram; 0 for an energy, logistics or
+    service unit, as PACT prescribes; None when it cannot be known (a piece, a liter, an area, a volume without a
+    figure).
+
+    >>> mass_per_declared_unit("kilogram", None), mass_per_declared_unit("kilowatt hour", None)
+    (Decimal('1'), Decimal('0'))
+    >>> mass_per_declared_unit("piece", Decimal("1.42")), mass_per_declared_unit("piece", None)
+    (Decimal('1.42'), None)
+    """
+    if given is not None:
+        return given
+    if declared_unit == "kilogram":
+        return Decimal(1)
+    if declared_unit in _MASS_NOT_RELEVANT:
+        return Decimal(0)
+    return None
+
+
+def product_mass(product: Any) -> Decimal:
+    """What a product's footprint says in ``productMassPerDeclaredUnit``: :func:`mass_per_declared_unit`, and 0 when
+    that is unknown (the field is required; docs/pact-conformance.md says to give the figure for such products)."""
+    found = mass_per_declared_unit(product.declared_unit, product.mass_per_declared_unit)
+    return Decimal(0) if found is None else found
 
 
 def normalize_unit(unit: str) -> str:

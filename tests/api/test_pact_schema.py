@@ -262,6 +262,9 @@ async def test_every_served_footprint_meets_the_official_constraints(api: Api, v
     assert {k for k in by_id[varied["nowhere"][1]]["pcf"] if k.startswith("geography")} == set()
     assert "productClassifications" not in by_id[varied["nowhere"][1]]  # absent rather than empty
     assert len(by_id[varied["many"][1]]["productIds"]) == 3
+    # the mass of one declared unit: the operator's figure, else 1 for a kilogram (was sent as 0)
+    assert by_id[varied["nowhere"][1]]["pcf"]["productMassPerDeclaredUnit"] == "0.42"
+    assert by_id[varied["sub"][1]]["pcf"]["productMassPerDeclaredUnit"] == "1"
 
 
 async def test_the_constraints_here_refuse_what_the_official_schema_refuses(api: Api, varied) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from connector.errors import UnitError, ValidationFailed
-from connector.units import convert, dimension, normalize_unit
+from connector.units import PACT_DECLARED_UNITS, convert, dimension, mass_per_declared_unit, normalize_unit
 
 
 @pytest.mark.parametrize(
@@ -75,3 +75,31 @@ def test_normalize_and_dimension():
     assert dimension("t") == "mass" and dimension("MJ") == "energy" and dimension("pc") == "count"
     assert dimension("liter") == "liter"
     assert convert(D(2), "liter", "liter") == D(2)
+
+
+@pytest.mark.parametrize(
+    ("unit", "given", "expected"),
+    [
+        ("kilogram", None, D(1)),  # was sent as 0: the mass of one kilogram of product is one kilogram
+        ("kilogram", D("1"), D(1)),
+        ("kilowatt hour", None, D(0)),  # energy, logistics, services: PACT v3 says 0
+        ("megajoule", None, D(0)),
+        ("ton kilometer", None, D(0)),
+        ("hour", None, D(0)),
+        ("megabit second", None, D(0)),
+        ("piece", D("1.42"), D("1.42")),  # the operator's figure always wins
+        ("piece", None, None),  # unknown: no guess
+        ("liter", None, None),
+        ("square meter", None, None),
+        ("cubic meter", None, None),
+    ],
+)
+def test_mass_per_declared_unit(unit, given, expected):
+    assert mass_per_declared_unit(unit, given) == expected
+
+
+def test_every_pact_unit_has_a_mass_rule():
+    for unit in PACT_DECLARED_UNITS:  # a unit added to PACT_DECLARED_UNITS must be placed on purpose
+        mass_per_declared_unit(unit, None)
+    unknown = [u for u in PACT_DECLARED_UNITS if mass_per_declared_unit(u, None) is None]
+    assert sorted(unknown) == ["cubic meter", "liter", "piece", "square meter"]

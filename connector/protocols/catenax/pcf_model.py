@@ -22,6 +22,7 @@ from typing import Any
 from ...decimals import DECIMAL_PATTERN, format_decimal
 from ...periods import reference_period, validity_period
 from ...stages import STAGES, Stage
+from ...units import product_mass
 from .pcf import SPEC_PREFIX
 
 EXTENSION_SCHEMA = "https://battery-cfp-connector.dev/schemas/pact-cfp-extension.schema.json"
@@ -166,7 +167,7 @@ def to_pcf(
         "productIds": list(product.product_ids),
         "declaredUnitOfMeasurement": unit,
         "declaredUnitAmount": "1",
-        "productMassPerDeclaredUnit": _dec(product.mass_per_declared_unit or 0),
+        "productMassPerDeclaredUnit": _dec(product_mass(product)),
         "productDescription": product.description or product.name,
     }
     if product.classifications:

@@ -13,6 +13,7 @@ from ...decimals import DECIMAL_PATTERN, format_decimal
 from ...periods import reference_period, validity_period
 from ...stages import STAGES, Stage
 from ...storage.pact_reads import RENDERED_PRODUCT_FIELDS, product_key
+from ...units import product_mass
 
 __all__ = [
     "RENDERED_PRODUCT_FIELDS",
@@ -42,7 +43,7 @@ def render_footprint(
     pcf: dict[str, Any] = {
         "declaredUnitOfMeasurement": product.declared_unit,
         "declaredUnitAmount": "1",
-        "productMassPerDeclaredUnit": format_decimal(product.mass_per_declared_unit or Decimal(0)),
+        "productMassPerDeclaredUnit": format_decimal(product_mass(product)),
         "referencePeriodStart": iso(ref_start),
         "referencePeriodEnd": iso(ref_end),
         "pcfExcludingBiogenicUptake": format_decimal(total),
