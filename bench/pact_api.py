@@ -82,21 +82,21 @@ def _prepare(data_dir: Path, database_url: str | None, n: int) -> tuple[dict[str
         headers = {"Authorization": f"Bearer {_token(base, client_id, secret)}"}
         listing = httpx.get(f"{base}/3/footprints", params={"limit": 500}, headers=headers, timeout=60)
         listing.raise_for_status()
-        ids = [fp["id"] for fp in listing.json()["data"]]
-        return headers, [
-            Kind("get", "GET /3/footprints/{id}", [f"/3/footprints/{i}" for i in ids], ("one.json",)),
-            Kind(
-                "list", f"GET /3/footprints?limit={LIST_LIMIT}", [f"/3/footprints?limit={LIST_LIMIT}"], ("list.json",)
-            ),
-        ]
+        return headers, _kinds([fp["id"] for fp in listing.json()["data"]])
 
     return config, client
 
 
+def _kinds(ids: list[str]) -> list[Kind]:
+    """GET by id over ``ids`` in turn, and the first page of the list."""
+    return [
+        Kind("get", "GET /3/footprints/{id}", [f"/3/footprints/{i}" for i in ids], ("one.json",)),
+        Kind("list", f"GET /3/footprints?limit={LIST_LIMIT}", [f"/3/footprints?limit={LIST_LIMIT}"], ("list.json",)),
+    ]
+
+
 def _measure(port: int, ids: list[str], headers: dict[str, str], seconds: float) -> dict[str, LoadResult]:
-    one = load("127.0.0.1", port, [f"/3/footprints/{i}" for i in ids], headers, seconds=seconds)
-    many = load("127.0.0.1", port, [f"/3/footprints?limit={LIST_LIMIT}"], headers, seconds=seconds)
-    return {"get": one, "list": many}
+    return {kind.key: load("127.0.0.1", port, kind.paths, headers, seconds=seconds) for kind in _kinds(ids)}
 
 
 def _reference(n: int, seconds: float) -> dict[str, LoadResult] | str:
