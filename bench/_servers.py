@@ -1,4 +1,4 @@
-"""App factories that ``uvicorn --factory`` serves in a subprocess for bench/pact_api.py.
+"""App factories that ``uvicorn --factory`` serves in a subprocess for bench/api_case.py.
 
 ``node_app``: the connector node, configured from the JSON file named by ``BENCH_NODE_CONFIG`` (Settings fields).
 ``bare_app``: a bare FastAPI app answering the same paths with bytes read from ``BENCH_BARE_DIR`` (one file per route).

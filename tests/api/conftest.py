@@ -15,6 +15,7 @@ from sqlmodel import Session
 from connector.api.app import create_app
 from connector.config import Settings
 from connector.services import api_keys
+from connector.services.identity import NodeIdentity
 
 COMPANY = "urn:pact:test-node.example:company:test-node"
 
@@ -67,8 +68,8 @@ def seed_keys(engine: Engine) -> dict[str, str]:
     return out
 
 
-async def open_api(engine: Engine, settings: Settings) -> AsyncIterator[Api]:
-    app = create_app(settings, engine=engine)
+async def open_api(engine: Engine, settings: Settings, identity: NodeIdentity | None = None) -> AsyncIterator[Api]:
+    app = create_app(settings, engine=engine, identity=identity)
     secrets = seed_keys(engine)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://node.test") as client:

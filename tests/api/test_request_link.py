@@ -3,12 +3,19 @@ Ouranos trade names the customer's part, which no product of ours carries). Bad 
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlmodel import Session, select
 
+from connector.identity import TrustStore
+from connector.services.identity import NodeIdentity
 from connector.storage.tables import CfpRequest, Grant
+from tests.pki import VERIFIER_ID, Pki, make_pki
 
-from .conftest import Api, assert_problem
+from .conftest import COMPANY, Api, assert_problem, make_settings, open_api
 from .factories import create_product
 
 pytestmark = pytest.mark.asyncio
@@ -23,6 +30,20 @@ def held_request(api: Api, state: str = "pending", direction: str = "incoming") 
         session.add(row)
         session.commit()
         return row.id
+
+
+async def node_with_certificate(engine, tmp_path, pki_name: str) -> AsyncIterator[tuple[Api, Pki]]:
+    """The operator API of a node holding a certificate of a fresh dataspace PKI, and that PKI."""
+    now = datetime.now(UTC)
+    pki = make_pki(pki_name, at=now - timedelta(days=1))
+    issued = pki.company(COMPANY, "supplier", at=now - timedelta(hours=1))
+    identity = NodeIdentity(
+        key=issued.key,
+        chain=list(issued.chain),
+        trust=TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate]),
+    )
+    async for api in open_api(engine, make_settings(tmp_path), identity):
+        yield api, pki
 
 
 async def test_linking_a_held_request_names_our_product_and_grants_it(api: Api) -> None:
@@ -59,37 +80,13 @@ async def test_link_errors_are_problems(api: Api) -> None:
 
 
 async def test_link_can_name_the_verifiers_a_trade_could_not_carry(engine, tmp_path) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    import httpx
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from connector.api.app import create_app
-    from connector.identity import TrustStore
-    from connector.services.identity import NodeIdentity
-    from tests.pki import VERIFIER_ID, make_pki
-
-    from .conftest import COMPANY, Api, make_settings, seed_keys
-
-    now = datetime.now(UTC)
-    pki = make_pki("Link", at=now - timedelta(days=1))
-    issued = pki.company(COMPANY, "supplier", at=now - timedelta(hours=1))
-    identity = NodeIdentity(
-        key=issued.key,
-        chain=list(issued.chain),
-        trust=TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate]),
-    )
-    settings = make_settings(tmp_path)
-    app = create_app(settings, engine=engine, identity=identity)
-    keys = seed_keys(engine)
-    verifier = pki.company(VERIFIER_ID, "verifier", at=now - timedelta(hours=1))
-    not_verifier = pki.company("urn:pact:other.example:company:other", "supplier", at=now - timedelta(hours=1))
-
     def pem(cert) -> str:
         return cert.certificate.public_bytes(Encoding.PEM).decode()
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
-        api = Api(client, app, engine, settings, keys["admin"], keys["editor"], keys["viewer"], keys["admin_id"])
+    async for api, pki in node_with_certificate(engine, tmp_path, "Link"):
+        an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+        verifier = pki.company(VERIFIER_ID, "verifier", at=an_hour_ago)
+        not_verifier = pki.company("urn:pact:other.example:company:other", "supplier", at=an_hour_ago)
         product = await create_product(api)
         request_id = held_request(api)
         bad = await api.post(
@@ -110,30 +107,7 @@ async def test_a_requester_waiting_gets_the_answer_not_also_the_announcement(eng
     """The supplier computes the footprint a linked request waits for: the requester gets the answer and no
     'new version' announcement of the same footprint besides. The two used to race at the customer (the session
     test's KeyError 'preProductionResponse' when the announcement's fetch overtook the answer)."""
-    from datetime import UTC, datetime, timedelta
-
-    import httpx
-
-    from connector.api.app import create_app
-    from connector.identity import TrustStore
-    from connector.services.identity import NodeIdentity
-    from tests.pki import make_pki
-
-    from .conftest import COMPANY, Api, make_settings, seed_keys
-
-    now = datetime.now(UTC)
-    pki = make_pki("Answer", at=now - timedelta(days=1))
-    issued = pki.company(COMPANY, "supplier", at=now - timedelta(hours=1))
-    identity = NodeIdentity(
-        key=issued.key,
-        chain=list(issued.chain),
-        trust=TrustStore([pki.root.certificate], intermediates=[pki.inter.certificate]),
-    )
-    settings = make_settings(tmp_path)
-    app = create_app(settings, engine=engine, identity=identity)
-    keys = seed_keys(engine)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
-        api = Api(client, app, engine, settings, keys["admin"], keys["editor"], keys["viewer"], keys["admin_id"])
+    async for api, _ in node_with_certificate(engine, tmp_path, "Answer"):
         partner = {
             "companyId": CUSTOMER,
             "name": "Kyushu Pack",

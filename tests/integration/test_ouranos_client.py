@@ -10,7 +10,7 @@ participant polls tradeResponse, links its product and writes its CFP; the custo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -36,6 +36,8 @@ PACK = "urn:pact:kyushu-pack.example:company:kyushu-pack"
 CELL = "urn:pact:setouchi-cell.example:company:setouchi-cell"
 CELL_URN = "urn:pact:setouchi-cell.example:product:p100"
 CORPORATE = {PACK: "1111111111111", CELL: "2222222222222"}
+HOST = {PACK: "kyushu-pack.test", CELL: "setouchi-cell.test"}
+ROLE = {PACK: "isCustomer", CELL: "isSupplier"}
 RAW, MAIN, DIST = "raw_material_acquisition", "main_production", "distribution"
 
 
@@ -113,9 +115,17 @@ def upstream(node: PlatformNode) -> UpstreamFootprint | None:
         return session.exec(select(UpstreamFootprint).where(UpstreamFootprint.supplier_company_id == CELL)).first()
 
 
-@pytest_asyncio.fixture
-async def asking_nodes(make_db: Callable[[], Engine]) -> AsyncIterator[dict[str, PlatformNode]]:
-    """pack (our participant, asking) -> platform (a node hosting pack's tenant) -PACT-> cell (the supplier)."""
+@asynccontextmanager
+async def platform_nodes(
+    make_db: Callable[[], Engine], participant: str, **participant_flags: bool
+) -> AsyncIterator[dict[str, PlatformNode]]:
+    """pack, cell and ``platform``, a node hosting the tenant of ``participant`` (pack or cell), which reaches it
+    with its login there; the other company is a PACT node that the platform reaches over PACT. Whichever node answers
+    for the cell over PACT (the cell, or the platform when the cell is the participant) holds requests it cannot
+    match. ``participant_flags`` go on the participant's partner entry for the other company."""
+    other = CELL if participant == PACK else PACK
+    numbers = {other: CORPORATE[other]}
+    holds: dict[str, Any] = {"hold_unmatched_requests": True}
     pki = make_pki("Dataspace", at=datetime.now(UTC) - timedelta(days=1))
     router = Router()
     async with AsyncExitStack() as stack:
@@ -124,26 +134,30 @@ async def asking_nodes(make_db: Callable[[], Engine]) -> AsyncIterator[dict[str,
             router,
             pki,
             make_db,
-            PACK,
+            participant,
             "platform.test",
-            corporate_number=CORPORATE[PACK],
-            partner_corporate_numbers={CELL: CORPORATE[CELL]},
+            corporate_number=CORPORATE[participant],
+            partner_corporate_numbers=numbers,
+            **(holds if participant == CELL else {}),
         )
-        cell = await start_node(stack, router, pki, make_db, CELL, "setouchi-cell.test", hold_unmatched_requests=True)
-        pack = await start_node(
-            stack,
-            router,
-            pki,
-            make_db,
-            PACK,
-            "kyushu-pack.test",
-            ouranos_platforms=login_for(platform),
-            partner_corporate_numbers={CELL: CORPORATE[CELL]},
-        )
-        partner(platform, CELL, cell.url, "pact", isSupplier=True)
-        partner(cell, PACK, platform.url, "pact", isCustomer=True)
-        partner(pack, CELL, platform.url, "ouranos", isSupplier=True)
-        yield {"pack": pack, "platform": platform, "cell": cell}
+        node: dict[str, PlatformNode] = {}
+        for company in (CELL, PACK):
+            if company == participant:
+                settings = {"ouranos_platforms": login_for(platform), "partner_corporate_numbers": numbers}
+            else:
+                settings = holds if company == CELL else {}
+            node[company] = await start_node(stack, router, pki, make_db, company, HOST[company], **settings)
+        partner(platform, other, node[other].url, "pact", **{ROLE[other]: True})
+        partner(node[participant], other, platform.url, "ouranos", **{ROLE[other]: True}, **participant_flags)
+        partner(node[other], participant, platform.url, "pact", **{ROLE[participant]: True})
+        yield {"pack": node[PACK], "platform": platform, "cell": node[CELL]}
+
+
+@pytest_asyncio.fixture
+async def asking_nodes(make_db: Callable[[], Engine]) -> AsyncIterator[dict[str, PlatformNode]]:
+    """pack (our participant, asking) -> platform (a node hosting pack's tenant) -PACT-> cell (the supplier)."""
+    async with platform_nodes(make_db, PACK) as nodes:
+        yield nodes
 
 
 def held_request(cell: PlatformNode) -> CfpRequest | None:
@@ -224,7 +238,7 @@ async def test_a_platform_without_our_login_fails_the_request(make_db: Callable[
     pki = make_pki("Dataspace", at=datetime.now(UTC) - timedelta(days=1))
     router = Router()
     async with AsyncExitStack() as stack:
-        pack = await start_node(stack, router, pki, make_db, PACK, "kyushu-pack.test")
+        pack = await start_node(stack, router, pki, make_db, PACK, HOST[PACK])
         partner(pack, CELL, "http://platform.test", "ouranos", isSupplier=True)
         event_id = ask_for_cell(pack)
         done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "x")
@@ -235,35 +249,8 @@ async def test_a_platform_without_our_login_fails_the_request(make_db: Callable[
 @pytest_asyncio.fixture
 async def answering_nodes(make_db: Callable[[], Engine]) -> AsyncIterator[dict[str, PlatformNode]]:
     """pack (a PACT node, asking) -PACT-> platform (a node hosting cell's tenant) <- cell (our participant)."""
-    pki = make_pki("Dataspace", at=datetime.now(UTC) - timedelta(days=1))
-    router = Router()
-    async with AsyncExitStack() as stack:
-        platform = await start_node(
-            stack,
-            router,
-            pki,
-            make_db,
-            CELL,
-            "platform.test",
-            corporate_number=CORPORATE[CELL],
-            partner_corporate_numbers={PACK: CORPORATE[PACK]},
-            hold_unmatched_requests=True,
-        )
-        cell = await start_node(
-            stack,
-            router,
-            pki,
-            make_db,
-            CELL,
-            "setouchi-cell.test",
-            ouranos_platforms=login_for(platform),
-            partner_corporate_numbers={PACK: CORPORATE[PACK]},
-        )
-        pack = await start_node(stack, router, pki, make_db, PACK, "kyushu-pack.test")
-        partner(platform, PACK, pack.url, "pact", isCustomer=True)
-        partner(cell, PACK, platform.url, "ouranos", isCustomer=True, autoFulfil=True)
-        partner(pack, CELL, platform.url, "pact", isSupplier=True)
-        yield {"pack": pack, "platform": platform, "cell": cell}
+    async with platform_nodes(make_db, CELL, autoFulfil=True) as nodes:
+        yield nodes
 
 
 async def test_answering_links_our_part_and_writes_our_cfp(answering_nodes: dict[str, PlatformNode]) -> None:

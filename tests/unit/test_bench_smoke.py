@@ -45,11 +45,11 @@ def test_propagation_smoke() -> None:
 
 @pytest.mark.e2e
 def test_pact_api_smoke() -> None:
-    from bench import pact_api
+    from bench import api_case, pact_api
 
     try:
         rows = pact_api.run(n=2, seconds=0.3, backends=("sqlite",), reference=shutil.which("node") is not None)
-    except pact_api.Skip as exc:  # uvicorn could not start here
+    except api_case.Skip as exc:  # uvicorn could not start here
         pytest.skip(str(exc))
     measured = [r for r in rows if r.extra.get("errors") is not None]
     assert measured and all(r.measured > 0 and r.extra["errors"] == 0 for r in measured)
@@ -57,11 +57,11 @@ def test_pact_api_smoke() -> None:
 
 @pytest.mark.e2e
 def test_ouranos_api_smoke() -> None:
-    from bench import ouranos_api, pact_api
+    from bench import api_case, ouranos_api
 
     try:
         rows = ouranos_api.run(n=2, seconds=0.3, backends=("sqlite",))
-    except pact_api.Skip as exc:  # uvicorn could not start here
+    except api_case.Skip as exc:  # uvicorn could not start here
         pytest.skip(str(exc))
     assert rows and all(r.measured > 0 and r.extra["errors"] == 0 for r in rows)
 
@@ -103,6 +103,7 @@ def test_the_benchmarks_import_without_the_test_extras() -> None:
 
     modules = [
         "bench.__main__",
+        "bench.api_case",
         "bench.attestation",
         "bench.calculation",
         "bench.faults",
@@ -136,11 +137,11 @@ def test_the_benchmarks_import_without_the_test_extras() -> None:
 
 @pytest.mark.e2e
 def test_catenax_api_smoke() -> None:
-    from bench import catenax_api, pact_api
+    from bench import api_case, catenax_api
 
     try:
         rows = catenax_api.run(n=2, seconds=0.3, backends=("sqlite",))
-    except pact_api.Skip as exc:  # uvicorn could not start here
+    except api_case.Skip as exc:  # uvicorn could not start here
         pytest.skip(str(exc))
     assert rows[0].measured > 0 and rows[0].extra["errors"] == 0
 
