@@ -30,7 +30,7 @@ from ..identity.files import (
 )
 from .common import parse_at
 
-ca_app = typer.Typer(help="Dataspace certificate authority: init, issue, revoke, crl.", no_args_is_help=True)
+ca_app = typer.Typer(help="Dataspace certificate authority: init, issue, revoke, crl, check.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
