@@ -30,7 +30,7 @@ from ..identity.files import (
 )
 from .common import parse_at
 
-ca_app = typer.Typer(help="Dataspace certificate authority: init, issue, revoke, crl.", no_args_is_help=True)
+ca_app = typer.Typer(help="Dataspace certificate authority: init, issue, revoke, crl, check.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
@@ -156,7 +156,10 @@ def revoke(
 def crl(
     folder: CaDir = DEFAULT_DIR,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Where to write the issuing CA's CRL (default: <dir>/crl.pem).")
+        Path | None,
+        typer.Option(
+            "--out", help="Where to write the issuing CA's CRL (default: <dir>/crl.pem); root-crl.pem goes beside it."
+        ),
     ] = None,
     at: At = None,
 ) -> None:
@@ -166,10 +169,16 @@ def crl(
         crl_path, root_path = _write_crls(folder, now)
     except ConnectorError as exc:
         raise _fail(exc.detail) from None
-    if out is not None and out != crl_path:
+    if out is not None and out.name == ROOT_CRL:
+        raise _fail(f"--out names the root's CRL file ({ROOT_CRL}), which is written beside the issuing CA's")
+    if out is not None and out.resolve() != crl_path.resolve():
+        # both are published: a node needs the root's CRL too (it revokes issuing CAs)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(crl_path.read_bytes())
-        crl_path = out
+        published_root = out.parent / ROOT_CRL
+        if published_root.resolve() != root_path.resolve():
+            published_root.write_bytes(root_path.read_bytes())
+        crl_path, root_path = out, published_root
     console.print(f"CRL written to {crl_path} (root CRL: {root_path})")
 
 

@@ -205,8 +205,10 @@ def footprint_compute(
     product: Annotated[str, typer.Argument(help="Product URN or local id")],
     data_dir: DataDir = None,
 ) -> None:
-    """Compute a product's footprint from the upstream values held; a new version is published to customers and
-    answers their waiting requests, as the operator API's compute does."""
+    """Compute a product's footprint from the upstream values held.
+
+    A new version is published to customers and answers their waiting requests, as the operator API's compute does.
+    """
     settings = node_settings(data_dir)
     try:
         with node_context(settings) as ctx:

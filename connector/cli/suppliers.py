@@ -56,8 +56,10 @@ def import_footprint_command(
     ] = None,
     product: Annotated[str | None, typer.Option(help="The upstream product id, when the file's is ambiguous")] = None,
 ) -> None:
-    """Import a supplier's footprint file as an entered value for the BOM line it is for (unit converted to the
-    line's, split into the four stages as decision 0019 says)."""
+    """Import a supplier's PACT or Catena-X footprint file as an entered value for its BOM line.
+
+    The value is converted to the line's unit and split into the four stages as decision 0019 says.
+    """
     settings = node_settings(data_dir)
     raw = _read(file, "footprint file")
     try:
@@ -84,8 +86,10 @@ def record_upstream_command(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Record a supplier's footprint typed from a document, as an entered value (its sourceKind, default
-    document), with the document it was typed from kept and sealed for verifiers."""
+    """Record a supplier's footprint typed from a document, as an entered value.
+
+    Its sourceKind defaults to document; the document it was typed from is kept and sealed for verifiers.
+    """
     settings = node_settings(data_dir)
     raw = read_json(file, "upstream footprint file")
     if document is not None and isinstance(raw, dict):
@@ -119,8 +123,10 @@ def supplier_data_command(
     product: Annotated[str | None, typer.Argument(help="Product URN or local id (default: every product)")] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Show per product each supplier BOM line: missing (no value), entered (from where, by whom, when) or attested,
-    and the latest request sent for it."""
+    """Show each product's supplier lines: missing, entered or attested, and the latest request sent.
+
+    Missing: no value; entered: from where, by whom, when; attested: a supplier's verified attestation.
+    """
     settings = node_settings(data_dir)
     try:
         with node_context(settings) as ctx:

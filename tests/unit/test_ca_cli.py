@@ -124,3 +124,8 @@ def test_crl_to_out(ca_dir, tmp_path) -> None:
     crl = read_crl(out)
     assert crl.last_update_utc == T0
     assert crl.is_signature_valid(read_certificates(ca_dir / "intermediate.pem")[0].public_key())
+    # the root's CRL is published beside it (the deployment guide's "also writes root-crl.pem"): it used to stay in
+    # the CA folder only, and a node given the published folder's two files found one missing
+    root_crl = read_crl(out.parent / "root-crl.pem")
+    assert root_crl.is_signature_valid(read_certificates(ca_dir / "root.pem")[0].public_key())
+    assert (out.parent / "root-crl.pem").read_bytes() == (ca_dir / "root-crl.pem").read_bytes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -40,3 +41,14 @@ def test_the_readme_captures_the_admin_key_as_the_last_line_init_prints(tmp_path
     assert out.returncode == 0, out.stderr
     last = out.stdout.strip().splitlines()[-1]
     assert last.startswith("ck_") and " " not in last and len(last) > 40
+
+
+def test_each_command_summary_is_one_line_and_a_group_names_its_commands() -> None:
+    # `connector --help` printed import-footprint's summary broken mid-sentence ("converted to the / line's"): in
+    # typer's rich mode a single newline of a docstring's first paragraph stays a line break in the commands list.
+    # And `connector ca --help` said "init, issue, revoke, crl" while `ca check` exists too.
+    commands = dict(_commands(typer.main.get_command(app)))
+    broken = [path for path, cmd in commands.items() if "\n" in inspect.cleandoc(cmd.help or "").split("\n\n")[0]]
+    assert broken == []
+    ca = commands["connector ca"]
+    assert all(name in (ca.help or "") for name in ca.commands)
