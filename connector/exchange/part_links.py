@@ -103,22 +103,33 @@ def link_product(
     product = ctx.session.get(Product, product_id)
     if product is None:
         raise NotFound(f"product {product_id} not found")
+    req.callback_url = core.reply_url(ctx, req.company_id)  # the partner may have been registered since
+    part = part_of(req)
+    row = store.of_part(ctx.session, part.platform_url, part.trace_id) if part is not None else None
+    if row is not None and row.product_id != product.id:
+        _unname(ctx, row)  # the part's id moves to the product named now
     _link(ctx, req, product, verifier_certs)
     grants.grant(ctx, product.id, req.company_id)
     audit.append(ctx.session, ctx.company_id, "request.linked", req.event_id, product=product.id)
-    _remember(ctx, req, product, list(verifier_certs or []))
     if repo.active_footprint(ctx.session, product.id) is not None:
         core.attempt_fulfil(ctx, req, granted=True)
+    if part is not None:
+        _remember(ctx, req, part, row, product, list(verifier_certs or []))
+        for other in store.held(ctx.session, req.company_id):  # trades for the part that came before this link
+            found = part_of(other)
+            if (
+                other.id != req.id
+                and found is not None
+                and found.trace_id == part.trace_id
+                and found.platform_url == part.platform_url
+            ):
+                link_remembered(ctx, other)
     return req
 
 
-def _remember(ctx: NodeContext, req: CfpRequest, product: Product, verifier_certs: list[str]) -> None:
-    part = part_of(req)
-    if part is None:
-        return
-    row = store.of_part(ctx.session, part.platform_url, part.trace_id)
-    if row is not None and row.product_id != product.id:
-        _unname(ctx, row)
+def _remember(
+    ctx: NodeContext, req: CfpRequest, part: Part, row: PartLink | None, product: Product, verifier_certs: list[str]
+) -> None:
     if row is None:
         row = PartLink(platform_url=part.platform_url, trace_id=part.trace_id, company_id=req.company_id,
                        product_id=product.id)  # fmt: skip

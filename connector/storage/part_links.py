@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from .tables import _json, _ts, empty_list, new_id, utcnow
+from .tables import CfpRequest, _json, _ts, empty_list, new_id, utcnow
 
 
 class PartLink(SQLModel, table=True):
@@ -39,4 +39,19 @@ def for_products(session: Session, product_ids: list[str]) -> list[PartLink]:
     if not product_ids:
         return []
     stmt = select(PartLink).where(col(PartLink.product_id).in_(product_ids)).order_by(col(PartLink.created_at))
+    return list(session.exec(stmt))
+
+
+def held(session: Session, company_id: str) -> list[CfpRequest]:
+    """This customer's incoming requests waiting for our operator to link them, oldest first."""
+    stmt = (
+        select(CfpRequest)
+        .where(
+            CfpRequest.direction == "incoming",
+            CfpRequest.state == "pending",
+            CfpRequest.company_id == company_id,
+            col(CfpRequest.product_id).is_(None),
+        )
+        .order_by(col(CfpRequest.created_at))
+    )
     return list(session.exec(stmt))

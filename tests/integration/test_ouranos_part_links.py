@@ -218,12 +218,16 @@ async def test_a_trade_polled_from_a_platform_is_remembered_by_its_trace_id(make
                 answering._record(cell.ctx(session), platform, list(trades), {"op-pack": CORPORATE[PACK]})
                 session.commit()
 
+        # two trades for the part arrive before the operator links one: linking the first links the other too
         record(trade("11111111-1111-4111-8111-111111111111", trace))
-        first = incoming(cell)[0]
-        assert first.state == "pending" and first.product_id is None
+        record(trade("44444444-4444-4444-8444-444444444444", trace))
+        first, early = incoming(cell)
+        assert first.state == "pending" and first.product_id is None and early.product_id is None
         with cell.session() as session:
             requests.link_product(cell.ctx(session), first.id, cell_id)
             session.commit()
+        early = {r.event_id: r for r in incoming(cell)}[early.event_id]
+        assert early.state == "fulfilled" and "linked automatically" in (early.reason or "")
         with cell.session() as session:
             link = session.exec(select(PartLink)).one()
             product = session.get(Product, cell_id)
@@ -242,4 +246,4 @@ async def test_a_trade_polled_from_a_platform_is_remembered_by_its_trace_id(make
         assert same_name.state == "pending" and same_name.product_id is None
         with cell.session() as session:
             answers = session.exec(select(OutboxMessage).where(OutboxMessage.kind == outbox.ANSWER)).all()
-        assert sorted(a.body["requestId"] for a in answers) == sorted([first.event_id, again.event_id])
+        assert sorted(a.body["requestId"] for a in answers) == sorted([first.event_id, early.event_id, again.event_id])
