@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Generic, Literal, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from ..decimals import DecimalStr
 from ..services.models import (
@@ -191,6 +191,39 @@ class LinkBody(Model):
         description="PEM certificates of the verifiers to seal the answer's evidence to, in place of those the "
         "request named (an Ouranos trade names none)",
     )
+
+
+class PartLinkRead(Model):
+    """A remembered link (decision 0028): trades for this platform part are linked to our product automatically."""
+
+    id: str
+    platform_url: str = Field(alias="platformUrl", description="Where the customer's trades for the part come from")
+    trace_id: str = Field(alias="traceId", description="The part as the platform identifies it (its DTS traceId)")
+    company_id: str = Field(alias="companyId", description="The customer whose part it is")
+    parts_name: str | None = Field(None, alias="partsName")
+    product_id: str = Field(alias="productId")
+    verifier_count: int = Field(alias="verifierCount")
+    created_at: datetime = Field(alias="createdAt")
+    updated_at: datetime = Field(alias="updatedAt")
+
+
+class PartLinkUpdate(Model):
+    """Change a remembered link: another product of ours, or the verifiers its answers are sealed to."""
+
+    product_id: str | None = Field(None, alias="productId", min_length=1, max_length=36)
+    verifier_certificates: list[str] | None = Field(
+        None,
+        alias="verifierCertificates",
+        max_length=10,
+        description="PEM certificates of the verifiers to seal the answers' evidence to ([]: none)",
+    )
+
+    @field_validator("product_id", "verifier_certificates")
+    @classmethod
+    def _not_null(cls, v: object) -> object:  # runs only for fields sent
+        if v is None:
+            raise ValueError("may be omitted, but not null")
+        return v
 
 
 class GrantCreate(Model):

@@ -23,6 +23,7 @@ from ..storage.private import secure_folder, write_private
 from .ca import ca_app
 from .common import die, env_has, first_error, read_json
 from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
+from .part_links import part_link_app
 from .serve import check_serve, tls_options
 from .suppliers import import_footprint_command, record_upstream_command, supplier_data_command
 from .users import user_app
@@ -35,6 +36,7 @@ footprint_app = typer.Typer(help="Compute and show footprints.", no_args_is_help
 app.add_typer(footprint_app, name="footprint")
 app.add_typer(ca_app, name="ca")
 app.add_typer(user_app, name="user", no_args_is_help=True)
+app.add_typer(part_link_app, name="part-link")
 audit_app = typer.Typer(help="The node's audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("verify")(verify_command)

@@ -82,6 +82,7 @@ NOTICES = {
     "unchanged": N_("Nothing changed since the active version: no new version."),
     "granted": N_("Grant added."),
     "revoked": N_("Grant withdrawn."),
+    "unlinked": N_("Remembered link removed: later trades for the part wait for you again."),
     "declared": N_("Declaration issued."),
     "certified": N_("Certification received."),
     "deleted": N_("Deleted."),

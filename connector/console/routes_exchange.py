@@ -9,10 +9,11 @@ from fastapi.responses import Response
 from sqlmodel import col
 
 from ..errors import ValidationFailed
-from ..exchange import grants, outbox, requests
+from ..exchange import grants, outbox, part_links, requests
 from ..services import catalog
 from ..services import models as m
 from ..storage import repositories as repo
+from ..storage.part_links import PartLink
 from ..storage.tables import CfpRequest, Grant, Partner, Product
 from .forms import Outcome, act, parse
 from .i18n import N_
@@ -40,6 +41,12 @@ def requests_page(request: Request, viewer: Viewer, outcome: Outcome | None = No
     )
     partners = {p.company_id: p.name for p in repo.page(viewer.ctx.session, Partner, order=col(Partner.created_at),
                                                          limit=1000, offset=0)[0]}  # fmt: skip
+    links = (  # decision 0028: the platform parts whose trades link themselves
+        repo.page(viewer.ctx.session, PartLink, order=col(PartLink.created_at), limit=100, offset=0)[0]
+        if direction == "incoming"
+        else []
+    )
+    products = {p.id: p.name for k in links if (p := viewer.ctx.session.get(Product, k.product_id)) is not None}
     return page(
         request,
         "requests.html.j2",
@@ -54,6 +61,8 @@ def requests_page(request: Request, viewer: Viewer, outcome: Outcome | None = No
         partners=partners,
         states=STATES,
         failed_id=failed_id,
+        part_links=links,
+        product_names=products,
     )
 
 
@@ -113,6 +122,12 @@ def resend(request: Request, viewer: EditorForm, request_id: str) -> Response:
 
     outcome = act(viewer, "request.resent", request_id, run)
     return _back(request, "resent") if outcome.ok else requests_page(request, viewer, outcome, request_id)
+
+
+@router.post("/part-links/{link_id}/delete")
+def forget_part_link(request: Request, viewer: EditorForm, link_id: str) -> Response:
+    outcome = act(viewer, "part-link.removed", link_id, lambda: part_links.remove(viewer.ctx, link_id))
+    return _back(request, "unlinked") if outcome.ok else requests_page(request, viewer, outcome)
 
 
 # partners and grants -----------------------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Any
 from .. import protocols
 from ..errors import ConnectorError, InvalidSignature, MissingUpstream, NotFound, ValidationFailed
 from ..identity import load_certificates
-from ..services import audit, catalog, footprints
+from ..services import audit, footprints
 from ..services.context import NodeContext
 from ..storage import repositories as repo
 from ..storage import requests as request_rows
@@ -173,36 +173,11 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
 def link_product(
     ctx: NodeContext, request_id: str, product_id: str, verifier_certs: list[str] | None = None
 ) -> CfpRequest:
-    """Our operator names the product of ours that answers a pending incoming request (Ouranos: the supplier links
-    its part to the trade). The ids the customer asked for become identifiers of that product, so the footprint
-    answering it carries the id the customer's bill of materials names; the customer is granted the product. The
-    answer goes at once when the product has a footprint, otherwise when one is computed (propagation).
+    """Our operator names the product of ours that answers a pending incoming request: see
+    :func:`.part_links.link_product`, which also remembers the link for a platform's part (decision 0028)."""
+    from . import part_links  # it builds on this module
 
-    ``verifier_certs`` (PEM), when given, are the verifiers the answer's evidence is sealed to, in place of those the
-    request named: a DTS trade carries none (decision 0022). Each must be a verifier of the dataspace."""
-    req = get_request(ctx, request_id)
-    if req.direction != "incoming" or req.state != "pending":
-        raise ValidationFailed("only a pending incoming request can be linked to a product")
-    product = ctx.session.get(Product, product_id)
-    if product is None:
-        raise NotFound(f"product {product_id} not found")
-    if verifier_certs:
-        refused = refused_verifiers(ctx, verifier_certs)
-        if refused:
-            raise ValidationFailed(
-                f"evidence can only be sealed to dataspace verifiers: {refused}",
-                errors=[{"field": "verifierCertificates", "message": refused}],
-            )
-        req.verifier_certs = list(verifier_certs)
-    catalog.add_identifiers(ctx, product, req.product_ids)
-    req.product_id = product.id
-    req.callback_url = reply_url(ctx, req.company_id)
-    ctx.session.add(req)
-    grants.grant(ctx, product.id, req.company_id)
-    audit.append(ctx.session, ctx.company_id, "request.linked", req.event_id, product=product.id)
-    if repo.active_footprint(ctx.session, product.id) is not None:
-        attempt_fulfil(ctx, req, granted=True)
-    return req
+    return part_links.link_product(ctx, request_id, product_id, verifier_certs)
 
 
 def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "NotFound") -> CfpRequest:
@@ -332,6 +307,10 @@ def receive_request(
     )
     ctx.session.add(req)
     ctx.session.flush()
+    from . import part_links
+
+    if part_links.link_remembered(ctx, req):  # a platform's part our operator linked before (decision 0028)
+        return
     if not products:
         if ctx.settings.hold_unmatched_requests:  # the operator links one of our products (link_product) or rejects
             audit.append(ctx.session, ctx.company_id, "request.unmatched", event_id, by=caller)

@@ -71,6 +71,20 @@ def add_identifiers(ctx: NodeContext, product: Product, urns: list[str]) -> None
     ctx.session.flush()
 
 
+def remove_identifier(ctx: NodeContext, product: Product, urn: str) -> None:
+    """Drop ``urn`` (any case) from the product's ids, unless it is the last one (a product keeps an id)."""
+    gone = [u for u in product.product_ids if u.lower() == urn.lower()]
+    if not gone or len(gone) == len(product.product_ids):
+        return
+    for held in gone:
+        row = ctx.session.get(ProductIdentifier, held)
+        if row is not None and row.product_id == product.id:
+            ctx.session.delete(row)
+    product.product_ids = [u for u in product.product_ids if u.lower() != urn.lower()]
+    ctx.session.add(product)
+    ctx.session.flush()
+
+
 def _set_plant(product: Product, plant: m.ProductPlant | None) -> None:
     product.plant_name = plant.name if plant else None
     product.plant_country = plant.country if plant else None

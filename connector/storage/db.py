@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
-from . import accounts, ouranos_links, tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from . import accounts, ouranos_links, part_links, tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .private import DIR_MODE, create_private
 
 

@@ -36,6 +36,7 @@ MODELS: dict[tuple[str, str], Any] = {
     ("post", "/api/v1/requests"): s.RequestCreate,
     ("post", "/api/v1/requests/{request_id}/reject"): s.RejectBody,
     ("post", "/api/v1/requests/{request_id}/link"): s.LinkBody,
+    ("patch", "/api/v1/part-links/{link_id}"): s.PartLinkUpdate,
     ("post", "/api/v1/pact-clients"): s.PeerClientCreate,
     ("post", "/api/v1/api-keys"): s.ApiKeyCreate,
     ("post", "/api/v1/declarations"): DeclarationInput,

@@ -23,5 +23,23 @@ def test_upgrade_is_idempotent(engine):
 
     with engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    assert versions == ["0007"]  # one row at head, not one per run
+    assert versions == ["0008"]  # one row at head, not one per run
     assert {"product", "footprint", "outboxmessage", "auditentry"} <= set(inspect(engine).get_table_names())
+
+
+def test_part_links_migration_goes_down_and_up(engine):
+    """Migration 0008 (decision 0028): its downgrade drops the table and nothing else; the upgrade rebuilds it as
+    the code declares it."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from connector.storage.migrate import alembic_config
+
+    config = alembic_config(engine)
+    before = set(inspect(engine).get_table_names())
+    assert "partlink" in before
+    command.downgrade(config, "0007")
+    assert set(inspect(engine).get_table_names()) == before - {"partlink"}
+    command.upgrade(config, "head")
+    assert set(inspect(engine).get_table_names()) == before
+    test_migrations_match_the_tables(engine)

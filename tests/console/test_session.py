@@ -402,3 +402,37 @@ async def test_partners_and_grants_from_the_forms(console: Console) -> None:
         assert (await client.post(f"/console/grants/{grant.id}/delete", data={"csrf": csrf})).status_code == 303
         with Session(console.engine) as session:
             assert session.exec(select(Grant)).first() is None
+
+
+async def test_the_requests_page_shows_remembered_part_links_and_forgets_one(console: Console) -> None:
+    """Decision 0028: the incoming requests page lists the platform parts whose trades link themselves; an editor
+    forgets one (a viewer sees them without the button)."""
+    from connector.storage.part_links import PartLink
+
+    with Session(console.engine) as session:
+        link = PartLink(platform_url="https://dts.platform.example", trace_id="0f6e2b1c-9d8a-4e3f-8a7b-6c5d4e3f2a1b",
+                        company_id="urn:pact:oem.example:company:oem", parts_name="Cell A",
+                        product_id=console.product_id)  # fmt: skip
+        session.add(link)
+        session.commit()
+        link_id = link.id
+
+    async with console.client() as client:
+        await _log_in(client, "viewer")
+        page = await client.get("/console/requests", params={"direction": "incoming"})
+        assert (
+            f'id="pl-{link_id}"' in page.text and "Cell A" in page.text and "https://dts.platform.example" in page.text
+        )
+        assert f"/part-links/{link_id}/delete" not in page.text
+        assert "Cell A" not in (await client.get("/console/requests", params={"direction": "outgoing"})).text
+    async with console.client() as client:
+        await _log_in(client, "editor")
+        csrf = _csrf((await client.get("/console/requests", params={"direction": "incoming"})).text)
+        r = await client.post(f"/console/part-links/{link_id}/delete?direction=incoming", data={"csrf": csrf})
+        assert r.status_code == 303
+        r = await client.post(f"/console/part-links/{link_id}/delete?direction=incoming", data={"csrf": csrf})
+        assert r.status_code == 422 and "not found" in r.text  # already gone: said on the page, not a 500
+    with Session(console.engine) as session:
+        assert session.get(PartLink, link_id) is None
+        actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "user:editor"))]
+    assert "console.part-link.removed" in actions

@@ -2,8 +2,8 @@
 
 from fastapi import APIRouter
 
-from . import api_keys, declarations, exchange, footprints, partners, products, supplier_data, users
+from . import api_keys, declarations, exchange, footprints, part_links, partners, products, supplier_data, users
 
 router = APIRouter(prefix="/api/v1")
-for module in (products, footprints, supplier_data, partners, exchange, declarations, api_keys, users):
+for module in (products, footprints, supplier_data, partners, exchange, part_links, declarations, api_keys, users):
     router.include_router(module.router)

@@ -229,6 +229,13 @@ LINK: dict[str, Example] = {
     ),
 }
 
+PART_LINK_UPDATE: dict[str, Example] = {
+    "other-cell": _one(
+        "Link the customer's part to another product of ours", {"productId": "3f0c7e4a-1d2b-4c5e-9f60-7a8b9c0d1e2f"}
+    ),
+    "no-verifiers": _one("Seal later answers to no named verifier", {"verifierCertificates": []}),
+}
+
 PACT_CLIENT: dict[str, Example] = {"customer": _one("A PACT client of the cell maker", {"companyId": CELL_MAKER})}
 
 API_KEY: dict[str, Example] = {"erp": _one("A key for the ERP import", {"name": "ERP import", "role": "editor"})}

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Query, Request, status
 from sqlmodel import col
 
-from ...exchange import grants, outbox, requests
+from ...exchange import grants, outbox, part_links, requests
 from ...services import audit, tokens
 from ...storage import repositories as repo
 from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage
@@ -127,8 +127,9 @@ def link_request(
 ) -> s.RequestRead:
     """Link a pending incoming request to one of our products (a request naming ids we do not know, held for the
     operator: an Ouranos trade names the customer's part). The ids asked for become identifiers of the product, the
-    requester is granted it, and the answer goes as soon as the product has a footprint."""
-    req = requests.link_product(ctx, request_id, body.product_id, body.verifier_certificates)
+    requester is granted it, and the answer goes as soon as the product has a footprint. A trade for a platform's
+    part remembers the link (``/part-links``): later trades for that part are linked to the product automatically."""
+    req = part_links.link_product(ctx, request_id, body.product_id, body.verifier_certificates)
     _wake(request)
     return _read(req)
 

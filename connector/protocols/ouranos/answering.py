@@ -3,7 +3,9 @@
 ``receive`` (the poller): ``GET tradeResponse``; a trade addressed to our operator, still NOT_COMPLETED, that no
 incoming request records yet becomes one (its event id: the tradeId), from the partner whose openOperatorId is the
 downstream operator's and whose node URL is this platform; the part it names (``partsName``: the product id its BOM
-asks for) matches our products as a PACT request's product ids do. The core then answers, rejects or holds it.
+asks for) matches our products as a PACT request's product ids do, and its traceId (``urn:uuid:<downstreamTraceId>``)
+finds the link our operator made for an earlier trade of that part (decision 0028). The core then answers, rejects or
+holds it.
 
 ``answer`` (the ``answer`` intent): our product as a part on the platform (registered once, ``OuranosLink``), linked
 to the trade (``PUT tradeResponse``), its CFP written (``PUT cfp``: own and component values of the two stages
@@ -56,7 +58,9 @@ def _record(ctx: NodeContext, platform: str, trades: list[dict[str, Any]], opens
             ctx,
             caller,
             model["tradeId"],
-            product_ids=[str(part.get("partsName") or "-")],
+            # the part's name, matched against our product ids, then the part as the platform identifies it
+            # (its traceId): what a remembered link is kept under (decision 0028)
+            product_ids=[str(part.get("partsName") or "-"), mapping.PART_URN + str(model.get("downstreamTraceId"))],
             message=status.get("message"),
             due_date=datetime.fromisoformat(str(due)).replace(tzinfo=UTC) if due else None,
             verifier_certs=[],
