@@ -18,7 +18,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ..errors import ConnectorError, NotFound, ValidationFailed
+from sqlalchemy.exc import IntegrityError
+
+from ..errors import Conflict, ConnectorError, NotFound, ValidationFailed
 from ..services import audit, catalog
 from ..services.context import NodeContext
 from ..storage import part_links as store
@@ -130,13 +132,21 @@ def link_product(
 def _remember(
     ctx: NodeContext, req: CfpRequest, part: Part, row: PartLink | None, product: Product, verifier_certs: list[str]
 ) -> None:
+    new = row is None
     if row is None:
         row = PartLink(platform_url=part.platform_url, trace_id=part.trace_id, company_id=req.company_id,
                        product_id=product.id)  # fmt: skip
     row.company_id, row.parts_name, row.product_id = req.company_id, part.name, product.id
     row.verifier_certs, row.updated_at = verifier_certs, ctx.now()
-    ctx.session.add(row)
-    ctx.session.flush()
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(row)
+            ctx.session.flush()
+    except IntegrityError as exc:
+        if not new:
+            raise
+        # another transaction remembered this part since we looked (two of its trades linked at the same moment)
+        raise Conflict("this part was linked by another request at the same moment; link this one again") from exc
     audit.append(
         ctx.session, ctx.company_id, "part-link.remembered", row.id, platform=row.platform_url, part=row.trace_id,
         company=row.company_id, product=product.id, verifiers=len(verifier_certs),

@@ -80,3 +80,20 @@ async def test_part_link_errors_are_problems(api: Api) -> None:
     assert_problem(await api.delete(url, role="viewer"), 403)
     assert (await api.delete(url)).status_code == 204
     assert_problem(await api.get(url), 404)
+
+
+async def test_two_first_links_of_one_part_at_once_are_a_conflict_not_a_500(api: Api, monkeypatch) -> None:
+    """Two held trades for one part linked at the same moment: both read "no link yet", the second to commit
+    collides on the part's unique key. It gets a 409 it can retry, and nothing of it is kept."""
+    from connector.exchange import part_links
+
+    await api.post("/api/v1/partners", {"companyId": CUSTOMER, "name": "Pack", "nodeUrl": PLATFORM})
+    product = await create_product(api)
+    first = held_request(api, [f"urn:uuid:{TRACE}"])
+    second = held_request(api, [f"urn:uuid:{TRACE}"])
+    assert (await api.post(f"/api/v1/requests/{first}/link", {"productId": product["id"]})).status_code == 200
+    monkeypatch.setattr(part_links.store, "of_part", lambda *_: None)  # as if read before the first committed
+    assert_problem(await api.post(f"/api/v1/requests/{second}/link", {"productId": product["id"]}), 409)
+    monkeypatch.undo()
+    assert (await api.get(f"/api/v1/requests/{second}")).json()["state"] == "pending"  # rolled back, not lost
+    assert (await api.get("/api/v1/part-links")).json()["total"] == 1
