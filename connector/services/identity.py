@@ -87,9 +87,11 @@ class NodeIdentity:
         if self.reload_crls():
             log.info("CRL files changed: revocations reloaded")
 
-    def _stamps(self) -> tuple[tuple[str, float], ...] | None:
+    def _stamps(self) -> tuple[tuple[str, int, int, int], ...] | None:
+        """Each file's modification time, size and inode: a file renamed over the old one counts as changed even
+        within the file system's clock tick."""
         try:
-            return tuple((str(p), p.stat().st_mtime) for p in self.crl_files)
+            return tuple((str(p), (s := p.stat()).st_mtime_ns, s.st_size, s.st_ino) for p in self.crl_files)
         except OSError:
             return None
 

@@ -136,8 +136,8 @@ async def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_connected_
 
 
 async def test_the_connection_is_refused_even_when_the_check_is_skipped(monkeypatch) -> None:
-    """The backend checks on its own: a call that did not go through ``check_resolved`` (an Ouranos platform, a data
-    plane endpoint) is refused too, as a TargetRefused that is also an httpx.ConnectError."""
+    """The backend checks on its own: a call that did not go through ``check_resolved`` (an Ouranos platform's) is
+    refused too, as a TargetRefused that is also an httpx.ConnectError."""
     server = Server()
     async with server.running() as port:
         _resolver(monkeypatch, ["127.0.0.1"])
