@@ -135,6 +135,26 @@ async def test_a_name_that_rebinds_to_loopback_after_the_check_is_not_connected_
             await client.aclose()
 
 
+async def test_a_call_whose_connection_is_refused_fails_permanently(monkeypatch) -> None:
+    """The token already held, the only connection is the call's own: refused as it opens, a permanent failure."""
+    server = Server()
+    async with server.running() as port:
+        base = f"http://partner.example:{port}"
+        _resolver(monkeypatch, [PUBLIC], ["127.0.0.1"])
+        client = _client(base, allow=False)
+
+        async def token(_base: str) -> str:
+            return "held"
+
+        monkeypatch.setattr(client, "token", token)
+        try:
+            with pytest.raises(PeerError, match="allow_private_network_targets") as refused:
+                await client.send_event(base, _event())
+            assert refused.value.permanent and server.connections == 0
+        finally:
+            await client.aclose()
+
+
 async def test_the_connection_is_refused_even_when_the_check_is_skipped(monkeypatch) -> None:
     """The backend checks on its own: a call that did not go through ``check_resolved`` (an Ouranos platform's) is
     refused too, as a TargetRefused that is also an httpx.ConnectError."""
