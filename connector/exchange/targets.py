@@ -163,12 +163,15 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
         self.allow_private, self.inner = allow_private, inner
 
     async def _addresses(self, host: str, port: int, timeout: float | None) -> list[str]:
-        addresses = [host] if _literal(host) else await self._resolve(host, port, timeout)
+        if _literal(host):
+            if not self.allow_private and _not_public([host]):
+                raise ConnectRefused(_refused(f"{host}:{port}", host, "not a public address").args[0])
+            return [host]
+        addresses = await self._resolve(host, port, timeout)
         if not self.allow_private:
             why = "a loopback name" if host == "localhost" or host.endswith(".localhost") else _not_public(addresses)
             if why is not None:
-                if addresses != [host]:
-                    _remember((host, port), why, time.monotonic())  # the next check before a call refuses too
+                _remember((host, port), why, time.monotonic())  # the next check before a call refuses at once
                 raise ConnectRefused(_refused(f"{host}:{port}", host, why).args[0])
         return addresses
 

@@ -22,14 +22,14 @@ log = logging.getLogger("connector.identity")
 class NodeIdentity:
     """Key and chain (leaf first) this node signs with, and the dataspace trust anchors it checks peers against.
 
-    ``trust`` and ``crls`` are current: reading either checks, at most every :attr:`CRL_CHECK_INTERVAL` seconds, the
-    modification times of ``crl_files`` and reloads them when one changed (:meth:`reload_crls`). So a replaced CRL
+    ``trust`` and ``crls`` are current: reading either looks at ``crl_files`` (modification time, size, inode) at most
+    every :attr:`CRL_CHECK_INTERVAL` seconds and reloads them when one changed (:meth:`reload_crls`). So a replaced CRL
     file takes effect in every process, with or without its background workers (the outbox worker also calls
     :meth:`reload_crls` on each pass).
     """
 
     CRL_CHECK_INTERVAL = 1.0
-    """Seconds between two looks at the CRL files' modification times (a ``stat`` per file)."""
+    """Seconds between two looks at the CRL files (a ``stat`` per file)."""
 
     def __init__(
         self,
