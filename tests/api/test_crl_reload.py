@@ -25,7 +25,8 @@ PEER = "urn:pact:peer.example:company:peer"
 
 
 def _node(engine, tmp_path, pki, now: datetime):
-    """A node of NODE with its CRL file (empty for now), the app and its identity."""
+    """A node of NODE with its CRL file (empty for now), the app and its identity (whose CRL files are reloaded by
+    the tests' calls of ``reload_crls`` only)."""
     node = pki.company(NODE, "supplier", at=now - timedelta(hours=2))
     files = write_node_files(pki, node, tmp_path)
     crl_path = write_crl(tmp_path / "crl.pem", build_crl(pki.inter, [], at=now - timedelta(hours=1)))
@@ -39,6 +40,7 @@ def _node(engine, tmp_path, pki, now: datetime):
         crl_files=[crl_path],
     )
     identity = load_identity(settings)
+    identity.clock = lambda: 0.0  # time stands still: the files are looked at on first use only, unless a test says
     return create_app(settings, engine=engine, identity=identity), identity, crl_path
 
 
@@ -133,3 +135,36 @@ async def test_a_token_issued_before_a_revocation_is_refused_once_the_crl_is_rel
         }
         assert (await client.post("/3/events", json=event, headers=bearer[PEER])).status_code == 401
         assert (await client.get("/3/footprints", headers=bearer[OTHER])).status_code == 200  # not revoked
+
+
+async def test_a_node_without_its_workers_picks_up_a_replaced_crl_on_use(engine, tmp_path) -> None:
+    """Before: only the outbox worker reloaded the CRL files, so a process run with ``run_workers=false`` kept
+    accepting a revoked company until it restarted. Now reading the trust store looks at the files' modification
+    times (at most every CRL_CHECK_INTERVAL seconds, on the identity's clock, here a hand-moved one)."""
+    now = datetime.now(UTC)
+    pki = make_pki("Workerless", at=now - timedelta(days=1))
+    peer = pki.company(PEER, "oem", at=now - timedelta(hours=2))
+    app, identity, crl_path = _node(engine, tmp_path, pki, now)
+    assert app.state.settings.run_workers is False
+    clock = [1000.0]
+    identity.clock = lambda: clock[0]
+
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client,
+    ):
+        assert app.state.worker is None
+        r = await client.post("/auth/token", data=_assertion(PEER, peer))
+        assert r.status_code == 200
+        bearer = {"authorization": f"Bearer {r.json()['access_token']}"}
+        write_crl(crl_path, build_crl(pki.inter, [Revocation(peer.certificate.serial_number, now)], at=now))
+        stamp = crl_path.stat().st_mtime + 5
+        os.utime(crl_path, (stamp, stamp))
+        # within the interval the files are not looked at: the CRL loaded before still counts
+        assert (await client.get("/3/footprints", headers=bearer)).status_code == 200
+        clock[0] += 60  # past CRL_CHECK_INTERVAL
+        r = await client.get("/3/footprints", headers=bearer)
+        assert r.status_code == 401 and r.json()["code"] == "AccessDenied"
+        assert (await client.post("/auth/token", data=_assertion(PEER, peer))).status_code == 401
+        assert identity.trust is not None and identity.crls == list(identity.trust.crls)
+        assert identity.reload_crls() is False  # already loaded: the worker's call finds nothing new

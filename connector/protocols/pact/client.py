@@ -55,6 +55,8 @@ class PactClient:
         self.settings, self.identity = settings, identity
         self._http = httpx.AsyncClient(transport=transport, verify=verify, timeout=timeout)
         self._resolve = transport is None  # in-process transports (tests) connect to no address: names unresolved
+        if self._resolve:  # every connection goes to an address checked as it is opened (the EDC's and Ouranos' too)
+            targets.pin(self._http, settings.allow_private_network_targets)
         self._tokens: dict[str, _Token] = {}
         self._endpoints: dict[str, tuple[str, datetime]] = {}
 
@@ -113,6 +115,9 @@ class PactClient:
             raise PeerError(f"no credentials for {base}", permanent=True)
         try:
             r = await self._http.post(endpoint, data=data, headers=headers)
+        except targets.TargetRefused as exc:  # the name resolved to a private address as the connection opened
+            self._endpoints.pop(base, None)
+            raise PeerError(str(exc), permanent=True) from None
         except httpx.HTTPError as exc:
             self._endpoints.pop(base, None)
             raise PeerError(f"token request to {endpoint} failed: {exc!r}") from exc
@@ -147,6 +152,8 @@ class PactClient:
                 r = await self._http.request(
                     method, f"{base}{path}", headers={**(headers or {}), "authorization": f"Bearer {token}"}, **kw
                 )
+            except targets.TargetRefused as exc:
+                raise PeerError(str(exc), permanent=True) from None
             except httpx.HTTPError as exc:
                 raise PeerError(f"{method} {base}{path} failed: {exc!r}") from exc
             if r.status_code == 401 and attempt == 1:
