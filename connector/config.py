@@ -146,6 +146,25 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(5, ge=1, description="failed logins in a row that lock an account")
     login_lockout: timedelta = Field(timedelta(minutes=15), description="how long a locked account stays locked")
     password_min_length: int = Field(12, ge=8)
+    login_throttle_per_address: int = Field(
+        20, ge=1, description="failed logins from one client address, within login_throttle_window, before 429"
+    )
+    login_throttle_per_login: int = Field(
+        10,
+        ge=1,
+        description="failed logins for one login name (known or not), within login_throttle_window, before 429",
+    )
+    login_throttle_window: timedelta = Field(
+        timedelta(minutes=15), description="how long failed logins count towards the per-address and per-login limits"
+    )
+    login_throttle_entries: int = Field(
+        10_000, ge=100, description="addresses and logins remembered at most (the oldest are forgotten first)"
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For names the client (empty: the "
+        "connection's address is the client's, and X-Forwarded-For is ignored)",
+    )
 
     # outbox
     outbox_give_up_after: timedelta = timedelta(hours=72)

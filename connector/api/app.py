@@ -20,6 +20,7 @@ from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagge
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__, protocols
 from ..config import Settings
@@ -29,6 +30,7 @@ from ..protocols.ouranos import poller as ouranos_poller
 from ..protocols.ouranos import server as ouranos_server
 from ..protocols.pact.client import PactClient
 from ..services.identity import NodeIdentity, load_identity
+from ..services.login_throttle import LoginThrottle
 from ..storage.db import create_schema, make_engine
 from . import idempotency, problems
 from .hsts import StrictTransportSecurity
@@ -178,6 +180,7 @@ def create_app(
     app.state.token_secret = (
         settings.token_secret.get_secret_value().encode() if settings.token_secret else secrets.token_bytes(32)
     )
+    app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins per address and login
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)
@@ -198,4 +201,6 @@ def create_app(
     app.add_middleware(idempotency.IdempotencyKeys)  # Idempotency-Key on the operator API's writes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_event_bytes=settings.max_event_bytes)
     app.add_middleware(StrictTransportSecurity)
+    if settings.trusted_proxies:  # outermost: every door sees the client address the trusted proxy forwarded
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     return app

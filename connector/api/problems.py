@@ -79,8 +79,9 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, InvalidSignature):
             log.warning("refused: %s", exc.reason)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        if isinstance(exc, Unavailable):
-            headers = {"Retry-After": str(exc.retry_after)}
+        retry_after = getattr(exc, "retry_after", None)  # Unavailable, TooManyLogins
+        if retry_after is not None:
+            headers = {"Retry-After": str(retry_after)}
         return problem(request, exc.status, exc.type_, exc.title, exc.detail, exc.errors, exc.pact_code, headers)
 
     @app.exception_handler(RequestValidationError)

@@ -68,6 +68,7 @@ __all__ = [
     "AuditCheck",
     "PeerClientCreate",
     "PeerClientCreated",
+    "PeerClientRead",
     "OutboxRead",
 ]
 
@@ -265,6 +266,14 @@ class PeerClientCreated(Model):
     client_secret: str = Field(alias="clientSecret", description="Shown once; stored hashed.")
     company_id: str = Field(alias="companyId")
     token_endpoint: str = Field(alias="tokenEndpoint")
+
+
+class PeerClientRead(Model):
+    client_id: str = Field(alias="clientId")
+    company_id: str = Field(alias="companyId")
+    created_at: datetime = Field(alias="createdAt")
+    rotated_at: datetime | None = Field(None, alias="rotatedAt", description="When the secret was last replaced.")
+    revoked: bool
 
 
 class OutboxRead(Model):

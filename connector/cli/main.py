@@ -175,6 +175,7 @@ def serve(
         port=settings.listen_port,
         log_level="info",
         timeout_graceful_shutdown=3,
+        proxy_headers=False,  # X-Forwarded-For only from settings.trusted_proxies (api/app.py), never by default
         **tls_options(settings),
     )
 

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from ..api.deps import write_session
 from ..errors import ConnectorError
-from ..services import accounts, overview
+from ..services import accounts, login_throttle, overview
 from ..services.context import NodeContext
 from . import i18n
 from .render import PREFIX, finish, page
@@ -46,22 +46,28 @@ def login(
         raise NotAllowed("csrf")
     failed: str | None = None
     data: SessionData | None = None
+    retry_after: int | None = None
     # the failure counter, a lockout and their audit entries are committed even when the login fails
     with write_session(request.app) as session:
         ctx = NodeContext(session, request.app.state.settings, request.app.state.identity)
         try:
-            user = accounts.authenticate(ctx, login, password)
+            throttle = login_throttle.throttle_of(request.app)
+            user = throttle.authenticate(ctx, login_throttle.client_address(request), login, password)
             pair = accounts.issue_tokens(ctx, user)
             data = SessionData(secrets.token_urlsafe(24), int(time.time()), pair.access_token, pair.refresh_token)
-        except accounts.AccountLocked:
-            failed = i18n.N_("Too many failed attempts: this account is locked for a while.")
-        except ConnectorError:
+        except login_throttle.TooManyLogins as exc:
+            failed, retry_after = i18n.N_("Too many failed logins: please try again later."), exc.retry_after
+        except ConnectorError:  # a locked account too: the same words as a wrong password (decision 0029)
             failed = i18n.N_("Unknown login or wrong password.")
     if data is None:
         anonymous(request)
-        return page(
-            request, "login.html.j2", status=401, next=_safe_next(next), expired=False, failed=failed, login=login
+        status = 401 if retry_after is None else 429
+        response = page(
+            request, "login.html.j2", status=status, next=_safe_next(next), expired=False, failed=failed, login=login
         )
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
     remember(request, data)  # a new CSRF token at login: one seen before logging in is worth nothing after
     return _to(request, _safe_next(next))
 

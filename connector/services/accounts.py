@@ -20,7 +20,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from ..errors import Conflict, ConnectorError, NotFound, Unauthenticated, ValidationFailed
+from ..errors import Conflict, NotFound, Unauthenticated, ValidationFailed
 from ..storage import accounts as store
 from ..storage.accounts import User, UserToken
 from . import audit
@@ -40,6 +40,7 @@ __all__ = [
     "get_user",
     "issue_tokens",
     "list_users",
+    "normal_login",
     "logout",
     "refresh",
     "revoke_tokens",
@@ -69,11 +70,14 @@ class LoginFailed(Unauthenticated):
         super().__init__(detail)
 
 
-class AccountLocked(ConnectorError):
-    status = 423
-    type_ = "account-locked"
-    title = "Account locked"
-    pact_code = "AccessDenied"
+class AccountLocked(LoginFailed):
+    """A locked account: answered exactly as a wrong password (a distinct answer would tell that the login exists,
+    decision 0029). The operator sees the lock in the audit log and ``connector user list``; ``until`` says when it
+    ends, for the node's own use only."""
+
+    def __init__(self, until: datetime) -> None:
+        super().__init__()
+        self.until = until
 
 
 class InvalidToken(Unauthenticated):
@@ -139,7 +143,7 @@ def check_password_policy(ctx: NodeContext, password: str, login: str = "", fiel
         raise ValidationFailed(problem, errors=[{"field": field, "message": problem}])
 
 
-def _normal_login(login: str) -> str:
+def normal_login(login: str) -> str:
     return login.strip().lower()
 
 
@@ -157,7 +161,7 @@ def create_user(
 ) -> User:
     """A new user; Conflict if the login is taken (in any case), ValidationFailed for a bad login, role or
     password."""
-    normal = _normal_login(login)
+    normal = normal_login(login)
     if not LOGIN_PATTERN.match(normal):
         message = "a login is 1-100 letters, digits, '.', '_', '@' or '-', starting with a letter or digit"
         raise ValidationFailed(message, errors=[{"field": "login", "message": message}])
@@ -182,7 +186,7 @@ def create_user(
 
 
 def get_user(ctx: NodeContext, login: str) -> User:
-    user = store.user_by_login(ctx.session, _normal_login(login))
+    user = store.user_by_login(ctx.session, normal_login(login))
     if user is None:
         raise NotFound(f"user {login!r} not found")
     return user
@@ -243,12 +247,13 @@ def change_password(ctx: NodeContext, user: User, old: str, new: str) -> User:
 
 
 def authenticate(ctx: NodeContext, login: str, password: str) -> User:
-    """The user, or LoginFailed (unknown login, wrong password, disabled) or AccountLocked.
+    """The user, or LoginFailed (unknown login, wrong password, disabled) or its subclass AccountLocked, which
+    carries the same answer: a client cannot tell them apart (decision 0029), the audit log can.
 
     ``login_max_failures`` failures in a row lock the account for ``login_lockout``. Commit even when this raises:
     the counter, the lock and the audit entries are part of the answer."""
     now = ctx.now()
-    normal = _normal_login(login)
+    normal = normal_login(login)
     user = store.user_by_login(ctx.session, normal) if len(normal) <= 100 else None
     if user is None:
         _verify(_dummy_hash(), password[:PASSWORD_MAX])
@@ -259,7 +264,7 @@ def authenticate(ctx: NodeContext, login: str, password: str) -> User:
     if user.locked_until is not None:
         _verify(_dummy_hash(), password[:PASSWORD_MAX])
         audit.append(ctx.session, "anonymous", "user.login_refused", user.login, reason="locked")
-        raise AccountLocked(f"too many failed logins: the account is locked until {user.locked_until.isoformat()}")
+        raise AccountLocked(user.locked_until)
     if not _verify(user.password_hash, password[:PASSWORD_MAX]) or len(password) > PASSWORD_MAX:
         user.failed_attempts += 1
         details: dict[str, object] = {"reason": "wrong password", "failures": user.failed_attempts}
@@ -269,7 +274,7 @@ def authenticate(ctx: NodeContext, login: str, password: str) -> User:
             audit.append(ctx.session, "node", "user.locked", user.login, until=until.isoformat())
             ctx.session.add(user)
             ctx.session.flush()
-            raise AccountLocked(f"too many failed logins: the account is locked until {until.isoformat()}")
+            raise AccountLocked(until)
         ctx.session.add(user)
         ctx.session.flush()
         raise LoginFailed()

@@ -9,16 +9,19 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
-from ..errors import InvalidSignature, Unauthenticated
+from ..errors import Conflict, InvalidSignature, NotFound, Unauthenticated
 from ..identity import TrustStore
 from ..identity.keys import b64url, b64url_decode
-from ..storage import peer_credentials
+from ..storage import peer_credentials, write_generation
 from ..storage.tables import PeerClient, UsedAssertion
 from .identity import NodeIdentity
 
@@ -37,6 +40,10 @@ class Caller:
     certificates: tuple[tuple[str, int], ...] = ()
     """private_key_jwt: (issuer name, serial number) of each certificate of the chain it was validated with, below
     the anchor: what the revocation check on every use of its access token looks up (:func:`revoked`)."""
+    client_id: str = ""
+    generation: int = 0
+    """client_secret_basic: the client credential and its generation when the token was issued; a rotation or the
+    revocation raises the stored generation, and the token is refused on its next use (:class:`ClientStates`)."""
 
 
 # client secrets ---------------------------------------------------------------------------------------------------
@@ -62,6 +69,36 @@ def create_client(session: Session, company_id: str) -> tuple[str, str]:
     return client_id, secret
 
 
+def _client(session: Session, client_id: str) -> PeerClient:
+    client = session.get(PeerClient, client_id)
+    if client is None:
+        raise NotFound(f"PACT client {client_id!r} not found")
+    return client
+
+
+def rotate_client(session: Session, client_id: str, at: datetime) -> tuple[PeerClient, str]:
+    """A new secret for a client (returned once, stored hashed); the old secret and every access token issued under
+    it stop working at once (its generation is raised). Conflict for a revoked client."""
+    client = _client(session, client_id)
+    if client.revoked:
+        raise Conflict(f"PACT client {client_id!r} is revoked: issue new credentials instead")
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash, client.generation, client.rotated_at = hash_secret(secret), client.generation + 1, at
+    session.add(client)
+    session.flush()
+    return client, secret
+
+
+def revoke_client(session: Session, client_id: str) -> PeerClient:
+    """Revoke a client for good: its secret and every access token issued under it are refused at once."""
+    client = _client(session, client_id)
+    if not client.revoked:
+        client.revoked, client.generation = True, client.generation + 1
+        session.add(client)
+        session.flush()
+    return client
+
+
 _DUMMY_HASH = hash_secret("dummy")
 
 
@@ -70,7 +107,12 @@ def authenticate_basic(session: Session, client_id: str, secret: str) -> Caller:
     ok = check_secret(secret, client.secret_hash if client else _DUMMY_HASH)
     if not ok or client is None or client.revoked:
         raise Unauthenticated("invalid client credentials")
-    return Caller(company_id=client.company_id, method="client_secret_basic")
+    return Caller(
+        company_id=client.company_id,
+        method="client_secret_basic",
+        client_id=client.client_id,
+        generation=client.generation,
+    )
 
 
 # private_key_jwt ----------------------------------------------------------------------------------------------------
@@ -153,6 +195,8 @@ def issue_access_token(secret: bytes, caller: Caller, issuer: str, at: datetime,
     }
     if caller.certificates:
         claims["crt"] = [[issuer, format(serial, "x")] for issuer, serial in caller.certificates]
+    if caller.client_id:
+        claims["cid"], claims["gen"] = caller.client_id, caller.generation
     body = b64url(json.dumps(claims, separators=(",", ":")).encode())
     signing_input = f"{header}.{body}".encode()
     return f"{header}.{body}.{b64url(_sign(secret, signing_input))}"
@@ -187,11 +231,14 @@ def _verify_access_token(secret: bytes, token: str, issuer: str) -> tuple[Caller
             raise ValueError("no subject")
         exp = int(claims.get("exp", 0))
         certificates = tuple((str(name), int(serial, 16)) for name, serial in claims.get("crt", []))
+        client_id, generation = str(claims.get("cid", "")), int(claims.get("gen", 0))
     except (ValueError, TypeError):
         raise Unauthenticated("invalid access token") from None
     if claims.get("iss") != issuer or claims.get("aud") != issuer:
         raise Unauthenticated("invalid access token")
-    return Caller(company_id=claims["sub"], method=claims.get("auth", "unknown"), certificates=certificates), exp
+    method = claims.get("auth", "unknown")
+    caller = Caller(claims["sub"], method, certificates, client_id=client_id, generation=generation)
+    return caller, exp
 
 
 def revoked(trust: TrustStore | None, caller: Caller, at: datetime) -> str | None:
@@ -235,3 +282,48 @@ class AccessTokenCache:
             self._known.pop(digest, None)
             raise TokenExpired("access token expired")
         return caller
+
+
+class ClientStates:
+    """Whether the client credential a ``client_secret_basic`` token was issued under still stands (same generation,
+    not revoked), without a database read on each use.
+
+    The state read for a client is remembered while no relevant write was committed in this process since it was
+    read (:mod:`..storage.write_generation`: a rotation or revocation through this node's API is seen on the very
+    next call) and for at most ``ttl`` seconds (``pact_read_cache_ttl``: the bound, as for the PACT answer cache, on
+    how long a change made by another process can go unseen; 0 reads the state on every use). At most
+    ``max_entries`` clients are remembered (then it starts afresh).
+    """
+
+    def __init__(self, ttl: float, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl = ttl
+        self._max = max_entries
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._known: dict[str, tuple[int, float, tuple[int, bool] | None]] = {}
+
+    def remembered(self, client_id: str) -> tuple[tuple[int, bool] | None] | None:
+        """``((generation, revoked),)`` or ``(None,)`` (no such client) while remembered and fresh; None: read it."""
+        hit = self._known.get(client_id)
+        if hit is None:
+            return None
+        read_generation, at, state = hit
+        if read_generation != write_generation.generation() or self._clock() - at >= self.ttl:
+            return None
+        return (state,)
+
+    def read(self, session: Session, client_id: str) -> tuple[int, bool] | None:
+        """The state from the database, remembered under the write generation taken before the read."""
+        read_generation = write_generation.generation()
+        state = peer_credentials.client_state(session, client_id)
+        if self.ttl > 0:
+            with self._lock:
+                if len(self._known) >= self._max:
+                    self._known = {}
+                self._known[client_id] = (read_generation, self._clock(), state)
+        return state
+
+    @staticmethod
+    def stands(caller: Caller, state: tuple[int, bool] | None) -> bool:
+        """A token issued under the client's current generation of a client not revoked."""
+        return state is not None and not state[1] and state[0] == caller.generation

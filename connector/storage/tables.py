@@ -266,6 +266,10 @@ class PeerClient(SQLModel, table=True):
     secret_hash: str = Field(max_length=200)
     created_at: datetime = _ts(default_factory=utcnow)
     revoked: bool = False
+    generation: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
+    """Raised by every rotation and the revocation: an access token carries the generation it was issued under and
+    is refused once it is not the current one (decision 0029)."""
+    rotated_at: datetime | None = _ts(default=None, nullable=True)
 
 
 class UsedAssertion(SQLModel, table=True):

@@ -23,7 +23,7 @@ def test_upgrade_is_idempotent(engine):
 
     with engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    assert versions == ["0008"]  # one row at head, not one per run
+    assert versions == ["0009"]  # one row at head, not one per run
     assert {"product", "footprint", "outboxmessage", "auditentry"} <= set(inspect(engine).get_table_names())
 
 

@@ -86,9 +86,9 @@ async def test_lockout_over_http_is_kept_and_an_admin_unlocks(api):
     for _ in range(api.settings.login_max_failures - 1):
         assert_problem(await login(api, "alice", "not the right password"), 401)
     locked = await login(api, "alice", "not the right password")  # each failure was committed with its 401
-    assert_problem(locked, 423)
-    assert locked.json()["type"].endswith("/account-locked")
-    assert_problem(await login(api, "alice"), 423)
+    assert_problem(locked, 401)
+    assert locked.json()["type"].endswith("/login-failed")
+    assert_problem(await login(api, "alice"), 401)  # the right password: refused while locked
     users = (await api.get("/api/v1/users", role="admin")).json()
     assert users[0]["lockedUntil"] and users[0]["failedAttempts"] == api.settings.login_max_failures
     assert_problem(await api.post("/api/v1/users/alice/unlock", role="editor"), 403)
@@ -102,7 +102,7 @@ async def test_lock_ends_after_the_period(api, monkeypatch):
     add_user(api, "alice", "viewer")
     for _ in range(api.settings.login_max_failures):
         await login(api, "alice", "not the right password")
-    assert_problem(await login(api, "alice"), 423)
+    assert_problem(await login(api, "alice"), 401)
     at += api.settings.login_lockout
     assert (await login(api, "alice")).status_code == 200
 

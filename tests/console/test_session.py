@@ -20,6 +20,7 @@ from connector.console import session as console_session
 from connector.services import accounts, catalog
 from connector.services import models as m
 from connector.services.context import NodeContext
+from connector.services.login_throttle import LoginThrottle
 from connector.storage.tables import AuditEntry, OwnEmission
 from tests.api.conftest import make_settings
 
@@ -195,10 +196,45 @@ async def test_wrong_passwords_lock_the_account(console: Console) -> None:
         for _ in range(2):
             r = await _log_in(client, "editor", "wrong password!!")
             assert r.status_code == 401 and "wrong password" in r.text
-        r = await _log_in(client, "editor", "wrong password!!")
-        assert "locked" in r.text
+        r = await _log_in(client, "editor", "wrong password!!")  # the third: locks it, said as a wrong password
+        assert r.status_code == 401 and "wrong password" in r.text
         r = await _log_in(client, "editor")  # the right password, but locked
-        assert r.status_code == 401 and "locked" in r.text
+        assert r.status_code == 401 and "wrong password" in r.text and "locked" not in r.text
+    with Session(console.engine) as session:
+        actions = {(e.action, e.subject) for e in session.exec(select(AuditEntry))}
+    assert ("user.locked", "editor") in actions and ("user.login_refused", "editor") in actions  # the operator sees it
+
+
+def _form_page(html: str) -> str:
+    """The login page without what differs from one visit to the next: the CSRF token and the login typed."""
+    html = re.sub(r'name="csrf" value="[^"]+"', 'name="csrf" value=""', html)
+    return re.sub(r'(name="login"[^>]*?) value="[^"]*"', r"\1", html)
+
+
+async def test_unknown_login_wrong_password_and_locked_account_look_alike(console: Console) -> None:
+    async with console.client() as client:
+        for _ in range(3):  # login_max_failures: the editor is locked
+            await _log_in(client, "editor", "wrong password!!")
+        unknown = await _log_in(client, "nobody", "wrong password!!")
+        wrong = await _log_in(client, "viewer", "wrong password!!")
+        locked = await _log_in(client, "editor")
+    assert unknown.status_code == wrong.status_code == locked.status_code == 401
+    assert _form_page(unknown.text) == _form_page(wrong.text) == _form_page(locked.text)
+    assert "retry-after" not in locked.headers
+
+
+async def test_too_many_failed_logins_from_one_address_get_429(console: Console) -> None:
+    console.app.state.login_throttle = LoginThrottle(per_address=2, per_login=10, window_seconds=600, max_entries=100)
+    async with console.client() as client:
+        for login in ("nobody", "somebody"):
+            assert (await _log_in(client, login, "wrong password!!")).status_code == 401
+        refused = await _log_in(client, "editor")  # the right password, not even checked
+        assert refused.status_code == 429 and "try again later" in refused.text
+        assert 0 < int(refused.headers["retry-after"]) <= 600
+        assert client.cookies.get(console_session.COOKIE)  # still the anonymous session: the form can be sent again
+    transport = httpx.ASGITransport(app=console.app, client=("192.0.2.8", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="https://node.test") as elsewhere:
+        assert (await _log_in(elsewhere, "editor")).status_code == 303
 
 
 async def test_the_login_page_goes_back_only_to_the_console(console: Console) -> None:

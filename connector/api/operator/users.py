@@ -14,7 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import Field
 
 from ...errors import ConnectorError
-from ...services import accounts
+from ...services import accounts, login_throttle
 from ...services.context import NodeContext
 from ...services.models import Model
 from ..deps import AdminDep, ContextDep, user_bearer, write_session
@@ -96,24 +96,29 @@ def _context(request: Request, session: Any) -> NodeContext:
     return NodeContext(session=session, settings=request.app.state.settings, identity=request.app.state.identity)
 
 
-_TOKEN_ERRORS = {401: {"description": "Login failed or token invalid"}, 423: {"description": "Account locked"}}
+_TOKEN_ERRORS = {
+    401: {"description": "Login failed or token invalid"},
+    429: {"description": "Too many failed logins from this address or for this login (Retry-After)"},
+}
 
 
 @router.post("/auth/token", response_model=TokenPairRead, responses=_TOKEN_ERRORS)  # type: ignore[arg-type]
 def login(request: Request, body: Annotated[LoginBody, Body(openapi_examples=ex.LOGIN)]) -> dict[str, Any]:
     """Log a user in: an access token (``Authorization: Bearer``) and a single-use refresh token.
 
-    Unknown login and wrong password give the same 401; after ``login_max_failures`` failures in a row the account
-    is locked (423) for ``login_lockout``."""
+    Unknown login, wrong password, disabled and locked account (``login_max_failures`` failures in a row lock it for
+    ``login_lockout``) all give the same 401. Too many failed logins from one address or for one login within
+    ``login_throttle_window`` give 429 with Retry-After, before any password is checked."""
     failure: ConnectorError | None = None
     result: dict[str, Any] = {}
     # committed whether the login succeeds or not: the failure counter, a lock and the audit entries must stay
     with write_session(request.app) as session:
         ctx = _context(request, session)
         try:
-            user = accounts.authenticate(ctx, body.login, body.password)
+            throttle = login_throttle.throttle_of(request.app)
+            user = throttle.authenticate(ctx, login_throttle.client_address(request), body.login, body.password)
             result = _pair(ctx, user, accounts.issue_tokens(ctx, user))
-        except (accounts.LoginFailed, accounts.AccountLocked) as exc:
+        except (accounts.LoginFailed, login_throttle.TooManyLogins) as exc:
             failure = exc
     if failure is not None:
         raise failure

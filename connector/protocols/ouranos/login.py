@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from ...errors import ConnectorError
 from ...services import accounts
+from ...services.login_throttle import LoginThrottle, TooManyLogins
 from .call import Call
 from .models import ChangePasswordInput, LoginInput, RefreshInput
 from .wire import DtsError, json_response, track
@@ -21,13 +22,16 @@ def bearer_role(call: Call, token: str) -> tuple[str, Any] | None:
     return None if user is None else (user.role, user)
 
 
-def login(call: Call) -> Response | DtsError:
+def login(call: Call, throttle: LoginThrottle, address: str) -> Response | DtsError:
+    """Unknown login, wrong password, disabled or locked account: one answer (decision 0029); too many failures
+    from ``address`` or for the login: 429 with Retry-After, before the password is checked."""
     body = call.model(LoginInput)
     try:
-        user = accounts.authenticate(call.ctx, body.operator_account_id, body.account_password)
-    except accounts.AccountLocked:
+        user = throttle.authenticate(call.ctx, address, body.operator_account_id, body.account_password)
+    except TooManyLogins as exc:
+        retry = {"Retry-After": str(exc.retry_after)}
         return DtsError(
-            401, "Invalid credentials (the account is locked for a while after failed logins)", source="auth"
+            429, f"Too many failed logins, try again in {exc.retry_after} seconds", source="auth", headers=retry
         )
     except accounts.LoginFailed:
         return DtsError(401, "Invalid credentials", source="auth")

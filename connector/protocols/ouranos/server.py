@@ -21,6 +21,7 @@ from ...api.deps import write_session
 from ...errors import ConnectorError, Forbidden, Unauthenticated, Unavailable
 from ...services import api_keys
 from ...services.context import NodeContext
+from ...services.login_throttle import client_address, throttle_of
 from ...storage import write_generation
 from . import authinfo, cfp, login, mapping, parts, trades
 from .cache import AnswerCache
@@ -207,7 +208,8 @@ def _change(call: Call, request: Request) -> Response:
 
 @router.api_route("/auth/login", methods=ALL)
 async def auth_login(request: Request) -> Response:
-    return await _serve(request, "login", _login_route(login.login))
+    throttle, address = throttle_of(request.app), client_address(request)
+    return await _serve(request, "login", _login_route(lambda call: login.login(call, throttle, address)))
 
 
 @router.api_route("/auth/refresh", methods=ALL)

@@ -22,6 +22,7 @@ _STATUS_CODES = {
     404: "NotFound",
     405: "MethodNotAllowed",
     413: "BadRequest",
+    429: "TooManyRequests",
     500: "InternalServerError",
     503: "ServiceUnavailable",
 }
@@ -30,9 +31,12 @@ _STATUS_CODES = {
 class DtsError(Exception):
     """An error answered in DTS's form: ``code`` is ``[<source>] <Status>``."""
 
-    def __init__(self, status: int, message: str, *, source: str = "dataspace") -> None:
+    def __init__(
+        self, status: int, message: str, *, source: str = "dataspace", headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(message)
         self.status, self.message, self.source = status, message, source
+        self.headers = headers or {}
 
 
 def bad_request(message: str, source: str = "dataspace") -> DtsError:
@@ -97,4 +101,5 @@ def error_response(exc: DtsError, data_target: str, method: str) -> Response:
         "message": exc.message,
         "detail": f"id: {tracked}, timeStamp: {at}, dataTarget: {data_target}, method: {method}",
     }
-    return Response(dumps(body), status_code=exc.status, media_type="application/json", headers={"x-track": tracked})
+    headers = {**exc.headers, "x-track": tracked}
+    return Response(dumps(body), status_code=exc.status, media_type="application/json", headers=headers)

@@ -6,6 +6,8 @@ import logging
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import Unauthenticated
 from ...services import tokens
@@ -41,6 +43,8 @@ async def get_caller(request: Request) -> tokens.Caller:
         raise InvalidToken("invalid access token") from None
     if caller.certificates:
         _not_revoked(request.app, caller)
+    if caller.method == "client_secret_basic":
+        await _client_stands(request.app, caller)
     request.state.caller = caller
     return caller
 
@@ -67,6 +71,31 @@ def _not_revoked(app: Any, caller: tokens.Caller) -> None:
     if len(checked[1]) >= 10_000:
         checked[1].clear()
     checked[1].add(caller)
+
+
+def _client_states(app: Any) -> tokens.ClientStates:
+    states = getattr(app.state, "client_states", None)
+    if states is None:
+        states = app.state.client_states = tokens.ClientStates(app.state.settings.pact_read_cache_ttl)
+    return states
+
+
+async def _client_stands(app: Any, caller: tokens.Caller) -> None:
+    """The client credential the caller's token was issued under was neither rotated nor revoked since (decision
+    0029): remembered per client, read again (one row by key) after a relevant commit or ``pact_read_cache_ttl``."""
+    states = _client_states(app)
+    remembered = states.remembered(caller.client_id) if caller.client_id else (None,)
+    if remembered is None:
+
+        def read() -> tuple[int, bool] | None:
+            with Session(app.state.engine) as session:
+                return states.read(session, caller.client_id)
+
+        state = await run_in_threadpool(read)
+    else:
+        state = remembered[0]
+    if not states.stands(caller, state):
+        raise RevokedCaller("the client credentials this access token was issued under were rotated or revoked")
 
 
 def issuer_of(ctx: NodeContext) -> str:
