@@ -95,16 +95,24 @@ def _on_statement(conn: Connection, _cursor: Any, statement: str, _params: Any, 
     conn.info[_DIRTY] = True
 
 
+def _was_dirty(conn: Connection) -> bool:
+    """Take the connection's mark. An invalidated connection is left alone: ``conn.info`` would try to reconnect
+    it (or raise, mid-transaction); its pool record keeps the mark until checkin (below) or a reconnect clears it."""
+    if conn.invalidated or conn.closed:
+        return False
+    return bool(conn.info.pop(_DIRTY, False))
+
+
 @event.listens_for(Engine, "commit")
 def _on_commit(conn: Connection) -> None:
-    if conn.info.pop(_DIRTY, False):
+    if _was_dirty(conn):
         bump()  # before the database commits: whatever was read until now is not kept
         _owed.bump = True  # and once more after it committed (below)
 
 
 @event.listens_for(Engine, "rollback")
 def _on_rollback(conn: Connection) -> None:
-    conn.info.pop(_DIRTY, None)
+    _was_dirty(conn)
 
 
 def _pay() -> None:

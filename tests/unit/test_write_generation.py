@@ -87,6 +87,19 @@ def test_a_rolled_back_core_write_does_not_move_it(engine: Engine) -> None:
     assert write_generation.generation() == before
 
 
+def test_a_connection_invalidated_after_a_write_still_rolls_back_and_closes(engine: Engine) -> None:
+    # the rollback event fires on the invalidated connection: its listener must not try to reach the DBAPI connection
+    # (Connection.info would reconnect, or raise PendingRollbackError mid-transaction)
+    with engine.connect() as conn:
+        conn.execute(text("UPDATE product SET name = 'x'"))
+        conn.invalidate()
+    with Session(engine) as session:
+        session.execute(text("UPDATE product SET name = 'x'"))
+        session.connection().invalidate()
+        session.rollback()
+        assert session.exec(select(Product)).all() == []  # usable again, on a new connection
+
+
 def test_reads_and_writes_to_ignored_tables_do_not_move_it(engine: Engine) -> None:
     _product(engine)
     before = write_generation.generation()
