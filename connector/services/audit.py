@@ -88,7 +88,7 @@ def _write_pending(session: OrmSession) -> None:
         return  # a savepoint released: its entries stay pending, for the enclosing transaction's commit
     pending = _PENDING.take(session)
     if pending:
-        # core SQL on the session's connection: no unit of work, and no ORM event marks the PACT cache stale
+        # core SQL on the session's connection: no unit of work; the write generation sees it and skips it (audit log)
         _append_batch(session.connection(), pending)
 
 

@@ -1,7 +1,8 @@
 """A per-process cache of rendered answers that a protocol's read path serves without a session (the Ouranos DTS
 GETs, the Catena-X submodel GET): an entry is served only while no write that could change an answer has been
-committed in this process since it was read (:mod:`.write_generation`), and for at most ``ttl`` seconds, the bound on
-how long a write made by another process (a CLI command, another worker) can go unseen; ``ttl`` 0 disables it.
+committed in this process, through any session or connection, since it was read (:mod:`.write_generation`), and for
+at most ``ttl`` seconds, the bound on how long a write made by another process (a CLI command, another worker) can
+go unseen; ``ttl`` 0 disables it.
 
 Least recently stored entries go first once there are more than ``max_entries`` or their sizes add up to more than
 ``max_bytes``; an answer larger than a quarter of that is never kept.

@@ -9,7 +9,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
 
-from . import accounts, ouranos_links, part_links, tables  # noqa: F401  (registers every table on SQLModel.metadata)
+# every table on SQLModel.metadata; write_generation's engine events (every committed write counted, decision 0026)
+from . import accounts, ouranos_links, part_links, tables, write_generation  # noqa: F401
 from .private import DIR_MODE, create_private
 
 

@@ -99,8 +99,7 @@ def fail_request(session: Session, event_id: str, reason: str, at: object) -> st
 
 
 def update_request(session: Session, request_id: str, **values: Any) -> None:
-    """One UPDATE of a request (ORM-enabled: an instance of it in the session is updated too, and the commit counts
-    as a write that may change a PACT answer)."""
+    """One UPDATE of a request (ORM-enabled: an instance of it in the session is updated too)."""
     session.execute(update(CfpRequest).where(col(CfpRequest.id) == request_id).values(**values))
 
 

@@ -104,3 +104,17 @@ async def pact_bearer(api, company_id: str) -> dict[str, str]:
     )
     assert r.status_code == 200, r.text
     return {"authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def commit_elsewhere(engine: Any, *statements: Any) -> None:
+    """Commit ``statements`` as another process would (the CLI on the same database): on the DBAPI connection itself,
+    past SQLAlchemy and so past the write generation's engine events, which see every write of this process."""
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        for stmt in statements:
+            cursor.execute(str(stmt.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True})))
+        cursor.close()
+        raw.commit()
+    finally:
+        raw.close()

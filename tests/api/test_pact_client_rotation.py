@@ -14,7 +14,7 @@ from connector.services.context import NodeContext
 from connector.storage.tables import PeerClient
 
 from .conftest import assert_problem
-from .factories import issued_footprint, product_urn
+from .factories import commit_elsewhere, issued_footprint, product_urn
 
 pytestmark = pytest.mark.asyncio
 
@@ -103,8 +103,9 @@ async def test_a_change_by_another_process_is_seen_within_the_ttl(api) -> None:
     creds = await _client(api)
     bearer = await _bearer(api, creds["clientId"], creds["clientSecret"])
     assert (await api.client.get(f"/3/footprints/{fp_id}", headers=bearer)).status_code == 200
-    with api.engine.begin() as conn:  # what a CLI command on the same database would do: no ORM session here
-        conn.execute(update(PeerClient).where(PeerClient.client_id == creds["clientId"]).values(revoked=True))
+    commit_elsewhere(  # another process (a CLI command on the same database): unseen here until the TTL
+        api.engine, update(PeerClient).where(PeerClient.client_id == creds["clientId"]).values(revoked=True)
+    )
     assert (await api.client.get(f"/3/footprints/{fp_id}", headers=bearer)).status_code == 200  # not seen yet
     at[0] += api.settings.pact_read_cache_ttl
     assert (await api.client.get(f"/3/footprints/{fp_id}", headers=bearer)).status_code == 401

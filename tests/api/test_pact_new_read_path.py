@@ -19,7 +19,7 @@ from connector.services import audit
 from connector.storage.tables import AuditEntry, Footprint, Grant
 
 from .conftest import Api, make_settings, open_api
-from .factories import issued_footprint, pact_bearer
+from .factories import commit_elsewhere, issued_footprint, pact_bearer
 
 pytestmark = pytest.mark.asyncio
 
@@ -101,18 +101,18 @@ async def test_a_write_made_in_this_process_outside_the_api_also_invalidates(api
 
 
 async def test_another_process_write_is_seen_within_the_ttl(api: Api, shared, clock) -> None:
-    """A write this process cannot see (the CLI on the same database: here a bare connection, no ORM session) is
-    served stale for at most pact_read_cache_ttl seconds."""
+    """A write this process cannot see (the CLI on the same database) is served stale for at most
+    pact_read_cache_ttl seconds."""
     h = shared["headers"]
     url = f"/3/footprints/{shared['fid']}"
     assert (await api.client.get(url, headers=h)).json()["data"]["status"] == "Active"
-    with api.engine.begin() as conn:
-        conn.execute(
-            update(Footprint.__table__)
-            .where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
-            .values(status="Deprecated")
-        )
-        conn.execute(delete(Grant.__table__))  # type: ignore[attr-defined]
+    commit_elsewhere(
+        api.engine,
+        update(Footprint.__table__)
+        .where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
+        .values(status="Deprecated"),
+        delete(Grant.__table__),  # type: ignore[attr-defined]
+    )
     ttl = api.settings.pact_read_cache_ttl
     assert ttl > 0
     clock.now += ttl * 0.9
@@ -132,12 +132,12 @@ async def test_a_read_again_serves_a_remembered_rendering_only_under_the_rows_it
     clock.now += api.settings.pact_read_cache_ttl
     again = await api.client.get(url, headers=h)
     assert again.content == first.content  # the same bytes, the key unchanged
-    with api.engine.begin() as conn:  # unseen by this process
-        conn.execute(
-            update(Footprint.__table__)
-            .where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
-            .values(status="Deprecated")
-        )
+    commit_elsewhere(  # unseen by this process
+        api.engine,
+        update(Footprint.__table__)
+        .where(Footprint.__table__.c.id == shared["fid"])  # type: ignore[attr-defined]
+        .values(status="Deprecated"),
+    )
     clock.now += api.settings.pact_read_cache_ttl
     r = await api.client.get(url.upper().replace("/3/FOOTPRINTS/", "/3/footprints/"), headers=h)  # id in any case
     assert r.status_code == 200 and r.json()["data"]["status"] == "Deprecated"
@@ -153,8 +153,7 @@ async def test_ttl_zero_disables_the_cache(make_db, tmp_path, clock) -> None:
         shared = await _setup(api)
         url = f"/3/footprints/{shared['fid']}"
         assert (await api.client.get(url, headers=shared["headers"])).status_code == 200
-        with api.engine.begin() as conn:  # unseen by this process
-            conn.execute(delete(Grant.__table__))  # type: ignore[attr-defined]
+        commit_elsewhere(api.engine, delete(Grant.__table__))  # type: ignore[attr-defined]  # unseen by this process
         assert (await api.client.get(url, headers=shared["headers"])).status_code == 404
         assert len(api.app.state.pact_reads.cache) == 0
 

@@ -109,4 +109,4 @@ def test_the_commit_of_an_inserted_row_clears_the_pact_read_cache(engine) -> Non
         before = cache.generation()
         repo.insert_new(session, Grant(product_id=product.id, company_id="urn:c:1"))
         session.commit()
-        assert cache.generation() == before + 1
+        assert cache.generation() > before

@@ -3,7 +3,9 @@
 See docs/decisions/0007-pact-read-path.md. An entry is served only while
 
 * no write that could change any PACT answer has been committed *in this process* since the entry was read: every
-  such commit bumps a process-wide generation (SQLAlchemy session events, below), which kills every entry at once;
+  such commit bumps the process-wide write generation (:mod:`connector.storage.write_generation`, decision 0026:
+  the one counter of every answer cache, fed by SQLAlchemy's engine events, so a write through a session's Core
+  connection or a bare one counts as much as an ORM flush), which kills every entry at once;
 * it is younger than ``Settings.pact_read_cache_ttl`` seconds: the bound on how long a write made by another
   process on the same database (the CLI, another worker) can go unseen. ``0`` disables the cache.
 
@@ -19,69 +21,15 @@ from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
-from sqlalchemy.sql.elements import TextClause
+from ...storage import write_generation
+from ...storage.write_generation import generation
 
-# tables whose rows never change a PACT answer: writes to them leave the cache alone (everything else clears it)
-IGNORED_TABLES = frozenset(
-    {"auditentry", "outboxmessage", "inboxevent", "usedassertion", "apikey", "peerclient", "alembic_version"}
-)
-_DIRTY = "connector.pact_cache.dirty"
-
-_lock = threading.Lock()
-_generation = 0
 _clock = time.monotonic  # module attribute, so tests can move time
-
-
-def generation() -> int:
-    return _generation
 
 
 def invalidate_all() -> None:
     """Kill every cached answer in this process (what a committed relevant write does)."""
-    global _generation
-    with _lock:
-        _generation += 1
-
-
-def _table_of(obj: Any) -> str | None:
-    table = getattr(type(obj), "__table__", None)
-    return getattr(table, "name", None)
-
-
-def _relevant(name: str | None) -> bool:
-    return name is None or name not in IGNORED_TABLES  # unknown: assume it matters
-
-
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, _flush: UOWTransaction) -> None:
-    if session.info.get(_DIRTY):
-        return
-    for obj in (*session.new, *session.dirty, *session.deleted):
-        if _relevant(_table_of(obj)):
-            session.info[_DIRTY] = True
-            return
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _on_execute(state: ORMExecuteState) -> None:
-    if state.session.info.get(_DIRTY):
-        return
-    stmt = state.statement
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(stmt, "table", None)
-        if _relevant(getattr(table, "name", None)):
-            state.session.info[_DIRTY] = True
-    elif isinstance(stmt, TextClause) and not stmt.text.lstrip().lower().startswith("select"):
-        state.session.info[_DIRTY] = True  # raw SQL that may write: assume it matters
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    # after the database committed: a reader that began before this point took the old generation and cannot store
-    if session.info.pop(_DIRTY, False):
-        invalidate_all()
+    write_generation.bump()
 
 
 class ReadCache:
@@ -105,7 +53,7 @@ class ReadCache:
         if entry is None:
             return None
         gen, at, _, value = entry
-        if gen != _generation or _clock() - at >= self.ttl:
+        if gen != write_generation.generation() or _clock() - at >= self.ttl:
             return None
         return value
 
@@ -115,7 +63,7 @@ class ReadCache:
         if not self.enabled or size > self.max_bytes // 4:
             return
         with self._lock:
-            if read_generation != _generation:
+            if read_generation != write_generation.generation():
                 return
             old = self._entries.pop(key, None)
             if old is not None:
@@ -128,3 +76,6 @@ class ReadCache:
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+__all__ = ["ReadCache", "generation", "invalidate_all"]
