@@ -178,10 +178,14 @@ async def enter_upstream(request: Request, viewer: EditorForm, product_id: str, 
     def run() -> Any:
         line = viewer.ctx.session.get(BomLine, line_id)
         if line is None or line.product_id != product_id or line.kind != "supplier":
-            raise NotFound(f"supplier line {line_id} of product {product_id} not found")
+            raise NotFound(
+                "supplier line %(line)s of product %(product)s not found",
+                code="bom.supplier-line-not-found",
+                params={"line": line_id, "product": product_id},
+            )
         kind = viewer.field("sourceKind") or "document"
         if kind not in m.SOURCE_KINDS or len(document) > MAX_DOCUMENT:
-            raise ValidationFailed("unknown source kind, or a document over 10 MiB")
+            raise ValidationFailed("unknown source kind, or a document over 10 MiB", code="upstream.bad-document")
         data = parse(
             m.UpstreamFootprintCreate,
             {
