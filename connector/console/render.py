@@ -73,12 +73,19 @@ def page(
     outcome: Outcome | None = None,
     **values: Any,
 ) -> Response:
-    """``template`` rendered for ``viewer``; a form's failed ``outcome`` makes it a 422 with the outcome's error."""
+    """``template`` rendered for ``viewer``; a form's failed ``outcome`` makes it a 422 with the outcome's error.
+
+    Messages (``error``, ``message``, the per-field ``errors``) are put in the reader's language here."""
     if outcome is not None and not outcome.ok:
         status = 422
     if outcome is not None:
         values.setdefault("error", outcome.error)
     t = translator(request)
+    for key in ("error", "message"):
+        if isinstance(values.get(key), i18n.Message):
+            values[key] = t.message(values[key])
+    if values.get("errors"):
+        values["errors"] = {name: t.message(text) for name, text in values["errors"].items()}
     csrf = viewer.csrf if viewer else getattr(getattr(request.state, "console_cookie", None), "csrf", "")
     settings = request.app.state.settings
     html = (

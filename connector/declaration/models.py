@@ -182,16 +182,17 @@ class DeclarationInput(CamelModel):
         if self.cycles_per_year <= 0:
             raise InvalidValue("cyclesPerYear must be greater than 0", code="declaration.cycles-not-positive")
         if self.cycles_per_year != default and not self.cycles_override_reason:
-            why = "give cyclesOverrideReason (the justification also belongs in the public study)"
             if default is None:
                 raise InvalidValue(
-                    "cyclesPerYear %(cycles)s is not a draft delegated act default (there is no default): " + why,
+                    "cyclesPerYear %(cycles)s is not a draft delegated act default (there is no default): "
+                    "give cyclesOverrideReason (the justification also belongs in the public study)",
                     code="declaration.cycles-override-no-default",
                     params={"cycles": self.cycles_per_year},
                 )
             raise InvalidValue(
                 "cyclesPerYear %(cycles)s is not a draft delegated act default "
-                "(the default for %(category)s is %(default)s): " + why,
+                "(the default for %(category)s is %(default)s): "
+                "give cyclesOverrideReason (the justification also belongs in the public study)",
                 code="declaration.cycles-override",
                 params={"cycles": self.cycles_per_year, "category": self.vehicle_category, "default": default},
             )

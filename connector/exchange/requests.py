@@ -41,7 +41,7 @@ def request_footprint(
     """Ask the supplier of a BOM line for its footprint (RequestCreated event through the outbox)."""
     line = ctx.session.get(BomLine, line_id)
     if line is None or line.kind != "supplier":
-        raise NotFound("supplier BOM line %(line)s not found", code="bom.line-not-found", params={"line": line_id})
+        raise NotFound("supplier BOM line %(line)s not found", code="request.line-not-found", params={"line": line_id})
     return request_for_line(ctx, line, message=message, due_date=due_date, verifier_certs=verifier_certs)
 
 

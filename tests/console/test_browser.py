@@ -326,7 +326,7 @@ def test_japanese_from_the_browser_and_english_from_the_switch(dataspace: LiveDa
     screenshot(page, "dashboard-ja")
     product = _api(dataspace, HOKURIKU, "GET", "/products")["items"][0]["id"]
     page.goto(dataspace.url(HOKURIKU, f"/products/{product}"))
-    assert "原材料の取得及び前処理" in page.locator("#emission-form").inner_text()
+    assert "原材料の調達及び前処理" in page.locator("#emission-form").inner_text()
     screenshot(page, "product-ja")
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")
