@@ -415,6 +415,10 @@ async def test_a_japanese_page_shows_the_cores_refusals_in_japanese(console: Con
         assert r.status_code == 422
         assert "入力内容を確認してください：排出量（宣言単位あたり kg CO2e）。" in r.text  # the label, translated
         assert 'id="e-value">小数点（.）を使った10進数で入力してください' in r.text  # pydantic's decimal_string
+        assert "/console/lang/en?next=%2Fconsole%2F" + '"' in r.text  # no Referer: the switch goes to the dashboard
+        came = {"referer": f"https://node.test/console/products/{console.product_id}"}
+        r = await client.post(url, data={"csrf": _csrf(page.text), "value": "12,5"}, headers=came)
+        assert f"/console/lang/en?next=%2Fconsole%2Fproducts%2F{console.product_id}" + '"' in r.text  # not the POST's
         activity = {"stage": "main_production", "amount": "3", "unit": "furlong", "factor": "0.5", "source": "x"}
         r = await client.post(url, data={"csrf": _csrf(page.text), **activity})
         assert r.status_code == 422 and 'id="e-unit">単位「furlong」は使用できません' in r.text  # unit.unknown
