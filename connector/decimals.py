@@ -26,18 +26,26 @@ def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValidationFailed(
-                f"{field}: must be a finite decimal", errors=[{"field": field, "message": "not finite"}]
+                "%(field)s: must be a finite decimal",
+                code="decimal.not-finite",
+                params={"field": field},
+                errors=[{"field": field, "message": "not finite"}],
             )
         return value
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise ValidationFailed(
-            f'{field}: must be a decimal string such as "12.5", not {type(value).__name__}',
+            '%(field)s: must be a decimal string such as "12.5", not %(type)s',
+            code="decimal.wrong-type",
+            params={"field": field, "type": type(value).__name__},
             errors=[{"field": field, "message": "decimal string required"}],
         )
     text = str(value).strip()
     if not _DECIMAL_RE.match(text):
         raise ValidationFailed(
-            f"{field}: {text!r} is not a decimal string", errors=[{"field": field, "message": "not a decimal string"}]
+            "%(field)s: %(text)r is not a decimal string",
+            code="decimal.not-decimal",
+            params={"field": field, "text": text},
+            errors=[{"field": field, "message": "not a decimal string"}],
         )
     return Decimal(text)
 

@@ -1,8 +1,30 @@
-"""One error hierarchy. The web layer turns each into RFC 9457 problem+json (operator API) or a PACT error body."""
+"""One error hierarchy. The web layer turns each into RFC 9457 problem+json (operator API) or a PACT error body.
+
+An error may carry a stable machine ``code`` and its ``params``: then ``detail`` is an English template
+(``"product %(product)s not found"``) formatted with the params. The operator API shows the English ``detail`` as
+before; the browser console translates by the code (its catalog holds each code's Japanese) and falls back to the
+English for a code it does not know. :class:`InvalidValue` is the same for a pydantic validator.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
+
+
+def _render(template: str, params: Mapping[str, Any] | None) -> str:
+    return template % dict(params) if params else template
+
+
+class InvalidValue(ValueError):
+    """A validator's refusal with a code and params: pydantic reports it as ``value_error`` (the API's message is
+    ``"Value error, " + str(exc)``, unchanged), and keeps this exception in the error's ``ctx["error"]``, where the
+    console reads the code."""
+
+    def __init__(self, template: str, *, code: str, params: Mapping[str, Any] | None = None) -> None:
+        self.code = code
+        self.params = dict(params or {})
+        super().__init__(_render(template, params))
 
 
 class ConnectorError(Exception):
@@ -13,10 +35,23 @@ class ConnectorError(Exception):
     title: ClassVar[str] = "Bad request"
     pact_code: ClassVar[str] = "BadRequest"
 
-    def __init__(self, detail: str, *, errors: list[dict[str, Any]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: list[dict[str, Any]] | None = None,
+        code: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``detail`` is the English message; with ``params`` it is a ``%(name)s`` template formatted with them.
+        ``code`` names the message for translation (no code: the class's ``type_``, which a console cannot
+        translate with params, so it shows the English)."""
+        detail = _render(detail, params)
         super().__init__(detail)
         self.detail = detail
         self.errors = errors or []
+        self.code = code or self.type_
+        self.params = dict(params or {})
 
 
 class ValidationFailed(ConnectorError):

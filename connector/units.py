@@ -85,7 +85,12 @@ def normalize_unit(unit: str) -> str:
     key = unit.strip().lower()
     key = _ALIASES.get(key, key)
     if key not in _UNITS and key not in PACT_DECLARED_UNITS:
-        raise UnitError(f"unknown unit {unit!r}", errors=[{"field": "unit", "message": f"unknown unit {unit!r}"}])
+        raise UnitError(
+            "unknown unit %(unit)r",
+            code="unit.unknown",
+            params={"unit": unit},
+            errors=[{"field": "unit", "message": f"unknown unit {unit!r}"}],
+        )
     return key
 
 
@@ -105,7 +110,9 @@ def convert(amount: Decimal, from_unit: str, to_unit: str) -> Decimal:
         return amount
     if src not in _UNITS or dst not in _UNITS or _UNITS[src][0] != _UNITS[dst][0]:
         raise UnitError(
-            f"cannot convert {from_unit!r} to {to_unit!r}",
+            "cannot convert %(from)r to %(to)r",
+            code="unit.not-convertible",
+            params={"from": from_unit, "to": to_unit},
             errors=[{"field": "unit", "message": f"{from_unit!r} is not convertible to {to_unit!r}"}],
         )
     from .decimals import EXACT

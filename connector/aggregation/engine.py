@@ -73,7 +73,20 @@ class UpstreamInput:
         try:
             return convert(self.quantity, self.unit, self.upstream_unit)
         except UnitError as exc:  # name the BOM line: "cannot convert 'piece' to 'kilogram'" alone does not
-            raise UnitError(f"BOM line for {self.label or 'an input'}: {exc.detail}", errors=exc.errors) from None
+            line = self.label or "an input"
+            if exc.code == "unit.not-convertible":
+                raise UnitError(
+                    "BOM line for %(line)s: cannot convert %(from)r to %(to)r",
+                    code="bom.unit-not-convertible",
+                    params={**exc.params, "line": line},
+                    errors=exc.errors,
+                ) from None
+            raise UnitError(
+                "BOM line for %(line)s: %(reason)s",
+                code="bom.unit",
+                params={"line": line, "reason": exc.detail},
+                errors=exc.errors,
+            ) from None
 
 
 @dataclass(frozen=True)
@@ -176,7 +189,11 @@ def _compute(
         converted: list[tuple[Decimal, Mapping[Stage, Decimal]]] = []
         for item in inputs:
             if item.quantity <= ZERO:
-                raise ValidationFailed(f"quantity of {item.label or 'an input'} must be positive")
+                raise ValidationFailed(
+                    "quantity of %(line)s must be positive",
+                    code="bom.quantity-not-positive",
+                    params={"line": item.label or "an input"},
+                )
             q = item.converted_quantity
             converted.append((q, item.values))
             stages = {s: q * item.values.get(s, ZERO) for s in STAGES}
@@ -240,5 +257,8 @@ def require_acyclic(edges: Mapping[str, Iterable[str]], start: str) -> None:
     cycle = detect_cycle(edges, start)
     if cycle:
         raise CycleError(
-            "bill of materials cycle: " + " -> ".join(cycle), errors=[{"field": "bom", "message": "cycle"}]
+            "bill of materials cycle: %(cycle)s",
+            code="bom.cycle",
+            params={"cycle": " -> ".join(cycle)},
+            errors=[{"field": "bom", "message": "cycle"}],
         )

@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..errors import ConnectorError
 from . import routes_auth, routes_declare, routes_exchange, routes_products, routes_verify
+from .forms import core_message
 from .i18n import N_
 from .render import PREFIX, finish, page
 from .session import LoginRequired, NotAllowed, anonymous, remember
@@ -68,8 +69,7 @@ def install(app: FastAPI) -> None:
     async def _error(request: Request, exc: Any) -> Response:
         if not _console(request):
             return await _call(api_error, request, exc)
-        status = getattr(exc, "status", 400)
-        return page(request, "refused.html.j2", status=status, message=getattr(exc, "detail", str(exc)))
+        return page(request, "refused.html.j2", status=exc.status, message=core_message(exc))
 
     async def _invalid(request: Request, exc: Any) -> Response:
         if not _console(request):

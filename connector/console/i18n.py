@@ -3,19 +3,25 @@
 The catalogs are gettext ``.po`` files read with Babel when the console starts: no compile step, nothing to build
 (decision 0025). English is the source text, so an untranslated id still reads as English; a test keeps the Japanese
 catalog complete.
+
+Messages of the node's core (a service's refusal, a validator's) are translated by their stable code: the catalog's
+entry whose ``msgctxt`` is the code (its ``msgid`` is the core's English template, for the translator), with the
+error's params interpolated. A code the catalog does not know is shown in the core's English, never blank
+(:class:`Message`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from babel import Locale, dates, numbers
+from babel import Locale, dates, lists, numbers
 from babel.core import negotiate_locale
 from babel.messages.pofile import read_po
 
@@ -57,15 +63,93 @@ WORDS = (
 """Words the pages show from data (a state, a role...): listed here so that the catalog has them."""
 
 
-@cache
-def catalog(lang: str) -> dict[str, str]:
-    """msgid -> translation of one language ({} for English, the source language)."""
+CHECK_NAMES = (
+    N_("format"), N_("structure"), N_("alg/typ"), N_("signature"), N_("validity"), N_("certificate chain"),
+    N_("role"), N_("revocation"), N_("crls"), N_("audience"), N_("binding"), N_("evidence"), N_("evidence binding"),
+    N_("disclosures"), N_("total"), N_("arithmetic"), N_("coverage"), N_("declared coverage"), N_("document"),
+    N_("documents"), N_("entered input"), N_("attested"), N_("depth"), N_("cycle"), N_("visits"), N_("packages"),
+    N_("input binding"), N_("upstream binding"), N_("upstream values"), N_("pack binding"), N_("pack product"),
+    N_("absolute stages"), N_("per-kWh recompute"), N_("declared certifications"), N_("certification"),
+)  # fmt: skip
+"""The names of the verifier's checks (``Check.name`` in a verification report): a test keeps this list complete."""
+
+FIELD_LABELS: dict[str, str] = {
+    # own emission, entered supplier value
+    "stage": N_("Life-cycle stage"), "value": N_("Emissions (kg CO2e per declared unit)"),
+    "amount": N_("Activity amount"), "unit": N_("Activity unit"),
+    "factor": N_("Emission factor (kg CO2e per activity unit)"), "source": N_("Source of the factor"),
+    "declaredUnit": N_("Declared unit of the supplier's value"), "sourceKind": N_("Where the value comes from"),
+    "stages": N_("Life-cycle stage"),
+    # partner
+    "companyId": N_("Company ID (URN)"), "name": N_("Name"), "nodeUrl": N_("Node URL"),
+    # declaration
+    "batteryModel": N_("Battery model"), "batteryCategory": N_("Battery category"),
+    "vehicleCategory": N_("Vehicle category"), "packProductId": N_("Pack footprint held"),
+    "usableEnergyKwh": N_("Usable energy at beginning of life (kWh)"), "serviceLifeYears": N_("Service life (years)"),
+    "cyclesPerYear": N_("Full equivalent cycles per year (override)"),
+    "cyclesOverrideReason": N_("Reason for the cycles override"), "manufacturer": N_("Manufacturer and plant"),
+    "manufacturer.name": N_("Manufacturer name"), "manufacturer.address": N_("Manufacturer address"),
+    "plant": N_("Manufacturer and plant"), "plant.name": N_("Plant name"),
+    "plant.country": N_("Plant country (ISO 3166-1, e.g. DE)"),
+    "plant.subdivision": N_("Plant subdivision (ISO 3166-2, e.g. DE-BY)"),
+    "declarationOfConformityId": N_("EU declaration of conformity ID"),
+    "studyUrl": N_("Public link to the supporting study"),
+    # EU declaration of conformity
+    "objectDescription": N_("Object of the declaration"), "conformityModule": N_("Conformity assessment module"),
+    "notifiedBody": N_("Notified body"), "notifiedBody.name": N_("Notified body"),
+    "notifiedBody.number": N_("Notified body number"), "notifiedBody.task": N_("What the notified body did"),
+    "notifiedBody.certificate": N_("Certificate issued"), "signedFor": N_("Signed for and on behalf of"),
+    "placeOfIssue": N_("Place of issue"), "dateOfIssue": N_("Date of issue"),
+    "signatoryName": N_("Name of the signatory"), "signatoryFunction": N_("Function of the signatory"),
+    # verify
+    "bundle": N_("Evidence bundle (JSON)"), "anchors": N_("Trust anchors (PEM), if not this node's"),
+}  # fmt: skip
+"""A form field's label by the name the model reports it under (the same words as the field's label on the page)."""
+
+
+@dataclass(frozen=True)
+class Message:
+    """Something to tell the reader, translated when the page is rendered in the reader's language.
+
+    - a console message: ``text`` is its msgid (``%(name)s`` filled from ``params``);
+    - a core error: ``code`` names it (the catalog's ``msgctxt``), ``fallback`` is the core's English;
+    - a pydantic error: ``text`` is the console's msgid for its ``type``, ``fallback`` pydantic's English.
+
+    English pages show ``fallback`` when there is one (the core's and pydantic's own wording); another language shows
+    the translation, else ``fallback``: never blank. ``parts`` makes it a list of ``label: message``, one per field.
+    """
+
+    text: str = ""
+    params: Mapping[str, Any] = field(default_factory=dict)
+    code: str | None = None
+    fallback: str | None = None
+    parts: tuple[tuple[str, Message | str], ...] = ()
+
+
+class Labels(tuple[str, ...]):
+    """A :class:`Message` param that is a list of fields: their labels, listed in the reader's language."""
+
+    __slots__ = ()
+
+
+def _read(lang: str) -> list[Any]:
     path = CATALOGS / f"{lang}.po"
     if lang == DEFAULT or not path.exists():
-        return {}
+        return []
     with path.open("rb") as handle:
-        po = read_po(handle, locale=lang)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string and not m.fuzzy}
+        return [m for m in read_po(handle, locale=lang) if m.id and m.string and not m.fuzzy]
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """msgid -> translation of one language ({} for English, the source language): the console's own messages."""
+    return {str(m.id): str(m.string) for m in _read(lang) if not m.context}
+
+
+@cache
+def codes(lang: str) -> dict[str, str]:
+    """A core message's code (the entry's ``msgctxt``) -> its translation."""
+    return {str(m.context): str(m.string) for m in _read(lang) if m.context}
 
 
 def choose(cookie: str | None, accept_language: str | None) -> str:
@@ -100,6 +184,51 @@ class Translator:
     def gettext(self, message: str, **values: Any) -> str:
         text = catalog(self.lang).get(message, message)
         return text % values if values else text
+
+    def message(self, message: Message | str | None) -> str:
+        """A :class:`Message` (or a msgid) in this language; the English it carries when it cannot be translated."""
+        if message is None:
+            return ""
+        if isinstance(message, str):
+            return self.gettext(message)
+        if message.parts:
+            return "; ".join(
+                self.gettext(N_("%(label)s: %(text)s"), label=self.label(name), text=self.message(part))
+                if name != "_"
+                else self.message(part)
+                for name, part in message.parts
+            )
+        if message.fallback is not None and self.lang == DEFAULT:
+            return message.fallback
+        if message.code is not None:
+            template = codes(self.lang).get(message.code)
+        else:
+            template = catalog(self.lang).get(message.text, message.text if message.fallback is None else None)
+        english = message.fallback if message.fallback is not None else message.text
+        if template is None:
+            return english
+        values = {k: self._value(v) for k, v in message.params.items()}
+        try:
+            return template % values
+        except (KeyError, ValueError, TypeError):  # a translation naming a param this error did not give
+            return english
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, Message):
+            return self.message(value)
+        if isinstance(value, Labels):
+            return self.labels(list(value))
+        return value
+
+    def label(self, name: str) -> str:
+        """A field's label: ``stages.main_production`` is the stage's name, an unknown field its own name."""
+        head, _, rest = name.partition(".")
+        if head == "stages" and rest in {s.value for s in Stage}:
+            return self.stage(rest)
+        return self.gettext(FIELD_LABELS[name]) if name in FIELD_LABELS else name
+
+    def labels(self, names: list[str]) -> str:
+        return lists.format_list([self.label(n) for n in names], locale=self.lang)
 
     def number(self, value: Decimal | int | str | None, places: int | None = None) -> str:
         """A decimal in the locale's notation, every digit kept (or rounded to ``places`` for display)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -44,9 +44,17 @@ def translator(request: Request) -> i18n.Translator:
 
 
 def here(request: Request) -> str:
-    """This page's path and query, for the language switch and the login page's way back."""
-    query = f"?{request.url.query}" if request.url.query else ""
-    return f"{request.url.path}{query}"
+    """This page's path and query, for the language switch and the login page's way back.
+
+    A refused form's page answers a POST, whose path has no page to GET (a 405): the way back is then the page the
+    form was on (the Referer, sent within the site), else the dashboard."""
+    if request.method in ("GET", "HEAD"):
+        query = f"?{request.url.query}" if request.url.query else ""
+        return f"{request.url.path}{query}"
+    came = urlsplit(request.headers.get("referer", ""))
+    if came.netloc == request.url.netloc and came.path.startswith(PREFIX + "/"):
+        return came.path + (f"?{came.query}" if came.query else "")
+    return f"{PREFIX}/"
 
 
 def finish(request: Request, response: Response) -> Response:
@@ -73,12 +81,19 @@ def page(
     outcome: Outcome | None = None,
     **values: Any,
 ) -> Response:
-    """``template`` rendered for ``viewer``; a form's failed ``outcome`` makes it a 422 with the outcome's error."""
+    """``template`` rendered for ``viewer``; a form's failed ``outcome`` makes it a 422 with the outcome's error.
+
+    Messages (``error``, ``message``, the per-field ``errors``) are put in the reader's language here."""
     if outcome is not None and not outcome.ok:
         status = 422
     if outcome is not None:
         values.setdefault("error", outcome.error)
     t = translator(request)
+    for key in ("error", "message"):
+        if isinstance(values.get(key), i18n.Message):
+            values[key] = t.message(values[key])
+    if values.get("errors"):
+        values["errors"] = {name: t.message(text) for name, text in values["errors"].items()}
     csrf = viewer.csrf if viewer else getattr(getattr(request.state, "console_cookie", None), "csrf", "")
     settings = request.app.state.settings
     html = (

@@ -118,7 +118,7 @@ def issue_declaration(request: Request, viewer: EditorForm) -> Response:
     def run() -> DeclarationRecord:
         return declaring.declare(viewer.ctx, parse(DeclarationInput, data))  # type: ignore[arg-type]
 
-    outcome = act(viewer, "declaration.issued", flat["batteryModel"], run)
+    outcome = act(viewer, "declaration.issued", flat["batteryModel"], run, DECLARATION_FIELDS)
     if not outcome.ok:
         return form_page(request, viewer, outcome)
     return redirect(request, f"/declarations/{outcome.value.id}", done="declared")
@@ -207,7 +207,7 @@ def conformity(request: Request, viewer: EditorForm, declaration_id: str) -> Res
         row = declaring.get_declaration(viewer.ctx, declaration_id)
         return declaring.conformity(row, parse(ConformityInput, data))  # type: ignore[arg-type]
 
-    outcome = act(viewer, "conformity.drawn_up", declaration_id, run)
+    outcome = act(viewer, "conformity.drawn_up", declaration_id, run, CONFORMITY_FIELDS)
     if not outcome.ok:
         return declaration_page(request, viewer, declaration_id, outcome)
     response = HTMLResponse(render_conformity_html(outcome.value))

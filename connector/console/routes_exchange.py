@@ -115,7 +115,9 @@ def resend(request: Request, viewer: EditorForm, request_id: str) -> Response:
     def run() -> Any:
         req = requests.get_request(viewer.ctx, request_id)
         if req.direction != "outgoing" or not req.bom_line_id:
-            raise ValidationFailed("only an outgoing request for a BOM line can be sent again")
+            raise ValidationFailed(
+                "only an outgoing request for a BOM line can be sent again", code="request.not-resendable"
+            )
         if req.state == "pending":
             return outbox.retry_now(viewer.ctx.session, viewer.ctx.now(), company_id=req.company_id)
         return requests.request_footprint(viewer.ctx, req.bom_line_id, message=req.message)

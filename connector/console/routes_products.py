@@ -19,7 +19,7 @@ from ..storage import repositories as repo
 from ..storage.tables import BomLine
 from . import charts
 from .forms import Outcome, act, parse
-from .i18n import N_, STAGE_NAMES, Translator
+from .i18n import N_, STAGE_NAMES, Message, Translator
 from .render import page, redirect, translator
 from .session import EditorForm, Viewer, ViewerDep
 
@@ -111,7 +111,7 @@ def add_emission(request: Request, viewer: EditorForm, product_id: str) -> Respo
         body = parse(m.EmissionCreate, data)
         return catalog.add_emission(viewer.ctx, product_id, body)  # type: ignore[arg-type]
 
-    outcome = act(viewer, "emission.added", product_id, run, stage=data["stage"])
+    outcome = act(viewer, "emission.added", product_id, run, EMISSION_FIELDS, stage=data["stage"])
     if not outcome.ok:
         return product_page(request, viewer, product_id, outcome)
     return redirect(request, f"/products/{product_id}", done="saved")
@@ -178,10 +178,14 @@ async def enter_upstream(request: Request, viewer: EditorForm, product_id: str, 
     def run() -> Any:
         line = viewer.ctx.session.get(BomLine, line_id)
         if line is None or line.product_id != product_id or line.kind != "supplier":
-            raise NotFound(f"supplier line {line_id} of product {product_id} not found")
+            raise NotFound(
+                "supplier line %(line)s of product %(product)s not found",
+                code="bom.supplier-line-not-found",
+                params={"line": line_id, "product": product_id},
+            )
         kind = viewer.field("sourceKind") or "document"
         if kind not in m.SOURCE_KINDS or len(document) > MAX_DOCUMENT:
-            raise ValidationFailed("unknown source kind, or a document over 10 MiB")
+            raise ValidationFailed("unknown source kind, or a document over 10 MiB", code="upstream.bad-document")
         data = parse(
             m.UpstreamFootprintCreate,
             {
@@ -196,7 +200,7 @@ async def enter_upstream(request: Request, viewer: EditorForm, product_id: str, 
 
     outcome = await run_in_threadpool(act, viewer, "upstream.entered", line_id, run)
     if not outcome.ok:
-        if outcome.fields:
-            outcome.error = "; ".join(f"{k}: {v}" for k, v in outcome.fields.items())
+        if outcome.fields:  # the form is in the tree, which shows no message per field: each one, labelled
+            outcome.error = Message(parts=tuple(outcome.fields.items()))
         return await run_in_threadpool(product_page, request, viewer, product_id, outcome)
     return redirect(request, f"/products/{product_id}", done="saved")

@@ -16,6 +16,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, HttpUrl, field
 from pydantic.alias_generators import to_camel
 
 from ..decimals import DecimalStr
+from ..errors import InvalidValue
 from ..stages import Stage
 
 BPNA_PATTERN = r"^BPNA[a-zA-Z0-9]{12}$"
@@ -97,7 +98,11 @@ class Plant(CamelModel):
     @model_validator(mode="after")
     def _subdivision_in_country(self) -> Plant:
         if self.subdivision and not self.subdivision.startswith(self.country + "-"):
-            raise ValueError(f"subdivision {self.subdivision!r} is not in country {self.country!r}")
+            raise InvalidValue(
+                "subdivision %(subdivision)r is not in country %(country)r",
+                code="plant.subdivision-country",
+                params={"subdivision": self.subdivision, "country": self.country},
+            )
         return self
 
 
@@ -153,14 +158,14 @@ class DeclarationInput(CamelModel):
     @classmethod
     def _positive(cls, v: Decimal) -> Decimal:
         if v <= 0:
-            raise ValueError("must be greater than 0")
+            raise InvalidValue("must be greater than 0", code="value.not-positive")
         return v
 
     @field_validator("cycles_override_reason")
     @classmethod
     def _reason_not_blank(cls, v: str | None) -> str | None:
         if v is not None and not v.strip():
-            raise ValueError("must not be blank")
+            raise InvalidValue("must not be blank", code="value.blank")
         return v
 
     @model_validator(mode="after")
@@ -168,22 +173,28 @@ class DeclarationInput(CamelModel):
         default = self.default_cycles_per_year
         if self.cycles_per_year is None:
             if default is None:
-                raise ValueError(
+                raise InvalidValue(
                     "cyclesPerYear is required when no vehicleCategory gives a default "
-                    "(60 for M1/N1, 20 for L, 250 for M2/M3/N2/N3)"
+                    "(60 for M1/N1, 20 for L, 250 for M2/M3/N2/N3)",
+                    code="declaration.cycles-required",
                 )
             return self
         if self.cycles_per_year <= 0:
-            raise ValueError("cyclesPerYear must be greater than 0")
+            raise InvalidValue("cyclesPerYear must be greater than 0", code="declaration.cycles-not-positive")
         if self.cycles_per_year != default and not self.cycles_override_reason:
-            basis = (
-                f"the default for {self.vehicle_category} is {default}"
-                if default is not None
-                else "there is no default"
-            )
-            raise ValueError(
-                f"cyclesPerYear {self.cycles_per_year} is not a draft delegated act default ({basis}): "
-                "give cyclesOverrideReason (the justification also belongs in the public study)"
+            if default is None:
+                raise InvalidValue(
+                    "cyclesPerYear %(cycles)s is not a draft delegated act default (there is no default): "
+                    "give cyclesOverrideReason (the justification also belongs in the public study)",
+                    code="declaration.cycles-override-no-default",
+                    params={"cycles": self.cycles_per_year},
+                )
+            raise InvalidValue(
+                "cyclesPerYear %(cycles)s is not a draft delegated act default "
+                "(the default for %(category)s is %(default)s): "
+                "give cyclesOverrideReason (the justification also belongs in the public study)",
+                code="declaration.cycles-override",
+                params={"cycles": self.cycles_per_year, "category": self.vehicle_category, "default": default},
             )
         return self
 

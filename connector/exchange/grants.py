@@ -40,7 +40,7 @@ def add_grant(ctx: NodeContext, product_id: str, company_id: str) -> Grant:
 def revoke_grant(ctx: NodeContext, grant_id: str) -> None:
     row = ctx.session.get(Grant, grant_id)
     if row is None:
-        raise NotFound(f"grant {grant_id} not found")
+        raise NotFound("grant %(grant)s not found", code="grant.not-found", params={"grant": grant_id})
     ctx.session.delete(row)
     audit.append(ctx.session, ctx.company_id, "grant.revoked", row.product_id, company=row.company_id)
 

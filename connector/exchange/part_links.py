@@ -104,7 +104,7 @@ def link_product(
         raise ValidationFailed("only a pending incoming request can be linked to a product")
     product = ctx.session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"product {product_id} not found")
+        raise NotFound("product %(product)s not found", code="product.not-found", params={"product": product_id})
     req.callback_url = core.reply_url(ctx, req.company_id)  # the partner may have been registered since
     part = part_of(req)
     row = store.of_part(ctx.session, part.platform_url, part.trace_id) if part is not None else None
@@ -214,7 +214,7 @@ def update(
     (an empty list: those the trade names, none for a DTS trade)."""
     row = get(ctx, link_id)
     if product_id is not None and ctx.session.get(Product, product_id) is None:
-        raise NotFound(f"product {product_id} not found")
+        raise NotFound("product %(product)s not found", code="product.not-found", params={"product": product_id})
     if verifier_certs:
         _sealed_to(ctx, verifier_certs)
     if product_id is not None and product_id != row.product_id:

@@ -41,7 +41,7 @@ def request_footprint(
     """Ask the supplier of a BOM line for its footprint (RequestCreated event through the outbox)."""
     line = ctx.session.get(BomLine, line_id)
     if line is None or line.kind != "supplier":
-        raise NotFound(f"supplier BOM line {line_id} not found")
+        raise NotFound("supplier BOM line %(line)s not found", code="request.line-not-found", params={"line": line_id})
     return request_for_line(ctx, line, message=message, due_date=due_date, verifier_certs=verifier_certs)
 
 
@@ -57,7 +57,9 @@ def request_for_line(
     partner = repo.partner_row(ctx.session, line.supplier_company_id or "")
     if partner is None or not partner.node_url:
         raise ValidationFailed(
-            f"supplier {line.supplier_company_id} has no node URL; add it as a partner first",
+            "supplier %(company)s has no node URL; add it as a partner first",
+            code="request.no-node-url",
+            params={"company": line.supplier_company_id},
             errors=[{"field": "supplierCompanyId", "message": "no node URL"}],
         )
     repo.lock_line(ctx.session, line.id)  # one open request per line (uq_cfprequest_open_line), never a 500
@@ -131,7 +133,7 @@ def request_missing_inputs(ctx: NodeContext, product: Product, verifier_certs: l
 def cancel_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     req = get_request(ctx, request_id)
     if req.direction != "outgoing" or req.state != "pending":
-        raise ValidationFailed("only a pending outgoing request can be cancelled")
+        raise ValidationFailed("only a pending outgoing request can be cancelled", code="request.not-cancellable")
     set_state(ctx, req, "cancelled")
     if outbox.CANCEL in protocols.adapter(req.protocol).intents:  # PACT v3 has no cancel event: none for it
         partner = repo.partner_row(ctx.session, req.company_id)
@@ -146,7 +148,7 @@ def cancel_request(ctx: NodeContext, request_id: str) -> CfpRequest:
 def get_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     req = ctx.session.get(CfpRequest, request_id)
     if req is None:
-        raise NotFound(f"request {request_id} not found")
+        raise NotFound("request %(request)s not found", code="request.not-found", params={"request": request_id})
     return req
 
 
@@ -161,9 +163,11 @@ def accept_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     """Grant the requester the product and answer as soon as the footprint can be computed."""
     req = get_request(ctx, request_id)
     if req.direction != "incoming" or req.state != "pending":
-        raise ValidationFailed("only a pending incoming request can be accepted")
+        raise ValidationFailed("only a pending incoming request can be accepted", code="request.not-acceptable")
     if req.product_id is None:
-        raise ValidationFailed("the request names no product of this company; reject it instead")
+        raise ValidationFailed(
+            "the request names no product of this company; reject it instead", code="request.no-product"
+        )
     req.callback_url = reply_url(ctx, req.company_id)  # the partner may have been registered since
     grants.grant(ctx, req.product_id, req.company_id)
     attempt_fulfil(ctx, req, granted=True)
@@ -183,7 +187,7 @@ def link_product(
 def reject_request(ctx: NodeContext, request_id: str, reason: str, code: str = "NotFound") -> CfpRequest:
     req = get_request(ctx, request_id)
     if req.direction != "incoming" or req.state != "pending":
-        raise ValidationFailed("only a pending incoming request can be rejected")
+        raise ValidationFailed("only a pending incoming request can be rejected", code="request.not-rejectable")
     req.callback_url = reply_url(ctx, req.company_id)  # the partner may have been registered since
     reject(ctx, req, reason, code)
     return req
@@ -208,12 +212,17 @@ def reject(ctx: NodeContext, req: CfpRequest, reason: str, code: str = "NotFound
 def fulfil_request(ctx: NodeContext, request_id: str) -> CfpRequest:
     req = get_request(ctx, request_id)
     if req.direction != "incoming" or req.state != "pending":
-        raise ValidationFailed("only a pending incoming request can be fulfilled")
+        raise ValidationFailed("only a pending incoming request can be fulfilled", code="request.not-fulfillable")
     if req.product_id is None or not grants.has_grant(ctx, req.product_id, req.company_id):
-        raise ValidationFailed("accept the request (grant the product) before fulfilling it")
+        raise ValidationFailed(
+            "accept the request (grant the product) before fulfilling it", code="request.not-accepted"
+        )
     req.callback_url = reply_url(ctx, req.company_id)  # the partner may have been registered since
     if not try_fulfil(ctx, req, granted=True):
-        raise MissingUpstream("the footprint cannot be computed yet; the missing inputs were requested from suppliers")
+        raise MissingUpstream(
+            "the footprint cannot be computed yet; the missing inputs were requested from suppliers",
+            code="request.inputs-missing",
+        )
     return req
 
 

@@ -110,7 +110,7 @@ def request_packs(ctx: NodeContext, verifier_pems: list[str] | None = None) -> l
     for product in _products(ctx):
         made.extend(requests.request_missing_inputs(ctx, product, list(verifier_pems or [])))
     if not made:
-        raise ValidationFailed("every supplier footprint is already held or asked for")
+        raise ValidationFailed("every supplier footprint is already held or asked for", code="pack.nothing-to-ask")
     return made
 
 

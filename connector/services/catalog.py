@@ -17,7 +17,7 @@ from .context import NodeContext
 def get_product(ctx: NodeContext, product_id: str) -> Product:
     product = ctx.session.get(Product, product_id)
     if product is None:
-        raise NotFound(f"product {product_id} not found")
+        raise NotFound("product %(product)s not found", code="product.not-found", params={"product": product_id})
     return product
 
 
@@ -25,7 +25,10 @@ def create_product(ctx: NodeContext, data: m.ProductCreate, *, product_id: str |
     taken = [urn for urn in data.product_ids if repo.product_by_urn(ctx.session, urn) is not None]
     if taken:
         raise Conflict(
-            f"product id already in use: {', '.join(taken)}", errors=[{"field": "productIds", "message": "duplicate"}]
+            "product id already in use: %(ids)s",
+            code="product.id-taken",
+            params={"ids": ", ".join(taken)},
+            errors=[{"field": "productIds", "message": "duplicate"}],
         )
     product = Product(
         product_ids=list(data.product_ids),
@@ -63,7 +66,12 @@ def add_identifiers(ctx: NodeContext, product: Product, urns: list[str]) -> None
             continue
         other = repo.product_by_urn(ctx.session, urn)
         if other is not None:
-            raise Conflict(f"product id {urn} belongs to another product", errors=[{"field": "productIds"}])
+            raise Conflict(
+                "product id %(id)s belongs to another product",
+                code="product.id-elsewhere",
+                params={"id": urn},
+                errors=[{"field": "productIds"}],
+            )
         ctx.session.add(ProductIdentifier(urn=urn, product_id=product.id))
         product.product_ids = [*product.product_ids, urn]
         held.add(urn.lower())
@@ -160,7 +168,9 @@ def add_bom_line(ctx: NodeContext, product_id: str, data: m.SupplierLineCreate |
         target = repo.product_by_urn(ctx.session, data.supplier_product_id)
         if target is None:
             raise ValidationFailed(
-                f"no product {data.supplier_product_id} at this company",
+                "no product %(product)s at this company",
+                code="bom.unknown-own-product",
+                params={"product": data.supplier_product_id},
                 errors=[{"field": "supplierProductId", "message": "unknown product"}],
             )
         _check_units(data.unit, target.declared_unit)
@@ -188,7 +198,9 @@ def add_bom_line(ctx: NodeContext, product_id: str, data: m.SupplierLineCreate |
 def _check_units(unit: str, declared: str) -> None:
     if dimension(unit) != dimension(declared):
         raise UnitError(
-            f"unit {unit!r} is not convertible to the supplier's declared unit {declared!r}",
+            "unit %(unit)r is not convertible to the supplier's declared unit %(declared)r",
+            code="bom.unit-not-declared",
+            params={"unit": unit, "declared": declared},
             errors=[{"field": "unit", "message": "incompatible unit"}],
         )
 
@@ -196,7 +208,7 @@ def _check_units(unit: str, declared: str) -> None:
 def delete_bom_line(ctx: NodeContext, product_id: str, line_id: str) -> None:
     line = ctx.session.get(BomLine, line_id)
     if line is None or line.product_id != product_id:
-        raise NotFound(f"BOM line {line_id} not found")
+        raise NotFound("BOM line %(line)s not found", code="bom.line-not-found", params={"line": line_id})
     ctx.session.delete(line)
 
 
@@ -223,7 +235,9 @@ def add_emission(ctx: NodeContext, product_id: str, data: m.EmissionCreate) -> O
 def delete_emission(ctx: NodeContext, product_id: str, emission_id: str) -> None:
     row = ctx.session.get(OwnEmission, emission_id)
     if row is None or row.product_id != product_id:
-        raise NotFound(f"emission line {emission_id} not found")
+        raise NotFound(
+            "emission line %(emission)s not found", code="emission.not-found", params={"emission": emission_id}
+        )
     ctx.session.delete(row)
 
 
@@ -239,7 +253,7 @@ def _callable_node_url(ctx: NodeContext, url: str | None) -> None:
 
 def create_partner(ctx: NodeContext, data: m.PartnerCreate) -> Partner:
     if repo.partner_by_company(ctx.session, data.company_id):
-        raise Conflict(f"partner {data.company_id} already exists")
+        raise Conflict("partner %(company)s already exists", code="partner.exists", params={"company": data.company_id})
     _callable_node_url(ctx, data.node_url)
     partner = Partner(**data.model_dump())
     ctx.session.add(partner)
@@ -250,7 +264,7 @@ def create_partner(ctx: NodeContext, data: m.PartnerCreate) -> Partner:
 def get_partner(ctx: NodeContext, partner_id: str) -> Partner:
     partner = ctx.session.get(Partner, partner_id)
     if partner is None:
-        raise NotFound(f"partner {partner_id} not found")
+        raise NotFound("partner %(partner)s not found", code="partner.not-found", params={"partner": partner_id})
     return partner
 
 

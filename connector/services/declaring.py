@@ -38,7 +38,11 @@ class NotConfigured(ConnectorError):
 def _pack_footprint(ctx: NodeContext, product_id: str) -> UpstreamFootprint:
     held = upstream_footprints.newest_active(ctx.session, product_id)
     if held is None or not held.attestation:
-        raise MissingUpstream(f"no attested footprint of {product_id} is held yet; request it from the pack maker")
+        raise MissingUpstream(
+            "no attested footprint of %(product)s is held yet; request it from the pack maker",
+            code="declaration.pack-missing",
+            params={"product": product_id},
+        )
     return held
 
 
@@ -87,7 +91,7 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> DeclarationRecord:
     if identity is None or not identity.can_sign or identity.trust is None or identity.role != "oem":
         raise NotConfigured("declarations are signed with an oem-role certificate; this node has none")
     if inp.issuer_company_id and inp.issuer_company_id != ctx.company_id:
-        raise ValidationFailed("issuerCompanyId must be this node's company id")
+        raise ValidationFailed("issuerCompanyId must be this node's company id", code="declaration.not-issuer")
     held = _pack_footprint(ctx, inp.pack_product_id)
     at = ctx.now()
     verified = verify_attestation(held.attestation or "", identity.trust, at=at, audience=ctx.company_id)
@@ -136,7 +140,11 @@ def declare(ctx: NodeContext, inp: DeclarationInput) -> DeclarationRecord:
 def get_declaration(ctx: NodeContext, declaration_id: str) -> DeclarationRecord:
     row = ctx.session.get(DeclarationRecord, declaration_id)
     if row is None:
-        raise NotFound(f"declaration {declaration_id} not found")
+        raise NotFound(
+            "declaration %(declaration)s not found",
+            code="declaration.not-found",
+            params={"declaration": declaration_id},
+        )
     return row
 
 

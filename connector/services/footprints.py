@@ -140,7 +140,9 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
         )
     if missing:
         raise MissingUpstream(
-            "no upstream footprint held yet for: " + "; ".join(missing),
+            "no upstream footprint held yet for: %(missing)s",
+            code="footprint.upstream-missing",
+            params={"missing": "; ".join(missing)},
             errors=[{"field": "bom", "message": m} for m in missing],
         )
     # own emissions only now: most recomputations a supplier's answer starts stop above, an input still missing
@@ -199,7 +201,9 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
         ctx.session.flush()
     except IntegrityError as exc:  # only without the product lock: a concurrent compute issued this version first
         raise Conflict(
-            f"another version of product {product.id}'s footprint was issued at the same moment; compute again"
+            "another version of product %(product)s's footprint was issued at the same moment; compute again",
+            code="footprint.concurrent",
+            params={"product": product.id},
         ) from exc
     return fp, True
 
@@ -207,7 +211,9 @@ def compute(ctx: NodeContext, product_id: str, *, active: Footprint | None = LOO
 def get_footprint(ctx: NodeContext, footprint_id: str) -> Footprint:
     fp = ctx.session.get(Footprint, footprint_id)
     if fp is None:
-        raise NotFound(f"footprint {footprint_id} not found")
+        raise NotFound(
+            "footprint %(footprint)s not found", code="footprint.not-found", params={"footprint": footprint_id}
+        )
     return fp
 
 
@@ -300,7 +306,9 @@ def record_upstream(
     if not not_held and repo.upstream_held(ctx.session, row.footprint_id):
         # the unique constraint would make this a 500; a footprint id names one immutable footprint
         raise AlreadyHeld(
-            f"upstream footprint {row.footprint_id} is already held",
+            "upstream footprint %(footprint)s is already held",
+            code="upstream.already-held",
+            params={"footprint": row.footprint_id},
             errors=[{"field": "footprintId", "message": "duplicate"}],
         )
     if previous is not None and previous[1] != row.footprint_id:

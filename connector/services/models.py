@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..decimals import DecimalStr, format_decimal
-from ..errors import UnitError
+from ..errors import InvalidValue, UnitError
 from ..protocols import KNOWN as KNOWN_PROTOCOLS
 from ..stages import Stage
 from ..units import PACT_DECLARED_UNITS, normalize_unit
@@ -33,25 +33,25 @@ def _bounded(v: Decimal) -> Decimal:
     # Stored as varchar(80) (PostgreSQL refused longer ones with a 500, SQLite kept them), and a product of two
     # 30-digit operands stays exact under the 60-digit calculation context.
     if len(format_decimal(v).lstrip("-").replace(".", "")) > MAX_DIGITS:
-        raise ValueError(f"at most {MAX_DIGITS} digits")
+        raise InvalidValue("at most %(digits)s digits", code="decimal.too-many-digits", params={"digits": MAX_DIGITS})
     return v
 
 
 def _positive(v: Decimal) -> Decimal:
     if v <= 0:
-        raise ValueError("must be greater than zero")
+        raise InvalidValue("must be greater than zero", code="value.not-positive")
     return v
 
 
 def _rating(v: Decimal) -> Decimal:
     if not Decimal(1) <= v <= Decimal(5):
-        raise ValueError("must be between 1 and 5")
+        raise InvalidValue("must be between 1 and 5", code="value.not-a-rating")
     return v
 
 
 def _percent(v: Decimal) -> Decimal:
     if not Decimal(0) <= v <= Decimal(100):
-        raise ValueError("must be between 0 and 100")
+        raise InvalidValue("must be between 0 and 100", code="value.not-a-percent")
     return v
 
 
@@ -60,7 +60,7 @@ def _unit(v: str) -> str:
     try:
         return normalize_unit(v)
     except UnitError as exc:
-        raise ValueError(exc.detail) from None
+        raise InvalidValue(exc.detail.replace("%", "%%"), code=exc.code, params=exc.params) from None
 
 
 InDecimal = Annotated[DecimalStr, AfterValidator(_bounded)]
@@ -74,7 +74,11 @@ Unit = Annotated[str, Field(min_length=1, max_length=40), AfterValidator(_unit)]
 def _pact_unit(v: str) -> str:
     # a product's footprints go out as PACT v3, whose declaredUnitOfMeasurement is a closed list (no gram, ton, Wh)
     if v not in PACT_DECLARED_UNITS:
-        raise ValueError(f"a product's declared unit must be one of PACT's: {', '.join(PACT_DECLARED_UNITS)}")
+        raise InvalidValue(
+            "a product's declared unit must be one of PACT's: %(units)s",
+            code="unit.not-pact",
+            params={"units": ", ".join(PACT_DECLARED_UNITS)},
+        )
     return v
 
 
@@ -85,7 +89,7 @@ DeclaredUnit = Annotated[Unit, AfterValidator(_pact_unit)]
 def _not_null(cls: type, v: object) -> object:
     # runs only for fields sent: an explicit null on a NOT NULL column was a 500
     if v is None:
-        raise ValueError("may be omitted, but not null")
+        raise InvalidValue("may be omitted, but not null", code="value.null")
     return v
 
 
@@ -189,9 +193,9 @@ class EmissionCreate(Model):
         direct = self.value is not None
         activity = self.amount is not None or self.factor is not None
         if direct == activity:
-            raise ValueError("give either value, or amount and factor")
+            raise InvalidValue("give either value, or amount and factor", code="emission.value-or-activity")
         if activity and (self.amount is None or self.factor is None or not self.source):
-            raise ValueError("an activity line needs amount, factor and source")
+            raise InvalidValue("an activity line needs amount, factor and source", code="emission.activity-incomplete")
         return self
 
 
@@ -287,7 +291,11 @@ class EnteredUpstreamCreate(UpstreamFootprintCreate):
     @classmethod
     def _kind(cls, v: str) -> str:
         if v not in SOURCE_KINDS:
-            raise ValueError(f"sourceKind must be one of {', '.join(SOURCE_KINDS)}")
+            raise InvalidValue(
+                "sourceKind must be one of %(kinds)s",
+                code="upstream.source-kind",
+                params={"kinds": ", ".join(SOURCE_KINDS)},
+            )
         return v
 
     @field_validator("document")

@@ -22,12 +22,17 @@ MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 
 def parse_bundle(raw: bytes) -> EvidenceBundle:
     if len(raw) > MAX_BUNDLE_BYTES:
-        raise ValidationFailed(f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
+        raise ValidationFailed(
+            "the bundle is larger than %(mib)s MiB",
+            code="bundle.too-large",
+            params={"mib": MAX_BUNDLE_BYTES // (1024 * 1024)},
+        )
     try:
         return EvidenceBundle.model_validate(json.loads(raw))
     except (ValueError, ValidationError) as exc:
         raise ValidationFailed(
             "this file is not an evidence bundle (JSON with declaration, pack and packages)",
+            code="bundle.not-a-bundle",
             errors=[{"field": "bundle", "message": str(exc).splitlines()[0][:300]}],
         ) from None
 
@@ -39,7 +44,9 @@ def _trust(ctx: NodeContext, anchors_pem: bytes | None) -> TrustStore:
             anchors = load_certificates(anchors_pem)
         except (ValueError, ConnectorError):
             raise ValidationFailed(
-                "the trust anchors are not PEM certificates", errors=[{"field": "anchors", "message": "not PEM"}]
+                "the trust anchors are not PEM certificates",
+                code="bundle.anchors-not-pem",
+                errors=[{"field": "anchors", "message": "not PEM"}],
             ) from None
         return TrustStore(anchors, identity.crls if identity else (), clock_skew=ctx.settings.clock_skew)
     if identity is None or identity.trust is None:
@@ -85,7 +92,9 @@ def certify_pack(ctx: NodeContext, raw: bytes, anchors_pem: bytes | None, actor:
     if key is None or ctx.identity is None:
         raise NotConfigured("only a node holding a verifier-role certificate can certify")
     if not bundle.pack.package or bundle.pack.package not in bundle.packages:
-        raise ValidationFailed("the pack attestation has no evidence package in this bundle")
+        raise ValidationFailed(
+            "the pack attestation has no evidence package in this bundle", code="bundle.no-pack-evidence"
+        )
     evidence = {
         "package": bundle.pack.package,
         "packages": {k: v.model_dump(mode="json", exclude_none=True) for k, v in bundle.packages.items()},

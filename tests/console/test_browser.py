@@ -326,7 +326,13 @@ def test_japanese_from_the_browser_and_english_from_the_switch(dataspace: LiveDa
     screenshot(page, "dashboard-ja")
     product = _api(dataspace, HOKURIKU, "GET", "/products")["items"][0]["id"]
     page.goto(dataspace.url(HOKURIKU, f"/products/{product}"))
-    assert "原材料の取得及び前処理" in page.locator("#emission-form").inner_text()
+    assert "原材料の調達及び前処理" in page.locator("#emission-form").inner_text()
+    page.locator("#f-value").fill("12,5")  # the core's refusal, in Japanese next to the field and in the alert
+    page.locator("#emission-form button[type=submit]").click()
+    expect(page.locator("#e-value")).to_have_text(
+        "小数点（.）を使った10進数で入力してください（例：12.5、指数表記は不可）。"
+    )
+    expect(page.locator(".notice.bad")).to_contain_text("排出量（宣言単位あたり kg CO2e）")
     screenshot(page, "product-ja")
     page.get_by_role("link", name="English").click()
     expect(page.locator("html")).to_have_attribute("lang", "en")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -13,6 +16,54 @@ from connector.console import i18n
 from connector.stages import Stage
 
 CONSOLE = Path(i18n.__file__).parent
+CORE = CONSOLE.parent
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sr]")
+
+
+def _po() -> Any:
+    with (CONSOLE / "i18n" / "ja.po").open("rb") as handle:
+        return read_po(handle, locale="ja")
+
+
+def _literal(node: ast.expr) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal(node.left), _literal(node.right)
+        return None if left is None or right is None else left + right
+    return None
+
+
+def core_codes() -> dict[str, set[str]]:
+    """code -> English templates of every coded message in the code base: ``ConnectorError(template, code=...)`` and
+    ``InvalidValue(template, code=...)`` with a literal code (a code passed on from another error is not listed)."""
+    found: dict[str, set[str]] = {}
+    for path in CORE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            code = next((k.value for k in node.keywords if k.arg == "code"), None)
+            if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                template = _literal(node.args[0])
+                assert template is not None, f"{path}:{node.lineno}: a coded message needs a literal template"
+                found.setdefault(code.value, set()).add(template)
+    return found
+
+
+def check_names() -> set[str]:
+    """The names the verifier gives its checks: ``node.ok("name", ...)`` / ``node.fail("name", ...)``."""
+    names = set()
+    for path in (CORE / "verification").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in ("ok", "fail")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+            ):
+                names.add(node.args[0].value)
+    return names
 
 
 def extracted() -> set[str]:
@@ -27,14 +78,31 @@ def extracted() -> set[str]:
 
 
 def test_every_string_has_its_japanese_and_none_is_stale() -> None:
-    with (CONSOLE / "i18n" / "ja.po").open("rb") as handle:
-        po = read_po(handle, locale="ja")
-    translated = {str(m.id): str(m.string) for m in po if m.id}
+    translated = {str(m.id): str(m.string) for m in _po() if m.id and not m.context}
     used = extracted()
     assert len(used) > 200  # the extraction reads the templates (a broken method map finds nothing)
     assert sorted(used - translated.keys()) == [], "add these to connector/console/i18n/ja.po"
     assert sorted(k for k, v in translated.items() if not v.strip()) == []
     assert sorted(translated.keys() - used) == [], "no longer used: remove them from ja.po"
+
+
+def test_every_core_code_has_its_japanese_and_none_is_stale() -> None:
+    """The core's coded messages: one catalog entry per code (msgctxt), whose msgid is the core's English template
+    (a changed template shows here: its translation needs a look), using only the template's params."""
+    entries = {str(m.context): m for m in _po() if m.id and m.context}
+    raised = core_codes()
+    assert len(raised) > 40  # the scan reads the sources
+    assert sorted(raised.keys() - entries.keys()) == [], "add these codes to ja.po (msgctxt)"
+    assert sorted(entries.keys() - raised.keys()) == [], "no longer raised: remove them from ja.po"
+    for code, entry in entries.items():
+        assert str(entry.id) in raised[code], f"{code}: the English changed to {raised[code]}"
+        assert str(entry.string).strip(), code
+        assert set(PLACEHOLDER.findall(str(entry.string))) <= set(PLACEHOLDER.findall(str(entry.id))), code
+
+
+def test_every_check_of_the_verifier_has_its_name_translated() -> None:
+    assert check_names() - set(i18n.CHECK_NAMES) == set()
+    assert len(check_names()) > 20
 
 
 def test_placeholders_survive_translation() -> None:
@@ -46,10 +114,10 @@ def test_placeholders_survive_translation() -> None:
 def test_the_four_life_cycle_stages_in_both_languages() -> None:
     en, ja = i18n.Translator("en"), i18n.Translator("ja")
     assert [ja.stage(s) for s in Stage] == [
-        "原材料の取得及び前処理",
+        "原材料の調達及び前処理",
         "主要製品の生産",
         "流通",
-        "使用済み及びリサイクル",
+        "使用後処理及びリサイクル",
     ]
     assert en.stage(Stage.END_OF_LIFE) == "End of life and recycling"
 
@@ -73,3 +141,27 @@ def test_the_language_comes_from_the_switch_then_accept_language() -> None:
     assert i18n.choose(None, "de") == "en"
     assert i18n.choose("en", "ja") == "en"
     assert i18n.choose("xx", "ja") == "ja"
+
+
+def test_a_core_message_is_translated_by_its_code_and_falls_back_to_its_english() -> None:
+    from connector.console.forms import core_message, pydantic_message
+    from connector.errors import NotFound, ValidationFailed
+
+    en, ja = i18n.Translator("en"), i18n.Translator("ja")
+    found = NotFound("product %(product)s not found", code="product.not-found", params={"product": "p-1"})
+    assert found.detail == "product p-1 not found" and found.params == {"product": "p-1"}
+    assert ja.message(core_message(found)) == "製品 p-1 が見つかりません"
+    assert en.message(core_message(found)) == "product p-1 not found"
+    unknown = ValidationFailed("something new: %(x)s", code="not.in.the.catalog", params={"x": 1})
+    assert ja.message(core_message(unknown)) == "something new: 1"  # a code it does not know: English, not blank
+    plain = ValidationFailed("no code given")
+    assert plain.code == "validation-error" and ja.message(core_message(plain)) == "no code given"
+    # a translation naming a param the error did not give falls back too
+    odd = NotFound("product not found", code="product.not-found")
+    assert ja.message(core_message(odd)) == "product not found"
+    # pydantic: by type, with its ctx; an unknown type in pydantic's English
+    err = {"type": "string_too_long", "msg": "String should have at most 5 characters", "ctx": {"max_length": 5}}
+    assert ja.message(pydantic_message(err)) == "5文字以内で入力してください。"
+    assert en.message(pydantic_message(err)) == "String should have at most 5 characters"
+    assert ja.message(pydantic_message({"type": "brand_new", "msg": "Brand new"})) == "Brand new"
+    assert ja.label("stages.distribution") == "流通" and ja.label("nodeUrl") == "ノードURL"

@@ -253,7 +253,7 @@ async def test_japanese_from_accept_language_and_english_from_the_switch(console
         assert '<html lang="ja">' in page.text and "ログイン" in page.text
         await _log_in(client, "editor")
         page = await client.get(f"/console/products/{console.product_id}")
-        assert "原材料の取得及び前処理" in page.text and "使用済み及びリサイクル" in page.text
+        assert "原材料の調達及び前処理" in page.text and "使用後処理及びリサイクル" in page.text
         r = await client.get("/console/lang/en", params={"next": f"/console/products/{console.product_id}"})
         assert r.status_code == 303
         page = await client.get(r.headers["location"])
@@ -472,3 +472,47 @@ async def test_the_requests_page_shows_remembered_part_links_and_forgets_one(con
         assert session.get(PartLink, link_id) is None
         actions = [e.action for e in session.exec(select(AuditEntry).where(AuditEntry.actor == "user:editor"))]
     assert "console.part-link.removed" in actions
+
+
+async def test_a_japanese_page_shows_the_cores_refusals_in_japanese(console: Console) -> None:
+    """Refusals of the core (pydantic's, a validator's, a service's) come back in the page's language: translated by
+    their code or pydantic type with their values filled in, the field named by its translated label."""
+    async with console.client(**{"accept-language": "ja"}) as client:
+        await _log_in(client, "editor")
+        page = await client.get(f"/console/products/{console.product_id}")
+        url = f"/console/products/{console.product_id}/emissions"
+        r = await client.post(url, data={"csrf": _csrf(page.text), "stage": "main_production", "value": "12,5"})
+        assert r.status_code == 422
+        assert "入力内容を確認してください：排出量（宣言単位あたり kg CO2e）。" in r.text  # the label, translated
+        assert 'id="e-value">小数点（.）を使った10進数で入力してください' in r.text  # pydantic's decimal_string
+        assert "/console/lang/en?next=%2Fconsole%2F" + '"' in r.text  # no Referer: the switch goes to the dashboard
+        came = {"referer": f"https://node.test/console/products/{console.product_id}"}
+        r = await client.post(url, data={"csrf": _csrf(page.text), "value": "12,5"}, headers=came)
+        assert f"/console/lang/en?next=%2Fconsole%2Fproducts%2F{console.product_id}" + '"' in r.text  # not the POST's
+        activity = {"stage": "main_production", "amount": "3", "unit": "furlong", "factor": "0.5", "source": "x"}
+        r = await client.post(url, data={"csrf": _csrf(page.text), **activity})
+        assert r.status_code == 422 and 'id="e-unit">単位「furlong」は使用できません' in r.text  # unit.unknown
+        r = await client.post(url, data={"csrf": _csrf(page.text), "stage": "main_production", "amount": "3"})
+        assert r.status_code == 422  # a model validator's refusal goes to the form's own line
+        assert "活動量による入力には、活動量・排出係数・係数の出典がすべて必要です" in r.text
+        assert "Value error" not in r.text and "an activity line needs" not in r.text
+
+        # a supplier's value per kWh for a line bought in kilograms: computing cannot convert the quantity
+        line_id = re.search(r"/lines/([0-9a-f-]+)/enter", page.text)
+        assert line_id is not None
+        r = await client.post(
+            f"/console/products/{console.product_id}/lines/{line_id.group(1)}/enter",
+            data={"csrf": _csrf(page.text), "declaredUnit": "kilowatt hour", "main_production": "0.5"},
+        )
+        assert r.status_code == 303
+        r = await client.post(f"/console/products/{console.product_id}/compute", data={"csrf": _csrf(page.text)})
+        assert r.status_code == 422
+        assert "「kilogram」を「kilowatt hour」に換算できません" in r.text and "cannot convert" not in r.text
+
+        r = await client.get("/console/products/no-such-product")
+        assert r.status_code == 404 and "製品 no-such-product が見つかりません" in r.text  # a service's NotFound
+    async with console.client() as client:  # the same refusal on an English page: the core's own words
+        await _log_in(client, "editor")
+        page = await client.get(f"/console/products/{console.product_id}")
+        r = await client.post(f"/console/products/{console.product_id}/compute", data={"csrf": _csrf(page.text)})
+        assert r.status_code == 422 and "cannot convert &#39;kilogram&#39; to &#39;kilowatt hour&#39;" in r.text
