@@ -7,8 +7,10 @@ tokens and API keys in clear, yet both start and answer /health; so ``serve`` re
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +19,8 @@ from .common import die
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+log = logging.getLogger("connector.serve")
 
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 """TLS 1.2 suites the node offers: forward secrecy (ECDHE) and AEAD only, so no CBC and no RSA key exchange.
@@ -79,6 +83,13 @@ def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
     holds on the others."""
     import uvicorn
 
+    from ..storage.db import create_schema, make_engine
+    from .node import node_identity
+
+    node_identity(settings)  # what would stop every worker stops here, once: the identity files, the database
+    engine = make_engine(str(settings.database_url))
+    create_schema(engine)  # migrated once, before the workers start
+    engine.dispose()
     os.environ[WORKER_DATA_DIR] = str(settings.data_dir.resolve())
     os.environ[WORKER_INSECURE_DEV] = "1" if insecure_dev else "0"
     if settings.token_secret is None:
@@ -99,6 +110,18 @@ def worker_app() -> FastAPI:
     """The app of one worker process of ``connector serve --workers N``: the node of the data dir in
     ``CONNECTOR_SERVE_WORKER_DATA_DIR``, claimed as ``serve`` claims it (a worker slot: its own outbox lease holder
     id; the one on slot 0 polls the Ouranos platforms)."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    try:
+        return _worker_app()
+    except SystemExit:  # a refusal, already said on stderr
+        sys.exit(STARTUP_FAILURE)  # uvicorn's supervisor then stops, instead of restarting the worker forever
+    except Exception:
+        log.exception("worker of connector serve failed to start")
+        sys.exit(STARTUP_FAILURE)
+
+
+def _worker_app() -> FastAPI:
     from .. import runtime
     from ..api.app import create_app
     from ..storage.private import secure_folder

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from connector import runtime
 from connector.cli.main import app
 from connector.config import Settings
+from connector.storage import db
 
 ANDES = "urn:pact:andes-lithium.example:company:andes-lithium"
 
@@ -108,6 +109,8 @@ def test_several_workers_on_postgresql_run_from_the_data_dir(tmp_path, monkeypat
     runner = CliRunner()
     served: list[tuple[tuple[object, ...], dict[str, object]]] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append((a, kw)))
+    migrated: list[str] = []
+    monkeypatch.setattr(db, "create_schema", lambda engine: migrated.append(engine.dialect.name))
     started = runner.invoke(app, ["serve", "--data-dir", str(data), "--insecure-dev", "--workers", "3"])
     assert started.exit_code == 0, started.output
     ((args, kwargs),) = served
@@ -115,6 +118,17 @@ def test_several_workers_on_postgresql_run_from_the_data_dir(tmp_path, monkeypat
     assert os.environ[serve_module.WORKER_DATA_DIR] == str(data.resolve())
     assert os.environ[serve_module.WORKER_INSECURE_DEV] == "1"
     assert os.environ["CONNECTOR_TOKEN_SECRET"]  # one secret for all the workers: tokens and cookies hold on each
+    assert migrated == ["postgresql"]  # once, in the parent, before the workers start
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor(monkeypatch) -> None:
+    from uvicorn.config import STARTUP_FAILURE
+
+    from connector.cli import serve as serve_module
+
+    with pytest.raises(SystemExit) as stopped:  # no data dir handed over: a refusal, not a restart loop
+        serve_module.worker_app()
+    assert stopped.value.code == STARTUP_FAILURE
 
 
 def test_one_worker_process_of_a_data_dir_polls() -> None:
