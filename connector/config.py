@@ -59,6 +59,13 @@ class Settings(BaseSettings):
     database_url: str | None = None
     listen_host: str = "127.0.0.1"
     listen_port: int = 8000
+    serve_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="worker processes `connector serve` runs (its --workers): more than one needs PostgreSQL "
+        '(docs/deployment-guide.md, "Several worker processes")',
+    )
 
     max_body_bytes: int = Field(1_048_576, description="request body limit of every route but the two below")
     max_event_bytes: int = Field(
@@ -127,7 +134,9 @@ class Settings(BaseSettings):
     clock_skew: timedelta = timedelta(minutes=5)
     access_token_ttl: timedelta = timedelta(minutes=10)
     token_secret: SecretStr | None = Field(
-        None, description="HMAC key of access tokens; set the same value on every worker of a node (random if unset)"
+        None,
+        description="HMAC key of PACT access tokens and console session cookies; set the same value on every process "
+        "of a node (random if unset: one per `connector serve`, shared by its --workers)",
     )
     outgoing_basic_credentials: dict[str, tuple[str, str]] = Field(
         default_factory=dict,

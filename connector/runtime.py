@@ -26,6 +26,21 @@ class DatabaseInUse(ConnectorError):
     title = "Database in use"
 
 
+class WorkersNeedPostgres(ConnectorError):
+    status = 409
+    type_ = "workers-need-postgresql"
+    title = "Several workers need PostgreSQL"
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Refuse several worker processes on SQLite, which is served by one process (:func:`hold_database`)."""
+    if workers > 1 and settings.is_sqlite:
+        raise WorkersNeedPostgres(
+            f"--workers {workers} needs PostgreSQL: this node's database is SQLite ({settings.database_url}), "
+            "which one process serves; run one worker, or move the node to PostgreSQL (docs/deployment-guide.md)"
+        )
+
+
 def _try_lock(path: Path) -> IO[bytes] | None:
     """The open file, locked exclusively; None when another open file (in any process) holds the lock."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -94,6 +109,17 @@ def lease_holder(data_dir: Path) -> str:
             _HELD.append(handle)
             return f"{node_id}/{slot}"
         slot += 1
+
+
+POLLER_SLOT = 0
+"""The worker slot whose process polls (the Ouranos platforms): one per data dir at any time."""
+
+
+def runs_pollers(holder: str | None) -> bool:
+    """Whether the process with this lease holder id polls: the one holding worker slot 0 of its data dir, so the
+    worker processes of one ``connector serve --workers N`` poll once, not N times; a worker restarted after a
+    crash takes the freed slot, and the polling with it. None (a node without a slot: in-process, tests) polls."""
+    return holder is None or holder.rsplit("/", 1)[-1] == str(POLLER_SLOT)
 
 
 def release_all() -> None:

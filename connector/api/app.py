@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from .. import __version__, protocols
+from .. import __version__, protocols, runtime
 from ..config import Settings
 from ..console import install as install_console
 from ..exchange.worker import OutboxWorker
@@ -138,7 +138,8 @@ def create_app(
 
     ``transport`` replaces the network for the peer client, so a test can route many in-process nodes.
     ``lease_holder``: the outbox worker's stable holder id (``runtime.lease_holder``), so that after a crash it
-    takes back its own leases at once; without one, a new id per worker (its leases run out instead).
+    takes back its own leases at once; without one, a new id per worker (its leases run out instead). It also says
+    whether this process polls the Ouranos platforms (``runtime.runs_pollers``: one worker process of a node does).
     The database schema is migrated to head on creation.
     """
     engine = engine or make_engine(str(settings.database_url))
@@ -152,7 +153,8 @@ def create_app(
         app.state.peer_client, app.state.worker = client, worker
         if worker:
             worker.start()
-        ouranos = ouranos_poller.start(app)  # our node as a participant on Ouranos platforms (docs/ouranos.md)
+        # our node as a participant on Ouranos platforms (docs/ouranos.md): polled by one worker process of a node
+        ouranos = ouranos_poller.start(app, poll=runtime.runs_pollers(lease_holder))
         await _warm(app)
         try:
             yield

@@ -24,7 +24,7 @@ from .ca import ca_app
 from .common import die, env_has, first_error, read_json
 from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
 from .part_links import part_link_app
-from .serve import check_serve, tls_options
+from .serve import check_serve, serve_workers, tls_options
 from .suppliers import import_footprint_command, record_upstream_command, supplier_data_command
 from .users import user_app
 from .verify import certify_command, verify_command
@@ -154,6 +154,14 @@ def serve(
             "--insecure-dev", help="Start without a signing identity or TLS (local development only; said in /health)"
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Worker processes (default: the serve_workers setting, 1); more than one needs PostgreSQL",
+        ),
+    ] = None,
 ) -> None:
     """Run the node's HTTPS server (it needs a signing identity and TLS unless --insecure-dev)."""
     import uvicorn
@@ -162,8 +170,16 @@ def serve(
 
     settings = node_settings(data_dir, listen_host=host, listen_port=port)
     settings = settings.model_copy(update={"insecure_dev": insecure_dev})  # the flag only, never the environment
+    count = workers or settings.serve_workers
+    try:
+        runtime.check_workers(settings, count)  # SQLite is served by one process
+    except ConnectorError as exc:
+        fail(exc)
     for warning in check_serve(settings, insecure_dev):
         err.print(f"[bold red]WARNING: {warning}[/]", soft_wrap=True, markup=True)
+    if count > 1:
+        serve_workers(settings, count, insecure_dev)  # each worker claims its slot as below (serve.worker_app)
+        return
     try:
         holder = runtime.claim_process(settings)  # one process per SQLite database; this process's lease holder id
     except ConnectorError as exc:

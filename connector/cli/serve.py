@@ -7,10 +7,20 @@ tokens and API keys in clear, yet both start and answer /health; so ``serve`` re
 
 from __future__ import annotations
 
-from typing import Any
+import logging
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from .common import die
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+log = logging.getLogger("connector.serve")
 
 TLS12_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 """TLS 1.2 suites the node offers: forward secrecy (ECDHE) and AEAD only, so no CBC and no RSA key exchange.
@@ -57,3 +67,70 @@ def check_serve(settings: Settings, insecure_dev: bool) -> list[str]:
         f"INSECURE DEVELOPMENT MODE (--insecure-dev): {'; '.join(reasons) or 'flag given'}. "
         "Never use this node in a dataspace."
     ]
+
+
+WORKER_DATA_DIR = "CONNECTOR_SERVE_WORKER_DATA_DIR"
+WORKER_INSECURE_DEV = "CONNECTOR_SERVE_WORKER_INSECURE_DEV"
+"""How ``connector serve --workers N`` tells its worker processes which node they serve (they are started by
+uvicorn, which calls :func:`worker_app` in each): the data dir, and whether --insecure-dev was given (the flag only:
+the parent always sets it)."""
+
+
+def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
+    """Run ``workers`` processes of the node on one listening socket (uvicorn's supervisor: it restarts a worker
+    that dies, and on SIGINT/SIGTERM stops them all gracefully). Without a configured token secret, one random
+    secret is made here and handed to every worker: a PACT access token or a console cookie issued by one worker
+    holds on the others."""
+    import uvicorn
+
+    from ..storage.db import create_schema, make_engine
+    from .node import node_identity
+
+    node_identity(settings)  # what would stop every worker stops here, once: the identity files, the database
+    engine = make_engine(str(settings.database_url))
+    create_schema(engine)  # migrated once, before the workers start
+    engine.dispose()
+    os.environ[WORKER_DATA_DIR] = str(settings.data_dir.resolve())
+    os.environ[WORKER_INSECURE_DEV] = "1" if insecure_dev else "0"
+    if settings.token_secret is None:
+        os.environ["CONNECTOR_TOKEN_SECRET"] = secrets.token_urlsafe(32)
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=workers,
+        host=settings.listen_host,
+        port=settings.listen_port,
+        log_level="info",
+        timeout_graceful_shutdown=3,
+        **tls_options(settings),
+    )
+
+
+def worker_app() -> FastAPI:
+    """The app of one worker process of ``connector serve --workers N``: the node of the data dir in
+    ``CONNECTOR_SERVE_WORKER_DATA_DIR``, claimed as ``serve`` claims it (a worker slot: its own outbox lease holder
+    id; the one on slot 0 polls the Ouranos platforms)."""
+    from uvicorn.config import STARTUP_FAILURE
+
+    try:
+        return _worker_app()
+    except SystemExit:  # a refusal, already said on stderr
+        sys.exit(STARTUP_FAILURE)  # uvicorn's supervisor then stops, instead of restarting the worker forever
+    except Exception:
+        log.exception("worker of connector serve failed to start")
+        sys.exit(STARTUP_FAILURE)
+
+
+def _worker_app() -> FastAPI:
+    from .. import runtime
+    from ..api.app import create_app
+    from ..storage.private import secure_folder
+    from .node import node_identity, node_settings
+
+    if WORKER_DATA_DIR not in os.environ:
+        die(f"{WORKER_DATA_DIR} is unset: worker_app is started by `connector serve --workers N`")
+    settings = node_settings(Path(os.environ[WORKER_DATA_DIR]))
+    settings = settings.model_copy(update={"insecure_dev": os.environ.get(WORKER_INSECURE_DEV) == "1"})
+    holder = runtime.claim_process(settings)
+    secure_folder(settings.data_dir)
+    return create_app(settings, identity=node_identity(settings), lease_holder=holder)

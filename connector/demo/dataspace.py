@@ -205,13 +205,14 @@ class DemoDataspace:
 
     # processes ----------------------------------------------------------------------------------------------------
 
-    def start(self, company_id: str) -> None:
+    def start(self, company_id: str, *options: str) -> None:
+        """Start a company's node (``options``: more ``connector serve`` options, e.g. ``--workers 2``)."""
         node = self.nodes[company_id]
         log = open(node.data_dir / "node.log", "ab")  # noqa: SIM115 - handed to the child process
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         env = {k: v for k, v in env.items() if not k.startswith("CONNECTOR_")}
         node.process = subprocess.Popen(
-            [sys.executable, "-m", "connector", "serve", "--data-dir", str(node.data_dir)],
+            [sys.executable, "-m", "connector", "serve", "--data-dir", str(node.data_dir), *options],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,7 +16,7 @@ from sqlmodel import Session
 from connector.demo.dataspace import DemoDataspace, free_ports
 from connector.services.audit import check_chain
 from connector.storage.db import make_engine
-from tests.conftest import FIXTURE_FILE, PG_URL, _require_backend
+from tests.conftest import FIXTURE_FILE
 
 pytestmark = pytest.mark.e2e
 
@@ -27,27 +25,8 @@ DUPLICATES = text("""SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n F
                      HAVING count(*) > 1) d""")
 
 
-@pytest.fixture
-def pg_schemas() -> Iterator[list[str]]:
-    _require_backend("postgresql")
-    made: list[str] = []
-    yield made
-    admin = make_engine(PG_URL)
-    with admin.begin() as conn:
-        for schema in made:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-    admin.dispose()
-
-
-def test_the_automaker_split_over_two_processes_on_one_database(tmp_path: Path, pg_schemas: list[str]) -> None:
-    def database_url(_company_id: str) -> str:
-        schema = "mp_" + uuid.uuid4().hex[:12]
-        admin = make_engine(PG_URL)
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        admin.dispose()
-        pg_schemas.append(schema)
-        return f"{PG_URL}?options=-csearch_path%3D{schema}"
+def test_the_automaker_split_over_two_processes_on_one_database(tmp_path: Path, pg_schema_url) -> None:
+    database_url = lambda _company_id: pg_schema_url()  # noqa: E731 - a schema per company
 
     space = DemoDataspace(FIXTURE_FILE, tmp_path / "demo", database_url=database_url)
     space.prepare()

@@ -3,6 +3,7 @@ worker slot whose lease holder id a process started after a crash takes over."""
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -11,6 +12,7 @@ from typer.testing import CliRunner
 from connector import runtime
 from connector.cli.main import app
 from connector.config import Settings
+from connector.storage import db
 
 ANDES = "urn:pact:andes-lithium.example:company:andes-lithium"
 
@@ -71,3 +73,65 @@ def test_a_restarted_process_takes_its_slot_and_holder_id_back(tmp_path) -> None
     assert first == f"{node_id}/0" and second == f"{node_id}/1"
     runtime.release_all()  # both were killed
     assert runtime.lease_holder(tmp_path) == first  # the first to start again reclaims slot 0's leases
+
+
+@pytest.mark.parametrize("given", [["--workers", "2"], []])
+def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_path, monkeypatch, given) -> None:
+    import uvicorn
+
+    data = tmp_path / "node"
+    runner = CliRunner()
+    made = runner.invoke(app, ["init", "--data-dir", str(data), "--company-id", ANDES, "--company-name", "A"])
+    assert made.exit_code == 0, made.output
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append(kw))
+    if not given:
+        monkeypatch.setenv("CONNECTOR_SERVE_WORKERS", "2")  # the setting, as the option
+    refused = runner.invoke(app, ["serve", "--data-dir", str(data), "--insecure-dev", *given])
+    assert refused.exit_code != 0 and not served
+    text = " ".join(refused.output.split())
+    assert "--workers 2 needs PostgreSQL" in text and "Traceback" not in refused.output
+    assert not (data / "connector.sqlite.lock").exists()  # refused before it claimed anything
+
+
+def test_several_workers_on_postgresql_run_from_the_data_dir(tmp_path, monkeypatch) -> None:
+    import uvicorn
+
+    from connector.cli import serve as serve_module
+
+    data = tmp_path / "node"
+    data.mkdir()
+    config = {"company_id": ANDES, "company_name": "A", "database_url": "postgresql://u@db.example/connector"}
+    (data / "node.json").write_text(json.dumps(config))
+    for name in (serve_module.WORKER_DATA_DIR, serve_module.WORKER_INSECURE_DEV, "CONNECTOR_TOKEN_SECRET"):
+        monkeypatch.setenv(name, "")  # what serve sets for its workers is undone after the test
+        monkeypatch.delenv(name)
+    runner = CliRunner()
+    served: list[tuple[tuple[object, ...], dict[str, object]]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append((a, kw)))
+    migrated: list[str] = []
+    monkeypatch.setattr(db, "create_schema", lambda engine: migrated.append(engine.dialect.name))
+    started = runner.invoke(app, ["serve", "--data-dir", str(data), "--insecure-dev", "--workers", "3"])
+    assert started.exit_code == 0, started.output
+    ((args, kwargs),) = served
+    assert args == ("connector.cli.serve:worker_app",) and kwargs["factory"] is True and kwargs["workers"] == 3
+    assert os.environ[serve_module.WORKER_DATA_DIR] == str(data.resolve())
+    assert os.environ[serve_module.WORKER_INSECURE_DEV] == "1"
+    assert os.environ["CONNECTOR_TOKEN_SECRET"]  # one secret for all the workers: tokens and cookies hold on each
+    assert migrated == ["postgresql"]  # once, in the parent, before the workers start
+
+
+def test_a_worker_that_cannot_start_stops_the_supervisor(monkeypatch) -> None:
+    from uvicorn.config import STARTUP_FAILURE
+
+    from connector.cli import serve as serve_module
+
+    with pytest.raises(SystemExit) as stopped:  # no data dir handed over: a refusal, not a restart loop
+        serve_module.worker_app()
+    assert stopped.value.code == STARTUP_FAILURE
+
+
+def test_one_worker_process_of_a_data_dir_polls() -> None:
+    assert runtime.runs_pollers(None)  # an in-process node
+    assert runtime.runs_pollers("3f2c/0") and not runtime.runs_pollers("3f2c/1")
+    assert not runtime.runs_pollers("3f2c/10")

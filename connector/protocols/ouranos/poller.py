@@ -94,12 +94,13 @@ def node_of(peer_client: Any) -> Node:
     return found
 
 
-def start(app: Any) -> Node:
-    """Register the app's node (its peer client) and start polling its platforms."""
+def start(app: Any, *, poll: bool = True) -> Node:
+    """Register the app's node (its peer client) and start polling its platforms (unless ``poll`` is False: another
+    worker process of the node polls, ``runtime.runs_pollers``)."""
     state = app.state
     node = Node(state.engine, state.settings, state.identity, state.peer_client, state.worker)
     _NODES[id(state.peer_client)] = node
-    if state.settings.run_workers:
+    if poll and state.settings.run_workers:
         node.task = asyncio.create_task(_run(node), name=f"ouranos-{state.settings.node_name}")
     return node
 
