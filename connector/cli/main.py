@@ -24,7 +24,7 @@ from .ca import ca_app
 from .common import die, env_has, first_error, read_json
 from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
 from .part_links import part_link_app
-from .serve import check_serve, serve_workers, tls_options
+from .serve import check_serve, serve_workers, uvicorn_options
 from .suppliers import import_footprint_command, record_upstream_command, supplier_data_command
 from .users import user_app
 from .verify import certify_command, verify_command
@@ -186,13 +186,7 @@ def serve(
         fail(exc)
     secure_folder(settings.data_dir)  # again: what start-up made there (lock files, worker slots) is private too
     uvicorn.run(
-        create_app(settings, identity=node_identity(settings), lease_holder=holder),
-        host=settings.listen_host,
-        port=settings.listen_port,
-        log_level="info",
-        timeout_graceful_shutdown=3,
-        proxy_headers=False,  # X-Forwarded-For only from settings.trusted_proxies (api/app.py), never by default
-        **tls_options(settings),
+        create_app(settings, identity=node_identity(settings), lease_holder=holder), **uvicorn_options(settings)
     )
 
 

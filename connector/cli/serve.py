@@ -38,6 +38,20 @@ def tls_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """What every ``connector serve`` hands uvicorn, one process or several: where to listen, TLS, and no trust in
+    ``X-Forwarded-For`` (uvicorn's default trusts it from loopback; the node's own middleware honours it only from
+    ``settings.trusted_proxies``, api/app.py)."""
+    return {
+        "host": settings.listen_host,
+        "port": settings.listen_port,
+        "log_level": "info",
+        "timeout_graceful_shutdown": 3,
+        "proxy_headers": False,
+        **tls_options(settings),
+    }
+
+
 def unsafe_reasons(settings: Settings) -> list[str]:
     """What makes this node unfit for a dataspace."""
     reasons = []
@@ -94,16 +108,7 @@ def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
     os.environ[WORKER_INSECURE_DEV] = "1" if insecure_dev else "0"
     if settings.token_secret is None:
         os.environ["CONNECTOR_TOKEN_SECRET"] = secrets.token_urlsafe(32)
-    uvicorn.run(
-        f"{__name__}:worker_app",
-        factory=True,
-        workers=workers,
-        host=settings.listen_host,
-        port=settings.listen_port,
-        log_level="info",
-        timeout_graceful_shutdown=3,
-        **tls_options(settings),
-    )
+    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **uvicorn_options(settings))
 
 
 def worker_app() -> FastAPI:

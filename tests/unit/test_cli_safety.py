@@ -163,6 +163,7 @@ def test_init_serve_and_a_write_leave_every_file_private(tmp_path, monkeypatch):
     monkeypatch.setattr(uvicorn, "run", fake)
     served = run("serve", "--data-dir", str(data), "--insecure-dev")
     assert served.exit_code == 0, served.output
+    assert fake.calls[0]["proxy_headers"] is False  # X-Forwarded-For trusted from nobody by default, not loopback
     assert {"connector.sqlite", "connector.sqlite-wal", "connector.sqlite-shm", "node.json"} <= set(
         fake.modes_while_running
     )
