@@ -135,8 +135,9 @@ class Settings(BaseSettings):
     access_token_ttl: timedelta = timedelta(minutes=10)
     token_secret: SecretStr | None = Field(
         None,
-        description="HMAC key of PACT access tokens and console session cookies; set the same value on every process "
-        "of a node (random if unset: one per `connector serve`, shared by its --workers)",
+        min_length=32,  # an HMAC key: an empty or short one would be guessed, and "" used to mean "random" silently
+        description="HMAC key of PACT access tokens and console session cookies, at least 32 characters; set the "
+        "same value on every process of a node (random if unset: one per `connector serve`, shared by its --workers)",
     )
     outgoing_basic_credentials: dict[str, tuple[str, str]] = Field(
         default_factory=dict,

@@ -136,3 +136,14 @@ def test_one_worker_process_of_a_data_dir_polls() -> None:
     assert runtime.runs_pollers(None)  # an in-process node
     assert runtime.runs_pollers("3f2c/0") and not runtime.runs_pollers("3f2c/1")
     assert not runtime.runs_pollers("3f2c/10")
+
+
+@pytest.mark.parametrize("secret", ["", "short", "x" * 31])
+def test_an_empty_or_short_token_secret_is_refused(tmp_path, secret: str) -> None:
+    """It is the HMAC key of PACT tokens and console cookies: "" used to fall back to a random key per process
+    silently (tokens refused across workers), and a short one could be guessed."""
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="token_secret"):
+        Settings(company_id=ANDES, company_name="A", data_dir=tmp_path, token_secret=secret)
+    assert Settings(company_id=ANDES, company_name="A", data_dir=tmp_path, token_secret="x" * 32).token_secret
