@@ -75,9 +75,12 @@ def receive_answer(
         # a repeated or late answer never undoes a fulfilled request; a new footprint in it is kept with the others
         added = [f for f in footprint_ids if f not in found.footprint_ids]
         values: dict[str, Any] = {"footprint_ids": [*found.footprint_ids, *added]} if added else {}
-        if refusals:
-            values["reason"] = partial
-            _tell_refused(ctx, caller, request_id, partial, protocol, refusals, whole=False)
+        if refusals:  # a later answer (or a Catena-X update naming the request) refused in all or part
+            later = (
+                f"refused {len(refusals)} of {len(documents)} footprints of a later answer: {refusals_text(refusals)}"
+            )
+            values["reason"] = later[:2000]
+            _tell_refused(ctx, caller, request_id, values["reason"], protocol, refusals, whole=False)
         if values:
             request_rows.update_request(ctx.session, found.id, updated_at=ctx.now(), **values)
         return

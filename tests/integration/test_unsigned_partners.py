@@ -297,3 +297,16 @@ async def test_a_footprint_refusal_naming_nothing_of_ours_is_refused(manual_net:
     event = events.cloud_event(events.FOOTPRINT_REFUSED, f"http://{net[CATHODE].host}", data)
     with pytest.raises(PeerError, match="answered 422"):
         await peer.send_event(f"http://{net[LITHIUM].host}", event)
+
+
+async def test_a_later_answer_refused_keeps_the_request_fulfilled_and_says_so(manual_net: Network) -> None:
+    net = manual_net
+    asked = await _ask_for_lioh(net)
+    good, bad = _unsigned(), _unsigned(companyIds=["urn:pact:x.example:company:x"])
+    await asyncio.to_thread(_answer_all, net, asked["eventId"], [good])
+    await asyncio.to_thread(_answer_all, net, asked["eventId"], [bad])
+    got = (await net[CATHODE].api("GET", f"/requests/{asked['id']}")).json()
+    assert (got["state"], got["footprintIds"]) == ("fulfilled", [good["id"]]), got
+    assert got["reason"].startswith(f"refused 1 of 1 footprints of a later answer: footprint {bad['id']}: "), got
+    seen = await net.wait_for(lambda: _incoming_with_reason(net[LITHIUM], bad["id"]), what="the refusal at the refiner")
+    assert seen[0]["eventId"] == asked["eventId"]
