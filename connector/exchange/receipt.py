@@ -37,13 +37,15 @@ log = logging.getLogger("connector.exchange")
 
 class Refusal(NamedTuple):
     """One footprint of an answer or a fetch this node refused: its id as the document gave it (each version of a
-    footprint has its own id) with its version when the document states one, and why."""
+    footprint has its own id; "(no id)" when it had none), its version when the document states one, and why."""
 
-    footprint: str
+    footprint_id: str
+    version: str | None
     reason: str
 
     def line(self) -> str:
-        return f"footprint {self.footprint}: {self.reason}"
+        version = f" version {self.version}" if self.version else ""
+        return f"footprint {self.footprint_id}{version}: {self.reason}"
 
 
 def refusals_text(refusals: list[Refusal]) -> str:
@@ -148,7 +150,9 @@ def _tell_refused(
         "requestId": request_id,
         "reason": reason,
         "whole": whole,
-        "footprints": [{"footprintId": r.footprint, "reason": r.reason[:1000]} for r in refusals[:1000]],
+        "footprints": [
+            {"footprintId": r.footprint_id, "version": r.version, "reason": r.reason[:1000]} for r in refusals[:1000]
+        ],
     }
     outbox.enqueue(ctx.session, partner.node_url, supplier, outbox.REFUSED, body, ctx.now(), protocol=protocol)
 
@@ -181,7 +185,7 @@ def receive_footprint(
     except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
         if refusals is not None:
-            refusals.append(Refusal(_named(pf), str(reason)))
+            refusals.append(Refusal(*_named(pf), str(reason)))
         log.warning("refused footprint %s from %s: %s", pf.get("id") if isinstance(pf, dict) else "?", sender, reason)
         audit.append(
             ctx.session,
@@ -196,16 +200,14 @@ def receive_footprint(
     return row
 
 
-def _named(pf: Any) -> str:
-    """How a refusal names a footprint: its id as sent (a version's own id in PACT v3), with ``version N`` when the
-    document states a version (PACT v2, Catena-X), "(no id)" when it has none."""
+def _named(pf: Any) -> tuple[str, str | None]:
+    """How a refusal names a footprint: its id as sent (a version's own id in PACT v3; "(no id)" without one) and the
+    version the document states, if any (PACT v2, Catena-X 7.x)."""
     if not isinstance(pf, dict):
-        return "(not a JSON object)"
-    name = str(pf.get("id") or "(no id)")[:100]
+        return "(not a JSON object)", None
     version = pf.get("version")
-    if isinstance(version, int | str) and not isinstance(version, bool) and str(version):
-        name += f" version {str(version)[:20]}"
-    return name
+    shown = str(version)[:20] if isinstance(version, int | str) and not isinstance(version, bool) else None
+    return str(pf.get("id") or "(no id)")[:100], shown or None
 
 
 def _verify_and_store(

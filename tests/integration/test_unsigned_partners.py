@@ -282,6 +282,20 @@ async def test_each_refusal_has_its_event_and_our_nodes_accept_them() -> None:
         event = ADAPTER.wire_message(_message(outbox.REFUSED, {"id": str(uuid.uuid4()), "at": at, **body}), "https://x")
         assert event is not None and (event["type"], event["data"]) == (kind, data)
         assert events.parse_event(event) == event
+    versioned = [{"footprintId": "cx-pcf-1", "version": "2", "reason": "unit"}]  # a Catena-X 7.x PCF states one
+    body = {
+        "id": str(uuid.uuid4()),
+        "at": at,
+        "requestId": None,
+        "reason": "r",
+        "whole": False,
+        "footprints": versioned,
+    }
+    event = ADAPTER.wire_message(_message(outbox.REFUSED, body), "https://x")
+    assert event is not None and event["data"]["refusals"] == [
+        {"pfId": "cx-pcf-1", "version": "2", "error": {"code": "FootprintRefused", "message": "unit"}}
+    ]
+    assert events.parse_event(event) == event
     with pytest.raises(events.InvalidEvent):  # a FootprintRefusedEvent names at least one footprint
         events.parse_event(events.cloud_event(events.FOOTPRINT_REFUSED, "https://x", {"refusals": []}))
 
@@ -310,3 +324,11 @@ async def test_a_later_answer_refused_keeps_the_request_fulfilled_and_says_so(ma
     assert got["reason"].startswith(f"refused 1 of 1 footprints of a later answer: footprint {bad['id']}: "), got
     seen = await net.wait_for(lambda: _incoming_with_reason(net[LITHIUM], bad["id"]), what="the refusal at the refiner")
     assert seen[0]["eventId"] == asked["eventId"]
+
+
+async def test_a_refusal_names_the_footprint_and_the_version_its_document_states() -> None:
+    from connector.exchange.receipt import Refusal, _named
+
+    assert Refusal(*_named({"id": "pcf-1", "version": 2}), "unit").line() == "footprint pcf-1 version 2: unit"
+    assert Refusal(*_named({"id": "pf-1", "specVersion": "3.0.0"}), "x").line() == "footprint pf-1: x"  # PACT v3
+    assert _named({"version": True}) == ("(no id)", None) and _named([1]) == ("(not a JSON object)", None)

@@ -86,7 +86,11 @@ def _refused_event(body: dict[str, Any], source: str) -> dict[str, Any]:
     message queued before partial refusals has no ``whole``, and was one), ``FootprintRefusedEvent`` otherwise; each
     refused footprint listed in ``refusals``."""
     refusals = [
-        {"pfId": f["footprintId"], "error": {"code": "FootprintRefused", "message": f["reason"]}}
+        {
+            "pfId": f["footprintId"] or "(no id)",
+            **({"version": f["version"]} if f.get("version") else {}),
+            "error": {"code": "FootprintRefused", "message": f["reason"]},
+        }
         for f in body.get("footprints") or []
     ]
     request_id = body.get("requestId")
