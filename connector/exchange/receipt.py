@@ -202,7 +202,7 @@ def receive_footprint(
 
 def _named(pf: Any) -> tuple[str, str | None]:
     """How a refusal names a footprint: its id as sent (a version's own id in PACT v3; "(no id)" without one) and the
-    version the document states, if any (PACT v2, Catena-X 7.x)."""
+    version the document states, if any (PACT v2 has one)."""
     if not isinstance(pf, dict):
         return "(not a JSON object)", None
     version = pf.get("version")

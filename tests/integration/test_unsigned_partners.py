@@ -282,7 +282,7 @@ async def test_each_refusal_has_its_event_and_our_nodes_accept_them() -> None:
         event = ADAPTER.wire_message(_message(outbox.REFUSED, {"id": str(uuid.uuid4()), "at": at, **body}), "https://x")
         assert event is not None and (event["type"], event["data"]) == (kind, data)
         assert events.parse_event(event) == event
-    versioned = [{"footprintId": "cx-pcf-1", "version": "2", "reason": "unit"}]  # a Catena-X 7.x PCF states one
+    versioned = [{"footprintId": "cx-pcf-1", "version": "2", "reason": "unit"}]  # a PACT v2 footprint states one
     body = {
         "id": str(uuid.uuid4()),
         "at": at,
