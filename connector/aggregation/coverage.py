@@ -40,6 +40,16 @@ def round_down(percent: Decimal) -> Decimal:
         return percent.quantize(_QUANTUM, rounding=ROUND_DOWN)
 
 
+def format_percent(percent: Decimal) -> str:
+    """A coverage percentage as reports show it: with its :data:`COVERAGE_PLACES` decimal places ("20.40", "100.00"),
+    the trailing zeros kept, since they say how far it was rounded down; a figure with more places (a claim that was
+    not rounded as it should) is shown as it is, never rounded for display."""
+    if not percent.is_finite() or percent.as_tuple().exponent < -COVERAGE_PLACES:  # type: ignore[operator]
+        return format(percent, "f")
+    with localcontext(EXACT):
+        return format(percent.quantize(_QUANTUM), "f")
+
+
 @dataclass(frozen=True)
 class CoverageInput:
     """One input as the coverage sees it: its quantity in the upstream declared unit, the upstream per-stage values

@@ -38,9 +38,11 @@ PUBLISH = "publish"
 FETCH = "fetch"
 """Fetch a footprint a supplier announced, and receive it. Body: ``footprintId``."""
 REFUSED = "refused"
-"""Tell a supplier its answer to our request was refused (issue 17: no silent refusals). Body: ``id``, ``at``,
-``requestId``, ``reason``. A courtesy: a partner whose protocol cannot take it refuses it, and nothing else depends on
-it."""
+"""Tell a supplier that footprints it sent were refused (issue 17: no silent refusals; decision 0019). Body: ``id``,
+``at``, ``requestId`` (null for a version fetched after its announcement), ``reason``, ``whole`` (the whole answer was
+refused; absent in messages queued before partial refusals, which were all whole) and ``footprints`` (each
+``footprintId``, ``version`` or null, ``reason``). A courtesy: a partner whose protocol cannot take it refuses it, and
+nothing else depends on it."""
 INTENTS = (ASK, ANSWER, REJECT, CANCEL, PUBLISH, FETCH, REFUSED)
 
 SEND_EVENT = "event"

@@ -1,7 +1,9 @@
 """Receipt of a supplier's footprints: an answer to our request, or a new version it announced. A footprint with an
 attestation is verified against it before anything is stored (a bad one is refused); one without is stored as an
 entered value with its provenance (the partner, the document as received; decision 0019). A new one flows on
-(propagation). An answer refused as a whole is told to the supplier (the ``refused`` intent).
+(propagation). Every refused footprint is told to the supplier (the ``refused`` intent, decision 0019): an answer
+refused as a whole, the footprints refused in an answer otherwise accepted, and a new version fetched after the
+supplier announced it.
 
 A footprint arrives as its protocol's document; the protocol's adapter reads it (``read_footprint``), so nothing here
 knows a wire format. The document is stored as received (``UpstreamFootprint.pact``).
@@ -12,7 +14,7 @@ from __future__ import annotations
 import logging
 import uuid
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from .. import protocols
 from ..attestation import verify_attestation
@@ -33,15 +35,35 @@ from . import outbox, propagation, requests
 log = logging.getLogger("connector.exchange")
 
 
+class Refusal(NamedTuple):
+    """One footprint of an answer or a fetch this node refused: its id as the document gave it (each version of a
+    footprint has its own id; "(no id)" when it had none), its version when the document states one, and why."""
+
+    footprint_id: str
+    version: str | None
+    reason: str
+
+    def line(self) -> str:
+        version = f" version {self.version}" if self.version else ""
+        return f"footprint {self.footprint_id}{version}: {self.reason}"
+
+
+def refusals_text(refusals: list[Refusal]) -> str:
+    """The refusals as one line for a request's reason: each footprint named, with why."""
+    return "; ".join(r.line() for r in refusals)
+
+
 def receive_answer(
     ctx: NodeContext, caller: str, request_id: str, documents: list[Any], *, protocol: str = protocols.DEFAULT
 ) -> None:
     """A supplier's answer to a request this node sent it: each footprint document verified and stored on its own
-    (a bad one refused and recorded), then the request closed (fulfilled, or refused with why)."""
+    (a bad one refused and recorded), then the request closed (fulfilled, or refused with why). The supplier is told
+    of every refused footprint (no silent refusals): of the whole answer, or of the ones refused in an answer
+    otherwise accepted (the request stays ``fulfilled``, its reason naming them)."""
     found = request_rows.outgoing_request_answered(ctx.session, request_id)
     if found is None or found.company_id != caller:
         raise requests.NotOurRequest("the answer names no request this node sent to you")
-    refusals: list[str] = []
+    refusals: list[Refusal] = []
     footprint_ids = []
     for pf in documents:
         before = len(refusals)
@@ -50,29 +72,88 @@ def receive_answer(
             footprint_ids.append(row.footprint_id)
         elif len(refusals) == before and isinstance(pf, dict):
             footprint_ids.append(str(pf.get("id", "")).lower())  # verified, and held already: it answers too
+    partial = f"refused {len(refusals)} of {len(documents)} footprints: {refusals_text(refusals)}"[:2000]
     if found.state == "fulfilled":
         # a repeated or late answer never undoes a fulfilled request; a new footprint in it is kept with the others
         added = [f for f in footprint_ids if f not in found.footprint_ids]
-        if added:
-            request_rows.update_request(
-                ctx.session, found.id, footprint_ids=[*found.footprint_ids, *added], updated_at=ctx.now()
+        values: dict[str, Any] = {"footprint_ids": [*found.footprint_ids, *added]} if added else {}
+        if refusals:  # a later answer (or a Catena-X update naming the request) refused in all or part
+            later = (
+                f"refused {len(refusals)} of {len(documents)} footprints of a later answer: {refusals_text(refusals)}"
             )
+            values["reason"] = later[:2000]
+            _tell_refused(ctx, caller, request_id, values["reason"], protocol, refusals, whole=False)
+        if values:
+            request_rows.update_request(ctx.session, found.id, updated_at=ctx.now(), **values)
         return
     state: dict[str, Any] = {"state": "fulfilled" if footprint_ids else "pending"}
     if not footprint_ids and refusals:
         # Closed, with why: an open ("pending") request would make asking again return this one, and nothing would
         # ever ask again; the operator sees the reason and can ask anew (or the supplier can publish a new version).
-        state = {"state": "refused", "reason": "answer refused: " + "; ".join(refusals)[:1000]}
-        _tell_refused(ctx, caller, request_id, state["reason"], protocol)
+        state = {"state": "refused", "reason": f"answer refused: {refusals_text(refusals)}"[:2000]}
+        _tell_refused(ctx, caller, request_id, state["reason"], protocol, refusals, whole=True)
+    elif refusals:
+        # accepted in part: fulfilled by what was accepted, and the reason names what was not (both operators see it)
+        state["reason"] = partial
+        _tell_refused(ctx, caller, request_id, partial, protocol, refusals, whole=False)
     request_rows.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
 
 
-def _tell_refused(ctx: NodeContext, supplier: str, request_id: str, reason: str, protocol: str) -> None:
-    """The supplier learns that its answer was refused, and why (no silent refusals), when its protocol can say it."""
+def receive_fetched(
+    ctx: NodeContext, sender: str, document: Any, *, protocol: str = protocols.DEFAULT
+) -> UpstreamFootprint | None:
+    """A footprint a supplier announced (a new version), fetched or pushed to us outside any request of ours, and
+    received as :func:`receive_footprint` does. When it is refused, the supplier is told (no request of ours names
+    it) and the latest answered request of each BOM line buying it from that supplier names it in its reason, so our
+    operator sees it where the line's supply is shown (the supplier-data view)."""
+    refusals: list[Refusal] = []
+    row = receive_footprint(ctx, sender, document, refusals, protocol=protocol)
+    if refusals:
+        reason = f"a new version was refused: {refusals_text(refusals)}"[:2000]
+        product_ids = document.get("productIds") if isinstance(document, dict) else None
+        _note_on_lines(ctx, sender, [str(p) for p in product_ids] if isinstance(product_ids, list) else [], reason)
+        _tell_refused(ctx, sender, None, reason, protocol, refusals, whole=False)
+    return row
+
+
+def _note_on_lines(ctx: NodeContext, supplier: str, product_ids: list[str], reason: str) -> None:
+    """Write ``reason`` on the latest request of each of our BOM lines buying one of ``product_ids`` from the
+    supplier, when that request is answered (a pending one gets its own answer); its state is kept."""
+    lines = [
+        line.id
+        for line in supplier_data.supplier_lines_for(ctx.session, product_ids)
+        if line.supplier_company_id == supplier
+    ]
+    for latest in supplier_data.latest_requests(ctx.session, lines).values():
+        if latest.state != "pending":
+            request_rows.update_request(ctx.session, latest.id, reason=reason, updated_at=ctx.now())
+
+
+def _tell_refused(
+    ctx: NodeContext,
+    supplier: str,
+    request_id: str | None,
+    reason: str,
+    protocol: str,
+    refusals: list[Refusal],
+    *,
+    whole: bool,
+) -> None:
+    """The supplier learns that footprints it sent were refused, and why (no silent refusals), when its protocol can
+    say it (``refused`` among its adapter's intents); otherwise only our operator sees it (the request, the audit)."""
     partner = repo.partner_row(ctx.session, supplier)
     if partner is None or not partner.node_url or outbox.REFUSED not in protocols.adapter(protocol).intents:
         return
-    body = {"id": str(uuid.uuid4()), "at": outbox.iso(ctx.now()), "requestId": request_id, "reason": reason}
+    body = {
+        "id": str(uuid.uuid4()),
+        "at": outbox.iso(ctx.now()),
+        "requestId": request_id,
+        "reason": reason,
+        "whole": whole,
+        "footprints": [
+            {"footprintId": r.footprint_id, "version": r.version, "reason": r.reason[:1000]} for r in refusals[:1000]
+        ],
+    }
     outbox.enqueue(ctx.session, partner.node_url, supplier, outbox.REFUSED, body, ctx.now(), protocol=protocol)
 
 
@@ -90,7 +171,7 @@ def receive_footprint(
     ctx: NodeContext,
     sender: str,
     pf: dict[str, Any],
-    refusals: list[str] | None = None,
+    refusals: list[Refusal] | None = None,
     *,
     protocol: str = protocols.DEFAULT,
     asked: list[str] | None = None,
@@ -104,7 +185,7 @@ def receive_footprint(
     except (InvalidSignature, ValidationFailed, KeyError, TypeError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or getattr(exc, "detail", None) or repr(exc)
         if refusals is not None:
-            refusals.append(str(reason))
+            refusals.append(Refusal(*_named(pf), str(reason)))
         log.warning("refused footprint %s from %s: %s", pf.get("id") if isinstance(pf, dict) else "?", sender, reason)
         audit.append(
             ctx.session,
@@ -117,6 +198,16 @@ def receive_footprint(
     if row is not None:
         propagation.propagate(ctx, sender, row.product_id)
     return row
+
+
+def _named(pf: Any) -> tuple[str, str | None]:
+    """How a refusal names a footprint: its id as sent (a version's own id in PACT v3; "(no id)" without one) and the
+    version the document states, if any (PACT v2 has one)."""
+    if not isinstance(pf, dict):
+        return "(not a JSON object)", None
+    version = pf.get("version")
+    shown = str(version)[:20] if isinstance(version, int | str) and not isinstance(version, bool) else None
+    return str(pf.get("id") or "(no id)")[:100], shown or None
 
 
 def _verify_and_store(

@@ -203,7 +203,7 @@ class OutboxWorker:
         worker (leased), as a request's do."""
         with Session(self.engine, expire_on_commit=False) as session:
             session.info[outbox.DISPATCH] = self.holder
-            receipt.receive_footprint(
+            receipt.receive_fetched(
                 NodeContext(session, self.settings, self.identity),
                 message.company_id,
                 fetched,

@@ -111,3 +111,22 @@ def open_request_for_line(session: Session, line_id: str) -> str | None:
 def latest_verifiers(session: Session, company_id: str, product_id: str) -> list[str]:
     """The verifier certificates named by the customer's latest request for the product."""
     return list(scalar(session, _LATEST_VERIFIERS, {"c": company_id, "p": product_id}) or [])  # type: ignore[call-overload]
+
+
+_LATEST_ANSWERED_INCOMING = (
+    core_select(_REQ.c.id)
+    .where(
+        _REQ.c.direction == "incoming",
+        _REQ.c.company_id == bindparam("c"),
+        _REQ.c.product_id == bindparam("p"),
+        _REQ.c.state != "pending",
+    )
+    .order_by(_REQ.c.created_at.desc())
+    .limit(1)
+)
+
+
+def latest_answered_incoming(session: Session, company_id: str, product_id: str) -> str | None:
+    """The id of the customer's latest request for the product that is no longer pending (answered, or closed
+    otherwise), if there is one."""
+    return scalar(session, _LATEST_ANSWERED_INCOMING, {"c": company_id, "p": product_id})  # type: ignore[return-value]

@@ -32,6 +32,7 @@ from ..identity.trust import CompanyIdentity
 from ..stages import STAGES, Stage
 from ..strict_json import strict_json_loads
 from ..units import convert
+from .entered import coverage_text
 from .report import EvidenceStatus, VerificationNode
 from .signed_objects import SignedObject, check_signed
 from .walk_context import WalkContext
@@ -82,10 +83,7 @@ def _fill(node: VerificationNode, payload: dict[str, Any], claims: AttestationCl
         node.total = format_decimal(claims.total)
         coverage = claims.attested_coverage
         if coverage is not None:
-            node.attested_coverage = {
-                **{s.value: format_decimal(v) for s, v in coverage.stages.as_dict().items()},
-                "total": format_decimal(coverage.total),
-            }
+            node.attested_coverage = coverage_text(coverage.stages.as_dict(), coverage.total)
         node.entered_inputs = claims.entered_inputs or 0
 
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import hashlib
 from decimal import Decimal
 
-from ..aggregation import CoverageInput, claimed_coverage, claimed_entered, coverage_of_inputs, input_shares
+from ..aggregation import (
+    CoverageInput,
+    claimed_coverage,
+    claimed_entered,
+    coverage_of_inputs,
+    format_percent,
+    input_shares,
+)
 from ..attestation.evidence import EvidenceContent
 from ..attestation.models import AttestationClaims, InputClaim
 from ..decimals import format_decimal
@@ -23,8 +30,9 @@ from .walk_context import WalkContext
 
 
 def coverage_text(stages: dict[Stage, Decimal], total: Decimal) -> dict[str, str]:
-    """Per-stage coverage and ``total`` as the report carries them (decimal strings)."""
-    return {**{s.value: format_decimal(stages[s]) for s in STAGES}, "total": format_decimal(total)}
+    """Per-stage coverage and ``total`` as the report carries them: decimal strings with two places ("20.40"; decision
+    0017 rounds coverage down to two, so a dropped zero would hide how far)."""
+    return {**{s.value: format_percent(stages[s]) for s in STAGES}, "total": format_percent(total)}
 
 
 def entered_summary(

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.text import Text
 from rich.tree import Tree
 
-from .report import EvidenceStatus, InputSummary, VerificationNode, VerificationReport
+from .report import EvidenceStatus, InputSummary, VerificationNode, VerificationReport, full_percent
 
 _EVIDENCE_STYLE = {
     EvidenceStatus.OPENED: "green",
@@ -69,7 +69,9 @@ def _add(tree: Tree, node: VerificationNode, *, verbose: bool) -> None:
     if node.own_emissions is not None:
         own = ", ".join(f"{k}={v}" for k, v in node.own_emissions.items())
         tree.add(f"[magenta]own emissions[/] [dim](hidden from customers)[/]: {escape(own)}")
-    if node.attested_coverage is not None and (node.entered_inputs or node.attested_coverage.get("total") != "100"):
+    if node.attested_coverage is not None and (
+        node.entered_inputs or not full_percent(node.attested_coverage.get("total"))
+    ):
         stages = ", ".join(f"{k}={v} %" for k, v in node.attested_coverage.items() if k != "total")
         tree.add(
             f"[yellow]attested coverage {escape(node.attested_coverage.get('total', '?'))} %[/], "

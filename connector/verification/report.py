@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -182,6 +183,15 @@ class CertificationResult(ReportModel):
     detail: str = ""
 
 
+def full_percent(text: str | None) -> bool:
+    """Whether a coverage figure of a report ("100.00", or "100" in a report made before two places were kept) is
+    100 %."""
+    try:
+        return text is not None and Decimal(text) == 100
+    except ArithmeticError:
+        return False
+
+
 class VerificationReport(ReportModel):
     """What :func:`connector.verification.verify_bundle` returns: never a bare bool."""
 
@@ -237,7 +247,7 @@ class VerificationReport(ReportModel):
         return cls(
             attested_coverage=coverage,
             entered_inputs=entered,
-            fully_attested=entered == 0 and (coverage is None or all(v == "100" for v in coverage.values())),
+            fully_attested=entered == 0 and (coverage is None or all(full_percent(v) for v in coverage.values())),
             require_attested=require_attested,
             valid=not failures,
             verified_at=at,

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from typer.testing import CliRunner
 
+from connector.aggregation import format_percent
 from connector.attestation import EvidenceDocument, open_evidence, seal_evidence
 from connector.attestation.sdjwt import make_disclosure, parse_disclosure
 from connector.cli.verify import verify_app
@@ -122,7 +123,7 @@ async def test_an_entered_supplier_value_flows_down_with_its_provenance(network:
     report = (await network[VERIFIER].api("POST", "/verify", json=bundle)).json()
     assert report["valid"] is True, report["failures"]
     assert report["fullyAttested"] is False and report["enteredInputs"] == 1
-    assert report["attestedCoverage"]["total"] == coverage["total"]
+    assert report["attestedCoverage"]["total"] == format_percent(Decimal(coverage["total"]))  # 2 places, as a string
 
     # the coverage, computed independently: the lithium refiner's raw material and production emissions reach the
     # pack through 0.44 kg/kg x 0.481 kg/cell x 204 cells, and every other contribution to these stages is positive
@@ -179,7 +180,8 @@ async def test_an_entered_supplier_value_flows_down_with_its_provenance(network:
 
     # the honest bundle, offline, gives the same verdict as the verifier node
     offline = _verify(network, bundle)
-    assert offline.valid and offline.summary() == f"valid, {coverage['total']} % attested (1 entered input)"
+    shown = format_percent(Decimal(coverage["total"]))  # the declaration's "20.4" is the report's "20.40"
+    assert offline.valid and offline.summary() == f"valid, {shown} % attested (1 entered input)"
     strict_offline = _verify(network, bundle, require_attested=True)
     assert not strict_offline.valid and strict_offline.failures_of(CATHODE, "attested")
 
@@ -200,7 +202,7 @@ async def test_connector_verify_lists_the_entered_input_and_refuses_it_on_demand
     args += ["--html", str(tmp_path / "report.html")]
     result = CliRunner(env={"COLUMNS": "300"}).invoke(verify_app, args)
     assert result.exit_code == 0, result.output
-    coverage = declared["document"]["attestedCoverage"]["total"]
+    coverage = format_percent(Decimal(declared["document"]["attestedCoverage"]["total"]))
     assert result.output.strip().splitlines()[-1] == f"valid, {coverage} % attested (1 entered input)"
     assert f"entered input 440 gram from {LITHIUM} (pact-file), entered by api-key:test admin" in result.output
     assert json.loads((tmp_path / "report.json").read_text())["enteredInputs"] == 1

@@ -5,6 +5,7 @@ supplier's request shows the refusal with the customer's reason."""
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -22,7 +23,7 @@ from connector.storage.tables import OutboxMessage, UpstreamFootprint
 from connector.strict_json import canonical_json
 
 from .network import Network, build_network
-from .test_exchange_rules import CATHODE, LIOH, LITHIUM, _ask_for_lioh, _incoming_in
+from .test_exchange_rules import CATHODE, LIOH, LITHIUM, _ask_for_lioh, _genuine_lioh_held, _incoming_in
 
 pytestmark = pytest.mark.asyncio
 
@@ -168,3 +169,166 @@ async def test_a_refusal_naming_no_request_of_the_sender_is_refused(manual_net: 
     event = events.cloud_event(events.ANSWER_REFUSED, f"http://{net[CATHODE].host}", data)
     with pytest.raises(PeerError, match="answered 422"):  # as an answer naming no request: PACT's BadRequest body
         await peer.send_event(f"http://{net[LITHIUM].host}", event)
+
+
+def _answer_all(net: Network, request_event_id: str, pfs: list[dict[str, Any]]) -> None:
+    node = net[CATHODE]
+    with Session(node.engine, expire_on_commit=False) as session:
+        event = events.cloud_event(
+            events.REQUEST_FULFILLED,
+            f"http://{net[LITHIUM].host}",
+            {"requestEventId": request_event_id, "pfs": pfs},
+        )
+        inbound.handle_event(node.ctx(session), LITHIUM, event)
+        session.commit()
+
+
+async def _incoming_with_reason(node, text: str) -> list[dict]:
+    return [
+        r
+        for r in (await node.api("GET", "/requests", params={"direction": "incoming"})).json()["items"]
+        if text in (r["reason"] or "")
+    ]
+
+
+async def test_a_footprint_refused_in_an_answer_otherwise_accepted_is_told_to_the_supplier(manual_net: Network) -> None:
+    """Gap (a) of decision 0019: one footprint of two refused used to leave the request ``fulfilled`` with no word of
+    it at either end. Now the request is fulfilled by the accepted one, its reason names the refused one and why, and
+    the supplier's request says the same (our FootprintRefusedEvent)."""
+    net = manual_net
+    asked = await _ask_for_lioh(net)
+    good, bad = _unsigned(), _unsigned(companyIds=["urn:pact:x.example:company:x"])
+    await asyncio.to_thread(_answer_all, net, asked["eventId"], [good, bad])
+    got = (await net[CATHODE].api("GET", f"/requests/{asked['id']}")).json()
+    assert got["state"] == "fulfilled" and got["footprintIds"] == [good["id"]], got
+    assert got["reason"].startswith(f"refused 1 of 2 footprints: footprint {bad['id']}: "), got
+    assert "not the sender" in got["reason"] and good["id"] not in got["reason"]
+    seen = await net.wait_for(lambda: _incoming_with_reason(net[LITHIUM], bad["id"]), what="the refusal at the refiner")
+    assert seen[0]["eventId"] == asked["eventId"] and seen[0]["state"] == "pending"  # its state is its own
+    assert (
+        seen[0]["reason"].startswith(f"the customer refused footprint {bad['id']}: ")
+        and "not the sender" in seen[0]["reason"]
+    )
+
+
+async def test_a_new_version_refused_once_fetched_is_told_to_the_supplier(manual_net: Network) -> None:
+    """Gap (b) of decision 0019: a version fetched after a PublishedEvent and refused was only a log line. Now the
+    customer's answered request for the line names it (the supplier-data view shows it) and the supplier's request
+    for that product names the version and why."""
+    from connector.exchange import receipt
+
+    net = manual_net
+    held = await _genuine_lioh_held(net)
+    tampered = json.loads(json.dumps(held.pact))
+    tampered["pcf"]["pcfExcludingBiogenicUptake"] = "0.001"  # the attestation signs another total
+    node = net[CATHODE]
+
+    def fetched() -> None:
+        with Session(node.engine, expire_on_commit=False) as session:
+            assert receipt.receive_fetched(node.ctx(session), LITHIUM, tampered) is None
+            session.commit()
+
+    await asyncio.to_thread(fetched)
+    asked = (await node.api("GET", "/requests", params={"direction": "outgoing"})).json()["items"]
+    (outgoing,) = [r for r in asked if r["companyId"] == LITHIUM]
+    assert outgoing["state"] == "fulfilled", outgoing
+    why = "footprint total differs from the attested total"
+    assert outgoing["reason"] == f"a new version was refused: footprint {held.footprint_id}: {why}"
+    product = (await node.api("GET", "/products")).json()["items"][0]
+    view = (await node.api("GET", f"/products/{product['id']}/supplier-data")).json()
+    assert next(v for v in view if v["supplierProductId"] == LIOH)["request"]["reason"] == outgoing["reason"]
+
+    seen = await net.wait_for(
+        lambda: _incoming_with_reason(net[LITHIUM], held.footprint_id), what="the refusal at the refiner"
+    )
+    assert seen[0]["state"] == "fulfilled"
+    assert seen[0]["reason"].startswith(f"the customer refused footprint {held.footprint_id} (version 1 of ")
+    assert seen[0]["reason"].endswith(f": {why}")
+    audit = (await net[LITHIUM].api("GET", "/audit", params={"limit": 500})).json()["items"]
+    assert [(a["actor"], a["subject"]) for a in audit if a["action"] == "footprint.refused-by-customer"] == [
+        (CATHODE, held.footprint_id)
+    ]
+
+
+async def test_each_refusal_has_its_event_and_our_nodes_accept_them() -> None:
+    """The ``refused`` intent as PACT events: the whole answer stays an AnswerRefusedEvent (``refusals`` added, which a
+    node of ours that predates them ignores); part of an answer, or a fetched version, is a FootprintRefusedEvent,
+    with ``requestEventId`` only when a request was answered."""
+    one = [{"footprintId": "0d6d4b7c-2a6f-4c4e-9a40-8d1e7f0a1b2c", "reason": "bad unit"}]
+    pf = {"pfId": one[0]["footprintId"], "error": {"code": "FootprintRefused", "message": "bad unit"}}
+    at = "2026-01-01T00:00:00Z"
+    cases = [
+        (
+            {"requestId": "r-1", "reason": "answer refused: x", "whole": True, "footprints": one},
+            events.ANSWER_REFUSED,
+            {
+                "requestEventId": "r-1",
+                "error": {"code": "AnswerRefused", "message": "answer refused: x"},
+                "refusals": [pf],
+            },
+        ),
+        (
+            {"requestId": "r-1", "reason": "refused 1 of 2", "whole": False, "footprints": one},
+            events.FOOTPRINT_REFUSED,
+            {"requestEventId": "r-1", "refusals": [pf]},
+        ),
+        (
+            {"requestId": None, "reason": "a new version", "whole": False, "footprints": one},
+            events.FOOTPRINT_REFUSED,
+            {"refusals": [pf]},
+        ),
+    ]
+    for body, kind, data in cases:
+        event = ADAPTER.wire_message(_message(outbox.REFUSED, {"id": str(uuid.uuid4()), "at": at, **body}), "https://x")
+        assert event is not None and (event["type"], event["data"]) == (kind, data)
+        assert events.parse_event(event) == event
+    versioned = [{"footprintId": "cx-pcf-1", "version": "2", "reason": "unit"}]  # a PACT v2 footprint states one
+    body = {
+        "id": str(uuid.uuid4()),
+        "at": at,
+        "requestId": None,
+        "reason": "r",
+        "whole": False,
+        "footprints": versioned,
+    }
+    event = ADAPTER.wire_message(_message(outbox.REFUSED, body), "https://x")
+    assert event is not None and event["data"]["refusals"] == [
+        {"pfId": "cx-pcf-1", "version": "2", "error": {"code": "FootprintRefused", "message": "unit"}}
+    ]
+    assert events.parse_event(event) == event
+    with pytest.raises(events.InvalidEvent):  # a FootprintRefusedEvent names at least one footprint
+        events.parse_event(events.cloud_event(events.FOOTPRINT_REFUSED, "https://x", {"refusals": []}))
+
+
+async def test_a_footprint_refusal_naming_nothing_of_ours_is_refused(manual_net: Network) -> None:
+    net = manual_net
+    peer = net[CATHODE].app.state.peer_client
+    data = {"refusals": [{"pfId": str(uuid.uuid4()), "error": {"code": "FootprintRefused", "message": "x"}}]}
+    event = events.cloud_event(events.FOOTPRINT_REFUSED, f"http://{net[CATHODE].host}", data)
+    with pytest.raises(PeerError, match="answered 422"):
+        await peer.send_event(f"http://{net[LITHIUM].host}", event)
+    data["requestEventId"] = str(uuid.uuid4())
+    event = events.cloud_event(events.FOOTPRINT_REFUSED, f"http://{net[CATHODE].host}", data)
+    with pytest.raises(PeerError, match="answered 422"):
+        await peer.send_event(f"http://{net[LITHIUM].host}", event)
+
+
+async def test_a_later_answer_refused_keeps_the_request_fulfilled_and_says_so(manual_net: Network) -> None:
+    net = manual_net
+    asked = await _ask_for_lioh(net)
+    good, bad = _unsigned(), _unsigned(companyIds=["urn:pact:x.example:company:x"])
+    await asyncio.to_thread(_answer_all, net, asked["eventId"], [good])
+    await asyncio.to_thread(_answer_all, net, asked["eventId"], [bad])
+    got = (await net[CATHODE].api("GET", f"/requests/{asked['id']}")).json()
+    assert (got["state"], got["footprintIds"]) == ("fulfilled", [good["id"]]), got
+    assert got["reason"].startswith(f"refused 1 of 1 footprints of a later answer: footprint {bad['id']}: "), got
+    seen = await net.wait_for(lambda: _incoming_with_reason(net[LITHIUM], bad["id"]), what="the refusal at the refiner")
+    assert seen[0]["eventId"] == asked["eventId"]
+
+
+async def test_a_refusal_names_the_footprint_and_the_version_its_document_states() -> None:
+    from connector.exchange.receipt import Refusal, _named
+
+    assert Refusal(*_named({"id": "pcf-1", "version": 2}), "unit").line() == "footprint pcf-1 version 2: unit"
+    assert Refusal(*_named({"id": "pf-1", "specVersion": "3.0.0"}), "x").line() == "footprint pf-1: x"  # PACT v3
+    assert _named({"version": True}) == ("(no id)", None) and _named([1]) == ("(not a JSON object)", None)

@@ -117,3 +117,27 @@ async def test_a_peer_answer_that_is_not_strict_json_is_a_peer_error(raw: bytes)
             await client.get_footprint(BASE, "3a6c14a7-4deb-498a-b5ea-16ce2535b576")
     finally:
         await client.aclose()
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(
+    ("status", "permanent"), [(400, True), (422, True), (501, True), (401, False), (429, False), (503, False)]
+)
+async def test_an_event_a_host_does_not_implement_is_not_retried(status: int, permanent: bool) -> None:
+    """A PACT host that does not know an event type answers 4xx (PACT v3 asks no host to ignore one) or 501
+    (NotImplemented): no retry changes that, so our own refusal events to such a host end at once (decision 0019)
+    instead of being retried for days; 401, 429 and 5xx other than 501 are still retried."""
+
+    class Host(Peer):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/3/events":
+                return httpx.Response(status, json={"code": "NotImplemented", "message": "unknown event type"})
+            return super().__call__(request)
+
+    client = _client(Host())
+    try:
+        with pytest.raises(PeerError) as caught:
+            await client.send_event(BASE, {"type": "dev.example.Unknown.1", "id": "e"})
+    finally:
+        await client.aclose()
+    assert caught.value.permanent is permanent

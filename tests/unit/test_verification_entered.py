@@ -170,3 +170,40 @@ def test_packages_without_entered_inputs_keep_the_v2_shape(pki) -> None:
     assert content.documents == {} and "documents" not in content.to_json_dict()
     old = EvidenceContent.model_validate({"attestation": s.sd_jwt, "disclosures": s.disclosures, "upstream": []})
     assert old.documents == {}
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [("20.4", "20.40"), ("20", "20.00"), ("100", "100.00"), ("0", "0.00"), ("65.47", "65.47"), ("12.345", "12.345")],
+)
+def test_a_coverage_figure_keeps_its_two_places(value: str, shown: str) -> None:
+    """Coverage is rounded down to 2 places (decision 0017): "20.4 %" would hide that; a figure with more places (a
+    claim that was not rounded) is shown as it is, never rounded for display."""
+    from connector.aggregation import format_percent
+
+    assert format_percent(D(value)) == shown
+
+
+def test_verify_shows_coverage_with_two_places_in_text_html_and_json(pki) -> None:
+    """``connector verify`` rendered "20.4 %" for a coverage rounded down to 20.40: the text, the HTML and the JSON
+    report now keep both places (the JSON a decimal string)."""
+    from connector.verification import render_html
+
+    sd_jwt, evidence, _ = _chain(pki, coverage_change=D("20.4"))  # claimed as signed; the recompute disagrees
+    report = _verify(pki, sd_jwt, evidence)
+    assert report.attested_coverage is not None and report.attested_coverage["total"] == "20.40"
+    assert report.to_json_dict()["attestedCoverage"]["total"] == "20.40"
+    assert all(len(v.split(".")[1]) == 2 for v in report.to_json_dict()["attestedCoverage"].values())
+    console = Console(width=250, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(render_tree(report))
+    text = console.export_text()
+    assert "attested coverage 20.40 %" in text and "attested coverage 20.4 %" not in text
+    assert "attested coverage 20.40 %" in render_html(report)
+    valid = report.model_copy(update={"valid": True, "failures": []})
+    assert valid.summary() == "valid, 20.40 % attested (1 entered input)"
+
+
+def test_a_report_at_100_00_percent_is_fully_attested() -> None:
+    from connector.verification.report import full_percent
+
+    assert full_percent("100.00") and full_percent("100") and not full_percent("99.99") and not full_percent(None)

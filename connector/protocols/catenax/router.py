@@ -212,7 +212,7 @@ def _receive_pcf(app: Any, bpnl: str, request_id: str | None, document: dict[str
             if request_id is None:  # API 1.1 update: a new version of a PCF asked for before
                 if not partner.is_supplier:
                     raise ApiError(403, "AccessDenied", "updates are taken from suppliers only")
-                receipt.receive_footprint(ctx, caller, document, protocol=PROTOCOL)
+                receipt.receive_fetched(ctx, caller, document, protocol=PROTOCOL)  # a refusal: our operator sees it
                 return
             try:
                 receipt.receive_answer(ctx, caller, request_id, [document], protocol=PROTOCOL)

@@ -9,7 +9,8 @@ received ProductFootprint for the core's receipt, and mounts the ``/3`` and ``/a
 | publish   | ``PublishedEvent`` ``{pfIds}``                                                     |
 | fetch     | ``GET /3/footprints/{id}``                                                         |
 | cancel    | none: PACT v3 has no event for it, so the core enqueues none (``intents``)         |
-| refused   | our own ``AnswerRefusedEvent`` (decision 0019); a partner that refuses the type is let be |
+| refused   | our own ``AnswerRefusedEvent`` (the whole answer) or ``FootprintRefusedEvent`` (part of an answer, or a |
+|           | footprint fetched after a ``PublishedEvent``; decision 0019); a partner that refuses the type is let be  |
 """
 
 from __future__ import annotations
@@ -80,6 +81,33 @@ def _at(body: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(str(body["at"]).replace("Z", "+00:00"))
 
 
+def _refused_event(body: dict[str, Any], source: str) -> dict[str, Any]:
+    """A ``refused`` intent as our event: ``AnswerRefusedEvent`` when the whole answer to a request was refused (a
+    message queued before partial refusals has no ``whole``, and was one), ``FootprintRefusedEvent`` otherwise; each
+    refused footprint listed in ``refusals``."""
+    refusals = [
+        {
+            "pfId": f["footprintId"] or "(no id)",
+            **({"version": f["version"]} if f.get("version") else {}),
+            "error": {"code": "FootprintRefused", "message": f["reason"]},
+        }
+        for f in body.get("footprints") or []
+    ]
+    request_id = body.get("requestId")
+    if request_id and body.get("whole", True):
+        data: dict[str, Any] = {
+            "requestEventId": request_id,
+            "error": {"code": "AnswerRefused", "message": body["reason"]},
+        }
+        if refusals:
+            data["refusals"] = refusals
+        return events.cloud_event(events.ANSWER_REFUSED, source, data, event_id=body["id"], at=_at(body))
+    data = {"refusals": refusals}
+    if request_id:
+        data["requestEventId"] = request_id
+    return events.cloud_event(events.FOOTPRINT_REFUSED, source, data, event_id=body["id"], at=_at(body))
+
+
 class PactAdapter:
     name = "pact"
     intents = frozenset({outbox.ASK, outbox.ANSWER, outbox.REJECT, outbox.PUBLISH, outbox.FETCH, outbox.REFUSED})
@@ -128,8 +156,7 @@ class PactAdapter:
             data = {"pfIds": body["footprintIds"]}
             return events.cloud_event(events.PUBLISHED, source, data, event_id=body["id"], at=_at(body))
         if kind == outbox.REFUSED:
-            data = {"requestEventId": body["requestId"], "error": {"code": "AnswerRefused", "message": body["reason"]}}
-            return events.cloud_event(events.ANSWER_REFUSED, source, data, event_id=body["id"], at=_at(body))
+            return _refused_event(body, source)
         if kind in (outbox.FETCH, outbox.FETCH_FOOTPRINT):
             return None
         raise PeerError(f"unknown outbox kind {kind} for PACT", permanent=True)
@@ -142,9 +169,9 @@ class PactAdapter:
             except PeerError as exc:
                 if message.kind != outbox.REFUSED or not exc.permanent:
                     raise
-                # a PACT node that is not ours answers 400 to an event type it does not know: the refusal is a
-                # courtesy (our request shows it), so its refusal ends the message rather than failing it
-                log.info("partner %s does not take %s: %s", message.target_url, events.ANSWER_REFUSED, exc)
+                # a PACT node that is not ours answers 4xx to an event type it does not accept (PACT v3 asks no host
+                # to ignore one): the refusal is a courtesy (our request shows it), so its refusal ends the message
+                log.info("partner %s does not take %s: %s", message.target_url, event.get("type"), exc)
             return None
         pf_id = message.body["footprintId"] if message.kind == outbox.FETCH else message.body["pfId"]
         fetched: dict[str, Any] = await client.get_footprint(message.target_url, pf_id)

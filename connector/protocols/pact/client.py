@@ -169,7 +169,9 @@ class PactClient:
         if r.status_code >= 300:
             raise PeerError(
                 f"event {event['type']} to {base} answered {r.status_code}: {r.text[:300]}",
-                permanent=400 <= r.status_code < 500 and r.status_code not in (401, 408, 409, 429),
+                # 501: the host does not implement it (PACT's NotImplemented), which no retry changes
+                permanent=(400 <= r.status_code < 500 and r.status_code not in (401, 408, 409, 429))
+                or r.status_code == 501,
             )
 
     async def get_footprint(self, base: str, pf_id: str) -> dict[str, Any]:

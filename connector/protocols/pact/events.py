@@ -22,10 +22,17 @@ REQUEST_FULFILLED = EVENT_PREFIX + "RequestFulfilledEvent.3"
 REQUEST_REJECTED = EVENT_PREFIX + "RequestRejectedEvent.3"
 PUBLISHED = EVENT_PREFIX + "PublishedEvent.3"
 ANSWER_REFUSED = "dev.battery-cfp-connector.ProductFootprint.AnswerRefusedEvent.1"
-"""Ours, not PACT's (decision 0019): a customer tells its supplier that the answer to its request was refused (data
-as RequestRejectedEvent's: ``requestEventId`` and ``error``). Sent to PACT nodes that are not ours too: they answer
-400 to a type they do not know, and the sender lets it be."""
-EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED, ANSWER_REFUSED)
+"""Ours, not PACT's (decision 0019): a customer tells its supplier that the answer to its request was refused as a
+whole (data as RequestRejectedEvent's: ``requestEventId`` and ``error``, and since decision 0019's addendum
+``refusals``, each refused footprint with why). Sent to PACT nodes that are not ours too: PACT v3 has a host answer
+4xx to an event it does not accept, and the sender lets it be."""
+FOOTPRINT_REFUSED = "dev.battery-cfp-connector.ProductFootprint.FootprintRefusedEvent.1"
+"""Ours too: a customer tells its supplier that some footprints it sent were refused while the rest was accepted
+(``requestEventId`` names the request they answered), or that a footprint it announced in a PublishedEvent was
+refused once fetched (no ``requestEventId``); ``refusals``: each footprint (``pfId``) with an ``error``. A new type,
+not AnswerRefusedEvent with a flag: a node of ours that knows only the latter would close its request as refused,
+where it knows nothing of this one and answers 400, which the sender lets be."""
+EVENT_TYPES = (REQUEST_CREATED, REQUEST_FULFILLED, REQUEST_REJECTED, PUBLISHED, ANSWER_REFUSED, FOOTPRINT_REFUSED)
 
 # Our additions to a RequestCreated event travel as vendor fields, as PACT allows (x-<impl>-<name>).
 X_VERIFIERS = "x-cfpconnector-verifierCertificates"
@@ -143,6 +150,28 @@ class PublishedData(_Data):
     )
 
 
+class FootprintRefusal(BaseModel):
+    """One refused footprint: its id as the customer read it (a UUID when the document had one; kept as a string, since
+    a document refused for a malformed id is named too) and why."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    pf_id: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(alias="pfId")
+    error: PactError
+
+
+Refusals = Annotated[list[FootprintRefusal], Field(min_length=1, max_length=1_000)]
+
+
+class AnswerRefusedData(RequestRejectedData):
+    refusals: Refusals | None = None
+
+
+class FootprintRefusedData(_Data):
+    request_event_id: EventId | None = Field(None, alias="requestEventId")
+    refusals: Refusals
+
+
 class _Envelope(BaseModel):
     """CloudEvents 1.0, structured mode: the attributes PACT requires; extension attributes are kept."""
 
@@ -178,13 +207,19 @@ class Published(_Envelope):
 
 class AnswerRefused(_Envelope):
     type: Literal["dev.battery-cfp-connector.ProductFootprint.AnswerRefusedEvent.1"]
-    data: RequestRejectedData
+    data: AnswerRefusedData
 
 
-MODELS = (RequestCreated, RequestFulfilled, RequestRejected, Published, AnswerRefused)
+class FootprintRefused(_Envelope):
+    type: Literal["dev.battery-cfp-connector.ProductFootprint.FootprintRefusedEvent.1"]
+    data: FootprintRefusedData
+
+
+MODELS = (RequestCreated, RequestFulfilled, RequestRejected, Published, AnswerRefused, FootprintRefused)
 """One model per PACT v3 event type, in the order of ``EVENT_TYPES`` (a test keeps the two in step)."""
 Event = Annotated[
-    RequestCreated | RequestFulfilled | RequestRejected | Published | AnswerRefused, Field(discriminator="type")
+    RequestCreated | RequestFulfilled | RequestRejected | Published | AnswerRefused | FootprintRefused,
+    Field(discriminator="type"),
 ]
 _EVENT: TypeAdapter[Any] = TypeAdapter(Event)
 

@@ -48,5 +48,9 @@ def _handle(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
     elif kind == events.ANSWER_REFUSED:
         error = data.get("error") or {}
         requests.answer_refused_by_customer(ctx, caller, str(data.get("requestEventId")), str(error.get("message", "")))
+    elif kind == events.FOOTPRINT_REFUSED:
+        refused = [(str(r["pfId"]), str(r["error"].get("message", ""))) for r in data["refusals"]]
+        request_id = data.get("requestEventId")
+        requests.footprints_refused_by_customer(ctx, caller, str(request_id) if request_id else None, refused)
     elif kind == events.PUBLISHED:
         receipt.on_published(ctx, caller, list(data["pfIds"]), protocol=PROTOCOL)
