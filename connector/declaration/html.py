@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from ..aggregation import format_percent
 from ..decimals import EXACT, format_decimal
 from ..stages import stage_total
 from .doc import DeclarationOfConformity
@@ -104,6 +105,7 @@ def _env() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["dec"] = format_decimal
+    env.filters["pct"] = format_percent  # coverage: two places kept ("20.40"), as the verification report shows it
     env.filters["share_px"] = _share_px
     return env
 

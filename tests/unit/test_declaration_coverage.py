@@ -91,3 +91,14 @@ def test_full_coverage_and_declarations_from_before() -> None:
     del old["attestedCoverage"]  # stored before issue 17
     assert Declaration.model_validate(old).attested_coverage is None
     assert "Attested coverage" not in render_declaration_html(Declaration.model_validate(old))
+
+
+def test_the_page_keeps_coverages_two_places_and_the_json_stays_canonical() -> None:
+    """Coverage is rounded down to two places (decision 0017): the page shows "20.40 %", as the verification report
+    does, so a reader sees how far it was rounded; the signed JSON keeps the canonical decimal string."""
+    stages = {Stage.RAW_MATERIAL_ACQUISITION: D("20.4"), **{s: D("100") for s in STAGES[1:]}}
+    d = _declaration(declared_coverage(stages, D("60"), entered_deeper_tiers=1))
+    html = render_declaration_html(d)
+    assert "20.40 %" in html and "100.00 %" in html and "<strong>60.00 %</strong>" in html
+    assert 'data-attested-coverage="60"' in html
+    assert d.model_dump(mode="json", by_alias=True)["attestedCoverage"]["stages"][0]["percent"] == "20.4"
