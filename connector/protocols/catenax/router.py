@@ -63,12 +63,15 @@ def _caller_bpnl(request: Request) -> str:
     """The calling company's BPNL, after the proxy secret is checked (ApiError otherwise)."""
     cx = request.app.state.settings.catenax
     secret = cx.api_key
-    given = request.headers.get(cx.api_key_header)
+    given = request.headers.getlist(cx.api_key_header)
     if secret is None:
         raise ApiError(401, "AccessDenied", "the PCF API is not enabled on this node (no proxy secret configured)")
-    if not given or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+    if len(given) != 1 or not hmac.compare_digest(given[0].encode(), secret.get_secret_value().encode()):
         raise ApiError(401, "AccessDenied", f"a valid {cx.api_key_header} header (the data plane's secret) is required")
-    bpnl = (request.headers.get("edc-bpn") or "").strip().upper()
+    named = request.headers.getlist("edc-bpn")
+    if len(named) > 1:  # which one the data plane set is unknowable: a caller's own copy must not choose the partner
+        raise ApiError(400, "BadRequest", "more than one Edc-Bpn header")
+    bpnl = (named[0] if named else "").strip().upper()
     if not bpnl:
         raise ApiError(400, "BadRequest", "the Edc-Bpn header (set by the EDC data plane) is required")
     if not _BPNL.match(bpnl):
