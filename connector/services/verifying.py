@@ -25,7 +25,7 @@ def parse_bundle(raw: bytes) -> EvidenceBundle:
         raise ValidationFailed(f"the bundle is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
     try:
         return EvidenceBundle.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         raise ValidationFailed(
             "this file is not an evidence bundle (JSON with declaration, pack and packages)",
             errors=[{"field": "bundle", "message": str(exc).splitlines()[0][:300]}],
