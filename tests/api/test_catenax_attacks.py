@@ -5,6 +5,7 @@ and versions. Every answer is the protocol's own ``{code, message}`` body, never
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
-from .conftest import Api, open_api
+from .conftest import Api, assert_problem, open_api
 from .conftest import make_settings as _settings
 from .factories import issued_footprint
 
@@ -334,3 +335,40 @@ async def test_an_oversized_body_is_the_apis_own_413(cx: Api, path: str, chunked
 )
 async def test_an_unknown_path_or_method_is_the_apis_own_error(cx: Api, method: str, path: str, status: int) -> None:
     catenax_error(await cx.client.request(method, path, headers=_as()), status)
+
+
+async def test_the_openapi_document_says_what_the_api_answers(cx: Api) -> None:
+    """Each /catenax operation declares its path parameters, its real success status and the error statuses, so an
+    outside fuzzer (schemathesis) can check every answer against it."""
+    paths = {p: ops for p, ops in cx.app.openapi()["paths"].items() if p.startswith("/catenax/")}
+    assert len(paths) == 4
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            declared = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+            assert declared == set(re.findall(r"\{(\w+)\}", path)), (method, path)
+            assert {"Edc-Bpn", "X-Api-Key"} <= {p["name"] for p in op["parameters"]}
+            assert {"400", "401", "403", "404"} <= set(op["responses"]), (method, path)
+            ok = "202" if method == "get" and "/submodel/" not in path else "200"
+            assert ok in op["responses"] and ({"200", "202"} - {ok}).isdisjoint(op["responses"]), (method, path)
+
+
+async def test_a_bpnl_already_another_partners_is_a_409_never_a_500(cx: Api) -> None:
+    """Found by schemathesis: the unique BPNL made POST a 500 and PATCH a 503 ("connection lost")."""
+    body = {"companyId": "urn:pact:thief.example:company:thief", "name": "Thief", "isCustomer": True}
+    r = await cx.post("/api/v1/partners", {**body, "protocol": "catenax", "bpnl": CUSTOMER_BPNL}, role="admin")
+    assert_problem(r, 409)
+    r = await cx.post("/api/v1/partners", body, role="admin")
+    assert r.status_code == 201, r.text
+    thief = r.json()["id"]
+    for bpnl in (CUSTOMER_BPNL, CUSTOMER_BPNL.lower()):
+        r = await cx.patch(f"/api/v1/partners/{thief}", {"protocol": "catenax", "bpnl": bpnl}, role="admin")
+        assert r.status_code in (409, 422), r.text  # taken, or (lower case) not a BPNL
+        assert r.headers["content-type"].startswith("application/problem+json")
+    r = await cx.client.get(PATH_SUBMODEL, headers=_as())
+    assert r.status_code == 200
+    partners = (await cx.get("/api/v1/partners", params={"limit": 500})).json()["items"]
+    assert [p["companyId"] for p in partners if p["bpnl"] == CUSTOMER_BPNL] == [CUSTOMER]
+    # its own BPNL again is no conflict
+    me = next(p for p in partners if p["companyId"] == CUSTOMER)
+    r = await cx.patch(f"/api/v1/partners/{me['id']}", {"bpnl": CUSTOMER_BPNL}, role="admin")
+    assert r.status_code == 200, r.text
