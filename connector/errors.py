@@ -65,6 +65,17 @@ class UnitError(ValidationFailed):
     title = "Unknown or incompatible unit"
 
 
+class TextWithNul(ConnectorError):
+    """A text value holding U+0000: PostgreSQL cannot store it (nor compare with it), so no back end takes it. A 400
+    (not a 422 naming fields): it is found in the query's parameters, where the field it came from is not known."""
+
+    type_ = "text-with-nul"
+    title = "Text contains a NUL character"
+
+    def __init__(self) -> None:
+        super().__init__("text must not contain the NUL character (U+0000)")
+
+
 class CycleError(ValidationFailed):
     type_ = "bom-cycle"
     title = "Bill of materials would contain a cycle"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fuzz a throwaway node's operator API and PACT peer API with schemathesis (property-based tests generated from the
+# Fuzz a throwaway node's operator API, PACT peer API and Catena-X PCF API with schemathesis (property-based tests generated from the
 # node's own OpenAPI) and fail on any server error (5xx) or response that does not match the documented schema.
 #
 # Usage: scripts/fuzz-api.sh [MAX_EXAMPLES]      (default 25 per operation; bounded, a few minutes on 2 cores)
@@ -35,7 +35,8 @@ KEY="$(connector init --data-dir "$NODE" --company-id "$COMPANY" --company-name 
         --public-url "http://127.0.0.1:$PORT" "${DB_ARGS[@]}" | grep -oE 'ck_[A-Za-z0-9_-]+' | head -n1)"
 [ -n "$KEY" ] || { echo "no API key from connector init" >&2; exit 1; }
 connector import "$ROOT/examples/nmc811-chain.json" --data-dir "$NODE" --company "$COMPANY" >/dev/null
-connector serve --data-dir "$NODE" --port "$PORT" --insecure-dev >"$WORK/node.log" 2>&1 &
+CONNECTOR_CATENAX__API_KEY=fuzz-proxy-secret CONNECTOR_CATENAX__BPNL=BPNL000000000001 \
+  connector serve --data-dir "$NODE" --port "$PORT" --insecure-dev >"$WORK/node.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$PORT/health" 2>/dev/null && break; sleep 0.2; done
 
@@ -57,6 +58,18 @@ st run "http://127.0.0.1:$PORT/openapi.json" -H "X-API-Key: $KEY" --include-path
 echo "== PACT peer API (/3/...), $MAX examples per operation"
 st run "http://127.0.0.1:$PORT/openapi.json" -H "Authorization: Bearer $TOKEN" --include-path-regex '^/3/' \
    "${COMMON[@]}" || status=1
+# a Catena-X partner with a grant on the first product, for the PCF API (/catenax/...) behind the data plane
+curl -fsS -o /dev/null -X POST -H "X-API-Key: $KEY" -H 'content-type: application/json' \
+  "http://127.0.0.1:$PORT/api/v1/partners" -d '{"companyId": "urn:pact:oem.example:company:oem", "name": "OEM",
+  "isCustomer": true, "isSupplier": true, "protocol": "catenax", "bpnl": "BPNL00000000OEM1",
+  "nodeUrl": "https://edc.oem.example/api/v1/dsp"}'
+FIRST="$(curl -fsS -H "X-API-Key: $KEY" "http://127.0.0.1:$PORT/api/v1/products?limit=1" \
+  | python -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')"
+curl -fsS -o /dev/null -X POST -H "X-API-Key: $KEY" -H 'content-type: application/json' \
+  "http://127.0.0.1:$PORT/api/v1/grants" -d "{\"productId\": \"$FIRST\", \"companyId\": \"urn:pact:oem.example:company:oem\"}"
+echo "== Catena-X PCF API (/catenax/...), $MAX examples per operation"
+st run "http://127.0.0.1:$PORT/openapi.json" -H "X-Api-Key: fuzz-proxy-secret" -H "Edc-Bpn: BPNL00000000OEM1" \
+   --include-path-regex '^/catenax/' "${COMMON[@]}" || status=1
 if grep -qE 'Traceback|Exception in ASGI' "$WORK/node.log"; then
   echo "the node logged a traceback:" >&2; grep -B2 -A20 -m3 -E 'Traceback|Exception in ASGI' "$WORK/node.log" >&2
   status=1

@@ -12,6 +12,8 @@ import json
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .problems import protocol_error
+
 
 class BodyTooLarge(HTTPException):
     """An HTTPException, so FastAPI's body parsing re-raises it (a plain exception became a 400 "error parsing")."""
@@ -79,6 +81,13 @@ class BodySizeLimit:
 
     async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
         path = scope.get("path", "")
+        detail = f"the request body exceeds {limit} bytes"
+        query = (scope.get("query_string") or b"").decode("latin-1")
+        own = protocol_error(path, scope.get("method", ""), query, 413, detail)
+        if own is not None:  # Catena-X's or DTS's own error body on their paths
+            await send({"type": "http.response.start", "status": 413, "headers": own.raw_headers})
+            await send({"type": "http.response.body", "body": own.body})
+            return
         body: dict[str, str | int]
         if path.startswith("/3/"):
             body, ctype = {"code": "BadRequest", "message": "request body too large"}, b"application/json"
@@ -87,7 +96,7 @@ class BodySizeLimit:
                 "type": "https://battery-cfp-connector.dev/problems/request-body-too-large",
                 "title": "Request body too large",
                 "status": 413,
-                "detail": f"the request body exceeds {limit} bytes",
+                "detail": detail,
                 "instance": path,
             }
             ctype = b"application/problem+json"

@@ -7,6 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from ..aggregation.engine import require_acyclic
 from ..errors import Conflict, NotFound, UnitError, ValidationFailed
 from ..exchange import targets
+from ..storage import bpn
 from ..storage import repositories as repo
 from ..storage.tables import BomLine, OwnEmission, Partner, Product, ProductIdentifier
 from ..units import dimension, normalize_unit
@@ -251,13 +252,34 @@ def _callable_node_url(ctx: NodeContext, url: str | None) -> None:
             raise ValidationFailed(str(exc), errors=[{"field": "nodeUrl", "message": str(exc)}]) from None
 
 
+def _bpnl_free(ctx: NodeContext, bpnl: str | None, partner_id: str | None = None) -> None:
+    """A BPNL names one partner (a Catena-X call is read as that partner's): another's is a 409, not a 500."""
+    if bpnl:
+        holder = bpn.partner_by_bpnl(ctx.session, bpnl)
+        if holder is not None and holder.id != partner_id:
+            raise Conflict(
+                f"BPNL {bpnl} is already the partner {holder.company_id}'s",
+                errors=[{"field": "bpnl", "message": "already another partner's"}],
+            )
+
+
+def _flush_partner(ctx: NodeContext, partner: Partner) -> None:
+    """Written in a savepoint: a company id or BPNL taken by a concurrent request at the same moment is a 409."""
+    try:
+        with ctx.session.begin_nested():
+            ctx.session.add(partner)
+            ctx.session.flush()
+    except IntegrityError:
+        raise Conflict(f"partner {partner.company_id} or BPNL {partner.bpnl} already exists") from None
+
+
 def create_partner(ctx: NodeContext, data: m.PartnerCreate) -> Partner:
     if repo.partner_by_company(ctx.session, data.company_id):
         raise Conflict("partner %(company)s already exists", code="partner.exists", params={"company": data.company_id})
+    _bpnl_free(ctx, data.bpnl)
     _callable_node_url(ctx, data.node_url)
     partner = Partner(**data.model_dump())
-    ctx.session.add(partner)
-    ctx.session.flush()
+    _flush_partner(ctx, partner)
     return partner
 
 
@@ -271,9 +293,11 @@ def get_partner(ctx: NodeContext, partner_id: str) -> Partner:
 def update_partner(ctx: NodeContext, partner_id: str, data: m.PartnerUpdate) -> Partner:
     partner = get_partner(ctx, partner_id)
     _callable_node_url(ctx, data.node_url)
-    for name, value in data.model_dump(exclude_unset=True).items():
+    changes = data.model_dump(exclude_unset=True)
+    _bpnl_free(ctx, changes.get("bpnl"), partner.id)
+    for name, value in changes.items():
         setattr(partner, name, value)
-    ctx.session.add(partner)
+    _flush_partner(ctx, partner)
     return partner
 
 

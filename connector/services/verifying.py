@@ -29,7 +29,7 @@ def parse_bundle(raw: bytes) -> EvidenceBundle:
         )
     try:
         return EvidenceBundle.model_validate(json.loads(raw))
-    except (ValueError, ValidationError) as exc:
+    except (ValueError, ValidationError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         raise ValidationFailed(
             "this file is not an evidence bundle (JSON with declaration, pack and packages)",
             code="bundle.not-a-bundle",

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import StaticPool
 from sqlmodel import create_engine
+
+from ..errors import TextWithNul
 
 # every table on SQLModel.metadata; write_generation's engine events (every committed write counted, decision 0026)
 from . import accounts, ouranos_links, part_links, tables, write_generation  # noqa: F401
@@ -23,6 +26,25 @@ def normalize_url(url: str) -> str:
 
 
 READ_ONLY = "connector_read_only"
+
+
+def _holds_nul(parameters: Any) -> bool:
+    if isinstance(parameters, str):
+        return "\x00" in parameters
+    if isinstance(parameters, dict):
+        return any(_holds_nul(v) for v in parameters.values())
+    if isinstance(parameters, (list, tuple)):
+        return any(_holds_nul(v) for v in parameters)
+    return False
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _refuse_nul(_conn: Any, _cursor: Any, _statement: str, parameters: Any, _context: Any, _many: bool) -> None:
+    """Every engine (and so every surface: operator API, protocols, console, CLI): a text parameter holding U+0000
+    is a client's error (``TextWithNul``), on SQLite as on PostgreSQL, where psycopg would refuse it with a
+    DataError that became a 500."""
+    if _holds_nul(parameters):
+        raise TextWithNul()
 
 
 def read_only(engine: Engine) -> Engine:

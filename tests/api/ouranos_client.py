@@ -4,6 +4,7 @@ against its response schema."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -84,6 +85,25 @@ class Dts:
 
     async def plant_id(self) -> str:
         return (await self.auth_info("GET", "plant")).json()[0]["plantId"]
+
+
+async def open_dts(engine: Engine, tmp_path: Any) -> AsyncIterator[Dts]:
+    """One node serving DTS, an editor and a viewer account, a client logged in as the editor with a viewer key."""
+    from connector.api.app import create_app
+
+    from .conftest import make_settings, seed_keys
+
+    settings = make_settings(
+        tmp_path, corporate_number=CORPORATE, company_address="1-1 Setouchi", hold_unmatched_requests=True
+    )
+    app = create_app(settings, engine=engine)
+    keys = seed_keys(engine)
+    add_user(engine, settings)
+    add_user(engine, settings, "viewer@example.com", "viewer")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
+        d = Dts(client, keys["viewer"], settings)
+        assert (await d.login()).status_code == 201
+        yield d
 
 
 def check(resp: httpx.Response) -> None:

@@ -14,24 +14,15 @@ from sqlalchemy.engine import Engine
 
 from connector.api.app import create_app
 
-from .conftest import make_settings, seed_keys
-from .ouranos_client import CORPORATE, PASSWORD, Dts, add_user, cfp_body, check, part
+from .conftest import make_settings
+from .ouranos_client import CORPORATE, PASSWORD, Dts, cfp_body, check, open_dts, part
 
 pytestmark = pytest.mark.asyncio
 
 
 @pytest_asyncio.fixture
 async def dts(engine: Engine, tmp_path) -> AsyncIterator[Dts]:
-    settings = make_settings(
-        tmp_path, corporate_number=CORPORATE, company_address="1-1 Setouchi", hold_unmatched_requests=True
-    )
-    app = create_app(settings, engine=engine)
-    keys = seed_keys(engine)
-    add_user(engine, settings)
-    add_user(engine, settings, "viewer@example.com", "viewer")
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://node.test") as client:
-        d = Dts(client, keys["viewer"], settings)
-        assert (await d.login()).status_code == 201
+    async for d in open_dts(engine, tmp_path):
         yield d
 
 

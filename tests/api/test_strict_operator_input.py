@@ -83,6 +83,7 @@ async def test_every_json_body_is_read_strictly(api) -> None:
         for path, item in api.app.openapi()["paths"].items()
         for method, op in item.items()
         if "application/json" in (op.get("requestBody") or {}).get("content", {})
+        and not path.startswith("/catenax/")  # the data plane's secret comes first: test_catenax_attacks.py
     ]
     assert len(ops) >= 10, ops
     for method, path in ops:

@@ -63,12 +63,15 @@ def _caller_bpnl(request: Request) -> str:
     """The calling company's BPNL, after the proxy secret is checked (ApiError otherwise)."""
     cx = request.app.state.settings.catenax
     secret = cx.api_key
-    given = request.headers.get(cx.api_key_header)
+    given = request.headers.getlist(cx.api_key_header)
     if secret is None:
         raise ApiError(401, "AccessDenied", "the PCF API is not enabled on this node (no proxy secret configured)")
-    if not given or not hmac.compare_digest(given.encode(), secret.get_secret_value().encode()):
+    if len(given) != 1 or not hmac.compare_digest(given[0].encode(), secret.get_secret_value().encode()):
         raise ApiError(401, "AccessDenied", f"a valid {cx.api_key_header} header (the data plane's secret) is required")
-    bpnl = (request.headers.get("edc-bpn") or "").strip().upper()
+    named = request.headers.getlist("edc-bpn")
+    if len(named) > 1:  # which one the data plane set is unknowable: a caller's own copy must not choose the partner
+        raise ApiError(400, "BadRequest", "more than one Edc-Bpn header")
+    bpnl = (named[0] if named else "").strip().upper()
     if not bpnl:
         raise ApiError(400, "BadRequest", "the Edc-Bpn header (set by the EDC data plane) is required")
     if not _BPNL.match(bpnl):
@@ -324,16 +327,92 @@ async def submodel_get(request: Request) -> Response:
     return Response(content=body, media_type="application/json")
 
 
+def _param(name: str, where: str, description: str, required: bool = False, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "description": description,
+            "schema": {"type": "string", **schema}}  # fmt: skip
+
+
+_ERROR_BODY = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    }
+}
+_ERRORS = {
+    str(status): {"description": description, "content": _ERROR_BODY}
+    for status, description in (
+        (400, "BadRequest: a missing or repeated Edc-Bpn, a bad requestId, part id, dataModelVersion or body"),
+        (401, "AccessDenied: the data plane's proxy secret is missing or wrong"),
+        (403, "AccessDenied: the BPNL is no partner of this node"),
+        (404, "NotFound: no such product or request for this partner (not granted reads as missing)"),
+        (413, "BadRequest: the body is over the node's limit"),
+    )
+}
+_HEADERS = [
+    _param("X-Api-Key", "header", "the proxy secret the data plane sends (header name: catenax.api_key_header)"),
+    _param("Edc-Bpn", "header", "the caller's BPNL, set by the EDC data plane", pattern="^BPNL[0-9A-Za-z]{12}$"),
+]
+_VERSION = _param("dataModelVersion", "query", "io.catenax.pcf version of the answer (9.0.0)")
+_REQUEST_ID_PATH = _param("requestId", "path", "the customer's request id", True, pattern=_REQUEST_ID.pattern)
+_PRODUCT_PATH = _param("productId", "path", "the product (part) id", True)
+_ASK = [
+    _param("message", "query", "a message to the supplier", maxLength=MESSAGE_MAX),
+    {
+        **_param(X_VERIFIERS, "query", f"verifiers to seal the evidence to: base64url PEM chains, ≤ {VERIFIERS_MAX}"),
+        "schema": {"type": "array", "items": {"type": "string"}, "maxItems": VERIFIERS_MAX},
+    },
+]
+_PCF_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"type": "object", "description": "an io.catenax.pcf PCF"}}},
+}
+
+
+def _doc(ok: int, ok_description: str, params: list[dict[str, Any]], body: bool = False) -> dict[str, Any]:
+    extra: dict[str, Any] = {
+        "parameters": [*params, *_HEADERS],
+        "responses": {str(ok): {"description": ok_description}, **_ERRORS},
+    }
+    if body:
+        extra["requestBody"] = _PCF_BODY
+    return extra
+
+
+_PART = [
+    _param("manufacturerPartId", "query", "the part, by the supplier's number (or customerPartId)"),
+    _param("customerPartId", "query", "the part, by the customer's number"),
+]
 _ROUTES = (
-    ("/footprintExchange/{requestId}", "GET", footprint_exchange_get, "footprintExchange request (202)"),
-    ("/footprintExchange/{requestId}", "PUT", footprint_exchange_put, "footprintExchange answer or update"),
-    ("/productIds/{productId:path}", "GET", product_ids_get, "productIds request (API 1.1, 202)"),
-    ("/productIds/{productId:path}", "PUT", product_ids_put, "productIds answer or update (API 1.1)"),
-    ("/submodel/{productId}/$value", "GET", submodel_get, "PCF submodel, value-only"),
-    ("/submodel/{productId:path}", "GET", submodel_get, "PCF submodel"),
-)
-for _path, _method, _endpoint, _summary in _ROUTES:
-    router.add_api_route(_path, _endpoint, methods=[_method], summary=_summary, response_class=Response)
+    ("/footprintExchange/{requestId}", "GET", footprint_exchange_get, "footprintExchange request (202)",
+     _doc(202, "accepted: the PCF follows as a PUT", [_REQUEST_ID_PATH, *_PART, _VERSION, *_ASK])),
+    ("/footprintExchange/{requestId}", "PUT", footprint_exchange_put, "footprintExchange answer or update",
+     _doc(200, "taken", [_REQUEST_ID_PATH, _param("update", "query", "true: a new version")], body=True)),
+    ("/productIds/{productId:path}", "GET", product_ids_get, "productIds request (API 1.1, 202)",
+     _doc(202, "accepted: the PCF follows as a PUT",
+          [_PRODUCT_PATH, _param("requestId", "query", "the request id", True), *_ASK])),
+    ("/productIds/{productId:path}", "PUT", product_ids_put, "productIds answer or update (API 1.1)",
+     _doc(200, "taken", [_PRODUCT_PATH, _param("requestId", "query", "our request (none: an update)")], body=True)),
+    ("/submodel/{productId}/$value", "GET", submodel_get, "PCF submodel, value-only",
+     _doc(200, "the PCF (value-only JSON)", [_PRODUCT_PATH, _VERSION])),
+    ("/submodel/{productId:path}", "GET", submodel_get, "PCF submodel",
+     _doc(200, "the PCF (value-only JSON)", [_PRODUCT_PATH, _VERSION])),
+)  # fmt: skip
+for _path, _method, _endpoint, _summary, _extra in _ROUTES:
+    if _endpoint is submodel_get:
+        _extra["responses"]["422"] = {"description": "NotExpressible: io.catenax.pcf has no place for the footprint",
+                                      "content": _ERROR_BODY}  # fmt: skip
+    router.add_api_route(
+        _path,
+        _endpoint,
+        methods=[_method],
+        summary=_summary,
+        response_class=Response,
+        status_code=202 if "202" in _extra["responses"] else 200,
+        openapi_extra=_extra,
+    )
 
 
 def routes_first(app: Any) -> None:
