@@ -21,6 +21,7 @@ from ..config import Settings
 from ..services import audit, verifying
 from ..storage import console_reports
 from ..storage.console_reports import ConsoleReport
+from ..verification.render import render_html
 from ..verification.report import VerificationReport
 from .forms import Outcome, act
 from .i18n import N_
@@ -173,12 +174,31 @@ async def verify(request: Request, viewer: VerifierForm) -> Response:
     )
 
 
+def _download(request: Request, row: ConsoleReport, body: str, media_type: str, suffix: str) -> Response:
+    response = Response(body, media_type=media_type)
+    stamp = row.created_at.strftime("%Y%m%dT%H%M%SZ")
+    name = f"verification-report-{stamp}-{row.id[:8]}.{suffix}"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return finish(request, response)
+
+
 @router.get("/verify/reports/{report_id}")
 def download_report(request: Request, viewer: ViewerDep, report_id: str) -> Response:
+    """The report's JSON, as it was made."""
     row = _stored(request, viewer, report_id)
     if isinstance(row, Response):
         return row
-    response = Response(row.report, media_type="application/json")
-    stamp = row.created_at.strftime("%Y%m%dT%H%M%SZ")
-    response.headers["Content-Disposition"] = f'attachment; filename="verification-report-{stamp}-{row.id[:8]}.json"'
-    return finish(request, response)
+    return _download(request, row, row.report, "application/json", "json")
+
+
+@router.get("/verify/reports/{report_id}/html")
+def download_report_html(request: Request, viewer: ViewerDep, report_id: str) -> Response:
+    """The report as the standalone HTML page ``connector verify --html`` writes, rendered from the kept JSON."""
+    row = _stored(request, viewer, report_id)
+    if isinstance(row, Response):
+        return row
+    try:
+        html = render_html(VerificationReport.model_validate_json(row.report))
+    except ValidationError:
+        return page(request, "refused.html.j2", viewer=viewer, status=404, message=GONE)
+    return _download(request, row, html, "text/html; charset=utf-8", "html")

@@ -181,6 +181,9 @@ async def test_a_report_made_on_one_worker_is_listed_and_downloaded_on_another(
         assert r.status_code == 200 and r.content == downloaded.content
         assert r.headers["content-type"] == "application/json"
         assert "attachment" in r.headers["content-disposition"]
+        html = await second.get(f"/console/verify/reports/{report_id}/html")
+        assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
+        assert "valid, fully attested" in html.text and html.headers["content-disposition"].endswith('.html"')
         shown = await second.get("/console/verify", params={"report": report_id})
         assert 'data-verdict="valid"' in shown.text and 'class="report-tree"' in shown.text
         assert hashlib.sha256(bundles.good).hexdigest() in shown.text
@@ -225,7 +228,11 @@ async def test_a_role_that_may_not_verify_sees_no_report(make_workers: Callable[
         await _log_in(client, "viewer")
         page = await client.get("/console/verify")
         assert page.status_code == 200 and report_id not in page.text and "Reports kept" not in page.text
-        for path, params in ((f"/console/verify/reports/{report_id}", {}), ("/console/verify", {"report": report_id})):
+        for path, params in (
+            (f"/console/verify/reports/{report_id}", {}),
+            (f"/console/verify/reports/{report_id}/html", {}),
+            ("/console/verify", {"report": report_id}),
+        ):
             r = await client.get(path, params=params)
             assert r.status_code == 403 and "does not allow reading verification reports" in r.text
             assert "data-report" not in r.text and "report-tree" not in r.text
