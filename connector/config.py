@@ -186,6 +186,12 @@ class Settings(BaseSettings):
     console_idle_timeout: timedelta = Field(
         timedelta(minutes=30), description="a console session unused this long is logged out"
     )
+    console_reports_kept: str = Field(
+        "all",
+        pattern=r"^(all|[1-9][0-9]{0,8}d?)$",
+        description="the console's verification reports kept in the database: all, the newest N (e.g. 1000), or "
+        "those of the last N days (e.g. 3650d)",
+    )
 
     @model_validator(mode="after")
     def _default_database(self) -> Settings:

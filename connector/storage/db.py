@@ -13,7 +13,7 @@ from sqlmodel import create_engine
 from ..errors import TextWithNul
 
 # every table on SQLModel.metadata; write_generation's engine events (every committed write counted, decision 0026)
-from . import accounts, ouranos_links, part_links, tables, write_generation  # noqa: F401
+from . import accounts, console_reports, ouranos_links, part_links, tables, write_generation  # noqa: F401
 from .private import DIR_MODE, create_private
 
 

@@ -23,7 +23,7 @@ def test_upgrade_is_idempotent(engine):
 
     with engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    assert versions == ["0009"]  # one row at head, not one per run
+    assert versions == ["0011"]  # one row at head, not one per run
     assert {"product", "footprint", "outboxmessage", "auditentry"} <= set(inspect(engine).get_table_names())
 
 
@@ -39,7 +39,26 @@ def test_part_links_migration_goes_down_and_up(engine):
     before = set(inspect(engine).get_table_names())
     assert "partlink" in before
     command.downgrade(config, "0007")
-    assert set(inspect(engine).get_table_names()) == before - {"partlink"}
+    later = {"consolereport"}  # the tables of later migrations go with it (0011)
+    assert set(inspect(engine).get_table_names()) == before - {"partlink"} - later
+    command.upgrade(config, "head")
+    assert set(inspect(engine).get_table_names()) == before
+    test_migrations_match_the_tables(engine)
+
+
+def test_console_reports_migration_goes_down_and_up(engine):
+    """Migration 0011 (decision 0031): its downgrade drops the reports' table and nothing else; the upgrade rebuilds
+    it as the code declares it."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from connector.storage.migrate import alembic_config
+
+    config = alembic_config(engine)
+    before = set(inspect(engine).get_table_names())
+    assert "consolereport" in before
+    command.downgrade(config, "0009")
+    assert set(inspect(engine).get_table_names()) == before - {"consolereport"}
     command.upgrade(config, "head")
     assert set(inspect(engine).get_table_names()) == before
     test_migrations_match_the_tables(engine)

@@ -237,6 +237,13 @@ def test_verifier_sees_the_failing_check_of_a_tampered_bundle(
     assert report["valid"] is True and report["evidenceOpened"] is True
     screenshot(page, "verify-valid")
 
+    kept = page.locator("section.reports tbody tr")  # both reports kept, the newest first (decision 0031)
+    expect(kept).to_have_count(2)
+    expect(kept.first.locator(".state")).to_have_text("valid")
+    expect(kept.nth(1).locator(".state")).to_have_text("failed")
+    kept.nth(1).get_by_role("link").first.click()  # the tampered bundle's report, as a tree again
+    expect(page.locator("[data-verdict]")).to_have_attribute("data-verdict", "invalid")
+
 
 UNLABELLED = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea, button'))
   .filter(el => {

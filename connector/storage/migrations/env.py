@@ -3,7 +3,7 @@
 from alembic import context
 from sqlmodel import SQLModel
 
-from connector.storage import accounts, ouranos_links, part_links, tables  # noqa: F401
+from connector.storage import accounts, console_reports, ouranos_links, part_links, tables  # noqa: F401
 
 config = context.config
 engine = config.attributes["engine"]
