@@ -50,6 +50,20 @@ def parse_decimal(value: Any, *, field: str = "value") -> Decimal:
     return Decimal(text)
 
 
+COVERAGE_PLACES = 2
+"""Attested coverage percentages (decision 0017) carry this many decimal places, rounded down."""
+
+
+def format_percent(percent: Decimal) -> str:
+    """A coverage percentage as reports and pages show it: with its :data:`COVERAGE_PLACES` decimal places ("20.40",
+    "100.00"), the trailing zeros kept, since they say how far it was rounded down; a figure with more places (a claim
+    that was not rounded as it should) is shown as it is, never rounded for display."""
+    if not percent.is_finite() or percent.as_tuple().exponent < -COVERAGE_PLACES:  # type: ignore[operator]
+        return format(percent, "f")
+    with localcontext(EXACT):
+        return format(percent.quantize(Decimal(1).scaleb(-COVERAGE_PLACES)), "f")
+
+
 def format_decimal(value: Decimal) -> str:
     """Canonical decimal string: no exponent, no trailing zeros, '-0' becomes '0'."""
     if value.is_zero():

@@ -1,7 +1,7 @@
 """The footprint calculation: exact Decimal, per EU stage, with data quality weighting. Pure; no I/O."""
 
+from ..decimals import COVERAGE_PLACES, format_percent
 from .coverage import (
-    COVERAGE_PLACES,
     Coverage,
     CoverageInput,
     claimed_coverage,
@@ -10,7 +10,6 @@ from .coverage import (
     coverage_claim,
     coverage_of_inputs,
     entered_count,
-    format_percent,
     input_share,
     input_shares,
     round_down,

@@ -24,12 +24,10 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, localcontext
 
 from ..attestation.models import ClaimValues, CoverageClaim, InputClaim, StageValues
-from ..decimals import EXACT
+from ..decimals import COVERAGE_PLACES, EXACT
 from ..stages import STAGES, ZERO, Stage
 from ..units import convert
 
-COVERAGE_PLACES = 2
-"""Coverage percentages carry this many decimal places, rounded down."""
 FULL = Decimal(100)
 _QUANTUM = Decimal(1).scaleb(-COVERAGE_PLACES)
 
@@ -38,16 +36,6 @@ def round_down(percent: Decimal) -> Decimal:
     """``percent`` truncated to :data:`COVERAGE_PLACES` decimal places (toward zero: never overstates)."""
     with localcontext(EXACT):
         return percent.quantize(_QUANTUM, rounding=ROUND_DOWN)
-
-
-def format_percent(percent: Decimal) -> str:
-    """A coverage percentage as reports show it: with its :data:`COVERAGE_PLACES` decimal places ("20.40", "100.00"),
-    the trailing zeros kept, since they say how far it was rounded down; a figure with more places (a claim that was
-    not rounded as it should) is shown as it is, never rounded for display."""
-    if not percent.is_finite() or percent.as_tuple().exponent < -COVERAGE_PLACES:  # type: ignore[operator]
-        return format(percent, "f")
-    with localcontext(EXACT):
-        return format(percent.quantize(_QUANTUM), "f")
 
 
 @dataclass(frozen=True)

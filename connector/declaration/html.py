@@ -13,8 +13,7 @@ from functools import lru_cache
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from ..aggregation import format_percent
-from ..decimals import EXACT, format_decimal
+from ..decimals import EXACT, format_decimal, format_percent
 from ..stages import stage_total
 from .doc import DeclarationOfConformity
 from .models import ART7_ITEMS, STAGE_TITLES, Certification, Declaration

@@ -23,7 +23,7 @@ def test_upgrade_is_idempotent(engine):
 
     with engine.connect() as conn:
         versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    assert versions == ["0011"]  # one row at head, not one per run
+    assert versions == ["0010"]  # one row at head, not one per run
     assert {"product", "footprint", "outboxmessage", "auditentry"} <= set(inspect(engine).get_table_names())
 
 
@@ -39,7 +39,7 @@ def test_part_links_migration_goes_down_and_up(engine):
     before = set(inspect(engine).get_table_names())
     assert "partlink" in before
     command.downgrade(config, "0007")
-    later = {"consolereport"}  # the tables of later migrations go with it (0011)
+    later = {"consolereport"}  # the tables of later migrations go with it (0010)
     assert set(inspect(engine).get_table_names()) == before - {"partlink"} - later
     command.upgrade(config, "head")
     assert set(inspect(engine).get_table_names()) == before
@@ -47,7 +47,7 @@ def test_part_links_migration_goes_down_and_up(engine):
 
 
 def test_console_reports_migration_goes_down_and_up(engine):
-    """Migration 0011 (decision 0031): its downgrade drops the reports' table and nothing else; the upgrade rebuilds
+    """Migration 0010 (decision 0031): its downgrade drops the reports' table and nothing else; the upgrade rebuilds
     it as the code declares it."""
     from alembic import command
     from sqlalchemy import inspect

@@ -29,7 +29,7 @@ from ...storage import bpn
 from ...storage import repositories as repo
 from ...storage.tables import Footprint, Product
 from .. import PeerError
-from . import pcf_model, reading, render, router
+from . import api_doc, pcf_model, reading, render, router
 from .edc import EdcClient
 
 _NODES: dict[str, Any] = {}
@@ -68,9 +68,9 @@ class CatenaxAdapter:
         if kind == outbox.ASK:
             query: dict[str, Any] = {"manufacturerPartId": body["productIds"][0], "dataModelVersion": version}
             if body.get("message"):
-                query["message"] = str(body["message"])[: router.MESSAGE_MAX]
+                query["message"] = str(body["message"])[: api_doc.MESSAGE_MAX]
             if body.get("verifierCertificates"):  # so the supplier seals its evidence to them (decision 0023)
-                query[router.X_VERIFIERS] = [router.encode_verifier(pem) for pem in body["verifierCertificates"]]
+                query[api_doc.X_VERIFIERS] = [router.encode_verifier(pem) for pem in body["verifierCertificates"]]
             return {"method": "GET", "path": f"/footprintExchange/{quote(body['id'], safe='')}", "query": query}
         if kind == outbox.ANSWER:
             return {

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import hmac
-import re
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -33,20 +32,11 @@ from ...services.context import NodeContext
 from ...storage import bpn
 from ...storage import repositories as repo
 from ...storage.db import read_only
-from . import cache, pcf_model, reading, render
+from . import api_doc, cache, pcf_model, reading, render
+from .api_doc import ASK, ERROR_BODY, PART, PRODUCT_PATH, REQUEST_ID_PATH, VERSION, doc, param
 
 PROTOCOL = "catenax"
 router = APIRouter(prefix="/catenax", tags=["peer: Catena-X PCF API"])
-
-X_VERIFIERS = "x-cfpconnector-verifiers"
-"""Our query parameter (repeatable) naming the verifiers a customer wants the evidence sealed to: each a certificate
-chain PEM, base64url-encoded. Another Catena-X provider ignores it; the data plane passes query parameters on."""
-VERIFIERS_MAX = 8
-VERIFIER_BYTES_MAX = 16_384
-
-_BPNL = re.compile(r"^BPNL[0-9A-Z]{12}$")
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9:._-]{1,200}$")
-MESSAGE_MAX = 250
 
 
 class ApiError(Exception):
@@ -74,7 +64,7 @@ def _caller_bpnl(request: Request) -> str:
     bpnl = (named[0] if named else "").strip().upper()
     if not bpnl:
         raise ApiError(400, "BadRequest", "the Edc-Bpn header (set by the EDC data plane) is required")
-    if not _BPNL.match(bpnl):
+    if not api_doc.BPNL.match(bpnl):
         raise ApiError(400, "BadRequest", "the Edc-Bpn header is not a BPNL")
     return bpnl
 
@@ -93,15 +83,15 @@ def _version(request: Request) -> str:
 
 
 def _request_id(value: str | None) -> str:
-    if not value or not _REQUEST_ID.match(value):
+    if not value or not api_doc.REQUEST_ID.match(value):
         raise ApiError(400, "BadRequest", "requestId is required: letters, digits, ':', '.', '_' or '-', at most 200")
     return value
 
 
 def _message(request: Request) -> str | None:
     message = request.query_params.get("message")
-    if message is not None and len(message) > MESSAGE_MAX:
-        raise ApiError(400, "BadRequest", f"message is longer than {MESSAGE_MAX} characters")
+    if message is not None and len(message) > api_doc.MESSAGE_MAX:
+        raise ApiError(400, "BadRequest", f"message is longer than {api_doc.MESSAGE_MAX} characters")
     return message or None
 
 
@@ -110,17 +100,21 @@ def encode_verifier(pem: str) -> str:
 
 
 def _verifiers(request: Request) -> list[str]:
-    values = request.query_params.getlist(X_VERIFIERS)
-    if len(values) > VERIFIERS_MAX or any(len(v) > VERIFIER_BYTES_MAX for v in values):
-        raise ApiError(400, "BadRequest", f"at most {VERIFIERS_MAX} {X_VERIFIERS}, each at most {VERIFIER_BYTES_MAX}")
+    values = request.query_params.getlist(api_doc.X_VERIFIERS)
+    if len(values) > api_doc.VERIFIERS_MAX or any(len(v) > api_doc.VERIFIER_BYTES_MAX for v in values):
+        raise ApiError(
+            400,
+            "BadRequest",
+            f"at most {api_doc.VERIFIERS_MAX} {api_doc.X_VERIFIERS}, each at most {api_doc.VERIFIER_BYTES_MAX}",
+        )
     out = []
     for value in values:
         try:
             pem = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("ascii")
         except (ValueError, UnicodeDecodeError):
-            raise ApiError(400, "BadRequest", f"{X_VERIFIERS} must be base64url PEM certificates") from None
+            raise ApiError(400, "BadRequest", f"{api_doc.X_VERIFIERS} must be base64url PEM certificates") from None
         if "-----BEGIN CERTIFICATE-----" not in pem:
-            raise ApiError(400, "BadRequest", f"{X_VERIFIERS} must be base64url PEM certificates")
+            raise ApiError(400, "BadRequest", f"{api_doc.X_VERIFIERS} must be base64url PEM certificates")
         out.append(pem)
     return out
 
@@ -327,83 +321,25 @@ async def submodel_get(request: Request) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-def _param(name: str, where: str, description: str, required: bool = False, **schema: Any) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required, "description": description,
-            "schema": {"type": "string", **schema}}  # fmt: skip
-
-
-_ERROR_BODY = {
-    "application/json": {
-        "schema": {
-            "type": "object",
-            "required": ["code", "message"],
-            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
-        }
-    }
-}
-_ERRORS = {
-    str(status): {"description": description, "content": _ERROR_BODY}
-    for status, description in (
-        (400, "BadRequest: a missing or repeated Edc-Bpn, a bad requestId, part id, dataModelVersion or body"),
-        (401, "AccessDenied: the data plane's proxy secret is missing or wrong"),
-        (403, "AccessDenied: the BPNL is no partner of this node"),
-        (404, "NotFound: no such product or request for this partner (not granted reads as missing)"),
-        (413, "BadRequest: the body is over the node's limit"),
-    )
-}
-_HEADERS = [
-    _param("X-Api-Key", "header", "the proxy secret the data plane sends (header name: catenax.api_key_header)"),
-    _param("Edc-Bpn", "header", "the caller's BPNL, set by the EDC data plane", pattern="^BPNL[0-9A-Za-z]{12}$"),
-]
-_VERSION = _param("dataModelVersion", "query", "io.catenax.pcf version of the answer (9.0.0)")
-_REQUEST_ID_PATH = _param("requestId", "path", "the customer's request id", True, pattern=_REQUEST_ID.pattern)
-_PRODUCT_PATH = _param("productId", "path", "the product (part) id", True)
-_ASK = [
-    _param("message", "query", "a message to the supplier", maxLength=MESSAGE_MAX),
-    {
-        **_param(X_VERIFIERS, "query", f"verifiers to seal the evidence to: base64url PEM chains, ≤ {VERIFIERS_MAX}"),
-        "schema": {"type": "array", "items": {"type": "string"}, "maxItems": VERIFIERS_MAX},
-    },
-]
-_PCF_BODY = {
-    "required": True,
-    "content": {"application/json": {"schema": {"type": "object", "description": "an io.catenax.pcf PCF"}}},
-}
-
-
-def _doc(ok: int, ok_description: str, params: list[dict[str, Any]], body: bool = False) -> dict[str, Any]:
-    extra: dict[str, Any] = {
-        "parameters": [*params, *_HEADERS],
-        "responses": {str(ok): {"description": ok_description}, **_ERRORS},
-    }
-    if body:
-        extra["requestBody"] = _PCF_BODY
-    return extra
-
-
-_PART = [
-    _param("manufacturerPartId", "query", "the part, by the supplier's number (or customerPartId)"),
-    _param("customerPartId", "query", "the part, by the customer's number"),
-]
 _ROUTES = (
     ("/footprintExchange/{requestId}", "GET", footprint_exchange_get, "footprintExchange request (202)",
-     _doc(202, "accepted: the PCF follows as a PUT", [_REQUEST_ID_PATH, *_PART, _VERSION, *_ASK])),
+     doc(202, "accepted: the PCF follows as a PUT", [REQUEST_ID_PATH, *PART, VERSION, *ASK])),
     ("/footprintExchange/{requestId}", "PUT", footprint_exchange_put, "footprintExchange answer or update",
-     _doc(200, "taken", [_REQUEST_ID_PATH, _param("update", "query", "true: a new version")], body=True)),
+     doc(200, "taken", [REQUEST_ID_PATH, param("update", "query", "true: a new version")], body=True)),
     ("/productIds/{productId:path}", "GET", product_ids_get, "productIds request (API 1.1, 202)",
-     _doc(202, "accepted: the PCF follows as a PUT",
-          [_PRODUCT_PATH, _param("requestId", "query", "the request id", True), *_ASK])),
+     doc(202, "accepted: the PCF follows as a PUT",
+          [PRODUCT_PATH, param("requestId", "query", "the request id", True), *ASK])),
     ("/productIds/{productId:path}", "PUT", product_ids_put, "productIds answer or update (API 1.1)",
-     _doc(200, "taken", [_PRODUCT_PATH, _param("requestId", "query", "our request (none: an update)")], body=True)),
+     doc(200, "taken", [PRODUCT_PATH, param("requestId", "query", "our request (none: an update)")], body=True)),
     ("/submodel/{productId}/$value", "GET", submodel_get, "PCF submodel, value-only",
-     _doc(200, "the PCF (value-only JSON)", [_PRODUCT_PATH, _VERSION])),
+     doc(200, "the PCF (value-only JSON)", [PRODUCT_PATH, VERSION])),
     ("/submodel/{productId:path}", "GET", submodel_get, "PCF submodel",
-     _doc(200, "the PCF (value-only JSON)", [_PRODUCT_PATH, _VERSION])),
+     doc(200, "the PCF (value-only JSON)", [PRODUCT_PATH, VERSION])),
 )  # fmt: skip
 for _path, _method, _endpoint, _summary, _extra in _ROUTES:
     if _endpoint is submodel_get:
         _extra["responses"]["422"] = {"description": "NotExpressible: io.catenax.pcf has no place for the footprint",
-                                      "content": _ERROR_BODY}  # fmt: skip
+                                      "content": ERROR_BODY}  # fmt: skip
     router.add_api_route(
         _path,
         _endpoint,

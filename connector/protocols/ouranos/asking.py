@@ -22,7 +22,7 @@ from typing import Any
 
 from ...attestation import verify_attestation
 from ...errors import InvalidSignature, ValidationFailed
-from ...exchange import receipt, requests
+from ...exchange import receipt, refusals, requests
 from ...services.context import NodeContext
 from ...storage import ouranos_links as links
 from ...storage import requests as request_rows
@@ -159,7 +159,7 @@ def _received(company: str, event_id: str, document: dict[str, Any], ctx: NodeCo
 
 
 def _rejected(company: str, event_id: str, reason: str, ctx: NodeContext) -> None:
-    requests.rejected_by_supplier(ctx, company, event_id, reason)
+    refusals.rejected_by_supplier(ctx, company, event_id, reason)
 
 
 def _cancelled(event_id: str, ctx: NodeContext) -> None:

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from ...errors import ValidationFailed
-from ...exchange import receipt, requests
+from ...exchange import receipt, refusals, requests
 from ...services import audit
 from ...services.context import NodeContext
 from . import events
@@ -44,13 +44,13 @@ def _handle(ctx: NodeContext, caller: str, event: dict[str, Any]) -> None:
     elif kind == events.REQUEST_REJECTED:
         error = data.get("error") or {}
         reason = f"{error.get('code', '')}: {error.get('message', '')}".strip(": ")
-        requests.rejected_by_supplier(ctx, caller, str(data.get("requestEventId")), reason)
+        refusals.rejected_by_supplier(ctx, caller, str(data.get("requestEventId")), reason)
     elif kind == events.ANSWER_REFUSED:
         error = data.get("error") or {}
-        requests.answer_refused_by_customer(ctx, caller, str(data.get("requestEventId")), str(error.get("message", "")))
+        refusals.answer_refused_by_customer(ctx, caller, str(data.get("requestEventId")), str(error.get("message", "")))
     elif kind == events.FOOTPRINT_REFUSED:
         refused = [(str(r["pfId"]), str(r["error"].get("message", ""))) for r in data["refusals"]]
         request_id = data.get("requestEventId")
-        requests.footprints_refused_by_customer(ctx, caller, str(request_id) if request_id else None, refused)
+        refusals.footprints_refused_by_customer(ctx, caller, str(request_id) if request_id else None, refused)
     elif kind == events.PUBLISHED:
         receipt.on_published(ctx, caller, list(data["pfIds"]), protocol=PROTOCOL)

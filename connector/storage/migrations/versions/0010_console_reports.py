@@ -1,6 +1,6 @@
 """the console's verification reports, kept in the database (decision 0031)
 
-Revision ID: 0011
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-07 11:00:00
 
@@ -14,7 +14,7 @@ from alembic import op
 
 import connector.storage.tables
 
-revision = '0011'
+revision = '0010'
 down_revision = '0009'
 branch_labels = None
 depends_on = None
