@@ -13,6 +13,8 @@
 #                        the database is created when missing)
 #   PACT_NODE_DB         the node's database: sqlite (default, in the temp folder) or a PostgreSQL URL such as
 #                        postgresql://postgres@127.0.0.1:5432/pact_node (dropped and created afresh)
+#   PACT_NODE_WORKERS    worker processes of the node (connector serve --workers N, default 1; more than one needs
+#                        a PostgreSQL PACT_NODE_DB)
 #   PACT_PAGE_SIZE       the node's largest page (CONNECTOR_PAGE_SIZE_MAX, default 4): the 11 footprints set up
 #                        take three pages even for a client that asks for no limit
 #   PACT_FIXTURE         supply-chain file (default examples/nmc811-chain.json)
@@ -31,6 +33,7 @@ SUITE_DB="${PACT_SUITE_DB:-postgres://postgres@127.0.0.1:5432/pact_conformance}"
 FIXTURE="${PACT_FIXTURE:-$ROOT/examples/nmc811-chain.json}"
 NODE_DB="${PACT_NODE_DB:-sqlite}"
 PAGE_SIZE="${PACT_PAGE_SIZE:-4}"
+NODE_WORKERS="${PACT_NODE_WORKERS:-1}"
 
 if [ -z "$SUITE" ] || [ ! -f "$SUITE/src/test-cases/v3-test-cases.ts" ]; then
   echo "usage: $0 SUITE_DIR   (a checkout of wbcsd/pact-conformance-service; or set PACT_SUITE_DIR)" >&2
@@ -38,6 +41,7 @@ if [ -z "$SUITE" ] || [ ! -f "$SUITE/src/test-cases/v3-test-cases.ts" ]; then
 fi
 SUITE="$(cd "$SUITE" && pwd)"
 case "$MODE" in cli|server|both) ;; *) echo "PACT_MODE must be cli, server or both" >&2; exit 2 ;; esac
+case "$NODE_WORKERS" in ''|*[!0-9]*|0) echo "PACT_NODE_WORKERS must be a positive integer" >&2; exit 2 ;; esac
 
 if [ -x "$ROOT/.venv/bin/connector" ]; then . "$ROOT/.venv/bin/activate"; fi
 command -v connector >/dev/null || { echo "connector not installed (run scripts/test.sh or pip install -e .)" >&2; exit 2; }
@@ -110,7 +114,8 @@ export CONNECTOR_OUTBOX_MAX_DELAY=5
 export CONNECTOR_ALLOW_PRIVATE_NETWORK_TARGETS=true  # the suite's callback receiver is on localhost
 free_port "$NODE_PORT"
 # --insecure-dev: TLS but no company certificate; the suite checks PACT, not our attestations
-connector serve --data-dir "$NODE" --host 127.0.0.1 --port "$NODE_PORT" --insecure-dev >"$WORK/node.log" 2>&1 &
+connector serve --data-dir "$NODE" --host 127.0.0.1 --port "$NODE_PORT" --insecure-dev --workers "$NODE_WORKERS" \
+  >"$WORK/node.log" 2>&1 &
 PIDS+=($!)
 CURL=(--cacert "$WORK/ca/root.pem")
 wait_for "$BASE/health" "${CURL[@]}"
