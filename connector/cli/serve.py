@@ -90,6 +90,11 @@ uvicorn, which calls :func:`worker_app` in each): the data dir, and whether --in
 the parent always sets it)."""
 
 
+WORKER_START_SECONDS = 30
+"""How long the supervisor waits for a worker to answer its health check (uvicorn's 5 s killed workers that were
+merely slow to start on a loaded two-core machine, and started them again)."""
+
+
 def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
     """Run ``workers`` processes of the node on one listening socket (uvicorn's supervisor: it restarts a worker
     that dies, and on SIGINT/SIGTERM stops them all gracefully). Without a configured token secret, one random
@@ -108,7 +113,13 @@ def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
     os.environ[WORKER_INSECURE_DEV] = "1" if insecure_dev else "0"
     if settings.token_secret is None:
         os.environ["CONNECTOR_TOKEN_SECRET"] = secrets.token_urlsafe(32)
-    uvicorn.run(f"{__name__}:worker_app", factory=True, workers=workers, **uvicorn_options(settings))
+    uvicorn.run(
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+        **uvicorn_options(settings),
+    )
 
 
 def worker_app() -> FastAPI:

@@ -116,6 +116,7 @@ def test_several_workers_on_postgresql_run_from_the_data_dir(tmp_path, monkeypat
     ((args, kwargs),) = served
     assert args == ("connector.cli.serve:worker_app",) and kwargs["factory"] is True and kwargs["workers"] == 3
     assert kwargs["proxy_headers"] is False  # uvicorn's default trusts X-Forwarded-For from loopback (throttle bypass)
+    assert kwargs["timeout_worker_healthcheck"] == serve_module.WORKER_START_SECONDS
     assert os.environ[serve_module.WORKER_DATA_DIR] == str(data.resolve())
     assert os.environ[serve_module.WORKER_INSECURE_DEV] == "1"
     assert os.environ["CONNECTOR_TOKEN_SECRET"]  # one secret for all the workers: tokens and cookies hold on each
