@@ -67,7 +67,7 @@ def footprints_refused_by_customer(
             reason=why[:1000],
         )
     if not lines:
-        raise ValidationFailed("pfIds name no footprint this node sent you")
+        raise ValidationFailed("the refusal names no footprint this node sent you")
     for product_id, said in lines.items():
         target = (
             req.id if req is not None else request_rows.latest_answered_incoming(ctx.session, caller, product_id or "")
