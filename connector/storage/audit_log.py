@@ -113,3 +113,45 @@ def append_in_own_transaction_pg(conn: Connection, chain: Callable[[Tail | None]
         raise
     finally:
         raw.autocommit = False  # type: ignore[union-attr]
+
+
+ASYNC_ATTEMPTS = 20
+"""How often an event loop's append reads the tail again when other appenders keep moving it."""
+
+
+async def append_in_own_transaction_pg_async(
+    conn: Any, dialect: Any, chain: Callable[[Tail | None], Rows], tail: Tail | None
+) -> Tail:
+    """Append on a psycopg ``AsyncConnection`` in autocommit mode, for a writer that runs on the event loop (no
+    thread, so no wait for the GIL between round trips); the new tail.
+
+    Unlike :func:`append_in_own_transaction_pg`, the append lock is never held across an ``await``: every attempt is
+    the one-query append guarded by the tail, and the tail, when unknown or moved, is read without the lock before
+    the next attempt. So a task of the loop never holds the lock while the loop runs other code, which could block on
+    it (a synchronous append on the loop's thread would then wait for a commit that only the loop can send)."""
+    from psycopg import AsyncClientCursor
+
+    known = tail is not None
+    for _ in range(ASYNC_ATTEMPTS):
+        if not known:
+            async with AsyncClientCursor(conn) as cur:
+                await cur.execute(_PG_TAIL_SQL)
+                found = await cur.fetchone()
+            tail, known = (None if found is None else (found[0], found[1])), True
+        rows = chain(tail)
+        async with AsyncClientCursor(conn) as cur:
+            try:
+                await cur.execute(
+                    f"BEGIN; {_PG_LOCK_SQL}; {_PG_INSERT}; COMMIT",
+                    (*_pg_columns(dialect, rows), tail and tail[1]),
+                )
+            except BaseException:
+                if conn.info.transaction_status != 0 and not conn.closed:  # the failed query left its BEGIN open
+                    await conn.execute("ROLLBACK")
+                raise
+            cur.nextset()  # the lock's result
+            cur.nextset()  # the INSERT's
+            if cur.rowcount == len(rows):
+                return rows[-1][0], rows[-1][-1]
+        known = False  # another appender moved the tail: read it again
+    raise RuntimeError(f"the audit log's last entry moved {ASYNC_ATTEMPTS} times while appending")

@@ -417,3 +417,58 @@ def test_audit_details_are_normalized_as_the_json_column_reads_them_back() -> No
         assert normalized == json.loads(json.dumps(details, default=str)), details
         assert normalized is not details
     assert _normalize({"v": Decimal("1.20")}) == {"v": "1.20"} and _normalize({"t": (1, 2)}) == {"t": [1, 2]}
+
+
+# the event loop's own writer (PostgreSQL) ------------------------------------------------------------------------------
+
+
+def test_async_entries_interleave_with_the_thread_writer_and_transactions(engine) -> None:
+    """On PostgreSQL an event loop's entries are written by a task of that loop on its own connection; the thread
+    writer and a service's transaction append to the same log meanwhile: one valid chain, every entry once."""
+    writer = audit.AuditWriter(engine)
+
+    async def main() -> None:
+        async def reads(n: int) -> None:
+            for i in range(n):
+                await writer.append("reader", "pact.get", f"r{i}")
+
+        async def others() -> None:
+            for i in range(10):
+                await asyncio.to_thread(writer.append_blocking, "thread", "pact.get", f"t{i}")
+                with Session(engine) as session:
+                    audit.append(session, "operator", "grant.created", f"g{i}")
+                    session.commit()
+
+        await asyncio.gather(*(reads(25) for _ in range(8)), others())
+
+    asyncio.run(main())
+    writer.close()
+    check = _chain(engine)
+    assert check.valid and check.entries == 8 * 25 + 20, check
+    assert writer.batches < 8 * 25 + 10  # grouped
+
+
+def test_a_failed_async_batch_fails_its_waiters_and_the_next_one_is_written(engine, monkeypatch) -> None:
+    writer = audit.AuditWriter(engine)
+    real = audit._chain
+
+    def colliding(tail, batch):  # every row numbered after the tail as the first: the INSERT fails in the database
+        return [(rows[0][0], *row[1:]) for rows in [real(tail, batch)] for row in rows]
+
+    async def main() -> None:
+        await writer.append("a", "pact.get", "before")  # the writer knows the tail: one round trip next
+        monkeypatch.setattr(audit, "_chain", colliding)
+        results = await asyncio.gather(
+            *(writer.append("a", "pact.get", str(i)) for i in range(5)), return_exceptions=True
+        )
+        assert any(isinstance(r, Exception) for r in results)  # a batch of one would not collide: at least one did
+        monkeypatch.undo()
+        await writer.append("a", "pact.get", "after")  # on a new connection
+
+    asyncio.run(main())
+    writer.close()
+    check = _chain(engine)
+    assert check.valid, check
+    with Session(engine) as session:
+        subjects = [e.subject for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))]
+    assert subjects[0] == "before" and subjects[-1] == "after"
