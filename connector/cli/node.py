@@ -98,3 +98,13 @@ def fail(exc: ConnectorError) -> None:
     if first and str(first.get("message")) not in exc.detail:
         die(f"{exc.detail} ({first.get('field')}: {first.get('message')})")
     die(exc.detail)
+
+
+@contextmanager
+def command_context(data_dir: Path | None) -> Iterator[NodeContext]:
+    """A command's work on the node of ``data_dir``, in one transaction; a service's refusal ends it as one line."""
+    with node_context(node_settings(data_dir)) as ctx:
+        try:
+            yield ctx
+        except ConnectorError as exc:
+            fail(exc)

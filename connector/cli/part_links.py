@@ -3,8 +3,6 @@ over the same service as ``/api/v1/part-links``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +11,11 @@ from rich.console import Console
 from rich.table import Table
 from sqlmodel import col
 
-from ..errors import ConnectorError
 from ..exchange import part_links
-from ..services.context import NodeContext
 from ..storage import repositories as repo
 from ..storage.part_links import PartLink
 from .common import die
-from .node import DataDir, fail, node_context, node_settings
+from .node import DataDir, command_context
 
 part_link_app = typer.Typer(
     help="Remembered links: a platform's part our operator linked to one of our products; later trades for it are "
@@ -30,19 +26,10 @@ console = Console()
 LinkId = Annotated[str, typer.Argument(help="The link's id (connector part-link list)")]
 
 
-@contextmanager
-def _context(data_dir: DataDir) -> Iterator[NodeContext]:
-    with node_context(node_settings(data_dir)) as ctx:
-        try:
-            yield ctx
-        except ConnectorError as exc:
-            fail(exc)
-
-
 @part_link_app.command("list")
 def list_links(data_dir: DataDir = None) -> None:
     """List the remembered links: platform, part (traceId and name), customer, our product, verifiers."""
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         rows, _ = repo.page(ctx.session, PartLink, order=col(PartLink.created_at), limit=10_000, offset=0)
     table = Table("id", "platform", "part", "customer", "product", "verifiers")
     for r in rows:
@@ -80,7 +67,7 @@ def set_link(
     certs = [] if no_verifiers else (_pems(verifier) if verifier else None)
     if product is None and certs is None:
         die("nothing to change: give --product, --verifier or --no-verifiers")
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         row = part_links.update(ctx, link_id, product_id=product, verifier_certs=certs)
         console.print(f"part link {row.id}: product {row.product_id}, {len(row.verifier_certs)} verifier(s)")
 
@@ -88,6 +75,6 @@ def set_link(
 @part_link_app.command("remove")
 def remove_link(link_id: LinkId, data_dir: DataDir = None) -> None:
     """Forget a link: later trades for the part wait for the operator to link them again."""
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         part_links.remove(ctx, link_id)
         console.print(f"part link {link_id} removed")

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import getpass
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from ..errors import ConnectorError
 from ..services import accounts
-from ..services.context import NodeContext
 from .common import die
-from .node import DataDir, fail, node_context, node_settings
+from .node import DataDir, command_context
 
 user_app = typer.Typer(help="The node's users: people who log in to the console and the operator API.")
 console = Console()
@@ -27,15 +23,6 @@ PasswordStdin = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from standard input (first line) instead of a prompt"),
 ]
-
-
-@contextmanager
-def _context(data_dir: DataDir) -> Iterator[NodeContext]:
-    with node_context(node_settings(data_dir)) as ctx:
-        try:
-            yield ctx
-        except ConnectorError as exc:
-            fail(exc)
 
 
 def _password(from_stdin: bool) -> str:
@@ -62,7 +49,7 @@ def add(
 ) -> None:
     """Add a user (the password is prompted for, or read with --password-stdin)."""
     password = _password(password_stdin)
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         user = accounts.create_user(ctx, login, password, role, display_name)
         console.print(f"user {user.login} added with role {user.role}")
 
@@ -70,7 +57,7 @@ def add(
 @user_app.command("list")
 def list_users(data_dir: DataDir = None) -> None:
     """List the users: role, state, last login."""
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         users = accounts.list_users(ctx)
         now = ctx.now()
     table = Table("login", "name", "role", "state", "last login")
@@ -88,7 +75,7 @@ def set_role(
     data_dir: DataDir = None,
 ) -> None:
     """Change a user's role (its current tokens carry the new role from their next use)."""
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         user = accounts.set_role(ctx, accounts.get_user(ctx, login), role)
         console.print(f"user {user.login} now has role {user.role}")
 
@@ -100,7 +87,7 @@ def disable(
     data_dir: DataDir = None,
 ) -> None:
     """Disable a user (its tokens are revoked at once), or enable it again with --enable."""
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         user = accounts.disable_user(ctx, accounts.get_user(ctx, login), not enable)
         console.print(f"user {user.login} {'disabled' if user.disabled else 'enabled'}")
 
@@ -108,7 +95,7 @@ def disable(
 @user_app.command("unlock")
 def unlock(login: Login, data_dir: DataDir = None) -> None:
     """Lift a lockout after failed logins at once."""
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         user = accounts.unlock_user(ctx, accounts.get_user(ctx, login))
         console.print(f"user {user.login} unlocked")
 
@@ -117,6 +104,6 @@ def unlock(login: Login, data_dir: DataDir = None) -> None:
 def passwd(login: Login, password_stdin: PasswordStdin = False, data_dir: DataDir = None) -> None:
     """Set a user's password (an administrator's reset: the old one is not asked); its tokens are revoked."""
     password = _password(password_stdin)
-    with _context(data_dir) as ctx:
+    with command_context(data_dir) as ctx:
         user = accounts.set_password(ctx, accounts.get_user(ctx, login), password)
         console.print(f"password of {user.login} changed; its tokens are revoked")

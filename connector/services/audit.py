@@ -349,7 +349,7 @@ class _LoopWriter:
                 try:
                     conn = conn if conn is not None else await self._connect()
                     tail = await audit_log.append_in_own_transaction_pg_async(
-                        conn, dialect, functools.partial(_chain_after, batch), tail
+                        conn, dialect, functools.partial(_chain, batch=batch), tail
                     )
                 except Exception as exc:  # noqa: BLE001 - every waiting caller must hear of it
                     log.error("audit batch of %d entries not written: %s", len(batch), exc)
@@ -389,10 +389,6 @@ def _chain(tail: audit_log.Tail | None, batch: Sequence[_Entry | _Pending]) -> l
         rows.append((seq, at, p.actor, p.action, p.subject, p.details, prev, digest))
         prev = digest
     return rows
-
-
-def _chain_after(batch: Sequence[_Entry | _Pending], tail: audit_log.Tail | None) -> list[tuple[Any, ...]]:
-    return _chain(tail, batch)
 
 
 def _append_batch(conn: Connection, batch: Sequence[_Entry | _Pending]) -> audit_log.Tail:

@@ -11,23 +11,15 @@ from connector.storage.db import make_engine
 from connector.storage.part_links import PartLink
 from connector.storage.tables import Product
 
+from .cli_node import init_node
+
 TRACE = "0f6e2b1c-9d8a-4e3f-8a7b-6c5d4e3f2a1b"
 
 
 @pytest.fixture
 def node(tmp_path, monkeypatch):
-    import os
-
-    for name in list(os.environ):
-        if name.upper().startswith("CONNECTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    data = tmp_path / "node"
+    data = init_node(tmp_path, monkeypatch)
     runner = CliRunner()
-    result = runner.invoke(
-        app, ["init", "--data-dir", str(data), "--company-id", "urn:pact:x.example:company:x", "--company-name", "X"]
-    )
-    assert result.exit_code == 0, result.output
     engine = make_engine(str(load_settings(data).database_url))
     with Session(engine) as session:
         for pid in ("p-1", "p-2"):

@@ -11,23 +11,15 @@ from connector.services import accounts
 from connector.services.context import NodeContext
 from connector.storage.db import make_engine
 
+from .cli_node import init_node
+
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def node(tmp_path, monkeypatch):
-    import os
-
-    for name in list(os.environ):
-        if name.upper().startswith("CONNECTOR_"):
-            monkeypatch.delenv(name)
-    monkeypatch.chdir(tmp_path)
-    data = tmp_path / "node"
+    data = init_node(tmp_path, monkeypatch)
     runner = CliRunner()
-    result = runner.invoke(
-        app, ["init", "--data-dir", str(data), "--company-id", "urn:pact:x.example:company:x", "--company-name", "X"]
-    )
-    assert result.exit_code == 0, result.output
 
     def run(*args: str, input: str | None = None):
         return runner.invoke(app, ["user", *args, "--data-dir", str(data)], input=input, catch_exceptions=False)
