@@ -117,16 +117,17 @@ def upstream(node: PlatformNode) -> UpstreamFootprint | None:
 
 @asynccontextmanager
 async def platform_nodes(
-    make_db: Callable[[], Engine], participant: str, **participant_flags: bool
+    make_db: Callable[[], Engine], participant: str, pki: Any = None, **participant_flags: bool
 ) -> AsyncIterator[dict[str, PlatformNode]]:
     """pack, cell and ``platform``, a node hosting the tenant of ``participant`` (pack or cell), which reaches it
     with its login there; the other company is a PACT node that the platform reaches over PACT. Whichever node answers
     for the cell over PACT (the cell, or the platform when the cell is the participant) holds requests it cannot
-    match. ``participant_flags`` go on the participant's partner entry for the other company."""
+    match. ``participant_flags`` go on the participant's partner entry for the other company; ``pki``, the dataspace's
+    (a new one by default)."""
     other = CELL if participant == PACK else PACK
     numbers = {other: CORPORATE[other]}
     holds: dict[str, Any] = {"hold_unmatched_requests": True}
-    pki = make_pki("Dataspace", at=datetime.now(UTC) - timedelta(days=1))
+    pki = pki or make_pki("Dataspace", at=datetime.now(UTC) - timedelta(days=1))
     router = Router()
     async with AsyncExitStack() as stack:
         platform = await start_node(

@@ -22,7 +22,7 @@ from connector.storage.ouranos_links import OuranosLink
 from connector.storage.part_links import PartLink
 from connector.storage.tables import AuditEntry, BomLine, CfpRequest, Grant, OutboxMessage, Product
 from tests.integration.network import Router
-from tests.integration.ouranos_nodes import PlatformNode, login_for, start_node
+from tests.integration.ouranos_nodes import PlatformNode, start_node
 from tests.integration.test_ouranos_client import (
     CELL,
     CORPORATE,
@@ -31,6 +31,7 @@ from tests.integration.test_ouranos_client import (
     make_cell,
     outgoing,
     partner,
+    platform_nodes,
     wait_for,
 )
 from tests.pki import VERIFIER_ID, make_pki
@@ -43,35 +44,9 @@ async def nodes(make_db: Callable[[], Engine]) -> AsyncIterator[dict[str, Any]]:
     """pack (our participant, asking) -> platform (a node hosting pack's tenant) -PACT-> cell (the supplier, which
     holds what it cannot match); and a verifier certificate of the dataspace."""
     pki = make_pki("Dataspace", at=datetime.now(UTC) - timedelta(days=1))
-    router = Router()
-    async with AsyncExitStack() as stack:
-        platform = await start_node(
-            stack,
-            router,
-            pki,
-            make_db,
-            PACK,
-            "platform.test",
-            corporate_number=CORPORATE[PACK],
-            partner_corporate_numbers={CELL: CORPORATE[CELL]},
-        )
-        cell = await start_node(stack, router, pki, make_db, CELL, "setouchi-cell.test", hold_unmatched_requests=True)
-        pack = await start_node(
-            stack,
-            router,
-            pki,
-            make_db,
-            PACK,
-            "kyushu-pack.test",
-            ouranos_platforms=login_for(platform),
-            partner_corporate_numbers={CELL: CORPORATE[CELL]},
-        )
-        partner(platform, CELL, cell.url, "pact", isSupplier=True)
-        partner(cell, PACK, platform.url, "pact", isCustomer=True)
-        partner(pack, CELL, platform.url, "ouranos", isSupplier=True)
-        verifier = pki.company(VERIFIER_ID, "verifier", at=datetime.now(UTC) - timedelta(hours=1))
-        pem = verifier.certificate.public_bytes(Encoding.PEM).decode()
-        yield {"pack": pack, "platform": platform, "cell": cell, "verifier": pem}
+    verifier = pki.company(VERIFIER_ID, "verifier", at=datetime.now(UTC) - timedelta(hours=1))
+    async with platform_nodes(make_db, PACK, pki) as nodes:
+        yield {**nodes, "verifier": verifier.certificate.public_bytes(Encoding.PEM).decode()}
 
 
 def api(node: PlatformNode) -> httpx.AsyncClient:
