@@ -161,6 +161,11 @@ async def asking_nodes(make_db: Callable[[], Engine]) -> AsyncIterator[dict[str,
         yield nodes
 
 
+async def settled(pack: PlatformNode, event_id: str, what: str = "answer") -> CfpRequest:
+    """The pack's outgoing request ``event_id`` once it is no longer pending."""
+    return await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, what)
+
+
 def held_request(cell: PlatformNode) -> CfpRequest | None:
     with cell.session() as session:
         return session.exec(
@@ -186,7 +191,7 @@ async def test_asking_reads_the_attested_footprint_exactly(asking_nodes: dict[st
         link = session.exec(select(OuranosLink).where(OuranosLink.local_id == event_id)).one()
     assert held.product_ids == [mapping.PART_URN + link.trace_id]
     link_at_supplier(cell, held.id, cell_id)
-    done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "answer")
+    done = await settled(pack, event_id, "answer")
     assert done.state == "fulfilled", done.reason
     got = upstream(pack)
     assert got is not None and got.basis == "attested" and got.attestation
@@ -212,7 +217,7 @@ async def test_without_a_certification_file_values_are_never_attested(
     event_id = ask_for_cell(pack)
     held = await wait_for(lambda: held_request(cell), "the request at the supplier")
     link_at_supplier(cell, held.id, cell_id)
-    done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "answer")
+    done = await settled(pack, event_id, "answer")
     got = upstream(pack)
     assert done.state == "fulfilled", done.reason
     # issue 17: stored as an entered value, with where it came from, never as attested
@@ -230,7 +235,7 @@ async def test_a_rejection_on_the_platform_rejects_the_request(asking_nodes: dic
     with cell.session() as session:
         requests.reject_request(cell.ctx(session), held.id, "we do not make that cell", "NotFound")
         session.commit()
-    done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "reject")
+    done = await settled(pack, event_id, "reject")
     assert done.state == "rejected"
     assert "we do not make that cell" in (done.reason or "")
 
@@ -242,7 +247,7 @@ async def test_a_platform_without_our_login_fails_the_request(make_db: Callable[
         pack = await start_node(stack, router, pki, make_db, PACK, HOST[PACK])
         partner(pack, CELL, "http://platform.test", "ouranos", isSupplier=True)
         event_id = ask_for_cell(pack)
-        done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "x")
+        done = await settled(pack, event_id, "x")
         assert done.state == "failed"
         assert "CONNECTOR_OURANOS_PLATFORMS" in (done.reason or "")
 
@@ -258,7 +263,7 @@ async def test_answering_links_our_part_and_writes_our_cfp(answering_nodes: dict
     pack, cell = answering_nodes["pack"], answering_nodes["cell"]
     make_cell(cell)
     event_id = ask_for_cell(pack)
-    done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "answer")
+    done = await settled(pack, event_id, "answer")
     assert done.state == "fulfilled", done.reason
     # the participant recorded the trade as a request it received, and answered it
     with cell.session() as session:
@@ -288,6 +293,6 @@ async def test_a_proof_file_that_fails_verification_refuses_the_answer(
     event_id = ask_for_cell(pack)
     held = await wait_for(lambda: held_request(cell), "the request at the supplier")
     link_at_supplier(cell, held.id, cell_id)
-    done = await wait_for(lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, "answer")
+    done = await settled(pack, event_id, "answer")
     assert done.state == "refused", done.reason
     assert upstream(pack) is None

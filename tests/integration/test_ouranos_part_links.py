@@ -32,6 +32,7 @@ from tests.integration.test_ouranos_client import (
     outgoing,
     partner,
     platform_nodes,
+    settled,
     wait_for,
 )
 from tests.pki import VERIFIER_ID, make_pki
@@ -72,12 +73,6 @@ def ask_again(pack: PlatformNode) -> str:
         req = requests.request_footprint(pack.ctx(session), line.id, message="again please")
         session.commit()
         return req.event_id
-
-
-async def settled(pack: PlatformNode, event_id: str) -> CfpRequest:
-    return await wait_for(
-        lambda: (r := outgoing(pack, event_id)) is not None and r.state != "pending" and r, f"the answer to {event_id}"
-    )
 
 
 async def first_trade_linked(n: dict[str, Any]) -> tuple[str, dict[str, Any]]:
