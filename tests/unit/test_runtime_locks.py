@@ -14,6 +14,8 @@ from connector.cli.main import app
 from connector.config import Settings
 from connector.storage import db
 
+from .cli_node import init_node
+
 ANDES = "urn:pact:andes-lithium.example:company:andes-lithium"
 
 
@@ -47,10 +49,8 @@ def test_postgresql_takes_several_processes(tmp_path) -> None:
 def test_a_second_serve_on_one_sqlite_data_dir_is_refused_in_one_line(tmp_path, monkeypatch) -> None:
     import uvicorn
 
-    data = tmp_path / "node"
+    data = init_node(tmp_path, monkeypatch)
     runner = CliRunner()
-    made = runner.invoke(app, ["init", "--data-dir", str(data), "--company-id", ANDES, "--company-name", "A"])
-    assert made.exit_code == 0, made.output
     served: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append(kw))
     import inspect
@@ -79,10 +79,8 @@ def test_a_restarted_process_takes_its_slot_and_holder_id_back(tmp_path) -> None
 def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_path, monkeypatch, given) -> None:
     import uvicorn
 
-    data = tmp_path / "node"
+    data = init_node(tmp_path, monkeypatch)
     runner = CliRunner()
-    made = runner.invoke(app, ["init", "--data-dir", str(data), "--company-id", ANDES, "--company-name", "A"])
-    assert made.exit_code == 0, made.output
     served: list[object] = []
     monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append(kw))
     if not given:
