@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 
 from connector.demo.chains import DEFAULT_CHAIN
 from connector.storage.db import create_schema, make_engine, normalize_url
+from connector.storage.prepared import keep_prepared
 
 PG_URL = os.environ.get("CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("CONNECTOR_TEST_REQUIRE_POSTGRES") == "1"
@@ -97,6 +98,7 @@ def make_db(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
             engine = create_engine(
                 normalize_url(PG_URL), connect_args={"options": f"-csearch_path={schema}"}, pool_size=5, max_overflow=10
             )
+            keep_prepared(engine)  # as make_engine does
         create_schema(engine)
         made.append((engine, schema))
         return engine

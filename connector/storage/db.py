@@ -14,6 +14,7 @@ from ..errors import TextWithNul
 
 # every table on SQLModel.metadata; write_generation's engine events (every committed write counted, decision 0026)
 from . import accounts, console_reports, ouranos_links, part_links, tables, write_generation  # noqa: F401
+from .prepared import keep_prepared
 from .private import DIR_MODE, create_private
 
 
@@ -87,7 +88,9 @@ def make_engine(url: str) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")  # take the write lock up front: no upgrade deadlocks
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    keep_prepared(engine)
+    return engine
 
 
 def create_schema(engine: Engine) -> None:
