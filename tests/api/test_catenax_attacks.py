@@ -15,6 +15,9 @@ import pytest_asyncio
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
+from connector.config import Settings
+from connector.services.identity import NodeIdentity
+
 from .conftest import Api, assert_problem, open_api
 from .conftest import make_settings as _settings
 from .factories import issued_footprint
@@ -34,10 +37,16 @@ HIDDEN = "urn:pact:test-node.example:product:hidden-pack"
 
 @pytest_asyncio.fixture
 async def cx(engine: Engine, tmp_path: Any) -> AsyncIterator[Api]:
-    settings = _settings(tmp_path)
+    async for api in catenax_node(engine, _settings(tmp_path)):
+        yield api
+
+
+async def catenax_node(engine: Engine, settings: Settings, identity: NodeIdentity | None = None) -> AsyncIterator[Api]:
+    """A provider node with its proxy secret and BPNL, three Catena-X partners (two customers, one supplier) and two
+    footprints, one granted to CUSTOMER."""
     settings.catenax.api_key = SecretStr(SECRET)
     settings.catenax.bpnl = "BPNL000000000001"
-    async for api in open_api(engine, settings):
+    async for api in open_api(engine, settings, identity):
         for company, bpnl, customer in (
             (CUSTOMER, CUSTOMER_BPNL, True),
             (OTHER, OTHER_BPNL, True),

@@ -283,7 +283,8 @@ def _read_submodel(app: Any, bpnl: str, product_urn: str, version: str) -> tuple
 
     with Session(_reader(app), expire_on_commit=False) as session:
         try:
-            found = read(NodeContext(session, settings, identity), False)
+            ctx = NodeContext(session, settings, identity)
+            found = render.remembered_pcf(ctx, bpnl, product_urn, version) or read(ctx, False)
             session.rollback()
             return found, False
         except attesting.NotIssuedYet:
