@@ -19,6 +19,7 @@ from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_dec
 from ..declaration.models import Declaration, DeclarationInput, VerificationStatus
 from ..errors import ConnectorError
 from ..stages import STAGES
+from .messages import said
 from .report import CertificationResult, VerificationNode
 
 
@@ -32,25 +33,19 @@ def check_pack(
     """``pack binding``, then (with the declaration) ``pack product`` and the figures."""
     if pack_digest is not None:
         if pack_digest == pack.digest:
-            root.ok("pack binding", f"packAttestationDigest = digest of {pack.company_name}'s attestation")
+            root.ok("pack binding", said("verify.pack-binding.ok", company=pack.company_name))
         else:
-            root.fail(
-                "pack binding",
-                f"packAttestationDigest {pack_digest} is not the bundled pack attestation's digest {pack.digest}",
-            )
+            root.fail("pack binding", said("verify.pack-binding.other", digest=pack_digest, bundled=pack.digest))
     if declaration is None:
         return
     if pack_claims is None:
-        root.fail("absolute stages", "not checked: the pack attestation's claims cannot be read")
+        root.fail("absolute stages", said("verify.absolute-stages.unreadable"))
         return
     product = declaration.battery_model.pack_product_id
     if product in pack_claims.product_ids:
-        root.ok("pack product", f"{product} is the attested product")
+        root.ok("pack product", said("verify.pack-product.ok", product=product))
     else:
-        root.fail(
-            "pack product",
-            f"declared pack product {product} is not among the attestation's productIds {pack_claims.product_ids}",
-        )
+        root.fail("pack product", said("verify.pack-product.other", product=product, ids=pack_claims.product_ids))
     check_figures(root, declaration, pack_claims)
     check_declared_coverage(root, declaration, pack_claims)
 
@@ -64,25 +59,25 @@ def check_declared_coverage(root: VerificationNode, d: Declaration, pack: Attest
     if declared is None:
         if coverage.full and entered == 0:
             return
-        root.fail("declared coverage", f"the declaration states no coverage; the pack is {coverage.total} % attested")
+        root.fail("declared coverage", said("verify.declared-coverage.none", total=coverage.total))
         return
     stages = {c.stage: c.percent for c in declared.stages}
     problems = [
-        f"{s.value} {stages.get(s)} % (pack: {coverage.stages[s]} %)"
+        said("verify.declared-coverage.stage", stage=s.value, declared=stages.get(s), pack=coverage.stages[s])
         for s in STAGES
         if stages.get(s) != coverage.stages[s]
     ]
     if declared.total != coverage.total:
-        problems.append(f"total {declared.total} % (pack: {coverage.total} %)")
+        problems.append(said("verify.declared-coverage.total", declared=declared.total, pack=coverage.total))
     if declared.entered_deeper_tiers != entered:
-        problems.append(f"{declared.entered_deeper_tiers} entered values below tier 1 (pack: {entered})")
+        problems.append(said("verify.declared-coverage.entered", declared=declared.entered_deeper_tiers, pack=entered))
     full = coverage.full and entered == 0 and not declared.entered_tier1
     if declared.fully_attested != full:
-        problems.append(f"fullyAttested {declared.fully_attested}")
+        problems.append(said("verify.declared-coverage.fully-attested", value=declared.fully_attested))
     if problems:
-        root.fail("declared coverage", "; ".join(problems))
+        root.fail("declared coverage", said("verify.declared-coverage.failed", problems=problems))
     else:
-        root.ok("declared coverage", f"{format_decimal(declared.total)} % attested, as the pack attestation claims")
+        root.ok("declared coverage", said("verify.declared-coverage.ok", total=format_decimal(declared.total)))
 
 
 def declaration_input(d: Declaration) -> DeclarationInput:
@@ -116,24 +111,26 @@ def check_figures(root: VerificationNode, d: Declaration, pack: AttestationClaim
 def _check_absolute_stages(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
     stated = pack.stages.as_dict()
     wrong = [
-        f"{s.value}: declared {format_decimal(d.stage(s).absolute_kg_co2e)} kg, pack attestation "
-        f"{format_decimal(stated[s])}"
+        said(
+            "verify.absolute-stages.stage",
+            stage=s.value,
+            declared=format_decimal(d.stage(s).absolute_kg_co2e),
+            pack=format_decimal(stated[s]),
+        )
         for s in STAGES
         if d.stage(s).absolute_kg_co2e != stated[s]
     ]
     if d.absolute_carbon_footprint.value != pack.total:
-        wrong.append(
-            f"total: declared {format_decimal(d.absolute_carbon_footprint.value)} kg, pack attestation "
-            f"{format_decimal(pack.total)}"
-        )
+        declared = format_decimal(d.absolute_carbon_footprint.value)
+        wrong.append(said("verify.absolute-stages.total", declared=declared, pack=format_decimal(pack.total)))
     if len(d.stages) != len(STAGES):
-        wrong.append(f"{len(d.stages)} stages declared, expected {len(STAGES)}")
+        wrong.append(said("verify.absolute-stages.count", count=len(d.stages), expected=len(STAGES)))
     if wrong:
-        root.fail("absolute stages", "; ".join(wrong))
+        root.fail("absolute stages", said("verify.absolute-stages.failed", problems=wrong))
     else:
         root.ok(
             "absolute stages",
-            f"= the pack attestation's stages (total {format_decimal(pack.total)} kg CO2e per {pack.declared_unit})",
+            said("verify.absolute-stages.ok", total=format_decimal(pack.total), unit=pack.declared_unit),
         )
 
 
@@ -194,14 +191,17 @@ def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
 def check_declared_certifications(root: VerificationNode, d: Declaration, results: list[CertificationResult]) -> None:
     backed = {r.certified_company for r in results if r.status in ("valid", "unbound")}
     missing = [
-        f"tier {c.tier} {c.company_name} ({c.company_id or 'no company id'}) by {c.verifier}"
+        said(
+            "verify.declared-certifications.entry",
+            tier=c.tier,
+            company=c.company_name,
+            id=c.company_id or "no company id",
+            verifier=c.verifier,
+        )
         for c in d.certifications
         if c.tier > 0 and c.status is VerificationStatus.VALID and c.company_id not in backed
     ]
     if missing:
-        root.fail(
-            "declared certifications",
-            "listed as valid without a valid certification credential in the bundle: " + "; ".join(missing),
-        )
+        root.fail("declared certifications", said("verify.declared-certifications.unbacked", entries=missing))
     elif d.certifications:
-        root.ok("declared certifications", f"{len(d.certifications)} listed, each valid one backed by a credential")
+        root.ok("declared certifications", said("verify.declared-certifications.ok", count=len(d.certifications)))
