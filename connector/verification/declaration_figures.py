@@ -19,7 +19,7 @@ from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_dec
 from ..declaration.models import Declaration, DeclarationInput, VerificationStatus
 from ..errors import ConnectorError
 from ..stages import STAGES
-from .messages import said
+from .messages import Said, said
 from .report import CertificationResult, VerificationNode
 
 
@@ -141,37 +141,33 @@ def _check_per_kwh(root: VerificationNode, d: Declaration, pack: AttestationClai
         )
     except (ValidationError, ConnectorError) as exc:
         detail = exc.detail if isinstance(exc, ConnectorError) else exc.errors()[0]["msg"]
-        root.fail("per-kWh recompute", f"the declaration's own inputs do not recompute: {detail}")
+        root.fail("per-kWh recompute", said("verify.per-kwh.cannot-recompute", reason=detail))
         return
     problems = []
     if d.rounding != str(DECLARED_ROUNDING):
-        problems.append(f"rounding {d.rounding!r}, expected {DECLARED_ROUNDING}")
-    if d.functional_unit.total_energy_kwh != recomputed.functional_unit.total_energy_kwh:
-        problems.append(
-            f"total energy {format_decimal(d.functional_unit.total_energy_kwh)} kWh, recomputed "
-            f"{format_decimal(recomputed.functional_unit.total_energy_kwh)}"
-        )
+        problems.append(said("verify.per-kwh.rounding", rounding=repr(d.rounding), expected=DECLARED_ROUNDING))
+    energy = recomputed.functional_unit.total_energy_kwh
+    if d.functional_unit.total_energy_kwh != energy:
+        stated = format_decimal(d.functional_unit.total_energy_kwh)
+        problems.append(said("verify.per-kwh.energy", stated=stated, recomputed=format_decimal(energy)))
     mine, theirs = d.carbon_footprint, recomputed.carbon_footprint
     if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
-        problems.append(f"carbonFootprint {format_decimal(mine.value)}, recomputed {format_decimal(theirs.value)}")
+        pair = {"stated": format_decimal(mine.value), "recomputed": format_decimal(theirs.value)}
+        problems.append(said("verify.per-kwh.footprint", **pair))
     for s in STAGES:
         stage, again = d.stage(s), recomputed.stage(s)
         if (stage.value, stage.exact_value) != (again.value, again.exact_value):
-            problems.append(
-                f"{s.value} {format_decimal(stage.value)} kg CO2e/kWh, recomputed {format_decimal(again.value)}"
-            )
-    energy = recomputed.functional_unit.total_energy_kwh
+            pair = {"stated": format_decimal(stage.value), "recomputed": format_decimal(again.value)}
+            problems.append(said("verify.per-kwh.stage", stage=s.value, **pair))
     problems += _contribution_problems(d, energy)
     if problems:
-        root.fail("per-kWh recompute", "; ".join(problems))
+        root.fail("per-kWh recompute", said("verify.per-kwh.failed", problems=problems))
     else:
-        root.ok(
-            "per-kWh recompute",
-            f"{format_decimal(d.carbon_footprint.value)} kg CO2e/kWh over {format_decimal(energy)} kWh",
-        )
+        footprint = format_decimal(d.carbon_footprint.value)
+        root.ok("per-kWh recompute", said("verify.per-kwh.ok", footprint=footprint, energy=format_decimal(energy)))
 
 
-def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
+def _contribution_problems(d: Declaration, energy: Decimal) -> list[Said]:
     """Each supplier contribution's per-kWh value and share, recomputed over ``energy``."""
     problems = []
     total_abs = d.absolute_carbon_footprint.value
@@ -181,9 +177,14 @@ def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
             share = SHARE_ROUNDING.apply(c.kg_co2e * 100 / total_abs) if total_abs else Decimal(0)
             if c.kg_co2e_per_kwh != per_kwh or c.share_percent != share:
                 problems.append(
-                    f"supplier contribution {c.company_name}: {format_decimal(c.kg_co2e_per_kwh)} "
-                    f"kg CO2e/kWh ({format_decimal(c.share_percent)} %), recomputed "
-                    f"{format_decimal(per_kwh)} ({format_decimal(share)} %)"
+                    said(
+                        "verify.per-kwh.contribution",
+                        company=c.company_name,
+                        stated=format_decimal(c.kg_co2e_per_kwh),
+                        share=format_decimal(c.share_percent),
+                        recomputed=format_decimal(per_kwh),
+                        recomputed_share=format_decimal(share),
+                    )
                 )
     return problems
 

@@ -85,6 +85,18 @@ MESSAGES: dict[str, str] = {
     "%(stated)s per %(stated_unit)s",
     "verify.upstream-binding.unused": "upstream attestation %(attestation)s of %(company)s is in the evidence but no "
     "input uses it (swapped or extra attestation)",
+    "verify.cycle.attestation": "attestation %(digest)s appears twice on one path of the evidence tree (used again "
+    "by %(user)s)",
+    "verify.cycle.package": "evidence package %(package)s is referenced twice on one path of the evidence tree (again "
+    "by %(user)s)",
+    "verify.depth.too-deep": "evidence tree deeper than %(tiers)s tiers",
+    "verify.visits.too-many": "the evidence graph reaches more than %(per)s attestations per bundled package "
+    "(%(packages)s packages): packages named again and again from many paths; not verified further",
+    "verify.packages.ok": "%(count)s package(s), each referenced by the tree",
+    "verify.packages.not-checked": "%(count)s package(s); %(unreferenced)s not referenced by any package opened, "
+    "%(hidden)s package(s) not opened: not checked",
+    "verify.packages.unused": "%(unused)s of %(count)s package(s) referenced by no attestation of the tree (bundled "
+    "unused): %(shown)s",
     # evidence
     "verify.evidence.opened": "opened",
     "verify.evidence.unreadable": "evidence package of %(company)s cannot be read: %(reason)s",
@@ -137,6 +149,15 @@ MESSAGES: dict[str, str] = {
     "verify.declared-certifications.unbacked": "listed as valid without a valid certification credential in the "
     "bundle: %(entries)s",
     "verify.declared-certifications.entry": "tier %(tier)s %(company)s (%(id)s) by %(verifier)s",
+    "verify.per-kwh.ok": "%(footprint)s kg CO2e/kWh over %(energy)s kWh",
+    "verify.per-kwh.cannot-recompute": "the declaration's own inputs do not recompute: %(reason)s",
+    "verify.per-kwh.failed": "%(problems)s",
+    "verify.per-kwh.rounding": "rounding %(rounding)s, expected %(expected)s",
+    "verify.per-kwh.energy": "total energy %(stated)s kWh, recomputed %(recomputed)s",
+    "verify.per-kwh.footprint": "carbonFootprint %(stated)s, recomputed %(recomputed)s",
+    "verify.per-kwh.stage": "%(stage)s %(stated)s kg CO2e/kWh, recomputed %(recomputed)s",
+    "verify.per-kwh.contribution": "supplier contribution %(company)s: %(stated)s kg CO2e/kWh (%(share)s %%), "
+    "recomputed %(recomputed)s (%(recomputed_share)s %%)",
     # declared coverage
     "verify.declared-coverage.ok": "%(total)s %% attested, as the pack attestation claims",
     "verify.declared-coverage.none": "the declaration states no coverage; the pack is %(total)s %% attested",

@@ -100,29 +100,17 @@ def _within_bounds(
     if digest in at.path or (package_id is not None and package_id in at.ids):
         peek(node, issuer_jwt)
         if digest in at.path:
-            node.fail(
-                "cycle",
-                f"attestation {digest} appears twice on one path of the evidence tree (used again by {at.user})",
-            )
+            node.fail("cycle", said("verify.cycle.attestation", digest=digest, user=at.user))
         else:
-            node.fail(
-                "cycle",
-                f"evidence package {package_id} is referenced twice on one path of the evidence tree "
-                f"(again by {at.user})",
-            )
+            node.fail("cycle", said("verify.cycle.package", package=package_id, user=at.user))
         return False
     if len(at.path) >= MAX_DEPTH:
-        node.fail("depth", f"evidence tree deeper than {MAX_DEPTH} tiers")
+        node.fail("depth", said("verify.depth.too-deep", tiers=MAX_DEPTH))
         return False
     ctx.visits += 1
     if ctx.visits > VISITS_PER_PACKAGE * len(ctx.packages) + VISITS_SLACK:
         peek(node, issuer_jwt)
-        node.fail(
-            "visits",
-            f"the evidence graph reaches more than {VISITS_PER_PACKAGE} attestations per bundled "
-            f"package ({len(ctx.packages)} packages): packages named again and again from many paths; not "
-            "verified further",
-        )
+        node.fail("visits", said("verify.visits.too-many", per=VISITS_PER_PACKAGE, packages=len(ctx.packages)))
         return False
     return True
 
