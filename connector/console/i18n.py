@@ -26,6 +26,7 @@ from babel.core import negotiate_locale
 from babel.messages.pofile import read_po
 
 from ..stages import Stage
+from ..verification import english as verification_english
 
 LANGUAGES = ("en", "ja")
 DEFAULT = "en"
@@ -211,6 +212,34 @@ class Translator:
         try:
             return template % values
         except (KeyError, ValueError, TypeError):  # a translation naming a param this error did not give
+            return english
+
+    def detail(self, check: Any) -> str:
+        """A verifier check's (or failure's) ``detail`` in this language: said again from its ``code`` and ``params``
+        (decision 0033); its English ``detail`` on English pages, for a report made before codes, and for a code or
+        phrase the catalog does not know."""
+        if self.lang == DEFAULT or not getattr(check, "code", None):
+            return str(check.detail)
+        try:
+            return self._said(check.code, check.params or {}, check.detail)
+        except (KeyError, TypeError, AttributeError, ValueError):  # a phrase of a code this version does not know
+            return str(check.detail)
+
+    def _said(self, code: str, params: Mapping[str, Any], english: str | None = None) -> str:
+        template = codes(self.lang).get(code)
+        if english is None:
+            english = verification_english(code, params)
+        if template is None:
+            return english
+        values = {
+            name: self.gettext(N_("; ")).join(self._said(p["code"], p.get("params") or {}) for p in value)
+            if isinstance(value, list)
+            else value
+            for name, value in params.items()
+        }
+        try:
+            return template % values
+        except (KeyError, ValueError, TypeError):
             return english
 
     def _value(self, value: Any) -> Any:

@@ -4,6 +4,7 @@ returns a :class:`VerificationReport` (a tree of checks; ``report.valid`` is the
 
 from __future__ import annotations
 
+from .messages import MESSAGES, Said, english, said
 from .render import render_html, render_tree
 from .report import (
     CertificationResult,
@@ -19,15 +20,19 @@ from .verifier import verify_attestation_tree, verify_bundle
 
 __all__ = [
     "MAX_DEPTH",
+    "MESSAGES",
     "CertificationResult",
     "Check",
     "EvidenceStatus",
     "Failure",
     "InputSummary",
     "VerificationNode",
+    "Said",
     "VerificationReport",
+    "english",
     "render_html",
     "render_tree",
+    "said",
     "verify_attestation_tree",
     "verify_bundle",
 ]

@@ -33,6 +33,7 @@ from ..stages import STAGES, Stage
 from ..strict_json import strict_json_loads
 from ..units import convert
 from .entered import coverage_text
+from .messages import said
 from .report import EvidenceStatus, VerificationNode
 from .signed_objects import SignedObject, check_signed
 from .walk_context import WalkContext
@@ -45,7 +46,7 @@ def digest_or_fail(node: VerificationNode, sd_jwt: str) -> str | None:
     try:
         return attestation_digest(sd_jwt)
     except (InvalidSignature, AttributeError):
-        node.fail("format", "not an SD-JWT attestation")
+        node.fail("format", said("verify.format.not-sd-jwt"))
         return None
 
 
@@ -113,7 +114,7 @@ def check_attestation(
     _fill(node, signed.payload, claims)
     total_ok = _check_total(node, signed.payload, claims, checked=checked is not None)
     if checked is not None:
-        node.ok("structure", "W3C VC 2.0 CfpAttestation, SD-JWT")
+        node.ok("structure", said("verify.structure.attestation"))
     elif structure_error is not None and (total_ok or not structure_error.startswith("clear claims: total")):
         node.fail("structure", structure_error)
     if claims is not None:
@@ -146,7 +147,7 @@ def _check_total(
 ) -> bool:
     """The ``total`` check; ``checked``: ``claims`` passed check_payload, which refuses a total that is not the sum."""
     if checked and claims is not None:
-        node.ok("total", f"{format_decimal(claims.total)} = sum of the four stages")
+        node.ok("total", said("verify.total.ok", total=format_decimal(claims.total)))
         return True
     if claims is not None:  # validated from this very subject: its stages and total are the same values
         stages, total = claims.stages, claims.total
@@ -158,26 +159,22 @@ def _check_total(
             stages = StageValues.model_validate(subject["stages"])
             total = parse_decimal(subject["total"], field="total")
         except (TypeError, KeyError, ValidationError, ConnectorError):
-            node.fail("total", "stages or total missing or malformed")
+            node.fail("total", said("verify.total.malformed"))
             return False
     if stages.total() != total:
         node.fail(
-            "total", f"total {format_decimal(total)} is not the sum of the stages {format_decimal(stages.total())}"
+            "total", said("verify.total.not-sum", total=format_decimal(total), sum=format_decimal(stages.total()))
         )
         return False
-    node.ok("total", f"{format_decimal(total)} = sum of the four stages")
+    node.ok("total", said("verify.total.ok", total=format_decimal(total)))
     return True
 
 
 def _check_audience(node: VerificationNode, audience: object, used_by: str, user: str) -> None:
     if audience == used_by:
-        node.ok("audience", f"issued to {audience}, used by {user}")
+        node.ok("audience", said("verify.audience.ok", audience=audience, user=user))
     else:
-        node.fail(
-            "audience",
-            f"issued to {audience!r} but used by {user} ({used_by}): "
-            "an attestation may only be used by the company it was issued to",
-        )
+        node.fail("audience", said("verify.audience.wrong", audience=repr(audience), user=user, company=used_by))
 
 
 def _bind_certifications(ctx: WalkContext, node: VerificationNode, digest: str, issuer: CompanyIdentity) -> None:
@@ -187,12 +184,18 @@ def _bind_certifications(ctx: WalkContext, node: VerificationNode, digest: str, 
             node.certified = True
             node.certified_by.append(check.verifier.company_id)
             ctx.bound.add(check.payload.jti)
-            cert_node.ok("binding", f"certifies {check.certified_company}, attestation {node.attestation_id}")
-            ctx.bindings.append((digest, index, cert_node.checks[-1].detail))
+            binding = said("verify.binding.certifies", company=check.certified_company, attestation=node.attestation_id)
+            cert_node.ok("binding", binding)
+            ctx.bindings.append((digest, index, binding))
             node.ok(
                 "certification",
-                f"certified by {check.verifier.name} ({check.verifier.company_id}) until "
-                f"{check.expires_at.isoformat()}, scope: {check.payload.scope}",
+                said(
+                    "verify.certification.ok",
+                    verifier=check.verifier.name,
+                    company=check.verifier.company_id,
+                    until=check.expires_at.isoformat(),
+                    scope=check.payload.scope,
+                ),
             )
 
 
@@ -219,10 +222,10 @@ def open_attestation_evidence(
         return None
     except InvalidSignature as exc:
         node.evidence = EvidenceStatus.FAILED
-        node.fail("evidence", f"evidence package of {company} cannot be read: {exc.reason}")
+        node.fail("evidence", said("verify.evidence.unreadable", company=company, reason=exc.reason))
         return None
     node.evidence = EvidenceStatus.OPENED
-    node.ok("evidence", "opened")
+    node.ok("evidence", said("verify.evidence.opened"))
 
     if content.attestation.split("~", 1)[0] == issuer_jwt:  # the same issuer JWT: the same digest, no hashing
         content_digest = digest
@@ -232,24 +235,24 @@ def open_attestation_evidence(
         except InvalidSignature:
             content_digest = "?"
     if content_digest != digest:
-        node.fail("evidence binding", f"the evidence package is for attestation {content_digest}, not this one")
+        node.fail("evidence binding", said("verify.evidence-binding.other", digest=content_digest))
         return None
-    node.ok("evidence binding", "the package holds this attestation")
+    node.ok("evidence binding", said("verify.evidence-binding.ok"))
     return content
 
 
 def _no_package(node: VerificationNode, package_id: str | None, company: str) -> None:
     why = (
-        f"no evidence package for this attestation of {company}"
+        said("verify.evidence.no-package", company=company)
         if package_id is None
-        else f"its evidence package {package_id} is not in the bundle"
+        else said("verify.evidence.package-not-bundled", package=package_id)
     )
     if node.certified:
         node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
-        node.ok("evidence", f"{why}; trusted on its certification")
+        node.ok("evidence", said("verify.evidence.certified", why=[why]))
     else:
         node.evidence = EvidenceStatus.MISSING
-        node.fail("evidence", f"evidence missing: {why}")
+        node.fail("evidence", said("verify.evidence.missing", why=[why]))
 
 
 def _sealed_for_another(
@@ -270,15 +273,16 @@ def _sealed_for_another(
         names, thumbs = "unnamed recipients", []
     if certificate_thumbprint(ctx.cert) in thumbs and not node.certified:
         node.evidence = EvidenceStatus.FAILED
-        node.fail("evidence", f"evidence of {company} is sealed to this verifier but cannot be decrypted: {exc.reason}")
+        node.fail("evidence", said("verify.evidence.undecryptable", company=company, reason=exc.reason))
         return
     if node.certified:
         node.evidence = EvidenceStatus.CERTIFIED_NOT_OPENED
-        node.ok("evidence", f"sealed for {names}; trusted on its certification")
+        node.ok("evidence", said("verify.evidence.sealed-certified", names=names))
     else:
         node.evidence = EvidenceStatus.SEALED_FOR_ANOTHER_VERIFIER
         node.fail(
-            "evidence", f"evidence sealed for another verifier ({names}), not for {ctx.verifier_id}: {exc.reason}"
+            "evidence",
+            said("verify.evidence.sealed-for-another", names=names, verifier=ctx.verifier_id, reason=exc.reason),
         )
 
 
@@ -295,7 +299,7 @@ def open_hidden(
     except InvalidSignature as exc:
         node.fail("disclosures", exc.reason)
         return None
-    node.ok("disclosures", f"{len(content.disclosures)} disclosures, each committed in the attestation")
+    node.ok("disclosures", said("verify.disclosures.ok", count=len(content.disclosures)))
     return hidden
 
 
@@ -306,19 +310,29 @@ def check_arithmetic(node: VerificationNode, claims: AttestationClaims, hidden: 
         inputs = [(convert(i.quantity, i.unit, i.declared_unit), i.upstream.as_dict()) for i in hidden.inputs]
         expected = combine_stages(hidden.own_emissions.as_dict(), inputs, rule)
     except ConnectorError as exc:
-        node.fail("arithmetic", f"cannot recompute: {exc.detail}")
+        node.fail("arithmetic", said("verify.arithmetic.cannot-recompute", reason=exc.detail))
         return
     stated = claims.stages.as_dict()
     wrong = [
-        f"{s.value}: stated {format_decimal(stated[s])}, recomputed {format_decimal(expected[s])}"
+        said(
+            "verify.arithmetic.stage",
+            stage=s.value,
+            stated=format_decimal(stated[s]),
+            recomputed=format_decimal(expected[s]),
+        )
         for s in STAGES
         if stated[s] != expected[s]
     ]
     if wrong:
-        node.fail("arithmetic", "stages are not own + sum(quantity x upstream) with " + f"{rule}: " + "; ".join(wrong))
+        node.fail("arithmetic", said("verify.arithmetic.stages", rule=rule, stages=wrong))
         return
     total = sum(expected.values(), Decimal(0))
     if total != claims.total:
-        node.fail("arithmetic", f"total {format_decimal(claims.total)} is not {format_decimal(total)}")
+        node.fail(
+            "arithmetic",
+            said("verify.arithmetic.total", stated=format_decimal(claims.total), recomputed=format_decimal(total)),
+        )
         return
-    node.ok("arithmetic", f"own + {len(hidden.inputs)} input(s), {rule}: total {format_decimal(total)}")
+    node.ok(
+        "arithmetic", said("verify.arithmetic.ok", inputs=len(hidden.inputs), rule=rule, total=format_decimal(total))
+    )

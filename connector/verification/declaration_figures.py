@@ -19,6 +19,7 @@ from ..declaration.compute import DECLARED_ROUNDING, SHARE_ROUNDING, compute_dec
 from ..declaration.models import Declaration, DeclarationInput, VerificationStatus
 from ..errors import ConnectorError
 from ..stages import STAGES
+from .messages import Said, said
 from .report import CertificationResult, VerificationNode
 
 
@@ -32,25 +33,19 @@ def check_pack(
     """``pack binding``, then (with the declaration) ``pack product`` and the figures."""
     if pack_digest is not None:
         if pack_digest == pack.digest:
-            root.ok("pack binding", f"packAttestationDigest = digest of {pack.company_name}'s attestation")
+            root.ok("pack binding", said("verify.pack-binding.ok", company=pack.company_name))
         else:
-            root.fail(
-                "pack binding",
-                f"packAttestationDigest {pack_digest} is not the bundled pack attestation's digest {pack.digest}",
-            )
+            root.fail("pack binding", said("verify.pack-binding.other", digest=pack_digest, bundled=pack.digest))
     if declaration is None:
         return
     if pack_claims is None:
-        root.fail("absolute stages", "not checked: the pack attestation's claims cannot be read")
+        root.fail("absolute stages", said("verify.absolute-stages.unreadable"))
         return
     product = declaration.battery_model.pack_product_id
     if product in pack_claims.product_ids:
-        root.ok("pack product", f"{product} is the attested product")
+        root.ok("pack product", said("verify.pack-product.ok", product=product))
     else:
-        root.fail(
-            "pack product",
-            f"declared pack product {product} is not among the attestation's productIds {pack_claims.product_ids}",
-        )
+        root.fail("pack product", said("verify.pack-product.other", product=product, ids=pack_claims.product_ids))
     check_figures(root, declaration, pack_claims)
     check_declared_coverage(root, declaration, pack_claims)
 
@@ -64,25 +59,25 @@ def check_declared_coverage(root: VerificationNode, d: Declaration, pack: Attest
     if declared is None:
         if coverage.full and entered == 0:
             return
-        root.fail("declared coverage", f"the declaration states no coverage; the pack is {coverage.total} % attested")
+        root.fail("declared coverage", said("verify.declared-coverage.none", total=coverage.total))
         return
     stages = {c.stage: c.percent for c in declared.stages}
     problems = [
-        f"{s.value} {stages.get(s)} % (pack: {coverage.stages[s]} %)"
+        said("verify.declared-coverage.stage", stage=s.value, declared=stages.get(s), pack=coverage.stages[s])
         for s in STAGES
         if stages.get(s) != coverage.stages[s]
     ]
     if declared.total != coverage.total:
-        problems.append(f"total {declared.total} % (pack: {coverage.total} %)")
+        problems.append(said("verify.declared-coverage.total", declared=declared.total, pack=coverage.total))
     if declared.entered_deeper_tiers != entered:
-        problems.append(f"{declared.entered_deeper_tiers} entered values below tier 1 (pack: {entered})")
+        problems.append(said("verify.declared-coverage.entered", declared=declared.entered_deeper_tiers, pack=entered))
     full = coverage.full and entered == 0 and not declared.entered_tier1
     if declared.fully_attested != full:
-        problems.append(f"fullyAttested {declared.fully_attested}")
+        problems.append(said("verify.declared-coverage.fully-attested", value=declared.fully_attested))
     if problems:
-        root.fail("declared coverage", "; ".join(problems))
+        root.fail("declared coverage", said("verify.declared-coverage.failed", problems=problems))
     else:
-        root.ok("declared coverage", f"{format_decimal(declared.total)} % attested, as the pack attestation claims")
+        root.ok("declared coverage", said("verify.declared-coverage.ok", total=format_decimal(declared.total)))
 
 
 def declaration_input(d: Declaration) -> DeclarationInput:
@@ -116,24 +111,26 @@ def check_figures(root: VerificationNode, d: Declaration, pack: AttestationClaim
 def _check_absolute_stages(root: VerificationNode, d: Declaration, pack: AttestationClaims) -> None:
     stated = pack.stages.as_dict()
     wrong = [
-        f"{s.value}: declared {format_decimal(d.stage(s).absolute_kg_co2e)} kg, pack attestation "
-        f"{format_decimal(stated[s])}"
+        said(
+            "verify.absolute-stages.stage",
+            stage=s.value,
+            declared=format_decimal(d.stage(s).absolute_kg_co2e),
+            pack=format_decimal(stated[s]),
+        )
         for s in STAGES
         if d.stage(s).absolute_kg_co2e != stated[s]
     ]
     if d.absolute_carbon_footprint.value != pack.total:
-        wrong.append(
-            f"total: declared {format_decimal(d.absolute_carbon_footprint.value)} kg, pack attestation "
-            f"{format_decimal(pack.total)}"
-        )
+        declared = format_decimal(d.absolute_carbon_footprint.value)
+        wrong.append(said("verify.absolute-stages.total", declared=declared, pack=format_decimal(pack.total)))
     if len(d.stages) != len(STAGES):
-        wrong.append(f"{len(d.stages)} stages declared, expected {len(STAGES)}")
+        wrong.append(said("verify.absolute-stages.count", count=len(d.stages), expected=len(STAGES)))
     if wrong:
-        root.fail("absolute stages", "; ".join(wrong))
+        root.fail("absolute stages", said("verify.absolute-stages.failed", problems=wrong))
     else:
         root.ok(
             "absolute stages",
-            f"= the pack attestation's stages (total {format_decimal(pack.total)} kg CO2e per {pack.declared_unit})",
+            said("verify.absolute-stages.ok", total=format_decimal(pack.total), unit=pack.declared_unit),
         )
 
 
@@ -144,37 +141,33 @@ def _check_per_kwh(root: VerificationNode, d: Declaration, pack: AttestationClai
         )
     except (ValidationError, ConnectorError) as exc:
         detail = exc.detail if isinstance(exc, ConnectorError) else exc.errors()[0]["msg"]
-        root.fail("per-kWh recompute", f"the declaration's own inputs do not recompute: {detail}")
+        root.fail("per-kWh recompute", said("verify.per-kwh.cannot-recompute", reason=detail))
         return
     problems = []
     if d.rounding != str(DECLARED_ROUNDING):
-        problems.append(f"rounding {d.rounding!r}, expected {DECLARED_ROUNDING}")
-    if d.functional_unit.total_energy_kwh != recomputed.functional_unit.total_energy_kwh:
-        problems.append(
-            f"total energy {format_decimal(d.functional_unit.total_energy_kwh)} kWh, recomputed "
-            f"{format_decimal(recomputed.functional_unit.total_energy_kwh)}"
-        )
+        problems.append(said("verify.per-kwh.rounding", rounding=repr(d.rounding), expected=DECLARED_ROUNDING))
+    energy = recomputed.functional_unit.total_energy_kwh
+    if d.functional_unit.total_energy_kwh != energy:
+        stated = format_decimal(d.functional_unit.total_energy_kwh)
+        problems.append(said("verify.per-kwh.energy", stated=stated, recomputed=format_decimal(energy)))
     mine, theirs = d.carbon_footprint, recomputed.carbon_footprint
     if (mine.value, mine.exact_value) != (theirs.value, theirs.exact_value):
-        problems.append(f"carbonFootprint {format_decimal(mine.value)}, recomputed {format_decimal(theirs.value)}")
+        pair = {"stated": format_decimal(mine.value), "recomputed": format_decimal(theirs.value)}
+        problems.append(said("verify.per-kwh.footprint", **pair))
     for s in STAGES:
         stage, again = d.stage(s), recomputed.stage(s)
         if (stage.value, stage.exact_value) != (again.value, again.exact_value):
-            problems.append(
-                f"{s.value} {format_decimal(stage.value)} kg CO2e/kWh, recomputed {format_decimal(again.value)}"
-            )
-    energy = recomputed.functional_unit.total_energy_kwh
+            pair = {"stated": format_decimal(stage.value), "recomputed": format_decimal(again.value)}
+            problems.append(said("verify.per-kwh.stage", stage=s.value, **pair))
     problems += _contribution_problems(d, energy)
     if problems:
-        root.fail("per-kWh recompute", "; ".join(problems))
+        root.fail("per-kWh recompute", said("verify.per-kwh.failed", problems=problems))
     else:
-        root.ok(
-            "per-kWh recompute",
-            f"{format_decimal(d.carbon_footprint.value)} kg CO2e/kWh over {format_decimal(energy)} kWh",
-        )
+        footprint = format_decimal(d.carbon_footprint.value)
+        root.ok("per-kWh recompute", said("verify.per-kwh.ok", footprint=footprint, energy=format_decimal(energy)))
 
 
-def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
+def _contribution_problems(d: Declaration, energy: Decimal) -> list[Said]:
     """Each supplier contribution's per-kWh value and share, recomputed over ``energy``."""
     problems = []
     total_abs = d.absolute_carbon_footprint.value
@@ -184,9 +177,14 @@ def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
             share = SHARE_ROUNDING.apply(c.kg_co2e * 100 / total_abs) if total_abs else Decimal(0)
             if c.kg_co2e_per_kwh != per_kwh or c.share_percent != share:
                 problems.append(
-                    f"supplier contribution {c.company_name}: {format_decimal(c.kg_co2e_per_kwh)} "
-                    f"kg CO2e/kWh ({format_decimal(c.share_percent)} %), recomputed "
-                    f"{format_decimal(per_kwh)} ({format_decimal(share)} %)"
+                    said(
+                        "verify.per-kwh.contribution",
+                        company=c.company_name,
+                        stated=format_decimal(c.kg_co2e_per_kwh),
+                        share=format_decimal(c.share_percent),
+                        recomputed=format_decimal(per_kwh),
+                        recomputed_share=format_decimal(share),
+                    )
                 )
     return problems
 
@@ -194,14 +192,17 @@ def _contribution_problems(d: Declaration, energy: Decimal) -> list[str]:
 def check_declared_certifications(root: VerificationNode, d: Declaration, results: list[CertificationResult]) -> None:
     backed = {r.certified_company for r in results if r.status in ("valid", "unbound")}
     missing = [
-        f"tier {c.tier} {c.company_name} ({c.company_id or 'no company id'}) by {c.verifier}"
+        said(
+            "verify.declared-certifications.entry",
+            tier=c.tier,
+            company=c.company_name,
+            id=c.company_id or "no company id",
+            verifier=c.verifier,
+        )
         for c in d.certifications
         if c.tier > 0 and c.status is VerificationStatus.VALID and c.company_id not in backed
     ]
     if missing:
-        root.fail(
-            "declared certifications",
-            "listed as valid without a valid certification credential in the bundle: " + "; ".join(missing),
-        )
+        root.fail("declared certifications", said("verify.declared-certifications.unbacked", entries=missing))
     elif d.certifications:
-        root.ok("declared certifications", f"{len(d.certifications)} listed, each valid one backed by a credential")
+        root.ok("declared certifications", said("verify.declared-certifications.ok", count=len(d.certifications)))

@@ -25,6 +25,7 @@ from ..attestation.models import AttestationClaims, InputClaim
 from ..decimals import format_decimal
 from ..errors import ConnectorError, InvalidSignature
 from ..stages import STAGES, Stage
+from .messages import said
 from .report import InputSummary, VerificationNode, input_summary
 from .walk_context import WalkContext
 
@@ -40,12 +41,12 @@ def entered_summary(
 ) -> InputSummary:
     """The report line of entered input ``index`` and its checks: ``entered input``, ``document`` and (when the
     verifier demands attested inputs) ``attested``."""
-    where = f"input {index} ({format_decimal(inp.quantity)} {inp.unit})"
-    who = f"{inp.source_kind}, supplier {inp.supplier}, entered by {inp.entered_by} at {inp.entered_at}"
-    node.ok("entered input", f"{where} is an entered value, not attested: {who}")
+    where = {"index": index, "quantity": format_decimal(inp.quantity), "unit": inp.unit}
+    who = {"kind": inp.source_kind, "supplier": inp.supplier, "by": inp.entered_by, "at": inp.entered_at}
+    node.ok("entered input", said("verify.entered.input", **where, **who))
     check, size, media = _document_check(node, where, inp, content)
     if ctx.require_attested:
-        node.fail("attested", f"{where} is an entered value ({who}); attested inputs are required")
+        node.fail("attested", said("verify.attested.entered-input", **where, **who))
     return input_summary(
         quantity=format_decimal(inp.quantity),
         unit=inp.unit,
@@ -64,26 +65,26 @@ def entered_summary(
 
 
 def _document_check(
-    node: VerificationNode, where: str, inp: InputClaim, content: EvidenceContent
+    node: VerificationNode, where: dict[str, object], inp: InputClaim, content: EvidenceContent
 ) -> tuple[str, int | None, str | None]:
     digest = inp.document_digest
     if digest is None:
-        node.ok("document", f"{where}: no source document was recorded")
+        node.ok("document", said("verify.document.none", **where))
         return "no document", None, None
     sealed = content.documents.get(digest)
     if sealed is None:
-        node.ok("document", f"{where}: only the digest {digest} of its source document is known (not sealed)")
+        node.ok("document", said("verify.document.not-sealed", **where, digest=digest))
         return "not sealed", None, None
     try:
         data = sealed.data()
     except InvalidSignature as exc:
-        node.fail("document", f"{where}: {exc.reason}")
+        node.fail("document", said("verify.document.unreadable", **where, reason=exc.reason))
         return "fail", None, sealed.media_type
     actual = hashlib.sha256(data).hexdigest()
     if actual != digest:
-        node.fail("document", f"{where}: the sealed source document hashes to {actual}, not its digest {digest}")
+        node.fail("document", said("verify.document.mismatch", **where, actual=actual, digest=digest))
         return "fail", len(data), sealed.media_type
-    node.ok("document", f"{where}: source document ({sealed.media_type}, {len(data)} bytes) matches {digest}")
+    node.ok("document", said("verify.document.ok", **where, media=sealed.media_type, size=len(data), digest=digest))
     return "pass", len(data), sealed.media_type
 
 
@@ -92,7 +93,7 @@ def check_documents(node: VerificationNode, inputs: list[InputClaim], content: E
     named = {i.document_digest for i in inputs if i.entered}
     for digest in content.documents:
         if digest not in named:
-            node.fail("documents", f"the evidence holds a document {digest} that no entered input names")
+            node.fail("documents", said("verify.documents.unnamed", digest=digest))
 
 
 def check_coverage(
@@ -109,21 +110,19 @@ def check_coverage(
     except LookupError:  # an upstream attestation not bundled or unreadable: input binding/upstream values failed
         return None
     except ConnectorError as exc:
-        node.fail("coverage", f"cannot recompute: {exc.detail}")
+        node.fail("coverage", said("verify.coverage.cannot-recompute", reason=exc.detail))
         return None
     stated, stated_entered = claimed_coverage(claims), claimed_entered(claims)
     recomputed = coverage_text(coverage.stages, coverage.total)
     if claims.attested_coverage is None and (entered or not coverage.full):
-        node.fail("coverage", f"no attestedCoverage claim, but it rests on entered values: {recomputed}")
+        node.fail("coverage", said("verify.coverage.no-claim", recomputed=recomputed))
     elif stated.stages != coverage.stages or stated.total != coverage.total:
-        node.fail(
-            "coverage",
-            f"attestedCoverage claims {coverage_text(stated.stages, stated.total)}, recomputed {recomputed}",
-        )
+        claimed = coverage_text(stated.stages, stated.total)
+        node.fail("coverage", said("verify.coverage.differs", claimed=claimed, recomputed=recomputed))
     elif stated_entered != entered:
-        node.fail("coverage", f"enteredInputs claims {stated_entered}, recomputed {entered}")
+        node.fail("coverage", said("verify.coverage.entered-differs", claimed=stated_entered, recomputed=entered))
     else:
-        node.ok("coverage", f"{format_decimal(coverage.total)} % attested, {entered} entered input(s) in the tree")
+        node.ok("coverage", said("verify.coverage.ok", total=format_decimal(coverage.total), entered=entered))
     return items
 
 
@@ -139,8 +138,4 @@ def require_attested_at_top(ctx: WalkContext, top: VerificationNode) -> None:
         return
     if any(n.failed("attested") for n in top.walk()):
         return
-    top.fail(
-        "attested",
-        f"{top.entered_inputs} entered input(s) in the tree below (its enteredInputs claim); attested inputs are "
-        "required",
-    )
+    top.fail("attested", said("verify.attested.entered-below", count=top.entered_inputs))

@@ -3,6 +3,7 @@ unused; an unopened package's references are unknown, so then the others are not
 
 from __future__ import annotations
 
+from .messages import said
 from .report import EvidenceStatus, VerificationNode
 from .walk_context import WalkContext
 
@@ -26,18 +27,13 @@ def check_packages(ctx: WalkContext, on: VerificationNode, top: VerificationNode
     referenced = {n.package for n in nodes if n.package is not None}
     unreferenced = [pid for pid in ctx.packages if pid not in referenced]
     hidden = sum(1 for n in nodes if n.evidence in _HIDING and n.package in ctx.packages)
-    count = f"{len(ctx.packages)} package(s)"
+    count = len(ctx.packages)
     if not unreferenced:
-        on.ok("packages", f"{count}, each referenced by the tree")
+        on.ok("packages", said("verify.packages.ok", count=count))
     elif hidden:
         on.ok(
-            "packages",
-            f"{count}; {len(unreferenced)} not referenced by any package opened, {hidden} package(s) "
-            "not opened: not checked",
+            "packages", said("verify.packages.not-checked", count=count, unreferenced=len(unreferenced), hidden=hidden)
         )
     else:
         shown = ", ".join(unreferenced[:5]) + (", ..." if len(unreferenced) > 5 else "")
-        on.fail(
-            "packages",
-            f"{len(unreferenced)} of {count} referenced by no attestation of the tree (bundled unused): {shown}",
-        )
+        on.fail("packages", said("verify.packages.unused", unused=len(unreferenced), count=count, shown=shown))

@@ -18,6 +18,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 from ..prevalidated import instance
+from .messages import Said
 
 
 class ReportModel(BaseModel):
@@ -38,10 +39,24 @@ class EvidenceStatus(StrEnum):
     NOT_APPLICABLE = "not applicable"
 
 
+CODE = "stable code of detail's sentence (decision 0033); absent: detail is English only"
+PARAMS = "the values in detail, by name: strings, or lists of {code, params} phrases"
+
+
 class Check(ReportModel):
     name: str
     ok: bool
     detail: str = ""
+    code: str | None = Field(default=None, description=CODE)
+    params: dict[str, Any] | None = Field(default=None, description=PARAMS)
+
+
+def _check(name: str, ok: bool, detail: str | Said) -> Check:
+    if isinstance(detail, Said):
+        values = {"name": name, "ok": ok, "detail": detail.text, "code": detail.code, "params": detail.params}
+    else:
+        values = {"name": name, "ok": ok, "detail": detail, "code": None, "params": None}
+    return instance(Check, values)
 
 
 class InputSummary(ReportModel):
@@ -113,11 +128,12 @@ class VerificationNode(ReportModel):
         else:
             super().__setattr__(name, value)
 
-    def ok(self, name: str, detail: str = "") -> None:
-        self.checks.append(instance(Check, {"name": name, "ok": True, "detail": detail}))
+    def ok(self, name: str, detail: str | Said = "") -> None:
+        """A passed check; ``detail`` a coded sentence (:func:`~.messages.said`) or plain English."""
+        self.checks.append(_check(name, True, detail))
 
-    def fail(self, name: str, detail: str) -> None:
-        self.checks.append(instance(Check, {"name": name, "ok": False, "detail": detail}))
+    def fail(self, name: str, detail: str | Said) -> None:
+        self.checks.append(_check(name, False, detail))
 
     # -- reading -----------------------------------------------------------------------------------------------------
 
@@ -158,6 +174,8 @@ class Failure(ReportModel):
     digest: str | None
     check: str
     detail: str
+    code: str | None = Field(default=None, description=CODE)
+    params: dict[str, Any] | None = Field(default=None, description=PARAMS)
 
     def line(self) -> str:
         who = self.company_name or self.company or "unknown company"
@@ -235,6 +253,8 @@ class VerificationReport(ReportModel):
                 digest=n.digest,
                 check=c.name,
                 detail=c.detail,
+                code=c.code,
+                params=c.params,
             )
             for n in root.walk()
             for c in n.checks
@@ -310,7 +330,7 @@ def pack_node(node: VerificationNode) -> tuple[Any, ...]:
         tuple(d[f] for f in _NODE_FIELDS),
         d["evidence"].value,
         None if node.inputs is None else [tuple(i.__dict__.values()) for i in node.inputs],
-        [(c.name, c.ok, c.detail) for c in node.checks],
+        [(c.name, c.ok, c.detail, c.code, c.params) for c in node.checks],
         [pack_node(c) for c in node.children],
     )
 
@@ -336,6 +356,9 @@ def unpack_node(packed: tuple[Any, ...]) -> VerificationNode:
     d["inputs"] = (
         None if inputs is None else [instance(InputSummary, dict(zip(_INPUT_FIELDS, i, strict=True))) for i in inputs]
     )
-    d["checks"] = [instance(Check, {"name": n, "ok": ok, "detail": detail}) for n, ok, detail in checks]
+    d["checks"] = [
+        instance(Check, {"name": n, "ok": ok, "detail": detail, "code": code, "params": params})
+        for n, ok, detail, code, params in checks
+    ]
     d["children"] = [unpack_node(c) for c in children]
     return instance(VerificationNode, {f: d[f] for f in _ALL_FIELDS})  # in declaration order, as validated

@@ -30,6 +30,7 @@ from ..identity.ca import name_of
 from ..identity.keys import PublicKey, load_crl
 from ..identity.oids import Role
 from ..identity.trust import CompanyIdentity
+from .messages import MESSAGES, Said, said
 from .report import CertificationResult, CertificationStatus, EvidenceStatus, VerificationNode
 from .walk_context import WalkContext
 
@@ -88,7 +89,7 @@ def check_signed(
     try:
         payload = payload_object(jws)
     except InvalidSignature:
-        node.fail("format", "JWS payload is not a JSON object")
+        node.fail("format", said("verify.format.payload-not-object"))
         return SignedObject(ok=False, payload={})
     if isinstance(payload.get("iss"), str):
         node.company = payload["iss"]  # claimed, replaced by the certificate's once the chain validates
@@ -103,7 +104,7 @@ def check_signed(
     iat, valid = _check_validity(ctx, node, payload, require_exp)
     ok = valid and ok
     if iat is None:
-        node.fail("certificate chain", "not checked: no signing time (iat)")
+        node.fail("certificate chain", said("verify.chain.no-iat"))
         return SignedObject(ok=False, payload=payload)
     return _check_signer(ctx, node, payload, chain, iat, frozenset(roles), ok)
 
@@ -113,17 +114,18 @@ def _check_header(node: VerificationNode, header: dict[str, Any], typ: str) -> b
     alg = header.get("alg")
     problems = []
     if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
-        problems.append(f"alg {alg!r} not allowed (allowed: {', '.join(sorted(ALLOWED_ALGS))})")
+        allowed = ", ".join(sorted(ALLOWED_ALGS))
+        problems.append(said("verify.alg-typ.alg-not-allowed", alg=repr(alg), allowed=allowed))
     if "crit" in header:
-        problems.append("crit header not supported")
-    problems += [f"{h} header not accepted: keys come from x5c only" for h in ("jwk", "jku", "x5u") if h in header]
+        problems.append(said("verify.alg-typ.crit"))
+    problems += [said("verify.alg-typ.key-header", header=h) for h in ("jwk", "jku", "x5u") if h in header]
     actual_typ = header.get("typ")
     if not isinstance(actual_typ, str) or actual_typ.lower().removeprefix("application/") != typ:
-        problems.append(f"typ {actual_typ!r}, expected {typ!r}")
+        problems.append(said("verify.alg-typ.typ", typ=repr(actual_typ), expected=repr(typ)))
     if problems:
-        node.fail("alg/typ", "; ".join(problems))
+        node.fail("alg/typ", said("verify.alg-typ.failed", problems=problems))
         return False
-    node.ok("alg/typ", f"{alg}, {typ}")
+    node.ok("alg/typ", said("verify.alg-typ.ok", alg=alg, typ=typ))
     return True
 
 
@@ -140,7 +142,7 @@ def _header_chain(
         try:
             return x5c_chain(header.get("x5c"))
         except InvalidSignature as exc:
-            node.fail("certificate chain", exc.reason)
+            node.fail("certificate chain", said("verify.chain.unreadable", reason=exc.reason))
             return None
 
 
@@ -149,17 +151,17 @@ def _check_signature(
 ) -> bool:
     alg = jws.header.get("alg")
     if not isinstance(alg, str) or alg not in ALLOWED_ALGS:
-        node.fail("signature", "not checked: algorithm not allowed")
+        node.fail("signature", said("verify.signature.alg-not-allowed"))
         return False
     if leaf_key is None:
-        node.fail("signature", "x5c leaf key type not supported")
+        node.fail("signature", said("verify.signature.key-type"))
         return False
     try:
         verify_signature(alg, leaf_key, jws.signing_input, jws.signature)
     except InvalidSignature as exc:
-        node.fail("signature", exc.reason)
+        node.fail("signature", _signature_said(exc.reason))
         return False
-    node.ok("signature", f"by the x5c leaf ({cert_names(leaf)[1]})")
+    node.ok("signature", said("verify.signature.ok", signer=cert_names(leaf)[1]))
     return True
 
 
@@ -173,22 +175,25 @@ def _check_validity(
     skew = ctx.trust.clock_skew
     validity = []
     if iat is None:
-        validity.append("no integer iat")
+        validity.append(said("verify.validity.no-iat"))
     elif iat > ctx.at + skew:
-        validity.append(f"issued in the future (iat {iat.isoformat()})")
+        validity.append(said("verify.validity.future", iat=iat.isoformat()))
     if nbf is None and payload.get("nbf") is not None:
-        validity.append("no integer nbf")
+        validity.append(said("verify.validity.no-nbf"))
     elif nbf is not None and nbf > ctx.at + skew:
-        validity.append(f"not yet valid (nbf {nbf.isoformat()})")
+        validity.append(said("verify.validity.not-yet", nbf=nbf.isoformat()))
     if exp is None and (require_exp or "exp" in payload):
-        validity.append("no integer exp")
+        validity.append(said("verify.validity.no-exp"))
     elif exp is not None and exp <= ctx.at:
-        validity.append(f"expired at {exp.isoformat()} (checked at {ctx.at.isoformat()})")
+        validity.append(said("verify.validity.expired", exp=exp.isoformat(), at=ctx.at.isoformat()))
     if validity:
-        node.fail("validity", "; ".join(validity))
+        node.fail("validity", said("verify.validity.failed", problems=validity))
         return iat, False
-    until = f" until {exp.isoformat()}" if exp else ""
-    node.ok("validity", f"issued {iat.isoformat() if iat else '?'}{until}")
+    issued = iat.isoformat() if iat else "?"
+    if exp:
+        node.ok("validity", said("verify.validity.ok-until", iat=issued, exp=exp.isoformat()))
+    else:
+        node.ok("validity", said("verify.validity.ok", iat=issued))
     return iat, True
 
 
@@ -205,27 +210,35 @@ def _check_signer(
     try:
         identity = ctx.path_trust.validate(chain, at=iat, role=None)
     except TrustError as exc:
-        node.fail("certificate chain", f"at the signing time {iat.isoformat()}: {exc.reason}")
+        node.fail("certificate chain", said("verify.chain.failed", iat=iat.isoformat(), reason=exc.reason))
         return SignedObject(ok=False, payload=payload, signed_at=iat)
-    node.ok("certificate chain", f"to {cert_names(identity.chain[-1])[1]} at {iat.isoformat()}")
+    node.ok("certificate chain", said("verify.chain.ok", anchor=cert_names(identity.chain[-1])[1], iat=iat.isoformat()))
     node.company, node.company_name = identity.company_id, identity.name
 
     if identity.role not in roles:
         wanted = " or ".join(sorted(r.value for r in roles))
-        node.fail("role", f"certificate role is {identity.role.value}, expected {wanted}")
+        node.fail("role", said("verify.role.wrong", role=identity.role.value, expected=wanted))
         ok = False
     else:
-        node.ok("role", identity.role.value)
+        node.ok("role", said("verify.role.ok", role=identity.role.value))
     try:
         ctx.trust.check_revocation(identity.chain, iat)
-        node.ok("revocation", f"not revoked at {iat.isoformat()}")
+        node.ok("revocation", said("verify.revocation.ok", iat=iat.isoformat()))
     except TrustError as exc:
-        node.fail("revocation", f"{exc.reason}, signed at {iat.isoformat()}")
+        node.fail("revocation", said("verify.revocation.failed", reason=exc.reason, iat=iat.isoformat()))
         ok = False
     if payload.get("iss") != identity.company_id:
-        node.fail("structure", f"iss {payload.get('iss')!r} is not the certificate's company id")
+        node.fail("structure", said("verify.structure.iss-not-company", iss=repr(payload.get("iss"))))
         ok = False
     return SignedObject(ok=ok, payload=payload, identity=identity, signed_at=iat)
+
+
+def _signature_said(reason: str) -> Said:
+    """``signature`` failing with the JWS module's ``reason``: the common "does not verify" has a code of its own (the
+    same English), any other reason is carried in English."""
+    if reason == MESSAGES["verify.signature.does-not-verify"]:
+        return said("verify.signature.does-not-verify")
+    return said("verify.signature.failed", reason=reason)
 
 
 def bundle_crls(root: VerificationNode, pems: Sequence[str]) -> list[x509.CertificateRevocationList]:
@@ -235,7 +248,7 @@ def bundle_crls(root: VerificationNode, pems: Sequence[str]) -> list[x509.Certif
         try:
             out.append(load_crl(pem.encode("ascii")))
         except (ConnectorError, UnicodeEncodeError):
-            root.fail("crls", f"bundled CRL #{i} cannot be read")
+            root.fail("crls", said("verify.crls.unreadable", index=i))
     return out
 
 
@@ -264,7 +277,7 @@ def _certification_node(ctx: WalkContext, index: int, token: str) -> tuple[Verif
     except InvalidSignature as exc:
         node.fail("structure", exc.reason)
         return node, None
-    node.ok("structure", f"certifies {check.certified_company}, scope {check.payload.scope}")
+    node.ok("structure", said("verify.structure.certifies", company=check.certified_company, scope=check.payload.scope))
     return node, check
 
 
@@ -319,17 +332,17 @@ def settle_certifications(
         if target is not None:
             node.fail(
                 "binding",
-                f"certifiedCompany {check.certified_company} is not the issuer {target.company} of "
-                f"attestation {target.attestation_id}",
+                said(
+                    "verify.binding.not-issuer",
+                    company=check.certified_company,
+                    issuer=target.company,
+                    attestation=target.attestation_id,
+                ),
             )
         elif visible:
-            node.fail(
-                "binding",
-                f"certifies attestation digest {check.digest} of {check.certified_company}, which "
-                "matches no attestation in the bundle",
-            )
+            node.fail("binding", said("verify.binding.no-match", digest=check.digest, company=check.certified_company))
         else:
-            node.ok("binding", "its attestation is not visible (evidence not opened): not bound, not trusted")
+            node.ok("binding", said("verify.binding.not-visible"))
             results.append(_certification_result(i, node, check, "unbound", node.checks[-1].detail))
             continue
         results.append(_certification_result(i, node, check, "invalid", node.failed()[-1].detail))

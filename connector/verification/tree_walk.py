@@ -35,6 +35,7 @@ from .attestation_check import (
     stage_text,
 )
 from .entered import add_shares, check_coverage, check_documents, entered_summary
+from .messages import said
 from .report import VerificationNode, input_summary, pack_node, unpack_node
 from .walk_context import Binding, WalkContext
 
@@ -99,29 +100,17 @@ def _within_bounds(
     if digest in at.path or (package_id is not None and package_id in at.ids):
         peek(node, issuer_jwt)
         if digest in at.path:
-            node.fail(
-                "cycle",
-                f"attestation {digest} appears twice on one path of the evidence tree (used again by {at.user})",
-            )
+            node.fail("cycle", said("verify.cycle.attestation", digest=digest, user=at.user))
         else:
-            node.fail(
-                "cycle",
-                f"evidence package {package_id} is referenced twice on one path of the evidence tree "
-                f"(again by {at.user})",
-            )
+            node.fail("cycle", said("verify.cycle.package", package=package_id, user=at.user))
         return False
     if len(at.path) >= MAX_DEPTH:
-        node.fail("depth", f"evidence tree deeper than {MAX_DEPTH} tiers")
+        node.fail("depth", said("verify.depth.too-deep", tiers=MAX_DEPTH))
         return False
     ctx.visits += 1
     if ctx.visits > VISITS_PER_PACKAGE * len(ctx.packages) + VISITS_SLACK:
         peek(node, issuer_jwt)
-        node.fail(
-            "visits",
-            f"the evidence graph reaches more than {VISITS_PER_PACKAGE} attestations per bundled "
-            f"package ({len(ctx.packages)} packages): packages named again and again from many paths; not "
-            "verified further",
-        )
+        node.fail("visits", said("verify.visits.too-many", per=VISITS_PER_PACKAGE, packages=len(ctx.packages)))
         return False
     return True
 
@@ -193,8 +182,7 @@ def _walk_upstream(
         if hidden is not None:
             node.fail(
                 "upstream binding",
-                f"upstream attestation {child.attestation_id} of {child.company} is in the "
-                "evidence but no input uses it (swapped or extra attestation)",
+                said("verify.upstream-binding.unused", attestation=child.attestation_id, company=child.company),
             )
 
 
@@ -233,28 +221,33 @@ def _bind_inputs(
         )
         node.inputs.append(summary)
         if inp.attestation_digest not in upstream:
-            node.fail(
-                "input binding",
-                f"input {i} ({format_decimal(inp.quantity)} {inp.unit}) names upstream "
-                f"attestation {inp.attestation_digest}, which is not in the evidence",
+            named = said(
+                "verify.input-binding.not-bundled",
+                index=i,
+                quantity=summary.quantity,
+                unit=inp.unit,
+                digest=inp.attestation_digest,
             )
+            node.fail("input binding", named)
             continue
         used.add(inp.attestation_digest)
         child = next(subtrees)
         node.children.append(child)
         summary.__dict__["company"] = child.company
-        node.ok("input binding", f"input {i} is attestation {child.attestation_id} of {child.company}")
+        bound = said("verify.input-binding.ok", index=i, attestation=child.attestation_id, company=child.company)
+        node.ok("input binding", bound)
         up = ctx.claims.get(inp.attestation_digest)
         if up is None:
-            node.fail("upstream values", f"input {i}: the upstream attestation's claims cannot be read")
+            node.fail("upstream values", said("verify.upstream-values.unreadable", index=i))
         elif up.stages != inp.upstream or up.declared_unit != inp.declared_unit:
-            node.fail(
-                "upstream values",
-                f"input {i} uses {stage_text(inp.upstream)} per {inp.declared_unit}, but {child.company}'s "
-                f"attestation says {stage_text(up.stages)} per {up.declared_unit}",
-            )
+            used_values, stated = stage_text(inp.upstream), stage_text(up.stages)
+            differ = said(
+                "verify.upstream-values.differ", index=i, used=used_values, unit=inp.declared_unit,
+                company=child.company, stated=stated, stated_unit=up.declared_unit,
+            )  # fmt: skip
+            node.fail("upstream values", differ)
         else:
-            node.ok("upstream values", f"input {i} matches {child.company}'s clear claims")
+            node.ok("upstream values", said("verify.upstream-values.ok", index=i, company=child.company))
 
 
 # --- subtrees in worker processes -----------------------------------------------------------------------------------

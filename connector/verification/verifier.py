@@ -25,6 +25,7 @@ from ..identity.oids import Role
 from ..identity.trust import TrustStore
 from .declaration_figures import check_declared_certifications, check_pack
 from .entered import require_attested_at_top
+from .messages import said
 from .reachability import check_packages
 from .report import EvidenceStatus, VerificationNode, VerificationReport
 from .signed_objects import SignedObject, bundle_crls, check_certifications, check_signed, settle_certifications
@@ -156,9 +157,9 @@ def _check_declaration(
         payload.get("iss"),
     )
     if issuer_ok:
-        root.ok("structure", "W3C VC 2.0 BatteryCarbonFootprintDeclaration")
+        root.ok("structure", said("verify.structure.declaration"))
     else:
-        root.fail("structure", "issuer, iss and issuerCompanyId differ")
+        root.fail("structure", said("verify.structure.issuer-differs"))
     root.product_ids = [declaration.battery_model.pack_product_id]
     root.footprint_id = declaration.id
     return signed, declaration, pack_digest

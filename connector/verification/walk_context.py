@@ -21,12 +21,13 @@ from ..errors import InvalidSignature
 from ..identity.ca import company_id_of
 from ..identity.keys import PrivateKey
 from ..identity.trust import TrustStore
+from .messages import Said
 from .report import VerificationNode
 
 VerifierCert = x509.Certificate | Sequence[x509.Certificate]
 """The verifier's certificate, or its chain (the leaf is used)."""
 
-Binding = tuple[str, int, str]
+Binding = tuple[str, int, Said]
 """(digest, index in ``WalkContext.certs[digest]``, detail) of a certification bound to an attestation."""
 
 CertificationEntry = tuple[CertificationCheck, VerificationNode]

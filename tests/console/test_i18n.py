@@ -14,6 +14,7 @@ from babel.messages.pofile import read_po
 
 from connector.console import i18n
 from connector.stages import Stage
+from connector.verification import MESSAGES
 
 CONSOLE = Path(i18n.__file__).parent
 CORE = CONSOLE.parent
@@ -47,7 +48,36 @@ def core_codes() -> dict[str, set[str]]:
                 template = _literal(node.args[0])
                 assert template is not None, f"{path}:{node.lineno}: a coded message needs a literal template"
                 found.setdefault(code.value, set()).add(template)
+    for code, template in MESSAGES.items():  # the verifier's check details (decision 0033)
+        found.setdefault(code, set()).add(template)
     return found
+
+
+def said_calls() -> list[tuple[str, str, set[str]]]:
+    """Every ``said("code", name=...)`` in the verifier: where, the code, the params it gives."""
+    found = []
+    for path in (CORE / "verification").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "said":
+                where = f"{path.name}:{node.lineno}"
+                assert node.args and isinstance(node.args[0], ast.Constant), f"{where}: said() needs a literal code"
+                names = {k.arg for k in node.keywords if k.arg is not None}
+                if any(k.arg is None for k in node.keywords):  # said(code, **where, ...): a dict of literal keys
+                    names |= _spread_keys(path, node)
+                found.append((where, str(node.args[0].value), names))
+    return found
+
+
+def _spread_keys(path: Path, call: ast.Call) -> set[str]:
+    """The keys of the ``**name`` dicts a call spreads, read from the dict literal assigned to ``name`` in the file."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    spread = {k.value.id for k in call.keywords if k.arg is None and isinstance(k.value, ast.Name)}
+    keys: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+            if any(isinstance(t, ast.Name) and t.id in spread for t in node.targets):
+                keys |= {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+    return keys
 
 
 def check_names() -> set[str]:
@@ -98,6 +128,45 @@ def test_every_core_code_has_its_japanese_and_none_is_stale() -> None:
         assert str(entry.id) in raised[code], f"{code}: the English changed to {raised[code]}"
         assert str(entry.string).strip(), code
         assert set(PLACEHOLDER.findall(str(entry.string))) <= set(PLACEHOLDER.findall(str(entry.id))), code
+
+
+def test_every_check_detail_of_the_verifier_has_its_english_template_and_japanese() -> None:
+    """Decision 0033: each ``said(code, ...)`` of the verifier names a code with an English template, gives exactly
+    the template's params, and the code has its Japanese (the catalog test above checks the Japanese itself)."""
+    calls = said_calls()
+    assert len(calls) > 90  # the scan reads the call sites
+    japanese = i18n.codes("ja")
+    for where, code, names in calls:
+        assert code in MESSAGES, f"{where}: {code} has no English template in verification/messages.py"
+        assert names == set(PLACEHOLDER.findall(MESSAGES[code])), f"{where}: {code} params"
+        assert code in japanese, f"{where}: {code} has no Japanese in ja.po"
+    assert set(MESSAGES) == {code for _, code, _ in calls}, "templates no check uses: remove them"
+
+
+def test_a_check_detail_is_said_again_in_japanese_and_falls_back_to_its_english() -> None:
+    from connector.verification import Check, said
+
+    def check(detail: Any) -> Check:
+        values = {"name": "x", "ok": False, "detail": detail.text, "code": detail.code, "params": detail.params}
+        return Check.model_validate(values)
+
+    en, ja = i18n.Translator("en"), i18n.Translator("ja")
+    sig = check(said("verify.chain.failed", iat="2026-12-07T06:05:00+00:00", reason="expired"))
+    assert en.detail(sig) == sig.detail == "at the signing time 2026-12-07T06:05:00+00:00: expired"
+    assert ja.detail(sig) == "署名時点 2026-12-07T06:05:00+00:00 で信頼の連鎖を確認できません：expired"
+    stages = [said("verify.arithmetic.stage", stage=s, stated="1", recomputed="2") for s in ("a", "b")]
+    arithmetic = check(said("verify.arithmetic.stages", rule="ROUND_HALF_EVEN", stages=stages))
+    assert arithmetic.detail.endswith("a: stated 1, recomputed 2; b: stated 1, recomputed 2")
+    assert ja.detail(arithmetic).endswith("a：記載値 1、再計算値 2；b：記載値 1、再計算値 2")
+    plain = Check(name="x", ok=False, detail="an English sentence without a code")
+    assert ja.detail(plain) == plain.detail
+    unknown = Check(name="x", ok=False, detail="from a newer verifier", code="verify.not-yet-known", params={})
+    assert ja.detail(unknown) == "from a newer verifier"
+    nested = Check(
+        name="x", ok=False, detail="English", code="verify.validity.failed",
+        params={"problems": [{"code": "verify.not-yet-known", "params": {}}]},
+    )  # fmt: skip
+    assert ja.detail(nested) == "English"
 
 
 def test_every_check_of_the_verifier_has_its_name_translated() -> None:

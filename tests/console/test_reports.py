@@ -212,6 +212,54 @@ async def test_a_failed_verification_is_kept_with_its_verdict(
     assert row.bundle_sha256 == hashlib.sha256(bundles.tampered).hexdigest()
 
 
+def _without_codes(value: Any) -> Any:
+    """A report's JSON as a version before decision 0033 wrote it: no ``code`` nor ``params`` on checks and failures."""
+    if isinstance(value, dict):
+        return {k: _without_codes(v) for k, v in value.items() if k not in ("code", "params")}
+    if isinstance(value, list):
+        return [_without_codes(v) for v in value]
+    return value
+
+
+async def test_a_failed_check_reads_in_japanese_on_japanese_pages(
+    make_workers: Callable[..., Any], bundles: Bundles
+) -> None:
+    """Decision 0033: the report keeps each check's English ``detail`` and adds its ``code`` and ``params``; the
+    console's Japanese pages say the sentence again from them, English pages (and the JSON) keep the English."""
+    workers = await make_workers()
+    japanese = {"accept-language": "ja"}
+    async with workers.client(0) as client:
+        await _log_in(client, "verifier")
+        _, report_id = await _verify(client, bundles.tampered, bundles.anchors)
+        report = json.loads((await client.get(f"/console/verify/reports/{report_id}")).content)
+        [failure] = [f for f in report["failures"] if f["check"] == "signature"]
+        assert (
+            failure["detail"] == "signature does not verify" and failure["code"] == "verify.signature.does-not-verify"
+        )
+        english = (await client.get("/console/verify", params={"report": report_id})).text
+        ja = (await client.get("/console/verify", params={"report": report_id}, headers=japanese)).text
+        assert "signature does not verify" in english and "署名が一致しません" not in english
+        assert "署名が一致しません" in ja and "signature does not verify" not in ja
+        assert 'data-code="verify.signature.does-not-verify"' in ja
+        passed = next(c for c in report["root"]["checks"] if c["name"] == "certificate chain")
+        assert passed["code"] == "verify.chain.ok" and "まで検証済み" in ja  # a passed check too, its params kept
+        assert passed["params"]["iat"] in ja
+
+        with Session(workers.engine) as session:  # a report kept before the codes: English on every page
+            old = console_reports.add(
+                session,
+                ConsoleReport(
+                    created_at=AT, made_by="user:verifier", bundle_sha256="0" * 64, valid=False,
+                    report=json.dumps(_without_codes(report)),
+                ),
+            )  # fmt: skip
+            session.commit()
+            old_id = old.id
+        ja_old = (await client.get("/console/verify", params={"report": old_id}, headers=japanese)).text
+        assert 'class="report-tree"' in ja_old and "signature does not verify" in ja_old
+        assert "署名が一致しません" not in ja_old and "data-code=" not in ja_old
+
+
 async def test_an_unknown_report_is_no_longer_kept(make_workers: Callable[..., Any]) -> None:
     workers = await make_workers()
     async with workers.client(0) as client:

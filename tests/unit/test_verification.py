@@ -110,8 +110,10 @@ def test_report_json(world, tmp_path) -> None:
     assert (
         pack["company"] == KYUSHU
         and pack["evidence"] == "opened"
-        and pack["checks"][0].keys() == {"name", "ok", "detail"}
+        and pack["checks"][0].keys() == {"name", "ok", "detail", "code", "params"}
     )
+    signature = next(c for c in pack["checks"] if c["name"] == "signature")  # decision 0033: detail kept, code added
+    assert signature["code"] == "verify.signature.ok" and signature["detail"].startswith("by the x5c leaf (")
     assert VerificationReport.model_validate(data) == report
 
 
