@@ -183,6 +183,7 @@ def create_app(
         settings.token_secret.get_secret_value().encode() if settings.token_secret else secrets.token_bytes(32)
     )
     app.state.login_throttle = LoginThrottle.from_settings(settings)  # failed logins per address and login
+    app.state.client_throttle = LoginThrottle.from_settings(settings)  # PACT /auth/token: per address, client id
     problems.install(app)
     app.include_router(operator_router)
     app.include_router(peer_router)

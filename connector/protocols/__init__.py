@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import Any, Protocol
 
+import httpx
 from fastapi import APIRouter
+
+from ..exchange import targets
 
 __all__ = [
     "DEFAULT",
@@ -23,6 +26,8 @@ __all__ = [
     "UnknownProtocol",
     "adapter",
     "adapters",
+    "allowed",
+    "call_failed",
 ]
 
 DEFAULT = "pact"
@@ -37,6 +42,27 @@ class PeerError(Exception):
     def __init__(self, message: str, *, permanent: bool = False) -> None:
         super().__init__(message)
         self.permanent = permanent
+
+
+async def allowed(url: str, allow_private: bool, *, resolve: bool = True) -> None:
+    """PeerError (permanent) unless ``url`` may be called (``exchange.targets``, decision 0015): its host as written,
+    and with ``resolve`` every address its name resolves to. Every protocol's client checks each URL here first."""
+    try:
+        if resolve:
+            await targets.check_resolved(url, allow_private)
+        else:
+            targets.check_url(url, allow_private)
+    except targets.TargetRefused as exc:
+        raise PeerError(str(exc), permanent=True) from None
+
+
+def call_failed(what: str, exc: httpx.HTTPError) -> PeerError:
+    """The PeerError for a call that got no answer (``what`` failed). Permanent when the connection was refused as it
+    opened (:class:`~connector.exchange.targets.ConnectRefused`, an ``httpx.ConnectError`` too: the name resolved to
+    an address this node may not call), which no retry changes; otherwise transient, as any network failure."""
+    if isinstance(exc, targets.TargetRefused):
+        return PeerError(str(exc), permanent=True)
+    return PeerError(f"{what} failed: {exc!r}")
 
 
 class UnknownProtocol(ValueError):

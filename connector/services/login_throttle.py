@@ -4,7 +4,9 @@ is checked (decision 0029).
 The account lockout (services/accounts.py) stops guessing one account's password; it does not stop one address from
 trying many logins (or unknown ones, which never lock), nor an attacker from spending the node's Argon2id time on a
 locked account. This throttle does, at every door a person logs in at (the operator API, the console, Ouranos'
-``/auth/login``): :meth:`LoginThrottle.authenticate` wraps :func:`accounts.authenticate`.
+``/auth/login``): :meth:`LoginThrottle.authenticate` wraps :func:`accounts.authenticate`. PACT's ``/auth/token`` has
+its own counters of the same kind (:func:`client_throttle_of`): failed client credentials per client address and
+per client id.
 
 Each counter is a fixed window that starts at its first failure and lasts ``login_throttle_window``; a successful
 login clears its login's counter, never its address's. At most ``login_throttle_entries`` counters are kept (the
@@ -31,7 +33,7 @@ from .context import NodeContext
 
 log = logging.getLogger("connector.login")
 
-__all__ = ["LoginThrottle", "TooManyLogins", "client_address", "throttle_of"]
+__all__ = ["LoginThrottle", "TooManyLogins", "client_address", "client_throttle_of", "throttle_of"]
 
 
 class TooManyLogins(ConnectorError):
@@ -75,11 +77,16 @@ class LoginThrottle:
         )
 
     @staticmethod
-    def _keys(address: str, login: str) -> tuple[tuple[str, str], tuple[str, str]]:
-        return ("address", address), ("login", normal_login(login)[:100])
+    def _keys(address: str, login: str | None) -> list[tuple[str, str]]:
+        """The counters an attempt counts on: its address's, and its login's unless ``login`` is None."""
+        keys = [("address", address)]
+        if login is not None:
+            keys.append(("login", normal_login(login)[:100]))
+        return keys
 
-    def retry_after(self, address: str, login: str) -> int | None:
-        """Seconds until a login from ``address`` for ``login`` may be tried again, or None: it may now."""
+    def retry_after(self, address: str, login: str | None) -> int | None:
+        """Seconds until a login from ``address`` for ``login`` (None: the address only) may be tried again, or
+        None: it may now."""
         now = self._clock()
         waits = []
         with self._lock:
@@ -94,7 +101,7 @@ class LoginThrottle:
                     waits.append(max(1, math.ceil(start + self._window - now)))
         return max(waits) if waits else None
 
-    def failed(self, address: str, login: str) -> None:
+    def failed(self, address: str, login: str | None) -> None:
         now = self._clock()
         with self._lock:
             for key in self._keys(address, login):
@@ -135,6 +142,16 @@ def throttle_of(app: Any) -> LoginThrottle:
     throttle = getattr(app.state, "login_throttle", None)
     if throttle is None:
         throttle = app.state.login_throttle = LoginThrottle.from_settings(app.state.settings)
+    return throttle
+
+
+def client_throttle_of(app: Any) -> LoginThrottle:
+    """The app's throttle of failed client credentials at PACT's ``/auth/token``: the login throttle's settings, its
+    own counters (a client id is no login name, and a partner's node that fails its tokens must not hold back the
+    operators' logins from the same address)."""
+    throttle = getattr(app.state, "client_throttle", None)
+    if throttle is None:
+        throttle = app.state.client_throttle = LoginThrottle.from_settings(app.state.settings)
     return throttle
 
 

@@ -15,16 +15,20 @@ import uuid
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpcore
 import httpx
 import pytest
 
-from connector.config import Settings
+from connector.config import OuranosLogin, Settings
 from connector.exchange import targets
 from connector.identity import issue_tls_certificate
 from connector.identity.files import write_certificates, write_private_key
+from connector.protocols.catenax import adapter as catenax_adapter
+from connector.protocols.catenax.edc import Access, EdcClient
+from connector.protocols.ouranos.client import DtsClient
 from connector.protocols.pact import events
 from connector.protocols.pact.client import PactClient, PeerError
 from tests.pki import make_pki
@@ -266,3 +270,85 @@ async def test_pin_refuses_a_client_it_cannot_pin() -> None:
     with pytest.raises(RuntimeError, match="cannot pin"):
         targets.pin(http, allow_private=False)
     await http.aclose()
+
+
+# Catena-X and Ouranos: the same refusal as the connection opens is permanent there too ---------------------------------
+# Before: their calls turned every httpx error into a transient PeerError, so a refused address was retried by the
+# outbox until it gave up, as if the network had failed.
+
+
+async def test_an_edc_management_call_whose_connection_is_refused_fails_permanently(monkeypatch) -> None:
+    server = Server()
+    async with server.running() as port:
+        _resolver(monkeypatch, [PUBLIC], ["127.0.0.1"])  # public for the check, loopback for the connection
+        client = _client("http://unused.example", allow=False)
+        client.settings.catenax.edc_management_url = f"http://edc.example:{port}/management"
+        edc = EdcClient(client.settings, client._http)
+        try:
+            with pytest.raises(PeerError, match="allow_private_network_targets") as refused:
+                await edc.catalog("https://dsp.partner.example/api/v1/dsp", "BPNL00000000000A")
+            assert refused.value.permanent and server.connections == 0
+        finally:
+            await client.aclose()
+
+
+async def test_a_catenax_data_plane_call_whose_connection_is_refused_fails_permanently(monkeypatch) -> None:
+    server = Server()
+    async with server.running() as port:
+        _resolver(monkeypatch, ["127.0.0.1"])
+        client = _client("http://unused.example", allow=False)
+        app = SimpleNamespace(state=SimpleNamespace(settings=client.settings))
+
+        async def access(self: EdcClient, address: str | None, bpnl: str) -> Access:
+            return Access(f"http://dp.partner.example:{port}/api/public", "edr-token", "tp-1", 0)
+
+        monkeypatch.setattr(EdcClient, "access", access)
+        monkeypatch.setattr(catenax_adapter, "_bpnl_of", lambda _app, _company: "BPNL00000000000A")
+        message = SimpleNamespace(company_id="partner", target_url=None)
+        call = {"method": "GET", "path": "/footprintExchange/r-1", "query": {}}
+        try:
+            with pytest.raises(PeerError, match="allow_private_network_targets") as refused:
+                await catenax_adapter.ADAPTER._send(app, client, message, call)
+            assert refused.value.permanent and server.connections == 0
+        finally:
+            await client.aclose()
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+async def test_an_ouranos_call_whose_connection_is_refused_fails_permanently(monkeypatch, signed_in: bool) -> None:
+    """The platform is not checked before a call: the connection's refusal is the one, at the login or at the call."""
+    server = Server()
+    async with server.running() as port:
+        _resolver(monkeypatch, ["127.0.0.1"])
+        client = _client("http://unused.example", allow=False)
+        login = OuranosLogin(api_key="key-1", login="ops@x.example", password="pw")  # type: ignore[arg-type]
+        dts = DtsClient(client._http, f"http://platform.example:{port}", login)
+        if signed_in:
+            dts._access = "held"
+        try:
+            with pytest.raises(PeerError, match="allow_private_network_targets") as refused:
+                await dts.get("cfp", traceIds="t")
+            assert refused.value.permanent and server.connections == 0
+        finally:
+            await client.aclose()
+
+
+async def test_a_network_failure_stays_transient(monkeypatch) -> None:
+    """Only the refusal is permanent: a connection that fails (nothing listens) is retried, in every protocol."""
+    server = Server()
+    async with server.running() as port:
+        pass  # closed: nothing listens on the port any more
+    _resolver(monkeypatch, ["127.0.0.1"])
+    client = _client("http://unused.example", allow=True)
+    client.settings.catenax.edc_management_url = f"http://edc.example:{port}/management"
+    login = OuranosLogin(api_key="key-1", login="ops@x.example", password="pw")  # type: ignore[arg-type]
+    try:
+        for call in (
+            lambda: EdcClient(client.settings, client._http).catalog("https://dsp.example", "BPNL00000000000A"),
+            lambda: DtsClient(client._http, f"http://platform.example:{port}", login).get("cfp"),
+        ):
+            with pytest.raises(PeerError, match="failed") as failed:
+                await call()
+            assert not failed.value.permanent
+    finally:
+        await client.aclose()

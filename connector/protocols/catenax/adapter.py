@@ -28,7 +28,7 @@ from ...services.context import NodeContext
 from ...storage import bpn
 from ...storage import repositories as repo
 from ...storage.tables import Footprint, Product
-from .. import PeerError
+from .. import PeerError, call_failed
 from . import api_doc, pcf_model, reading, render, router
 from .edc import EdcClient
 
@@ -111,8 +111,8 @@ class CatenaxAdapter:
                 headers["content-type"] = "application/json"
             try:
                 r = await edc.http.request(call["method"], url, params=call["query"], content=content, headers=headers)
-            except httpx.HTTPError as exc:
-                raise PeerError(f"{call['method']} {url} failed: {exc!r}") from exc
+            except httpx.HTTPError as exc:  # permanent when the data plane's address is refused as it connects
+                raise call_failed(f"{call['method']} {url}", exc) from exc
             if r.status_code in (401, 403):
                 edc.forget(message.target_url, bpnl)  # an expired or refused EDR: negotiate again next time
             if r.status_code >= 300:

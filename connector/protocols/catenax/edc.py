@@ -20,9 +20,8 @@ from typing import Any
 import httpx
 
 from ...config import Settings
-from ...exchange import targets
 from ...strict_json import strict_json_loads
-from .. import PeerError
+from .. import PeerError, allowed, call_failed
 
 EDC = "https://w3id.org/edc/v0.0.1/ns/"
 ODRL = "http://www.w3.org/ns/odrl/2/"
@@ -124,14 +123,7 @@ class EdcClient:
         return url.rstrip("/")
 
     async def allowed(self, url: str) -> None:
-        allow = self.settings.allow_private_network_targets
-        try:
-            if self._resolve:
-                await targets.check_resolved(url, allow)
-            else:
-                targets.check_url(url, allow)
-        except targets.TargetRefused as exc:
-            raise PeerError(str(exc), permanent=True) from None
+        await allowed(url, self.settings.allow_private_network_targets, resolve=self._resolve)
 
     async def _call(self, method: str, path: str, body: Any = None) -> Any:
         url = f"{self.base}{path}"
@@ -142,8 +134,8 @@ class EdcClient:
             headers["x-api-key"] = key.get_secret_value()
         try:
             r = await self.http.request(method, url, json=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise PeerError(f"EDC {method} {path} failed: {exc!r}") from exc
+        except httpx.HTTPError as exc:  # permanent when our EDC's address is refused as the connection opens
+            raise call_failed(f"EDC {method} {path}", exc) from exc
         if r.status_code >= 300:
             raise PeerError(
                 f"EDC {method} {path} answered {r.status_code}: {r.text[:300]}",

@@ -15,7 +15,7 @@ from urllib.parse import quote
 import httpx
 
 from ...config import OuranosLogin
-from .. import PeerError
+from .. import PeerError, call_failed
 from . import wire
 
 DATATRANSPORT = "/api/v1/datatransport"
@@ -67,8 +67,8 @@ class DtsClient:
                 content=wire.dumps(body),
                 headers={**self._key(), "Content-Type": "application/json"},
             )
-        except httpx.HTTPError as exc:
-            raise PeerError(f"POST {self.base}{path} failed: {exc!r}") from None
+        except httpx.HTTPError as exc:  # permanent when the platform's address is refused as the connection opens
+            raise call_failed(f"POST {self.base}{path}", exc) from None
 
     async def sign_in(self) -> None:
         """``POST /auth/login`` with our operator account; a refused login is permanent (fix the settings)."""
@@ -114,7 +114,7 @@ class DtsClient:
                     method, self.base + path, params=params, content=content, headers=headers
                 )
             except httpx.HTTPError as exc:
-                raise PeerError(f"{method} {self.base}{path} failed: {exc!r}") from None
+                raise call_failed(f"{method} {self.base}{path}", exc) from None
             if resp.status_code == 401 and attempt == 1:
                 await self._renew()
                 continue

@@ -19,7 +19,7 @@ from ...exchange import targets
 from ...services import tokens
 from ...services.identity import NodeIdentity
 from ...strict_json import strict_json_loads
-from .. import PeerError
+from .. import PeerError, allowed, call_failed
 
 __all__ = ["PactClient", "PeerError"]
 
@@ -70,14 +70,7 @@ class PactClient:
     async def _allowed(self, url: str) -> None:
         """PeerError (permanent) unless ``url`` may be called: no private address unless the settings allow it
         (:mod:`.targets`); every URL this client calls passes here first, the discovered token endpoint too."""
-        allow = self.settings.allow_private_network_targets
-        try:
-            if self._resolve:
-                await targets.check_resolved(url, allow)
-            else:
-                targets.check_url(url, allow)
-        except targets.TargetRefused as exc:
-            raise PeerError(str(exc), permanent=True) from None
+        await allowed(url, self.settings.allow_private_network_targets, resolve=self._resolve)
 
     async def _token_endpoint(self, base: str, now: datetime) -> str:
         known = self._endpoints.get(base)
@@ -115,12 +108,9 @@ class PactClient:
             raise PeerError(f"no credentials for {base}", permanent=True)
         try:
             r = await self._http.post(endpoint, data=data, headers=headers)
-        except targets.TargetRefused as exc:  # the name resolved to a private address as the connection opened
+        except httpx.HTTPError as exc:  # permanent when refused as the connection opened (call_failed)
             self._endpoints.pop(base, None)
-            raise PeerError(str(exc), permanent=True) from None
-        except httpx.HTTPError as exc:
-            self._endpoints.pop(base, None)
-            raise PeerError(f"token request to {endpoint} failed: {exc!r}") from exc
+            raise call_failed(f"token request to {endpoint}", exc) from exc
         if r.status_code != 200:
             self._endpoints.pop(base, None)
             # not permanent: a refusal can be a CRL or clock not yet in step; the outbox retries until it gives up
@@ -152,10 +142,8 @@ class PactClient:
                 r = await self._http.request(
                     method, f"{base}{path}", headers={**(headers or {}), "authorization": f"Bearer {token}"}, **kw
                 )
-            except targets.TargetRefused as exc:
-                raise PeerError(str(exc), permanent=True) from None
             except httpx.HTTPError as exc:
-                raise PeerError(f"{method} {base}{path} failed: {exc!r}") from exc
+                raise call_failed(f"{method} {base}{path}", exc) from exc
             if r.status_code == 401 and attempt == 1:
                 self._tokens.pop(base, None)  # expired or node restarted: fetch a fresh token once
                 continue
