@@ -20,6 +20,9 @@ from ..services.models import (
     Model,
     PartnerCreate,
     PartnerUpdate,
+    PeerClientCreate,
+    PeerClientCreated,
+    PeerClientRead,
     ProductCreate,
     ProductPlant,
     ProductRead,
@@ -39,6 +42,9 @@ __all__ = [
     "Model",
     "PartnerCreate",
     "PartnerUpdate",
+    "PeerClientCreate",
+    "PeerClientCreated",
+    "PeerClientRead",
     "ProductPlant",
     "ProductCreate",
     "ProductRead",
@@ -66,9 +72,6 @@ __all__ = [
     "GrantRead",
     "AuditRead",
     "AuditCheck",
-    "PeerClientCreate",
-    "PeerClientCreated",
-    "PeerClientRead",
     "OutboxRead",
 ]
 
@@ -255,25 +258,6 @@ class AuditCheck(Model):
     entries: int
     first_bad_seq: int | None = Field(None, alias="firstBadSeq")
     reason: str | None = None
-
-
-class PeerClientCreate(Model):
-    company_id: Urn = Field(alias="companyId")
-
-
-class PeerClientCreated(Model):
-    client_id: str = Field(alias="clientId")
-    client_secret: str = Field(alias="clientSecret", description="Shown once; stored hashed.")
-    company_id: str = Field(alias="companyId")
-    token_endpoint: str = Field(alias="tokenEndpoint")
-
-
-class PeerClientRead(Model):
-    client_id: str = Field(alias="clientId")
-    company_id: str = Field(alias="companyId")
-    created_at: datetime = Field(alias="createdAt")
-    rotated_at: datetime | None = Field(None, alias="rotatedAt", description="When the secret was last replaced.")
-    revoked: bool
 
 
 class OutboxRead(Model):

@@ -19,6 +19,7 @@ from .ca import ca_app
 from .common import die, env_has, first_error, read_json
 from .footprints import footprint_app
 from .node import DataDir, checked_settings, fail, load_settings, node_context, node_identity, node_settings
+from .pact_clients import pact_client_app
 from .part_links import part_link_app
 from .serve import check_serve, serve_workers, uvicorn_options
 from .suppliers import import_footprint_command, record_upstream_command, supplier_data_command
@@ -32,6 +33,7 @@ app.add_typer(footprint_app, name="footprint")
 app.add_typer(ca_app, name="ca")
 app.add_typer(user_app, name="user", no_args_is_help=True)
 app.add_typer(part_link_app, name="part-link")
+app.add_typer(pact_client_app, name="pact-client")
 audit_app = typer.Typer(help="The node's audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("verify")(verify_command)

@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import typer
+
 from ..config import Settings
 from .common import die
 
@@ -52,6 +54,23 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def check_tls(settings: Settings) -> None:
+    """Refuse TLS files that do not load (missing, unreadable, a key that is not the certificate's) with one line.
+    uvicorn loads them in each worker of ``serve --workers N`` before the app: every worker would die at start-up
+    with a traceback, not uvicorn's start-up failure status, and its supervisor would restart them forever."""
+    import ssl
+
+    options = tls_options(settings)
+    if not options:
+        return
+    try:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(options["ssl_certfile"], options["ssl_keyfile"])
+        context.set_ciphers(options["ssl_ciphers"])
+    except OSError as exc:  # ssl.SSLError is an OSError
+        die(f"cannot load the TLS files ({settings.tls_cert_file}, {settings.tls_key_file}): {exc}")
+
+
 def unsafe_reasons(settings: Settings) -> list[str]:
     """What makes this node unfit for a dataspace."""
     reasons = []
@@ -65,8 +84,10 @@ def unsafe_reasons(settings: Settings) -> list[str]:
 def check_serve(settings: Settings, insecure_dev: bool) -> list[str]:
     """Refuse to start an unsafe node unless ``insecure_dev``; return the warnings to show when it starts anyway.
 
-    Plain HTTP on a non-loopback address also needs CONNECTOR_ALLOW_INSECURE_HTTP, as before.
+    Plain HTTP on a non-loopback address also needs CONNECTOR_ALLOW_INSECURE_HTTP, as before; TLS files that do
+    not load are refused (:func:`check_tls`).
     """
+    check_tls(settings)
     reasons = unsafe_reasons(settings)
     if reasons and not insecure_dev:
         die(
@@ -99,8 +120,17 @@ def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
     """Run ``workers`` processes of the node on one listening socket (uvicorn's supervisor: it restarts a worker
     that dies, and on SIGINT/SIGTERM stops them all gracefully). Without a configured token secret, one random
     secret is made here and handed to every worker: a PACT access token or a console cookie issued by one worker
-    holds on the others."""
-    import uvicorn
+    holds on the others.
+
+    uvicorn's supervisor also stops every worker, and ends, when one fails to start (exit status
+    ``STARTUP_FAILURE``: a broken app would fail the same way on each restart), yet ``uvicorn.run`` then returns
+    as after a clean stop and the process exits 0. So the supervisor is run here as ``uvicorn.run`` runs it, and
+    its workers' exit statuses are read once it ends: a worker that failed to start ends ``serve`` with that
+    status (3, as uvicorn's own single-process start-up failure) and a line on stderr, so that a service manager
+    sees a failed node, not one that stopped cleanly."""
+    from uvicorn import Config
+    from uvicorn.config import STARTUP_FAILURE
+    from uvicorn.supervisors import Multiprocess
 
     from ..storage.db import create_schema, make_engine
     from .node import node_identity
@@ -113,13 +143,23 @@ def serve_workers(settings: Settings, workers: int, insecure_dev: bool) -> None:
     os.environ[WORKER_INSECURE_DEV] = "1" if insecure_dev else "0"
     if settings.token_secret is None:
         os.environ["CONNECTOR_TOKEN_SECRET"] = secrets.token_urlsafe(32)
-    uvicorn.run(
+    config = Config(
         f"{__name__}:worker_app",
         factory=True,
         workers=workers,
         timeout_worker_healthcheck=WORKER_START_SECONDS,
         **uvicorn_options(settings),
     )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    failed = [p.pid for p in supervisor.processes if p.exitcode == STARTUP_FAILURE]
+    if failed:
+        typer.echo(
+            f"error: worker process{'es' if len(failed) > 1 else ''} {', '.join(map(str, failed))} failed to start "
+            "(the reason is logged above); every worker was stopped and the node is not serving",
+            err=True,
+        )
+        raise typer.Exit(STARTUP_FAILURE)
 
 
 def worker_app() -> FastAPI:

@@ -1,4 +1,5 @@
-"""What the use cases take and return: products, bill of materials lines, own emissions, partners, footprints.
+"""What the use cases take and return: products, bill of materials lines, own emissions, partners, footprints, PACT
+client credentials.
 
 The services work on these models; ``connector.api.schemas`` re-exports them as the operator API's bodies (same
 names, so the OpenAPI document is unchanged) next to the schemas only the web layer uses.
@@ -363,3 +364,22 @@ class FootprintRead(Model):
     primary_data_share: DecimalStr | None = Field(None, alias="primaryDataShare")
     dqr: dict[str, str] | None = None
     created_at: datetime = Field(alias="createdAt")
+
+
+class PeerClientCreate(Model):
+    company_id: Urn = Field(alias="companyId")
+
+
+class PeerClientCreated(Model):
+    client_id: str = Field(alias="clientId")
+    client_secret: str = Field(alias="clientSecret", description="Shown once; stored hashed.")
+    company_id: str = Field(alias="companyId")
+    token_endpoint: str = Field(alias="tokenEndpoint")
+
+
+class PeerClientRead(Model):
+    client_id: str = Field(alias="clientId")
+    company_id: str = Field(alias="companyId")
+    created_at: datetime = Field(alias="createdAt")
+    rotated_at: datetime | None = Field(None, alias="rotatedAt", description="When the secret was last replaced.")
+    revoked: bool

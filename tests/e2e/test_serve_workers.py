@@ -44,10 +44,10 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
-def _connector(*args: str) -> subprocess.CompletedProcess[str]:
+def _connector(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
     return subprocess.run(
-        [sys.executable, "-m", "connector", *args], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-m", "connector", *args], capture_output=True, text=True, env=env, timeout=timeout
     )
 
 
@@ -136,3 +136,28 @@ def test_several_workers_on_sqlite_are_refused(tmp_path: Path) -> None:
     said = " ".join((refused.stdout + refused.stderr).split())
     assert refused.returncode != 0 and "--workers 2 needs PostgreSQL" in said, said
     assert "Traceback" not in said
+
+
+def test_workers_that_fail_to_start_end_serve_with_an_error(tmp_path: Path, pg_schema_url: Callable[[], str]) -> None:
+    """A worker that cannot start (here: its worker slot cannot be taken, the data dir's worker-slots is a file)
+    makes uvicorn's supervisor stop every worker and end; `connector serve` then exits non-zero, saying so, so a
+    service manager sees a failed node rather than one that stopped cleanly."""
+    data = tmp_path / "node"
+    made = _connector(
+        "init",
+        "--data-dir",
+        str(data),
+        "--company-id",
+        "urn:pact:a.example:company:a",
+        "--company-name",
+        "A",
+        "--database-url",
+        pg_schema_url(),
+    )
+    assert made.returncode == 0, made.stderr
+    (data / "worker-slots").write_text("not a folder\n")  # every worker fails in runtime.claim_process
+    serve = ("serve", "--data-dir", str(data), "--insecure-dev", "--workers", "2", "--port", "0")
+    ended = _connector(*serve, timeout=240)  # uvicorn notices a dead worker within its health-check timeout (30 s)
+    said = " ".join(ended.stderr.split())
+    assert ended.returncode == 3, said[-3000:]
+    assert "failed to start" in said and "every worker was stopped" in said, said[-3000:]

@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from connector import protocols
 from connector.api.app import create_app
+from connector.cli import main as cli_main
 from connector.cli import serve as serve_module
 from connector.cli.main import app, load_settings
 from connector.identity.ca import issue_tls_certificate
@@ -289,6 +290,19 @@ def test_serve_a_safe_node_with_tls_and_no_warning(tmp_path, monkeypatch):
     assert served.exit_code == 0, served.output
     assert "WARNING" not in served.output and "warning" not in fake.health
     assert fake.calls[0]["ssl_ciphers"] == serve_module.TLS12_CIPHERS and fake.calls[0]["ssl_certfile"]
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_serve_refuses_tls_files_that_do_not_load(tmp_path, monkeypatch, workers):
+    """A TLS key that is not the certificate's is one line before anything starts: uvicorn loads the files in each
+    worker, before the app, and a worker dying of it is restarted forever (not uvicorn's start-up failure)."""
+    data = tmp_path / "node"
+    config = signing_node(data, tls=True)
+    config.update(tls_key_file=config["key_file"], database_url="postgresql://nobody@127.0.0.1:1/none")
+    (data / "node.json").write_text(json.dumps(config))  # the signing key: not the TLS certificate's
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: pytest.fail("served"))
+    monkeypatch.setattr(cli_main, "serve_workers", lambda *a, **k: pytest.fail("served"))
+    one_line_error(run("serve", "--data-dir", str(data), "--workers", workers), "cannot load the TLS files")
 
 
 # 17: the CLI's compute is the API's -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from types import SimpleNamespace
 
 import pytest
 from typer.testing import CliRunner
@@ -92,8 +93,26 @@ def test_several_workers_on_sqlite_are_refused_before_anything_starts(tmp_path, 
     assert not (data / "connector.sqlite.lock").exists()  # refused before it claimed anything
 
 
-def test_several_workers_on_postgresql_run_from_the_data_dir(tmp_path, monkeypatch) -> None:
+class FakeSupervisor:
+    """uvicorn's ``Multiprocess`` as ``serve_workers`` uses it: made with the config and the socket, run, then its
+    worker processes' exit statuses read."""
+
+    made: list[FakeSupervisor] = []
+    exit_statuses: tuple[int, ...] = (-15, -15)  # stopped by the SIGTERM the parent passed on
+
+    def __init__(self, config: object, sockets: list[object]) -> None:
+        self.config, self.sockets, self.processes = config, sockets, []
+        FakeSupervisor.made.append(self)
+
+    def run(self) -> None:
+        self.processes = [SimpleNamespace(pid=100 + i, exitcode=c) for i, c in enumerate(self.exit_statuses)]
+
+
+@pytest.fixture
+def workers_node(tmp_path, monkeypatch):
+    """A PostgreSQL node's data dir whose ``serve --workers`` runs :class:`FakeSupervisor`, migrating nothing."""
     import uvicorn
+    import uvicorn.supervisors
 
     from connector.cli import serve as serve_module
 
@@ -104,21 +123,44 @@ def test_several_workers_on_postgresql_run_from_the_data_dir(tmp_path, monkeypat
     for name in (serve_module.WORKER_DATA_DIR, serve_module.WORKER_INSECURE_DEV, "CONNECTOR_TOKEN_SECRET"):
         monkeypatch.setenv(name, "")  # what serve sets for its workers is undone after the test
         monkeypatch.delenv(name)
-    runner = CliRunner()
-    served: list[tuple[tuple[object, ...], dict[str, object]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: served.append((a, kw)))
+    FakeSupervisor.made = []
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", FakeSupervisor)
+    monkeypatch.setattr(uvicorn.Config, "bind_socket", lambda self: "the socket")
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **kw: pytest.fail("uvicorn.run hides a start-up failure"))
     migrated: list[str] = []
     monkeypatch.setattr(db, "create_schema", lambda engine: migrated.append(engine.dialect.name))
-    started = runner.invoke(app, ["serve", "--data-dir", str(data), "--insecure-dev", "--workers", "3"])
+    return data, migrated
+
+
+def test_several_workers_on_postgresql_run_from_the_data_dir(workers_node, monkeypatch) -> None:
+    from connector.cli import serve as serve_module
+
+    data, migrated = workers_node
+    started = CliRunner().invoke(app, ["serve", "--data-dir", str(data), "--insecure-dev", "--workers", "3"])
     assert started.exit_code == 0, started.output
-    ((args, kwargs),) = served
-    assert args == ("connector.cli.serve:worker_app",) and kwargs["factory"] is True and kwargs["workers"] == 3
-    assert kwargs["proxy_headers"] is False  # uvicorn's default trusts X-Forwarded-For from loopback (throttle bypass)
-    assert kwargs["timeout_worker_healthcheck"] == serve_module.WORKER_START_SECONDS
+    ((supervisor),) = FakeSupervisor.made
+    config = supervisor.config
+    assert config.app == "connector.cli.serve:worker_app" and config.factory is True and config.workers == 3
+    assert supervisor.sockets == ["the socket"]
+    assert config.proxy_headers is False  # uvicorn's default trusts X-Forwarded-For from loopback (throttle bypass)
+    assert config.timeout_worker_healthcheck == serve_module.WORKER_START_SECONDS
     assert os.environ[serve_module.WORKER_DATA_DIR] == str(data.resolve())
     assert os.environ[serve_module.WORKER_INSECURE_DEV] == "1"
     assert os.environ["CONNECTOR_TOKEN_SECRET"]  # one secret for all the workers: tokens and cookies hold on each
     assert migrated == ["postgresql"]  # once, in the parent, before the workers start
+
+
+@pytest.mark.parametrize(("statuses", "failed"), [((3, -15), "process 100"), ((3, 3), "processes 100, 101")])
+def test_workers_that_failed_to_start_fail_serve(workers_node, monkeypatch, statuses, failed) -> None:
+    """uvicorn's supervisor ends after a worker's start-up failure as after a SIGTERM; serve tells them apart by
+    the workers' exit statuses, so a service manager sees a failed node (tests/e2e/test_serve_workers.py: real
+    workers)."""
+    data, _ = workers_node
+    monkeypatch.setattr(FakeSupervisor, "exit_statuses", statuses)
+    ended = CliRunner().invoke(app, ["serve", "--data-dir", str(data), "--insecure-dev", "--workers", "2"])
+    assert ended.exit_code == 3, ended.output
+    said = " ".join(ended.stderr.split())
+    assert f"error: worker {failed} failed to start" in said and "every worker was stopped" in said, said
 
 
 def test_a_worker_that_cannot_start_stops_the_supervisor(monkeypatch) -> None:

@@ -8,10 +8,9 @@ from fastapi import APIRouter, Body, Query, Request, status
 from sqlmodel import col
 
 from ...exchange import grants, outbox, part_links, requests
-from ...services import audit, tokens
-from ...storage import peer_credentials
+from ...services import audit, pact_clients
 from ...storage import repositories as repo
-from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage, PeerClient
+from ...storage.tables import AuditEntry, CfpRequest, Grant, OutboxMessage
 from .. import schemas as s
 from ..deps import AdminDep, ContextDep, EditorDep, ViewerDep
 from ..strict_body import StrictJsonRoute
@@ -180,51 +179,26 @@ def create_pact_client(
     ctx: ContextDep, _: AdminDep, body: Annotated[s.PeerClientCreate, Body(openapi_examples=ex.PACT_CLIENT)]
 ) -> s.PeerClientCreated:
     """Issue client_secret_basic credentials to a PACT partner without dataspace certificates."""
-    client_id, secret = tokens.create_client(ctx.session, body.company_id)
-    audit.append(ctx.session, ctx.company_id, "pact-client.created", client_id, company=body.company_id)
-    return s.PeerClientCreated(
-        client_id=client_id,
-        client_secret=secret,
-        company_id=body.company_id,
-        token_endpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token",
-    )
-
-
-def _client_read(c: PeerClient) -> s.PeerClientRead:
-    return s.PeerClientRead(
-        client_id=c.client_id,
-        company_id=c.company_id,
-        created_at=c.created_at,
-        rotated_at=c.rotated_at,
-        revoked=c.revoked,
-    )
+    return pact_clients.issue(ctx, body.company_id)
 
 
 @router.get("/pact-clients", response_model=list[s.PeerClientRead])
 def list_pact_clients(ctx: ContextDep, _: AdminDep) -> list[s.PeerClientRead]:
     """The client_secret_basic credentials issued to PACT partners (never a secret)."""
-    return [_client_read(c) for c in peer_credentials.all_clients(ctx.session)]
+    return pact_clients.list_clients(ctx)
 
 
 @router.post("/pact-clients/{client_id}/rotate", response_model=s.PeerClientCreated)
 def rotate_pact_client(ctx: ContextDep, _: AdminDep, client_id: str) -> s.PeerClientCreated:
     """A new secret for a PACT client (shown once): the old secret and every access token issued under it are
     refused from now on, so the partner must fetch a new token with the new secret."""
-    client, secret = tokens.rotate_client(ctx.session, client_id, ctx.now())
-    audit.append(ctx.session, ctx.company_id, "pact-client.rotated", client_id, company=client.company_id)
-    return s.PeerClientCreated(
-        client_id=client_id,
-        client_secret=secret,
-        company_id=client.company_id,
-        token_endpoint=f"{ctx.settings.public_url.rstrip('/')}/auth/token",
-    )
+    return pact_clients.rotate(ctx, client_id)
 
 
 @router.delete("/pact-clients/{client_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_pact_client(ctx: ContextDep, _: AdminDep, client_id: str) -> None:
     """Revoke a PACT client for good: its secret and every access token issued under it are refused from now on."""
-    client = tokens.revoke_client(ctx.session, client_id)
-    audit.append(ctx.session, ctx.company_id, "pact-client.revoked", client_id, company=client.company_id)
+    pact_clients.revoke(ctx, client_id)
 
 
 @router.get("/outbox", response_model=s.Page[s.OutboxRead])
