@@ -56,27 +56,29 @@ _MASS_NOT_RELEVANT = frozenset({"kilowatt hour", "megajoule", "ton kilometer", "
 
 def mass_per_declared_unit(declared_unit: str, given: Decimal | None) -> Decimal | None:
     """The product mass in kg of one declared unit, as PACT v3's ``productMassPerDeclaredUnit`` (and Catena-X's)
-    means it: the operator's figure when given; 1 for a product declared per kilogram; 0 for an energy, logistics or
-    service unit, as PACT prescribes; None when it cannot be known (a piece, a liter, an area, a volume without a
-    figure).
+    means it. PACT v3.0.3 (``CarbonFootprint.productMassPerDeclaredUnit``): the mass of ``declaredUnitAmount`` (we
+    always send 1) declared units, packaging excluded, so 1 for a product declared per kilogram; 0 ("SHALL") for an
+    energy (kWh, MJ), logistics (ton.km) or service product; the mass of one piece (MUST) or liter for the others.
 
-    >>> mass_per_declared_unit("kilogram", None), mass_per_declared_unit("kilowatt hour", None)
+    The unit decides first: a kilogram is 1 and an energy, logistics or service unit 0 whatever figure the operator
+    stored (the figure stays stored; only what is sent follows the rule). For the other units the operator's
+    figure, else None: it cannot be known (a piece, a liter, an area, a volume without a figure).
+
+    >>> mass_per_declared_unit("kilogram", None), mass_per_declared_unit("kilowatt hour", Decimal("6.4"))
     (Decimal('1'), Decimal('0'))
     >>> mass_per_declared_unit("piece", Decimal("1.42")), mass_per_declared_unit("piece", None)
     (Decimal('1.42'), None)
     """
-    if given is not None:
-        return given
     if declared_unit == "kilogram":
         return Decimal(1)
     if declared_unit in _MASS_NOT_RELEVANT:
         return Decimal(0)
-    return None
+    return given
 
 
 def product_mass(product: Any) -> Decimal:
     """What a product's footprint says in ``productMassPerDeclaredUnit``: :func:`mass_per_declared_unit`, and 0 when
-    that is unknown (the field is required; docs/pact-conformance.md says to give the figure for such products)."""
+    that is unknown (the field is required; docs/operator-guide.md says to give the figure for such products)."""
     found = mass_per_declared_unit(product.declared_unit, product.mass_per_declared_unit)
     return Decimal(0) if found is None else found
 

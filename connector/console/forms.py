@@ -129,26 +129,44 @@ def act(
     subject: str,
     run: Callable[[], T],
     shown: Collection[str] | None = None,
+    *,
+    contained: bool = False,
     **details: Any,
 ) -> Outcome:
     """Run ``run`` in the request's transaction; audit it as ``console.<action>`` by the user, or roll it back.
 
-    ``shown``: the form's field names; a refusal naming another field is shown on the form's own line."""
+    ``shown``: the form's field names; a refusal naming another field is shown on the form's own line.
+    ``contained``: a later step of a request that already did (and audited) something that must stay: ``run`` goes
+    in a savepoint, so a refusal undoes only what ``run`` did, and is itself audited as ``console.<action>.failed``
+    (with the refusal's code and English reason) beside the request's earlier entries."""
     session = viewer.ctx.session
     try:
-        value = run()
+        if contained:
+            with session.begin_nested():
+                value = run()
+        else:
+            value = run()
     except ValidationError as exc:
-        session.rollback()
+        _undo(viewer, action, subject, contained, "validation", str(exc))
         fields = validation_fields(exc)
         named = Labels(k for k in fields if k != "_")
         error = Message(N_("Some fields need attention: %(fields)s."), params={"fields": named}) if named else None
         error = error or Message(N_("Some fields need attention."))
         return Outcome(error=error, fields=_shown(fields, shown))
     except ConnectorError as exc:
-        session.rollback()
+        _undo(viewer, action, subject, contained, exc.code, exc.detail)
         return Outcome(error=core_message(exc), fields=_shown(core_fields(exc), shown))
     audit.append(session, viewer.actor, f"console.{action}", subject, **details)
     return Outcome(value=value)
+
+
+def _undo(viewer: Viewer, action: str, subject: str, contained: bool, code: str, reason: str) -> None:
+    """A refusal: the whole transaction rolled back; or, ``contained``, only the savepoint (already rolled back on
+    leaving it), and the refusal audited."""
+    if not contained:
+        viewer.ctx.session.rollback()
+        return
+    audit.append(viewer.ctx.session, viewer.actor, f"console.{action}.failed", subject, code=code, reason=reason[:1000])
 
 
 NOTICES = {

@@ -7,6 +7,7 @@ bundle only its SHA-256 is kept; how long reports are kept is ``console_reports_
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from datetime import datetime, timedelta
 from typing import Annotated, Any
@@ -163,9 +164,12 @@ async def verify(request: Request, viewer: VerifierForm) -> Response:
         return await run_in_threadpool(verify_page, request, viewer, outcome)
     report, token, refused = outcome.value, None, None
     if certify and report.valid:
+        # in a savepoint: a refusal to certify keeps the verification's audit entries, and is audited itself
         certified = await run_in_threadpool(
-            act, viewer, "attestation.certify", "",
-            lambda: verifying.certify_pack(viewer.ctx, bundle, anchors, viewer.actor, scope),
+            functools.partial(
+                act, viewer, "attestation.certify", "",
+                lambda: verifying.certify_pack(viewer.ctx, bundle, anchors, viewer.actor, scope), contained=True,
+            )
         )  # fmt: skip
         token, refused = certified.value, certified
     kept = await run_in_threadpool(_keep, viewer, bundle, anchors, report, token is not None)

@@ -24,6 +24,17 @@ def pack_maker_of(document: dict[str, Any]) -> str:
     return next(c["companyId"] for c in document["companies"] if any(p["productId"] == pack for p in c["products"]))
 
 
+def pack_mass_of(document: dict[str, Any]) -> str | None:
+    """The pack's mass per piece in the chain file: the automaker's battery system is one pack."""
+    pack = document["declaration"]["packProductId"]
+    for company in document["companies"]:
+        for product in company["products"]:
+            if product["productId"] == pack:
+                mass = product.get("massPerDeclaredUnit")
+                return None if mass is None else str(mass)
+    return None
+
+
 def customers_of(document: dict[str, Any]) -> dict[str, set[str]]:
     """Supplier company id -> the companies that buy from it (the automaker buys the pack)."""
     customers: dict[str, set[str]] = {}
@@ -98,6 +109,7 @@ def wire_company(
                     "productIds": [f"urn:pact:{slug}.example:product:{decl['batteryModel'].lower()}"],
                     "name": f"Battery system {decl['batteryModel']}",
                     "declaredUnit": "piece",
+                    "massPerDeclaredUnit": pack_mass_of(document),
                     "plant": decl["plant"],
                 }
             ),

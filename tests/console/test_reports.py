@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from connector.api.app import create_app
 from connector.config import Settings
 from connector.identity.keys import certificates_to_pem
-from connector.services import accounts
+from connector.services import accounts, audit
 from connector.services.context import NodeContext
 from connector.storage import console_reports
 from connector.storage.console_reports import ConsoleReport
@@ -258,6 +258,39 @@ async def test_a_failed_check_reads_in_japanese_on_japanese_pages(
         ja_old = (await client.get("/console/verify", params={"report": old_id}, headers=japanese)).text
         assert 'class="report-tree"' in ja_old and "signature does not verify" in ja_old
         assert "署名が一致しません" not in ja_old and "data-code=" not in ja_old
+
+
+async def test_a_refused_certification_keeps_the_verifications_audit(
+    make_workers: Callable[..., Any], bundles: Bundles
+) -> None:
+    """Certifying runs after the verification, in the same request: its refusal (this node holds no verifier-role
+    certificate) used to roll back the request's transaction, the verification's ``bundle.verified`` with it, while
+    the kept report's ``console.report.kept`` (written after) still landed."""
+    workers = await make_workers()
+    async with workers.client(0) as client:
+        await _log_in(client, "verifier")
+        form = await client.get("/console/verify")
+        files = {
+            "bundle": ("bundle.json", bundles.good, "application/json"),
+            "anchors": ("root.pem", bundles.anchors, "application/x-pem-file"),
+        }
+        r = await client.post("/console/verify", data={"csrf": _csrf(form.text), "certify": "on"}, files=files)
+    assert r.status_code == 422 and 'data-verdict="valid"' in r.text  # the report, and the refusal above it
+    assert "verifier-role certificate" in r.text
+    [row] = _rows(workers)
+    assert row.valid and not row.certified
+    [verified] = _audit(workers, "bundle.verified")
+    assert verified.actor == "user:verifier" and verified.details == {"valid": True, "failures": 0}
+    assert len(_audit(workers, "console.bundle.uploaded")) == 1
+    [failed] = _audit(workers, "console.attestation.certify.failed")
+    assert failed.actor == "user:verifier"
+    assert failed.details["code"] == "not-configured" and "verifier-role certificate" in failed.details["reason"]
+    assert _audit(workers, "console.attestation.certify") == _audit(workers, "attestation.certified") == []
+    [kept] = _audit(workers, "console.report.kept")
+    assert kept.details["certified"] is False and kept.subject == row.id
+    assert verified.seq < failed.seq < kept.seq  # in the order they happened, in one chain
+    with Session(workers.engine) as session:
+        assert audit.check_chain(session).valid
 
 
 async def test_an_unknown_report_is_no_longer_kept(make_workers: Callable[..., Any]) -> None:

@@ -13,6 +13,8 @@ pytestmark = pytest.mark.asyncio
 OEM = "urn:pact:nippon-motors.example:company:nippon-motors"
 PACK_CO = "urn:pact:kyushu-pack.example:company:kyushu-pack"
 PACK = "urn:pact:kyushu-pack.example:product:pack-75kwh"
+CELL_CO = "urn:pact:setouchi-cell.example:company:setouchi-cell"
+CELL = "urn:pact:setouchi-cell.example:product:cell-p100ah"
 LITHIUM = "urn:pact:andes-lithium.example:company:andes-lithium"
 STAGES = ("raw_material_acquisition", "main_production", "distribution", "end_of_life")
 
@@ -45,6 +47,17 @@ async def test_request_ripples_up_and_the_pack_footprint_arrives_exact(network: 
     assert held[0]["verified"] is True
     r = await network[OEM].api("GET", f"/requests/{req['id']}")
     assert r.json()["state"] == "fulfilled"
+    # what went over PACT states the mass of one piece, from the chain file (the cell's and the pack's were missing,
+    # so 0 was sent)
+    masses = {p["productId"]: p.get("massPerDeclaredUnit") for c in chain["companies"] for p in c["products"]}
+    for buyer, seller, product in ((OEM, PACK_CO, PACK), (PACK_CO, CELL_CO, CELL)):
+        [bought] = await _held(network[buyer], product)
+        peer = network[buyer].app.state.peer_client
+        pf = await peer.get_footprint(f"http://{network[seller].host}", bought["footprintId"])
+        assert pf["pcf"]["declaredUnitOfMeasurement"] == "piece"
+        assert pf["pcf"]["productMassPerDeclaredUnit"] == masses[product] != "0", product
+    [system] = (await network[OEM].api("GET", "/products")).json()["items"]
+    assert system["massPerDeclaredUnit"] == masses[PACK]  # the automaker's battery system is one pack
     # every tier answered with a signed footprint and logged it in its audit chain
     for node in network.nodes.values():
         check = (await node.api("GET", "/audit/check")).json()

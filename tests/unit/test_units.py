@@ -87,7 +87,12 @@ def test_normalize_and_dimension():
         ("ton kilometer", None, D(0)),
         ("hour", None, D(0)),
         ("megabit second", None, D(0)),
-        ("piece", D("1.42"), D("1.42")),  # the operator's figure always wins
+        ("kilogram", D("0.8"), D(1)),  # the unit decides: one kilogram of product weighs one kilogram
+        ("kilowatt hour", D("6.4"), D(0)),  # was sent as 6.4: PACT v3 says 0 for energy whatever was entered
+        ("megajoule", D("6.4"), D(0)),
+        ("ton kilometer", D("6.4"), D(0)),
+        ("piece", D("1.42"), D("1.42")),  # the operator's figure for the units whose mass it is
+        ("liter", D("0.79"), D("0.79")),
         ("piece", None, None),  # unknown: no guess
         ("liter", None, None),
         ("square meter", None, None),
