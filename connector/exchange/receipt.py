@@ -1,9 +1,10 @@
 """Receipt of a supplier's footprints: an answer to our request, or a new version it announced. A footprint with an
 attestation is verified against it before anything is stored (a bad one is refused); one without is stored as an
 entered value with its provenance (the partner, the document as received; decision 0019). A new one flows on
-(propagation). Every refused footprint is told to the supplier (the ``refused`` intent, decision 0019): an answer
-refused as a whole, the footprints refused in an answer otherwise accepted, and a new version fetched after the
-supplier announced it.
+(propagation). A footprint we did not ask for (announced, or pushed) is taken only for a part one of our BOM lines
+buys from its sender (:mod:`.bought`). Every refused footprint is told to the supplier (the ``refused`` intent,
+decision 0019): an answer refused as a whole, the footprints refused in an answer otherwise accepted, and a new
+version fetched after the supplier announced it or refused unread.
 
 A footprint arrives as its protocol's document; the protocol's adapter reads it (``read_footprint``), so nothing here
 knows a wire format. The document is stored as received (``UpstreamFootprint.pact``).
@@ -30,7 +31,7 @@ from ..storage import requests as request_rows
 from ..storage import supplier_data, upstream_footprints
 from ..storage.tables import UpstreamFootprint
 from ..strict_json import canonical_json
-from . import outbox, propagation, requests
+from . import bought, outbox, propagation, requests
 
 log = logging.getLogger("connector.exchange")
 
@@ -99,21 +100,48 @@ def receive_answer(
     request_rows.update_request(ctx.session, found.id, footprint_ids=footprint_ids, updated_at=ctx.now(), **state)
 
 
-def receive_fetched(
-    ctx: NodeContext, sender: str, document: Any, *, protocol: str = protocols.DEFAULT
-) -> UpstreamFootprint | None:
-    """A footprint a supplier announced (a new version), fetched or pushed to us outside any request of ours, and
-    received as :func:`receive_footprint` does. When it is refused, the supplier is told (no request of ours names
-    it) and the latest answered request of each BOM line buying it from that supplier names it in its reason, so our
-    operator sees it where the line's supply is shown (the supplier-data view)."""
+class Fetched(NamedTuple):
+    """What became of a footprint received outside any request of ours."""
+
+    row: UpstreamFootprint | None
+    """The footprint stored; None when it was refused, held already, or not bought."""
+    bought: bool
+    """False when no BOM line of ours buys one of its product ids from the sender: refused unread (decision 0019)."""
+
+
+def receive_fetched(ctx: NodeContext, sender: str, document: Any, *, protocol: str = protocols.DEFAULT) -> Fetched:
+    """A footprint a supplier announced (a new version), fetched or pushed to us outside any request of ours. Taken
+    only when one of our BOM lines buys one of its product ids from that supplier (:mod:`.bought`); then received as
+    :func:`receive_footprint` does. When it is refused, the supplier is told (no request of ours names it) and, when
+    a line buys it, the latest answered request of each such line names it in its reason, so our operator sees it
+    where the line's supply is shown (the supplier-data view); a footprint nobody here buys is in the audit log."""
+    says = bought.named(document, protocol)
+    if says is not None and not bought.buys(ctx, sender, says.product_ids):
+        as_sent, version = _named(document)
+        refused = Refusal(says.footprint_id[:100] if says.footprint_id else as_sent, version, bought.NOT_BOUGHT)
+        _refuse_unread(ctx, sender, [refused], protocol)
+        return Fetched(None, False)
     refusals: list[Refusal] = []
     row = receive_footprint(ctx, sender, document, refusals, protocol=protocol)
     if refusals:
         reason = f"a new version was refused: {refusals_text(refusals)}"[:2000]
-        product_ids = document.get("productIds") if isinstance(document, dict) else None
-        _note_on_lines(ctx, sender, [str(p) for p in product_ids] if isinstance(product_ids, list) else [], reason)
+        _note_on_lines(ctx, sender, says.product_ids if says is not None else _raw_product_ids(document), reason)
         _tell_refused(ctx, sender, None, reason, protocol, refusals, whole=False)
-    return row
+    return Fetched(row, True)
+
+
+def _raw_product_ids(document: Any) -> list[str]:
+    product_ids = document.get("productIds") if isinstance(document, dict) else None
+    return [str(p) for p in product_ids] if isinstance(product_ids, list) else []
+
+
+def _refuse_unread(ctx: NodeContext, sender: str, refusals: list[Refusal], protocol: str) -> None:
+    """Footprints refused before they were read (announced or pushed, and for no part we buy from ``sender``): each in
+    our audit log, and the supplier told when its protocol can say it."""
+    for refused in refusals:
+        audit.append(ctx.session, sender, "footprint.refused", refused.footprint_id, reason=refused.reason)
+    log.info("refused %d footprint(s) from %s: %s", len(refusals), sender, refusals[0].reason)
+    _tell_refused(ctx, sender, None, f"refused: {refusals_text(refusals)}"[:2000], protocol, refusals, whole=False)
 
 
 def _note_on_lines(ctx: NodeContext, supplier: str, product_ids: list[str], reason: str) -> None:
@@ -158,10 +186,14 @@ def _tell_refused(
 
 
 def on_published(ctx: NodeContext, caller: str, footprint_ids: list[str], *, protocol: str = protocols.DEFAULT) -> None:
-    """A supplier announced new footprint versions: each fetched (by the outbox, over ``protocol``) and received."""
+    """A supplier announced new footprint versions: each fetched (by the outbox, over ``protocol``) and received. Not
+    fetched when no BOM line of ours buys anything from it (no footprint of it can be for us): refused unread."""
     partner = repo.partner_row(ctx.session, caller)
     if partner is None or not partner.is_supplier or not partner.node_url:
         return  # news from someone we do not buy from: nothing to fetch
+    if not bought.buys_from(ctx, caller):
+        _refuse_unread(ctx, caller, [Refusal(str(p)[:100], None, bought.BUYS_NOTHING) for p in footprint_ids], protocol)
+        return
     for pf_id in footprint_ids:
         fetch = {"footprintId": pf_id}
         outbox.enqueue(ctx.session, partner.node_url, caller, outbox.FETCH, fetch, ctx.now(), protocol=protocol)

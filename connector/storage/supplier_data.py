@@ -10,7 +10,7 @@ from sqlalchemy import Row, bindparam, func
 from sqlalchemy import select as core_select
 from sqlmodel import Session
 
-from .repositories import rows
+from .repositories import first_row, rows
 from .tables import BomLine, CfpRequest, Product, UpstreamFootprint
 
 _BOM = BomLine.__table__  # type: ignore[attr-defined]
@@ -61,6 +61,16 @@ _LATEST_REQUESTS = (
     .where(_REQ.c.direction == "outgoing", _REQ.c.bom_line_id.in_(bindparam("ls", expanding=True)))
     .order_by(_REQ.c.created_at.desc())
 )
+
+
+_BUYS_FROM = (
+    core_select(_BOM.c.id).where(_BOM.c.kind == "supplier", _BOM.c.supplier_company_id == bindparam("c")).limit(1)
+)
+
+
+def buys_from(session: Session, supplier: str) -> bool:
+    """Whether any supplier BOM line (of any product) buys from the company ``supplier``."""
+    return first_row(session, _BUYS_FROM, {"c": supplier}) is not None
 
 
 def supplier_lines(session: Session, product_id: str | None) -> Sequence[Row[Any]]:

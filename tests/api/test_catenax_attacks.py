@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 
 from connector.config import Settings
+from connector.exchange import bought
 from connector.services.identity import NodeIdentity
 
 from .conftest import Api, assert_problem, open_api
@@ -383,6 +384,13 @@ async def test_a_bpnl_already_another_partners_is_a_409_never_a_500(cx: Api) -> 
     assert r.status_code == 200, r.text
 
 
+def _pcf_id(doc: bytes) -> str:
+    """The PCF's id as our receipt names it (its ``urn:uuid:`` prefix dropped)."""
+    from connector.protocols.catenax.reading import CatenaxFootprint
+
+    return CatenaxFootprint(json.loads(doc)).id
+
+
 def _sample_pcf() -> bytes:
     """The sample PCF of scripts/validate-catenax-pcf.py (the pack of Kyushu Pack; an attestation we cannot trust)."""
     import importlib.util
@@ -405,6 +413,10 @@ async def test_an_update_nobody_asked_for_is_taken_only_for_a_part_we_buy(cx: Ap
     part = json.loads(doc)["companyAndProductInformation"][0]["productInformation"][0]["productIds"][0]
     r = await cx.client.put(f"/catenax/productIds/{part}", content=doc, headers=_as(SUPPLIER_BPNL))
     assert catenax_error(r, 404)["code"] == "NotFound"
+    assert (await cx.get("/api/v1/upstream-footprints")).json()["items"] == []
+    audit = (await cx.get("/api/v1/audit", params={"limit": 500}, role="admin")).json()["items"]
+    refused = [(a["actor"], a["subject"], a["details"]["reason"]) for a in audit if a["action"] == "footprint.refused"]
+    assert refused == [(SUPPLIER, _pcf_id(doc), bought.NOT_BOUGHT)]  # committed with the 404: our operator sees it
     pid = (await cx.get("/api/v1/products", params={"limit": 500})).json()["items"][0]["id"]
     line = {"kind": "supplier", "supplierCompanyId": SUPPLIER, "supplierProductId": part, "quantity": "1",
             "unit": "kilowatt hour"}  # fmt: skip

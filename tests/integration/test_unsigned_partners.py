@@ -225,7 +225,7 @@ async def test_a_new_version_refused_once_fetched_is_told_to_the_supplier(manual
 
     def fetched() -> None:
         with Session(node.engine, expire_on_commit=False) as session:
-            assert receipt.receive_fetched(node.ctx(session), LITHIUM, tampered) is None
+            assert receipt.receive_fetched(node.ctx(session), LITHIUM, tampered).row is None
             session.commit()
 
     await asyncio.to_thread(fetched)

@@ -24,13 +24,12 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
-from ... import protocols
 from ...api.deps import write_session
 from ...errors import NotFound, ValidationFailed
 from ...exchange import grants, receipt, requests
 from ...services import attesting, audit
 from ...services.context import NodeContext
-from ...storage import bpn, supplier_data
+from ...storage import bpn
 from ...storage import repositories as repo
 from ...storage.db import read_only
 from . import api_doc, cache, pcf_model, reading, render
@@ -210,25 +209,16 @@ def _receive_pcf(app: Any, bpnl: str, request_id: str | None, document: dict[str
             if request_id is None:  # API 1.1 update: a new version of a PCF asked for before
                 if not partner.is_supplier:
                     raise ApiError(403, "AccessDenied", "updates are taken from suppliers only")
-                if not _buys(ctx, caller, document):
-                    raise ApiError(404, "NotFound", "no bill of materials line of ours buys this part from you")
-                receipt.receive_fetched(ctx, caller, document, protocol=PROTOCOL)  # a refusal: our operator sees it
+                # a refusal, and one for a part we do not buy, is committed where our operator sees it (the audit)
+                taken = receipt.receive_fetched(ctx, caller, document, protocol=PROTOCOL)
+            else:
+                try:
+                    receipt.receive_answer(ctx, caller, request_id, [document], protocol=PROTOCOL)
+                except requests.NotOurRequest:
+                    raise ApiError(404, "NotFound", "requestId names no request this node sent to you") from None
                 return
-            try:
-                receipt.receive_answer(ctx, caller, request_id, [document], protocol=PROTOCOL)
-            except requests.NotOurRequest:
-                raise ApiError(404, "NotFound", "requestId names no request this node sent to you") from None
-
-
-def _buys(ctx: NodeContext, supplier: str, document: dict[str, Any]) -> bool:
-    """Whether one of our BOM lines buys a product the PCF names from ``supplier``: an update nobody asked for is
-    taken only then (a PCF that cannot be read is left to ``receipt``, which refuses it where our operator sees)."""
-    try:
-        product_ids = protocols.adapter(PROTOCOL).read_footprint(document).product_ids
-    except (ValidationFailed, KeyError, TypeError, ValueError):
-        return True
-    lines = supplier_data.supplier_lines_for(ctx.session, list(product_ids))
-    return any(line.supplier_company_id == supplier for line in lines)
+    if not taken.bought:
+        raise ApiError(404, "NotFound", "no bill of materials line of ours buys this part from you")
 
 
 async def _put(request: Request, bpnl: str, request_id: str | None) -> Response:
