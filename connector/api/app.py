@@ -33,6 +33,7 @@ from ..services.identity import NodeIdentity, load_identity
 from ..services.login_throttle import LoginThrottle
 from ..storage.db import create_schema, make_engine
 from . import idempotency, problems
+from .data_plane import DataPlaneConfinement
 from .hsts import StrictTransportSecurity
 from .limits import BodySizeLimit
 from .operator import router as operator_router
@@ -202,6 +203,7 @@ def create_app(
 
     app.add_middleware(idempotency.IdempotencyKeys)  # Idempotency-Key on the operator API's writes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_event_bytes=settings.max_event_bytes)
+    app.add_middleware(DataPlaneConfinement)  # what came through the EDC data plane reaches /catenax only
     app.add_middleware(StrictTransportSecurity)
     if settings.trusted_proxies:  # outermost: every door sees the client address the trusted proxy forwarded
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
