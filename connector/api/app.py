@@ -24,6 +24,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from .. import __version__, protocols, runtime
 from ..config import Settings
+from ..console import ConsoleHeaders
 from ..console import install as install_console
 from ..exchange.worker import OutboxWorker
 from ..protocols.ouranos import poller as ouranos_poller
@@ -33,6 +34,7 @@ from ..services.identity import NodeIdentity, load_identity
 from ..services.login_throttle import LoginThrottle
 from ..storage.db import create_schema, make_engine
 from . import idempotency, problems
+from .data_plane import DataPlaneConfinement
 from .hsts import StrictTransportSecurity
 from .limits import BodySizeLimit
 from .operator import router as operator_router
@@ -203,6 +205,8 @@ def create_app(
 
     app.add_middleware(idempotency.IdempotencyKeys)  # Idempotency-Key on the operator API's writes
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, max_event_bytes=settings.max_event_bytes)
+    app.add_middleware(ConsoleHeaders)  # every answer under /console, a body over the limit's too
+    app.add_middleware(DataPlaneConfinement)  # what came through the EDC data plane reaches /catenax only
     app.add_middleware(StrictTransportSecurity)
     if settings.trusted_proxies:  # outermost: every door sees the client address the trusted proxy forwarded
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

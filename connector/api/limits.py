@@ -7,9 +7,11 @@ holds the nested sealed evidence of the whole supply chain below the sender and 
 
 from __future__ import annotations
 
+import inspect
 import json
 
 from starlette.exceptions import HTTPException
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .problems import protocol_error
@@ -53,7 +55,7 @@ class BodySizeLimit:
             return
         limit = self.limit_for(scope)
         if length is not None and length.isdigit() and int(length) > limit:
-            await self._reject(scope, send, limit)
+            await self._reject(scope, receive, send, limit)
             return
         seen = 0
         started = False
@@ -77,9 +79,18 @@ class BodySizeLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await self._reject(scope, send, limit)
+                await self._reject(scope, receive, send, limit)
 
-    async def _reject(self, scope: Scope, send: Send, limit: int) -> None:
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        """The 413 the app's own handler gives one raised in a route (each protocol's error body on its paths, the
+        console's page for a browser, problem+json elsewhere); the same bodies built here without an app."""
+        handler = getattr(scope.get("app"), "exception_handlers", {}).get(HTTPException)
+        if handler is not None:
+            response = handler(Request(scope), BodyTooLarge(limit))
+            if inspect.isawaitable(response):
+                response = await response
+            await response(scope, receive, send)
+            return
         path = scope.get("path", "")
         detail = f"the request body exceeds {limit} bytes"
         query = (scope.get("query_string") or b"").decode("latin-1")

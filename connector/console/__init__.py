@@ -14,12 +14,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import ConnectorError
 from . import routes_auth, routes_declare, routes_exchange, routes_products, routes_verify
 from .forms import core_message
+from .headers import ConsoleHeaders
 from .i18n import N_
-from .render import PREFIX, finish, page
+from .render import PREFIX, finish, page, under_console
 from .session import LoginRequired, NotAllowed, anonymous, remember
 
 STATIC = Path(__file__).parent / "static"
@@ -27,6 +29,14 @@ REFUSALS = {
     "csrf": N_("This form has expired or did not come from this console. Reload the page and try again."),
     "role": N_("Your role does not allow this change. Ask an administrator."),
 }
+HTTP_ERRORS = {
+    404: (N_("Page not found"), N_("There is no page at this address.")),
+    405: (N_("Not possible here"), N_("This address does not take this kind of request.")),
+    413: (N_("Too large"), N_("What was sent is larger than this node accepts.")),
+}
+"""A browser's page for an error raised before any console route ran: an unknown path or method, a body too large."""
+OTHER_ERROR = (N_("Not possible"), N_("This request could not be served."))
+__all__ = ["ConsoleHeaders", "install"]
 
 
 async def _call(handler: Any, request: Request, exc: Exception) -> Response:
@@ -35,7 +45,11 @@ async def _call(handler: Any, request: Request, exc: Exception) -> Response:
 
 
 def _console(request: Request) -> bool:
-    return request.url.path.startswith(PREFIX)
+    return under_console(request.url.path)
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
 
 
 def install(app: FastAPI) -> None:
@@ -65,6 +79,7 @@ def install(app: FastAPI) -> None:
 
     api_error = app.exception_handlers[ConnectorError]
     api_invalid = app.exception_handlers[RequestValidationError]
+    api_http = app.exception_handlers[StarletteHTTPException]
 
     async def _error(request: Request, exc: Any) -> Response:
         if not _console(request):
@@ -76,5 +91,16 @@ def install(app: FastAPI) -> None:
             return await _call(api_invalid, request, exc)
         return page(request, "refused.html.j2", status=422, message=N_("The form was not complete or too long."))
 
+    async def _http(request: Request, exc: Any) -> Response:
+        """A browser gets a page in the console's style; another client the API's problem+json (the console's
+        headers are added to that by ``ConsoleHeaders``)."""
+        if not (_console(request) and _wants_html(request)):
+            return await _call(api_http, request, exc)
+        title, message = HTTP_ERRORS.get(exc.status_code, OTHER_ERROR)
+        response = page(request, "error.html.j2", status=exc.status_code, title=title, message=message)
+        response.headers.update(getattr(exc, "headers", None) or {})  # a 405's Allow
+        return response
+
     app.add_exception_handler(ConnectorError, _error)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http)

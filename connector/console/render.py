@@ -20,6 +20,17 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 """No inline script or style anywhere in the console: the charts are inline SVG with presentation attributes."""
+PRIVATE = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+"""The headers of a private page: every answer under the console carries them (``headers.ConsoleHeaders``)."""
+
+
+def under_console(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
 
 
 @cache
@@ -65,10 +76,7 @@ def finish(request: Request, response: Response) -> Response:
             response.delete_cookie(COOKIE, path=PREFIX, secure=True, httponly=True, samesite="strict")
         else:
             response.set_cookie(COOKIE, seal(request, data), path=PREFIX, secure=True, httponly=True, samesite="strict")
-    response.headers["Content-Security-Policy"] = CSP
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.update(PRIVATE)
     return response
 
 

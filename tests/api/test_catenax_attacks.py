@@ -184,8 +184,9 @@ async def test_a_product_not_granted_is_the_same_404_as_a_missing_one(cx: Api, p
     r = await cx.client.get(f"/catenax/submodel/{product}", headers=_as())
     assert r.status_code in (400, 404), r.text
     body = catenax_error(r, r.status_code)
-    if r.status_code == 404:
-        assert body == {"code": "NotFound", "message": "no PCF for this product"}
+    if r.status_code == 404:  # a path leaving /catenax once resolved: the unknown path's 404, before the API runs
+        escapes = product.startswith("..%2F..%2F")
+        assert body == {"code": "NotFound", "message": "Not Found" if escapes else "no PCF for this product"}
 
 
 async def test_the_granted_urn_in_another_case_is_the_same_product(cx: Api) -> None:
@@ -423,3 +424,76 @@ async def test_an_update_nobody_asked_for_is_taken_only_for_a_part_we_buy(cx: Ap
     assert (await cx.post(f"/api/v1/products/{pid}/bom", line)).status_code == 201
     r = await cx.client.put(f"/catenax/productIds/{part}", content=doc, headers=_as(SUPPLIER_BPNL))
     assert r.status_code == 200, r.text  # taken: its attestation, which we cannot trust, is refused where we see it
+
+
+OUTSIDE = {
+    "resolved": [  # what a data plane (or a proxy before us) that resolved "/catenax/../health" sends on
+        "/health",
+        "/api/v1/products",
+        "/api/v1/datatransport?dataTarget=parts",
+        "/3/footprints",
+        "/auth/token",
+        "/console/",
+        "/docs",
+        "/",
+    ],
+    "encoded": [  # decoded by the server into the path Starlette routes on: dot segments left in it
+        "/catenax/..%2fhealth",
+        "/catenax/..%2Fapi/v1/products",
+        "/catenax/%2e%2e/health",
+        "/catenax/%2E%2E%2Fapi%2Fv1%2Fproducts",
+        "/catenax/%2e%2e%2f%2e%2e%2fhealth",
+        "/catenax/submodel/..%2f..%2f..%2fapi/v1/products",
+        "/catenax/.%2f..%2fhealth",
+        "/catenax/%2e%2e",
+        "/api/v1/products/..%2f..%2f..%2fcatenax/submodel/x",  # routed as it is: not under /catenax until resolved
+    ],
+    "slashes-and-case": [
+        "//health",
+        "//api//v1//products",
+        "/catenax//%2e%2e//%2e%2e//health",
+        "/catenax///%2e%2e/health",
+        "/CATENAX/submodel/x",
+        "/catenaxx/submodel/x",
+    ],
+}
+EDC_BPN_NAMES = ["Edc-Bpn", "edc-bpn", "EDC-BPN", "eDc-BpN"]
+
+
+def _absolute(cx: Api, path: str) -> httpx.URL:
+    """The path as given, percent-encodings and double slashes kept (a relative URL would merge them)."""
+    return httpx.URL(str(cx.client.base_url).rstrip("/") + path)
+
+
+@pytest.mark.parametrize("kind", list(OUTSIDE))
+async def test_a_data_plane_request_never_leaves_catenax(cx: Api, kind: str, caplog: pytest.LogCaptureFixture) -> None:
+    """Whatever the consumer put in the path: refused before any route, as an unknown /catenax path is (nothing
+    told about what lies outside), with the proxy secret or without, whatever the header's case or value."""
+    unknown = catenax_error(await cx.client.get("/catenax/nothing-here", headers=_as()), 404)
+    for path in OUTSIDE[kind]:
+        for name in EDC_BPN_NAMES:
+            for headers in ({"X-Api-Key": SECRET, name: CUSTOMER_BPNL}, {name: ""}, {name: "x", **cx.as_("admin")}):
+                caplog.clear()
+                with caplog.at_level("WARNING", logger="connector.api"):
+                    r = await cx.client.get(_absolute(cx, path), headers=headers)
+                assert catenax_error(r, 404) == unknown, (path, headers)
+                assert any("data-plane request outside /catenax" in m for m in caplog.messages), (path, headers)
+                assert "content-security-policy" not in r.headers, path  # refused before the console answered
+
+
+async def test_the_same_paths_answer_without_the_data_planes_header(cx: Api) -> None:
+    for path in ("/health", "/api/v1/products", "/console/"):
+        r = await cx.client.get(path, headers=cx.as_("admin"))
+        assert r.status_code in (200, 303), (path, r.status_code, r.text)
+
+
+async def test_a_data_plane_request_under_catenax_goes_on_to_the_api(cx: Api, caplog: pytest.LogCaptureFixture) -> None:
+    for path in (PATH_SUBMODEL, f"/catenax//submodel/{GRANTED}", f"/catenax/%2e/submodel/{GRANTED}", "/catenax"):
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="connector.api"):
+            r = await cx.client.get(_absolute(cx, path), headers=_as())
+        assert not any("outside /catenax" in m for m in caplog.messages), path
+        if path == PATH_SUBMODEL:
+            assert r.status_code == 200, r.text
+        else:  # the router's own answer (no such route): the API's body, as before
+            catenax_error(r, 404)

@@ -235,3 +235,33 @@ async def test_a_junk_login_is_a_dts_400(dts: Dts, body: Any) -> None:
     r = await dts.client.post("/auth/login", content=json.dumps(body), headers={"apiKey": dts.api_key})
     check(r)
     assert r.status_code == 400, r.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "params"),
+    [
+        ("GET", "/api/v1/datatransport", {"dataTarget": "parts"}),
+        ("GET", "/api/v1/authInfo", {"dataTarget": "operator"}),
+        ("GET", f"/api/v1/datatransport/cfpCertificationFiles/{NOBODY}", {}),
+        ("POST", "/auth/login", {}),
+        ("POST", "/auth/change", {}),
+    ],
+)
+async def test_an_api_key_sent_twice_is_a_dts_401_whichever_copy_is_valid(
+    dts: Dts, method: str, path: str, params: dict
+) -> None:
+    """Read first-wins, the first copy chose the key: a copy added in front of the application's (or behind it) must
+    not decide, and an answer cached for the valid key alone must not be served to the request either."""
+    await dts.login()
+    if method == "GET":  # the answer cache primed for the valid key
+        primed = await dts.client.get(path, params=params, headers=dts.headers())
+        assert primed.status_code in (200, 404), primed.text
+    body = json.dumps({"operatorAccountId": "operator@example.com", "accountPassword": PASSWORD})
+    for keys in ([dts.api_key, "ck_junk"], ["ck_junk", dts.api_key], [dts.api_key, dts.api_key]):
+        headers = [("apiKey", key) for key in keys] + [("Authorization", f"Bearer {dts.token}")]
+        r = await dts.client.request(
+            method, path, params=params, headers=headers, content=body if method == "POST" else None
+        )
+        check(r)
+        assert r.status_code == 401, (keys, r.text)
+        assert r.json()["code"] == "[auth] Unauthorized" and "apiKey" in r.json()["message"]

@@ -215,3 +215,85 @@ async def test_an_upload_that_is_no_bundle_is_a_form_error(console: Console, con
         r = await client.post("/console/verify", data={"csrf": csrf}, files={"bundle": (HOSTILE, content, ctype)})
     assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
     assert "not an evidence bundle" in r.text and "<script>alert" not in r.text
+
+
+def _private_headers(resp: httpx.Response, *, static: bool = False) -> None:
+    from connector.console.render import PRIVATE
+
+    for name, value in PRIVATE.items():
+        if static and name == "Cache-Control":
+            assert "no-store" not in resp.headers.get(name, ""), resp.headers
+        else:
+            assert resp.headers.get(name) == value, (name, resp.status_code, resp.headers)
+
+
+async def _too_large(client: httpx.AsyncClient, limit: int, *, chunked: bool) -> httpx.Response:
+    big = b"login=" + b"x" * (limit + 10)
+
+    async def chunks() -> Any:
+        for i in range(0, len(big), 65536):
+            yield big[i : i + 65536]
+
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    return await client.post("/console/login", content=chunks() if chunked else big, headers=headers)
+
+
+ERROR_CASES = [
+    ("GET", "/console/no-such-page", 404, "There is no page at this address.", "このアドレスにはページがありません。"),
+    ("GET", "/console/static/no-such-file.css", 404, "There is no page at this address.", "ページが見つかりません"),
+    ("PUT", "/console/login", 405, "This address does not take this kind of request.", "この種類のリクエスト"),
+    ("DELETE", "/console/", 405, "This address does not take this kind of request.", "ここではできません"),
+]
+
+
+@pytest.mark.parametrize(("lang", "accept_language"), [("en", "en-US"), ("ja", "ja-JP,ja;q=0.9")])
+async def test_a_browser_gets_the_consoles_error_pages_in_its_language(
+    console: Console,  # noqa: F811
+    lang: str,
+    accept_language: str,
+) -> None:
+    """An unknown path or method, or a body over the limit (refused on its length, or counted as it streams), raised
+    before any console route ran: a page in the console's style and language, with the private page's headers."""
+    browser = {"accept": "text/html,application/xhtml+xml,*/*;q=0.8", "accept-language": accept_language}
+    async with console.client(**browser) as client:
+        answers = [(await client.request(m, p), s, en, ja) for m, p, s, en, ja in ERROR_CASES]
+        limit = console.app.state.settings.max_body_bytes
+        for chunked in (False, True):
+            too_large = await _too_large(client, limit, chunked=chunked)
+            answers.append((too_large, 413, "larger than this node accepts", "受け付けられる大きさを超えて"))
+    for r, status, en, ja in answers:
+        assert r.status_code == status, (r.status_code, r.text)
+        assert r.headers["content-type"].startswith("text/html"), r.headers["content-type"]
+        assert f'<html lang="{lang}">' in r.text and "/console/static/console.css" in r.text
+        assert (ja if lang == "ja" else en) in r.text, r.text
+        _private_headers(r)
+        if status == 405:
+            assert r.headers["allow"], r.headers
+
+
+async def test_another_client_gets_problem_json_with_the_consoles_headers(console: Console) -> None:  # noqa: F811
+    async with console.client(accept="application/json") as client:
+        answers = [(await client.request(m, p), s) for m, p, s, _, _ in ERROR_CASES]
+        limit = console.app.state.settings.max_body_bytes
+        answers += [(await _too_large(client, limit, chunked=c), 413) for c in (False, True)]
+    for r, status in answers:
+        assert r.status_code == status, (r.status_code, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json"), r.headers["content-type"]
+        assert r.json()["status"] == status
+        _private_headers(r)
+
+
+async def test_the_static_files_carry_the_consoles_headers_and_stay_cacheable(console: Console) -> None:  # noqa: F811
+    async with console.client() as client:
+        for name in ("console.css", "console.js"):
+            r = await client.get(f"/console/static/{name}")
+            assert r.status_code == 200, name
+            _private_headers(r, static=True)
+
+
+async def test_the_api_next_to_the_console_gets_none_of_its_headers(console: Console) -> None:  # noqa: F811
+    async with console.client(accept="text/html") as client:
+        for path in ("/consolex", "/api/v1/nothing", "/health"):
+            r = await client.get(path)
+            assert "content-security-policy" not in r.headers, path
+            assert not r.headers["content-type"].startswith("text/html"), path

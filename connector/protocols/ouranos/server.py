@@ -67,6 +67,14 @@ def _from_core(exc: ConnectorError) -> DtsError:
     return DtsError(400, exc.detail, source="traceability")
 
 
+def _one_api_key(request: Request) -> DtsError | None:
+    """A 401 for a request carrying ``apiKey`` more than once (as the Catena-X API treats its repeated secret): which
+    copy is the application's is unknowable, and a first-wins read would let a proxy's or a caller's copy choose."""
+    if len(request.headers.getlist("apiKey")) > 1:
+        return DtsError(401, "more than one apiKey header", source="auth")
+    return None
+
+
 def _authenticate(call: Call, request: Request, *, bearer: bool) -> Any:
     """The API key (403 when missing or wrong), then the access token (401); the token's user, or None."""
     presented = request.headers.get("apiKey")
@@ -107,6 +115,8 @@ async def _serve(request: Request, target: str, run: Callable[[Call, Request], R
         return error_response(
             DtsError(404, "Endpoint Not Found (the Ouranos API is off: set CONNECTOR_CORPORATE_NUMBER)"), target, method
         )
+    if (repeated := _one_api_key(request)) is not None:  # before the answer cache, which is keyed by the key
+        return error_response(repeated, target, method)
     cacheable = method == "GET" and request.url.path == "/api/v1/datatransport"
     if cacheable:
         hit = _answers(request).get(_cache_key(request))
