@@ -247,7 +247,7 @@ async def test_a_junk_login_is_a_dts_400(dts: Dts, body: Any) -> None:
         ("POST", "/auth/change", {}),
     ],
 )
-async def test_an_api_key_sent_twice_is_a_dts_401_whichever_copy_is_valid(
+async def test_an_api_key_sent_twice_is_a_dts_403_whichever_copy_is_valid(
     dts: Dts, method: str, path: str, params: dict
 ) -> None:
     """Read first-wins, the first copy chose the key: a copy added in front of the application's (or behind it) must
@@ -263,5 +263,5 @@ async def test_an_api_key_sent_twice_is_a_dts_401_whichever_copy_is_valid(
             method, path, params=params, headers=headers, content=body if method == "POST" else None
         )
         check(r)
-        assert r.status_code == 401, (keys, r.text)
-        assert r.json()["code"] == "[auth] Unauthorized" and "apiKey" in r.json()["message"]
+        assert r.status_code == 403, (keys, r.text)  # as a missing or wrong key
+        assert r.json()["code"] == "[auth] AccessDenied" and "apiKey" in r.json()["message"]

@@ -68,10 +68,11 @@ def _from_core(exc: ConnectorError) -> DtsError:
 
 
 def _one_api_key(request: Request) -> DtsError | None:
-    """A 401 for a request carrying ``apiKey`` more than once (as the Catena-X API treats its repeated secret): which
-    copy is the application's is unknowable, and a first-wins read would let a proxy's or a caller's copy choose."""
+    """A 403 for a request carrying ``apiKey`` more than once, as for a missing or wrong key (the Catena-X API refuses
+    its repeated secret alike): which copy is the application's is unknowable, and a first-wins read would let a
+    proxy's or a caller's copy choose."""
     if len(request.headers.getlist("apiKey")) > 1:
-        return DtsError(401, "more than one apiKey header", source="auth")
+        return DtsError(403, "more than one apiKey header", source="auth")
     return None
 
 
