@@ -19,7 +19,7 @@ def node_app() -> Any:
     from connector.config import Settings
 
     settings = Settings(**json.loads(Path(os.environ["BENCH_NODE_CONFIG"]).read_text()))
-    return create_app(settings)
+    return create_app(settings, freeze_heap=True)  # a process serving one node, as `connector serve` runs it
 
 
 def bare_app() -> Any:

@@ -183,7 +183,8 @@ def serve(
         fail(exc)
     secure_folder(settings.data_dir)  # again: what start-up made there (lock files, worker slots) is private too
     uvicorn.run(
-        create_app(settings, identity=node_identity(settings), lease_holder=holder), **uvicorn_options(settings)
+        create_app(settings, identity=node_identity(settings), lease_holder=holder, freeze_heap=True),
+        **uvicorn_options(settings),
     )
 
 

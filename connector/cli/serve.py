@@ -189,4 +189,4 @@ def _worker_app() -> FastAPI:
     settings = settings.model_copy(update={"insecure_dev": os.environ.get(WORKER_INSECURE_DEV) == "1"})
     holder = runtime.claim_process(settings)
     secure_folder(settings.data_dir)
-    return create_app(settings, identity=node_identity(settings), lease_holder=holder)
+    return create_app(settings, identity=node_identity(settings), lease_holder=holder, freeze_heap=True)

@@ -5,6 +5,7 @@ unsafe node, TLS without CBC and with HSTS, one-line errors, the CLI compute pub
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import os
 import re
@@ -24,6 +25,7 @@ from connector.api.app import create_app
 from connector.cli import main as cli_main
 from connector.cli import serve as serve_module
 from connector.cli.main import app, load_settings
+from connector.config import Settings
 from connector.identity.ca import issue_tls_certificate
 from connector.identity.files import save_issued
 from connector.services import audit
@@ -129,12 +131,17 @@ class FakeUvicorn:
         self.api_key = api_key
         self.health: dict[str, Any] = {}
         self.modes_while_running: dict[str, int] = {}
+        self.frozen = 0
 
     def __call__(self, asgi: Any, **kwargs: Any) -> None:
         self.calls.append(kwargs)
-        in_process(asgi, lambda client: self.start(asgi, client))
+        try:
+            in_process(asgi, lambda client: self.start(asgi, client))
+        finally:
+            gc.unfreeze()  # what the served app froze: this test process goes on with other tests
 
     async def start(self, asgi: Any, client: httpx.AsyncClient) -> None:
+        self.frozen = gc.get_freeze_count()  # a process serving one node freezes what start-up built
         self.health = (await client.get("/health")).json()
         if self.api_key:
             made = await client.post(
@@ -165,6 +172,7 @@ def test_init_serve_and_a_write_leave_every_file_private(tmp_path, monkeypatch):
     served = run("serve", "--data-dir", str(data), "--insecure-dev")
     assert served.exit_code == 0, served.output
     assert fake.calls[0]["proxy_headers"] is False  # X-Forwarded-For trusted from nobody by default, not loopback
+    assert fake.frozen > 0  # start-up's objects moved out of the collector's sight (api/app._freeze_heap)
     assert {"connector.sqlite", "connector.sqlite-wal", "connector.sqlite-shm", "node.json"} <= set(
         fake.modes_while_running
     )
@@ -480,3 +488,11 @@ def test_audit_check(tmp_path):
         second = entries[1].seq
     engine.dispose()
     one_line_error(run("audit", "check", "--data-dir", str(data)), f"entry {second}", "content changed")
+
+
+def test_an_app_made_for_tests_freezes_nothing(tmp_path) -> None:
+    """Freezing is for a process serving one node: a test process making many apps would keep their cycles."""
+    settings = Settings(company_id=ANDES, company_name="A", data_dir=tmp_path, run_workers=False)
+    before = gc.get_freeze_count()
+    in_process(create_app(settings), lambda client: client.get("/health"))
+    assert gc.get_freeze_count() == before
