@@ -82,3 +82,22 @@ def test_entries_chain_across_transactions_and_the_group_commit(engine) -> None:
     writer.close()
     check = _valid(engine)
     assert check.valid and check.entries == 9, check
+
+
+def test_the_group_commit_keeps_every_character_of_what_it_writes(engine) -> None:
+    """The PostgreSQL writer sends a batch as one JSON text: quotes, backslashes, line breaks, Japanese and an empty
+    or absent value come back as they went in, and the chain checks."""
+    odd = ['a "quoted" \\ back\\slash', "line\nbreak\ttab", "電池の炭素足跡", "", "{not json}", "🔋"]
+    writer = audit.AuditWriter(engine)
+    for i, text in enumerate(odd):
+        writer.append_blocking(text or "-", "odd", text, text=text, n=i, nested={"k": [text, None, 1.5]})
+    writer.close()
+    with Session(engine) as session:
+        rows = list(session.exec(select(AuditEntry).where(AuditEntry.action == "odd").order_by(AuditEntry.seq)))
+    assert [r.subject for r in rows] == odd
+    assert [r.details for r in rows] == [
+        {"text": t, "n": i, "nested": {"k": [t, None, 1.5]}} for i, t in enumerate(odd)
+    ]
+    assert rows[0].at.tzinfo is not None
+    check = _valid(engine)
+    assert check.valid and check.entries == len(odd), check
