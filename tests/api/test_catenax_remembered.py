@@ -4,6 +4,7 @@ renders, and never once what it depends on has changed (the product's fields, it
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy.engine import Engine
 
-from connector.protocols.catenax import render
+from connector.protocols.catenax import render, router
 from connector.services.identity import load_identity
 from connector.storage.answer_cache import AnswerCache
 from tests.pki import signing_settings
@@ -109,3 +110,49 @@ async def test_a_new_footprint_version_is_served_at_once(cx: Api, shortcut: list
     assert (await cx.post(f"/api/v1/products/{product}/footprints")).status_code == 201
     after = await cx.client.get(PATH_SUBMODEL, headers=_as())
     assert after.status_code == 200 and after.content != before.content and shortcut[-1] is False
+
+
+async def _confirmed(cx: Api) -> None:
+    """Wait for the background confirmation the last hit started, if any."""
+    thread = getattr(cx.app.state, "catenax_refresh", None)
+    if thread is not None:
+        await asyncio.to_thread(thread.join)
+
+
+async def test_entries_read_often_are_confirmed_before_they_expire(cx: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hit past a sixth of the TTL confirms, in the background, the entries past a third of it: unchanged, they are
+    served another TTL without a miss; changed by another process (a write this process never saw), they are not
+    confirmed and expire, and the new answer is read."""
+    ttl = 1.2
+    cx.app.state.catenax_cache = AnswerCache(ttl)
+    reads: list[str] = []
+    long_way = router._read_submodel
+
+    def counted(*args: Any) -> Any:
+        reads.append(args[2])
+        return long_way(*args)
+
+    monkeypatch.setattr(router, "_read_submodel", counted)
+    first = await cx.client.get(PATH_SUBMODEL, headers=_as())  # a signing node's first read issues (a write): not kept
+    assert (await cx.client.get(PATH_SUBMODEL, headers=_as())).content == first.content
+    reads.clear()
+    for _ in range(6):  # 2.4 s: twice the TTL, read every 0.4 s
+        await asyncio.sleep(0.4)
+        r = await cx.client.get(PATH_SUBMODEL, headers=_as())
+        assert r.content == first.content
+        await _confirmed(cx)
+    assert reads == []  # never read again the long way
+    raw = cx.engine.raw_connection()  # another process's write: past SQLAlchemy, so this process's caches never see it
+    try:
+        raw.cursor().execute("UPDATE product SET name = 'renamed elsewhere' WHERE name = 'granted-pack'")
+        raw.commit()
+    finally:
+        raw.close()
+    seen = []
+    for _ in range(8):
+        await asyncio.sleep(0.4)
+        r = await cx.client.get(PATH_SUBMODEL, headers=_as())
+        seen.append(b"renamed elsewhere" in r.content)
+        await _confirmed(cx)
+    assert seen[-1] and not seen[0]  # served as it was within the TTL, then read again
+    assert seen.index(True) <= 4  # within a TTL and a sixth of the change: 0.4 s reads, TTL 1.2 s

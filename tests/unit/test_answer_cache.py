@@ -49,3 +49,43 @@ def test_the_oldest_entries_go_first_past_the_bounds():
     for key in ("d", "e", "f", "g", "h"):
         by_size.put(key, key.encode(), gen, 100)  # the fifth would make 500 bytes: the oldest goes
     assert by_size.get("d") is None and all(by_size.get(k) == k.encode() for k in "efgh")
+
+
+def test_entries_past_a_third_of_their_ttl_are_confirmed_for_another(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    cache: AnswerCache[bytes] = AnswerCache(ttl=6)
+    assert not cache.refresh_due()  # nothing kept: nothing to confirm
+    read = write_generation.generation()
+    answer = b"answer"
+    cache.put("k", answer, read, 6)
+    assert cache.stale() == [] and not cache.refresh_due()
+    clock[0] += 1.0  # a sixth of the TTL: due once, nothing stale yet
+    assert cache.refresh_due() and not cache.refresh_due() and cache.stale() == []
+    clock[0] += 1.5  # 2.5 s old: past a third
+    assert cache.stale() == [("k", answer)]
+    began = clock[0]
+    cache.confirm("k", answer, write_generation.generation(), began)
+    clock[0] += 5.0  # 7.5 s after the first read, 5 s after the confirming one
+    assert cache.get("k") == answer
+    clock[0] += 1.0
+    assert cache.get("k") is None  # confirmed for one TTL only
+
+
+def test_a_confirmation_after_a_write_or_a_newer_answer_changes_nothing(monkeypatch):
+    clock = [1000.0]
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
+    cache: AnswerCache[bytes] = AnswerCache(ttl=6)
+    old = b"old"
+    cache.put("k", old, write_generation.generation(), 3)
+    clock[0] += 3
+    read = write_generation.generation()
+    write_generation.bump()  # committed while the confirming read ran
+    cache.confirm("k", old, read, clock[0])
+    assert cache.get("k") is None and cache.stale() == []
+    new = b"new"
+    cache.put("k", new, write_generation.generation(), 3)
+    clock[0] += 3
+    cache.confirm("k", old, write_generation.generation(), clock[0])  # the value checked is not the one kept
+    clock[0] += 3.5
+    assert cache.get("k") is None

@@ -31,7 +31,6 @@ from ...services import attesting, audit
 from ...services.context import NodeContext
 from ...storage import bpn
 from ...storage import repositories as repo
-from ...storage.db import read_only
 from . import api_doc, cache, pcf_model, reading, render
 from .api_doc import ASK, ERROR_BODY, PART, PRODUCT_PATH, REQUEST_ID_PATH, VERSION, doc, param
 
@@ -271,7 +270,7 @@ def _read_submodel(app: Any, bpnl: str, product_urn: str, version: str) -> tuple
             raise ApiError(422, "NotExpressible", str(exc)) from None
         return partner.company_id, fp.id, body
 
-    with Session(_reader(app), expire_on_commit=False) as session:
+    with Session(cache.reader(app), expire_on_commit=False) as session:
         try:
             ctx = NodeContext(session, settings, identity)
             found = render.remembered_pcf(ctx, bpnl, product_urn, version) or read(ctx, False)
@@ -283,13 +282,6 @@ def _read_submodel(app: Any, bpnl: str, product_urn: str, version: str) -> tuple
         found = read(NodeContext(session, settings, identity), True)
         audit.append(session, found[0], "catenax.get", found[1])
     return found, True
-
-
-def _reader(app: Any) -> Any:
-    engine = getattr(app.state, "read_engine", None)
-    if engine is None:
-        engine = app.state.read_engine = read_only(app.state.engine)
-    return engine
 
 
 def _audit_writer(app: Any) -> audit.AuditWriter:
@@ -320,6 +312,7 @@ async def submodel_get(request: Request) -> Response:
         answers.put(key, found, generation, len(found[2]))
     else:
         found = hit
+        cache.refresh(request.app)  # confirm what is about to expire, in the background
     caller, subject, body = found
     if not audited:  # committed before any byte of the answer leaves (one group commit for many readers)
         await _audit_writer(request.app).append(caller, "catenax.get", subject)
